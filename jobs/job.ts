@@ -1,0 +1,27 @@
+import type { Job, WorkOptions } from 'pg-boss';
+import type { z } from 'zod';
+import type { Config } from '../server/config.ts';
+import type { Database } from '../server/db/database.ts';
+import type { Logger } from '../server/logger.ts';
+
+export interface JobContext {
+  db: Database;
+  config: Config;
+  log: Logger;
+  /** The current time; jobs never read the clock themselves, so tests can freeze it. */
+  now: () => Date;
+}
+
+export interface JobDefinition<Payload = unknown> {
+  name: string;
+  /** Validates every payload at the edge; an invalid one fails its job without running it. */
+  payload: z.ZodType<Payload>;
+  handle: (ctx: JobContext, payloads: Payload[], jobs: Job<unknown>[]) => Promise<void>;
+  work?: WorkOptions;
+  /** Optional schedule; `tz` makes the cron local to that zone. */
+  schedule?: (config: Config) => { cron: string; tz: string; key?: string; data?: Payload };
+}
+
+export function defineJob<Payload>(definition: JobDefinition<Payload>): JobDefinition<Payload> {
+  return definition;
+}

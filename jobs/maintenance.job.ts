@@ -1,0 +1,22 @@
+import { z } from 'zod';
+import { runNightlyMaintenance } from '../server/maintenance/maintenance.service.ts';
+import { defineJob } from './job.ts';
+
+export const maintenanceJob = defineJob({
+  name: 'maintenance.nightly',
+  payload: z.object({ timeZone: z.string().min(1) }).strict(),
+  schedule: (config) => ({
+    cron: config.maintenance.cron,
+    tz: config.maintenance.tz,
+    data: { timeZone: config.maintenance.tz },
+  }),
+  handle: async (ctx, payloads) => {
+    for (const { timeZone } of payloads) {
+      const outcome = await runNightlyMaintenance(ctx.db, ctx.now(), timeZone);
+      ctx.log.info(
+        outcome,
+        outcome.ran ? 'nightly maintenance done' : 'nightly maintenance already done tonight',
+      );
+    }
+  },
+});

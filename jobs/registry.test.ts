@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { defineJob, type JobDefinition } from './job.ts';
+import { checkRegistry, jobRegistry } from './registry.ts';
+
+const job = (name: string) =>
+  defineJob({ name, payload: z.object({}), handle: async () => {} }) as JobDefinition;
+
+describe('checkRegistry', () => {
+  it('accepts the product registry', () => {
+    expect(() => checkRegistry(jobRegistry)).not.toThrow();
+  });
+
+  it('refuses a queue with two handlers', () => {
+    expect(() => checkRegistry([job('runs.start'), job('runs.start')])).toThrow(/more than one handler/);
+  });
+
+  it('refuses a queue without a handler', () => {
+    expect(() => checkRegistry([job('runs.start')], ['runs.start', 'lookup.batch'])).toThrow(
+      /queue "lookup.batch" has no handler/,
+    );
+  });
+
+  it('refuses a badly named queue', () => {
+    expect(() => checkRegistry([job('Runs Start')])).toThrow(/must look like feature.action/);
+  });
+});

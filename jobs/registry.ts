@@ -1,0 +1,23 @@
+import assert from 'node:assert/strict';
+import type { JobDefinition } from './job.ts';
+import { maintenanceJob } from './maintenance.job.ts';
+
+/** The one registry: queue name → payload schema → exactly one handler. */
+export const jobRegistry: JobDefinition[] = [maintenanceJob as JobDefinition];
+
+/** Fails start-up when a queue has no handler or two. */
+export function checkRegistry(registry: JobDefinition[], queueNames: string[] = []): void {
+  const seen = new Set<string>();
+  for (const job of registry) {
+    assert.match(
+      job.name,
+      /^[a-z][a-z0-9]*(\.[a-z][a-z0-9_]*)*$/,
+      `job name "${job.name}" must look like feature.action`,
+    );
+    assert.ok(!seen.has(job.name), `job "${job.name}" has more than one handler in the registry`);
+    seen.add(job.name);
+  }
+  for (const name of queueNames) {
+    assert.ok(seen.has(name), `queue "${name}" has no handler in the job registry`);
+  }
+}

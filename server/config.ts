@@ -1,0 +1,133 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/** Every setting the product reads from its environment, validated in one place. */
+const booleanFlag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => ['true', '1', 'yes'].includes(v));
+
+const postgresUrl = z
+  .string()
+  .refine(
+    (v) => /^postgres(ql)?:\/\//.test(v) && URL.canParse(v),
+    'must be a postgres:// or postgresql:// URL',
+  );
+
+const cronExpression = z
+  .string()
+  .refine(
+    (v) => v.trim().split(/\s+/).length === 5,
+    'must be a 5-field cron expression (min hour day month weekday)',
+  );
+
+const timeZone = z.string().refine((tz) => {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}, 'must be an IANA time zone such as Asia/Amman');
+
+const envSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  HEALTH_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  DATABASE_URL: postgresUrl.optional(),
+  DATA_DIR: z.string().min(1).default('.data'),
+  EMBEDDED_PG_DIR: z.string().min(1).optional(),
+  EMBEDDED_PG_PORT: z.coerce.number().int().min(0).max(65535).default(0),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_PRETTY: booleanFlag.optional(),
+  DB_POOL_MAX: z.coerce.number().int().min(1).max(500).default(10),
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(4),
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(20_000),
+  MAINTENANCE_CRON: cronExpression.default('30 3 * * *'),
+  MAINTENANCE_TZ: timeZone.default('Asia/Amman'),
+});
+
+export type Role = 'web' | 'worker' | 'all';
+
+export interface Config {
+  role: Role;
+  port: number;
+  host: string;
+  /** A worker serves /healthz and /readyz here when set. */
+  healthPort: number | undefined;
+  /** Set when an external PostgreSQL is used; absent means the embedded server. */
+  databaseUrl: string | undefined;
+  dataDir: string;
+  embeddedPgDir: string;
+  embeddedPgPort: number;
+  logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
+  logPretty: boolean;
+  dbPoolMax: number;
+  workerConcurrency: number;
+  shutdownTimeoutMs: number;
+  maintenance: { cron: string; tz: string };
+}
+
+export class ConfigError extends Error {
+  readonly variables: string[];
+  constructor(message: string, variables: string[]) {
+    super(message);
+    this.name = 'ConfigError';
+    this.variables = variables;
+  }
+}
+
+/** Reads `--role=` from argv (or `ROLE`), everything else from the environment. */
+export function loadConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  argv: string[] = process.argv.slice(2),
+): Config {
+  const role = parseRole(argv, env);
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const name = String(issue.path[0] ?? '?');
+      return { name, text: `${name}=${JSON.stringify(env[name] ?? '')}: ${issue.message}` };
+    });
+    throw new ConfigError(
+      `invalid configuration: ${problems.map((p) => p.text).join('; ')}`,
+      problems.map((p) => p.name),
+    );
+  }
+  const e = parsed.data;
+  const dataDir = path.resolve(e.DATA_DIR);
+  return {
+    role,
+    port: e.PORT,
+    host: e.HOST,
+    healthPort: e.HEALTH_PORT,
+    databaseUrl: e.DATABASE_URL,
+    dataDir,
+    embeddedPgDir: path.resolve(e.EMBEDDED_PG_DIR ?? path.join(dataDir, 'pg')),
+    embeddedPgPort: e.EMBEDDED_PG_PORT,
+    logLevel: e.LOG_LEVEL,
+    logPretty: e.LOG_PRETTY ?? Boolean(process.stdout.isTTY),
+    dbPoolMax: e.DB_POOL_MAX,
+    workerConcurrency: e.WORKER_CONCURRENCY,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    maintenance: { cron: e.MAINTENANCE_CRON, tz: e.MAINTENANCE_TZ },
+  };
+}
+
+function parseRole(argv: string[], env: NodeJS.ProcessEnv): Role {
+  let raw = env.ROLE || 'all';
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg.startsWith('--role=')) raw = arg.slice('--role='.length);
+    else if (arg === '--role') raw = argv[++i] ?? '';
+    else
+      throw new ConfigError(
+        `unknown argument ${JSON.stringify(arg)}; usage: main.ts [--role=web|worker|all]`,
+        ['argv'],
+      );
+  }
+  if (raw !== 'web' && raw !== 'worker' && raw !== 'all') {
+    throw new ConfigError(`--role=${JSON.stringify(raw)}: must be one of web, worker, all`, ['ROLE']);
+  }
+  return raw;
+}
