@@ -1,0 +1,46 @@
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { z } from 'zod';
+import { DomainError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+
+export interface ErrorEnvelope {
+  error: { code: string; message: string; details: unknown };
+}
+
+export function envelope(code: string, message: string, details: unknown = null): ErrorEnvelope {
+  return { error: { code, message, details } };
+}
+
+export const notFoundRoute: RequestHandler = (req, res) => {
+  res
+    .status(404)
+    .json(envelope('route_not_found', `no route for ${req.method} ${req.originalUrl.split('?')[0]}`));
+};
+
+/** The one place errors become HTTP answers: `{ error: { code, message, details } }`. */
+export function errorHandler(log: Logger): ErrorRequestHandler {
+  return (error, req, res, _next) => {
+    if (res.headersSent) {
+      req.socket.destroy();
+      return;
+    }
+    if (error instanceof DomainError) {
+      res.status(error.status).json(envelope(error.code, error.message, error.details));
+      return;
+    }
+    if (error instanceof z.ZodError) {
+      const details = error.issues.map((i) => ({ path: i.path.join('.'), message: i.message, code: i.code }));
+      res.status(400).json(envelope('invalid_request', 'the request is not valid', details));
+      return;
+    }
+    // body-parser and friends mark client faults with a 4xx status and a type.
+    const status = typeof error?.status === 'number' ? error.status : 500;
+    if (status >= 400 && status < 500) {
+      const code = typeof error.type === 'string' ? error.type.replaceAll('.', '_') : 'bad_request';
+      res.status(status).json(envelope(code, error.message ?? 'bad request'));
+      return;
+    }
+    log.error({ err: error, method: req.method, url: req.originalUrl }, 'request failed');
+    res.status(500).json(envelope('internal_error', 'something went wrong on our side; it has been logged'));
+  };
+}

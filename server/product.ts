@@ -1,0 +1,89 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { PgBoss } from 'pg-boss';
+import { createBoss, startJobWorkers } from '../jobs/boss.ts';
+import { jobRegistry } from '../jobs/registry.ts';
+import type { Config } from './config.ts';
+import { createDatabase, type Database } from './db/database.ts';
+import { type EmbeddedPostgres, startEmbeddedPostgres } from './db/embedded.ts';
+import { migrateToLatest } from './db/migrate.ts';
+import { createApp, createHealthApp } from './http/app.ts';
+import type { Logger } from './logger.ts';
+
+export interface RunningProduct {
+  db: Database;
+  boss: PgBoss;
+  /** Where the web role listens, or a worker's health endpoints (undefined when it has none). */
+  url: string | undefined;
+  databaseUrl: string;
+  stop(): Promise<void>;
+}
+
+/** Starts the roles the config asks for, on the embedded database unless DATABASE_URL is set. */
+export async function startProduct(config: Config, log: Logger): Promise<RunningProduct> {
+  const cleanup: Array<() => Promise<void>> = [];
+  const stopAll = async () => {
+    for (const step of cleanup.reverse()) await step();
+    cleanup.length = 0;
+  };
+  try {
+    let embedded: EmbeddedPostgres | undefined;
+    let databaseUrl = config.databaseUrl;
+    if (!databaseUrl) {
+      embedded = await startEmbeddedPostgres({
+        dataDir: config.embeddedPgDir,
+        port: config.embeddedPgPort,
+        log: (message) => log.info(message),
+      });
+      cleanup.push(() => embedded!.stop());
+      databaseUrl = embedded.url;
+    }
+
+    const db = createDatabase(databaseUrl, config.dbPoolMax);
+    cleanup.push(() => db.destroy());
+    const { applied } = await migrateToLatest(db);
+    if (applied.length > 0) log.info({ applied }, 'database migrated');
+
+    const worker = config.role !== 'web';
+    const boss = createBoss({ connectionString: databaseUrl, worker, log });
+    await boss.start();
+    cleanup.push(() => boss.stop({ graceful: true, close: true, timeout: config.shutdownTimeoutMs }));
+    if (worker) {
+      await startJobWorkers(boss, jobRegistry, { db, config, log, now: () => new Date() }, config);
+      log.info({ queues: jobRegistry.map((j) => j.name) }, 'job workers started');
+    }
+
+    let url: string | undefined;
+    const app = config.role === 'worker' ? createHealthApp({ db, boss, log }) : createApp({ db, boss, log });
+    const port = config.role === 'worker' ? config.healthPort : config.port;
+    if (port !== undefined) {
+      const server = http.createServer(app);
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, config.host, resolve);
+      });
+      const bound = (server.address() as AddressInfo).port;
+      url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${bound}`;
+      cleanup.push(() => closeServer(server));
+      log.info(
+        { url },
+        config.role === 'worker' ? 'worker health endpoints listening' : 'web server listening',
+      );
+    }
+
+    return { db, boss, url, databaseUrl, stop: stopAll };
+  } catch (error) {
+    await stopAll().catch((stopError) =>
+      log.error({ err: stopError }, 'cleanup after a failed start failed'),
+    );
+    throw error;
+  }
+}
+
+/** Stops accepting connections and waits for requests in flight; idle keep-alive sockets close now. */
+function closeServer(server: http.Server): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.close((error) => (error ? reject(error) : resolve()));
+    server.closeIdleConnections();
+  });
+}
