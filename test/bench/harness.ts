@@ -1,0 +1,89 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { createDatabase, type Database } from '../../server/db/database.ts';
+import { type EmbeddedPostgres, startEmbeddedPostgres } from '../../server/db/embedded.ts';
+import { migrateToLatest } from '../../server/db/migrate.ts';
+import { databaseUrl } from '../support/test-databases.ts';
+
+/** One figure of `npm run bench`, as written to bench-results.json (DESIGN §6). */
+export interface BenchResult {
+  name: string;
+  value: number;
+  unit: string;
+  /** The floor's value in the same unit, measured in the same run (equal to value for a floor). */
+  floor: number;
+  /** value / floor for times (lower is better); floor / value for rates. */
+  ratio: number;
+  peakRssMb: number;
+}
+
+export interface BenchContext {
+  db: Database;
+  url: string;
+  /** Records a figure; `kind` says whether bigger or smaller is better. */
+  record(result: Omit<BenchResult, 'peakRssMb' | 'ratio'> & { kind: 'time' | 'rate' }): void;
+  /** Floors measured earlier in this run, by name. */
+  floor(name: string): number;
+}
+
+export interface Bench {
+  name: string;
+  description: string;
+  run(ctx: BenchContext): Promise<void>;
+}
+
+export interface BenchDatabase {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** A throwaway migrated database: embedded by default, a new `fleet_bench_*` database on DATABASE_URL. */
+export async function benchDatabase(): Promise<BenchDatabase> {
+  let embedded: EmbeddedPostgres | undefined;
+  let dir: string | undefined;
+  let adminUrl = process.env.DATABASE_URL;
+  if (!adminUrl) {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleet-bench-'));
+    fs.chmodSync(dir, 0o755);
+    embedded = await startEmbeddedPostgres({ dataDir: path.join(dir, 'pg'), database: 'postgres' });
+    adminUrl = embedded.adminUrl;
+  }
+  const name = `fleet_bench_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const url = databaseUrl(adminUrl, name);
+  const db = createDatabase(url, 2);
+  await migrateToLatest(db);
+  await db.destroy();
+  return {
+    url,
+    async close() {
+      const client = new pg.Client({ connectionString: adminUrl });
+      await client.connect();
+      await client.query(`drop database if exists ${name} with (force)`);
+      await client.end();
+      await embedded?.stop();
+      if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Peak resident memory of this process since it started, in MB (kernel's high-water mark). */
+export function peakRssMb(): number {
+  try {
+    const line = fs.readFileSync('/proc/self/status', 'utf8').match(/VmHWM:\s+(\d+) kB/);
+    if (line) return Math.round(Number(line[1]) / 1024);
+  } catch {}
+  return Math.round(process.memoryUsage().rss / 1024 / 1024);
+}
+
+export async function time<T>(work: () => Promise<T>): Promise<{ ms: number; value: T }> {
+  const started = process.hrtime.bigint();
+  const value = await work();
+  return { ms: Number(process.hrtime.bigint() - started) / 1e6, value };
+}
