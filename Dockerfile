@@ -1,0 +1,15 @@
+# Production image: web and worker roles run from the same image; PostgreSQL is external (DATABASE_URL).
+FROM node:24-bookworm-slim
+WORKDIR /app
+ENV NODE_ENV=production
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund
+COPY server ./server
+COPY jobs ./jobs
+COPY sql ./sql
+COPY web ./web
+COPY fixtures ./fixtures
+USER node
+ENV HOST=0.0.0.0 PORT=3000
+EXPOSE 3000
+CMD ["node", "server/main.ts"]
