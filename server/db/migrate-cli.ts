@@ -7,11 +7,17 @@ import { migrateToLatest } from './migrate.ts';
 const config = loadConfig(process.env, []);
 const embedded = config.databaseUrl
   ? undefined
-  : await startEmbeddedPostgres({ dataDir: config.embeddedPgDir, port: config.embeddedPgPort, log: console.log });
+  : await startEmbeddedPostgres({
+      dataDir: config.embeddedPgDir,
+      port: config.embeddedPgPort,
+      log: console.log,
+    });
 const db = createDatabase(config.databaseUrl ?? embedded!.url, 2);
 try {
   const { applied } = await migrateToLatest(db);
-  console.log(applied.length ? `applied: ${applied.join(', ')}` : 'nothing to apply: the schema is up to date');
+  console.log(
+    applied.length ? `applied: ${applied.join(', ')}` : 'nothing to apply: the schema is up to date',
+  );
 } finally {
   await db.destroy();
   await embedded?.stop();
