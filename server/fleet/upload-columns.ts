@@ -1,0 +1,151 @@
+/**
+ * The columns a vehicle list may have, and the Arabic and English headers people give them.
+ * Matching ignores case, spacing, punctuation, diacritics and letter variants (see foldForMatching).
+ */
+import { foldForMatching } from './normalise.ts';
+
+export const vehicleFields = [
+  'plate',
+  'plateCode',
+  'plateLetters',
+  'governorate',
+  'registrationNumber',
+  'vin',
+  'label',
+  'costCentre',
+  'driver',
+] as const;
+
+export type VehicleField = (typeof vehicleFields)[number];
+
+/** The one column every list needs; the other plate parts, if present, are combined with it. */
+export const requiredFields: VehicleField[] = ['plate'];
+
+/** Order in which plate-part columns are joined before parsing: short code first, number last. */
+export const platePartFields: VehicleField[] = ['governorate', 'plateCode', 'plateLetters', 'plate'];
+
+export const columnTitles: Record<VehicleField, { en: string; ar: string }> = {
+  plate: { en: 'Plate number', ar: 'رقم اللوحة' },
+  plateCode: { en: 'Plate code', ar: 'رمز اللوحة' },
+  plateLetters: { en: 'Plate letters', ar: 'حروف اللوحة' },
+  governorate: { en: 'Governorate', ar: 'المحافظة' },
+  registrationNumber: { en: 'Registration number', ar: 'رقم التسجيل' },
+  vin: { en: 'VIN', ar: 'رقم الشاصي' },
+  label: { en: 'Label', ar: 'الوصف' },
+  costCentre: { en: 'Cost centre', ar: 'مركز الكلفة' },
+  driver: { en: 'Driver', ar: 'السائق' },
+};
+
+const synonyms: Record<VehicleField, string[]> = {
+  plate: [
+    'plate',
+    'plates',
+    'plate no',
+    'plate number',
+    'plate #',
+    'licence plate',
+    'license plate',
+    'plate num',
+    'number plate',
+    'رقم اللوحة',
+    'رقم اللوحه',
+    'اللوحة',
+    'لوحة',
+    'رقم لوحة',
+    'ارقام اللوحة',
+    'رقم المركبة',
+    'رقم السيارة',
+  ],
+  plateCode: ['plate code', 'code of plate', 'رمز اللوحة', 'رمز', 'الرمز', 'كود اللوحة', 'رمز المركبة'],
+  plateLetters: [
+    'plate letters',
+    'plate letter',
+    'letters',
+    'letter',
+    'حروف اللوحة',
+    'حرف اللوحة',
+    'الحروف',
+    'الحرف',
+  ],
+  governorate: ['governorate', 'province', 'المحافظة', 'محافظة'],
+  registrationNumber: [
+    'registration',
+    'registration no',
+    'registration number',
+    'reg no',
+    'reg number',
+    'رقم التسجيل',
+    'التسجيل',
+    'رقم الترخيص',
+    'رقم الرخصة',
+    'رقم رخصة المركبة',
+  ],
+  vin: [
+    'vin',
+    'vin no',
+    'vin number',
+    'chassis',
+    'chassis no',
+    'chassis number',
+    'رقم الشاصي',
+    'رقم الشاصى',
+    'الشاصي',
+    'رقم الشاسيه',
+    'رقم الشاسي',
+    'رقم الهيكل',
+  ],
+  label: [
+    'label',
+    'description',
+    'vehicle name',
+    'vehicle',
+    'name',
+    'الوصف',
+    'اسم المركبة',
+    'البيان',
+    'وصف المركبة',
+  ],
+  costCentre: [
+    'cost centre',
+    'cost center',
+    'cost centre code',
+    'cc',
+    'مركز الكلفة',
+    'مركز التكلفة',
+    'مركز الكلفه',
+  ],
+  driver: ['driver', 'driver name', 'السائق', 'اسم السائق', 'سائق'],
+};
+
+const synonymIndex = new Map<string, VehicleField>();
+for (const field of vehicleFields) {
+  for (const phrase of [...synonyms[field], columnTitles[field].en, columnTitles[field].ar]) {
+    synonymIndex.set(foldForMatching(phrase), field);
+  }
+}
+
+/**
+ * The field a header names, or null for an unknown column (kept as an attribute). Bilingual
+ * headers such as "رقم اللوحة / Plate number" or "Plate (رقم اللوحة)" match when their parts agree.
+ */
+export function matchHeader(header: string): VehicleField | null {
+  const whole = synonymIndex.get(foldForMatching(header));
+  if (whole) return whole;
+  const parts = header
+    .split(/[/|()\n\\]+/)
+    .map((part) => foldForMatching(part))
+    .filter((part) => part !== '');
+  if (parts.length < 2) return null;
+  const fields = new Set(parts.map((part) => synonymIndex.get(part) ?? null));
+  const [only] = fields;
+  return fields.size === 1 && only ? only : null;
+}
+
+/** Spreadsheet column letter for a zero-based index: 0 → A, 26 → AA. */
+export function columnLetter(index: number): string {
+  let letter = '';
+  for (let rest = index + 1; rest > 0; rest = Math.floor((rest - 1) / 26)) {
+    letter = String.fromCharCode(65 + ((rest - 1) % 26)) + letter;
+  }
+  return letter;
+}

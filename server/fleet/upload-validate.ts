@@ -1,0 +1,223 @@
+/**
+ * Row validation for a read upload: each row becomes a vehicle candidate or a list of errors by
+ * row and column. Warnings (formula values, short CSV rows) do not stop a row.
+ *
+ * Formulas: a cell whose value came from a formula is accepted with its cached result — that is
+ * what the user saw in Excel — and flagged as a warning, because a formula such as
+ * =A2&"-"&B2 is a legitimate way to build a plate. A formula saved without a result (a file
+ * written by a program and never opened in Excel) has no value we can trust: an error when the
+ * column is a vehicle field, a warning for an extra column.
+ */
+import type { JurisdictionCode } from '../jurisdictions/profiles.ts';
+import { normaliseCell, toAsciiDigits } from './normalise.ts';
+import type { PlateFields } from './plates.ts';
+import { parsePlate } from './plates.ts';
+import type { VehicleField } from './upload-columns.ts';
+import { columnTitles, platePartFields } from './upload-columns.ts';
+import type { RowIssue, UploadRow, UploadTable } from './upload-read.ts';
+
+export interface VehicleCandidate {
+  rowNumber: number;
+  plateKey: string;
+  plateFields: PlateFields;
+  plateDisplay: string;
+  registrationNumber?: string;
+  vin?: string;
+  label?: string;
+  costCentre?: string;
+  driver?: string;
+  attributes: Record<string, string>;
+}
+
+export interface UploadValidation {
+  vehicles: VehicleCandidate[];
+  errors: RowIssue[];
+  warnings: RowIssue[];
+  /** Vehicle rows read (valid or not). */
+  rowCount: number;
+}
+
+/** Longest accepted value per field; a longer one is a pasted note, not data. */
+export const fieldMaxLength: Record<
+  Exclude<VehicleField, 'plate' | 'plateCode' | 'plateLetters' | 'governorate'>,
+  number
+> = {
+  registrationNumber: 32,
+  vin: 32,
+  label: 200,
+  costCentre: 100,
+  driver: 200,
+};
+export const ATTRIBUTE_MAX_LENGTH = 500;
+
+const VIN_LENGTH = 17;
+/** ISO 3779: digits and capitals except I, O and Q (too easily read as 1 and 0). */
+const VIN_CHARACTERS = /^[A-HJ-NPR-Z0-9]+$/;
+
+type Issue = Omit<RowIssue, 'rowNumber' | 'severity'>;
+
+function vinIssue(vin: string, column: string): Issue | null {
+  if (vin.length !== VIN_LENGTH) {
+    return {
+      column,
+      code: 'vin.invalid_length',
+      message: `The VIN ${vin} has ${vin.length} characters; a VIN has exactly ${VIN_LENGTH}.`,
+      messageAr: `رقم الشاصي ${vin} فيه ${vin.length} حرفاً، ورقم الشاصي ${VIN_LENGTH} حرفاً بالضبط.`,
+    };
+  }
+  if (!VIN_CHARACTERS.test(vin)) {
+    return {
+      column,
+      code: 'vin.invalid_character',
+      message: `The VIN ${vin} may contain only digits and Latin capitals other than I, O and Q.`,
+      messageAr: `رقم الشاصي ${vin} يحتوي فقط أرقاماً وحروفاً لاتينية كبيرة عدا I وO وQ.`,
+    };
+  }
+  return null;
+}
+
+/** VINs are often typed with spaces or dashes and in lower case. */
+function normaliseVin(raw: string): string {
+  return toAsciiDigits(raw)
+    .toUpperCase()
+    .replace(/[\s\-.]/g, '');
+}
+
+function headerOf(table: UploadTable, field: VehicleField): string {
+  return table.columns.find((column) => column.field === field)?.header ?? columnTitles[field].en;
+}
+
+function plateText(row: UploadRow): string {
+  return platePartFields
+    .map((field) => row.values[field])
+    .filter((part): part is string => part !== undefined)
+    .join(' ');
+}
+
+export function validateUpload(jurisdiction: JurisdictionCode, table: UploadTable): UploadValidation {
+  const errors: RowIssue[] = [];
+  const warnings: RowIssue[] = [];
+  const vehicles: VehicleCandidate[] = [];
+  const firstRowByPlate = new Map<string, number>();
+  const firstRowByVin = new Map<string, number>();
+  const fieldByHeader = new Map(table.columns.map((column) => [column.header, column.field]));
+  const readIssues = Map.groupBy(table.issues, (issue) => issue.rowNumber);
+
+  for (const row of table.rows) {
+    const rowErrors: Issue[] = [];
+    const rowWarnings: Issue[] = [];
+    for (const issue of readIssues.get(row.rowNumber) ?? []) {
+      (issue.severity === 'error' ? rowErrors : rowWarnings).push(issue);
+    }
+    for (const column of row.formulaColumns) {
+      rowWarnings.push({
+        column,
+        code: 'cell.formula',
+        message: 'The value comes from a formula; the result saved in the file is used.',
+        messageAr: 'القيمة ناتجة عن معادلة؛ تم استخدام النتيجة المحفوظة في الملف.',
+      });
+    }
+    for (const column of row.uncalculatedColumns) {
+      const issue = {
+        column,
+        code: 'cell.formula_no_value',
+        message:
+          'The cell is a formula with no saved result; open the file in Excel, save it, and upload again.',
+        messageAr: 'الخلية معادلة بلا نتيجة محفوظة؛ افتح الملف في Excel واحفظه ثم ارفعه من جديد.',
+      };
+      (fieldByHeader.get(column) ? rowErrors : rowWarnings).push(issue);
+    }
+
+    const plateColumn = headerOf(table, 'plate');
+    const plate = parsePlate(jurisdiction, plateText(row));
+    if (!plate.ok) {
+      rowErrors.push({
+        column: plateColumn,
+        code: plate.code,
+        message: plate.message,
+        messageAr: plate.messageAr,
+      });
+    } else {
+      const first = firstRowByPlate.get(plate.plate.key);
+      if (first === undefined) {
+        firstRowByPlate.set(plate.plate.key, row.rowNumber);
+      } else {
+        rowErrors.push({
+          column: plateColumn,
+          code: 'row.duplicate_plate',
+          message: `The plate ${plate.plate.display} is already listed in row ${first}.`,
+          messageAr: `اللوحة ${plate.plate.display} مذكورة في الصف ${first}.`,
+        });
+      }
+    }
+
+    const optional: Partial<Record<keyof typeof fieldMaxLength, string>> = {};
+    for (const field of Object.keys(fieldMaxLength) as (keyof typeof fieldMaxLength)[]) {
+      const value = row.values[field];
+      if (value === undefined) continue;
+      const max = fieldMaxLength[field];
+      if (value.length > max) {
+        rowErrors.push({
+          column: headerOf(table, field),
+          code: 'cell.too_long',
+          message: `The value has ${value.length} characters; at most ${max} are allowed here.`,
+          messageAr: `القيمة فيها ${value.length} حرفاً، والحد الأقصى هنا ${max}.`,
+        });
+        continue;
+      }
+      optional[field] = value;
+    }
+    if (optional.registrationNumber !== undefined) {
+      optional.registrationNumber = normaliseCell(toAsciiDigits(optional.registrationNumber)).toUpperCase();
+    }
+    if (optional.vin !== undefined) {
+      const vin = normaliseVin(optional.vin);
+      const column = headerOf(table, 'vin');
+      const issue = vinIssue(vin, column);
+      if (issue) {
+        rowErrors.push(issue);
+      } else {
+        optional.vin = vin;
+        const first = firstRowByVin.get(vin);
+        if (first === undefined) {
+          firstRowByVin.set(vin, row.rowNumber);
+        } else {
+          rowErrors.push({
+            column,
+            code: 'row.duplicate_vin',
+            message: `The VIN ${vin} is already listed in row ${first}.`,
+            messageAr: `رقم الشاصي ${vin} مذكور في الصف ${first}.`,
+          });
+        }
+      }
+    }
+    for (const [header, value] of Object.entries(row.attributes)) {
+      if (value.length > ATTRIBUTE_MAX_LENGTH) {
+        rowErrors.push({
+          column: header,
+          code: 'cell.too_long',
+          message: `The value has ${value.length} characters; at most ${ATTRIBUTE_MAX_LENGTH} are allowed here.`,
+          messageAr: `القيمة فيها ${value.length} حرفاً، والحد الأقصى هنا ${ATTRIBUTE_MAX_LENGTH}.`,
+        });
+      }
+    }
+
+    errors.push(
+      ...rowErrors.map((issue) => ({ ...issue, rowNumber: row.rowNumber, severity: 'error' as const })),
+    );
+    warnings.push(
+      ...rowWarnings.map((issue) => ({ ...issue, rowNumber: row.rowNumber, severity: 'warning' as const })),
+    );
+    if (rowErrors.length === 0 && plate.ok) {
+      vehicles.push({
+        rowNumber: row.rowNumber,
+        plateKey: plate.plate.key,
+        plateFields: plate.plate.fields,
+        plateDisplay: plate.plate.display,
+        ...optional,
+        attributes: row.attributes,
+      });
+    }
+  }
+  return { vehicles, errors, warnings, rowCount: table.rows.length };
+}
