@@ -42,6 +42,13 @@ const envSchema = z.object({
   DB_POOL_MAX: z.coerce.number().int().min(1).max(500).default(10),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(4),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(20_000),
+  SESSION_IDLE_MINUTES: z.coerce.number().int().min(1).max(43_200).default(480),
+  SESSION_MAX_HOURS: z.coerce.number().int().min(1).max(8_760).default(168),
+  COOKIE_SECURE: booleanFlag.default(false),
+  LOGIN_MAX_FAILURES_PER_USER: z.coerce.number().int().min(1).max(1000).default(5),
+  LOGIN_MAX_FAILURES_PER_IP: z.coerce.number().int().min(1).max(100_000).default(50),
+  LOGIN_THROTTLE_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
+  DEMO: booleanFlag.optional(),
   MAINTENANCE_CRON: cronExpression.default('30 3 * * *'),
   MAINTENANCE_TZ: timeZone.default('Asia/Amman'),
 });
@@ -65,6 +72,18 @@ export interface Config {
   workerConcurrency: number;
   shutdownTimeoutMs: number;
   maintenance: { cron: string; tz: string };
+  auth: AuthSettings;
+  /** Create the demo accounts and users at start (default: only on the embedded database). */
+  demo: boolean;
+}
+
+export interface AuthSettings {
+  sessionIdleMinutes: number;
+  sessionMaxHours: number;
+  cookieSecure: boolean;
+  maxFailuresPerUser: number;
+  maxFailuresPerIp: number;
+  throttleWindowSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -111,6 +130,15 @@ export function loadConfig(
     workerConcurrency: e.WORKER_CONCURRENCY,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     maintenance: { cron: e.MAINTENANCE_CRON, tz: e.MAINTENANCE_TZ },
+    auth: {
+      sessionIdleMinutes: e.SESSION_IDLE_MINUTES,
+      sessionMaxHours: e.SESSION_MAX_HOURS,
+      cookieSecure: e.COOKIE_SECURE,
+      maxFailuresPerUser: e.LOGIN_MAX_FAILURES_PER_USER,
+      maxFailuresPerIp: e.LOGIN_MAX_FAILURES_PER_IP,
+      throttleWindowSeconds: e.LOGIN_THROTTLE_WINDOW_SECONDS,
+    },
+    demo: e.DEMO ?? e.DATABASE_URL === undefined,
   };
 }
 

@@ -7,6 +7,8 @@ import type { Config } from './config.ts';
 import { createDatabase, type Database } from './db/database.ts';
 import { type EmbeddedPostgres, startEmbeddedPostgres } from './db/embedded.ts';
 import { migrateToLatest } from './db/migrate.ts';
+import { appRoleUrl, assertWalledRole } from './db/tenant.ts';
+import { DEMO_PASSWORD, seedDemo } from './demo/demo.service.ts';
 import { createApp, createHealthApp } from './http/app.ts';
 import type { Logger } from './logger.ts';
 
@@ -39,10 +41,17 @@ export async function startProduct(config: Config, log: Logger): Promise<Running
       databaseUrl = embedded.url;
     }
 
-    const db = createDatabase(databaseUrl, config.dbPoolMax);
+    const ownerDb = createDatabase(databaseUrl, 2, 'fleet-fines-migrate');
+    try {
+      const { applied } = await migrateToLatest(ownerDb);
+      if (applied.length > 0) log.info({ applied }, 'database migrated');
+    } finally {
+      await ownerDb.destroy();
+    }
+    // Everything else runs as the application role, behind row-level security.
+    const db = createDatabase(appRoleUrl(databaseUrl), config.dbPoolMax);
     cleanup.push(() => db.destroy());
-    const { applied } = await migrateToLatest(db);
-    if (applied.length > 0) log.info({ applied }, 'database migrated');
+    await assertWalledRole(db);
 
     const worker = config.role !== 'web';
     const boss = createBoss({ connectionString: databaseUrl, worker, log });
@@ -53,8 +62,18 @@ export async function startProduct(config: Config, log: Logger): Promise<Running
       log.info({ queues: jobRegistry.map((j) => j.name) }, 'job workers started');
     }
 
+    if (config.demo && config.role !== 'worker') {
+      const demo = await seedDemo(db);
+      if (demo.created) log.info('demo accounts created');
+      log.info(
+        { users: demo.users.map((u) => `${u.email} (${u.role}, ${u.account})`), password: DEMO_PASSWORD },
+        'demo sign-in: any of these users with the demo password',
+      );
+    }
+
     let url: string | undefined;
-    const app = config.role === 'worker' ? createHealthApp({ db, boss, log }) : createApp({ db, boss, log });
+    const app =
+      config.role === 'worker' ? createHealthApp({ db, boss }) : createApp({ db, boss, log, config });
     const port = config.role === 'worker' ? config.healthPort : config.port;
     if (port !== undefined) {
       const server = http.createServer(app);

@@ -3,15 +3,24 @@ import { fileURLToPath } from 'node:url';
 import express, { type Express } from 'express';
 import { sql } from 'kysely';
 import type { PgBoss } from 'pg-boss';
+import { accountRoutes } from '../accounts/accounts.routes.ts';
+import { authRoutes } from '../auth/auth.routes.ts';
+import type { Config } from '../config.ts';
 import type { Database } from '../db/database.ts';
 import type { Logger } from '../logger.ts';
 import { envelope, errorHandler, notFoundRoute } from './errors.ts';
+import { openApiDocument } from './openapi.ts';
+import { mountRoutes, type RouteDef } from './routes.ts';
 
 export interface AppDeps {
   db: Database;
   boss: PgBoss;
   log: Logger;
+  config: Config;
 }
+
+/** Every /api/v1 route; the OpenAPI document and the role × tenant tests read this same list. */
+export const apiRoutes: RouteDef[] = [...authRoutes, ...accountRoutes];
 
 const WEB_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../web');
 
@@ -19,10 +28,19 @@ export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
+  // Ids and money are bigint inside; JSON carries them as decimal strings.
+  app.set('json replacer', (_key: string, value: unknown) =>
+    typeof value === 'bigint' ? value.toString() : value,
+  );
   app.use(requestLog(deps.log));
   app.use(express.json({ limit: '1mb' }));
 
   app.use(healthRoutes(deps));
+  const document = openApiDocument(apiRoutes);
+  app.get('/api/v1/openapi.json', (_req, res) => {
+    res.json(document);
+  });
+  app.use('/api/v1', mountRoutes(apiRoutes, deps));
   app.use('/api', notFoundRoute);
   app.use(express.static(WEB_DIR, { index: 'index.html', fallthrough: true }));
   app.use(notFoundRoute);
@@ -31,7 +49,7 @@ export function createApp(deps: AppDeps): Express {
 }
 
 /** Just /healthz and /readyz: what a worker process serves on HEALTH_PORT for its orchestrator. */
-export function createHealthApp(deps: AppDeps): Express {
+export function createHealthApp(deps: Pick<AppDeps, 'db' | 'boss'>): Express {
   const app = express();
   app.disable('x-powered-by');
   app.use(healthRoutes(deps));
@@ -39,7 +57,7 @@ export function createHealthApp(deps: AppDeps): Express {
   return app;
 }
 
-function healthRoutes(deps: AppDeps): express.Router {
+function healthRoutes(deps: Pick<AppDeps, 'db' | 'boss'>): express.Router {
   const router = express.Router();
   router.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -53,7 +71,10 @@ function healthRoutes(deps: AppDeps): express.Router {
   return router;
 }
 
-async function readiness({ db, boss }: AppDeps): Promise<{ database: string; queue: string }> {
+async function readiness({
+  db,
+  boss,
+}: Pick<AppDeps, 'db' | 'boss'>): Promise<{ database: string; queue: string }> {
   const database = await sql`select 1`
     .execute(db)
     .then(() => 'ok')

@@ -25,6 +25,8 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
       return;
     }
     if (error instanceof DomainError) {
+      const retryAfter = (error.details as { retryAfterSeconds?: number } | null)?.retryAfterSeconds;
+      if (retryAfter !== undefined) res.set('retry-after', String(retryAfter));
       res.status(error.status).json(envelope(error.code, error.message, error.details));
       return;
     }

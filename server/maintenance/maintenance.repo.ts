@@ -32,8 +32,3 @@ export async function finishMaintenanceNight(
     .where('time_zone', '=', timeZone)
     .execute();
 }
-
-/** Fresh planner statistics after the night's bulk writes. */
-export async function refreshPlannerStatistics(trx: Executor): Promise<void> {
-  await sql`analyze`.execute(trx);
-}

@@ -1,10 +1,10 @@
 import { DateTime } from 'luxon';
+import { pruneAuthState } from '../auth/auth.repo.ts';
 import type { Database } from '../db/database.ts';
-import {
-  claimMaintenanceNight,
-  finishMaintenanceNight,
-  refreshPlannerStatistics,
-} from './maintenance.repo.ts';
+import { claimMaintenanceNight, finishMaintenanceNight } from './maintenance.repo.ts';
+
+/** Ended sessions are kept this long (for the audit trail's sake), then deleted. */
+const SESSION_RETENTION_DAYS = 30;
 
 export interface MaintenanceOutcome {
   localDate: string;
@@ -24,9 +24,8 @@ export async function runNightlyMaintenance(
   const localDate = DateTime.fromJSDate(now, { zone: timeZone }).toISODate()!;
   const ran = await db.transaction().execute(async (trx) => {
     if (!(await claimMaintenanceNight(trx, localDate, timeZone))) return false;
-    const started = Date.now();
-    await refreshPlannerStatistics(trx);
-    await finishMaintenanceNight(trx, localDate, timeZone, { analyzeMs: Date.now() - started });
+    const pruned = await pruneAuthState(trx, SESSION_RETENTION_DAYS);
+    await finishMaintenanceNight(trx, localDate, timeZone, { pruned });
     return true;
   });
   return { localDate, timeZone, ran };

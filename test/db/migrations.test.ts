@@ -77,7 +77,7 @@ describe('migrations', () => {
 describe('table types', () => {
   it('match the migrated schema (run `npm run db:types` after a migration)', async () => {
     const committed = fs.readFileSync(path.resolve(import.meta.dirname, '../../server/db/schema.ts'), 'utf8');
-    const generated = await generateSchemaTypes(migrated.db);
+    const generated = await generateSchemaTypes(migrated.ownerDb);
     const normalise = (text: string) => text.replace(/\s+/g, ' ').replace(/,\s*}/g, ' }').trim();
     expect(normalise(committed)).toBe(normalise(generated));
   });
@@ -97,7 +97,7 @@ describe('the test harness', () => {
     const queue = await sql<{
       n: number;
     }>`select count(*)::int as n from information_schema.schemata where schema_name = 'pgboss'`.execute(
-      migrated.db,
+      migrated.ownerDb,
     );
     expect(queue.rows[0]!.n).toBe(1);
   });

@@ -1,0 +1,224 @@
+import { z } from 'zod';
+import { listAudit } from '../audit/audit.repo.ts';
+import { asOperator } from '../db/tenant.ts';
+import { defineRoute, idParam, type RouteContext } from '../http/routes.ts';
+import { jurisdictionCodes } from '../jurisdictions/profiles.ts';
+import {
+  acceptInvitation,
+  accountKinds,
+  changeAccountSettings,
+  changeMemberRole,
+  createAccount,
+  createApiToken,
+  getAccount,
+  inviteMember,
+  listAccountApiTokens,
+  listAccountMembers,
+  listAllAccounts,
+  removeMember,
+  revokeAccountApiToken,
+} from './accounts.service.ts';
+import { roles } from './permissions.ts';
+
+const actorOf = (ctx: RouteContext) => ({
+  actorUserId: ctx.principal?.kind === 'session' ? ctx.principal.userId : null,
+  actorTokenId: ctx.principal?.kind === 'token' ? ctx.principal.tokenId : null,
+  ip: ctx.ip,
+});
+
+const localTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a local time HH:MM');
+const timeZone = z.string().refine((tz) => {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz });
+    return tz.includes('/');
+  } catch {
+    return false;
+  }
+}, 'must be an IANA time zone such as Asia/Amman');
+const name = z.string().trim().min(1).max(300);
+const email = z.string().trim().email().max(320);
+const password = z.string().min(12, 'must be at least 12 characters').max(1024);
+const role = z.enum(roles);
+const userIdParams = z.object({ userId: idParam });
+const tokenIdParams = z.object({ tokenId: idParam });
+
+export const accountRoutes = [
+  defineRoute({
+    method: 'get',
+    path: '/account',
+    tag: 'account',
+    summary: 'The account named by x-account-id (or the API token): settings and jurisdiction profile',
+    access: { kind: 'account', permission: 'account.read' },
+    handle: async (ctx) => ({ body: await ctx.tenant((trx) => getAccount(trx, ctx.account!.id)) }),
+  }),
+  defineRoute({
+    method: 'patch',
+    path: '/account',
+    tag: 'account',
+    summary: 'Change account settings: legal names, nightly run time, time zone',
+    access: { kind: 'account', permission: 'account.manage' },
+    body: z
+      .object({ legalNameAr: name, legalNameEn: name, nightlyRunTime: localTime, timeZone })
+      .partial()
+      .strict()
+      .refine((b) => Object.keys(b).length > 0, 'name at least one setting to change'),
+    handle: async (ctx, { body }) => ({
+      body: await ctx.tenant((trx) => changeAccountSettings(trx, ctx.account!.id, body, actorOf(ctx))),
+    }),
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/account/users',
+    tag: 'users',
+    summary: 'Members of the account and their roles',
+    access: { kind: 'account', permission: 'users.manage' },
+    handle: async (ctx) => ({
+      body: { users: await ctx.tenant((trx) => listAccountMembers(trx, ctx.account!.id)) },
+    }),
+  }),
+  defineRoute({
+    method: 'post',
+    path: '/account/users',
+    tag: 'users',
+    summary: 'Invite a person with a role; a person new to the platform gets an invitation token',
+    access: { kind: 'account', permission: 'users.manage' },
+    successStatus: 201,
+    body: z.object({ email, role, displayName: name.optional() }).strict(),
+    handle: async (ctx, { body }) => ({
+      status: 201,
+      body: await ctx.tenant((trx) => inviteMember(trx, ctx.account!.id, body, actorOf(ctx))),
+    }),
+  }),
+  defineRoute({
+    method: 'patch',
+    path: '/account/users/:userId',
+    tag: 'users',
+    summary: "Change a member's role (takes effect on their next request)",
+    access: { kind: 'account', permission: 'users.manage' },
+    params: userIdParams,
+    body: z.object({ role }).strict(),
+    handle: async (ctx, { params, body }) => ({
+      body: await ctx.tenant((trx) =>
+        changeMemberRole(trx, ctx.account!.id, params.userId, body.role, actorOf(ctx)),
+      ),
+    }),
+  }),
+  defineRoute({
+    method: 'delete',
+    path: '/account/users/:userId',
+    tag: 'users',
+    summary: 'Remove a member from the account',
+    access: { kind: 'account', permission: 'users.manage' },
+    successStatus: 204,
+    params: userIdParams,
+    handle: async (ctx, { params }) => {
+      await ctx.tenant((trx) => removeMember(trx, ctx.account!.id, params.userId, actorOf(ctx)));
+      return { status: 204 };
+    },
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/account/tokens',
+    tag: 'tokens',
+    summary: 'API tokens of the account (never their secrets)',
+    access: { kind: 'account', permission: 'tokens.manage' },
+    handle: async (ctx) => ({
+      body: { tokens: await ctx.tenant((trx) => listAccountApiTokens(trx, ctx.account!.id)) },
+    }),
+  }),
+  defineRoute({
+    method: 'post',
+    path: '/account/tokens',
+    tag: 'tokens',
+    summary:
+      'Create an API token for an ERP system, scoped to this account and a role; the secret is shown once',
+    access: { kind: 'account', permission: 'tokens.manage' },
+    successStatus: 201,
+    body: z.object({ name: z.string().trim().min(1).max(100), role }).strict(),
+    handle: async (ctx, { body }) => ({
+      status: 201,
+      body: await ctx.tenant((trx) => createApiToken(trx, ctx.account!.id, body, actorOf(ctx))),
+    }),
+  }),
+  defineRoute({
+    method: 'delete',
+    path: '/account/tokens/:tokenId',
+    tag: 'tokens',
+    summary: 'Revoke an API token; it stops working at once',
+    access: { kind: 'account', permission: 'tokens.manage' },
+    params: tokenIdParams,
+    handle: async (ctx, { params }) => ({
+      body: await ctx.tenant((trx) =>
+        revokeAccountApiToken(trx, ctx.account!.id, params.tokenId, actorOf(ctx)),
+      ),
+    }),
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/account/audit',
+    tag: 'audit',
+    summary: 'The audit log of the account, newest first',
+    access: { kind: 'account', permission: 'audit.read' },
+    query: z
+      .object({ limit: z.coerce.number().int().min(1).max(500).default(100), before: idParam.optional() })
+      .strict(),
+    handle: async (ctx, { query }) => {
+      const rows = await ctx.tenant((trx) => listAudit(trx, ctx.account!.id, query));
+      return {
+        body: {
+          entries: rows.map((r) => ({
+            id: r.id.toString(),
+            at: r.at,
+            actorUserId: r.actor_user_id?.toString() ?? null,
+            actorTokenId: r.actor_token_id?.toString() ?? null,
+            action: r.action,
+            target: r.target,
+            outcome: r.outcome,
+            ip: r.ip,
+            details: r.details,
+          })),
+        },
+      };
+    },
+  }),
+  defineRoute({
+    method: 'post',
+    path: '/invitations/accept',
+    tag: 'users',
+    summary: 'Accept an invitation: choose a password (at least 12 characters)',
+    access: { kind: 'public' },
+    body: z.object({ token: z.string().min(10).max(200), password, displayName: name.optional() }).strict(),
+    handle: async (ctx, { body }) => ({ body: await acceptInvitation(ctx.db, body, ctx.ip) }),
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/accounts',
+    tag: 'operator',
+    summary: 'All accounts (platform operator)',
+    access: { kind: 'operator' },
+    handle: async (ctx) => ({ body: { accounts: await asOperator(ctx.db, (trx) => listAllAccounts(trx)) } }),
+  }),
+  defineRoute({
+    method: 'post',
+    path: '/accounts',
+    tag: 'operator',
+    summary: 'Open an account for a business, with its first owner (platform operator)',
+    access: { kind: 'operator' },
+    successStatus: 201,
+    body: z
+      .object({
+        kind: z.enum(accountKinds),
+        legalNameAr: name,
+        legalNameEn: name,
+        registryNumber: z.string().trim().min(1).max(64),
+        jurisdiction: z.enum(jurisdictionCodes as ['JO', 'IQ', 'EG']),
+        nightlyRunTime: localTime.optional(),
+        owner: z.object({ email, displayName: name.optional() }).strict(),
+      })
+      .strict(),
+    handle: async (ctx, { body }) => {
+      const operatorId = ctx.principal?.kind === 'session' ? ctx.principal.userId : null;
+      return { status: 201, body: await asOperator(ctx.db, (trx) => createAccount(trx, body, operatorId)) };
+    },
+  }),
+];

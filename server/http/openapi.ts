@@ -1,0 +1,92 @@
+import { z } from 'zod';
+import type { RouteDef } from './routes.ts';
+
+const errorEnvelope = {
+  type: 'object',
+  required: ['error'],
+  properties: {
+    error: {
+      type: 'object',
+      required: ['code', 'message', 'details'],
+      properties: { code: { type: 'string' }, message: { type: 'string' }, details: {} },
+    },
+  },
+};
+
+function jsonSchema(schema: z.ZodType): unknown {
+  return z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
+}
+
+/** The API document, built from the same route table that serves the API, so they cannot drift. */
+export function openApiDocument(routes: RouteDef[]) {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const route of routes) {
+    const path = route.path.replace(/:([A-Za-z]+)/g, '{$1}');
+    const parameters: unknown[] = [];
+    for (const match of route.path.matchAll(/:([A-Za-z]+)/g)) {
+      parameters.push({
+        name: match[1],
+        in: 'path',
+        required: true,
+        schema: { type: 'string', pattern: '^[0-9]+$' },
+      });
+    }
+    if (route.access.kind === 'account') {
+      parameters.push({
+        name: 'x-account-id',
+        in: 'header',
+        required: false,
+        description: 'The account to act in; required with a session cookie, implied by an API token',
+        schema: { type: 'string' },
+      });
+    }
+    if (route.query) {
+      const query = jsonSchema(route.query) as { properties?: Record<string, unknown> };
+      for (const [name, schema] of Object.entries(query.properties ?? {})) {
+        parameters.push({ name, in: 'query', required: false, schema });
+      }
+    }
+    const status = String(route.successStatus ?? 200);
+    const operation: Record<string, unknown> = {
+      summary: route.summary,
+      tags: [route.tag],
+      operationId: `${route.method}${route.path.replace(/[/:]+([a-zA-Z])/g, (_, c: string) => c.toUpperCase())}`,
+      parameters,
+      responses: {
+        [status]: { description: status === '204' ? 'done, nothing to answer' : 'success' },
+        default: { description: 'an error', content: { 'application/json': { schema: errorEnvelope } } },
+      },
+      'x-access':
+        route.access.kind === 'account' ? `permission ${route.access.permission}` : route.access.kind,
+    };
+    if (route.access.kind !== 'public') operation.security = [{ session: [], csrf: [] }, { bearer: [] }];
+    if (route.body) {
+      operation.requestBody = {
+        required: true,
+        content: { 'application/json': { schema: jsonSchema(route.body) } },
+      };
+    }
+    paths[path] = { ...paths[path], [route.method]: operation };
+  }
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Fleet fines reconciliation API',
+      version: '1',
+      description:
+        'Every error answers { "error": { "code", "message", "details" } }. Browser clients sign in with ' +
+        'POST /session and send the returned csrfToken as x-csrf-token on state-changing requests; ' +
+        'ERP systems send an API token as "Authorization: Bearer fft_…" and need no CSRF token. ' +
+        'Name the account with the x-account-id header.',
+    },
+    servers: [{ url: '/api/v1' }],
+    components: {
+      securitySchemes: {
+        session: { type: 'apiKey', in: 'cookie', name: 'fleet_session' },
+        csrf: { type: 'apiKey', in: 'header', name: 'x-csrf-token' },
+        bearer: { type: 'http', scheme: 'bearer' },
+      },
+    },
+    paths,
+  };
+}

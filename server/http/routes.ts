@@ -1,0 +1,247 @@
+import { parseCookie, stringifySetCookie } from 'cookie';
+import express, { type Request, type Response } from 'express';
+import { z } from 'zod';
+import { findMembershipRole } from '../accounts/accounts.repo.ts';
+import { can, type Permission, type Role } from '../accounts/permissions.ts';
+import { type AuditEntry, appendAudit } from '../audit/audit.repo.ts';
+import { authenticate, csrfMatches, type Principal } from '../auth/auth.service.ts';
+import type { Config } from '../config.ts';
+import type { Database } from '../db/database.ts';
+import { type Tx, withTenant } from '../db/tenant.ts';
+import { DomainError } from '../errors.ts';
+import { toAsciiDigits } from '../fleet/normalise.ts';
+import type { Logger } from '../logger.ts';
+
+export const SESSION_COOKIE = 'fleet_session';
+
+/** Who may call a route. `account` routes act inside one tenant and need a permission there. */
+export type Access =
+  | { kind: 'public' }
+  | { kind: 'signed_in' }
+  | { kind: 'operator' }
+  | { kind: 'account'; permission: Permission };
+
+export interface RouteContext {
+  db: Database;
+  config: Config;
+  log: Logger;
+  ip: string | null;
+  userAgent: string | null;
+  principal: Principal | undefined;
+  /** Set for `account` routes: the tenant and the caller's role in it. */
+  account: { id: bigint; role: Role } | undefined;
+  req: Request;
+  res: Response;
+  audit(entry: Omit<AuditEntry, 'ip' | 'actorUserId' | 'actorTokenId'>): Promise<void>;
+  /** Runs work in a transaction walled to this route's account. */
+  tenant<T>(work: (trx: Tx) => Promise<T>): Promise<T>;
+}
+
+export interface RouteResult {
+  status?: number;
+  body?: unknown;
+}
+
+export interface RouteDef<Body = unknown, Params = unknown, Query = unknown> {
+  method: 'get' | 'post' | 'patch' | 'put' | 'delete';
+  /** Express path under /api/v1, e.g. `/account/users/:userId`. */
+  path: string;
+  summary: string;
+  tag: string;
+  access: Access;
+  body?: z.ZodType<Body>;
+  params?: z.ZodType<Params>;
+  query?: z.ZodType<Query>;
+  /** Example success status for the API document. */
+  successStatus?: number;
+  handle(ctx: RouteContext, input: { body: Body; params: Params; query: Query }): Promise<RouteResult>;
+}
+
+export function defineRoute<Body = undefined, Params = undefined, Query = undefined>(
+  route: RouteDef<Body, Params, Query>,
+): RouteDef {
+  return route as unknown as RouteDef;
+}
+
+/** Ids in paths are decimal strings (Arabic-Indic digits accepted). */
+export const idParam = z
+  .string()
+  .transform(toAsciiDigits)
+  .pipe(z.string().regex(/^[1-9]\d{0,17}$/, 'must be a positive whole number'))
+  .transform((v) => BigInt(v));
+
+const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+export interface RouteDeps {
+  db: Database;
+  config: Config;
+  log: Logger;
+}
+
+/**
+ * Mounts route definitions: authentication, tenant resolution, permission check (denials are
+ * audited), CSRF on state-changing cookie requests, input validation, then the thin handler.
+ */
+export function mountRoutes(routes: RouteDef[], deps: RouteDeps): express.Router {
+  const router = express.Router();
+  for (const route of routes) {
+    router[route.method](route.path, async (req, res) => {
+      const result = await runRoute(route, req, res, deps);
+      if (res.headersSent) return;
+      const status = result.status ?? 200;
+      if (result.body === undefined) res.status(status).end();
+      else res.status(status).json(result.body);
+    });
+  }
+  return router;
+}
+
+async function runRoute(route: RouteDef, req: Request, res: Response, deps: RouteDeps): Promise<RouteResult> {
+  const { db, config } = deps;
+  const ip = req.ip ?? null;
+  const cookies = parseCookie(req.headers.cookie ?? '');
+  const authorization = req.headers.authorization;
+  const bearer = authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];
+  if (authorization !== undefined && bearer === undefined) {
+    throw new DomainError('invalid_token', 'the Authorization header must be "Bearer <token>"', {
+      status: 401,
+    });
+  }
+  const principal = await authenticate(db, { sessionSecret: cookies[SESSION_COOKIE], bearer }, config.auth);
+  const actor = {
+    actorUserId: principal?.kind === 'session' ? principal.userId : null,
+    actorTokenId: principal?.kind === 'token' ? principal.tokenId : null,
+    ip,
+  };
+  const audit = (entry: Omit<AuditEntry, 'ip' | 'actorUserId' | 'actorTokenId'>) =>
+    appendAudit(db, { ...entry, ...actor });
+  const deny = async (
+    error: DomainError,
+    accountId: bigint | null,
+    details: Record<string, unknown> = {},
+  ) => {
+    await audit({
+      accountId,
+      action: 'access.denied',
+      target: `${route.method.toUpperCase()} ${req.baseUrl}${route.path}`,
+      outcome: 'denied',
+      details: { code: error.code, ...details },
+    });
+    return error;
+  };
+
+  if (route.access.kind !== 'public' && !principal) {
+    throw new DomainError('unauthenticated', 'sign in first, or send an API token', { status: 401 });
+  }
+  if (principal && STATE_CHANGING.has(req.method) && !csrfMatches(principal, req.get('x-csrf-token'))) {
+    throw await deny(
+      new DomainError('csrf_failed', 'the x-csrf-token header is missing or wrong', { status: 403 }),
+      principal.kind === 'token' ? principal.accountId : null,
+    );
+  }
+
+  let account: RouteContext['account'];
+  if (route.access.kind === 'operator') {
+    if (principal?.kind !== 'session' || !principal.isOperator) {
+      throw await deny(
+        new DomainError('forbidden', 'only the platform operator may do this', { status: 403 }),
+        null,
+      );
+    }
+  } else if (route.access.kind === 'account') {
+    account = await resolveAccount(db, principal!, req.get('x-account-id'), deny);
+    if (!can(account.role, route.access.permission)) {
+      throw await deny(
+        new DomainError('forbidden', `your role (${account.role}) may not do this`, {
+          status: 403,
+          details: { permission: route.access.permission },
+        }),
+        account.id,
+        { permission: route.access.permission, role: account.role },
+      );
+    }
+  }
+
+  const input = {
+    body: route.body ? route.body.parse(req.body ?? {}) : undefined,
+    params: route.params ? route.params.parse(req.params) : undefined,
+    query: route.query ? route.query.parse(req.query) : undefined,
+  };
+  const ctx: RouteContext = {
+    db,
+    config,
+    log: deps.log,
+    ip,
+    userAgent: req.get('user-agent') ?? null,
+    principal,
+    account,
+    req,
+    res,
+    audit,
+    tenant: (work) => {
+      if (!account) throw new Error(`${route.path}: tenant() used on a route without an account`);
+      return withTenant(db, account.id, work);
+    },
+  };
+  return route.handle(ctx, input);
+}
+
+async function resolveAccount(
+  db: Database,
+  principal: Principal,
+  header: string | undefined,
+  deny: (
+    error: DomainError,
+    accountId: bigint | null,
+    details?: Record<string, unknown>,
+  ) => Promise<DomainError>,
+): Promise<{ id: bigint; role: Role }> {
+  const notFound = () =>
+    new DomainError('account_not_found', 'no such account, or you are not a member of it', { status: 404 });
+  let requested: bigint | undefined;
+  if (header !== undefined) {
+    const parsed = idParam.safeParse(header);
+    if (!parsed.success) {
+      throw new DomainError('invalid_account_id', 'x-account-id must be an account id (a whole number)', {
+        status: 400,
+      });
+    }
+    requested = parsed.data;
+  }
+  if (principal.kind === 'token') {
+    if (requested !== undefined && requested !== principal.accountId) {
+      throw await deny(notFound(), null, { requestedAccountId: requested.toString() });
+    }
+    return { id: principal.accountId, role: principal.role };
+  }
+  if (requested === undefined) {
+    throw new DomainError('account_required', 'name the account in the x-account-id header', { status: 400 });
+  }
+  const role = await withTenant(db, requested, (trx) => findMembershipRole(trx, requested, principal.userId));
+  if (!role) throw await deny(notFound(), null, { requestedAccountId: requested.toString() });
+  return { id: requested, role };
+}
+
+export function sessionCookie(secret: string, config: Config, expires: Date): string {
+  return stringifySetCookie({
+    name: SESSION_COOKIE,
+    value: secret,
+    httpOnly: true,
+    sameSite: 'lax',
+    secure: config.auth.cookieSecure,
+    path: '/',
+    expires,
+  });
+}
+
+export function clearedSessionCookie(config: Config): string {
+  return stringifySetCookie({
+    name: SESSION_COOKIE,
+    value: '',
+    httpOnly: true,
+    sameSite: 'lax',
+    secure: config.auth.cookieSecure,
+    path: '/',
+    expires: new Date(0),
+  });
+}

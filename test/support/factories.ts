@@ -1,0 +1,77 @@
+import { randomBytes } from 'node:crypto';
+import { insertUser } from '../../server/accounts/accounts.repo.ts';
+import { addMember, createAccount } from '../../server/accounts/accounts.service.ts';
+import { type Role, roles } from '../../server/accounts/permissions.ts';
+import { hashPassword } from '../../server/auth/secrets.ts';
+import type { Database } from '../../server/db/database.ts';
+import { asOperator } from '../../server/db/tenant.ts';
+import type { JurisdictionCode } from '../../server/jurisdictions/profiles.ts';
+
+export const TEST_PASSWORD = 'correct horse battery staple';
+let passwordHash: Promise<string> | undefined;
+
+export interface AccountFixture {
+  id: bigint;
+  jurisdiction: JurisdictionCode;
+  /** One member per role, all with TEST_PASSWORD. */
+  users: Record<Role, { id: bigint; email: string }>;
+}
+
+/** An account with one active user per role; emails are unique per call. */
+export async function makeAccount(
+  db: Database,
+  jurisdiction: JurisdictionCode = 'JO',
+): Promise<AccountFixture> {
+  passwordHash ??= hashPassword(TEST_PASSWORD);
+  const hash = await passwordHash;
+  const tag = randomBytes(4).toString('hex');
+  return asOperator(db, async (trx) => {
+    const users = {} as AccountFixture['users'];
+    for (const role of roles) {
+      const email = `${role}.${tag}@example.test`;
+      const user = await insertUser(trx, {
+        email,
+        display_name: `${role} ${tag}`,
+        password_hash: hash,
+        status: 'active',
+      });
+      users[role] = { id: user!.id, email };
+    }
+    const { account } = await createAccount(
+      trx,
+      {
+        kind: 'company',
+        legalNameAr: `شركة ${tag}`,
+        legalNameEn: `Company ${tag}`,
+        registryNumber: `REG-${tag}`,
+        jurisdiction,
+        owner: { email: users.owner.email },
+      },
+      null,
+    );
+    const id = BigInt(account.id);
+    for (const role of roles.filter((r) => r !== 'owner'))
+      await addMember(trx, id, { email: users[role].email, role }, null);
+    return { id, jurisdiction, users };
+  });
+}
+
+export async function makeOperator(db: Database): Promise<{ id: bigint; email: string }> {
+  passwordHash ??= hashPassword(TEST_PASSWORD);
+  const email = `operator.${randomBytes(4).toString('hex')}@example.test`;
+  const user = await asOperator(db, (trx) =>
+    insertUser(trx, {
+      email,
+      display_name: 'operator',
+      password_hash: null,
+      status: 'active',
+      is_operator: true,
+    }),
+  );
+  await db
+    .updateTable('users')
+    .set({ password_hash: await passwordHash })
+    .where('id', '=', user!.id)
+    .execute();
+  return { id: user!.id, email };
+}
