@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest';
+import { readAnswer } from './answer.ts';
+
+const violation = {
+  ticketNumber: 'JO-20250110-0000000001',
+  offenceAt: '2025-01-10T08:15:00+03:00',
+  typeCode: 'SPD',
+  descriptionAr: 'تجاوز السرعة المقررة',
+  descriptionEn: 'Speeding',
+  location: 'عمّان - طريق المطار',
+  amountMinor: '45000',
+  currency: 'JOD',
+  status: 'unpaid',
+  authorityPaymentRef: null,
+};
+
+function answer(results: unknown[]) {
+  return { jurisdiction: 'JO', asOf: '2025-01-15T00:00:00Z', results };
+}
+
+function outcomeOf(body: unknown, plate = 'JO:13-1') {
+  const reading = readAnswer('JO', [plate], body);
+  if (!reading.ok) return reading;
+  return reading.plates.get(plate);
+}
+
+describe('readAnswer', () => {
+  it('reads ok, not_found and amounts as bigint', () => {
+    const reading = readAnswer(
+      'JO',
+      ['JO:13-1', 'JO:13-2'],
+      answer([
+        { plateKey: 'JO:13-1', status: 'ok', violations: [violation] },
+        { plateKey: 'JO:13-2', status: 'not_found' },
+      ]),
+    );
+    expect(reading.ok && reading.plates.get('JO:13-1')).toEqual({
+      kind: 'ok',
+      violations: [{ ...violation, amountMinor: 45000n }],
+    });
+    expect(reading.ok && reading.plates.get('JO:13-2')).toEqual({ kind: 'not_found' });
+  });
+
+  it('marks a plate missing from a partial answer for retry, never as empty', () => {
+    expect(outcomeOf(answer([]))).toEqual({ kind: 'retry', problem: 'missing from a partial answer' });
+  });
+
+  it.each([
+    ['a float amount', { amountMinor: 45.5 }],
+    ['a numeric amount', { amountMinor: 45000 }],
+    ['a decimal string amount', { amountMinor: '45.000' }],
+    ['a negative amount', { amountMinor: '-1' }],
+    ['a time without offset', { offenceAt: '2025-01-10T08:15:00' }],
+    ['an impossible date', { offenceAt: '2025-02-30T08:15:00+03:00' }],
+    ['another currency', { currency: 'IQD' }],
+    ['an unknown status', { status: 'settled' }],
+    ['an extra field', { discount: '0' }],
+  ])('refuses a plate whose violation has %s', (_, change) => {
+    const body = answer([{ plateKey: 'JO:13-1', status: 'ok', violations: [{ ...violation, ...change }] }]);
+    expect(outcomeOf(body)).toMatchObject({ kind: 'retry' });
+  });
+
+  it('refuses a ticket listed twice, and `violations` that is not a list', () => {
+    expect(
+      outcomeOf(answer([{ plateKey: 'JO:13-1', status: 'ok', violations: [violation, violation] }])),
+    ).toMatchObject({
+      kind: 'retry',
+    });
+    expect(outcomeOf(answer([{ plateKey: 'JO:13-1', status: 'ok', violations: null }]))).toMatchObject({
+      kind: 'retry',
+    });
+  });
+
+  it('turns an authority error for a plate into a retry', () => {
+    const body = answer([{ plateKey: 'JO:13-1', status: 'error', code: 'busy', message: 'try later' }]);
+    expect(outcomeOf(body)).toEqual({ kind: 'retry', problem: 'authority error busy: try later' });
+  });
+
+  it('refuses the whole answer when plates may be crossed or the envelope is wrong', () => {
+    const ok = { plateKey: 'JO:13-1', status: 'ok', violations: [] };
+    expect(outcomeOf(answer([ok, ok]))).toMatchObject({ ok: false });
+    expect(outcomeOf(answer([{ ...ok, plateKey: 'JO:13-9' }]))).toMatchObject({ ok: false });
+    expect(outcomeOf({ ...answer([ok]), jurisdiction: 'EG' })).toMatchObject({ ok: false });
+    expect(outcomeOf({ results: [ok] })).toMatchObject({ ok: false });
+    expect(outcomeOf('<html>')).toMatchObject({ ok: false });
+  });
+
+  it('reads an empty ok answer as no violations', () => {
+    expect(outcomeOf(answer([{ plateKey: 'JO:13-1', status: 'ok', violations: [] }]))).toEqual({
+      kind: 'ok',
+      violations: [],
+    });
+  });
+});

@@ -1,0 +1,152 @@
+import { z } from 'zod';
+import { type JurisdictionCode, jurisdictions } from '../jurisdictions/profiles.ts';
+
+/**
+ * The authority gateway's wire contract (mirrors gateway.openapi.json). Amounts travel as
+ * decimal strings of minor units so no JSON number — and so no float — ever carries money.
+ */
+
+export const jurisdictionCodeSchema = z.enum(['JO', 'IQ', 'EG']);
+
+/** Default and maximum plates per query; the gateway rejects larger requests with 400. */
+export const DEFAULT_MAX_PLATES_PER_REQUEST = 100;
+
+export const plateKeySchema = z.string().min(1).max(64);
+
+export const plateQuerySchema = z.object({
+  plateKey: plateKeySchema,
+  /** The vehicle registration (licence) number, where the authority wants it alongside the plate. */
+  registrationNumber: z.string().min(1).max(64).optional(),
+});
+
+export const violationsQueryRequestSchema = z.object({
+  jurisdiction: jurisdictionCodeSchema,
+  plates: z.array(plateQuerySchema).min(1),
+});
+export type ViolationsQueryRequest = z.infer<typeof violationsQueryRequestSchema>;
+
+export const violationStatuses = ['unpaid', 'paid', 'cancelled', 'under_objection'] as const;
+export type ViolationStatus = (typeof violationStatuses)[number];
+
+/** Non-negative integer in minor units, as a canonical decimal string (no sign, no leading zeros). */
+export const amountMinorSchema = z
+  .string()
+  .regex(/^(0|[1-9][0-9]{0,17})$/, 'must be a decimal string of minor units, e.g. "45000"');
+
+export const wireViolationSchema = z.strictObject({
+  ticketNumber: z.string().min(1).max(64),
+  offenceAt: z.iso.datetime({ offset: true }),
+  typeCode: z.string().min(1).max(32),
+  descriptionAr: z.string().min(1).max(500),
+  descriptionEn: z.string().min(1).max(500),
+  location: z.string().min(1).max(500),
+  amountMinor: amountMinorSchema,
+  currency: z.enum(['JOD', 'IQD', 'EGP']),
+  status: z.enum(violationStatuses),
+  authorityPaymentRef: z.string().min(1).max(64).nullable(),
+});
+export type WireViolation = z.infer<typeof wireViolationSchema>;
+
+export const plateResultSchema = z.discriminatedUnion('status', [
+  z.strictObject({
+    plateKey: plateKeySchema,
+    status: z.literal('ok'),
+    violations: z.array(wireViolationSchema),
+  }),
+  z.strictObject({ plateKey: plateKeySchema, status: z.literal('not_found') }),
+  z.strictObject({
+    plateKey: plateKeySchema,
+    status: z.literal('error'),
+    code: z.string().min(1).max(64),
+    message: z.string().max(2000),
+  }),
+]);
+export type PlateResult = z.infer<typeof plateResultSchema>;
+
+/** Results are checked one by one (a bad plate fails that plate), so the envelope keeps them unknown. */
+export const violationsQueryEnvelopeSchema = z.object({
+  jurisdiction: jurisdictionCodeSchema,
+  asOf: z.iso.datetime({ offset: true }),
+  results: z.array(z.unknown()),
+});
+
+export const violationsQueryResponseSchema = z.object({
+  jurisdiction: jurisdictionCodeSchema,
+  asOf: z.iso.datetime({ offset: true }),
+  results: z.array(plateResultSchema),
+});
+export type ViolationsQueryResponse = z.infer<typeof violationsQueryResponseSchema>;
+
+export const gatewayErrorSchema = z.object({
+  error: z.object({ code: z.string(), message: z.string() }),
+});
+export type GatewayError = z.infer<typeof gatewayErrorSchema>;
+
+/** A violation as the product sees it: validated, amount as bigint. */
+export interface AuthorityViolation {
+  ticketNumber: string;
+  /** ISO 8601 with offset, exactly as the authority sent it. */
+  offenceAt: string;
+  typeCode: string;
+  descriptionAr: string;
+  descriptionEn: string;
+  location: string;
+  amountMinor: bigint;
+  currency: 'JOD' | 'IQD' | 'EGP';
+  status: ViolationStatus;
+  authorityPaymentRef: string | null;
+}
+
+/** One plate's lookup outcome. Only `ok` says anything about the plate's violations. */
+export type PlateLookup =
+  | { status: 'ok'; violations: AuthorityViolation[] }
+  | { status: 'not_found' }
+  | { status: 'failed'; attempts: number; lastError: string };
+
+/** What the product queries: the HTTP gateway client or an imported bulk export. */
+export interface AuthorityProvider {
+  queryPlates(plateKeys: readonly string[], signal?: AbortSignal): Promise<Map<string, PlateLookup>>;
+}
+
+/**
+ * Checks one `ok` plate's violations beyond their shape: the jurisdiction's currency, and each
+ * ticket once. Returns the problem, or the violations with amounts as bigint.
+ */
+export function toAuthorityViolations(
+  jurisdiction: JurisdictionCode,
+  violations: readonly WireViolation[],
+): { ok: true; violations: AuthorityViolation[] } | { ok: false; problem: string } {
+  const currency = jurisdictions[jurisdiction].currency;
+  const seen = new Set<string>();
+  const out: AuthorityViolation[] = [];
+  for (const v of violations) {
+    if (v.currency !== currency) {
+      return { ok: false, problem: `ticket ${v.ticketNumber}: currency ${v.currency}, expected ${currency}` };
+    }
+    if (seen.has(v.ticketNumber)) return { ok: false, problem: `ticket ${v.ticketNumber} listed twice` };
+    seen.add(v.ticketNumber);
+    out.push({ ...v, amountMinor: BigInt(v.amountMinor) });
+  }
+  return { ok: true, violations: out };
+}
+
+/**
+ * The contract's JSON Schemas, as gateway.openapi.json carries them under components.schemas
+ * (a test keeps the two equal, so the zod schemas and the OpenAPI document cannot drift).
+ */
+export function gatewayJsonSchemas(): Record<string, unknown> {
+  const registry = z.registry<{ id: string }>();
+  registry.add(violationsQueryRequestSchema, { id: 'ViolationsQueryRequest' });
+  registry.add(plateQuerySchema, { id: 'PlateQuery' });
+  registry.add(violationsQueryResponseSchema, { id: 'ViolationsQueryResponse' });
+  registry.add(plateResultSchema, { id: 'PlateResult' });
+  registry.add(wireViolationSchema, { id: 'Violation' });
+  registry.add(gatewayErrorSchema, { id: 'GatewayError' });
+  const { schemas } = z.toJSONSchema(registry, { uri: (id) => `#/components/schemas/${id}` });
+  return Object.fromEntries(
+    Object.entries(schemas).map(([id, schema]) => {
+      const { $schema: _, $id: __, ...rest } = schema as Record<string, unknown>;
+      return [id, rest];
+    }),
+  );
+}

@@ -1,0 +1,113 @@
+import { randomUUID } from 'node:crypto';
+import { type Kysely, sql } from 'kysely';
+import type { AuthorityGate, GateLimits, Release } from './gate.ts';
+import { sleep } from './retry.ts';
+
+/**
+ * The PostgreSQL authority gate (DDL in gate.sql): a sliding window of request starts and a set
+ * of in-flight leases in one row per authority, changed by single atomic UPDATEs.
+ */
+export interface PgGateLimits extends GateLimits {
+  /** How long a slot stays taken if its holder never releases it (crash); above the request timeout. */
+  leaseMs: number;
+}
+
+/** Creates or updates an authority's limits; its current window and leases are kept. */
+export async function configureAuthorityGate<DB>(db: Kysely<DB>, authority: string, limits: PgGateLimits) {
+  await sql`
+    insert into authority_gate (authority, max_requests, window_ms, max_in_flight, lease_ms)
+    values (${authority}, ${limits.maxRequests}, ${limits.windowMs}, ${limits.maxInFlight}, ${limits.leaseMs})
+    on conflict (authority) do update set
+      max_requests = excluded.max_requests,
+      window_ms = excluded.window_ms,
+      max_in_flight = excluded.max_in_flight,
+      lease_ms = excluded.lease_ms,
+      updated_at = now()
+  `.execute(db);
+}
+
+/** `startedAtMs`: the start recorded in the window, epoch ms on the database's clock. */
+export type GateAttempt = { granted: true; startedAtMs: number } | { granted: false; retryInMs: number };
+
+/**
+ * Takes a slot for `leaseId` if the window and the in-flight cap allow, in one statement. When
+ * refused, says how long until the window frees a start (0 when only a release can help).
+ */
+export async function tryAcquireAuthorityGate<DB>(
+  db: Kysely<DB>,
+  authority: string,
+  leaseId: string,
+): Promise<GateAttempt> {
+  const { rows } = await sql<{ started_at_ms: number | null; retry_in_ms: number | null }>`
+    with attempt as (
+      update authority_gate g set
+        recent_starts = array(
+          select s from unnest(g.recent_starts) s where s > authority_gate_now_ms() - g.window_ms
+        ) || authority_gate_now_ms(),
+        leases = (
+          select coalesce(jsonb_object_agg(l.key, l.value), '{}'::jsonb)
+          from jsonb_each(g.leases) l where l.value::bigint > authority_gate_now_ms()
+        ) || jsonb_build_object(${leaseId}::text, authority_gate_now_ms() + g.lease_ms),
+        updated_at = now()
+      where g.authority = ${authority}
+        and (select count(*) from unnest(g.recent_starts) s where s > authority_gate_now_ms() - g.window_ms)
+          < g.max_requests
+        and (select count(*) from jsonb_each(g.leases) l where l.value::bigint > authority_gate_now_ms())
+          < g.max_in_flight
+      returning g.recent_starts[cardinality(g.recent_starts)] as started_at_ms
+    )
+    select
+      (select started_at_ms::float8 from attempt) as started_at_ms,
+      (select coalesce(min(s), 0) + g.window_ms - authority_gate_now_ms()
+         from unnest(g.recent_starts) s where s > authority_gate_now_ms() - g.window_ms
+         having count(*) >= g.max_requests)::integer as retry_in_ms
+    from authority_gate g
+    where g.authority = ${authority}
+  `.execute(db);
+  const row = rows[0];
+  if (!row) throw new Error(`authority gate ${JSON.stringify(authority)} is not configured`);
+  return row.started_at_ms !== null
+    ? { granted: true, startedAtMs: row.started_at_ms }
+    : { granted: false, retryInMs: Math.max(0, row.retry_in_ms ?? 0) };
+}
+
+export async function releaseAuthorityGate<DB>(
+  db: Kysely<DB>,
+  authority: string,
+  leaseId: string,
+): Promise<void> {
+  await sql`
+    update authority_gate set leases = leases - ${leaseId}::text, updated_at = now()
+    where authority = ${authority} and leases ? ${leaseId}::text
+  `.execute(db);
+}
+
+export interface PgGateOptions {
+  /** Bounds on the wait between tries; a waiter blocked by the in-flight cap polls at the lower one. */
+  pollMinMs?: number;
+  pollMaxMs?: number;
+  random?: () => number;
+}
+
+/** The gate every worker shares. Waiters poll with jitter so they do not stampede the row. */
+export function createPgAuthorityGate<DB>(
+  db: Kysely<DB>,
+  authority: string,
+  options: PgGateOptions = {},
+): AuthorityGate {
+  const pollMinMs = options.pollMinMs ?? 10;
+  const pollMaxMs = options.pollMaxMs ?? 250;
+  const random = options.random ?? Math.random;
+  return {
+    async acquire(signal?: AbortSignal): Promise<Release> {
+      const leaseId = randomUUID();
+      for (;;) {
+        signal?.throwIfAborted();
+        const attempt = await tryAcquireAuthorityGate(db, authority, leaseId);
+        if (attempt.granted) return () => releaseAuthorityGate(db, authority, leaseId);
+        const base = Math.min(pollMaxMs, Math.max(pollMinMs, attempt.retryInMs));
+        await sleep(base + Math.floor(random() * pollMinMs), signal);
+      }
+    },
+  };
+}
