@@ -1,0 +1,592 @@
+/**
+ * Fleet SQL: vehicles, the fleet version, uploads and their staged rows. Everything is
+ * set-based: a file's rows are staged with a few multi-row `insert … select from unnest(…)`
+ * statements, the diff against the current fleet is one statement, and applying is one upsert
+ * plus (replace) one update — never a statement per row.
+ *
+ * Every write to `vehicles` must go through an apply that holds the fleet lock and bumps
+ * `fleet_state.version`; that is what makes a stale preview detectable.
+ */
+import { type RawBuilder, sql } from 'kysely';
+import type { Executor } from '../db/tenant.ts';
+
+/** Rows per staging statement: big enough to be cheap, small enough to keep parameters modest. */
+const STAGE_CHUNK = 10_000;
+
+export type UploadMode = 'replace' | 'merge';
+
+/** The vehicle columns an upload may carry (besides the plate, which every upload has). */
+export const optionalVehicleColumns = [
+  'registration_number',
+  'vin',
+  'label',
+  'cost_centre',
+  'driver',
+] as const;
+export type OptionalVehicleColumn = (typeof optionalVehicleColumns)[number];
+
+export interface StagedVehicle {
+  rowNumber: number;
+  plateKey: string;
+  plate: unknown;
+  plateDisplay: string;
+  registrationNumber?: string | undefined;
+  vin?: string | undefined;
+  label?: string | undefined;
+  costCentre?: string | undefined;
+  driver?: string | undefined;
+  attributes: Record<string, string>;
+}
+
+export interface StagedIssue {
+  rowNumber: number;
+  severity: 'error' | 'warning';
+  column: string | null;
+  code: string;
+  message: string;
+  messageAr: string;
+}
+
+export interface Diff {
+  added: number;
+  removed: number;
+  changed: number;
+  unchanged: number;
+}
+
+/* ------------------------------------------------------------ account, lock */
+
+export async function accountJurisdiction(trx: Executor, accountId: bigint): Promise<string | undefined> {
+  const row = await trx
+    .selectFrom('accounts')
+    .select('jurisdiction')
+    .where('id', '=', accountId)
+    .executeTakeFirst();
+  return row?.jurisdiction;
+}
+
+export async function fleetVersion(trx: Executor, accountId: bigint): Promise<bigint> {
+  const row = await trx
+    .selectFrom('fleet_state')
+    .select('version')
+    .where('account_id', '=', accountId)
+    .executeTakeFirst();
+  return row?.version ?? 0n;
+}
+
+/**
+ * Locks the account's fleet for the rest of the transaction and answers its version. Applies for
+ * one account queue up here, so they never interleave.
+ */
+export async function lockFleet(trx: Executor, accountId: bigint): Promise<bigint> {
+  await sql`insert into fleet_state (account_id) values (${accountId}) on conflict (account_id) do nothing`.execute(
+    trx,
+  );
+  const { rows } = await sql<{ version: bigint }>`
+    select version from fleet_state where account_id = ${accountId} for update`.execute(trx);
+  return rows[0]!.version;
+}
+
+export async function bumpFleetVersion(trx: Executor, accountId: bigint): Promise<bigint> {
+  const { rows } = await sql<{ version: bigint }>`
+    update fleet_state set version = version + 1, updated_at = now()
+    where account_id = ${accountId} returning version`.execute(trx);
+  return rows[0]!.version;
+}
+
+/* ----------------------------------------------------------------- uploads */
+
+export const uploadColumns = [
+  'id',
+  'file_name',
+  'file_sha256',
+  'byte_size',
+  'format',
+  'mode',
+  'status',
+  'file_error',
+  'columns',
+  'header_row_number',
+  'row_count',
+  'valid_count',
+  'invalid_count',
+  'duplicate_count',
+  'warning_count',
+  'diff_added',
+  'diff_removed',
+  'diff_changed',
+  'diff_unchanged',
+  'base_version',
+  'present_fields',
+  'attribute_headers',
+  'created_by',
+  'created_at',
+  'applied_at',
+  'applied_by',
+] as const;
+
+export function findUpload(
+  trx: Executor,
+  accountId: bigint,
+  uploadId: bigint,
+  options: { lock?: boolean } = {},
+) {
+  let query = trx
+    .selectFrom('uploads')
+    .select(uploadColumns)
+    .where('account_id', '=', accountId)
+    .where('id', '=', uploadId);
+  if (options.lock) query = query.forUpdate();
+  return query.executeTakeFirst();
+}
+
+export type UploadRow = NonNullable<Awaited<ReturnType<typeof findUpload>>>;
+
+/** A previewed upload of the same file (name and bytes), in the same mode, against the fleet as it is now. */
+export async function findReusableUpload(
+  trx: Executor,
+  accountId: bigint,
+  fileName: string,
+  sha256: string,
+  mode: UploadMode,
+  version: bigint,
+): Promise<bigint | undefined> {
+  const row = await trx
+    .selectFrom('uploads')
+    .select('id')
+    .where('account_id', '=', accountId)
+    .where('file_sha256', '=', sha256)
+    .where('file_name', '=', fileName)
+    .where('mode', '=', mode)
+    .where('status', '=', 'previewed')
+    .where('base_version', '=', version)
+    .orderBy('id', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  return row?.id;
+}
+
+export interface NewUpload {
+  accountId: bigint;
+  fileName: string;
+  sha256: string | null;
+  byteSize: number;
+  format: 'csv' | 'xlsx' | null;
+  mode: UploadMode;
+  columns: { header: string; field: string | null }[];
+  presentFields: OptionalVehicleColumn[];
+  attributeHeaders: string[];
+  headerRowNumber: number | null;
+  counts: { rows: number; valid: number; invalid: number; duplicate: number; warnings: number };
+  createdBy: bigint | null;
+  createdByToken: bigint | null;
+}
+
+export async function insertUpload(trx: Executor, upload: NewUpload): Promise<bigint> {
+  const row = await trx
+    .insertInto('uploads')
+    .values({
+      account_id: upload.accountId,
+      file_name: upload.fileName,
+      file_sha256: upload.sha256,
+      byte_size: BigInt(upload.byteSize),
+      format: upload.format,
+      mode: upload.mode,
+      status: 'previewed',
+      columns: JSON.stringify(upload.columns),
+      present_fields: upload.presentFields,
+      attribute_headers: upload.attributeHeaders,
+      header_row_number: upload.headerRowNumber,
+      row_count: upload.counts.rows,
+      valid_count: upload.counts.valid,
+      invalid_count: upload.counts.invalid,
+      duplicate_count: upload.counts.duplicate,
+      warning_count: upload.counts.warnings,
+      created_by: upload.createdBy,
+      created_by_token: upload.createdByToken,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return row.id;
+}
+
+export async function insertRejectedUpload(
+  trx: Executor,
+  upload: Pick<
+    NewUpload,
+    'accountId' | 'fileName' | 'sha256' | 'byteSize' | 'mode' | 'createdBy' | 'createdByToken'
+  >,
+  fileError: { code: string; message: string; location: unknown },
+): Promise<bigint> {
+  const row = await trx
+    .insertInto('uploads')
+    .values({
+      account_id: upload.accountId,
+      file_name: upload.fileName,
+      file_sha256: upload.sha256,
+      byte_size: BigInt(upload.byteSize),
+      mode: upload.mode,
+      status: 'rejected',
+      file_error: JSON.stringify(fileError),
+      created_by: upload.createdBy,
+      created_by_token: upload.createdByToken,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return row.id;
+}
+
+function chunks<T>(items: T[], size = STAGE_CHUNK): T[][] {
+  const out: T[][] = [];
+  for (let start = 0; start < items.length; start += size) out.push(items.slice(start, start + size));
+  return out;
+}
+
+/** Stages an upload's valid rows: one multi-row insert per 10,000 rows. */
+export async function stageUploadRows(
+  trx: Executor,
+  accountId: bigint,
+  uploadId: bigint,
+  vehicles: StagedVehicle[],
+): Promise<void> {
+  for (const chunk of chunks(vehicles)) {
+    await sql`
+      insert into upload_rows (account_id, upload_id, plate_key, row_number, plate, plate_display,
+                               registration_number, vin, label, cost_centre, driver, attributes)
+      select ${accountId}, ${uploadId}, t.*
+      from unnest(${chunk.map((v) => v.plateKey)}::text[], ${chunk.map((v) => v.rowNumber)}::int[],
+                  ${chunk.map((v) => JSON.stringify(v.plate))}::jsonb[], ${chunk.map((v) => v.plateDisplay)}::text[],
+                  ${chunk.map((v) => v.registrationNumber ?? null)}::text[], ${chunk.map((v) => v.vin ?? null)}::text[],
+                  ${chunk.map((v) => v.label ?? null)}::text[], ${chunk.map((v) => v.costCentre ?? null)}::text[],
+                  ${chunk.map((v) => v.driver ?? null)}::text[], ${chunk.map((v) => JSON.stringify(v.attributes))}::jsonb[]) as t`.execute(
+      trx,
+    );
+  }
+}
+
+export async function insertUploadIssues(
+  trx: Executor,
+  accountId: bigint,
+  uploadId: bigint,
+  issues: StagedIssue[],
+): Promise<void> {
+  let seq = 0;
+  for (const chunk of chunks(issues)) {
+    const first = seq;
+    seq += chunk.length;
+    await sql`
+      insert into upload_issues (account_id, upload_id, seq, row_number, severity, column_name, code, message, message_ar)
+      select ${accountId}, ${uploadId}, ${first}::int + t.n::int, t.row_number, t.severity, t.column_name, t.code, t.message, t.message_ar
+      from unnest(${chunk.map((i) => i.rowNumber)}::int[], ${chunk.map((i) => i.severity)}::text[],
+                  ${chunk.map((i) => i.column)}::text[], ${chunk.map((i) => i.code)}::text[],
+                  ${chunk.map((i) => i.message)}::text[], ${chunk.map((i) => i.messageAr)}::text[])
+           with ordinality as t (row_number, severity, column_name, code, message, message_ar, n)`.execute(
+      trx,
+    );
+  }
+}
+
+export async function insertUploadRejects(
+  trx: Executor,
+  accountId: bigint,
+  uploadId: bigint,
+  rejects: { rowNumber: number; cells: string[] }[],
+): Promise<void> {
+  for (const chunk of chunks(rejects)) {
+    await sql`
+      insert into upload_rejects (account_id, upload_id, row_number, cells)
+      select ${accountId}, ${uploadId}, t.row_number, t.cells
+      from unnest(${chunk.map((r) => r.rowNumber)}::int[], ${chunk.map((r) => JSON.stringify(r.cells))}::jsonb[])
+           as t (row_number, cells)`.execute(trx);
+  }
+}
+
+export function listUploadIssues(
+  trx: Executor,
+  accountId: bigint,
+  uploadId: bigint,
+  severity: 'error' | 'warning',
+  limit: number,
+) {
+  return trx
+    .selectFrom('upload_issues')
+    .select(['row_number', 'column_name', 'code', 'message', 'message_ar'])
+    .where('account_id', '=', accountId)
+    .where('upload_id', '=', uploadId)
+    .where('severity', '=', severity)
+    .orderBy('seq')
+    .limit(limit)
+    .execute();
+}
+
+/** A page of rejected rows with their errors joined into one reason text. */
+export async function listRejectedRows(
+  trx: Executor,
+  accountId: bigint,
+  uploadId: bigint,
+  afterRow: number,
+  limit: number,
+): Promise<{ rowNumber: number; cells: string[]; reason: string }[]> {
+  const { rows } = await sql<{ row_number: number; cells: string[]; reason: string }>`
+    select r.row_number, r.cells,
+           coalesce((select string_agg(case when i.column_name is null then i.message
+                                            else i.column_name || ': ' || i.message end, ' | ' order by i.seq)
+                     from upload_issues i
+                     where i.account_id = r.account_id and i.upload_id = r.upload_id
+                       and i.row_number = r.row_number and i.severity = 'error'), '') as reason
+    from upload_rejects r
+    where r.account_id = ${accountId} and r.upload_id = ${uploadId} and r.row_number > ${afterRow}
+    order by r.row_number
+    limit ${limit}`.execute(trx);
+  return rows.map((row) => ({ rowNumber: row.row_number, cells: row.cells, reason: row.reason }));
+}
+
+/* -------------------------------------------------------------------- diff */
+
+/*
+ * How an upload's row becomes a vehicle, in one place for the diff and the apply: fields whose
+ * column the file does not have keep their current value; attribute columns the file has replace
+ * those attribute keys, other keys are kept. `row` is the upload's row, `current` the vehicle
+ * (null columns when there is none), `present`/`headers` the upload's present_fields and
+ * attribute_headers.
+ */
+function merged(row: string, current: string, present: RawBuilder<unknown>, headers: RawBuilder<unknown>) {
+  const r = sql.raw(row);
+  const v = sql.raw(current);
+  const field = (column: OptionalVehicleColumn) =>
+    sql`case when ${sql.lit(column)} = any(${present}) then ${r}.${sql.ref(column)} else ${v}.${sql.ref(column)} end`;
+  return {
+    registration_number: field('registration_number'),
+    vin: field('vin'),
+    label: field('label'),
+    cost_centre: field('cost_centre'),
+    driver: field('driver'),
+    attributes: sql`coalesce(${v}.attributes - ${headers}, '{}'::jsonb) || ${r}.attributes`,
+  };
+}
+
+/** True when the merged vehicle differs from the current one (same comparison for diff and apply). */
+function differs(row: string, current: string, present: RawBuilder<unknown>, headers: RawBuilder<unknown>) {
+  const m = merged(row, current, present, headers);
+  const r = sql.raw(row);
+  const v = sql.raw(current);
+  return sql`(${r}.plate, ${r}.plate_display, ${m.registration_number}, ${m.vin}, ${m.label}, ${m.cost_centre}, ${m.driver}, ${m.attributes})
+    is distinct from
+    (${v}.plate, ${v}.plate_display, ${v}.registration_number, ${v}.vin, ${v}.label, ${v}.cost_centre, ${v}.driver, ${v}.attributes)`;
+}
+
+/** Condition on `vehicles v`: an active vehicle the upload does not list (what a replace removes). */
+function notListed(accountId: bigint, uploadId: bigint): RawBuilder<unknown> {
+  return sql`v.account_id = ${accountId} and v.active_until is null
+    and not exists (select 1 from upload_rows r
+                    where r.account_id = ${accountId} and r.upload_id = ${uploadId} and r.plate_key = v.plate_key)`;
+}
+
+/**
+ * Runs bulk statements with nested loops priced out. Right after a bulk load the planner's
+ * statistics still say the tables are tiny, and a nested loop over a sequential scan of a table
+ * that is in fact large is quadratic (minutes for 50,000 rows); hash joins are linear whatever
+ * the statistics say, and a fleet-wide diff or replace is fleet-sized anyway.
+ */
+export async function withoutNestedLoops<T>(trx: Executor, work: () => Promise<T>): Promise<T> {
+  await sql`set local enable_nestloop = off`.execute(trx);
+  const result = await work();
+  await sql`set local enable_nestloop = on`.execute(trx);
+  return result;
+}
+
+/**
+ * The diff against the fleet as it is now, and that fleet's version, read in one snapshot: each
+ * row is `added` (a new plate, or a removed vehicle coming back), `changed` or `unchanged`;
+ * `removed` counts (replace only) the active vehicles the upload does not list.
+ */
+export async function computeDiff(
+  trx: Executor,
+  accountId: bigint,
+  uploadId: bigint,
+  mode: UploadMode,
+): Promise<Diff & { version: bigint }> {
+  const changed = differs('r', 'v', sql`u.present_fields`, sql`u.attribute_headers`);
+  const { rows } = await sql<Diff & { version: bigint }>`
+    with p as (
+      select case when v.id is null or v.active_until is not null then 'added'
+                  when ${changed} then 'changed'
+                  else 'unchanged' end as kind
+      from upload_rows r
+      join uploads u on u.account_id = r.account_id and u.id = r.upload_id
+      left join vehicles v on v.account_id = r.account_id and v.plate_key = r.plate_key
+      where r.account_id = ${accountId} and r.upload_id = ${uploadId}
+    )
+    select (select count(*) from p where kind = 'added')::int as added,
+           (select count(*) from p where kind = 'changed')::int as changed,
+           (select count(*) from p where kind = 'unchanged')::int as unchanged,
+           ${mode === 'replace' ? sql`(select count(*) from vehicles v where ${notListed(accountId, uploadId)})::int` : sql`0`} as removed,
+           coalesce((select version from fleet_state where account_id = ${accountId}), 0::bigint) as version`.execute(
+    trx,
+  );
+  return rows[0]!;
+}
+
+export async function saveUploadDiff(
+  trx: Executor,
+  accountId: bigint,
+  uploadId: bigint,
+  diff: Diff,
+  version: bigint,
+): Promise<void> {
+  await trx
+    .updateTable('uploads')
+    .set({
+      diff_added: diff.added,
+      diff_removed: diff.removed,
+      diff_changed: diff.changed,
+      diff_unchanged: diff.unchanged,
+      base_version: version,
+    })
+    .where('account_id', '=', accountId)
+    .where('id', '=', uploadId)
+    .execute();
+}
+
+/* ------------------------------------------------------------------- apply */
+
+/**
+ * Inserts new vehicles, reopens removed ones and updates changed ones, in one statement with no
+ * join: each staged row is inserted, or meets its vehicle through the unique (account, plate)
+ * index, which is updated only when the row adds or changes something.
+ */
+export async function upsertUploadVehicles(
+  trx: Executor,
+  accountId: bigint,
+  uploadId: bigint,
+  columns: { presentFields: string[]; attributeHeaders: string[] },
+): Promise<number> {
+  const present = sql`${columns.presentFields}::text[]`;
+  const headers = sql`${columns.attributeHeaders}::text[]`;
+  const m = merged('excluded', 'v', present, headers);
+  const result = await sql`
+    insert into vehicles as v (account_id, plate_key, plate, plate_display, registration_number, vin, label,
+                               cost_centre, driver, attributes)
+    select r.account_id, r.plate_key, r.plate, r.plate_display, r.registration_number, r.vin, r.label,
+           r.cost_centre, r.driver, r.attributes
+    from upload_rows r
+    where r.account_id = ${accountId} and r.upload_id = ${uploadId}
+    on conflict (account_id, plate_key) do update set
+      plate = excluded.plate,
+      plate_display = excluded.plate_display,
+      registration_number = ${m.registration_number},
+      vin = ${m.vin},
+      label = ${m.label},
+      cost_centre = ${m.cost_centre},
+      driver = ${m.driver},
+      attributes = ${m.attributes},
+      active_from = case when v.active_until is null then v.active_from else now() end,
+      active_until = null,
+      updated_at = now()
+    where v.active_until is not null or ${differs('excluded', 'v', present, headers)}`.execute(trx);
+  return Number(result.numAffectedRows ?? 0n);
+}
+
+/** Replace: ends the active period of every active vehicle the upload does not list. */
+export async function endVehiclesNotListed(
+  trx: Executor,
+  accountId: bigint,
+  uploadId: bigint,
+): Promise<number> {
+  const result = await sql`
+    update vehicles v set active_until = now(), updated_at = now()
+    where ${notListed(accountId, uploadId)}`.execute(trx);
+  return Number(result.numAffectedRows ?? 0n);
+}
+
+export async function markUploadApplied(
+  trx: Executor,
+  accountId: bigint,
+  uploadId: bigint,
+  by: { userId: bigint | null; tokenId: bigint | null },
+): Promise<void> {
+  await trx
+    .updateTable('uploads')
+    .set({
+      status: 'applied',
+      applied_at: sql<Date>`now()`,
+      applied_by: by.userId,
+      applied_by_token: by.tokenId,
+    })
+    .where('account_id', '=', accountId)
+    .where('id', '=', uploadId)
+    .execute();
+}
+
+/* ---------------------------------------------------------------- vehicles */
+
+export const vehicleColumns = [
+  'id',
+  'plate_key',
+  'plate',
+  'plate_display',
+  'registration_number',
+  'vin',
+  'label',
+  'cost_centre',
+  'driver',
+  'attributes',
+  'active_from',
+  'active_until',
+  'created_at',
+  'updated_at',
+] as const;
+
+export function findVehicle(trx: Executor, accountId: bigint, vehicleId: bigint) {
+  return trx
+    .selectFrom('vehicles')
+    .select(vehicleColumns)
+    .where('account_id', '=', accountId)
+    .where('id', '=', vehicleId)
+    .executeTakeFirst();
+}
+
+export type VehicleRow = NonNullable<Awaited<ReturnType<typeof findVehicle>>>;
+
+export interface VehicleSearch {
+  status: 'active' | 'removed' | 'all';
+  /** Exact canonical plate, when the search text parses as a plate. */
+  plateKey?: string;
+  /** Text to find at the start of the registration number or VIN, or anywhere in the label or plate. */
+  text?: string;
+  after?: bigint;
+  limit: number;
+}
+
+const likeEscape = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+export function listVehicles(trx: Executor, accountId: bigint, search: VehicleSearch) {
+  let query = trx
+    .selectFrom('vehicles')
+    .select(vehicleColumns)
+    .where('account_id', '=', accountId)
+    .orderBy('id')
+    .limit(search.limit);
+  if (search.status === 'active') query = query.where('active_until', 'is', null);
+  if (search.status === 'removed') query = query.where('active_until', 'is not', null);
+  if (search.after !== undefined) query = query.where('id', '>', search.after);
+  const { plateKey, text } = search;
+  if (plateKey !== undefined || text !== undefined) {
+    query = query.where((eb) => {
+      const any = [];
+      if (plateKey !== undefined) any.push(eb('plate_key', '=', plateKey));
+      if (text !== undefined) {
+        const prefix = `${likeEscape(text)}%`;
+        const contains = `%${likeEscape(text)}%`;
+        any.push(
+          eb('registration_number', 'ilike', prefix),
+          eb('vin', 'ilike', prefix),
+          eb('label', 'ilike', contains),
+          eb('plate_display', 'ilike', contains),
+        );
+      }
+      return eb.or(any);
+    });
+  }
+  return query.execute();
+}

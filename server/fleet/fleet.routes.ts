@@ -1,0 +1,170 @@
+import type { Response } from 'express';
+import { z } from 'zod';
+import { envelope } from '../http/errors.ts';
+import { defineRoute, idParam, type RouteContext } from '../http/routes.ts';
+import { jurisdictionCodes } from '../jurisdictions/profiles.ts';
+import {
+  type Actor,
+  applyUpload,
+  createUpload,
+  fleetUploadLimits,
+  getUploadReport,
+  getVehicle,
+  searchVehicles,
+  templateJurisdiction,
+  uploadErrorsFile,
+  uploadModes,
+  uploadTemplate,
+} from './fleet.service.ts';
+import { receiveUpload } from './upload-receive.ts';
+
+const actorOf = (ctx: RouteContext): Actor => ({
+  userId: ctx.principal?.kind === 'session' ? ctx.principal.userId : null,
+  tokenId: ctx.principal?.kind === 'token' ? ctx.principal.tokenId : null,
+  ip: ctx.ip,
+});
+
+const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+
+function sendXlsx(res: Response, file: { fileName: string; bytes: Buffer }): void {
+  const ascii = file.fileName.replace(/[^\x20-\x7e]/g, '_').replace(/["\\]/g, '_');
+  res
+    .status(200)
+    .set({
+      'content-type': XLSX_TYPE,
+      'content-disposition': `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(file.fileName)}`,
+      'cache-control': 'no-store',
+    })
+    .send(file.bytes);
+}
+
+const uploadIdParams = z.object({ uploadId: idParam });
+const mode = z.enum(uploadModes, { message: 'mode must be "replace" or "merge"' });
+
+export const fleetRoutes = [
+  defineRoute({
+    method: 'post',
+    path: '/uploads',
+    tag: 'fleet',
+    summary:
+      'Upload a vehicle list (multipart: file in "file", mode=replace|merge): validated, stored and previewed as a diff; nothing is applied yet',
+    access: { kind: 'account', permission: 'fleet.write' },
+    successStatus: 201,
+    handle: async (ctx) => {
+      const received = await receiveUpload(ctx.req, fleetUploadLimits.maxBytes);
+      const parsed = mode.safeParse(received.fields.mode);
+      if (!parsed.success) {
+        return {
+          status: 400,
+          body: envelope('invalid_request', 'the form field "mode" must be "replace" or "merge"', [
+            { path: 'mode', message: parsed.error.issues[0]?.message ?? 'invalid', code: 'invalid_value' },
+          ]),
+        };
+      }
+      const { created, report } = await createUpload(
+        ctx.tenant,
+        ctx.account!.id,
+        actorOf(ctx),
+        received,
+        parsed.data,
+      );
+      return { status: created ? 201 : 200, body: report };
+    },
+  }),
+  // Before /uploads/:uploadId, which would otherwise take "template.xlsx" for an id.
+  defineRoute({
+    method: 'get',
+    path: '/uploads/template.xlsx',
+    tag: 'fleet',
+    summary:
+      "A blank vehicle list (xlsx, Arabic and English headers) for a jurisdiction, or for the account's jurisdiction",
+    access: { kind: 'signed_in' },
+    query: z.object({ jurisdiction: z.enum(jurisdictionCodes).optional() }),
+    handle: async (ctx, { query }) => {
+      const header = ctx.req.get('x-account-id');
+      const accountId = header === undefined ? undefined : idParam.safeParse(header).data;
+      const jurisdiction = await templateJurisdiction(ctx.db, ctx.principal!, query.jurisdiction, accountId);
+      sendXlsx(ctx.res, await uploadTemplate(jurisdiction));
+      return {};
+    },
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/uploads/:uploadId',
+    tag: 'fleet',
+    summary: "An upload's report: status, counts, errors, warnings and the diff against the fleet",
+    access: { kind: 'account', permission: 'fleet.read' },
+    params: uploadIdParams,
+    handle: async (ctx, { params }) => ({
+      body: await ctx.tenant((trx) => getUploadReport(trx, ctx.account!.id, params.uploadId)),
+    }),
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/uploads/:uploadId/errors.xlsx',
+    tag: 'fleet',
+    summary: "An upload's rejected rows with a reason column, to fix and upload again (mode merge)",
+    access: { kind: 'account', permission: 'fleet.read' },
+    params: uploadIdParams,
+    handle: async (ctx, { params }) => {
+      sendXlsx(ctx.res, await ctx.tenant((trx) => uploadErrorsFile(trx, ctx.account!.id, params.uploadId)));
+      return {};
+    },
+  }),
+  defineRoute({
+    method: 'post',
+    path: '/uploads/:uploadId/apply',
+    tag: 'fleet',
+    summary:
+      'Apply a previewed upload in one transaction; applying it again changes nothing; 409 when the fleet changed since the preview',
+    access: { kind: 'account', permission: 'fleet.write' },
+    params: uploadIdParams,
+    body: z.object({ skipInvalidRows: z.boolean().optional() }).strict(),
+    handle: async (ctx, { params, body }) => {
+      const result = await ctx.tenant((trx) =>
+        applyUpload(trx, ctx.account!.id, params.uploadId, actorOf(ctx), {
+          skipInvalidRows: body.skipInvalidRows ?? false,
+        }),
+      );
+      if (result.outcome === 'stale') {
+        return {
+          status: 409,
+          body: envelope(
+            'upload.stale',
+            'the fleet has changed since this preview; the diff has been recomputed — check it and apply again',
+            { upload: result.report },
+          ),
+        };
+      }
+      return { body: { outcome: result.outcome, ...result.report } };
+    },
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/vehicles',
+    tag: 'fleet',
+    summary:
+      'Vehicles of the account, a page at a time; q finds a plate in any written form, or a registration number, VIN or label',
+    access: { kind: 'account', permission: 'fleet.read' },
+    query: z.object({
+      q: z.string().max(100).optional(),
+      status: z.enum(['active', 'removed', 'all']).default('active'),
+      limit: z.coerce.number().int().min(1).max(500).default(50),
+      after: idParam.optional(),
+    }),
+    handle: async (ctx, { query }) => ({
+      body: await ctx.tenant((trx) => searchVehicles(trx, ctx.account!.id, query)),
+    }),
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/vehicles/:vehicleId',
+    tag: 'fleet',
+    summary: 'One vehicle of the account',
+    access: { kind: 'account', permission: 'fleet.read' },
+    params: z.object({ vehicleId: idParam }),
+    handle: async (ctx, { params }) => ({
+      body: await ctx.tenant((trx) => getVehicle(trx, ctx.account!.id, params.vehicleId)),
+    }),
+  }),
+];

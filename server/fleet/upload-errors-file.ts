@@ -1,0 +1,60 @@
+/**
+ * The errors file of an upload: its rejected rows as they were written, under the file's own
+ * headers, plus why each row was rejected and where it was. Fix the rows and upload the file
+ * again (mode merge): the reader recognises the same headers and drops the two added columns.
+ * Written with exceljs's streaming writer, every cell as text (values are never formulas).
+ */
+import { PassThrough } from 'node:stream';
+import ExcelJS from 'exceljs';
+import { ORIGINAL_ROW_HEADER, REASON_HEADER } from './upload-report-columns.ts';
+
+export interface ErrorsFileRow {
+  rowNumber: number;
+  cells: string[];
+  reason: string;
+}
+
+const TEXT = '@';
+
+export async function writeErrorsWorkbook(
+  headers: string[],
+  pages: AsyncIterable<ErrorsFileRow[]>,
+  options: { rightToLeft: boolean },
+): Promise<Buffer> {
+  const sink = new PassThrough();
+  const chunks: Buffer[] = [];
+  sink.on('data', (chunk: Buffer) => chunks.push(chunk));
+  const finished = new Promise<void>((resolve, reject) => {
+    sink.on('end', resolve);
+    sink.on('error', reject);
+  });
+  const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({
+    stream: sink,
+    useSharedStrings: false,
+    useStyles: true,
+  });
+  workbook.creator = 'Fleet fines';
+  const sheet = workbook.addWorksheet('Rejected rows', {
+    views: [{ rightToLeft: options.rightToLeft, state: 'frozen', ySplit: 1 }],
+  });
+  const all = [...headers, REASON_HEADER, ORIGINAL_ROW_HEADER];
+  sheet.columns = all.map((header, index) => ({
+    header,
+    key: `c${index}`,
+    width: index === headers.length ? 60 : Math.min(40, Math.max(14, header.length + 4)),
+    style: { numFmt: TEXT },
+  }));
+  sheet.getRow(1).font = { bold: true };
+  sheet.getRow(1).commit();
+  for await (const page of pages) {
+    for (const row of page) {
+      sheet
+        .addRow([...headers.map((_, index) => row.cells[index] ?? ''), row.reason, String(row.rowNumber)])
+        .commit();
+    }
+  }
+  sheet.commit();
+  await workbook.commit();
+  await finished;
+  return Buffer.concat(chunks);
+}
