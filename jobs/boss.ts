@@ -1,6 +1,10 @@
-import { type Clock, type Job, PgBoss } from 'pg-boss';
+import { sql } from 'kysely';
+import { type Clock, fromKysely, type Job, PgBoss } from 'pg-boss';
 import type { Config } from '../server/config.ts';
+import type { Database } from '../server/db/database.ts';
+import { APP_ROLE } from '../server/db/tenant.ts';
 import type { Logger } from '../server/logger.ts';
+import type { JobQueue } from '../server/queue.ts';
 import type { JobContext, JobDefinition } from './job.ts';
 import { checkRegistry } from './registry.ts';
 
@@ -11,6 +15,7 @@ export interface BossOptions {
   /** Workers maintain queues and run schedules; the web role only sends jobs. Both may install pg-boss's schema (it takes a lock). */
   worker: boolean;
   max?: number;
+  superviseSeconds?: number;
   clock?: Clock;
   log?: Logger;
 }
@@ -22,6 +27,9 @@ export function createBoss(options: BossOptions): PgBoss {
     application_name: options.worker ? 'fleet-fines-worker' : 'fleet-fines-web',
     max: options.max ?? 10,
     supervise: options.worker,
+    // The monitor pass is where jobs of a crashed worker (missed heartbeats) are failed for retry.
+    superviseIntervalSeconds: options.superviseSeconds ?? 10,
+    monitorIntervalSeconds: options.superviseSeconds ?? 10,
     schedule: options.worker,
     migrate: true,
     useListenNotify: options.worker,
@@ -34,7 +42,7 @@ export function createBoss(options: BossOptions): PgBoss {
 }
 
 /** Installs or upgrades pg-boss's own schema (it versions itself), then stops. */
-export async function installQueueSchema(connectionString: string): Promise<void> {
+export async function installQueueSchema(connectionString: string, ownerDb: Database): Promise<void> {
   const boss = new PgBoss({
     connectionString,
     schema: QUEUE_SCHEMA,
@@ -45,6 +53,53 @@ export async function installQueueSchema(connectionString: string): Promise<void
   boss.on('error', () => {});
   await boss.start();
   await boss.stop({ graceful: false, close: true });
+  await grantQueueAccess(ownerDb);
+}
+
+/**
+ * Lets the application role enqueue inside its own transactions (pg-boss's schema is created by
+ * the owner when pg-boss starts, so this runs after it). Queue rows are not tenant data.
+ */
+export async function grantQueueAccess(ownerDb: Database): Promise<void> {
+  const role = sql.id(APP_ROLE);
+  const schema = sql.id(QUEUE_SCHEMA);
+  await sql`grant usage on schema ${schema} to ${role}`.execute(ownerDb);
+  await sql`grant select, insert, update, delete on all tables in schema ${schema} to ${role}`.execute(
+    ownerDb,
+  );
+  await sql`grant usage, select on all sequences in schema ${schema} to ${role}`.execute(ownerDb);
+  await sql`grant execute on all functions in schema ${schema} to ${role}`.execute(ownerDb);
+  await sql`alter default privileges in schema ${schema} grant select, insert, update, delete on tables to ${role}`.execute(
+    ownerDb,
+  );
+}
+
+/** The JobQueue services use: pg-boss inserts through the caller's Kysely transaction. */
+export function createJobQueue(boss: PgBoss): JobQueue {
+  return {
+    async send(trx, queue, payloads) {
+      if (payloads.length === 0) return;
+      await boss.insert(
+        queue,
+        payloads.map((data) => ({ data })),
+        { db: fromKysely(trx) },
+      );
+    },
+    async schedule(queue, key, cron, timeZone, data) {
+      await boss.schedule(queue, cron, data, { tz: timeZone, key, missed: 'once' });
+    },
+    async unschedule(queue, key) {
+      await boss.unschedule(queue, key);
+    },
+  };
+}
+
+/** Creates (or updates) every registered queue: web processes enqueue before any worker has started. */
+export async function ensureQueues(boss: PgBoss, registry: JobDefinition[]): Promise<void> {
+  for (const definition of registry) {
+    await boss.createQueue(definition.name, definition.queue);
+    if (definition.queue) await boss.updateQueue(definition.name, definition.queue);
+  }
 }
 
 /**
@@ -58,13 +113,11 @@ export async function startJobWorkers(
   config: Config,
 ): Promise<void> {
   checkRegistry(registry);
-  for (const definition of registry) {
-    await boss.createQueue(definition.name);
-  }
+  await ensureQueues(boss, registry);
   for (const definition of registry) {
     await boss.work(
       definition.name,
-      { localConcurrency: 1, batchSize: 1, ...definition.work },
+      { localConcurrency: config.workerConcurrency, batchSize: 1, ...definition.work },
       async (jobs: Job<unknown>[]) => {
         const valid: Job<unknown>[] = [];
         const payloads: unknown[] = [];

@@ -1,8 +1,10 @@
-import type { Job, WorkOptions } from 'pg-boss';
+import type { Job, Queue, WorkOptions } from 'pg-boss';
 import type { z } from 'zod';
 import type { Config } from '../server/config.ts';
 import type { Database } from '../server/db/database.ts';
 import type { Logger } from '../server/logger.ts';
+import type { JobQueue } from '../server/queue.ts';
+import type { AuthorityDirectory } from '../server/runs/runs.service.ts';
 
 export interface JobContext {
   db: Database;
@@ -10,6 +12,8 @@ export interface JobContext {
   log: Logger;
   /** The current time; jobs never read the clock themselves, so tests can freeze it. */
   now: () => Date;
+  queue: JobQueue;
+  authorities: AuthorityDirectory;
 }
 
 export interface JobDefinition<Payload = unknown> {
@@ -18,6 +22,8 @@ export interface JobDefinition<Payload = unknown> {
   payload: z.ZodType<Payload>;
   handle: (ctx: JobContext, payloads: Payload[], jobs: Job<unknown>[]) => Promise<void>;
   work?: WorkOptions;
+  /** Queue settings: retries, and a heartbeat so a job of a killed worker is retried soon. */
+  queue?: Omit<Queue, 'name'>;
   /** Optional schedule; `tz` makes the cron local to that zone. */
   schedule?: (config: Config) => { cron: string; tz: string; key?: string; data?: Payload };
 }

@@ -5,6 +5,7 @@ import { defineJob } from './job.ts';
 export const maintenanceJob = defineJob({
   name: 'maintenance.nightly',
   payload: z.object({ timeZone: z.string().min(1) }).strict(),
+  work: { localConcurrency: 1 },
   schedule: (config) => ({
     cron: config.maintenance.cron,
     tz: config.maintenance.tz,

@@ -1,9 +1,15 @@
 import assert from 'node:assert/strict';
 import type { JobDefinition } from './job.ts';
 import { maintenanceJob } from './maintenance.job.ts';
+import { lookupBatchJob, nightlyRunJob, reconcileJob } from './runs.job.ts';
 
 /** The one registry: queue name → payload schema → exactly one handler. */
-export const jobRegistry: JobDefinition[] = [maintenanceJob as JobDefinition];
+export const jobRegistry: JobDefinition[] = [
+  maintenanceJob as JobDefinition,
+  nightlyRunJob as JobDefinition,
+  lookupBatchJob as JobDefinition,
+  reconcileJob as JobDefinition,
+];
 
 /** Fails start-up when a queue has no handler or two. */
 export function checkRegistry(registry: JobDefinition[], queueNames: string[] = []): void {

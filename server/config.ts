@@ -41,6 +41,7 @@ const envSchema = z.object({
   LOG_PRETTY: booleanFlag.optional(),
   DB_POOL_MAX: z.coerce.number().int().min(1).max(500).default(10),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(4),
+  QUEUE_SUPERVISE_SECONDS: z.coerce.number().int().min(1).max(3600).default(10),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(20_000),
   SESSION_IDLE_MINUTES: z.coerce.number().int().min(1).max(43_200).default(480),
   SESSION_MAX_HOURS: z.coerce.number().int().min(1).max(8_760).default(168),
@@ -49,6 +50,16 @@ const envSchema = z.object({
   LOGIN_MAX_FAILURES_PER_IP: z.coerce.number().int().min(1).max(100_000).default(50),
   LOGIN_THROTTLE_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
   DEMO: booleanFlag.optional(),
+  AUTHORITY_URL: z.string().url().optional(),
+  AUTHORITY_API_KEY: z.string().min(1).optional(),
+  AUTHORITY_RATE_LIMIT: z.coerce.number().int().min(1).max(10_000).default(20),
+  AUTHORITY_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(1_000).default(8),
+  AUTHORITY_BATCH_SIZE: z.coerce.number().int().min(1).max(1_000).default(100),
+  AUTHORITY_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(15_000),
+  AUTHORITY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(4),
+  AUTHORITY_SIMULATOR_SEED: z.string().min(1).default('fleet-demo'),
+  SUSPECT_SETTLEMENT_SHARE_PERCENT: z.coerce.number().int().min(1).max(100).default(50),
+  SUSPECT_SETTLEMENT_MIN_COUNT: z.coerce.number().int().min(1).max(1_000_000).default(10),
   MAINTENANCE_CRON: cronExpression.default('30 3 * * *'),
   MAINTENANCE_TZ: timeZone.default('Asia/Amman'),
 });
@@ -70,11 +81,27 @@ export interface Config {
   logPretty: boolean;
   dbPoolMax: number;
   workerConcurrency: number;
+  /** How often a worker looks for jobs whose worker died (missed heartbeats) and retries them. */
+  queueSuperviseSeconds: number;
   shutdownTimeoutMs: number;
   maintenance: { cron: string; tz: string };
   auth: AuthSettings;
   /** Create the demo accounts and users at start (default: only on the embedded database). */
   demo: boolean;
+  authority: AuthoritySettings;
+  runs: { batchSize: number; guard: { sharePercent: number; minCount: number } };
+}
+
+export interface AuthoritySettings {
+  /** The gateway; unset means the product starts the authority simulator in-process. */
+  url: string | undefined;
+  apiKey: string | undefined;
+  /** Requests per second across all workers. */
+  rateLimit: number;
+  maxInFlight: number;
+  timeoutMs: number;
+  maxAttempts: number;
+  simulatorSeed: string;
 }
 
 export interface AuthSettings {
@@ -128,6 +155,7 @@ export function loadConfig(
     logPretty: e.LOG_PRETTY ?? Boolean(process.stdout.isTTY),
     dbPoolMax: e.DB_POOL_MAX,
     workerConcurrency: e.WORKER_CONCURRENCY,
+    queueSuperviseSeconds: e.QUEUE_SUPERVISE_SECONDS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     maintenance: { cron: e.MAINTENANCE_CRON, tz: e.MAINTENANCE_TZ },
     auth: {
@@ -139,6 +167,19 @@ export function loadConfig(
       throttleWindowSeconds: e.LOGIN_THROTTLE_WINDOW_SECONDS,
     },
     demo: e.DEMO ?? e.DATABASE_URL === undefined,
+    authority: {
+      url: e.AUTHORITY_URL,
+      apiKey: e.AUTHORITY_API_KEY,
+      rateLimit: e.AUTHORITY_RATE_LIMIT,
+      maxInFlight: e.AUTHORITY_MAX_IN_FLIGHT,
+      timeoutMs: e.AUTHORITY_TIMEOUT_MS,
+      maxAttempts: e.AUTHORITY_MAX_ATTEMPTS,
+      simulatorSeed: e.AUTHORITY_SIMULATOR_SEED,
+    },
+    runs: {
+      batchSize: e.AUTHORITY_BATCH_SIZE,
+      guard: { sharePercent: e.SUSPECT_SETTLEMENT_SHARE_PERCENT, minCount: e.SUSPECT_SETTLEMENT_MIN_COUNT },
+    },
   };
 }
 

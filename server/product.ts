@@ -1,8 +1,11 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { PgBoss } from 'pg-boss';
-import { createBoss, startJobWorkers } from '../jobs/boss.ts';
+import { startAuthoritySimulator } from '../fixtures/authority/simulator.ts';
+import { createBoss, createJobQueue, ensureQueues, grantQueueAccess, startJobWorkers } from '../jobs/boss.ts';
 import { jobRegistry } from '../jobs/registry.ts';
+import { syncRunSchedules } from '../jobs/runs.job.ts';
+import { createAuthorityDirectory } from './authority/directory.ts';
 import type { Config } from './config.ts';
 import { createDatabase, type Database } from './db/database.ts';
 import { type EmbeddedPostgres, startEmbeddedPostgres } from './db/embedded.ts';
@@ -11,6 +14,7 @@ import { appRoleUrl, assertWalledRole } from './db/tenant.ts';
 import { DEMO_PASSWORD, seedDemo } from './demo/demo.service.ts';
 import { createApp, createHealthApp } from './http/app.ts';
 import type { Logger } from './logger.ts';
+import { NIGHTLY_RUN_QUEUE } from './runs/runs.schedule.ts';
 
 export interface RunningProduct {
   db: Database;
@@ -41,26 +45,30 @@ export async function startProduct(config: Config, log: Logger): Promise<Running
       databaseUrl = embedded.url;
     }
 
+    const worker = config.role !== 'web';
+    const boss = createBoss({
+      connectionString: databaseUrl,
+      worker,
+      log,
+      superviseSeconds: config.queueSuperviseSeconds,
+    });
+    // Everything but migrations runs as the application role, behind row-level security. Its pool
+    // is closed last: on the way down the queue stops first and drains the jobs still using it.
+    const db = createDatabase(appRoleUrl(databaseUrl), config.dbPoolMax);
+    cleanup.push(() => db.destroy());
     const ownerDb = createDatabase(databaseUrl, 2, 'fleet-fines-migrate');
     try {
       const { applied } = await migrateToLatest(ownerDb);
       if (applied.length > 0) log.info({ applied }, 'database migrated');
+      await boss.start();
+      cleanup.push(() => boss.stop({ graceful: true, close: true, timeout: config.shutdownTimeoutMs }));
+      await grantQueueAccess(ownerDb);
+      await ensureQueues(boss, jobRegistry);
     } finally {
       await ownerDb.destroy();
     }
-    // Everything else runs as the application role, behind row-level security.
-    const db = createDatabase(appRoleUrl(databaseUrl), config.dbPoolMax);
-    cleanup.push(() => db.destroy());
     await assertWalledRole(db);
-
-    const worker = config.role !== 'web';
-    const boss = createBoss({ connectionString: databaseUrl, worker, log });
-    await boss.start();
-    cleanup.push(() => boss.stop({ graceful: true, close: true, timeout: config.shutdownTimeoutMs }));
-    if (worker) {
-      await startJobWorkers(boss, jobRegistry, { db, config, log, now: () => new Date() }, config);
-      log.info({ queues: jobRegistry.map((j) => j.name) }, 'job workers started');
-    }
+    const queue = createJobQueue(boss);
 
     if (config.demo && config.role !== 'worker') {
       const demo = await seedDemo(db);
@@ -71,9 +79,38 @@ export async function startProduct(config: Config, log: Logger): Promise<Running
       );
     }
 
+    if (worker) {
+      let authorityUrl = config.authority.url;
+      if (!authorityUrl) {
+        // No gateway configured: the simulator stands in, in this process (demo and development).
+        const simulator = await startAuthoritySimulator({
+          seed: config.authority.simulatorSeed,
+          world: { startDate: new Date().toISOString().slice(0, 10) },
+        });
+        cleanup.push(() => simulator.close());
+        authorityUrl = simulator.url;
+        log.warn({ url: simulator.url }, 'AUTHORITY_URL is not set: using the built-in authority simulator');
+      }
+      const authorities = await createAuthorityDirectory(
+        db,
+        config.authority,
+        authorityUrl,
+        config.runs.batchSize,
+      );
+      await startJobWorkers(
+        boss,
+        jobRegistry,
+        { db, config, log, now: () => new Date(), queue, authorities },
+        config,
+      );
+      const existing = (await boss.getSchedules(NIGHTLY_RUN_QUEUE)).map((s) => s.key);
+      const scheduled = await syncRunSchedules(db, queue, existing);
+      log.info({ queues: jobRegistry.map((j) => j.name), nightlyRuns: scheduled }, 'job workers started');
+    }
+
     let url: string | undefined;
     const app =
-      config.role === 'worker' ? createHealthApp({ db, boss }) : createApp({ db, boss, log, config });
+      config.role === 'worker' ? createHealthApp({ db, boss }) : createApp({ db, boss, log, config, queue });
     const port = config.role === 'worker' ? config.healthPort : config.port;
     if (port !== undefined) {
       const server = http.createServer(app);

@@ -3,6 +3,7 @@ import { listAudit } from '../audit/audit.repo.ts';
 import { asOperator } from '../db/tenant.ts';
 import { defineRoute, idParam, type RouteContext } from '../http/routes.ts';
 import { jurisdictionCodes } from '../jurisdictions/profiles.ts';
+import { scheduleNightlyRun } from '../runs/runs.schedule.ts';
 import {
   acceptInvitation,
   accountKinds,
@@ -62,9 +63,14 @@ export const accountRoutes = [
       .partial()
       .strict()
       .refine((b) => Object.keys(b).length > 0, 'name at least one setting to change'),
-    handle: async (ctx, { body }) => ({
-      body: await ctx.tenant((trx) => changeAccountSettings(trx, ctx.account!.id, body, actorOf(ctx))),
-    }),
+    handle: async (ctx, { body }) => {
+      const account = await ctx.tenant((trx) =>
+        changeAccountSettings(trx, ctx.account!.id, body, actorOf(ctx)),
+      );
+      if (body.nightlyRunTime !== undefined || body.timeZone !== undefined)
+        await scheduleNightlyRun(ctx.queue, account);
+      return { body: account };
+    },
   }),
   defineRoute({
     method: 'get',
@@ -218,7 +224,9 @@ export const accountRoutes = [
       .strict(),
     handle: async (ctx, { body }) => {
       const operatorId = ctx.principal?.kind === 'session' ? ctx.principal.userId : null;
-      return { status: 201, body: await asOperator(ctx.db, (trx) => createAccount(trx, body, operatorId)) };
+      const created = await asOperator(ctx.db, (trx) => createAccount(trx, body, operatorId));
+      await scheduleNightlyRun(ctx.queue, created.account);
+      return { status: 201, body: created };
     },
   }),
 ];

@@ -46,6 +46,35 @@ export interface AuditLogTable {
   details: JsonWithDefault;
 }
 
+export interface AuthorityGateTable {
+  authority: string;
+  max_requests: number;
+  window_ms: number;
+  max_in_flight: number;
+  lease_ms: number;
+  recent_starts: Generated<bigint[]>;
+  leases: JsonWithDefault;
+  updated_at: Generated<Date>;
+}
+
+export interface ExceptionsTable {
+  account_id: bigint;
+  id: Generated<bigint>;
+  kind: string;
+  run_id: bigint | null;
+  status: Generated<string>;
+  details: JsonWithDefault;
+  created_at: Generated<Date>;
+  resolved_at: Date | null;
+  resolved_by: bigint | null;
+}
+
+export interface FleetStateTable {
+  account_id: bigint;
+  version: Generated<bigint>;
+  updated_at: Generated<Date>;
+}
+
 export interface InvitationsTable {
   account_id: bigint;
   id: Generated<bigint>;
@@ -64,6 +93,35 @@ export interface LoginThrottleTable {
   window_started_at: Date;
 }
 
+export interface LookupViolationsTable {
+  account_id: bigint;
+  run_id: bigint;
+  vehicle_id: bigint;
+  ticket_number: string;
+  offence_at: Date;
+  type_code: string;
+  description_ar: string;
+  description_en: string;
+  location: string;
+  amount_minor: bigint;
+  currency: string;
+  authority_status: string;
+  authority_payment_ref: string | null;
+}
+
+export interface LookupsTable {
+  account_id: bigint;
+  run_id: bigint;
+  vehicle_id: bigint;
+  plate_key: string;
+  vehicle_active_from: Date;
+  batch_no: number;
+  status: Generated<string>;
+  attempts: Generated<number>;
+  last_error: string | null;
+  answered_at: Date | null;
+}
+
 export interface MaintenanceRunsTable {
   local_date: string;
   time_zone: string;
@@ -80,6 +138,46 @@ export interface MembershipsTable {
   updated_at: Generated<Date>;
 }
 
+export interface RunChangesTable {
+  account_id: bigint;
+  run_id: bigint;
+  ticket_number: string;
+  vehicle_id: bigint;
+  previous_vehicle_id: bigint | null;
+  change: string;
+  held: Generated<boolean>;
+  previous_amount_minor: bigint | null;
+  amount_minor: bigint;
+  pre_acquisition: Generated<boolean>;
+}
+
+export interface RunVehicleTotalsTable {
+  account_id: bigint;
+  run_id: bigint;
+  vehicle_id: bigint;
+  change: string;
+  violations: number;
+  amount_minor: bigint;
+}
+
+export interface RunsTable {
+  account_id: bigint;
+  id: Generated<bigint>;
+  kind: string;
+  local_night: string | null;
+  status: Generated<string>;
+  requested_by: bigint | null;
+  lookups_total: Generated<number>;
+  lookups_done: Generated<number>;
+  lookups_failed: Generated<number>;
+  created_at: Generated<Date>;
+  fetched_at: Date | null;
+  reconciled_at: Date | null;
+  finished_at: Date | null;
+  summary: Json | null;
+  error: string | null;
+}
+
 export interface SessionsTable {
   id: string;
   user_id: bigint;
@@ -92,6 +190,72 @@ export interface SessionsTable {
   user_agent: string | null;
 }
 
+export interface UploadIssuesTable {
+  account_id: bigint;
+  upload_id: bigint;
+  seq: number;
+  row_number: number;
+  severity: string;
+  column_name: string | null;
+  code: string;
+  message: string;
+  message_ar: string;
+}
+
+export interface UploadRejectsTable {
+  account_id: bigint;
+  upload_id: bigint;
+  row_number: number;
+  cells: Json;
+}
+
+export interface UploadRowsTable {
+  account_id: bigint;
+  upload_id: bigint;
+  plate_key: string;
+  row_number: number;
+  plate: Json;
+  plate_display: string;
+  registration_number: string | null;
+  vin: string | null;
+  label: string | null;
+  cost_centre: string | null;
+  driver: string | null;
+  attributes: JsonWithDefault;
+}
+
+export interface UploadsTable {
+  account_id: bigint;
+  id: Generated<bigint>;
+  file_name: string;
+  file_sha256: string | null;
+  byte_size: bigint;
+  format: string | null;
+  mode: string;
+  status: Generated<string>;
+  file_error: Json | null;
+  columns: JsonWithDefault;
+  present_fields: Generated<string[]>;
+  attribute_headers: Generated<string[]>;
+  header_row_number: number | null;
+  row_count: Generated<number>;
+  valid_count: Generated<number>;
+  invalid_count: Generated<number>;
+  duplicate_count: Generated<number>;
+  warning_count: Generated<number>;
+  diff_added: Generated<number>;
+  diff_removed: Generated<number>;
+  diff_changed: Generated<number>;
+  diff_unchanged: Generated<number>;
+  base_version: Generated<bigint>;
+  created_by: bigint | null;
+  created_by_token: bigint | null;
+  created_at: Generated<Date>;
+  applied_at: Date | null;
+  applied_by: bigint | null;
+  applied_by_token: bigint | null;
+}
+
 export interface UsersTable {
   id: Generated<bigint>;
   email: string;
@@ -102,14 +266,82 @@ export interface UsersTable {
   created_at: Generated<Date>;
 }
 
+export interface VehiclesTable {
+  account_id: bigint;
+  id: Generated<bigint>;
+  plate_key: string;
+  plate: Json;
+  plate_display: string;
+  registration_number: string | null;
+  vin: string | null;
+  label: string | null;
+  cost_centre: string | null;
+  driver: string | null;
+  attributes: JsonWithDefault;
+  active_from: Generated<Date>;
+  active_until: Date | null;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface ViolationVersionsTable {
+  account_id: bigint;
+  ticket_number: string;
+  version: number;
+  run_id: bigint;
+  vehicle_id: bigint;
+  state: string;
+  amount_minor: bigint;
+  authority_status: string;
+  authority_payment_ref: string | null;
+  change: string;
+  recorded_at: Generated<Date>;
+}
+
+export interface ViolationsTable {
+  account_id: bigint;
+  ticket_number: string;
+  vehicle_id: bigint;
+  state: string;
+  offence_at: Date;
+  type_code: string;
+  description_ar: string;
+  description_en: string;
+  location: string;
+  amount_minor: bigint;
+  currency: string;
+  authority_status: string;
+  authority_payment_ref: string | null;
+  pre_acquisition: Generated<boolean>;
+  suspect_since_run: bigint | null;
+  version: number;
+  first_seen_run: bigint;
+  last_changed_run: bigint;
+}
+
 export interface DB {
   accounts: AccountsTable;
   api_tokens: ApiTokensTable;
   audit_log: AuditLogTable;
+  authority_gate: AuthorityGateTable;
+  exceptions: ExceptionsTable;
+  fleet_state: FleetStateTable;
   invitations: InvitationsTable;
   login_throttle: LoginThrottleTable;
+  lookup_violations: LookupViolationsTable;
+  lookups: LookupsTable;
   maintenance_runs: MaintenanceRunsTable;
   memberships: MembershipsTable;
+  run_changes: RunChangesTable;
+  run_vehicle_totals: RunVehicleTotalsTable;
+  runs: RunsTable;
   sessions: SessionsTable;
+  upload_issues: UploadIssuesTable;
+  upload_rejects: UploadRejectsTable;
+  upload_rows: UploadRowsTable;
+  uploads: UploadsTable;
   users: UsersTable;
+  vehicles: VehiclesTable;
+  violation_versions: ViolationVersionsTable;
+  violations: ViolationsTable;
 }

@@ -7,7 +7,10 @@ import { accountRoutes } from '../accounts/accounts.routes.ts';
 import { authRoutes } from '../auth/auth.routes.ts';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/database.ts';
+import { fleetRoutes } from '../fleet/fleet.routes.ts';
 import type { Logger } from '../logger.ts';
+import type { JobQueue } from '../queue.ts';
+import { runRoutes } from '../runs/runs.routes.ts';
 import { envelope, errorHandler, notFoundRoute } from './errors.ts';
 import { openApiDocument } from './openapi.ts';
 import { mountRoutes, type RouteDef } from './routes.ts';
@@ -17,10 +20,11 @@ export interface AppDeps {
   boss: PgBoss;
   log: Logger;
   config: Config;
+  queue: JobQueue;
 }
 
 /** Every /api/v1 route; the OpenAPI document and the role × tenant tests read this same list. */
-export const apiRoutes: RouteDef[] = [...authRoutes, ...accountRoutes];
+export const apiRoutes: RouteDef[] = [...authRoutes, ...accountRoutes, ...runRoutes, ...fleetRoutes];
 
 const WEB_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../web');
 

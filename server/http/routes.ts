@@ -11,6 +11,7 @@ import { type Tx, withTenant } from '../db/tenant.ts';
 import { DomainError } from '../errors.ts';
 import { toAsciiDigits } from '../fleet/normalise.ts';
 import type { Logger } from '../logger.ts';
+import type { JobQueue } from '../queue.ts';
 
 export const SESSION_COOKIE = 'fleet_session';
 
@@ -25,6 +26,7 @@ export interface RouteContext {
   db: Database;
   config: Config;
   log: Logger;
+  queue: JobQueue;
   ip: string | null;
   userAgent: string | null;
   principal: Principal | undefined;
@@ -76,6 +78,7 @@ export interface RouteDeps {
   db: Database;
   config: Config;
   log: Logger;
+  queue: JobQueue;
 }
 
 /**
@@ -171,6 +174,7 @@ async function runRoute(route: RouteDef, req: Request, res: Response, deps: Rout
     db,
     config,
     log: deps.log,
+    queue: deps.queue,
     ip,
     userAgent: req.get('user-agent') ?? null,
     principal,

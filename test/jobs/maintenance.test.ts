@@ -1,6 +1,6 @@
 import { TestClock } from 'pg-boss';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createBoss, startJobWorkers } from '../../jobs/boss.ts';
+import { createBoss, createJobQueue, startJobWorkers } from '../../jobs/boss.ts';
 import { jobRegistry } from '../../jobs/registry.ts';
 import { loadConfig } from '../../server/config.ts';
 import { createLogger } from '../../server/logger.ts';
@@ -30,7 +30,18 @@ describe('nightly maintenance', () => {
     await startJobWorkers(
       boss,
       jobRegistry,
-      { db: test.db, config, log, now: () => new Date(clock.now()) },
+      {
+        db: test.db,
+        config,
+        log,
+        now: () => new Date(clock.now()),
+        queue: createJobQueue(boss),
+        authorities: {
+          forJurisdiction: () => {
+            throw new Error('this test runs no lookups');
+          },
+        },
+      },
       config,
     );
 

@@ -4,7 +4,7 @@ import { addMember, createAccount } from '../../server/accounts/accounts.service
 import { type Role, roles } from '../../server/accounts/permissions.ts';
 import { hashPassword } from '../../server/auth/secrets.ts';
 import type { Database } from '../../server/db/database.ts';
-import { asOperator } from '../../server/db/tenant.ts';
+import { asOperator, withTenant } from '../../server/db/tenant.ts';
 import type { JurisdictionCode } from '../../server/jurisdictions/profiles.ts';
 
 export const TEST_PASSWORD = 'correct horse battery staple';
@@ -74,4 +74,33 @@ export async function makeOperator(db: Database): Promise<{ id: bigint; email: s
     .where('id', '=', user!.id)
     .execute();
   return { id: user!.id, email };
+}
+
+/** Active vehicles with the given plate keys (bulk insert); answers their ids in order. */
+export async function makeVehicles(
+  db: Database,
+  accountId: bigint,
+  plateKeys: string[],
+  activeFrom = new Date('2020-01-01T00:00:00Z'),
+): Promise<bigint[]> {
+  return withTenant(db, accountId, async (trx) => {
+    const ids: bigint[] = [];
+    for (let i = 0; i < plateKeys.length; i += 1000) {
+      const rows = await trx
+        .insertInto('vehicles')
+        .values(
+          plateKeys.slice(i, i + 1000).map((key) => ({
+            account_id: accountId,
+            plate_key: key,
+            plate: JSON.stringify({ key }),
+            plate_display: key,
+            active_from: activeFrom,
+          })),
+        )
+        .returning('id')
+        .execute();
+      ids.push(...rows.map((r) => r.id));
+    }
+    return ids;
+  });
 }

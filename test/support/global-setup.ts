@@ -40,10 +40,10 @@ export default async function setup(project: TestProject) {
   try {
     const { migrateToLatest } = await import('../../server/db/migrate.ts');
     await migrateToLatest(db);
+    await installQueueSchema(templateUrl, db);
   } finally {
     await db.destroy();
   }
-  await installQueueSchema(templateUrl);
 
   project.provide('testDb', { adminUrl, template, runId });
 

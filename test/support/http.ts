@@ -5,14 +5,15 @@ import { type RunningProduct, startProduct } from '../../server/product.ts';
 import type { TestDatabase } from './database.ts';
 import { TEST_PASSWORD } from './factories.ts';
 
-/** Starts the product (web + worker) on the test file's database; call at the top level. */
+/** Starts the product (web + worker, or web only) on the test file's database; call at the top level. */
 export function useProduct(
   test: TestDatabase,
   env: Record<string, string> = {},
+  role: 'all' | 'web' = 'all',
 ): { product: RunningProduct } {
   const handle = {} as { product: RunningProduct };
   beforeAll(async () => {
-    const config = loadConfig({ DATABASE_URL: test.url, PORT: '0', ...env }, ['--role=all']);
+    const config = loadConfig({ DATABASE_URL: test.url, PORT: '0', ...env }, [`--role=${role}`]);
     handle.product = await startProduct(config, createLogger({ level: 'silent', pretty: false }));
   });
   afterAll(async () => {

@@ -1,0 +1,53 @@
+import type { AuthoritySettings } from '../config.ts';
+import type { Database } from '../db/database.ts';
+import type { JurisdictionCode } from '../jurisdictions/profiles.ts';
+import type { AuthorityDirectory } from '../runs/runs.service.ts';
+import { CircuitBreaker } from './breaker.ts';
+import { createAuthorityClient } from './client.ts';
+import type { AuthorityProvider } from './contract.ts';
+import { configureAuthorityGate, createPgAuthorityGate } from './gate.repo.ts';
+
+/** The gate row every worker shares for the gateway. */
+export const GATEWAY_GATE = 'gateway';
+
+/**
+ * The gateway clients of one worker process: one per jurisdiction, all behind the shared
+ * PostgreSQL gate (rate limit and in-flight cap across processes) and this process's breaker.
+ */
+export async function createAuthorityDirectory(
+  db: Database,
+  settings: AuthoritySettings,
+  baseUrl: string,
+  batchSize: number,
+): Promise<AuthorityDirectory> {
+  // A slightly longer window than the authority's own second: the database round trip and a busy
+  // event loop can bunch requests the gate spaced a full window apart.
+  await configureAuthorityGate(db, GATEWAY_GATE, {
+    maxRequests: settings.rateLimit,
+    windowMs: 1050,
+    maxInFlight: settings.maxInFlight,
+    leaseMs: settings.timeoutMs * 2,
+  });
+  const gate = createPgAuthorityGate(db, GATEWAY_GATE);
+  const breaker = new CircuitBreaker({ failureThreshold: 8, cooldownMs: 15_000 });
+  const clients = new Map<JurisdictionCode, AuthorityProvider>();
+  return {
+    forJurisdiction(jurisdiction) {
+      let client = clients.get(jurisdiction);
+      if (!client) {
+        client = createAuthorityClient({
+          baseUrl,
+          jurisdiction,
+          gate,
+          breaker,
+          batchSize,
+          requestTimeoutMs: settings.timeoutMs,
+          maxAttempts: settings.maxAttempts,
+          ...(settings.apiKey ? { apiKey: settings.apiKey } : {}),
+        });
+        clients.set(jurisdiction, client);
+      }
+      return client;
+    },
+  };
+}

@@ -1,0 +1,165 @@
+import type { Tx } from '../db/tenant.ts';
+import { DomainError } from '../errors.ts';
+import type { JobQueue } from '../queue.ts';
+import {
+  findRun,
+  listRunChanges,
+  listRuns,
+  listVersions,
+  listViolations,
+  type runColumns,
+  vehicleExists,
+} from './runs.repo.ts';
+import { type RunSettings, startRun } from './runs.service.ts';
+
+type RunRow = { [K in (typeof runColumns)[number]]: unknown } & {
+  id: bigint;
+  status: string;
+  lookups_total: number;
+  lookups_done: number;
+  lookups_failed: number;
+};
+
+const STAGES = ['fetching', 'reconciling', 'issuing', 'rendering'] as const;
+
+/** A run as the API shows it: stage and progress per stage (done/total). */
+export function presentRun(row: RunRow) {
+  const finished = ['done', 'partial', 'failed'].includes(row.status);
+  const stageIndex = finished ? STAGES.length : STAGES.indexOf(row.status as (typeof STAGES)[number]);
+  return {
+    id: row.id.toString(),
+    kind: row.kind as string,
+    localNight: row.local_night as string | null,
+    status: row.status,
+    progress: {
+      fetching: { done: row.lookups_done, total: row.lookups_total, failed: row.lookups_failed },
+      reconciling: { done: stageIndex > 1 ? 1 : 0, total: 1 },
+    },
+    createdAt: row.created_at as Date,
+    fetchedAt: row.fetched_at as Date | null,
+    reconciledAt: row.reconciled_at as Date | null,
+    finishedAt: row.finished_at as Date | null,
+    summary: row.summary ?? null,
+    error: row.error as string | null,
+  };
+}
+
+const runNotFound = () => new DomainError('run_not_found', 'no such run in this account', { status: 404 });
+
+export async function startManualRun(
+  trx: Tx,
+  queue: JobQueue,
+  accountId: bigint,
+  requestedBy: bigint | null,
+  settings: RunSettings,
+) {
+  const run = await startRun(
+    trx,
+    queue,
+    { accountId, kind: 'manual', localNight: null, requestedBy },
+    settings,
+  );
+  if (!run) throw new Error('a manual run always starts or conflicts');
+  return presentRun((await findRun(trx, accountId, run.id)) as RunRow);
+}
+
+export async function getRun(trx: Tx, accountId: bigint, runId: bigint) {
+  const row = await findRun(trx, accountId, runId);
+  if (!row) throw runNotFound();
+  return presentRun(row as RunRow);
+}
+
+export async function listAccountRuns(
+  trx: Tx,
+  accountId: bigint,
+  options: { limit: number; before?: bigint },
+) {
+  return (await listRuns(trx, accountId, options)).map((r) => presentRun(r as RunRow));
+}
+
+export async function listChanges(
+  trx: Tx,
+  accountId: bigint,
+  runId: bigint,
+  filter: { change?: string; vehicleId?: bigint; after?: string; limit: number },
+) {
+  if (!(await findRun(trx, accountId, runId))) throw runNotFound();
+  const rows = await listRunChanges(trx, accountId, runId, filter);
+  return {
+    changes: rows.map((c) => ({
+      ticketNumber: c.ticket_number,
+      vehicleId: c.vehicle_id.toString(),
+      previousVehicleId: c.previous_vehicle_id?.toString() ?? null,
+      change: c.change,
+      held: c.held,
+      previousAmountMinor: c.previous_amount_minor?.toString() ?? null,
+      amountMinor: c.amount_minor.toString(),
+      preAcquisition: c.pre_acquisition,
+    })),
+    next: rows.length === filter.limit ? rows.at(-1)!.ticket_number : null,
+  };
+}
+
+type ViolationRow = Awaited<ReturnType<typeof listViolations>>[number];
+
+function presentViolation(v: ViolationRow) {
+  return {
+    ticketNumber: v.ticket_number,
+    vehicleId: v.vehicle_id.toString(),
+    state: v.state,
+    offenceAt: v.offence_at,
+    typeCode: v.type_code,
+    descriptionAr: v.description_ar,
+    descriptionEn: v.description_en,
+    location: v.location,
+    amountMinor: v.amount_minor.toString(),
+    currency: v.currency,
+    authorityStatus: v.authority_status,
+    authorityPaymentRef: v.authority_payment_ref,
+    preAcquisition: v.pre_acquisition,
+    suspectSettlement: v.suspect_since_run !== null,
+    version: v.version,
+  };
+}
+
+export async function listCurrentViolations(
+  trx: Tx,
+  accountId: bigint,
+  filter: { state?: string; vehicleId?: bigint; after?: string; limit: number },
+) {
+  const rows = await listViolations(trx, accountId, filter);
+  return {
+    violations: rows.map(presentViolation),
+    next: rows.length === filter.limit ? rows.at(-1)!.ticket_number : null,
+  };
+}
+
+export async function vehicleViolations(trx: Tx, accountId: bigint, vehicleId: bigint) {
+  if (!(await vehicleExists(trx, accountId, vehicleId))) {
+    throw new DomainError('vehicle_not_found', 'no such vehicle in this account', { status: 404 });
+  }
+  const rows = await listViolations(trx, accountId, { vehicleId, limit: 10_000 });
+  const versions = await listVersions(
+    trx,
+    accountId,
+    rows.map((r) => r.ticket_number),
+  );
+  return {
+    vehicleId: vehicleId.toString(),
+    violations: rows.map((v) => ({
+      ...presentViolation(v),
+      history: versions
+        .filter((h) => h.ticket_number === v.ticket_number)
+        .map((h) => ({
+          version: h.version,
+          runId: h.run_id.toString(),
+          vehicleId: h.vehicle_id.toString(),
+          state: h.state,
+          amountMinor: h.amount_minor.toString(),
+          authorityStatus: h.authority_status,
+          change: h.change,
+          recordedAt: h.recorded_at,
+        })),
+    })),
+  };
+}

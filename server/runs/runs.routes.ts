@@ -1,0 +1,149 @@
+import { z } from 'zod';
+import { defineRoute, idParam } from '../http/routes.ts';
+import {
+  getRun,
+  listAccountRuns,
+  listChanges,
+  listCurrentViolations,
+  startManualRun,
+  vehicleViolations,
+} from './runs.present.ts';
+
+const runIdParams = z.object({ runId: idParam });
+const changeKinds = [
+  'new',
+  'unchanged',
+  'escalated',
+  'reduced',
+  'settled',
+  'cancelled',
+  'reappeared',
+  'moved',
+  'stale',
+] as const;
+const limit = z.coerce.number().int().min(1).max(1000).default(200);
+
+export const runRoutes = [
+  defineRoute({
+    method: 'post',
+    path: '/runs',
+    tag: 'runs',
+    summary: 'Start a manual run now (409 with the running run id if one is going)',
+    access: { kind: 'account', permission: 'runs.start' },
+    successStatus: 202,
+    handle: async (ctx) => {
+      const requestedBy = ctx.principal?.kind === 'session' ? ctx.principal.userId : null;
+      const run = await ctx.tenant((trx) =>
+        startManualRun(trx, ctx.queue, ctx.account!.id, requestedBy, ctx.config.runs),
+      );
+      await ctx.audit({ accountId: ctx.account!.id, action: 'run.started', target: `run:${run.id}` });
+      return { status: 202, body: run };
+    },
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/runs',
+    tag: 'runs',
+    summary: 'Runs of the account, newest first',
+    access: { kind: 'account', permission: 'fleet.read' },
+    query: z.object({ limit: limit.pipe(z.number().max(200)), before: idParam.optional() }).strict(),
+    handle: async (ctx, { query }) => ({
+      body: { runs: await ctx.tenant((trx) => listAccountRuns(trx, ctx.account!.id, query)) },
+    }),
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/runs/:runId',
+    tag: 'runs',
+    summary: 'One run: stage, progress (done/total), summary, failed vehicles',
+    access: { kind: 'account', permission: 'fleet.read' },
+    params: runIdParams,
+    handle: async (ctx, { params }) => ({
+      body: await ctx.tenant((trx) => getRun(trx, ctx.account!.id, params.runId)),
+    }),
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/runs/:runId/events',
+    tag: 'runs',
+    summary: "A live event stream (text/event-stream) of the run's progress until it ends",
+    access: { kind: 'account', permission: 'fleet.read' },
+    params: runIdParams,
+    handle: async (ctx, { params }) => {
+      const accountId = ctx.account!.id;
+      const first = await ctx.tenant((trx) => getRun(trx, accountId, params.runId));
+      const { res, req } = ctx;
+      res.writeHead(200, {
+        'content-type': 'text/event-stream',
+        'cache-control': 'no-store',
+        connection: 'keep-alive',
+      });
+      let closed = false;
+      req.on('close', () => {
+        closed = true;
+      });
+      let last = '';
+      let run = first;
+      for (;;) {
+        const text = JSON.stringify(run);
+        if (text !== last) {
+          res.write(`event: progress\ndata: ${text}\n\n`);
+          last = text;
+        }
+        if (closed || ['done', 'partial', 'failed'].includes(run.status)) break;
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        run = await ctx.tenant((trx) => getRun(trx, accountId, params.runId));
+      }
+      if (!closed) res.end('event: end\ndata: {}\n\n');
+      return {};
+    },
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/runs/:runId/changes',
+    tag: 'runs',
+    summary: 'What the run concluded per violation; filter by change and vehicle, page with `after`',
+    access: { kind: 'account', permission: 'fleet.read' },
+    params: runIdParams,
+    query: z
+      .object({
+        change: z.enum(changeKinds).optional(),
+        vehicleId: idParam.optional(),
+        after: z.string().max(100).optional(),
+        limit,
+      })
+      .strict(),
+    handle: async (ctx, { params, query }) => ({
+      body: await ctx.tenant((trx) => listChanges(trx, ctx.account!.id, params.runId, query)),
+    }),
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/violations',
+    tag: 'violations',
+    summary: 'Current state of the account’s violations; filter by state and vehicle, page with `after`',
+    access: { kind: 'account', permission: 'fleet.read' },
+    query: z
+      .object({
+        state: z.enum(['outstanding', 'settled', 'cancelled']).optional(),
+        vehicleId: idParam.optional(),
+        after: z.string().max(100).optional(),
+        limit,
+      })
+      .strict(),
+    handle: async (ctx, { query }) => ({
+      body: await ctx.tenant((trx) => listCurrentViolations(trx, ctx.account!.id, query)),
+    }),
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/vehicles/:vehicleId/violations',
+    tag: 'violations',
+    summary: "A vehicle's violations with each one's history of versions",
+    access: { kind: 'account', permission: 'fleet.read' },
+    params: z.object({ vehicleId: idParam }),
+    handle: async (ctx, { params }) => ({
+      body: await ctx.tenant((trx) => vehicleViolations(trx, ctx.account!.id, params.vehicleId)),
+    }),
+  }),
+];

@@ -1,0 +1,247 @@
+import { sql } from 'kysely';
+import { DateTime } from 'luxon';
+import { findAccount } from '../accounts/accounts.repo.ts';
+import type { AuthorityProvider, PlateLookup } from '../authority/contract.ts';
+import type { Database } from '../db/database.ts';
+import { type Tx, withTenant } from '../db/tenant.ts';
+import { DomainError } from '../errors.ts';
+import type { JurisdictionCode } from '../jurisdictions/profiles.ts';
+import type { JobQueue } from '../queue.ts';
+import {
+  type AnsweredViolationRow,
+  addLookupProgress,
+  applyRunChanges,
+  failedLookups,
+  findActiveRun,
+  finishRun,
+  type GuardSettings,
+  insertAnsweredViolations,
+  insertRun,
+  insertRunChanges,
+  insertSuspectException,
+  lockRun,
+  markLookups,
+  markRunFetched,
+  outstandingTotals,
+  pendingLookups,
+  preferSetBasedPlans,
+  type RunKind,
+  snapshotFleet,
+  summariseChanges,
+} from './runs.repo.ts';
+
+export const LOOKUP_BATCH_QUEUE = 'lookup.batch';
+export const RECONCILE_QUEUE = 'run.reconcile';
+
+export interface RunSettings {
+  /** Plates per lookup batch job. */
+  batchSize: number;
+  guard: GuardSettings;
+}
+
+/** Finds the authority for an account's jurisdiction. */
+export interface AuthorityDirectory {
+  forJurisdiction(jurisdiction: JurisdictionCode): AuthorityProvider;
+}
+
+const runInProgress = (runId: bigint) =>
+  new DomainError('run_in_progress', 'a run is already going for this account; wait for it to finish', {
+    status: 409,
+    details: { runId: runId.toString() },
+  });
+
+/**
+ * Starts a run: creates it, snapshots the active fleet and enqueues its lookup batches, all in
+ * the caller's transaction. A scheduled run that already exists for the night answers undefined.
+ */
+export async function startRun(
+  trx: Tx,
+  queue: JobQueue,
+  run: { accountId: bigint; kind: RunKind; localNight: string | null; requestedBy: bigint | null },
+  settings: RunSettings,
+) {
+  const active = await findActiveRun(trx, run.accountId);
+  if (active) throw runInProgress(active.id);
+  // The partial unique index is the real guard against a concurrent start; a savepoint turns its
+  // violation into a clean 409 instead of an aborted transaction.
+  await sql`savepoint start_run`.execute(trx);
+  let created: Awaited<ReturnType<typeof insertRun>>;
+  try {
+    created = await insertRun(trx, run);
+  } catch (error) {
+    if ((error as { constraint?: string }).constraint !== 'runs_one_active') throw error;
+    await sql`rollback to savepoint start_run`.execute(trx);
+    const winner = await findActiveRun(trx, run.accountId);
+    throw runInProgress(winner?.id ?? 0n);
+  }
+  if (!created) return undefined;
+  const { batches } = await snapshotFleet(trx, run.accountId, created.id, settings.batchSize);
+  const ids = { accountId: run.accountId.toString(), runId: created.id.toString() };
+  if (batches === 0) {
+    await markRunFetched(trx, run.accountId, created.id);
+    await queue.send(trx, RECONCILE_QUEUE, [ids]);
+  } else {
+    await queue.send(
+      trx,
+      LOOKUP_BATCH_QUEUE,
+      Array.from({ length: batches }, (_, batchNo) => ({ ...ids, batchNo })),
+    );
+  }
+  return created;
+}
+
+/** The account's local date "tonight" at `now`: the night a scheduled run belongs to. */
+export function localNight(now: Date, timeZone: string): string {
+  return DateTime.fromJSDate(now, { zone: timeZone }).toISODate()!;
+}
+
+export async function startScheduledRun(
+  db: Database,
+  queue: JobQueue,
+  accountId: bigint,
+  now: Date,
+  settings: RunSettings,
+) {
+  return withTenant(db, accountId, async (trx) => {
+    const account = await findAccount(trx, accountId);
+    if (account?.status !== 'active') return undefined;
+    return startRun(
+      trx,
+      queue,
+      { accountId, kind: 'scheduled', localNight: localNight(now, account.time_zone), requestedBy: null },
+      settings,
+    );
+  });
+}
+
+/**
+ * One lookup batch: asks the authority about the batch's still-pending plates (outside any
+ * transaction), then stores the raw answers and marks the lookups in one. The batch that lands
+ * last moves the run on to reconciliation. A re-delivered batch finds nothing left to mark.
+ */
+export async function runLookupBatch(
+  db: Database,
+  queue: JobQueue,
+  authorities: AuthorityDirectory,
+  job: { accountId: bigint; runId: bigint; batchNo: number },
+): Promise<void> {
+  const { accountId, runId } = job;
+  const prepared = await withTenant(db, accountId, async (trx) => {
+    const account = await findAccount(trx, accountId);
+    const pending = await pendingLookups(trx, accountId, runId, job.batchNo);
+    return { jurisdiction: account?.jurisdiction as JurisdictionCode, pending };
+  });
+
+  let answers = new Map<string, PlateLookup>();
+  if (prepared.pending.length > 0) {
+    answers = await authorities
+      .forJurisdiction(prepared.jurisdiction)
+      .queryPlates(prepared.pending.map((p) => p.plate_key));
+  }
+
+  await withTenant(db, accountId, async (trx) => {
+    const violations: AnsweredViolationRow[] = [];
+    const outcomes = prepared.pending.map((lookup) => {
+      const answer: PlateLookup = answers.get(lookup.plate_key) ?? {
+        status: 'failed',
+        attempts: 0,
+        lastError: 'the authority client gave no answer for this plate',
+      };
+      if (answer.status === 'ok') {
+        for (const v of answer.violations) {
+          violations.push({
+            vehicleId: lookup.vehicle_id,
+            ticketNumber: v.ticketNumber,
+            offenceAt: v.offenceAt,
+            typeCode: v.typeCode,
+            descriptionAr: v.descriptionAr,
+            descriptionEn: v.descriptionEn,
+            location: v.location,
+            amountMinor: v.amountMinor,
+            currency: v.currency,
+            authorityStatus: v.status,
+            authorityPaymentRef: v.authorityPaymentRef,
+          });
+        }
+      }
+      return {
+        vehicleId: lookup.vehicle_id,
+        status: answer.status,
+        attempts: answer.status === 'failed' ? answer.attempts : 1,
+        lastError: answer.status === 'failed' ? answer.lastError : null,
+      };
+    });
+    await insertAnsweredViolations(trx, accountId, runId, violations);
+    // Only lookups still pending are marked, so a re-delivered batch adds nothing; the counter
+    // update comes last, keeping the run row locked for as short a time as possible.
+    const marked = await markLookups(trx, accountId, runId, outcomes);
+    if (marked.marked === 0) return;
+    const complete = await addLookupProgress(trx, accountId, runId, {
+      done: marked.marked,
+      failed: marked.failed,
+    });
+    if (complete) {
+      await queue.send(trx, RECONCILE_QUEUE, [{ accountId: accountId.toString(), runId: runId.toString() }]);
+    }
+  });
+}
+
+export interface RunSummary {
+  changes: Array<{ change: string; violations: number; amountMinor: bigint; held: number }>;
+  outstanding: { violations: number; amountMinor: bigint };
+  failedVehicles: Array<{ vehicleId: bigint; plateKey: string; attempts: number; reason: string }>;
+  heldSettlements: number;
+  /** How long the set-based reconciliation took, for operators and the benchmark. */
+  reconcileMs: number;
+}
+
+/**
+ * Reconciles a run whose lookups have all landed, set-based, in one transaction: the diff, the
+ * new state and versions, per-vehicle totals and the summary. Runs once: a second delivery finds
+ * the run no longer `reconciling`.
+ */
+export async function reconcileRun(
+  db: Database,
+  job: { accountId: bigint; runId: bigint },
+  settings: RunSettings,
+): Promise<RunSummary | undefined> {
+  const { accountId, runId } = job;
+  return withTenant(db, accountId, async (trx) => {
+    const run = await lockRun(trx, accountId, runId);
+    if (run?.status !== 'reconciling') return undefined;
+    const started = performance.now();
+    await preferSetBasedPlans(trx);
+    await insertRunChanges(trx, accountId, runId, settings.guard);
+    await applyRunChanges(trx, accountId, runId);
+    const changes = (await summariseChanges(trx, accountId, runId)).map((c) => ({
+      change: c.change,
+      violations: c.violations,
+      amountMinor: c.amount_minor,
+      held: c.held,
+    }));
+    const outstanding = await outstandingTotals(trx, accountId);
+    const failed = await failedLookups(trx, accountId, runId);
+    const heldSettlements = changes.reduce((sum, c) => sum + c.held, 0);
+    const summary: RunSummary = {
+      changes,
+      outstanding: { violations: outstanding.violations, amountMinor: outstanding.amount_minor },
+      failedVehicles: failed.map((f) => ({
+        vehicleId: f.vehicle_id,
+        plateKey: f.plate_key,
+        attempts: f.attempts,
+        reason: f.last_error ?? 'not answered',
+      })),
+      heldSettlements,
+      reconcileMs: Math.round(performance.now() - started),
+    };
+    if (heldSettlements > 0) {
+      await insertSuspectException(trx, accountId, runId, {
+        heldSettlements,
+        reason:
+          'an unusual share of outstanding violations disappeared at once; held until a later run or a person confirms',
+      });
+    }
+    await finishRun(trx, accountId, runId, { status: failed.length > 0 ? 'partial' : 'done', summary });
+    return summary;
+  });
+}

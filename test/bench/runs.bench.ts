@@ -1,0 +1,168 @@
+import { sql } from 'kysely';
+import { startAuthoritySimulator } from '../../fixtures/authority/simulator.ts';
+import { createJobQueue } from '../../jobs/boss.ts';
+import { createAccount } from '../../server/accounts/accounts.service.ts';
+import { loadConfig } from '../../server/config.ts';
+import { asOperator, withTenant } from '../../server/db/tenant.ts';
+import { createLogger } from '../../server/logger.ts';
+import { startProduct } from '../../server/product.ts';
+import { startRun } from '../../server/runs/runs.service.ts';
+import type { Bench } from './harness.ts';
+import { time } from './harness.ts';
+
+const VEHICLES = Number(process.env.BENCH_RUN_VEHICLES ?? 50_000);
+const RATE = 60; // authority requests per second, across all workers
+const PLATES_PER_REQUEST = 100;
+
+/**
+ * Nightly runs at fleet scale against the simulator on loopback: lookups at the authority's
+ * limit, then the set-based reconciliation against a raw FULL OUTER JOIN diff of the same data.
+ */
+export const runBenches: Bench[] = [
+  {
+    name: 'runs.night',
+    description: `${VEHICLES.toLocaleString('en')} vehicles, two nights, authority limit ${RATE} req/s × ${PLATES_PER_REQUEST} plates`,
+    async run({ db: ownerDb, url, record }) {
+      const simulator = await startAuthoritySimulator({
+        seed: 'bench',
+        // About five visible violations per vehicle.
+        world: { startDate: '2026-06-01', dailyViolationRate: 0.025, notFoundRate: 0.02 },
+      });
+      const config = loadConfig(
+        {
+          DATABASE_URL: url,
+          PORT: '0',
+          AUTHORITY_URL: simulator.url,
+          AUTHORITY_RATE_LIMIT: String(RATE),
+          AUTHORITY_MAX_IN_FLIGHT: '32',
+          AUTHORITY_BATCH_SIZE: String(PLATES_PER_REQUEST),
+          WORKER_CONCURRENCY: '16',
+          DB_POOL_MAX: '20',
+          // This benchmark's second night is meant to change about a tenth of the fines.
+          SUSPECT_SETTLEMENT_SHARE_PERCENT: '90',
+        },
+        [],
+      );
+      const product = await startProduct(config, createLogger({ level: 'warn', pretty: false }));
+      try {
+        const queue = createJobQueue(product.boss);
+        const { account } = await asOperator(product.db, (trx) =>
+          createAccount(
+            trx,
+            {
+              kind: 'company',
+              legalNameAr: 'شركة القياس',
+              legalNameEn: 'Bench Co.',
+              registryNumber: `BENCH-${Date.now()}`,
+              jurisdiction: 'JO',
+              owner: { email: `owner.${Date.now()}@bench.test` },
+            },
+            null,
+          ),
+        );
+        const accountId = BigInt(account.id);
+        for (let i = 0; i < VEHICLES; i += 5000) {
+          const keys = Array.from(
+            { length: Math.min(5000, VEHICLES - i) },
+            (_, j) => `JO:${10 + ((i + j) % 80)}-${100000 + i + j}`,
+          );
+          await sql`
+            insert into vehicles (account_id, plate_key, plate, plate_display, active_from)
+            select ${accountId}, k, jsonb_build_object('key', k), k, '2020-01-01'
+            from unnest(${keys}::text[]) as k`.execute(ownerDb);
+        }
+
+        // Warm the simulated authority's world (its own cost, not ours): the benchmark measures our
+        // pipeline against the authority's rate limit, not the simulator generating its history.
+        for (let i = 0; i < VEHICLES; i++) simulator.world.answer('JO', `JO:${10 + (i % 80)}-${100000 + i}`);
+
+        const night = async (label: string) => {
+          const run = await withTenant(product.db, accountId, (trx) =>
+            startRun(
+              trx,
+              queue,
+              { accountId, kind: 'manual', localNight: null, requestedBy: null },
+              config.runs,
+            ),
+          );
+          for (;;) {
+            const row = await withTenant(product.db, accountId, (trx) =>
+              trx.selectFrom('runs').selectAll().where('id', '=', run!.id).executeTakeFirstOrThrow(),
+            );
+            if (row.status === 'done' || row.status === 'partial') {
+              const summary = row.summary as {
+                reconcileMs: number;
+                changes: Array<{ change: string; violations: number }>;
+              };
+              const fetchMs = row.fetched_at!.getTime() - row.created_at.getTime();
+              const changes = Object.fromEntries(summary.changes.map((c) => [c.change, c.violations]));
+              console.log(
+                `  ${label}: ${row.status}, fetch ${fetchMs} ms, reconcile ${summary.reconcileMs} ms, changes ${JSON.stringify(changes)}`,
+              );
+              return { runId: run!.id, fetchMs, reconcileMs: summary.reconcileMs, changes };
+            }
+            if (row.status === 'failed') throw new Error(`${label} failed: ${row.error}`);
+            await new Promise((resolve) => setTimeout(resolve, 200));
+          }
+        };
+
+        const first = await night('night 1');
+        const bound = RATE * PLATES_PER_REQUEST;
+        const rate = Math.round((VEHICLES / first.fetchMs) * 1000);
+        record({ name: 'runs.lookup', value: rate, unit: 'plates/s', floor: bound, kind: 'rate' });
+        console.log(
+          `  simulator saw ${simulator.stats.rateLimited} over-limit requests (must be 0), peak ${simulator.stats.maxQueriesInWindow} per window`,
+        );
+
+        simulator.world.advanceDays(20);
+        for (let i = 0; i < VEHICLES; i++) simulator.world.answer('JO', `JO:${10 + (i % 80)}-${100000 + i}`);
+        const second = await night('night 2');
+        const total = Object.values(second.changes).reduce((s, n) => s + n, 0);
+        const changed = total - (second.changes.unchanged ?? 0);
+        console.log(
+          `  night 2 changed ${((100 * changed) / Math.max(total, 1)).toFixed(1)}% of ${total.toLocaleString('en')} violations`,
+        );
+
+        // The floor: a raw FULL OUTER JOIN diff of the same two nights' answers, in the same database.
+        // It writes its result, one row per violation, as any diff that is kept must.
+        const floor = await time(() =>
+          sql`
+            create unlogged table bench_floor_diff as
+            select coalesce(a.ticket_number, b.ticket_number) as ticket_number,
+                   case when b.ticket_number is null then 'new' when a.ticket_number is null then 'gone'
+                        when a.amount_minor > b.amount_minor then 'up' when a.amount_minor < b.amount_minor then 'down'
+                        else 'same' end as change,
+                   b.amount_minor as before_minor, a.amount_minor as after_minor
+            from (select * from lookup_violations where account_id = ${accountId} and run_id = ${first.runId}) b
+            full outer join (select * from lookup_violations where account_id = ${accountId} and run_id = ${second.runId}) a
+              on a.ticket_number = b.ticket_number`.execute(ownerDb),
+        );
+        await sql`drop table bench_floor_diff`.execute(ownerDb);
+        record({
+          name: 'floor.reconcile_diff',
+          value: Math.round(floor.ms),
+          unit: 'ms',
+          floor: Math.round(floor.ms),
+          kind: 'time',
+        });
+        record({
+          name: 'runs.reconcile',
+          value: second.reconcileMs,
+          unit: 'ms',
+          floor: Math.round(floor.ms),
+          kind: 'time',
+        });
+        record({
+          name: 'runs.reconcile_first_night',
+          value: first.reconcileMs,
+          unit: 'ms',
+          floor: Math.round(floor.ms),
+          kind: 'time',
+        });
+      } finally {
+        await product.stop();
+        await simulator.close();
+      }
+    },
+  },
+];

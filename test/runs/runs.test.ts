@@ -1,0 +1,227 @@
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type AuthoritySimulator, startAuthoritySimulator } from '../../fixtures/authority/simulator.ts';
+import { useTestDatabase } from '../support/database.ts';
+import { type AccountFixture, makeAccount, makeVehicles } from '../support/factories.ts';
+import { ApiClient, useProduct } from '../support/http.ts';
+
+const test = useTestDatabase();
+let simulator: AuthoritySimulator;
+beforeAll(async () => {
+  simulator = await startAuthoritySimulator({
+    seed: 'runs-test',
+    world: { startDate: '2026-06-01', dailyViolationRate: 0.08, notFoundRate: 0 },
+  });
+  process.env.TEST_AUTHORITY_URL = simulator.url;
+});
+afterAll(async () => {
+  await simulator?.close();
+});
+const app = useProduct(test, {
+  get AUTHORITY_URL() {
+    return process.env.TEST_AUTHORITY_URL!;
+  },
+  AUTHORITY_RATE_LIMIT: '200',
+  AUTHORITY_BATCH_SIZE: '10',
+  AUTHORITY_TIMEOUT_MS: '2000',
+  AUTHORITY_MAX_ATTEMPTS: '2',
+  SUSPECT_SETTLEMENT_MIN_COUNT: '5',
+  SUSPECT_SETTLEMENT_SHARE_PERCENT: '50',
+} as Record<string, string>);
+
+let account: AccountFixture;
+let client: ApiClient;
+const plates = Array.from({ length: 40 }, (_, i) => `JO:${10 + (i % 30)}-${20000 + i}`);
+
+interface RunBody {
+  id: string;
+  status: string;
+  progress: { fetching: { done: number; total: number; failed: number } };
+  summary: {
+    changes: Array<{ change: string; violations: number; amountMinor: string; held: number }>;
+    outstanding: { violations: number; amountMinor: string };
+    failedVehicles: Array<{ vehicleId: string; plateKey: string; reason: string }>;
+    heldSettlements: number;
+  } | null;
+}
+
+async function runToEnd(): Promise<RunBody> {
+  const started = await client.post<RunBody>('/runs');
+  expect(started.status).toBe(202);
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const run = await client.get<RunBody>(`/runs/${started.body.id}`);
+    if (['done', 'partial', 'failed'].includes(run.body.status)) return run.body;
+    if (Date.now() > deadline)
+      throw new Error(`run ${started.body.id} did not finish: ${JSON.stringify(run.body)}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+const changeCount = (run: RunBody, change: string) =>
+  run.summary!.changes.find((c) => c.change === change)?.violations ?? 0;
+
+beforeAll(async () => {
+  account = await makeAccount(test.db, 'JO');
+  await makeVehicles(test.db, account.id, plates);
+  client = new ApiClient(app.product.url!);
+  await client.signIn(account.users.fleet_admin.email);
+  client.accountId = account.id.toString();
+});
+
+describe('a run against the authority simulator', () => {
+  it('looks up every vehicle, and the first night everything known is new', async () => {
+    const run = await runToEnd();
+    expect(run.status).toBe('done');
+    expect(run.progress.fetching).toEqual({ done: 40, total: 40, failed: 0 });
+    const truth = plates.flatMap((p) => {
+      const answer = simulator.world.answer('JO', p);
+      return answer.status === 'ok' ? answer.violations : [];
+    });
+    expect(truth.length).toBeGreaterThan(10);
+    expect(changeCount(run, 'new')).toBe(truth.length);
+    const outstanding = truth.filter((v) => v.status === 'unpaid' || v.status === 'under_objection');
+    expect(run.summary!.outstanding.violations).toBe(outstanding.length);
+    expect(BigInt(run.summary!.outstanding.amountMinor)).toBe(
+      outstanding.reduce((s, v) => s + BigInt(v.amountMinor), 0n),
+    );
+  });
+
+  it('keeps every total equal to the sum of its lines', async () => {
+    const [latest] = (await client.get<{ runs: RunBody[] }>('/runs')).body.runs;
+    const lines = await sql<{ change: string; n: number; amount: string }>`
+      select change, count(*)::int as n, sum(amount_minor)::text as amount from run_changes
+      where account_id = ${account.id} and run_id = ${BigInt(latest!.id)} group by change`.execute(
+      test.ownerDb,
+    );
+    // Change lines are stored for every change but plain `unchanged` (counted per vehicle only).
+    for (const total of latest!.summary!.changes.filter((c) => c.change !== 'unchanged')) {
+      const line = lines.rows.find((l) => l.change === total.change)!;
+      expect(total.violations).toBe(line.n);
+      expect(total.amountMinor).toBe(line.amount);
+    }
+    const perVehicle = await sql<{ change: string; n: string; amount: string }>`
+      select change, sum(violations)::text as n, sum(amount_minor)::text as amount from run_vehicle_totals
+      where account_id = ${account.id} and run_id = ${BigInt(latest!.id)} group by change`.execute(
+      test.ownerDb,
+    );
+    for (const total of latest!.summary!.changes) {
+      const row = perVehicle.rows.find((r) => r.change === total.change)!;
+      expect(Number(row.n)).toBe(total.violations);
+      expect(row.amount).toBe(total.amountMinor);
+    }
+  });
+
+  it('answers a second start while one is going with 409 and the running run', async () => {
+    simulator.setFaults({ latencyMs: 300 });
+    const first = await client.post<RunBody>('/runs');
+    const second = await client.post<{ error: { code: string; details: { runId: string } } }>('/runs');
+    expect(second.status).toBe(409);
+    expect(second.body.error).toMatchObject({ code: 'run_in_progress', details: { runId: first.body.id } });
+    simulator.setFaults({ latencyMs: 0 });
+    for (;;) {
+      const run = await client.get<RunBody>(`/runs/${first.body.id}`);
+      if (['done', 'partial'].includes(run.body.status)) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  });
+
+  it('a night later finds escalations and new fines, and changes nothing else', async () => {
+    simulator.world.advanceDays(31);
+    const run = await runToEnd();
+    expect(run.status).toBe('done');
+    expect(changeCount(run, 'escalated')).toBeGreaterThan(0);
+    const versions = await sql<{ n: number }>`
+      select count(*)::int as n from violation_versions v
+      where v.account_id = ${account.id} and v.run_id = ${BigInt(run.id)}`.execute(test.ownerDb);
+    const changed = run.summary!.changes.filter((c) => c.change !== 'unchanged' && c.change !== 'stale');
+    // A version only when something changed.
+    expect(versions.rows[0]!.n).toBeLessThanOrEqual(
+      changed.reduce((s, c) => s + c.violations, 0) + changeCount(run, 'unchanged'),
+    );
+    const again = await runToEnd();
+    expect(again.summary!.changes.every((c) => c.change === 'unchanged')).toBe(true);
+    const noNewVersions = await sql<{ n: number }>`
+      select count(*)::int as n from violation_versions where account_id = ${account.id} and run_id = ${BigInt(again.id)}`.execute(
+      test.ownerDb,
+    );
+    expect(noNewVersions.rows[0]!.n).toBe(0);
+  });
+
+  it('settles nothing for vehicles whose lookup failed: partial, with the vehicles and why', async () => {
+    simulator.setFaults({ plateErrorRate: 0.3 });
+    const run = await runToEnd();
+    simulator.setFaults({ plateErrorRate: 0 });
+    expect(run.status).toBe('partial');
+    expect(run.summary!.failedVehicles.length).toBeGreaterThan(0);
+    expect(run.summary!.failedVehicles[0]!.reason).toBeTruthy();
+    expect(changeCount(run, 'settled')).toBe(0);
+    expect(changeCount(run, 'stale')).toBeGreaterThan(0);
+    const next = await runToEnd();
+    expect(next.status).toBe('done');
+    expect(changeCount(next, 'stale')).toBe(0);
+  });
+
+  it('holds a mass disappearance (maintenance page) as a suspect exception instead of settling', async () => {
+    const before = (await client.get<{ violations: unknown[] }>('/violations?state=outstanding&limit=1000'))
+      .body.violations.length;
+    expect(before).toBeGreaterThanOrEqual(5);
+    simulator.setFaults({ maintenance: true });
+    const run = await runToEnd();
+    simulator.setFaults({ maintenance: false });
+    expect(run.summary!.heldSettlements).toBe(before);
+    const after = (
+      await client.get<{ violations: Array<{ suspectSettlement: boolean }> }>(
+        '/violations?state=outstanding&limit=1000',
+      )
+    ).body.violations;
+    expect(after).toHaveLength(before);
+    expect(after.every((v) => v.suspectSettlement)).toBe(true);
+    const exceptions = await sql<{ kind: string }>`
+      select kind from exceptions where account_id = ${account.id} and run_id = ${BigInt(run.id)}`.execute(
+      test.ownerDb,
+    );
+    expect(exceptions.rows).toEqual([{ kind: 'suspect_mass_settlement' }]);
+
+    // The authority is back: the fines are still there, nothing was lost, the suspicion clears.
+    const back = await runToEnd();
+    expect(changeCount(back, 'settled')).toBe(0);
+    const cleared = (
+      await client.get<{ violations: Array<{ suspectSettlement: boolean }> }>(
+        '/violations?state=outstanding&limit=1000',
+      )
+    ).body.violations;
+    expect(cleared).toHaveLength(before);
+    expect(cleared.some((v) => v.suspectSettlement)).toBe(false);
+  });
+
+  it('lists changes by kind and vehicle, and a vehicle’s violations with history', async () => {
+    const [latest] = (await client.get<{ runs: RunBody[] }>('/runs?limit=1')).body.runs;
+    const all = await client.get<{ changes: Array<{ vehicleId: string; change: string }> }>(
+      `/runs/${latest!.id}/changes?limit=1000`,
+    );
+    expect(all.status).toBe(200);
+    const vehicleId = all.body.changes[0]!.vehicleId;
+    const one = await client.get<{ changes: Array<{ vehicleId: string }> }>(
+      `/runs/${latest!.id}/changes?vehicleId=${vehicleId}`,
+    );
+    expect(one.body.changes.every((c) => c.vehicleId === vehicleId)).toBe(true);
+    const history = await client.get<{
+      violations: Array<{ history: Array<{ version: number; change: string }> }>;
+    }>(`/vehicles/${vehicleId}/violations`);
+    expect(history.status).toBe(200);
+    expect(history.body.violations[0]!.history[0]).toMatchObject({ version: 1, change: 'new' });
+  });
+
+  it('streams progress as server-sent events until the run ends', async () => {
+    const started = await client.post<RunBody>('/runs');
+    const res = await fetch(`${app.product.url}/api/v1/runs/${started.body.id}/events`, {
+      headers: { cookie: client.cookie!, 'x-account-id': client.accountId! },
+    });
+    expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
+    const text = await res.text();
+    expect(text).toContain('event: progress');
+    expect(text).toMatch(/"status":"(done|partial)"/);
+    expect(text.trim().endsWith('data: {}')).toBe(true);
+  });
+});
