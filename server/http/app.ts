@@ -7,6 +7,7 @@ import { accountRoutes } from '../accounts/accounts.routes.ts';
 import { authRoutes } from '../auth/auth.routes.ts';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/database.ts';
+import { exceptionRoutes } from '../exceptions/exceptions.routes.ts';
 import { fleetRoutes } from '../fleet/fleet.routes.ts';
 import type { Logger } from '../logger.ts';
 import type { JobQueue } from '../queue.ts';
@@ -24,7 +25,13 @@ export interface AppDeps {
 }
 
 /** Every /api/v1 route; the OpenAPI document and the role × tenant tests read this same list. */
-export const apiRoutes: RouteDef[] = [...authRoutes, ...accountRoutes, ...runRoutes, ...fleetRoutes];
+export const apiRoutes: RouteDef[] = [
+  ...authRoutes,
+  ...accountRoutes,
+  ...runRoutes,
+  ...fleetRoutes,
+  ...exceptionRoutes,
+];
 
 const WEB_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../web');
 

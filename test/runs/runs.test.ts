@@ -195,6 +195,39 @@ describe('a run against the authority simulator', () => {
     expect(cleared.some((v) => v.suspectSettlement)).toBe(false);
   });
 
+  it('lets an accountant confirm a held mass settlement, and a later answer brings the fines back', async () => {
+    const outstanding = async () =>
+      (await client.get<{ violations: unknown[] }>('/violations?state=outstanding&limit=1000')).body
+        .violations.length;
+    const before = await outstanding();
+    simulator.setFaults({ maintenance: true });
+    const held = await runToEnd();
+    simulator.setFaults({ maintenance: false });
+    expect(held.summary!.heldSettlements).toBe(before);
+
+    const accountant = new ApiClient(app.product.url!);
+    await accountant.signIn(account.users.accountant.email);
+    accountant.accountId = account.id.toString();
+    const open = await accountant.get<{ exceptions: Array<{ id: string; runId: string; status: string }> }>(
+      '/exceptions?status=open',
+    );
+    const exception = open.body.exceptions.find((e) => e.runId === held.id)!;
+    expect(exception.status).toBe('open');
+    expect((await client.post(`/exceptions/${exception.id}/confirm`)).status).toBe(403);
+    const confirmed = await accountant.post<{ status: string; violations: number }>(
+      `/exceptions/${exception.id}/confirm`,
+    );
+    expect(confirmed.status).toBe(200);
+    expect(confirmed.body).toMatchObject({ status: 'confirmed', violations: before });
+    expect(await outstanding()).toBe(0);
+    expect((await accountant.post(`/exceptions/${exception.id}/confirm`)).status).toBe(409);
+
+    // The authority still lists them: they come back as reappeared, nothing is lost.
+    const back = await runToEnd();
+    expect(changeCount(back, 'reappeared')).toBe(before);
+    expect(await outstanding()).toBe(before);
+  });
+
   it('lists changes by kind and vehicle, and a vehicle’s violations with history', async () => {
     const [latest] = (await client.get<{ runs: RunBody[] }>('/runs?limit=1')).body.runs;
     const all = await client.get<{ changes: Array<{ vehicleId: string; change: string }> }>(

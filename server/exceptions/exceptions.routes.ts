@@ -1,0 +1,44 @@
+import { z } from 'zod';
+import { defineRoute, idParam } from '../http/routes.ts';
+import { decideSuspectSettlement, listAccountExceptions } from './exceptions.service.ts';
+
+const decision = (verb: 'confirm' | 'dismiss', summary: string) =>
+  defineRoute({
+    method: 'post',
+    path: `/exceptions/:exceptionId/${verb}`,
+    tag: 'exceptions',
+    summary,
+    access: { kind: 'account', permission: 'money.write' },
+    params: z.object({ exceptionId: idParam }),
+    handle: async (ctx, { params }) => ({
+      body: await ctx.tenant((trx) =>
+        decideSuspectSettlement(trx, ctx.account!.id, params.exceptionId, verb, {
+          userId: ctx.principal?.kind === 'session' ? ctx.principal.userId : null,
+          tokenId: ctx.principal?.kind === 'token' ? ctx.principal.tokenId : null,
+          ip: ctx.ip,
+        }),
+      ),
+    }),
+  });
+
+export const exceptionRoutes = [
+  defineRoute({
+    method: 'get',
+    path: '/exceptions',
+    tag: 'exceptions',
+    summary: 'What an accountant must decide, newest first; filter by status',
+    access: { kind: 'account', permission: 'money.read' },
+    query: z
+      .object({
+        status: z.enum(['open', 'confirmed', 'dismissed']).optional(),
+        limit: z.coerce.number().int().min(1).max(200).default(50),
+        before: idParam.optional(),
+      })
+      .strict(),
+    handle: async (ctx, { query }) => ({
+      body: { exceptions: await ctx.tenant((trx) => listAccountExceptions(trx, ctx.account!.id, query)) },
+    }),
+  }),
+  decision('confirm', 'Confirm a held mass settlement: the violations still held become settled'),
+  decision('dismiss', 'Dismiss a held mass settlement: the violations stay outstanding, no longer suspect'),
+];

@@ -1,0 +1,80 @@
+import { appendAudit } from '../audit/audit.repo.ts';
+import type { Tx } from '../db/tenant.ts';
+import { DomainError } from '../errors.ts';
+import {
+  clearHeldViolations,
+  findException,
+  listExceptions,
+  lockOpenException,
+  resolveException,
+  settleHeldViolations,
+} from './exceptions.repo.ts';
+
+type ExceptionRow = NonNullable<Awaited<ReturnType<typeof findException>>>;
+
+function presentException(row: ExceptionRow) {
+  return {
+    id: row.id.toString(),
+    kind: row.kind,
+    runId: row.run_id?.toString() ?? null,
+    status: row.status,
+    details: row.details,
+    createdAt: row.created_at,
+    resolvedAt: row.resolved_at,
+    resolvedBy: row.resolved_by?.toString() ?? null,
+  };
+}
+
+export async function listAccountExceptions(
+  trx: Tx,
+  accountId: bigint,
+  filter: { status?: string; limit: number; before?: bigint },
+) {
+  return (await listExceptions(trx, accountId, filter)).map(presentException);
+}
+
+/**
+ * A person decides a held mass settlement: `confirm` settles the violations still held (they
+ * really were paid or dropped), `dismiss` keeps them outstanding and clears the suspicion.
+ */
+export async function decideSuspectSettlement(
+  trx: Tx,
+  accountId: bigint,
+  exceptionId: bigint,
+  decision: 'confirm' | 'dismiss',
+  actor: { userId: bigint | null; tokenId: bigint | null; ip: string | null },
+) {
+  const open = await lockOpenException(trx, accountId, exceptionId);
+  if (!open) {
+    const any = await findException(trx, accountId, exceptionId);
+    if (!any)
+      throw new DomainError('exception_not_found', 'no such exception in this account', { status: 404 });
+    throw new DomainError('exception_resolved', `this exception is already ${any.status}`, { status: 409 });
+  }
+  if (open.kind !== 'suspect_mass_settlement' || open.run_id === null) {
+    throw new DomainError('exception_kind', `a ${open.kind} exception is not decided this way`, {
+      status: 409,
+    });
+  }
+  const violations =
+    decision === 'confirm'
+      ? await settleHeldViolations(trx, accountId, open.run_id)
+      : await clearHeldViolations(trx, accountId, open.run_id);
+  await resolveException(
+    trx,
+    accountId,
+    exceptionId,
+    decision === 'confirm' ? 'confirmed' : 'dismissed',
+    actor.userId,
+  );
+  await appendAudit(trx, {
+    accountId,
+    actorUserId: actor.userId,
+    actorTokenId: actor.tokenId,
+    ip: actor.ip,
+    action: `exception.${decision === 'confirm' ? 'confirmed' : 'dismissed'}`,
+    target: `exception:${exceptionId}`,
+    details: { kind: open.kind, violations },
+  });
+  return { ...presentException((await findException(trx, accountId, exceptionId))!), violations };
+}
