@@ -1,3 +1,4 @@
+import { toJsonb } from '../db/json.ts';
 import type { Executor } from '../db/tenant.ts';
 
 export interface AuditEntry {
@@ -23,7 +24,7 @@ export async function appendAudit(db: Executor, entry: AuditEntry): Promise<void
       target: entry.target ?? null,
       outcome: entry.outcome ?? 'ok',
       ip: entry.ip ?? null,
-      details: JSON.stringify(entry.details ?? {}, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)),
+      details: toJsonb(entry.details ?? {}),
     })
     .execute();
 }

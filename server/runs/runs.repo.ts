@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { toJsonb } from '../db/json.ts';
 import type { Executor } from '../db/tenant.ts';
 
 export const runColumns = [
@@ -434,7 +435,7 @@ export async function finishRun(
     .updateTable('runs')
     .set({
       status: outcome.status,
-      summary: JSON.stringify(outcome.summary, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)),
+      summary: toJsonb(outcome.summary),
       reconciled_at: sql`now()`,
       finished_at: sql`now()`,
     })
@@ -455,7 +456,7 @@ export async function insertSuspectException(
       account_id: accountId,
       kind: 'suspect_mass_settlement',
       run_id: runId,
-      details: JSON.stringify(details, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)),
+      details: toJsonb(details),
     })
     .onConflict((oc) => oc.doNothing())
     .execute();

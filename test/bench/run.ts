@@ -4,12 +4,13 @@
  */
 import fs from 'node:fs';
 import { createDatabase } from '../../server/db/database.ts';
+import { authorityBenches } from './authority.bench.ts';
 import { fleetBenches } from './fleet.bench.ts';
 import { floorBenches } from './floors.bench.ts';
 import { type Bench, type BenchResult, benchDatabase, peakRssMb } from './harness.ts';
 import { runBenches } from './runs.bench.ts';
 
-const benches: Bench[] = [...floorBenches, ...fleetBenches, ...runBenches];
+const benches: Bench[] = [...floorBenches, ...fleetBenches, ...runBenches, ...authorityBenches];
 
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((w) => !benches.some((b) => b.name === w || b.name.startsWith(`${w}.`)));
