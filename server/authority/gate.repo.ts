@@ -5,7 +5,8 @@ import { sleep } from './retry.ts';
 
 /**
  * The PostgreSQL authority gate (DDL in gate.sql): a sliding window of request starts and a set
- * of in-flight leases in one row per authority, changed by single atomic UPDATEs.
+ * of in-flight leases in one row per authority, changed by single atomic UPDATEs. A request's
+ * start is recorded at its grant and moved to its answer when it is released.
  */
 export interface PgGateLimits extends GateLimits {
   /** How long a slot stays taken if its holder never releases it (crash); above the request timeout. */
@@ -71,13 +72,29 @@ export async function tryAcquireAuthorityGate<DB>(
     : { granted: false, retryInMs: Math.max(0, row.retry_in_ms ?? 0) };
 }
 
+/**
+ * Frees `leaseId`'s in-flight slot. Given the start its acquire recorded, also moves that start in
+ * the window to now: the authority saw the request somewhere between the grant and the answer, so
+ * counting it from the answer keeps the limit even when the request left late (a busy event loop or
+ * a slow commit between the grant and the send), at the cost of the request's own duration.
+ */
 export async function releaseAuthorityGate<DB>(
   db: Kysely<DB>,
   authority: string,
   leaseId: string,
+  startedAtMs?: number,
 ): Promise<void> {
+  const started = startedAtMs === undefined ? null : Math.round(startedAtMs);
   await sql`
-    update authority_gate set leases = leases - ${leaseId}::text, updated_at = now()
+    update authority_gate set
+      recent_starts = case when ${started}::bigint is null then recent_starts else array(
+        select s from unnest(recent_starts) with ordinality as u(s, i)
+        where i is distinct from array_position(recent_starts, ${started}::bigint)::bigint
+          and s > authority_gate_now_ms() - window_ms
+        order by i
+      ) || authority_gate_now_ms() end,
+      leases = leases - ${leaseId}::text,
+      updated_at = now()
     where authority = ${authority} and leases ? ${leaseId}::text
   `.execute(db);
 }
@@ -104,7 +121,9 @@ export function createPgAuthorityGate<DB>(
       for (;;) {
         signal?.throwIfAborted();
         const attempt = await tryAcquireAuthorityGate(db, authority, leaseId);
-        if (attempt.granted) return () => releaseAuthorityGate(db, authority, leaseId);
+        if (attempt.granted) {
+          return () => releaseAuthorityGate(db, authority, leaseId, attempt.startedAtMs);
+        }
         const base = Math.min(pollMaxMs, Math.max(pollMinMs, attempt.retryInMs));
         await sleep(base + Math.floor(random() * pollMinMs), signal);
       }
