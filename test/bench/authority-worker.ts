@@ -6,7 +6,8 @@
  *     env BENCH_RATE, BENCH_PLATES. Starts the simulator with its own rate limit of BENCH_RATE
  *     queries per 1000 ms, warms its world for every plate (the simulator's generation cost is not
  *     what we measure), prints `{"url": ...}` and runs until SIGTERM. On stdin, `measure` zeroes
- *     its stats (keeping the warmed world) and `report` prints its event loop delays.
+ *     its stats (keeping the warmed world), `advance N` moves its clock N days on (and warms the
+ *     world again) and `report` prints its stats and event loop delays.
  *
  *   node test/bench/authority-worker.ts client
  *     env BENCH_DB_URL (owner), BENCH_AUTHORITY_URL, BENCH_RATE, BENCH_BATCH_SIZE, BENCH_PLATE_FROM,
@@ -72,6 +73,11 @@ async function simulator(): Promise<void> {
       });
       loopDelay.reset();
       console.log(JSON.stringify({ measuring: true }));
+    } else if (command.startsWith('advance ')) {
+      // The next simulated night, warmed like the first.
+      sim.world.advanceDays(Number(command.slice('advance '.length)));
+      for (let i = 0; i < plates; i++) sim.world.answer('JO', benchPlateKey(i));
+      console.log(JSON.stringify({ today: sim.world.today() }));
     } else if (command === 'report') {
       console.log(JSON.stringify({ stats: statsToJson(sim.stats), loopDelay: delays(loopDelay) }));
     }

@@ -8,14 +8,14 @@ const RATE = 50; // authority requests per second (the simulator refuses beyond 
 const PLATES_PER_REQUEST = 100;
 const WORKER = fileURLToPath(new URL('./authority-worker.ts', import.meta.url));
 
-interface Child {
+export interface Child {
   process: ChildProcess;
   /** The next JSON line the child prints on stdout. */
   next(): Promise<Record<string, unknown>>;
   stderr(): string;
 }
 
-function startChild(role: 'simulator' | 'client', env: Record<string, string>): Child {
+export function startChild(role: 'simulator' | 'client', env: Record<string, string>): Child {
   const child = spawn(process.execPath, [WORKER, role], {
     env: { ...process.env, ...env },
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -48,7 +48,7 @@ function startChild(role: 'simulator' | 'client', env: Record<string, string>): 
   };
 }
 
-async function stopChild(child: Child): Promise<void> {
+export async function stopChild(child: Child): Promise<void> {
   if (child.process.exitCode !== null || child.process.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => child.process.once('exit', () => resolve()));
   child.process.kill('SIGTERM');
