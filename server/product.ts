@@ -86,6 +86,7 @@ export async function startProduct(config: Config, log: Logger): Promise<Running
         const simulator = await startAuthoritySimulator({
           seed: config.authority.simulatorSeed,
           world: { startDate: new Date().toISOString().slice(0, 10) },
+          followRealDate: true,
         });
         cleanup.push(() => simulator.close());
         authorityUrl = simulator.url;
