@@ -151,6 +151,17 @@ export interface RunChangesTable {
   pre_acquisition: Generated<boolean>;
 }
 
+export interface RunImportsTable {
+  account_id: bigint;
+  run_id: bigint;
+  file_name: string;
+  sha256: string;
+  format: string;
+  covers_all_plates: Generated<boolean>;
+  content: Buffer;
+  created_at: Generated<Date>;
+}
+
 export interface RunVehicleTotalsTable {
   account_id: bigint;
   run_id: bigint;
@@ -333,6 +344,7 @@ export interface DB {
   maintenance_runs: MaintenanceRunsTable;
   memberships: MembershipsTable;
   run_changes: RunChangesTable;
+  run_imports: RunImportsTable;
   run_vehicle_totals: RunVehicleTotalsTable;
   runs: RunsTable;
   sessions: SessionsTable;

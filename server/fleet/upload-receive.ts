@@ -35,12 +35,17 @@ export function cleanFileName(raw: string | undefined): string {
 const badRequest = (code: string, message: string, status = 400) =>
   new DomainError(code, message, { status });
 
-export function receiveUpload(req: Request, maxBytes: number): Promise<ReceivedUpload> {
+export function receiveUpload(
+  req: Request,
+  maxBytes: number,
+  /** What else the form carries, for the not-multipart message. */
+  options: { formHint?: string } = {},
+): Promise<ReceivedUpload> {
   if (!req.is('multipart/form-data')) {
     return Promise.reject(
       badRequest(
         'upload.not_multipart',
-        `send the file as multipart/form-data in the field "${FILE_FIELD}" (with the form field "mode")`,
+        `send the file as multipart/form-data in the field "${FILE_FIELD}" (${options.formHint ?? 'with the form field "mode"'})`,
         415,
       ),
     );

@@ -1,6 +1,11 @@
+import { findAccount } from '../accounts/accounts.repo.ts';
 import type { Tx } from '../db/tenant.ts';
 import { DomainError } from '../errors.ts';
+import type { ReceivedUpload } from '../fleet/upload-receive.ts';
+import type { JurisdictionCode } from '../jurisdictions/profiles.ts';
 import type { JobQueue } from '../queue.ts';
+import { findRunImportMeta } from './run-imports.repo.ts';
+import { type ValidatedImport, validateRunImport } from './run-imports.service.ts';
 import {
   findRun,
   listRunChanges,
@@ -10,7 +15,7 @@ import {
   type runColumns,
   vehicleExists,
 } from './runs.repo.ts';
-import { type RunSettings, startRun } from './runs.service.ts';
+import { type RunSettings, startImportRun, startRun } from './runs.service.ts';
 
 type RunRow = { [K in (typeof runColumns)[number]]: unknown } & {
   id: bigint;
@@ -63,10 +68,68 @@ export async function startManualRun(
   return presentRun((await findRun(trx, accountId, run.id)) as RunRow);
 }
 
+/**
+ * Imports an authority export as a run's answer: validates the whole file first (outside any
+ * transaction: nothing is written for a refused file), then starts the run and stores the file
+ * in one transaction. Answers the run and what was imported.
+ */
+export async function importRun(
+  tenant: <T>(work: (trx: Tx) => Promise<T>) => Promise<T>,
+  queue: JobQueue,
+  accountId: bigint,
+  requestedBy: bigint | null,
+  received: ReceivedUpload,
+  coversAllPlates: boolean,
+  settings: RunSettings,
+) {
+  const account = await tenant((trx) => findAccount(trx, accountId));
+  if (!account) throw new Error(`account ${accountId} vanished`);
+  const file = await validateRunImport(received, account.jurisdiction as JurisdictionCode, coversAllPlates);
+  return tenant((trx) => startImportedRun(trx, queue, accountId, requestedBy, file, settings));
+}
+
+async function startImportedRun(
+  trx: Tx,
+  queue: JobQueue,
+  accountId: bigint,
+  requestedBy: bigint | null,
+  file: ValidatedImport,
+  settings: RunSettings,
+) {
+  const { run, platesInFleet } = await startImportRun(trx, queue, { accountId, requestedBy }, file, settings);
+  return {
+    ...presentRun((await findRun(trx, accountId, run.id)) as RunRow),
+    import: {
+      fileName: file.fileName,
+      format: file.format,
+      sha256: file.sha256,
+      coversAllPlates: file.coversAllPlates,
+      rows: file.rows,
+      plates: file.plateKeys.length,
+      platesInFleet,
+    },
+  };
+}
+
+/** One run; an import run also says which file answered it. */
 export async function getRun(trx: Tx, accountId: bigint, runId: bigint) {
   const row = await findRun(trx, accountId, runId);
   if (!row) throw runNotFound();
-  return presentRun(row as RunRow);
+  const run = presentRun(row as RunRow);
+  if (run.kind !== 'import') return run;
+  const imported = await findRunImportMeta(trx, accountId, runId);
+  return {
+    ...run,
+    import: imported
+      ? {
+          fileName: imported.file_name,
+          format: imported.format,
+          sha256: imported.sha256,
+          coversAllPlates: imported.covers_all_plates,
+          importedAt: imported.created_at,
+        }
+      : null,
+  };
 }
 
 export async function listAccountRuns(

@@ -19,7 +19,8 @@ export const runColumns = [
   'error',
 ] as const;
 
-export type RunKind = 'scheduled' | 'manual';
+/** `import`: a run answered from an imported authority export (run_imports) instead of the gateway. */
+export type RunKind = 'scheduled' | 'manual' | 'import';
 
 /** Creates a run; undefined when this account's scheduled run for that night already exists. */
 export function insertRun(
@@ -230,17 +231,6 @@ export async function markRunFetched(trx: Executor, accountId: bigint, runId: bi
     .where('account_id', '=', accountId)
     .where('id', '=', runId)
     .execute();
-}
-
-/**
- * Planner settings for the reconciliation's set-based statements: they join whole nights of
- * rows, which the planner (with statistics that lag behind the night's bulk inserts) would
- * otherwise run as nested loops, quadratic in the fleet size. Transaction-local.
- */
-export async function preferSetBasedPlans(trx: Executor): Promise<void> {
-  await sql`select set_config('enable_nestloop', 'off', true), set_config('work_mem', '64MB', true)`.execute(
-    trx,
-  );
 }
 
 export interface GuardSettings {

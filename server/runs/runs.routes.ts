@@ -1,7 +1,11 @@
 import { z } from 'zod';
+import { receiveUpload } from '../fleet/upload-receive.ts';
+import { envelope } from '../http/errors.ts';
 import { defineRoute, idParam } from '../http/routes.ts';
+import { runImportLimits } from './run-imports.service.ts';
 import {
   getRun,
+  importRun,
   listAccountRuns,
   listChanges,
   listCurrentViolations,
@@ -21,6 +25,10 @@ const changeKinds = [
   'moved',
   'stale',
 ] as const;
+const coversAllPlates = z
+  .enum(['true', 'false'], { message: 'coversAllPlates must be "true" or "false"' })
+  .optional()
+  .transform((value) => value === 'true');
 const limit = z.coerce.number().int().min(1).max(1000).default(200);
 
 export const runRoutes = [
@@ -37,6 +45,50 @@ export const runRoutes = [
         startManualRun(trx, ctx.queue, ctx.account!.id, requestedBy, ctx.config.runs),
       );
       await ctx.audit({ accountId: ctx.account!.id, action: 'run.started', target: `run:${run.id}` });
+      return { status: 202, body: run };
+    },
+  }),
+  defineRoute({
+    method: 'post',
+    path: '/runs/import',
+    tag: 'runs',
+    summary:
+      'Start a run answered by an authority\'s bulk export (multipart: CSV or XLSX in "file", optional coversAllPlates=true): the whole file is validated first and a bad one starts nothing; 409 with the running run id if one is going',
+    access: { kind: 'account', permission: 'runs.start' },
+    successStatus: 202,
+    handle: async (ctx) => {
+      const received = await receiveUpload(ctx.req, runImportLimits.maxBytes, {
+        formHint: 'with the optional form field "coversAllPlates"',
+      });
+      const covers = coversAllPlates.safeParse(received.fields.coversAllPlates);
+      if (!covers.success) {
+        return {
+          status: 400,
+          body: envelope('invalid_request', 'the form field "coversAllPlates" must be "true" or "false"', [
+            {
+              path: 'coversAllPlates',
+              message: covers.error.issues[0]?.message ?? 'invalid',
+              code: 'invalid_value',
+            },
+          ]),
+        };
+      }
+      const requestedBy = ctx.principal?.kind === 'session' ? ctx.principal.userId : null;
+      const run = await importRun(
+        ctx.tenant,
+        ctx.queue,
+        ctx.account!.id,
+        requestedBy,
+        received,
+        covers.data,
+        ctx.config.runs,
+      );
+      await ctx.audit({
+        accountId: ctx.account!.id,
+        action: 'run.imported',
+        target: `run:${run.id}`,
+        details: { fileName: run.import.fileName, sha256: run.import.sha256, coversAllPlates: covers.data },
+      });
       return { status: 202, body: run };
     },
   }),

@@ -3,10 +3,13 @@ import { DateTime } from 'luxon';
 import { findAccount } from '../accounts/accounts.repo.ts';
 import type { AuthorityProvider, PlateLookup } from '../authority/contract.ts';
 import type { Database } from '../db/database.ts';
+import { withoutNestedLoops } from '../db/planner.ts';
 import { type Tx, withTenant } from '../db/tenant.ts';
 import { DomainError } from '../errors.ts';
 import type { JurisdictionCode } from '../jurisdictions/profiles.ts';
 import type { JobQueue } from '../queue.ts';
+import { countRunPlates, findRunImportMeta, insertRunImport } from './run-imports.repo.ts';
+import { importedAuthority, type ValidatedImport } from './run-imports.service.ts';
 import {
   type AnsweredViolationRow,
   addLookupProgress,
@@ -24,7 +27,6 @@ import {
   markRunFetched,
   outstandingTotals,
   pendingLookups,
-  preferSetBasedPlans,
   type RunKind,
   snapshotFleet,
   summariseChanges,
@@ -115,6 +117,45 @@ export async function startScheduledRun(
 }
 
 /**
+ * Starts a run answered by an imported export (already validated in full), exactly like a manual
+ * run, and stores the file with it, all in the caller's transaction. An export that mentions no
+ * plate of the fleet is refused (most likely another account's file) and starts nothing.
+ */
+export async function startImportRun(
+  trx: Tx,
+  queue: JobQueue,
+  run: { accountId: bigint; requestedBy: bigint | null },
+  file: ValidatedImport,
+  settings: RunSettings,
+) {
+  const created = await startRun(
+    trx,
+    queue,
+    { accountId: run.accountId, kind: 'import', localNight: null, requestedBy: run.requestedBy },
+    settings,
+  );
+  if (!created) throw new Error('an import run always starts or conflicts');
+  await insertRunImport(trx, {
+    accountId: run.accountId,
+    runId: created.id,
+    fileName: file.fileName,
+    sha256: file.sha256,
+    format: file.format,
+    coversAllPlates: file.coversAllPlates,
+    content: file.content,
+  });
+  const platesInFleet = await countRunPlates(trx, run.accountId, created.id, file.plateKeys);
+  if (platesInFleet === 0) {
+    throw new DomainError(
+      'run_import.no_fleet_plates',
+      `${file.fileName}: none of the ${file.plateKeys.length} plates in the export is an active vehicle of this account; nothing was imported`,
+      { status: 422, details: { fileName: file.fileName, plates: file.plateKeys.length } },
+    );
+  }
+  return { run: created, platesInFleet };
+}
+
+/**
  * One lookup batch: asks the authority about the batch's still-pending plates (outside any
  * transaction), then stores the raw answers and marks the lookups in one. The batch that lands
  * last moves the run on to reconciliation. A re-delivered batch finds nothing left to mark.
@@ -129,14 +170,21 @@ export async function runLookupBatch(
   const prepared = await withTenant(db, accountId, async (trx) => {
     const account = await findAccount(trx, accountId);
     const pending = await pendingLookups(trx, accountId, runId, job.batchNo);
-    return { jurisdiction: account?.jurisdiction as JurisdictionCode, pending };
+    const imported = pending.length > 0 ? await findRunImportMeta(trx, accountId, runId) : undefined;
+    return { jurisdiction: account?.jurisdiction as JurisdictionCode, pending, imported };
   });
 
   let answers = new Map<string, PlateLookup>();
   if (prepared.pending.length > 0) {
-    answers = await authorities
-      .forJurisdiction(prepared.jurisdiction)
-      .queryPlates(prepared.pending.map((p) => p.plate_key));
+    // A run with an imported export is answered by that file, never by the gateway.
+    const authority = prepared.imported
+      ? await importedAuthority(
+          db,
+          { accountId, runId, jurisdiction: prepared.jurisdiction },
+          prepared.imported,
+        )
+      : authorities.forJurisdiction(prepared.jurisdiction);
+    answers = await authority.queryPlates(prepared.pending.map((p) => p.plate_key));
   }
 
   await withTenant(db, accountId, async (trx) => {
@@ -210,9 +258,10 @@ export async function reconcileRun(
     const run = await lockRun(trx, accountId, runId);
     if (run?.status !== 'reconciling') return undefined;
     const started = performance.now();
-    await preferSetBasedPlans(trx);
-    await insertRunChanges(trx, accountId, runId, settings.guard);
-    await applyRunChanges(trx, accountId, runId);
+    await withoutNestedLoops(trx, async () => {
+      await insertRunChanges(trx, accountId, runId, settings.guard);
+      await applyRunChanges(trx, accountId, runId);
+    });
     const changes = (await summariseChanges(trx, accountId, runId)).map((c) => ({
       change: c.change,
       violations: c.violations,
