@@ -383,19 +383,6 @@ function notListed(accountId: bigint, uploadId: bigint): RawBuilder<unknown> {
 }
 
 /**
- * Runs bulk statements with nested loops priced out. Right after a bulk load the planner's
- * statistics still say the tables are tiny, and a nested loop over a sequential scan of a table
- * that is in fact large is quadratic (minutes for 50,000 rows); hash joins are linear whatever
- * the statistics say, and a fleet-wide diff or replace is fleet-sized anyway.
- */
-export async function withoutNestedLoops<T>(trx: Executor, work: () => Promise<T>): Promise<T> {
-  await sql`set local enable_nestloop = off`.execute(trx);
-  const result = await work();
-  await sql`set local enable_nestloop = on`.execute(trx);
-  return result;
-}
-
-/**
  * The diff against the fleet as it is now, and that fleet's version, read in one snapshot: each
  * row is `added` (a new plate, or a removed vehicle coming back), `changed` or `unchanged`;
  * `removed` counts (replace only) the active vehicles the upload does not list.

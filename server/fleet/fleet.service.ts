@@ -13,6 +13,7 @@ import { findMembershipRole } from '../accounts/accounts.repo.ts';
 import { appendAudit } from '../audit/audit.repo.ts';
 import type { Principal } from '../auth/auth.service.ts';
 import type { Database } from '../db/database.ts';
+import { withoutNestedLoops } from '../db/planner.ts';
 import { type Tx, withTenant } from '../db/tenant.ts';
 import { DomainError, notFound } from '../errors.ts';
 import { type JurisdictionCode, jurisdictions } from '../jurisdictions/profiles.ts';
@@ -42,7 +43,6 @@ import {
   type UploadRow,
   upsertUploadVehicles,
   type VehicleRow,
-  withoutNestedLoops,
 } from './fleet.repo.ts';
 import { normaliseCell, toAsciiDigits } from './normalise.ts';
 import { parsePlate } from './plates.ts';

@@ -1,0 +1,17 @@
+import { sql } from 'kysely';
+import type { Executor } from './tenant.ts';
+
+/**
+ * Runs fleet-sized bulk statements with nested loops priced out. Right after a bulk load the
+ * planner's statistics still say the tables are tiny, and a nested loop over a sequential scan of
+ * a table that is in fact large is quadratic (minutes for 50,000 rows); hash joins are linear
+ * whatever the statistics say. The setting is transaction-local and restored afterwards.
+ */
+export async function withoutNestedLoops<T>(trx: Executor, work: () => Promise<T>): Promise<T> {
+  await sql`select set_config('enable_nestloop', 'off', true), set_config('work_mem', '64MB', true)`.execute(
+    trx,
+  );
+  const result = await work();
+  await sql`select set_config('enable_nestloop', 'on', true)`.execute(trx);
+  return result;
+}
