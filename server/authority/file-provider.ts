@@ -25,8 +25,8 @@ import { decodeCsvBytes } from '../fleet/csv-text.ts';
 import { sniffFileType } from '../fleet/file-type.ts';
 import { foldForMatching, normaliseCell, toAsciiDigits } from '../fleet/normalise.ts';
 import { parsePlate } from '../fleet/plates.ts';
-import { columnLetter } from '../fleet/upload-columns.ts';
-import { detectDelimiter } from '../fleet/upload-read.ts';
+import { columnLetter, headerMatcher } from '../fleet/upload-columns.ts';
+import { detectDelimiter, type UploadLimits } from '../fleet/upload-read.ts';
 import { guardZip, ZipGuardError } from '../fleet/zip-guard.ts';
 import { type JurisdictionCode, jurisdictions } from '../jurisdictions/profiles.ts';
 import { readAnswer } from './answer.ts';
@@ -134,25 +134,14 @@ export const exportColumnTitlesAr: Record<ExportColumn, string> = {
   payment_ref: 'رقم الدفع',
 };
 
-const headerIndex = new Map<string, ExportColumn>();
-for (const column of exportColumns) {
-  for (const phrase of [...exportColumnSynonyms[column], exportColumnTitlesAr[column]])
-    headerIndex.set(foldForMatching(phrase), column);
-}
-
 /** The column a header names; bilingual headers ("رقم المخالفة / Ticket") match when their parts agree. */
-export function matchExportHeader(header: string): ExportColumn | null {
-  const whole = headerIndex.get(foldForMatching(header));
-  if (whole) return whole;
-  const parts = header
-    .split(/[/|()\n\\]+/)
-    .map((part) => foldForMatching(part))
-    .filter((part) => part !== '');
-  if (parts.length < 2) return null;
-  const found = new Set(parts.map((part) => headerIndex.get(part) ?? null));
-  const [only] = found;
-  return found.size === 1 && only ? only : null;
-}
+export const matchExportHeader = headerMatcher<ExportColumn>(
+  exportColumns.flatMap((column) =>
+    [...exportColumnSynonyms[column], exportColumnTitlesAr[column]].map(
+      (phrase) => [phrase, column] as [string, ExportColumn],
+    ),
+  ),
+);
 
 const statusSynonyms: Record<WireViolation['status'], readonly string[]> = {
   unpaid: ['unpaid', 'غير مدفوعة', 'غير مدفوع', 'غير مسددة', 'غير مسدد', 'مستحقة'],
@@ -211,15 +200,8 @@ export interface ExportRowProblem {
 
 /* ------------------------------------------------------------------ limits */
 
-export interface ExportLimits {
-  maxBytes: number;
-  /** Violation rows (not counting the header or blank rows). */
-  maxRows: number;
-  maxUncompressedBytes: number;
-  maxCompressionRatio: number;
-  maxZipEntries: number;
-  maxCellChars: number;
-}
+/** Same limits as fleet uploads (size, rows, zip, cells), with their own defaults. */
+export type ExportLimits = UploadLimits;
 
 export const defaultExportLimits: ExportLimits = {
   maxBytes: 25 * 1024 * 1024,

@@ -117,29 +117,37 @@ const synonyms: Record<VehicleField, string[]> = {
   driver: ['driver', 'driver name', 'السائق', 'اسم السائق', 'سائق'],
 };
 
-const synonymIndex = new Map<string, VehicleField>();
-for (const field of vehicleFields) {
-  for (const phrase of [...synonyms[field], columnTitles[field].en, columnTitles[field].ar]) {
-    synonymIndex.set(foldForMatching(phrase), field);
-  }
+/**
+ * A header matcher over phrases → field. Bilingual headers such as "رقم اللوحة / Plate number" or
+ * "Plate (رقم اللوحة)" match when their parts agree; anything else is null (an unknown column).
+ */
+export function headerMatcher<F>(
+  phrases: Iterable<[phrase: string, field: F]>,
+): (header: string) => F | null {
+  const index = new Map<string, F>();
+  for (const [phrase, field] of phrases) index.set(foldForMatching(phrase), field);
+  return (header) => {
+    const whole = index.get(foldForMatching(header));
+    if (whole !== undefined) return whole;
+    const parts = header
+      .split(/[/|()\n\\]+/)
+      .map((part) => foldForMatching(part))
+      .filter((part) => part !== '');
+    if (parts.length < 2) return null;
+    const fields = new Set(parts.map((part) => index.get(part) ?? null));
+    const [only] = fields;
+    return fields.size === 1 && only !== undefined && only !== null ? only : null;
+  };
 }
 
-/**
- * The field a header names, or null for an unknown column (kept as an attribute). Bilingual
- * headers such as "رقم اللوحة / Plate number" or "Plate (رقم اللوحة)" match when their parts agree.
- */
-export function matchHeader(header: string): VehicleField | null {
-  const whole = synonymIndex.get(foldForMatching(header));
-  if (whole) return whole;
-  const parts = header
-    .split(/[/|()\n\\]+/)
-    .map((part) => foldForMatching(part))
-    .filter((part) => part !== '');
-  if (parts.length < 2) return null;
-  const fields = new Set(parts.map((part) => synonymIndex.get(part) ?? null));
-  const [only] = fields;
-  return fields.size === 1 && only ? only : null;
-}
+/** The field a header names, or null for an unknown column (kept as an attribute). */
+export const matchHeader = headerMatcher<VehicleField>(
+  vehicleFields.flatMap((field) =>
+    [...synonyms[field], columnTitles[field].en, columnTitles[field].ar].map(
+      (phrase) => [phrase, field] as [string, VehicleField],
+    ),
+  ),
+);
 
 /** Spreadsheet column letter for a zero-based index: 0 → A, 26 → AA. */
 export function columnLetter(index: number): string {
