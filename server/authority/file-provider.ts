@@ -18,13 +18,17 @@
  * collected with their row and column (`AuthorityExport.problems`), so an import can refuse the
  * file naming every one while the provider fails only the plates concerned.
  */
-import { Readable } from 'node:stream';
-import ExcelJS from 'exceljs';
-import Papa from 'papaparse';
 import { decodeCsvBytes } from '../fleet/csv-text.ts';
 import { sniffFileType } from '../fleet/file-type.ts';
 import { foldForMatching, normaliseCell, toAsciiDigits } from '../fleet/normalise.ts';
 import { parsePlate } from '../fleet/plates.ts';
+import {
+  csvRecords,
+  type ExcelValue,
+  excelText,
+  isFormula,
+  xlsxFirstSheetRows,
+} from '../fleet/sheet-records.ts';
 import { columnLetter, headerMatcher } from '../fleet/upload-columns.ts';
 import { detectDelimiter, type UploadLimits } from '../fleet/upload-read.ts';
 import { guardZip, ZipGuardError } from '../fleet/zip-guard.ts';
@@ -231,27 +235,11 @@ interface RawRow {
 const textCell = (text: string): RawCell => ({ text, date: false });
 
 function csvRows(text: string, limits: ExportLimits): RawRow[] {
-  const delimiter = detectDelimiter(text);
-  const rows: RawRow[] = [];
-  let quoteError: { row: number; message: string } | undefined;
-  let rowNumber = 0;
-  Papa.parse<string[]>(text.replace(/^\uFEFF/, ''), {
-    delimiter,
-    skipEmptyLines: false,
-    step(result, parser) {
-      rowNumber += 1;
-      const error = result.errors.find((e) => e.type === 'Quotes');
-      if (error) {
-        quoteError = { row: rowNumber, message: error.message };
-        parser.abort();
-        return;
-      }
-      if (result.data.every((cell) => cell.trim() === '')) return;
-      rows.push({ rowNumber, cells: result.data.map(textCell) });
-      // Header search rows + one over the cap is enough to report the cap.
-      if (rows.length > limits.maxRows + HEADER_SEARCH_ROWS + 1) parser.abort();
-    },
-  });
+  const { records, quoteError } = csvRecords(
+    text.replace(/^\uFEFF/, ''),
+    detectDelimiter(text),
+    limits.maxRows + HEADER_SEARCH_ROWS + 1,
+  );
   if (quoteError) {
     throw new AuthorityExportError(
       'corrupt',
@@ -261,46 +249,24 @@ function csvRows(text: string, limits: ExportLimits): RawRow[] {
       },
     );
   }
-  return rows;
+  return records.map((record) => ({ rowNumber: record.rowNumber, cells: record.cells.map(textCell) }));
 }
 
-type ExcelValue = ExcelJS.CellValue;
-
+/** A date cell (also as a formula's result) carries no zone: it is flagged, not read as text. */
 function xlsxCell(value: ExcelValue): RawCell {
-  if (value === null || value === undefined) return textCell('');
-  if (typeof value === 'string') return textCell(value);
-  // Shortest round-trip decimal: what the person typed for any amount Excel can hold exactly enough.
-  if (typeof value === 'number') return textCell(Number.isInteger(value) ? value.toFixed(0) : String(value));
-  if (typeof value === 'boolean') return textCell(value ? 'TRUE' : 'FALSE');
-  if (value instanceof Date) return { text: value.toISOString(), date: true };
-  if ('richText' in value) return textCell(value.richText.map((run) => run.text).join(''));
-  if ('error' in value) return textCell(String(value.error));
-  if ('hyperlink' in value)
-    return typeof value.text === 'string' ? textCell(value.text) : xlsxCell(value.text);
-  if ('formula' in value || 'sharedFormula' in value) return xlsxCell((value.result ?? null) as ExcelValue);
-  return textCell('');
+  const shown = isFormula(value) ? ((value.result ?? null) as ExcelValue) : value;
+  if (shown instanceof Date) return { text: shown.toISOString(), date: true };
+  return textCell(excelText(shown));
 }
 
 async function xlsxRows(bytes: Uint8Array, limits: ExportLimits): Promise<RawRow[]> {
-  const reader = new ExcelJS.stream.xlsx.WorkbookReader(Readable.from([Buffer.from(bytes)]), {
-    sharedStrings: 'cache',
-    styles: 'cache',
-    hyperlinks: 'ignore',
-    worksheets: 'emit',
-  });
   const rows: RawRow[] = [];
   try {
-    for await (const worksheet of reader) {
-      // The first worksheet holds the export; others (notes, totals) are ignored.
-      for await (const row of worksheet as AsyncIterable<ExcelJS.Row>) {
-        const values = row.values as ExcelValue[];
-        const cells: RawCell[] = [];
-        for (let index = 1; index < values.length; index += 1) cells.push(xlsxCell(values[index]));
-        if (cells.every((cell) => cell.text.trim() === '')) continue;
-        rows.push({ rowNumber: row.number, cells });
-        if (rows.length > limits.maxRows + HEADER_SEARCH_ROWS + 1) break;
-      }
-      break;
+    for await (const row of xlsxFirstSheetRows(bytes)) {
+      const cells = row.values.map(xlsxCell);
+      if (cells.every((cell) => cell.text.trim() === '')) continue;
+      rows.push({ rowNumber: row.rowNumber, cells });
+      if (rows.length > limits.maxRows + HEADER_SEARCH_ROWS + 1) break;
     }
   } catch (error) {
     throw new AuthorityExportError(

@@ -3,13 +3,12 @@
  * type comes from the bytes, sizes are checked before anything is decompressed or parsed, and
  * rows are counted while streaming. Row numbers are the ones the user sees in the spreadsheet.
  */
-import { Readable } from 'node:stream';
-import ExcelJS from 'exceljs';
 import Papa from 'papaparse';
 import type { CsvEncoding } from './csv-text.ts';
 import { decodeCsvBytes } from './csv-text.ts';
 import { sniffFileType } from './file-type.ts';
 import { normaliseCell } from './normalise.ts';
+import { csvRecords, type ExcelValue, excelText, isFormula, xlsxFirstSheetRows } from './sheet-records.ts';
 import type { VehicleField } from './upload-columns.ts';
 import { columnLetter, columnTitles, matchHeader, requiredFields } from './upload-columns.ts';
 import { UploadError } from './upload-error.ts';
@@ -139,87 +138,34 @@ function* csvRows(
   delimiter: string,
   limits: UploadLimits,
 ): Generator<RawRow> {
-  const records: RawRow[] = [];
-  let parseError: { row: number; message: string } | null = null;
   // Blank records are not kept; the header search and the row cap bound how many others are.
-  const keepAtMost = limits.maxRows + HEADER_SEARCH_ROWS + 1;
-  let rowNumber = 0;
-  Papa.parse<string[]>(text, {
-    delimiter,
-    skipEmptyLines: false,
-    step(result, parser) {
-      rowNumber += 1;
-      const quoteError = result.errors.find((error) => error.type === 'Quotes');
-      if (quoteError) {
-        parseError = { row: rowNumber, message: quoteError.message };
-        parser.abort();
-        return;
-      }
-      if (result.data.every((cell) => cell.trim() === '')) return;
-      records.push({ rowNumber, cells: result.data.map(plainCell) });
-      if (records.length > keepAtMost) parser.abort();
-    },
-  });
-  if (parseError) {
-    const { row, message } = parseError;
+  const { records, quoteError } = csvRecords(text, delimiter, limits.maxRows + HEADER_SEARCH_ROWS + 1);
+  if (quoteError) {
     throw new UploadError(
       'upload.corrupt',
-      { fileName: file.fileName, rowNumber: row },
-      `the CSV is malformed (${message}).`,
+      { fileName: file.fileName, rowNumber: quoteError.row },
+      `the CSV is malformed (${quoteError.message}).`,
     );
   }
-  yield* records;
+  for (const record of records) yield { rowNumber: record.rowNumber, cells: record.cells.map(plainCell) };
 }
 
 /* -------------------------------------------------------------------- XLSX */
 
-type ExcelValue = ExcelJS.CellValue;
-
-function textOf(value: ExcelValue): string {
-  if (value === null || value === undefined) return '';
-  if (typeof value === 'string') return value;
-  if (typeof value === 'number') return Number.isInteger(value) ? value.toFixed(0) : String(value);
-  if (typeof value === 'boolean') return value ? 'TRUE' : 'FALSE';
-  if (value instanceof Date) {
-    // exceljs gives dates as UTC instants; a date-only cell is midnight UTC.
-    const iso = value.toISOString();
-    return iso.endsWith('T00:00:00.000Z') ? iso.slice(0, 10) : iso;
-  }
-  if ('richText' in value) return value.richText.map((run) => run.text).join('');
-  if ('error' in value) return String(value.error);
-  if ('hyperlink' in value) return typeof value.text === 'string' ? value.text : textOf(value.text);
-  if ('formula' in value || 'sharedFormula' in value) return textOf(value.result as ExcelValue);
-  return '';
-}
-
 function xlsxCell(value: ExcelValue): RawCell {
-  if (value !== null && typeof value === 'object' && ('formula' in value || 'sharedFormula' in value)) {
+  if (isFormula(value)) {
     const result = value.result;
     return result === undefined || result === null
       ? { text: '', formula: 'uncalculated' }
-      : { text: textOf(result as ExcelValue), formula: 'cached' };
+      : { text: excelText(result as ExcelValue), formula: 'cached' };
   }
-  return plainCell(textOf(value));
+  return plainCell(excelText(value));
 }
 
 async function* xlsxRows(file: UploadFile): AsyncGenerator<RawRow> {
-  const reader = new ExcelJS.stream.xlsx.WorkbookReader(Readable.from([Buffer.from(file.bytes)]), {
-    sharedStrings: 'cache',
-    styles: 'cache',
-    hyperlinks: 'ignore',
-    worksheets: 'emit',
-  });
   try {
-    for await (const worksheet of reader) {
-      // Only the first worksheet holds the list; others (instructions, lookups) are ignored.
-      for await (const row of worksheet as AsyncIterable<ExcelJS.Row>) {
-        const values = row.values as ExcelValue[];
-        // `values` is 1-based and sparse.
-        const cells: RawCell[] = [];
-        for (let index = 1; index < values.length; index += 1) cells.push(xlsxCell(values[index]));
-        yield { rowNumber: row.number, cells };
-      }
-      return;
+    for await (const row of xlsxFirstSheetRows(file.bytes)) {
+      yield { rowNumber: row.rowNumber, cells: row.values.map(xlsxCell) };
     }
   } catch (error) {
     if (error instanceof UploadError) throw error;
@@ -227,9 +173,7 @@ async function* xlsxRows(file: UploadFile): AsyncGenerator<RawRow> {
       'upload.corrupt',
       { fileName: file.fileName },
       'the workbook cannot be read; open it in Excel and save it again.',
-      {
-        cause: error,
-      },
+      { cause: error },
     );
   }
 }

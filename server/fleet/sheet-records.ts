@@ -1,0 +1,89 @@
+/**
+ * The raw records of a spreadsheet file, shared by fleet uploads and authority exports: CSV
+ * records through papaparse (blank ones dropped, a quote error reported with its row), and the
+ * first worksheet of an XLSX through exceljs's streaming reader. What a cell means is the
+ * caller's business; the size and zip checks come before any of this.
+ */
+import { Readable } from 'node:stream';
+import ExcelJS from 'exceljs';
+import Papa from 'papaparse';
+
+export type ExcelValue = ExcelJS.CellValue;
+
+export interface CsvRecords {
+  records: Array<{ rowNumber: number; cells: string[] }>;
+  /** The first unbalanced quote; records stop there. */
+  quoteError: { row: number; message: string } | null;
+}
+
+/** Non-blank records, at most `keepAtMost` of them (one more than a caller's cap is enough to report it). */
+export function csvRecords(text: string, delimiter: string, keepAtMost: number): CsvRecords {
+  const records: CsvRecords['records'] = [];
+  let quoteError: CsvRecords['quoteError'] = null;
+  let rowNumber = 0;
+  Papa.parse<string[]>(text, {
+    delimiter,
+    skipEmptyLines: false,
+    step(result, parser) {
+      rowNumber += 1;
+      const error = result.errors.find((e) => e.type === 'Quotes');
+      if (error) {
+        quoteError = { row: rowNumber, message: error.message };
+        parser.abort();
+        return;
+      }
+      if (result.data.every((cell) => cell.trim() === '')) return;
+      records.push({ rowNumber, cells: result.data });
+      if (records.length > keepAtMost) parser.abort();
+    },
+  });
+  return { records, quoteError };
+}
+
+/** The rows of the first worksheet (later ones hold notes, lookups or totals), cells 0-based. */
+export async function* xlsxFirstSheetRows(
+  bytes: Uint8Array,
+): AsyncGenerator<{ rowNumber: number; values: ExcelValue[] }> {
+  const reader = new ExcelJS.stream.xlsx.WorkbookReader(Readable.from([Buffer.from(bytes)]), {
+    sharedStrings: 'cache',
+    styles: 'cache',
+    hyperlinks: 'ignore',
+    worksheets: 'emit',
+  });
+  for await (const worksheet of reader) {
+    for await (const row of worksheet as AsyncIterable<ExcelJS.Row>) {
+      // exceljs's `values` is 1-based and sparse.
+      const values = row.values as ExcelValue[];
+      yield {
+        rowNumber: row.number,
+        values: Array.from({ length: Math.max(0, values.length - 1) }, (_, i) => values[i + 1]),
+      };
+    }
+    return;
+  }
+}
+
+export function isFormula(
+  value: ExcelValue,
+): value is ExcelJS.CellFormulaValue | ExcelJS.CellSharedFormulaValue {
+  return value !== null && typeof value === 'object' && ('formula' in value || 'sharedFormula' in value);
+}
+
+/** A cell's text as a person reads it; a formula gives its cached result, a date its ISO form. */
+export function excelText(value: ExcelValue): string {
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'string') return value;
+  // Shortest round-trip decimal: what the person typed for any number Excel holds exactly enough.
+  if (typeof value === 'number') return Number.isInteger(value) ? value.toFixed(0) : String(value);
+  if (typeof value === 'boolean') return value ? 'TRUE' : 'FALSE';
+  if (value instanceof Date) {
+    // exceljs gives dates as UTC instants; a date-only cell is midnight UTC.
+    const iso = value.toISOString();
+    return iso.endsWith('T00:00:00.000Z') ? iso.slice(0, 10) : iso;
+  }
+  if ('richText' in value) return value.richText.map((run) => run.text).join('');
+  if ('error' in value) return String(value.error);
+  if ('hyperlink' in value) return typeof value.text === 'string' ? value.text : excelText(value.text);
+  if (isFormula(value)) return excelText(value.result as ExcelValue);
+  return '';
+}
