@@ -11,6 +11,7 @@ import {
   deleteMembership,
   findAccount,
   findInvitation,
+  findMembershipRole,
   findUserIdByEmail,
   insertAccount,
   insertApiToken,
@@ -235,33 +236,32 @@ const memberNotFound = () =>
 
 export async function changeMemberRole(trx: Tx, accountId: bigint, userId: bigint, role: Role, actor: Actor) {
   const owners = await countOwnersForUpdate(trx, accountId);
-  const members = await listMembers(trx, accountId);
-  const member = members.find((m) => m.id === userId);
-  if (!member) throw memberNotFound();
-  if (member.role === 'owner' && role !== 'owner' && owners <= 1) throw lastOwner();
+  const current = await findMembershipRole(trx, accountId, userId);
+  if (!current) throw memberNotFound();
+  if (current === 'owner' && role !== 'owner' && owners <= 1) throw lastOwner();
   await updateMembershipRole(trx, accountId, userId, role);
   await appendAudit(trx, {
     ...actor,
     accountId,
     action: 'membership.role_changed',
     target: `user:${userId}`,
-    details: { from: member.role, to: role },
+    details: { from: current, to: role },
   });
   return { userId: userId.toString(), role };
 }
 
 export async function removeMember(trx: Tx, accountId: bigint, userId: bigint, actor: Actor): Promise<void> {
   const owners = await countOwnersForUpdate(trx, accountId);
-  const member = (await listMembers(trx, accountId)).find((m) => m.id === userId);
-  if (!member) throw memberNotFound();
-  if (member.role === 'owner' && owners <= 1) throw lastOwner();
+  const current = await findMembershipRole(trx, accountId, userId);
+  if (!current) throw memberNotFound();
+  if (current === 'owner' && owners <= 1) throw lastOwner();
   await deleteMembership(trx, accountId, userId);
   await appendAudit(trx, {
     ...actor,
     accountId,
     action: 'membership.removed',
     target: `user:${userId}`,
-    details: { role: member.role },
+    details: { role: current },
   });
 }
 

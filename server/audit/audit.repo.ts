@@ -12,21 +12,21 @@ export interface AuditEntry {
   details?: Record<string, unknown>;
 }
 
-/** Appends to the audit log; the application role can insert and read, never change or delete. */
-export async function appendAudit(db: Executor, entry: AuditEntry): Promise<void> {
-  await db
-    .insertInto('audit_log')
-    .values({
-      account_id: entry.accountId ?? null,
-      actor_user_id: entry.actorUserId ?? null,
-      actor_token_id: entry.actorTokenId ?? null,
-      action: entry.action,
-      target: entry.target ?? null,
-      outcome: entry.outcome ?? 'ok',
-      ip: entry.ip ?? null,
-      details: toJsonb(entry.details ?? {}),
-    })
-    .execute();
+const auditRow = (entry: AuditEntry) => ({
+  account_id: entry.accountId ?? null,
+  actor_user_id: entry.actorUserId ?? null,
+  actor_token_id: entry.actorTokenId ?? null,
+  action: entry.action,
+  target: entry.target ?? null,
+  outcome: entry.outcome ?? 'ok',
+  ip: entry.ip ?? null,
+  details: toJsonb(entry.details ?? {}),
+});
+
+/** Appends to the audit log in one statement; the application role can insert and read, never change or delete. */
+export async function appendAudit(db: Executor, ...entries: AuditEntry[]): Promise<void> {
+  if (entries.length === 0) return;
+  await db.insertInto('audit_log').values(entries.map(auditRow)).execute();
 }
 
 export function listAudit(trx: Executor, accountId: bigint, options: { limit: number; before?: bigint }) {

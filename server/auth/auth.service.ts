@@ -1,5 +1,5 @@
 import { isRole, type Role } from '../accounts/permissions.ts';
-import { appendAudit } from '../audit/audit.repo.ts';
+import { type AuditEntry, appendAudit } from '../audit/audit.repo.ts';
 import type { AuthSettings } from '../config.ts';
 import type { Database } from '../db/database.ts';
 import { withUser } from '../db/tenant.ts';
@@ -106,24 +106,33 @@ export async function signIn(
     ip: input.ip,
     userAgent: input.userAgent?.slice(0, 500) ?? null,
   });
-  await auditForUser(db, user.id, { action: 'session.sign_in', ip: input.ip });
-  return { sessionSecret, csrfToken, expiresAt, me: await describeUser(db, user.id) };
+  const me = await describeUser(db, user.id);
+  await auditForUser(
+    db,
+    user.id,
+    { action: 'session.sign_in', ip: input.ip },
+    me.accounts.map((a) => BigInt(a.id)),
+  );
+  return { sessionSecret, csrfToken, expiresAt, me };
 }
 
 /** One audit row per account the user belongs to, so each account's owners see it; one row if none. */
 async function auditForUser(
   db: Database,
   userId: bigint | undefined,
-  entry: Parameters<typeof appendAudit>[1],
+  entry: AuditEntry,
+  accountIds?: bigint[],
 ): Promise<void> {
-  const accounts =
-    userId === undefined ? [] : await withUser(db, userId, (trx) => listUserAccounts(trx, userId));
-  if (accounts.length === 0) {
+  const ids =
+    accountIds ??
+    (userId === undefined
+      ? []
+      : (await withUser(db, userId, (trx) => listUserAccounts(trx, userId))).map((a) => a.id));
+  if (ids.length === 0) {
     await appendAudit(db, { ...entry, actorUserId: userId ?? null });
     return;
   }
-  for (const account of accounts)
-    await appendAudit(db, { ...entry, accountId: account.id, actorUserId: userId });
+  await appendAudit(db, ...ids.map((accountId) => ({ ...entry, accountId, actorUserId: userId })));
 }
 
 export async function signOut(db: Database, principal: Principal, ip: string | null): Promise<void> {
