@@ -75,14 +75,25 @@ export function stripDiacritics(text: string): string {
  * them, because labels and names are shown back to people.
  */
 export function normaliseCell(text: string): string {
+  if (ALREADY_CLEAN.test(text)) return text;
   return collapseSpaces(stripInvisible(text.normalize('NFKC')));
 }
+
+/**
+ * Words of printable ASCII and basic Arabic letters, single-spaced: NFKC leaves these alone (the
+ * marks that compose with Arabic letters are outside the set), nothing is invisible and there are
+ * no spaces to collapse. Most cells of a real list are like this; they skip the work.
+ */
+const ALREADY_CLEAN = /^[\x21-\x7e\u0621-\u063a\u0641-\u064a]+(?: [\x21-\x7e\u0621-\u063a\u0641-\u064a]+)*$/;
+/** Printable ASCII words, single-spaced, without a backslash: an identifier only needs upper case. */
+const PLAIN_IDENTIFIER = /^[\x21-\x5b\x5d-\x7e]+(?: [\x21-\x5b\x5d-\x7e]+)*$/;
 
 /**
  * Aggressive form for identifiers (plates): everything in `normaliseCell`, ASCII digits, unified
  * separators, folded letter variants, no diacritics, Latin upper case.
  */
 export function normaliseIdentifier(text: string): string {
+  if (PLAIN_IDENTIFIER.test(text)) return text.toUpperCase();
   const cleaned = stripDiacritics(unifySeparators(toAsciiDigits(stripInvisible(text.normalize('NFKC')))));
   return collapseSpaces(foldArabicLetters(cleaned, { foldTaMarbuta: true })).toUpperCase();
 }

@@ -102,28 +102,32 @@ const normalisedSet = (words: string[]) => new Set(words.map((word) => normalise
 
 const SEPARATOR = /^[ \-/.,_|:#()]$/;
 
+function charKind(char: string): Token['kind'] | null {
+  const code = char.charCodeAt(0);
+  if (code >= 0x30 && code <= 0x39) return 'digits';
+  if (code >= 0x41 && code <= 0x5a) return 'latin';
+  return code >= 0x0600 && ARABIC_LETTER.test(char) ? 'arabic' : null;
+}
+
 function tokenise(text: string): Token[] | { invalid: string } {
   const tokens: Token[] = [];
+  let last: Token | undefined;
   for (const char of text) {
-    const kind = /[0-9]/.test(char)
-      ? 'digits'
-      : ARABIC_LETTER.test(char)
-        ? 'arabic'
-        : /[A-Z]/.test(char)
-          ? 'latin'
-          : null;
+    const kind = charKind(char);
     if (kind === null) {
       if (SEPARATOR.test(char)) {
-        tokens.push({ kind: 'digits', text: '' }); // boundary marker, removed below
+        last = undefined;
         continue;
       }
       return { invalid: char };
     }
-    const last = tokens.at(-1);
-    if (last && last.kind === kind && last.text !== '') last.text += char;
-    else tokens.push({ kind, text: char });
+    if (last && last.kind === kind) last.text += char;
+    else {
+      last = { kind, text: char };
+      tokens.push(last);
+    }
   }
-  return tokens.filter((token) => token.text !== '');
+  return tokens;
 }
 
 /** Digit group without leading zeros ("0" stays "0"). */
