@@ -1,5 +1,6 @@
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
+import { registerCopyClients } from './copy.ts';
 import type { DB } from './schema.ts';
 
 const INT8_OID = 20;
@@ -24,6 +25,7 @@ export function createPool(connectionString: string, max = 10, applicationName =
   const pool = new pg.Pool({ connectionString, max, types, application_name: applicationName });
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on('error', () => {});
+  registerCopyClients(pool);
   return pool;
 }
 

@@ -1,17 +1,15 @@
 /**
  * Fleet SQL: vehicles, the fleet version, uploads and their staged rows. Everything is
- * set-based: a file's rows are staged with a few multi-row `insert … select from unnest(…)`
- * statements, the diff against the current fleet is one statement, and applying is one upsert
- * plus (replace) one update — never a statement per row.
+ * set-based: a file's rows are COPYed in while it is still being read, the diff against the
+ * current fleet is one statement, and applying is one upsert plus (replace) one update — never a
+ * statement per row.
  *
  * Every write to `vehicles` must go through an apply that holds the fleet lock and bumps
  * `fleet_state.version`; that is what makes a stale preview detectable.
  */
 import { type RawBuilder, sql } from 'kysely';
+import { copyInto } from '../db/copy.ts';
 import type { Executor } from '../db/tenant.ts';
-
-/** Rows per staging statement: big enough to be cheap, small enough to keep parameters modest. */
-const STAGE_CHUNK = 10_000;
 
 export type UploadMode = 'replace' | 'merge';
 
@@ -24,28 +22,6 @@ export const optionalVehicleColumns = [
   'driver',
 ] as const;
 export type OptionalVehicleColumn = (typeof optionalVehicleColumns)[number];
-
-export interface StagedVehicle {
-  rowNumber: number;
-  plateKey: string;
-  plate: unknown;
-  plateDisplay: string;
-  registrationNumber?: string | undefined;
-  vin?: string | undefined;
-  label?: string | undefined;
-  costCentre?: string | undefined;
-  driver?: string | undefined;
-  attributes: Record<string, string>;
-}
-
-export interface StagedIssue {
-  rowNumber: number;
-  severity: 'error' | 'warning';
-  column: string | null;
-  code: string;
-  message: string;
-  messageAr: string;
-}
 
 export interface Diff {
   added: number;
@@ -166,6 +142,15 @@ export async function findReusableUpload(
   return row?.id;
 }
 
+export interface UploadCounts {
+  rows: number;
+  valid: number;
+  invalid: number;
+  duplicate: number;
+  warnings: number;
+}
+
+/** An upload whose file was read; its counts are saved once the last row is staged. */
 export interface NewUpload {
   accountId: bigint;
   fileName: string;
@@ -177,7 +162,6 @@ export interface NewUpload {
   presentFields: OptionalVehicleColumn[];
   attributeHeaders: string[];
   headerRowNumber: number | null;
-  counts: { rows: number; valid: number; invalid: number; duplicate: number; warnings: number };
   createdBy: bigint | null;
   createdByToken: bigint | null;
 }
@@ -197,17 +181,32 @@ export async function insertUpload(trx: Executor, upload: NewUpload): Promise<bi
       present_fields: upload.presentFields,
       attribute_headers: upload.attributeHeaders,
       header_row_number: upload.headerRowNumber,
-      row_count: upload.counts.rows,
-      valid_count: upload.counts.valid,
-      invalid_count: upload.counts.invalid,
-      duplicate_count: upload.counts.duplicate,
-      warning_count: upload.counts.warnings,
       created_by: upload.createdBy,
       created_by_token: upload.createdByToken,
     })
     .returning('id')
     .executeTakeFirstOrThrow();
   return row.id;
+}
+
+export async function saveUploadCounts(
+  trx: Executor,
+  accountId: bigint,
+  uploadId: bigint,
+  counts: UploadCounts,
+): Promise<void> {
+  await trx
+    .updateTable('uploads')
+    .set({
+      row_count: counts.rows,
+      valid_count: counts.valid,
+      invalid_count: counts.invalid,
+      duplicate_count: counts.duplicate,
+      warning_count: counts.warnings,
+    })
+    .where('account_id', '=', accountId)
+    .where('id', '=', uploadId)
+    .execute();
 }
 
 export async function insertRejectedUpload(
@@ -236,68 +235,62 @@ export async function insertRejectedUpload(
   return row.id;
 }
 
-function chunks<T>(items: T[], size = STAGE_CHUNK): T[][] {
-  const out: T[][] = [];
-  for (let start = 0; start < items.length; start += size) out.push(items.slice(start, start + size));
-  return out;
+/**
+ * Temporary tables, dropped at commit, that an upload's rows are COPYed into while the file is
+ * still being read (tables under row-level security refuse COPY); each batch is then moved into
+ * the upload's own tables with one statement, while the next one is being read.
+ */
+export async function createUploadStaging(trx: Executor): Promise<void> {
+  await sql`
+    create temp table staged_upload_rows (
+      plate_key text, row_number integer, plate jsonb, plate_display text, registration_number text,
+      vin text, label text, cost_centre text, driver text, attributes jsonb) on commit drop`.execute(trx);
+  await sql`
+    create temp table staged_upload_issues (
+      seq integer, row_number integer, severity text, column_name text, code text, message text,
+      message_ar text) on commit drop`.execute(trx);
+  await sql`create temp table staged_upload_rejects (row_number integer, cells jsonb) on commit drop`.execute(
+    trx,
+  );
 }
 
-/** Stages an upload's valid rows: one multi-row insert per 10,000 rows. */
+/** Stages a batch of valid rows (COPY text as UTF-8, columns in the order of `staged_upload_rows`). */
 export async function stageUploadRows(
   trx: Executor,
   accountId: bigint,
   uploadId: bigint,
-  vehicles: StagedVehicle[],
+  copy: Uint8Array,
 ): Promise<void> {
-  for (const chunk of chunks(vehicles)) {
-    await sql`
-      insert into upload_rows (account_id, upload_id, plate_key, row_number, plate, plate_display,
-                               registration_number, vin, label, cost_centre, driver, attributes)
-      select ${accountId}, ${uploadId}, t.*
-      from unnest(${chunk.map((v) => v.plateKey)}::text[], ${chunk.map((v) => v.rowNumber)}::int[],
-                  ${chunk.map((v) => JSON.stringify(v.plate))}::jsonb[], ${chunk.map((v) => v.plateDisplay)}::text[],
-                  ${chunk.map((v) => v.registrationNumber ?? null)}::text[], ${chunk.map((v) => v.vin ?? null)}::text[],
-                  ${chunk.map((v) => v.label ?? null)}::text[], ${chunk.map((v) => v.costCentre ?? null)}::text[],
-                  ${chunk.map((v) => v.driver ?? null)}::text[], ${chunk.map((v) => JSON.stringify(v.attributes))}::jsonb[]) as t`.execute(
-      trx,
-    );
-  }
+  await copyInto(trx, 'copy staged_upload_rows from stdin', [copy]);
+  await sql`
+    with batch as (delete from staged_upload_rows returning *)
+    insert into upload_rows (account_id, upload_id, plate_key, row_number, plate, plate_display,
+                             registration_number, vin, label, cost_centre, driver, attributes)
+    select ${accountId}, ${uploadId}, b.plate_key, b.row_number, b.plate, b.plate_display,
+           b.registration_number, b.vin, b.label, b.cost_centre, b.driver, b.attributes
+    from batch b`.execute(trx);
 }
 
-export async function insertUploadIssues(
+/** Stores the upload's errors, warnings and rejected rows (COPY text, in their staging tables' column order). */
+export async function stageUploadReport(
   trx: Executor,
   accountId: bigint,
   uploadId: bigint,
-  issues: StagedIssue[],
+  issues: string,
+  rejects: string,
 ): Promise<void> {
-  let seq = 0;
-  for (const chunk of chunks(issues)) {
-    const first = seq;
-    seq += chunk.length;
+  if (issues !== '') {
+    await copyInto(trx, 'copy staged_upload_issues from stdin', [issues]);
     await sql`
       insert into upload_issues (account_id, upload_id, seq, row_number, severity, column_name, code, message, message_ar)
-      select ${accountId}, ${uploadId}, ${first}::int + t.n::int, t.row_number, t.severity, t.column_name, t.code, t.message, t.message_ar
-      from unnest(${chunk.map((i) => i.rowNumber)}::int[], ${chunk.map((i) => i.severity)}::text[],
-                  ${chunk.map((i) => i.column)}::text[], ${chunk.map((i) => i.code)}::text[],
-                  ${chunk.map((i) => i.message)}::text[], ${chunk.map((i) => i.messageAr)}::text[])
-           with ordinality as t (row_number, severity, column_name, code, message, message_ar, n)`.execute(
-      trx,
-    );
+      select ${accountId}, ${uploadId}, s.seq, s.row_number, s.severity, s.column_name, s.code, s.message, s.message_ar
+      from staged_upload_issues s`.execute(trx);
   }
-}
-
-export async function insertUploadRejects(
-  trx: Executor,
-  accountId: bigint,
-  uploadId: bigint,
-  rejects: { rowNumber: number; cells: string[] }[],
-): Promise<void> {
-  for (const chunk of chunks(rejects)) {
+  if (rejects !== '') {
+    await copyInto(trx, 'copy staged_upload_rejects from stdin', [rejects]);
     await sql`
       insert into upload_rejects (account_id, upload_id, row_number, cells)
-      select ${accountId}, ${uploadId}, t.row_number, t.cells
-      from unnest(${chunk.map((r) => r.rowNumber)}::int[], ${chunk.map((r) => JSON.stringify(r.cells))}::jsonb[])
-           as t (row_number, cells)`.execute(trx);
+      select ${accountId}, ${uploadId}, s.row_number, s.cells from staged_upload_rejects s`.execute(trx);
   }
 }
 
@@ -438,11 +431,32 @@ export async function saveUploadDiff(
 /* ------------------------------------------------------------------- apply */
 
 /**
- * Inserts new vehicles, reopens removed ones and updates changed ones, in one statement with no
- * join: each staged row is inserted, or meets its vehicle through the unique (account, plate)
- * index, which is updated only when the row adds or changes something.
+ * Adds the vehicles whose plates the account has never had: one plain insert (the fleet lock
+ * keeps anyone else from adding the same plate meanwhile; the unique key would stop it anyway).
  */
-export async function upsertUploadVehicles(
+export async function insertUploadVehicles(
+  trx: Executor,
+  accountId: bigint,
+  uploadId: bigint,
+): Promise<number> {
+  const result = await sql`
+    insert into vehicles (account_id, plate_key, plate, plate_display, registration_number, vin, label,
+                          cost_centre, driver, attributes)
+    select r.account_id, r.plate_key, r.plate, r.plate_display, r.registration_number, r.vin, r.label,
+           r.cost_centre, r.driver, r.attributes
+    from upload_rows r
+    where r.account_id = ${accountId} and r.upload_id = ${uploadId}
+      and not exists (select 1 from vehicles v where v.account_id = ${accountId} and v.plate_key = r.plate_key)`.execute(
+    trx,
+  );
+  return Number(result.numAffectedRows ?? 0n);
+}
+
+/**
+ * Reopens removed vehicles the upload lists and updates changed ones, in one statement; a
+ * vehicle the row neither reopens nor changes is not touched.
+ */
+export async function updateUploadVehicles(
   trx: Executor,
   accountId: bigint,
   uploadId: bigint,
@@ -450,17 +464,11 @@ export async function upsertUploadVehicles(
 ): Promise<number> {
   const present = sql`${columns.presentFields}::text[]`;
   const headers = sql`${columns.attributeHeaders}::text[]`;
-  const m = merged('excluded', 'v', present, headers);
+  const m = merged('r', 'v', present, headers);
   const result = await sql`
-    insert into vehicles as v (account_id, plate_key, plate, plate_display, registration_number, vin, label,
-                               cost_centre, driver, attributes)
-    select r.account_id, r.plate_key, r.plate, r.plate_display, r.registration_number, r.vin, r.label,
-           r.cost_centre, r.driver, r.attributes
-    from upload_rows r
-    where r.account_id = ${accountId} and r.upload_id = ${uploadId}
-    on conflict (account_id, plate_key) do update set
-      plate = excluded.plate,
-      plate_display = excluded.plate_display,
+    update vehicles v set
+      plate = r.plate,
+      plate_display = r.plate_display,
       registration_number = ${m.registration_number},
       vin = ${m.vin},
       label = ${m.label},
@@ -470,7 +478,10 @@ export async function upsertUploadVehicles(
       active_from = case when v.active_until is null then v.active_from else now() end,
       active_until = null,
       updated_at = now()
-    where v.active_until is not null or ${differs('excluded', 'v', present, headers)}`.execute(trx);
+    from upload_rows r
+    where r.account_id = ${accountId} and r.upload_id = ${uploadId}
+      and v.account_id = ${accountId} and v.plate_key = r.plate_key
+      and (v.active_until is not null or ${differs('r', 'v', present, headers)})`.execute(trx);
   return Number(result.numAffectedRows ?? 0n);
 }
 

@@ -21,6 +21,7 @@ import {
   accountJurisdiction,
   bumpFleetVersion,
   computeDiff,
+  createUploadStaging,
   type Diff,
   endVehiclesNotListed,
   findReusableUpload,
@@ -29,19 +30,20 @@ import {
   fleetVersion,
   insertRejectedUpload,
   insertUpload,
-  insertUploadIssues,
-  insertUploadRejects,
+  insertUploadVehicles,
   listRejectedRows,
   listUploadIssues,
   listVehicles,
   lockFleet,
   markUploadApplied,
   type OptionalVehicleColumn,
+  saveUploadCounts,
   saveUploadDiff,
+  stageUploadReport,
   stageUploadRows,
   type UploadMode,
   type UploadRow,
-  upsertUploadVehicles,
+  updateUploadVehicles,
   type VehicleRow,
 } from './fleet.repo.ts';
 import { normaliseCell, toAsciiDigits } from './normalise.ts';
@@ -234,7 +236,12 @@ export async function createUpload(
     createdBy: actor.userId,
     createdByToken: actor.tokenId,
   };
-  let parsed: Awaited<ReturnType<typeof parseUpload>>;
+  const events = parseUpload({
+    fileName: received.fileName,
+    bytes: received.bytes ?? new Uint8Array(0),
+    jurisdiction,
+    limits,
+  });
   try {
     if (received.bytes === null) {
       throw new UploadError(
@@ -243,7 +250,48 @@ export async function createUpload(
         `the file is larger than ${limits.maxBytes} bytes, the most an upload may be; split it into smaller files.`,
       );
     }
-    parsed = await parseUpload({ fileName: received.fileName, bytes: received.bytes, jurisdiction, limits });
+    // Most refusals come before the header is found; only then is a transaction worth opening.
+    const first = await events.next();
+    if (first.done || first.value.type !== 'header') throw new Error('upload parser sent no header first');
+    const header = first.value.header;
+    const report = await tenant(async (trx) => {
+      const fields = new Set(header.columns.map((column) => column.field));
+      const uploadId = await insertUpload(trx, {
+        ...base,
+        format: header.format,
+        columns: header.columns,
+        presentFields: Object.entries(columnOfField)
+          .filter(([field]) => fields.has(field as VehicleField))
+          .map(([, column]) => column),
+        attributeHeaders: header.columns
+          .filter((column) => column.field === null)
+          .map((column) => column.header),
+        headerRowNumber: header.headerRowNumber,
+      });
+      await createUploadStaging(trx);
+      for await (const event of events) {
+        if (event.type === 'rows') {
+          await stageUploadRows(trx, accountId, uploadId, event.copy);
+          continue;
+        }
+        if (event.type !== 'done') throw new Error(`upload parser sent a second ${event.type}`);
+        await stageUploadReport(trx, accountId, uploadId, event.issues, event.rejects);
+        await saveUploadCounts(trx, accountId, uploadId, {
+          rows: event.counts.rows,
+          valid: event.counts.valid,
+          invalid: event.counts.rejected - event.counts.duplicate,
+          duplicate: event.counts.duplicate,
+          warnings: event.counts.warnings,
+        });
+        const { version, ...diff } = await withoutNestedLoops(trx, () =>
+          computeDiff(trx, accountId, uploadId, mode),
+        );
+        await saveUploadDiff(trx, accountId, uploadId, diff, version);
+        return getUploadReport(trx, accountId, uploadId);
+      }
+      throw new Error('upload parser ended without its counts');
+    });
+    return { created: true, report };
   } catch (error) {
     if (!(error instanceof UploadError)) throw error;
     const uploadId = await tenant((trx) =>
@@ -254,44 +302,9 @@ export async function createUpload(
       details: { uploadId: uploadId.toString(), location: error.location },
       cause: error,
     });
+  } finally {
+    await events.return(undefined);
   }
-
-  const { meta, vehicles, rejects, issues: rowIssues } = parsed;
-  const fields = new Set(meta.columns.map((column) => column.field));
-  const presentFields = Object.entries(columnOfField)
-    .filter(([field]) => fields.has(field as VehicleField))
-    .map(([, column]) => column);
-  const report = await tenant(async (trx) => {
-    const uploadId = await insertUpload(trx, {
-      ...base,
-      format: meta.format,
-      columns: meta.columns,
-      presentFields,
-      attributeHeaders: meta.columns.filter((column) => column.field === null).map((column) => column.header),
-      headerRowNumber: meta.headerRowNumber,
-      counts: {
-        rows: meta.rowCount,
-        valid: vehicles.length,
-        invalid: meta.rejectedRows - meta.duplicateRows,
-        duplicate: meta.duplicateRows,
-        warnings: rowIssues.filter((issue) => issue.severity === 'warning').length,
-      },
-    });
-    await stageUploadRows(
-      trx,
-      accountId,
-      uploadId,
-      vehicles.map((vehicle) => ({ ...vehicle, plate: vehicle.plateFields })),
-    );
-    await insertUploadIssues(trx, accountId, uploadId, rowIssues);
-    await insertUploadRejects(trx, accountId, uploadId, rejects);
-    const { version, ...diff } = await withoutNestedLoops(trx, () =>
-      computeDiff(trx, accountId, uploadId, mode),
-    );
-    await saveUploadDiff(trx, accountId, uploadId, diff, version);
-    return getUploadReport(trx, accountId, uploadId);
-  });
-  return { created: true, report };
 }
 
 /* ------------------------------------------------------------------ apply */
@@ -351,10 +364,14 @@ export async function applyUpload(
     return { outcome: 'stale', report: await getUploadReport(trx, accountId, uploadId) };
   }
 
-  const upserted = await upsertUploadVehicles(trx, accountId, uploadId, {
-    presentFields: upload.present_fields,
-    attributeHeaders: upload.attribute_headers,
-  });
+  const upserted = await withoutNestedLoops(
+    trx,
+    async () =>
+      (await updateUploadVehicles(trx, accountId, uploadId, {
+        presentFields: upload.present_fields,
+        attributeHeaders: upload.attribute_headers,
+      })) + (await insertUploadVehicles(trx, accountId, uploadId)),
+  );
   const ended =
     mode === 'replace'
       ? await withoutNestedLoops(trx, () => endVehiclesNotListed(trx, accountId, uploadId))

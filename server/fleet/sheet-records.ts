@@ -16,9 +16,15 @@ export interface CsvRecords {
   quoteError: { row: number; message: string } | null;
 }
 
-/** Non-blank records, at most `keepAtMost` of them (one more than a caller's cap is enough to report it). */
-export function csvRecords(text: string, delimiter: string, keepAtMost: number): CsvRecords {
-  const records: CsvRecords['records'] = [];
+/**
+ * Hands each non-blank record to `onRecord` as papaparse reads it; `onRecord` answers false to
+ * stop. Returns the first unbalanced quote (records stop there), or null.
+ */
+export function eachCsvRecord(
+  text: string,
+  delimiter: string,
+  onRecord: (rowNumber: number, cells: string[]) => boolean | undefined,
+): CsvRecords['quoteError'] {
   let quoteError: CsvRecords['quoteError'] = null;
   let rowNumber = 0;
   Papa.parse<string[]>(text, {
@@ -33,9 +39,18 @@ export function csvRecords(text: string, delimiter: string, keepAtMost: number):
         return;
       }
       if (result.data.every((cell) => cell.trim() === '')) return;
-      records.push({ rowNumber, cells: result.data });
-      if (records.length > keepAtMost) parser.abort();
+      if (onRecord(rowNumber, result.data) === false) parser.abort();
     },
+  });
+  return quoteError;
+}
+
+/** Non-blank records, at most `keepAtMost` of them (one more than a caller's cap is enough to report it). */
+export function csvRecords(text: string, delimiter: string, keepAtMost: number): CsvRecords {
+  const records: CsvRecords['records'] = [];
+  const quoteError = eachCsvRecord(text, delimiter, (rowNumber, cells) => {
+    records.push({ rowNumber, cells });
+    return records.length <= keepAtMost;
   });
   return { records, quoteError };
 }

@@ -1,70 +1,118 @@
 /**
- * Worker thread: reads and validates one uploaded file off the main thread (a 100,000-row list
- * takes about a second of CPU; the web process must keep answering meanwhile), then sends the
- * result back in small messages so the main thread never deserialises it in one long block.
+ * Worker thread: reads and validates uploaded files, one at a time, off the main thread (a 100,000-row list
+ * is about a second of CPU; the web process must keep answering meanwhile). Rows are validated
+ * as they are read and sent on at once as COPY text, so the main thread streams them into the
+ * database while the rest of the file is still being read, and nobody holds the whole table.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
+import { copyLine } from '../db/copy.ts';
 import { UploadError } from './upload-error.ts';
-import type { ParseRequest, WorkerMessage } from './upload-parse.ts';
-import { readUpload } from './upload-read.ts';
-import { withoutReportColumns } from './upload-report-columns.ts';
-import { validateUpload } from './upload-validate.ts';
+import type { ParsedHeader, ParseRequest, WorkerMessage } from './upload-parse.ts';
+import { readUploadRows } from './upload-read.ts';
+import { type RowVerdict, rowValidator } from './upload-validate.ts';
 
-const CHUNK = 2_000;
+/** Valid rows per message: large enough to keep messages few, small enough to start COPY early. */
+const CHUNK_ROWS = 2_000;
 
 function post(message: WorkerMessage): void {
   parentPort!.postMessage(message);
 }
 
-function postChunks<T>(items: T[], wrap: (rows: T[]) => WorkerMessage): void {
-  for (let start = 0; start < items.length; start += CHUNK) post(wrap(items.slice(start, start + CHUNK)));
+/** A batch of rows as UTF-8 in a buffer of its own, moved to the main thread instead of copied. */
+function postRows(text: string): void {
+  const bytes = new TextEncoder().encode(text);
+  parentPort!.postMessage({ type: 'rows', copy: bytes } satisfies WorkerMessage, [bytes.buffer]);
 }
 
 async function main(request: ParseRequest): Promise<void> {
-  const table = withoutReportColumns(
-    await readUpload({ fileName: request.fileName, bytes: request.bytes }, request.limits),
-  );
-  const validation = validateUpload(request.jurisdiction, table);
-  const rejectedRows = new Set(validation.errors.map((issue) => issue.rowNumber));
-  const duplicateRows = new Set(
-    validation.errors
-      .filter((issue) => issue.code === 'row.duplicate_plate' || issue.code === 'row.duplicate_vin')
-      .map((issue) => issue.rowNumber),
-  );
-  post({
-    type: 'meta',
-    meta: {
-      format: table.format,
-      encoding: table.encoding,
-      delimiter: table.delimiter,
-      headerRowNumber: table.headerRowNumber,
-      columns: table.columns.map((column) => ({ header: column.header, field: column.field })),
-      rowCount: validation.rowCount,
-      duplicateRows: duplicateRows.size,
-      rejectedRows: rejectedRows.size,
+  let header: ParsedHeader | undefined;
+  let validate: ReturnType<typeof rowValidator> | undefined;
+  let rows = '';
+  let rowsInChunk = 0;
+  const issues: string[] = [];
+  const rejects: string[] = [];
+  const counts = { rows: 0, valid: 0, rejected: 0, duplicate: 0, warnings: 0 };
+
+  const keepIssues = (verdict: RowVerdict) => {
+    for (const issue of verdict.issues) {
+      if (issue.severity === 'warning') counts.warnings += 1;
+      issues.push(
+        copyLine([
+          issues.length,
+          issue.rowNumber,
+          issue.severity,
+          issue.column,
+          issue.code,
+          issue.message,
+          issue.messageAr,
+        ]),
+      );
+    }
+  };
+
+  await readUploadRows({ fileName: request.fileName, bytes: request.bytes }, request.limits, {
+    header(found) {
+      header = {
+        format: found.format,
+        encoding: found.encoding,
+        delimiter: found.delimiter,
+        headerRowNumber: found.headerRowNumber,
+        columns: found.columns.map((column) => ({ header: column.header, field: column.field })),
+      };
+      validate = rowValidator(request.jurisdiction, found.columns);
+      post({ type: 'header', header });
+    },
+    row(row, readIssue) {
+      counts.rows += 1;
+      const verdict = validate!(row, readIssue);
+      keepIssues(verdict);
+      const vehicle = verdict.vehicle;
+      if (vehicle) {
+        counts.valid += 1;
+        rows += copyLine([
+          vehicle.plateKey,
+          vehicle.rowNumber,
+          JSON.stringify(vehicle.plateFields),
+          vehicle.plateDisplay,
+          vehicle.registrationNumber,
+          vehicle.vin,
+          vehicle.label,
+          vehicle.costCentre,
+          vehicle.driver,
+          JSON.stringify(vehicle.attributes),
+        ]);
+        rowsInChunk += 1;
+        if (rowsInChunk === CHUNK_ROWS) {
+          postRows(rows);
+          rows = '';
+          rowsInChunk = 0;
+        }
+        return;
+      }
+      counts.rejected += 1;
+      if (verdict.issues.some((i) => i.code === 'row.duplicate_plate' || i.code === 'row.duplicate_vin')) {
+        counts.duplicate += 1;
+      }
+      const cells = header!.columns.map((column) =>
+        column.field ? (row.values[column.field] ?? '') : (row.attributes[column.header] ?? ''),
+      );
+      rejects.push(copyLine([row.rowNumber, JSON.stringify(cells)]));
     },
   });
-  postChunks(validation.vehicles, (rows) => ({ type: 'vehicles', rows }));
-  const rejects = table.rows
-    .filter((row) => rejectedRows.has(row.rowNumber))
-    .map((row) => ({
-      rowNumber: row.rowNumber,
-      cells: table.columns.map((column) =>
-        column.field ? (row.values[column.field] ?? '') : (row.attributes[column.header] ?? ''),
-      ),
-    }));
-  postChunks(rejects, (rows) => ({ type: 'rejects', rows }));
-  const issues = [...validation.errors, ...validation.warnings].sort(
-    (a, b) => a.rowNumber - b.rowNumber || (a.severity === b.severity ? 0 : a.severity === 'error' ? -1 : 1),
-  );
-  postChunks(issues, (rows) => ({ type: 'issues', rows }));
-  post({ type: 'done' });
+  if (rows !== '') postRows(rows);
+  post({ type: 'done', counts, issues: issues.join(''), rejects: rejects.join('') });
 }
 
-main(workerData as ParseRequest).catch((error: unknown) => {
-  if (error instanceof UploadError) {
-    post({ type: 'refused', code: error.code, message: error.message, location: error.location });
-    return;
-  }
-  post({ type: 'failed', message: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+/** One file at a time: the pool sends the next only after this one's last message. */
+parentPort!.on('message', (request: ParseRequest) => {
+  main(request).catch((error: unknown) => {
+    if (error instanceof UploadError) {
+      post({ type: 'refused', code: error.code, message: error.message, location: error.location });
+      return;
+    }
+    post({
+      type: 'failed',
+      message: error instanceof Error ? (error.stack ?? error.message) : String(error),
+    });
+  });
 });

@@ -8,10 +8,11 @@ import type { CsvEncoding } from './csv-text.ts';
 import { decodeCsvBytes } from './csv-text.ts';
 import { sniffFileType } from './file-type.ts';
 import { normaliseCell } from './normalise.ts';
-import { csvRecords, type ExcelValue, excelText, isFormula, xlsxFirstSheetRows } from './sheet-records.ts';
+import { type ExcelValue, eachCsvRecord, excelText, isFormula, xlsxFirstSheetRows } from './sheet-records.ts';
 import type { VehicleField } from './upload-columns.ts';
 import { columnLetter, columnTitles, matchHeader, requiredFields } from './upload-columns.ts';
 import { UploadError } from './upload-error.ts';
+import { isReportColumn } from './upload-report-columns.ts';
 import { guardZip, ZipGuardError } from './zip-guard.ts';
 
 export interface UploadLimits {
@@ -88,17 +89,23 @@ export interface UploadTable {
   issues: RowIssue[];
 }
 
-interface RawCell {
-  text: string;
-  formula: 'cached' | 'uncalculated' | null;
-}
-
+/** A row as read: cell texts, and for XLSX which of them came from formulas. */
 interface RawRow {
   rowNumber: number;
-  cells: RawCell[];
+  texts: string[];
+  /** Per cell: 'cached' (a formula's saved result), 'uncalculated' (a formula with none) or null; null for CSV. */
+  formulas: Array<'cached' | 'uncalculated' | null> | null;
 }
 
-const plainCell = (text: string): RawCell => ({ text, formula: null });
+/** Where the rows of a file go as they are read. */
+export interface UploadRowSink {
+  /** Called once, when the header row is found, before any row. */
+  header(header: UploadHeader): void;
+  /** Each vehicle row in file order, with the problem found while reading it (a ragged CSV row), if any. */
+  row(row: UploadRow, readIssue: RowIssue | null): void;
+}
+
+export type UploadHeader = Omit<UploadTable, 'rows' | 'issues'>;
 
 /* --------------------------------------------------------------------- CSV */
 
@@ -132,14 +139,10 @@ export function detectDelimiter(text: string): string {
   return best.delimiter;
 }
 
-function* csvRows(
-  file: UploadFile,
-  text: string,
-  delimiter: string,
-  limits: UploadLimits,
-): Generator<RawRow> {
-  // Blank records are not kept; the header search and the row cap bound how many others are.
-  const { records, quoteError } = csvRecords(text, delimiter, limits.maxRows + HEADER_SEARCH_ROWS + 1);
+function readCsvRows(file: UploadFile, text: string, delimiter: string, rows: RowReader): void {
+  const quoteError = eachCsvRecord(text, delimiter, (rowNumber, texts) =>
+    rows.push({ rowNumber, texts, formulas: null }),
+  );
   if (quoteError) {
     throw new UploadError(
       'upload.corrupt',
@@ -147,25 +150,31 @@ function* csvRows(
       `the CSV is malformed (${quoteError.message}).`,
     );
   }
-  for (const record of records) yield { rowNumber: record.rowNumber, cells: record.cells.map(plainCell) };
 }
 
 /* -------------------------------------------------------------------- XLSX */
 
-function xlsxCell(value: ExcelValue): RawCell {
-  if (isFormula(value)) {
-    const result = value.result;
-    return result === undefined || result === null
-      ? { text: '', formula: 'uncalculated' }
-      : { text: excelText(result as ExcelValue), formula: 'cached' };
+function xlsxRow(rowNumber: number, values: ExcelValue[]): RawRow {
+  const texts: string[] = [];
+  const formulas: RawRow['formulas'] = [];
+  for (const value of values) {
+    if (isFormula(value)) {
+      const result = value.result;
+      const calculated = result !== undefined && result !== null;
+      texts.push(calculated ? excelText(result as ExcelValue) : '');
+      formulas.push(calculated ? 'cached' : 'uncalculated');
+    } else {
+      texts.push(excelText(value));
+      formulas.push(null);
+    }
   }
-  return plainCell(excelText(value));
+  return { rowNumber, texts, formulas };
 }
 
-async function* xlsxRows(file: UploadFile): AsyncGenerator<RawRow> {
+async function readXlsxRows(file: UploadFile, rows: RowReader): Promise<void> {
   try {
     for await (const row of xlsxFirstSheetRows(file.bytes)) {
-      yield { rowNumber: row.rowNumber, cells: row.values.map(xlsxCell) };
+      if (!rows.push(xlsxRow(row.rowNumber, row.values))) return;
     }
   } catch (error) {
     if (error instanceof UploadError) throw error;
@@ -178,14 +187,14 @@ async function* xlsxRows(file: UploadFile): AsyncGenerator<RawRow> {
   }
 }
 
-/* ------------------------------------------------------------------ table */
+/* ------------------------------------------------------------------ rows */
 
-const isBlank = (row: RawRow) => row.cells.every((cell) => cell.text.trim() === '');
+const isBlank = (row: RawRow) => row.texts.every((text) => text.trim() === '');
 
 function columnsFrom(file: UploadFile, row: RawRow): UploadColumn[] {
   const columns: UploadColumn[] = [];
-  row.cells.forEach((cell, index) => {
-    const header = normaliseCell(cell.text);
+  row.texts.forEach((text, index) => {
+    const header = normaliseCell(text);
     // A column without a header has no name to keep its values under; it is ignored.
     if (header === '') return;
     columns.push({ index, letter: columnLetter(index), header, field: matchHeader(header) });
@@ -213,79 +222,140 @@ function describeRequired(): string {
     .join(', ');
 }
 
-async function buildTable(
-  file: UploadFile,
-  format: UploadTable['format'],
-  rows: Iterable<RawRow> | AsyncIterable<RawRow>,
-  limits: UploadLimits,
-): Promise<Omit<UploadTable, 'encoding' | 'delimiter'>> {
-  let header: { row: RawRow; columns: UploadColumn[] } | null = null;
-  let firstNonBlank: RawRow | null = null;
-  let searched = 0;
-  const table: UploadRow[] = [];
-  const issues: RowIssue[] = [];
+/**
+ * Turns raw rows into vehicle rows as they come: skips blank rows, finds the header within the
+ * first rows, checks cell sizes and the row cap, and hands each row to the sink. Throws
+ * `UploadError` as soon as the file is refused.
+ */
+class RowReader {
+  #header: { rowNumber: number; width: number; columns: UploadColumn[]; lastNamed: number } | null = null;
+  #firstNonBlank: RawRow | null = null;
+  #searched = 0;
+  #count = 0;
 
-  for await (const row of rows) {
-    if (isBlank(row)) continue;
-    for (const [index, cell] of row.cells.entries()) {
-      if (cell.text.length > limits.maxCellChars) {
+  readonly file: UploadFile;
+  readonly format: UploadTable['format'];
+  readonly limits: UploadLimits;
+  readonly sink: UploadRowSink;
+  readonly source: { encoding: CsvEncoding | null; delimiter: string | null };
+
+  constructor(
+    file: UploadFile,
+    format: UploadTable['format'],
+    limits: UploadLimits,
+    sink: UploadRowSink,
+    source: { encoding: CsvEncoding | null; delimiter: string | null },
+  ) {
+    this.file = file;
+    this.format = format;
+    this.limits = limits;
+    this.sink = sink;
+    this.source = source;
+  }
+
+  /** Takes the next raw row; false when reading should stop (no header in the first rows). */
+  push(row: RawRow): boolean {
+    if (isBlank(row)) return true;
+    for (let index = 0; index < row.texts.length; index++) {
+      const length = row.texts[index]!.length;
+      if (length > this.limits.maxCellChars) {
         throw new UploadError(
           'upload.cell_too_large',
-          { fileName: file.fileName, rowNumber: row.rowNumber, column: columnLetter(index) },
-          `a cell holds ${cell.text.length} characters (at most ${limits.maxCellChars}).`,
+          { fileName: this.file.fileName, rowNumber: row.rowNumber, column: columnLetter(index) },
+          `a cell holds ${length} characters (at most ${this.limits.maxCellChars}).`,
         );
       }
     }
-    if (!header) {
-      firstNonBlank ??= row;
-      searched += 1;
-      const columns = columnsFrom(file, row);
-      if (requiredFields.every((field) => columns.some((column) => column.field === field))) {
-        header = { row, columns };
-      } else if (searched >= HEADER_SEARCH_ROWS) {
-        break;
-      }
-      continue;
-    }
-    if (table.length >= limits.maxRows) {
+    const header = this.#header;
+    if (!header) return this.#lookForHeader(row);
+    if (this.#count >= this.limits.maxRows) {
       throw new UploadError(
         'upload.too_many_rows',
-        { fileName: file.fileName, rowNumber: row.rowNumber },
-        `the list has more than ${limits.maxRows} vehicle rows; split it into smaller files.`,
+        { fileName: this.file.fileName, rowNumber: row.rowNumber },
+        `the list has more than ${this.limits.maxRows} vehicle rows; split it into smaller files.`,
       );
     }
-    table.push(toUploadRow(row, header.columns));
-    const ragged = raggedIssue(format, row, header.columns, header.row.cells.length);
-    if (ragged) issues.push(ragged);
+    this.#count += 1;
+    this.sink.row(toUploadRow(row, header.columns), this.#raggedIssue(row));
+    return true;
   }
 
-  if (!firstNonBlank)
-    throw new UploadError('upload.empty', { fileName: file.fileName }, 'the file is empty.');
-  if (!header) {
-    const seen = columnsFrom(file, firstNonBlank)
-      .map((column) => `"${column.header}"`)
-      .join(', ');
-    throw new UploadError(
-      'upload.missing_column',
-      { fileName: file.fileName, rowNumber: firstNonBlank.rowNumber },
-      `no header row with a plate column was found; the list needs a column ${describeRequired()}. Found: ${seen || 'no headers'}.`,
-    );
+  #lookForHeader(row: RawRow): boolean {
+    this.#firstNonBlank ??= row;
+    this.#searched += 1;
+    const columns = columnsFrom(this.file, row);
+    if (requiredFields.every((field) => columns.some((column) => column.field === field))) {
+      // The errors file's own columns (why a row was rejected) never become vehicle attributes.
+      const kept = columns.filter((column) => column.field !== null || !isReportColumn(column.header));
+      this.#header = {
+        rowNumber: row.rowNumber,
+        width: row.texts.length,
+        columns: kept,
+        lastNamed: Math.max(...kept.map((column) => column.index)),
+      };
+      this.sink.header({
+        fileName: this.file.fileName,
+        format: this.format,
+        encoding: this.source.encoding,
+        delimiter: this.source.delimiter,
+        headerRowNumber: row.rowNumber,
+        columns: kept,
+      });
+      return true;
+    }
+    return this.#searched < HEADER_SEARCH_ROWS;
   }
-  if (table.length === 0) {
-    throw new UploadError(
-      'upload.empty',
-      { fileName: file.fileName },
-      'the file has a header row but no vehicle rows.',
-    );
+
+  /** Checks what only the whole file can tell: that it had a header and vehicle rows. */
+  finish(): void {
+    const fileName = this.file.fileName;
+    if (!this.#firstNonBlank) throw new UploadError('upload.empty', { fileName }, 'the file is empty.');
+    if (!this.#header) {
+      const seen = columnsFrom(this.file, this.#firstNonBlank)
+        .map((column) => `"${column.header}"`)
+        .join(', ');
+      throw new UploadError(
+        'upload.missing_column',
+        { fileName, rowNumber: this.#firstNonBlank.rowNumber },
+        `no header row with a plate column was found; the list needs a column ${describeRequired()}. Found: ${seen || 'no headers'}.`,
+      );
+    }
+    if (this.#count === 0) {
+      throw new UploadError('upload.empty', { fileName }, 'the file has a header row but no vehicle rows.');
+    }
   }
-  return {
-    fileName: file.fileName,
-    format,
-    headerRowNumber: header.row.rowNumber,
-    columns: header.columns,
-    rows: table,
-    issues,
-  };
+
+  /**
+   * A CSV row with more cells than the header has lost its alignment (an unquoted comma in a
+   * label shifts every column after it): an error. Fewer cells is a warning — the missing ones are
+   * read as empty, which is what spreadsheets do. XLSX rows cannot be ragged.
+   */
+  #raggedIssue(row: RawRow): RowIssue | null {
+    if (this.format !== 'csv') return null;
+    const { width: headerWidth, lastNamed } = this.#header!;
+    const width = row.texts.length;
+    if (width > headerWidth && row.texts.slice(headerWidth).some((text) => text.trim() !== '')) {
+      return {
+        rowNumber: row.rowNumber,
+        column: null,
+        code: 'row.ragged',
+        severity: 'error',
+        message: `The row has ${width} cells but the header has ${headerWidth}; a value probably contains an unquoted separator.`,
+        messageAr: `الصف فيه ${width} خلايا والعناوين ${headerWidth}؛ غالباً هناك فاصل غير محاط بعلامات اقتباس.`,
+      };
+    }
+    if (width <= lastNamed) {
+      return {
+        rowNumber: row.rowNumber,
+        column: null,
+        code: 'row.short',
+        severity: 'warning',
+        message: `The row has only ${width} cell${width === 1 ? '' : 's'} but the header has ${headerWidth}; the missing ones are read as empty.`,
+        messageAr: `الصف فيه ${width} خلايا والعناوين ${headerWidth}؛ اعتُبرت الخلايا الناقصة فارغة.`,
+      };
+    }
+    return null;
+  }
 }
 
 function toUploadRow(row: RawRow, columns: UploadColumn[]): UploadRow {
@@ -297,67 +367,34 @@ function toUploadRow(row: RawRow, columns: UploadColumn[]): UploadRow {
     uncalculatedColumns: [],
   };
   for (const column of columns) {
-    const cell = row.cells[column.index];
-    if (!cell) continue;
-    const text = normaliseCell(cell.text);
-    if (column.field) {
-      if (text !== '') result.values[column.field] = text;
-    } else if (text !== '') {
-      result.attributes[column.header] = text;
+    const raw = row.texts[column.index];
+    if (raw === undefined) continue;
+    const text = normaliseCell(raw);
+    if (text !== '') {
+      if (column.field) result.values[column.field] = text;
+      else result.attributes[column.header] = text;
     }
-    if (cell.formula === 'cached') result.formulaColumns.push(column.header);
-    if (cell.formula === 'uncalculated') result.uncalculatedColumns.push(column.header);
+    const formula = row.formulas?.[column.index];
+    if (formula === 'cached') result.formulaColumns.push(column.header);
+    if (formula === 'uncalculated') result.uncalculatedColumns.push(column.header);
   }
   return result;
-}
-
-/**
- * A CSV row with more cells than the header has lost its alignment (an unquoted comma in a
- * label shifts every column after it): an error. Fewer cells is a warning — the missing ones are
- * read as empty, which is what spreadsheets do. XLSX rows cannot be ragged.
- */
-function raggedIssue(
-  format: UploadTable['format'],
-  row: RawRow,
-  columns: UploadColumn[],
-  headerWidth: number,
-): RowIssue | null {
-  if (format !== 'csv') return null;
-  const width = row.cells.length;
-  const extra = row.cells.slice(headerWidth).some((cell) => cell.text.trim() !== '');
-  if (width > headerWidth && extra) {
-    return {
-      rowNumber: row.rowNumber,
-      column: null,
-      code: 'row.ragged',
-      severity: 'error',
-      message: `The row has ${width} cells but the header has ${headerWidth}; a value probably contains an unquoted separator.`,
-      messageAr: `الصف فيه ${width} خلايا والعناوين ${headerWidth}؛ غالباً هناك فاصل غير محاط بعلامات اقتباس.`,
-    };
-  }
-  const lastNamed = Math.max(...columns.map((column) => column.index));
-  if (width <= lastNamed) {
-    return {
-      rowNumber: row.rowNumber,
-      column: null,
-      code: 'row.short',
-      severity: 'warning',
-      message: `The row has only ${width} cell${width === 1 ? '' : 's'} but the header has ${headerWidth}; the missing ones are read as empty.`,
-      messageAr: `الصف فيه ${width} خلايا والعناوين ${headerWidth}؛ اعتُبرت الخلايا الناقصة فارغة.`,
-    };
-  }
-  return null;
 }
 
 /* ------------------------------------------------------------------- entry */
 
 const XLSX_REQUIRED_ENTRIES = ['[Content_Types].xml', 'xl/workbook.xml'];
 
-/** Reads and checks an uploaded file. Throws `UploadError` for anything that refuses the whole file. */
-export async function readUpload(
+/**
+ * Reads and checks an uploaded file, handing each row to `sink` as it is read: the file is never
+ * held as a table. Throws `UploadError` for anything that refuses the whole file — possibly after
+ * some rows were handed over, so the sink must be ready to throw them away.
+ */
+export async function readUploadRows(
   file: UploadFile,
-  limits: UploadLimits = defaultUploadLimits,
-): Promise<UploadTable> {
+  limits: UploadLimits,
+  sink: UploadRowSink,
+): Promise<void> {
   const location = { fileName: file.fileName };
   if (file.bytes.byteLength > limits.maxBytes) {
     throw new UploadError(
@@ -401,8 +438,10 @@ export async function readUpload(
         'this is a zip archive but not an Excel workbook (.xlsx). Save the list as .xlsx or .csv.',
       );
     }
-    const table = await buildTable(file, 'xlsx', xlsxRows(file), limits);
-    return { ...table, encoding: null, delimiter: null };
+    const rows = new RowReader(file, 'xlsx', limits, sink, { encoding: null, delimiter: null });
+    await readXlsxRows(file, rows);
+    rows.finish();
+    return;
   }
 
   const decoded = decodeCsvBytes(file.bytes);
@@ -415,6 +454,27 @@ export async function readUpload(
     throw new UploadError(code, location, `${decoded.detail}. ${advice}`);
   }
   const delimiter = detectDelimiter(decoded.text);
-  const table = await buildTable(file, 'csv', csvRows(file, decoded.text, delimiter, limits), limits);
-  return { ...table, encoding: decoded.encoding, delimiter };
+  const rows = new RowReader(file, 'csv', limits, sink, { encoding: decoded.encoding, delimiter });
+  readCsvRows(file, decoded.text, delimiter, rows);
+  rows.finish();
+}
+
+/** Reads and checks a whole file into a table (for small files and tests; uploads stream). */
+export async function readUpload(
+  file: UploadFile,
+  limits: UploadLimits = defaultUploadLimits,
+): Promise<UploadTable> {
+  let header: UploadHeader | undefined;
+  const rows: UploadRow[] = [];
+  const issues: RowIssue[] = [];
+  await readUploadRows(file, limits, {
+    header(found) {
+      header = found;
+    },
+    row(row, readIssue) {
+      rows.push(row);
+      if (readIssue) issues.push(readIssue);
+    },
+  });
+  return { ...header!, rows, issues };
 }

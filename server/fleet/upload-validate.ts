@@ -14,7 +14,7 @@ import type { PlateFields } from './plates.ts';
 import { parsePlate } from './plates.ts';
 import type { VehicleField } from './upload-columns.ts';
 import { columnTitles, platePartFields } from './upload-columns.ts';
-import type { RowIssue, UploadRow, UploadTable } from './upload-read.ts';
+import type { RowIssue, UploadColumn, UploadRow, UploadTable } from './upload-read.ts';
 
 export interface VehicleCandidate {
   rowNumber: number;
@@ -83,10 +83,6 @@ function normaliseVin(raw: string): string {
     .replace(/[\s\-.]/g, '');
 }
 
-function headerOf(table: UploadTable, field: VehicleField): string {
-  return table.columns.find((column) => column.field === field)?.header ?? columnTitles[field].en;
-}
-
 function plateText(row: UploadRow): string {
   return platePartFields
     .map((field) => row.values[field])
@@ -94,21 +90,36 @@ function plateText(row: UploadRow): string {
     .join(' ');
 }
 
-export function validateUpload(jurisdiction: JurisdictionCode, table: UploadTable): UploadValidation {
-  const errors: RowIssue[] = [];
-  const warnings: RowIssue[] = [];
-  const vehicles: VehicleCandidate[] = [];
+export interface RowVerdict {
+  /** The vehicle the row describes, or null when it has errors. */
+  vehicle: VehicleCandidate | null;
+  /** Errors first, then warnings. */
+  issues: RowIssue[];
+}
+
+const optionalFields = Object.keys(fieldMaxLength) as (keyof typeof fieldMaxLength)[];
+
+/**
+ * Validates the rows of one file one at a time, in file order: it remembers the plates and VINs
+ * seen so far, so a duplicate is reported on the later row, naming the row of the first.
+ */
+export function rowValidator(
+  jurisdiction: JurisdictionCode,
+  columns: Pick<UploadColumn, 'header' | 'field'>[],
+): (row: UploadRow, readIssue: RowIssue | null) => RowVerdict {
   const firstRowByPlate = new Map<string, number>();
   const firstRowByVin = new Map<string, number>();
-  const fieldByHeader = new Map(table.columns.map((column) => [column.header, column.field]));
-  const readIssues = Map.groupBy(table.issues, (issue) => issue.rowNumber);
+  const fieldByHeader = new Map(columns.map((column) => [column.header, column.field]));
+  const headerOf = (field: VehicleField) =>
+    columns.find((column) => column.field === field)?.header ?? columnTitles[field].en;
+  const plateColumn = headerOf('plate');
+  const vinColumn = headerOf('vin');
+  const optionalHeaders = Object.fromEntries(optionalFields.map((field) => [field, headerOf(field)]));
 
-  for (const row of table.rows) {
+  return (row, readIssue) => {
     const rowErrors: Issue[] = [];
     const rowWarnings: Issue[] = [];
-    for (const issue of readIssues.get(row.rowNumber) ?? []) {
-      (issue.severity === 'error' ? rowErrors : rowWarnings).push(issue);
-    }
+    if (readIssue) (readIssue.severity === 'error' ? rowErrors : rowWarnings).push(readIssue);
     for (const column of row.formulaColumns) {
       rowWarnings.push({
         column,
@@ -128,7 +139,6 @@ export function validateUpload(jurisdiction: JurisdictionCode, table: UploadTabl
       (fieldByHeader.get(column) ? rowErrors : rowWarnings).push(issue);
     }
 
-    const plateColumn = headerOf(table, 'plate');
     const plate = parsePlate(jurisdiction, plateText(row));
     if (!plate.ok) {
       rowErrors.push({
@@ -152,13 +162,13 @@ export function validateUpload(jurisdiction: JurisdictionCode, table: UploadTabl
     }
 
     const optional: Partial<Record<keyof typeof fieldMaxLength, string>> = {};
-    for (const field of Object.keys(fieldMaxLength) as (keyof typeof fieldMaxLength)[]) {
+    for (const field of optionalFields) {
       const value = row.values[field];
       if (value === undefined) continue;
       const max = fieldMaxLength[field];
       if (value.length > max) {
         rowErrors.push({
-          column: headerOf(table, field),
+          column: optionalHeaders[field]!,
           code: 'cell.too_long',
           message: `The value has ${value.length} characters; at most ${max} are allowed here.`,
           messageAr: `القيمة فيها ${value.length} حرفاً، والحد الأقصى هنا ${max}.`,
@@ -172,8 +182,7 @@ export function validateUpload(jurisdiction: JurisdictionCode, table: UploadTabl
     }
     if (optional.vin !== undefined) {
       const vin = normaliseVin(optional.vin);
-      const column = headerOf(table, 'vin');
-      const issue = vinIssue(vin, column);
+      const issue = vinIssue(vin, vinColumn);
       if (issue) {
         rowErrors.push(issue);
       } else {
@@ -183,7 +192,7 @@ export function validateUpload(jurisdiction: JurisdictionCode, table: UploadTabl
           firstRowByVin.set(vin, row.rowNumber);
         } else {
           rowErrors.push({
-            column,
+            column: vinColumn,
             code: 'row.duplicate_vin',
             message: `The VIN ${vin} is already listed in row ${first}.`,
             messageAr: `رقم الشاصي ${vin} مذكور في الصف ${first}.`,
@@ -191,7 +200,8 @@ export function validateUpload(jurisdiction: JurisdictionCode, table: UploadTabl
         }
       }
     }
-    for (const [header, value] of Object.entries(row.attributes)) {
+    for (const header in row.attributes) {
+      const value = row.attributes[header]!;
       if (value.length > ATTRIBUTE_MAX_LENGTH) {
         rowErrors.push({
           column: header,
@@ -202,22 +212,34 @@ export function validateUpload(jurisdiction: JurisdictionCode, table: UploadTabl
       }
     }
 
-    errors.push(
-      ...rowErrors.map((issue) => ({ ...issue, rowNumber: row.rowNumber, severity: 'error' as const })),
-    );
-    warnings.push(
-      ...rowWarnings.map((issue) => ({ ...issue, rowNumber: row.rowNumber, severity: 'warning' as const })),
-    );
-    if (rowErrors.length === 0 && plate.ok) {
-      vehicles.push({
-        rowNumber: row.rowNumber,
-        plateKey: plate.plate.key,
-        plateFields: plate.plate.fields,
-        plateDisplay: plate.plate.display,
-        ...optional,
-        attributes: row.attributes,
-      });
-    }
+    const issues: RowIssue[] = [];
+    for (const issue of rowErrors) issues.push({ ...issue, rowNumber: row.rowNumber, severity: 'error' });
+    for (const issue of rowWarnings) issues.push({ ...issue, rowNumber: row.rowNumber, severity: 'warning' });
+    const vehicle =
+      rowErrors.length === 0 && plate.ok
+        ? {
+            rowNumber: row.rowNumber,
+            plateKey: plate.plate.key,
+            plateFields: plate.plate.fields,
+            plateDisplay: plate.plate.display,
+            ...optional,
+            attributes: row.attributes,
+          }
+        : null;
+    return { vehicle, issues };
+  };
+}
+
+/** Validates a whole read table (for small files and tests; uploads validate row by row). */
+export function validateUpload(jurisdiction: JurisdictionCode, table: UploadTable): UploadValidation {
+  const validate = rowValidator(jurisdiction, table.columns);
+  const readIssues = new Map(table.issues.map((issue) => [issue.rowNumber, issue]));
+  const result: UploadValidation = { vehicles: [], errors: [], warnings: [], rowCount: table.rows.length };
+  for (const row of table.rows) {
+    const verdict = validate(row, readIssues.get(row.rowNumber) ?? null);
+    if (verdict.vehicle) result.vehicles.push(verdict.vehicle);
+    for (const issue of verdict.issues)
+      (issue.severity === 'error' ? result.errors : result.warnings).push(issue);
   }
-  return { vehicles, errors, warnings, rowCount: table.rows.length };
+  return result;
 }

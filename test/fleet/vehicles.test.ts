@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useTestDatabase } from '../support/database.ts';
 import { type AccountFixture, makeAccount } from '../support/factories.ts';
@@ -109,5 +110,15 @@ describe('searching vehicles', () => {
     await uploadAndApply(iqClient, csv(['Governorate,Letter,Plate', 'بغداد,ب,12345']), 'iq.csv', 'merge');
     const [key] = await search(iqClient, '11 ب 12345');
     expect(key).toMatch(/^IQ:11-ب-12345$/);
+  });
+
+  it('belong to an account that exists: the account is checked once per insert statement', async () => {
+    const insert = (accountIds: bigint[]) =>
+      sql`insert into vehicles (account_id, plate_key, plate, plate_display)
+          select a, 'JO:99-' || a, '{}'::jsonb, '99-' || a from unnest(${accountIds}::bigint[]) as a`.execute(
+        test.ownerDb,
+      );
+    await expect(insert([jo.id, 987_654_321n])).rejects.toMatchObject({ code: '23503' });
+    await expect(insert([jo.id])).resolves.toMatchObject({ numAffectedRows: 1n });
   });
 });
