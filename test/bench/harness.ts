@@ -23,8 +23,13 @@ export interface BenchResult {
 export interface BenchContext {
   db: Database;
   url: string;
-  /** Records a figure; `kind` says whether bigger or smaller is better. */
-  record(result: Omit<BenchResult, 'peakRssMb' | 'ratio'> & { kind: 'time' | 'rate' }): void;
+  /**
+   * Records a figure; `kind` says whether bigger or smaller is better. `peakRssMb` is this
+   * process's unless the figure names another's (a product started as a child process).
+   */
+  record(
+    result: Omit<BenchResult, 'peakRssMb' | 'ratio'> & { kind: 'time' | 'rate'; peakRssMb?: number },
+  ): void;
   /** Floors measured earlier in this run, by name. */
   floor(name: string): number;
 }
@@ -73,13 +78,26 @@ export async function benchDatabase(): Promise<BenchDatabase> {
   };
 }
 
-/** Peak resident memory of this process since it started, in MB (kernel's high-water mark). */
-export function peakRssMb(): number {
+/** Peak resident memory of a process (this one by default), in MB: the kernel's high-water mark. */
+export function peakRssMb(pid: number | 'self' = 'self'): number {
   try {
-    const line = fs.readFileSync('/proc/self/status', 'utf8').match(/VmHWM:\s+(\d+) kB/);
+    const line = fs.readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmHWM:\s+(\d+) kB/);
     if (line) return Math.round(Number(line[1]) / 1024);
   } catch {}
   return Math.round(process.memoryUsage().rss / 1024 / 1024);
+}
+
+/** Resident memory of a process now, in MB. */
+export function rssMb(pid: number): number {
+  const line = fs.readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+) kB/);
+  return line ? Math.round(Number(line[1]) / 1024) : 0;
+}
+
+/** Resets a process's peak-RSS mark (Linux), so the next reading covers only what follows. */
+export function resetPeakRss(pid: number | 'self' = 'self'): void {
+  try {
+    fs.writeFileSync(`/proc/${pid}/clear_refs`, '5');
+  } catch {}
 }
 
 export async function time<T>(work: () => Promise<T>): Promise<{ ms: number; value: T }> {

@@ -43,7 +43,11 @@ try {
       },
       record: ({ kind, ...figure }) => {
         const ratio = kind === 'time' ? figure.value / figure.floor : figure.floor / figure.value;
-        const result = { ...figure, ratio: Math.round(ratio * 100) / 100, peakRssMb: peakRssMb() };
+        const result = {
+          ...figure,
+          ratio: Math.round(ratio * 100) / 100,
+          peakRssMb: figure.peakRssMb ?? peakRssMb(),
+        };
         results.push(result);
         console.log(
           `  ${result.name.padEnd(28)} ${result.value.toLocaleString('en').padStart(12)} ${result.unit.padEnd(7)} ` +
