@@ -312,7 +312,7 @@ export function listUploadIssues(
     .execute();
 }
 
-/** A page of rejected rows with their errors joined into one reason text. */
+/** A page of rejected rows with their errors joined into one reason text: Arabic, then English. */
 export async function listRejectedRows(
   trx: Executor,
   accountId: bigint,
@@ -322,8 +322,11 @@ export async function listRejectedRows(
 ): Promise<{ rowNumber: number; cells: string[]; reason: string }[]> {
   const { rows } = await sql<{ row_number: number; cells: string[]; reason: string }>`
     select r.row_number, r.cells,
-           coalesce((select string_agg(case when i.column_name is null then i.message
-                                            else i.column_name || ': ' || i.message end, ' | ' order by i.seq)
+           coalesce((select string_agg(case when i.column_name is null then i.message_ar
+                                            else i.column_name || ': ' || i.message_ar end, ' | ' order by i.seq)
+                       || E'\n'
+                       || string_agg(case when i.column_name is null then i.message
+                                          else i.column_name || ': ' || i.message end, ' | ' order by i.seq)
                      from upload_issues i
                      where i.account_id = r.account_id and i.upload_id = r.upload_id
                        and i.row_number = r.row_number and i.severity = 'error'), '') as reason

@@ -41,8 +41,9 @@ export async function writeErrorsWorkbook(
   sheet.columns = all.map((header, index) => ({
     header,
     key: `c${index}`,
-    width: index === headers.length ? 60 : Math.min(40, Math.max(14, header.length + 4)),
-    style: { numFmt: TEXT },
+    width: index === headers.length ? 70 : Math.min(40, Math.max(14, header.length + 4)),
+    // The reason is two lines, Arabic then English.
+    style: index === headers.length ? { numFmt: TEXT, alignment: { wrapText: true } } : { numFmt: TEXT },
   }));
   sheet.getRow(1).font = { bold: true };
   sheet.getRow(1).commit();

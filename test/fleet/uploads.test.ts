@@ -371,7 +371,8 @@ describe('the errors file', () => {
     sheet.eachRow((row, number) => {
       if (number === 1) return;
       const reason = String(row.getCell(headers.length - 1).value);
-      expect(reason.length).toBeGreaterThan(5);
+      // In both languages: an Arabic line, then an English one.
+      expect(reason).toMatch(/^[^\n]*[\u0600-\u06ff][^\n]*\n[^\n]*[A-Za-z]{4}/);
       originalRows.push(Number(row.getCell(headers.length).value));
       // The fix: a plate of the right form that is not in the fleet, and no VIN.
       row.getCell(plateColumn).value = `77-${9000 + number}`;
