@@ -15,6 +15,16 @@ export interface ErrorsFileRow {
 }
 
 const TEXT = '@';
+/** Width of the reason column, in characters, and the height of one line of it, in points. */
+const REASON_WIDTH = 70;
+const LINE_HEIGHT = 15;
+
+/** Lines the reason takes in its column once wrapped (a little generous: proportional fonts vary). */
+function reasonLines(reason: string): number {
+  return reason
+    .split('\n')
+    .reduce((lines, line) => lines + Math.max(1, Math.ceil((line.length * 1.15) / REASON_WIDTH)), 0);
+}
 
 export async function writeErrorsWorkbook(
   headers: string[],
@@ -41,17 +51,23 @@ export async function writeErrorsWorkbook(
   sheet.columns = all.map((header, index) => ({
     header,
     key: `c${index}`,
-    width: index === headers.length ? 70 : Math.min(40, Math.max(14, header.length + 4)),
-    // The reason is two lines, Arabic then English.
-    style: index === headers.length ? { numFmt: TEXT, alignment: { wrapText: true } } : { numFmt: TEXT },
+    width: index === headers.length ? REASON_WIDTH : Math.min(40, Math.max(14, header.length + 4)),
+    style: { numFmt: TEXT },
   }));
   sheet.getRow(1).font = { bold: true };
   sheet.getRow(1).commit();
   for await (const page of pages) {
     for (const row of page) {
-      sheet
-        .addRow([...headers.map((_, index) => row.cells[index] ?? ''), row.reason, String(row.rowNumber)])
-        .commit();
+      const added = sheet.addRow([
+        ...headers.map((_, index) => row.cells[index] ?? ''),
+        row.reason,
+        String(row.rowNumber),
+      ]);
+      // Spreadsheets do not grow a row to fit wrapped text they did not lay out themselves.
+      added.height = LINE_HEIGHT * reasonLines(row.reason);
+      added.alignment = { vertical: 'top' };
+      added.getCell(headers.length + 1).alignment = { vertical: 'top', wrapText: true };
+      added.commit();
     }
   }
   sheet.commit();
