@@ -76,6 +76,7 @@ export function createAuthorityClient(options: AuthorityClientOptions): Authorit
 
   async function attempt(plateKeys: string[], signal: AbortSignal | undefined): Promise<AttemptResult> {
     const release = await options.gate.acquire(signal);
+    let released: Promise<void> | undefined;
     try {
       const body: ViolationsQueryRequest = {
         jurisdiction: options.jurisdiction,
@@ -92,6 +93,8 @@ export function createAuthorityClient(options: AuthorityClientOptions): Authorit
         body: JSON.stringify(body),
         signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
       });
+      // The authority has answered (the body follows): its slot is free from now, while we read.
+      released = release(performance.now()).catch(() => {});
       const text = await readCapped(response, maxResponseBytes);
       if (response.status === 429) {
         const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), Date.now());
@@ -140,7 +143,7 @@ export function createAuthorityClient(options: AuthorityClientOptions): Authorit
       };
     } finally {
       // A release lost with the database frees itself when its lease expires.
-      await release().catch(() => {});
+      await (released ?? release().catch(() => {}));
     }
   }
 

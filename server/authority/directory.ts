@@ -20,11 +20,11 @@ export async function createAuthorityDirectory(
   baseUrl: string,
   batchSize: number,
 ): Promise<AuthorityDirectory> {
-  // A slightly longer window than the authority's own second: the database round trip and a busy
-  // event loop can bunch requests the gate spaced a full window apart.
+  // The authority's own second, and a hundredth for the database's millisecond clock: the gate counts
+  // each request from its grant (before it can arrive) to a window after its answer (after it arrived).
   await configureAuthorityGate(db, GATEWAY_GATE, {
     maxRequests: settings.rateLimit,
-    windowMs: 1050,
+    windowMs: 1010,
     maxInFlight: settings.maxInFlight,
     leaseMs: settings.timeoutMs * 2,
   });

@@ -6,7 +6,10 @@ import { sleep } from './retry.ts';
 /**
  * The PostgreSQL authority gate (DDL in gate.sql): a sliding window of request starts and a set
  * of in-flight leases in one row per authority, changed by single atomic UPDATEs. A request's
- * start is recorded at its grant and moved to its answer when it is released.
+ * start is recorded at its grant and moved to its answer when it is released; while it is in
+ * flight it counts against the window however long ago it was granted (the authority may not
+ * have seen it yet). So the authority sees at most `maxRequests` arrivals in any window: each
+ * grant comes before its arrival, and each earlier request counts until a window after its answer.
  */
 export interface PgGateLimits extends GateLimits {
   /** How long a slot stays taken if its holder never releases it (crash); above the request timeout. */
@@ -40,29 +43,32 @@ export async function tryAcquireAuthorityGate<DB>(
   leaseId: string,
 ): Promise<GateAttempt> {
   const { rows } = await sql<{ started_at_ms: number | null; retry_in_ms: number | null }>`
-    with attempt as (
+    with clock as (
+      select authority_gate_now_ms() as now_ms
+    ), attempt as (
       update authority_gate g set
-        recent_starts = array(
-          select s from unnest(g.recent_starts) s where s > authority_gate_now_ms() - g.window_ms
-        ) || authority_gate_now_ms(),
+        recent_starts = array(select s from unnest(g.recent_starts) s where s > c.now_ms - g.window_ms) || c.now_ms,
         leases = (
           select coalesce(jsonb_object_agg(l.key, l.value), '{}'::jsonb)
-          from jsonb_each(g.leases) l where l.value::bigint > authority_gate_now_ms()
-        ) || jsonb_build_object(${leaseId}::text, authority_gate_now_ms() + g.lease_ms),
+          from jsonb_each(g.leases) l where l.value::bigint > c.now_ms
+        ) || jsonb_build_object(${leaseId}::text, c.now_ms + g.lease_ms),
         updated_at = now()
+      from clock c
       where g.authority = ${authority}
-        and (select count(*) from unnest(g.recent_starts) s where s > authority_gate_now_ms() - g.window_ms)
+        and (select count(*) from unnest(g.recent_starts) s where s > c.now_ms - g.window_ms)
+            -- Live leases granted before the window (start = expiry - lease_ms): still in flight.
+            + (select count(*) from jsonb_each(g.leases) l
+               where l.value::bigint > c.now_ms and l.value::bigint - g.lease_ms <= c.now_ms - g.window_ms)
           < g.max_requests
-        and (select count(*) from jsonb_each(g.leases) l where l.value::bigint > authority_gate_now_ms())
-          < g.max_in_flight
-      returning g.recent_starts[cardinality(g.recent_starts)] as started_at_ms
+        and (select count(*) from jsonb_each(g.leases) l where l.value::bigint > c.now_ms) < g.max_in_flight
+      returning c.now_ms as started_at_ms
     )
     select
       (select started_at_ms::float8 from attempt) as started_at_ms,
-      (select coalesce(min(s), 0) + g.window_ms - authority_gate_now_ms()
-         from unnest(g.recent_starts) s where s > authority_gate_now_ms() - g.window_ms
+      (select coalesce(min(s), 0) + g.window_ms - c.now_ms
+         from unnest(g.recent_starts) s where s > c.now_ms - g.window_ms
          having count(*) >= g.max_requests)::integer as retry_in_ms
-    from authority_gate g
+    from authority_gate g cross join clock c
     where g.authority = ${authority}
   `.execute(db);
   const row = rows[0];
@@ -74,17 +80,22 @@ export async function tryAcquireAuthorityGate<DB>(
 
 /**
  * Frees `leaseId`'s in-flight slot. Given the start its acquire recorded, also moves that start in
- * the window to now: the authority saw the request somewhere between the grant and the answer, so
- * counting it from the answer keeps the limit even when the request left late (a busy event loop or
- * a slow commit between the grant and the send), at the cost of the request's own duration.
+ * the window to the answer: the authority saw the request somewhere between the grant and the
+ * answer, so counting it from the answer keeps the limit even when the request left late (a busy
+ * event loop or a slow commit between the grant and the send). `answeredMsAgo` says how long ago
+ * (on this process's clock) the answer began to arrive, so a release that waited for a connection
+ * does not hold the slot longer than the request did.
  */
 export async function releaseAuthorityGate<DB>(
   db: Kysely<DB>,
   authority: string,
   leaseId: string,
   startedAtMs?: number,
+  answeredMsAgo = 0,
 ): Promise<void> {
   const started = startedAtMs === undefined ? null : Math.round(startedAtMs);
+  // Rounded down, so the recorded answer is never earlier than the real one.
+  const ago = Math.max(0, Math.floor(answeredMsAgo));
   await sql`
     update authority_gate set
       recent_starts = case when ${started}::bigint is null then recent_starts else array(
@@ -92,7 +103,7 @@ export async function releaseAuthorityGate<DB>(
         where i is distinct from array_position(recent_starts, ${started}::bigint)::bigint
           and s > authority_gate_now_ms() - window_ms
         order by i
-      ) || authority_gate_now_ms() end,
+      ) || (authority_gate_now_ms() - ${ago}::bigint) end,
       leases = leases - ${leaseId}::text,
       updated_at = now()
     where authority = ${authority} and leases ? ${leaseId}::text
@@ -122,7 +133,14 @@ export function createPgAuthorityGate<DB>(
         signal?.throwIfAborted();
         const attempt = await tryAcquireAuthorityGate(db, authority, leaseId);
         if (attempt.granted) {
-          return () => releaseAuthorityGate(db, authority, leaseId, attempt.startedAtMs);
+          return (answeredAt) =>
+            releaseAuthorityGate(
+              db,
+              authority,
+              leaseId,
+              attempt.startedAtMs,
+              answeredAt === undefined ? 0 : performance.now() - answeredAt,
+            );
         }
         const base = Math.min(pollMaxMs, Math.max(pollMinMs, attempt.retryInMs));
         await sleep(base + Math.floor(random() * pollMinMs), signal);

@@ -4,10 +4,14 @@
  * single process and for tests. Both keep a sliding window of request starts (stricter than a
  * token bucket, which lets up to twice the rate through in a window straddling a refill).
  */
-export type Release = () => Promise<void>;
+/**
+ * Frees a request's slot. `answeredAt` (performance.now() when its answer began to arrive) lets
+ * a gate count the request from then, not from whenever the release reaches it.
+ */
+export type Release = (answeredAt?: number) => Promise<void>;
 
 export interface AuthorityGate {
-  /** Waits for permission to send one request; call the returned release once it is answered. */
+  /** Waits for permission to send one request; call the returned release once its answer arrives. */
   acquire(signal?: AbortSignal): Promise<Release>;
 }
 

@@ -169,11 +169,16 @@ export async function insertAnsweredViolations(
     on conflict do nothing`.execute(trx);
 }
 
-/** Marks lookups answered, only those still pending, in one statement; answers how many it marked. */
+/**
+ * Marks a batch's lookups answered, only those still pending, in one statement; answers how many it
+ * marked. The batch number keeps it to the batch's own rows whatever the planner believes about a
+ * run that did not exist at the last ANALYZE (otherwise each batch would scan the whole run).
+ */
 export async function markLookups(
   trx: Executor,
   accountId: bigint,
   runId: bigint,
+  batchNo: number,
   outcomes: LookupOutcomeRow[],
 ) {
   if (outcomes.length === 0) return { marked: 0, failed: 0 };
@@ -187,7 +192,8 @@ export async function markLookups(
     ), marked as (
       update lookups l set status = o.status, attempts = o.attempts, last_error = o.last_error, answered_at = now()
       from outcome o
-      where l.account_id = ${accountId} and l.run_id = ${runId} and l.vehicle_id = o.vehicle_id and l.status = 'pending'
+      where l.account_id = ${accountId} and l.run_id = ${runId} and l.batch_no = ${batchNo}
+        and l.vehicle_id = o.vehicle_id and l.status = 'pending'
       returning l.status
     )
     select count(*)::int as marked, (count(*) filter (where status = 'failed'))::int as failed from marked`.execute(

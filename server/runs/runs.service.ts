@@ -222,7 +222,7 @@ export async function runLookupBatch(
     await insertAnsweredViolations(trx, accountId, runId, violations);
     // Only lookups still pending are marked, so a re-delivered batch adds nothing; the counter
     // update comes last, keeping the run row locked for as short a time as possible.
-    const marked = await markLookups(trx, accountId, runId, outcomes);
+    const marked = await markLookups(trx, accountId, runId, job.batchNo, outcomes);
     if (marked.marked === 0) return;
     const complete = await addLookupProgress(trx, accountId, runId, {
       done: marked.marked,

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   configureAuthorityGate,
   createPgAuthorityGate,
+  releaseAuthorityGate,
   tryAcquireAuthorityGate,
 } from '../../server/authority/gate.repo.ts';
 import { useTestDatabase } from '../support/database.ts';
@@ -28,7 +29,7 @@ describe('PostgreSQL authority gate', () => {
       leaseMs: 5000,
     });
     const starts: number[] = [];
-    // Three workers racing for 12 starts, polling as fast as they can.
+    // Three workers racing for 12 starts, polling as fast as they can; each request is answered at once.
     await Promise.all(
       [0, 1, 2].map(async (worker) => {
         for (let i = 0; i < 4; i++) {
@@ -36,6 +37,7 @@ describe('PostgreSQL authority gate', () => {
             const attempt = await tryAcquireAuthorityGate(t.db, 'JO-window', `w${worker}-${i}`);
             if (attempt.granted) {
               starts.push(attempt.startedAtMs);
+              await releaseAuthorityGate(t.db, 'JO-window', `w${worker}-${i}`, attempt.startedAtMs);
               break;
             }
             await new Promise((r) => setTimeout(r, 2));
@@ -45,6 +47,29 @@ describe('PostgreSQL authority gate', () => {
     );
     expect(starts).toHaveLength(12);
     expect(maxInWindow(starts, 300)).toBe(4);
+  });
+
+  it('counts a request still in flight against the window however long ago it was granted', async () => {
+    await configureAuthorityGate(t.db, 'JO-slow', {
+      maxRequests: 2,
+      windowMs: 100,
+      maxInFlight: 10,
+      leaseMs: 5000,
+    });
+    const slow = await tryAcquireAuthorityGate(t.db, 'JO-slow', 'slow');
+    expect(slow.granted).toBe(true);
+    const quick = await tryAcquireAuthorityGate(t.db, 'JO-slow', 'quick');
+    expect(quick.granted).toBe(true);
+    await releaseAuthorityGate(t.db, 'JO-slow', 'quick', quick.granted ? quick.startedAtMs : undefined);
+    await new Promise((r) => setTimeout(r, 250));
+    // Both grants are older than the window, but the slow request may not have reached the authority.
+    expect((await tryAcquireAuthorityGate(t.db, 'JO-slow', 'third')).granted).toBe(true);
+    expect((await tryAcquireAuthorityGate(t.db, 'JO-slow', 'fourth')).granted).toBe(false);
+    await releaseAuthorityGate(t.db, 'JO-slow', 'slow', slow.granted ? slow.startedAtMs : undefined);
+    // Answered now: it counts from its answer, for a window.
+    expect((await tryAcquireAuthorityGate(t.db, 'JO-slow', 'fourth')).granted).toBe(false);
+    await new Promise((r) => setTimeout(r, 150));
+    expect((await tryAcquireAuthorityGate(t.db, 'JO-slow', 'fourth')).granted).toBe(true);
   });
 
   it('holds the in-flight cap across independent gates (workers)', async () => {
