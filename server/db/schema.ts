@@ -107,6 +107,8 @@ export interface LookupViolationsTable {
   currency: string;
   authority_status: string;
   authority_payment_ref: string | null;
+  other_vehicle_ids: Generated<bigint[]>;
+  pre_acquisition: Generated<boolean>;
 }
 
 export interface LookupsTable {
@@ -120,6 +122,9 @@ export interface LookupsTable {
   attempts: Generated<number>;
   last_error: string | null;
   answered_at: Date | null;
+  answered_violations: number | null;
+  answered_outstanding: number | null;
+  answered_outstanding_minor: bigint | null;
 }
 
 export interface MaintenanceRunsTable {
@@ -160,15 +165,6 @@ export interface RunImportsTable {
   covers_all_plates: Generated<boolean>;
   content: Buffer;
   created_at: Generated<Date>;
-}
-
-export interface RunVehicleTotalsTable {
-  account_id: bigint;
-  run_id: bigint;
-  vehicle_id: bigint;
-  change: string;
-  violations: number;
-  amount_minor: bigint;
 }
 
 export interface RunsTable {
@@ -345,7 +341,6 @@ export interface DB {
   memberships: MembershipsTable;
   run_changes: RunChangesTable;
   run_imports: RunImportsTable;
-  run_vehicle_totals: RunVehicleTotalsTable;
   runs: RunsTable;
   sessions: SessionsTable;
   upload_issues: UploadIssuesTable;

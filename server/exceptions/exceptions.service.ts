@@ -1,6 +1,7 @@
 import { appendAudit } from '../audit/audit.repo.ts';
 import type { Tx } from '../db/tenant.ts';
 import { DomainError } from '../errors.ts';
+import { lockAccountViolations } from '../runs/runs.repo.ts';
 import {
   clearHeldViolations,
   findException,
@@ -56,6 +57,7 @@ export async function decideSuspectSettlement(
       status: 409,
     });
   }
+  await lockAccountViolations(trx, accountId);
   const violations =
     decision === 'confirm'
       ? await settleHeldViolations(trx, accountId, open.run_id)

@@ -10,9 +10,11 @@ import {
   findRun,
   listRunChanges,
   listRuns,
+  listRunVehicles,
   listVersions,
   listViolations,
   type runColumns,
+  totalRunChangesByVehicle,
   vehicleExists,
 } from './runs.repo.ts';
 import { type RunSettings, startImportRun, startRun } from './runs.service.ts';
@@ -160,6 +162,51 @@ export async function listChanges(
       preAcquisition: c.pre_acquisition,
     })),
     next: rows.length === filter.limit ? rows.at(-1)!.ticket_number : null,
+  };
+}
+
+/**
+ * The run per vehicle: each vehicle's lookup (status, attempts, why it failed), what the authority
+ * answered for it (violations listed, outstanding and their amount, as answered) and the run's
+ * change lines on it totalled per change. Paged by vehicle id with `after`.
+ */
+export async function listVehicleSummaries(
+  trx: Tx,
+  accountId: bigint,
+  runId: bigint,
+  filter: { status?: string; after?: bigint; limit: number },
+) {
+  if (!(await findRun(trx, accountId, runId))) throw runNotFound();
+  const lookups = await listRunVehicles(trx, accountId, runId, filter);
+  const totals = await totalRunChangesByVehicle(
+    trx,
+    accountId,
+    runId,
+    lookups.map((l) => l.vehicle_id),
+  );
+  return {
+    vehicles: lookups.map((l) => ({
+      vehicleId: l.vehicle_id.toString(),
+      plateKey: l.plate_key,
+      lookup: { status: l.status, attempts: l.attempts, lastError: l.last_error, answeredAt: l.answered_at },
+      answered:
+        l.answered_violations === null
+          ? null
+          : {
+              violations: l.answered_violations,
+              outstanding: l.answered_outstanding,
+              outstandingMinor: l.answered_outstanding_minor?.toString() ?? '0',
+            },
+      changes: totals
+        .filter((t) => t.vehicle_id === l.vehicle_id)
+        .map((t) => ({
+          change: t.change,
+          violations: t.violations,
+          amountMinor: t.amount_minor.toString(),
+          held: t.held,
+        })),
+    })),
+    next: lookups.length === filter.limit ? lookups.at(-1)!.vehicle_id.toString() : null,
   };
 }
 

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { toJsonb } from '../db/json.ts';
 import type { Executor } from '../db/tenant.ts';
+import type { AnsweredViolation, LookupOutcome } from './answers.ts';
 
 export const runColumns = [
   'id',
@@ -112,7 +113,7 @@ export async function snapshotFleet(
 export function pendingLookups(trx: Executor, accountId: bigint, runId: bigint, batchNo: number) {
   return trx
     .selectFrom('lookups')
-    .select(['vehicle_id', 'plate_key'])
+    .select(['vehicle_id', 'plate_key', 'vehicle_active_from'])
     .where('account_id', '=', accountId)
     .where('run_id', '=', runId)
     .where('batch_no', '=', batchNo)
@@ -121,85 +122,100 @@ export function pendingLookups(trx: Executor, accountId: bigint, runId: bigint, 
     .execute();
 }
 
-export interface LookupOutcomeRow {
-  vehicleId: bigint;
-  status: 'ok' | 'not_found' | 'failed';
-  attempts: number;
-  lastError: string | null;
-}
-
-export interface AnsweredViolationRow {
-  vehicleId: bigint;
-  ticketNumber: string;
-  offenceAt: string;
-  typeCode: string;
-  descriptionAr: string;
-  descriptionEn: string;
-  location: string;
-  amountMinor: bigint;
-  currency: string;
-  authorityStatus: string;
-  authorityPaymentRef: string | null;
-}
-
 /**
- * Stores raw answers in one statement per batch: thirteen column arrays unnested server-side
- * (cheaper to send and plan than thousands of bind parameters). A re-delivered batch inserts
- * nothing twice.
- */
-export async function insertAnsweredViolations(
-  trx: Executor,
-  accountId: bigint,
-  runId: bigint,
-  rows: AnsweredViolationRow[],
-): Promise<void> {
-  if (rows.length === 0) return;
-  const column = <T>(pick: (row: AnsweredViolationRow) => T) => rows.map(pick);
-  await sql`
-    insert into lookup_violations (account_id, run_id, vehicle_id, ticket_number, offence_at, type_code,
-                                   description_ar, description_en, location, amount_minor, currency,
-                                   authority_status, authority_payment_ref)
-    select ${accountId}, ${runId}, v.*
-    from unnest(${column((r) => r.vehicleId.toString())}::bigint[], ${column((r) => r.ticketNumber)}::text[],
-                ${column((r) => r.offenceAt)}::timestamptz[], ${column((r) => r.typeCode)}::text[],
-                ${column((r) => r.descriptionAr)}::text[], ${column((r) => r.descriptionEn)}::text[],
-                ${column((r) => r.location)}::text[], ${column((r) => r.amountMinor.toString())}::bigint[],
-                ${column((r) => r.currency)}::text[], ${column((r) => r.authorityStatus)}::text[],
-                ${column((r) => r.authorityPaymentRef)}::text[]) as v
-    on conflict do nothing`.execute(trx);
-}
-
-/**
- * Marks a batch's lookups answered, only those still pending, in one statement; answers how many it
- * marked. The batch number keeps it to the batch's own rows whatever the planner believes about a
- * run that did not exist at the last ANALYZE (otherwise each batch would scan the whole run).
+ * Marks a batch's lookups answered, only those still pending, in one statement, with what each ok
+ * answer said; answers the vehicles it marked. The row locks it takes make a second delivery of
+ * the batch wait, then find nothing pending. The batch number keeps it to the batch's own rows
+ * whatever the planner believes about a run that did not exist at the last ANALYZE.
  */
 export async function markLookups(
   trx: Executor,
   accountId: bigint,
   runId: bigint,
   batchNo: number,
-  outcomes: LookupOutcomeRow[],
-) {
-  if (outcomes.length === 0) return { marked: 0, failed: 0 };
-  const { rows } = await sql<{ marked: number; failed: number }>`
+  outcomes: LookupOutcome[],
+): Promise<{ vehicleIds: bigint[]; failed: number }> {
+  if (outcomes.length === 0) return { vehicleIds: [], failed: 0 };
+  const { rows } = await sql<{ vehicle_id: bigint; status: string }>`
     with outcome as (
       select * from unnest(${outcomes.map((o) => o.vehicleId.toString())}::bigint[],
                            ${outcomes.map((o) => o.status)}::text[],
                            ${outcomes.map((o) => o.attempts)}::int[],
-                           ${outcomes.map((o) => o.lastError)}::text[])
-        as o(vehicle_id, status, attempts, last_error)
-    ), marked as (
-      update lookups l set status = o.status, attempts = o.attempts, last_error = o.last_error, answered_at = now()
-      from outcome o
-      where l.account_id = ${accountId} and l.run_id = ${runId} and l.batch_no = ${batchNo}
-        and l.vehicle_id = o.vehicle_id and l.status = 'pending'
-      returning l.status
+                           ${outcomes.map((o) => o.lastError)}::text[],
+                           ${outcomes.map((o) => o.answered?.violations ?? null)}::int[],
+                           ${outcomes.map((o) => o.answered?.outstanding ?? null)}::int[],
+                           ${outcomes.map((o) => o.answered?.outstandingMinor.toString() ?? null)}::bigint[])
+        as o(vehicle_id, status, attempts, last_error, answered_violations, answered_outstanding,
+             answered_outstanding_minor)
     )
-    select count(*)::int as marked, (count(*) filter (where status = 'failed'))::int as failed from marked`.execute(
-    trx,
-  );
-  return rows[0]!;
+    update lookups l set status = o.status, attempts = o.attempts, last_error = o.last_error, answered_at = now(),
+                         answered_violations = o.answered_violations, answered_outstanding = o.answered_outstanding,
+                         answered_outstanding_minor = o.answered_outstanding_minor
+    from outcome o
+    where l.account_id = ${accountId} and l.run_id = ${runId} and l.batch_no = ${batchNo}
+      and l.vehicle_id = o.vehicle_id and l.status = 'pending'
+    returning l.vehicle_id, l.status`.execute(trx);
+  return {
+    vehicleIds: rows.map((r) => r.vehicle_id),
+    failed: rows.filter((r) => r.status === 'failed').length,
+  };
+}
+
+/**
+ * Stores a batch's raw answers in one statement: fourteen column arrays unnested server-side
+ * (cheaper to send and plan than thousands of bind parameters). One row per ticket per run: when
+ * another batch already stored the ticket for another vehicle, the lower vehicle id keeps the
+ * row and the other is added to other_vehicle_ids, so the outcome is the same in any order.
+ */
+export async function insertAnsweredViolations(
+  trx: Executor,
+  accountId: bigint,
+  runId: bigint,
+  rows: AnsweredViolation[],
+): Promise<void> {
+  if (rows.length === 0) return;
+  const column = <T>(pick: (row: AnsweredViolation) => T) => rows.map(pick);
+  const keepsExcluded = sql`excluded.vehicle_id < lookup_violations.vehicle_id`;
+  const kept = (name: string) =>
+    sql`${sql.ref(name)} = case when ${keepsExcluded} then ${sql.ref(`excluded.${name}`)} else ${sql.ref(`lookup_violations.${name}`)} end`;
+  await sql`
+    insert into lookup_violations (account_id, run_id, vehicle_id, other_vehicle_ids, ticket_number, offence_at,
+                                   type_code, description_ar, description_en, location, amount_minor, currency,
+                                   authority_status, authority_payment_ref, pre_acquisition)
+    select ${accountId}, ${runId}, v.vehicle_id, v.others::bigint[], v.ticket_number, v.offence_at, v.type_code,
+           v.description_ar, v.description_en, v.location, v.amount_minor, v.currency, v.authority_status,
+           v.authority_payment_ref, v.pre_acquisition
+    from unnest(${column((r) => r.vehicleId.toString())}::bigint[],
+                ${column((r) => `{${r.otherVehicleIds.join(',')}}`)}::text[],
+                ${column((r) => r.ticketNumber)}::text[], ${column((r) => r.offenceAt)}::timestamptz[],
+                ${column((r) => r.typeCode)}::text[], ${column((r) => r.descriptionAr)}::text[],
+                ${column((r) => r.descriptionEn)}::text[], ${column((r) => r.location)}::text[],
+                ${column((r) => r.amountMinor.toString())}::bigint[], ${column((r) => r.currency)}::text[],
+                ${column((r) => r.status)}::text[], ${column((r) => r.authorityPaymentRef)}::text[],
+                ${column((r) => r.preAcquisition)}::boolean[])
+      as v(vehicle_id, others, ticket_number, offence_at, type_code, description_ar, description_en, location,
+           amount_minor, currency, authority_status, authority_payment_ref, pre_acquisition)
+    on conflict (account_id, run_id, ticket_number) do update set
+      ${sql.join(
+        [
+          'offence_at',
+          'type_code',
+          'description_ar',
+          'description_en',
+          'location',
+          'amount_minor',
+          'currency',
+          'authority_status',
+          'authority_payment_ref',
+          'pre_acquisition',
+        ].map(kept),
+      )},
+      vehicle_id = least(lookup_violations.vehicle_id, excluded.vehicle_id),
+      other_vehicle_ids = array(
+        select distinct o from unnest(lookup_violations.other_vehicle_ids || excluded.other_vehicle_ids
+                                      || greatest(lookup_violations.vehicle_id, excluded.vehicle_id)) as o
+        order by o)
+    where excluded.vehicle_id <> lookup_violations.vehicle_id`.execute(trx);
 }
 
 /**
@@ -239,6 +255,17 @@ export async function markRunFetched(trx: Executor, accountId: bigint, runId: bi
     .execute();
 }
 
+/**
+ * Makes the transaction the only writer of the account's violations until it ends: the
+ * reconciliation, a person deciding a held settlement, and anything else that changes a
+ * violation's state take it first, so none of them works from a state another is changing.
+ */
+export async function lockAccountViolations(trx: Executor, accountId: bigint): Promise<void> {
+  await sql`select pg_advisory_xact_lock(hashtext('violations'), (${accountId} % 2147483647)::int)`.execute(
+    trx,
+  );
+}
+
 export interface GuardSettings {
   /** Held when the disappearances reach this share (percent) of outstanding violations … */
   sharePercent: number;
@@ -246,168 +273,159 @@ export interface GuardSettings {
   minCount: number;
 }
 
+export interface ChangeTotalRow {
+  change: string;
+  violations: number;
+  amount_minor: bigint;
+  /** Settlements of this change held back by the mass-disappearance guard. */
+  held: number;
+  /** Of these violations, the ones outstanding after the run, and their amount. */
+  outstanding: number;
+  outstanding_minor: bigint;
+}
+
 /**
- * The reconciliation diff, one set-based statement: tonight's answers (ok lookups only) against
- * the account's known violations. A violation whose vehicle was not answered `ok` is `stale`:
- * nothing is concluded from a failure. Disappearances beyond the guard are recorded as held.
- * It writes the change lines (all but plain `unchanged` ones) and, from the same rows, the
- * per-vehicle totals of every change, `unchanged` included.
+ * The reconciliation, one set-based statement: tonight's answers (ok lookups only) against the
+ * account's known violations, joined once by ticket. A violation whose vehicle was not answered
+ * `ok` is `stale`: nothing is concluded from a failure. Disappearances beyond the guard are held.
+ * From the one join it writes the change lines (all but plain `unchanged` ones), the new and
+ * changed violations, a version for each whose facts changed, and answers the totals per change.
+ *
+ * The caller holds lockAccountViolations: changed rows are updated by their physical address
+ * (ctid) from the join's own snapshot instead of being looked up again by ticket. Descriptive
+ * facts (offence time, type, descriptions, location, currency) are taken from the answer when a
+ * violation is first seen and whenever its amount, status, payment reference or vehicle differs.
  */
-export async function insertRunChanges(
+export async function reconcileAnswers(
   trx: Executor,
   accountId: bigint,
   runId: bigint,
   guard: GuardSettings,
-): Promise<void> {
-  await sql`
-    with looked as (
-      select vehicle_id, status from lookups where account_id = ${accountId} and run_id = ${runId}
-    ), tonight as (
-      select distinct on (lv.ticket_number)
-             lv.ticket_number, lv.vehicle_id, lv.amount_minor, lv.authority_status, lv.authority_payment_ref,
-             lv.offence_at, l.vehicle_active_from
-      from lookup_violations lv
-      join lookups l on l.account_id = lv.account_id and l.run_id = lv.run_id and l.vehicle_id = lv.vehicle_id
-      where lv.account_id = ${accountId} and lv.run_id = ${runId} and l.status = 'ok'
-      order by lv.ticket_number, lv.vehicle_id
-    ), joined as (
-      select t.ticket_number as t_ticket, p.ticket_number as p_ticket,
-             coalesce(t.ticket_number, p.ticket_number) as ticket_number,
-             t.vehicle_id as t_vehicle, p.vehicle_id as p_vehicle,
-             t.amount_minor as t_amount, p.amount_minor as p_amount,
-             t.authority_status as t_status, p.state as p_state, p.suspect_since_run,
-             (t.authority_status, t.authority_payment_ref)
-               is distinct from (p.authority_status, p.authority_payment_ref) as status_differs,
-             t.offence_at < t.vehicle_active_from as t_pre, p.pre_acquisition as p_pre,
-             pl.status as p_lookup
-      from tonight t
-      full join (select * from violations where account_id = ${accountId}) p on p.ticket_number = t.ticket_number
-      left join looked pl on pl.vehicle_id = p.vehicle_id
+): Promise<ChangeTotalRow[]> {
+  const { rows } = await sql<ChangeTotalRow>`
+    with diff as materialized (
+      select coalesce(t.ticket_number, p.ticket_number) as ticket_number,
+             t.ticket_number is not null as answered,
+             p.ticket_number is null as is_new,
+             coalesce(t.vehicle_id, p.vehicle_id) as vehicle_id,
+             p.vehicle_id as p_vehicle, p.state as p_state, p.amount_minor as p_amount, p.version as p_version,
+             p.suspect_since_run as p_suspect, p.ctid as p_ctid,
+             coalesce(t.amount_minor, p.amount_minor) as amount_minor,
+             coalesce(t.authority_status, p.authority_status) as authority_status,
+             case when t.ticket_number is null then p.authority_payment_ref else t.authority_payment_ref end
+               as authority_payment_ref,
+             coalesce(t.pre_acquisition, p.pre_acquisition, false) as pre_acquisition,
+             -- What tonight's answer says differently (false when there is no answer to compare).
+             t.ticket_number is not null and (t.authority_status is distinct from p.authority_status
+               or t.authority_payment_ref is distinct from p.authority_payment_ref) as status_differs,
+             t.ticket_number is not null and (t.vehicle_id is distinct from p.vehicle_id
+               or t.amount_minor is distinct from p.amount_minor) as holding_differs,
+             -- Where tonight's descriptive facts are taken: new violations and ones whose answer moved.
+             case when t.ticket_number is not null
+                       and (p.ticket_number is null or t.vehicle_id <> p.vehicle_id or t.amount_minor <> p.amount_minor
+                            or t.authority_status <> p.authority_status
+                            or t.authority_payment_ref is distinct from p.authority_payment_ref)
+                  then t.ctid end as t_ctid,
+             case
+               when t.ticket_number is null then
+                 case when p.vehicle_id in (select vehicle_id from lookups
+                                            where account_id = ${accountId} and run_id = ${runId} and status = 'ok')
+                      then 'settled' else 'stale' end
+               when p.ticket_number is null then 'new'
+               when t.vehicle_id <> p.vehicle_id then 'moved'
+               when t.authority_status = 'cancelled' and p.state <> 'cancelled' then 'cancelled'
+               when t.authority_status = 'paid' and p.state = 'outstanding' then 'settled'
+               when t.authority_status in ('unpaid', 'under_objection') and p.state <> 'outstanding' then 'reappeared'
+               when t.amount_minor > p.amount_minor then 'escalated'
+               when t.amount_minor < p.amount_minor then 'reduced'
+               else 'unchanged'
+             end as change
+      from (select ctid, ticket_number, vehicle_id, amount_minor, authority_status, authority_payment_ref,
+                   pre_acquisition
+            from lookup_violations where account_id = ${accountId} and run_id = ${runId}) t
+      full join (select ctid, ticket_number, vehicle_id, state, amount_minor, authority_status, authority_payment_ref,
+                        version, suspect_since_run, pre_acquisition
+                 from violations where account_id = ${accountId}) p on p.ticket_number = t.ticket_number
       where t.ticket_number is not null or p.state = 'outstanding'
-    ), classified as (
-      select *,
-        case
-          when t_ticket is null then case when p_lookup = 'ok' then 'settled' else 'stale' end
-          when p_ticket is null then 'new'
-          when t_vehicle <> p_vehicle then 'moved'
-          when t_status = 'cancelled' and p_state <> 'cancelled' then 'cancelled'
-          when t_status = 'paid' and p_state = 'outstanding' then 'settled'
-          when t_status in ('unpaid', 'under_objection') and p_state <> 'outstanding' then 'reappeared'
-          when t_amount > p_amount then 'escalated'
-          when t_amount < p_amount then 'reduced'
-          else 'unchanged'
-        end as change,
-        (t_ticket is null and p_lookup = 'ok' and suspect_since_run is null) as fresh_disappearance
-      from joined
-    ), guarded as (
-      select ticket_number, coalesce(t_vehicle, p_vehicle) as vehicle_id, p_vehicle, change, suspect_since_run,
-             t_ticket is not null and p_ticket is not null and status_differs as status_differs,
-             p_amount, coalesce(t_amount, p_amount) as amount_minor, coalesce(t_pre, p_pre, false) as pre_acquisition,
-             fresh_disappearance
-               and count(*) filter (where fresh_disappearance) over () >= ${guard.minCount}
-               and count(*) filter (where fresh_disappearance) over () * 100
-                   >= ${guard.sharePercent} * count(*) filter (where p_state = 'outstanding') over () as held
-      from classified
+    ), guard as (
+      select fresh >= ${guard.minCount} and fresh * 100 >= ${guard.sharePercent} * outstanding as holds
+      from (select count(*) filter (where change = 'settled' and not answered and p_suspect is null) as fresh,
+                   count(*) filter (where p_state = 'outstanding') as outstanding
+            from diff) counts
+    ), judged as not materialized (
+      select d.*, d.change = 'settled' and not d.answered and d.p_suspect is null and (select holds from guard) as held
+      from diff d
+    ), decided as materialized (
+      select j.*,
+             case when not j.answered then case when j.held then j.p_state else 'settled' end
+                  when j.authority_status = 'paid' then 'settled'
+                  when j.authority_status = 'cancelled' then 'cancelled'
+                  else 'outstanding' end as state
+      from judged j
+      -- An unchanged line is kept when applying it still does something: its authority status
+      -- moved (paid after cancelled, an objection lodged) or it clears a suspicion.
+      where j.change <> 'unchanged' or j.p_suspect is not null or j.status_differs
     ), lines as (
       insert into run_changes (account_id, run_id, ticket_number, vehicle_id, previous_vehicle_id, change, held,
                                previous_amount_minor, amount_minor, pre_acquisition)
       select ${accountId}, ${runId}, ticket_number, vehicle_id, case when change = 'moved' then p_vehicle end,
              change, held, p_amount, amount_minor, pre_acquisition
-      from guarded
-      -- An unchanged line is kept when applying it still does something: its authority status
-      -- moved (paid after cancelled, an objection lodged) or it clears a suspicion.
-      where change <> 'unchanged' or suspect_since_run is not null or status_differs
-    )
-    insert into run_vehicle_totals (account_id, run_id, vehicle_id, change, violations, amount_minor)
-    select ${accountId}, ${runId}, vehicle_id, change, count(*), sum(amount_minor)
-    from guarded group by vehicle_id, change`.execute(trx);
-}
-
-/**
- * Applies the run's changes to the current state in one statement: upserts every violation that
- * changed, and appends a version for each whose facts changed. Held settlements only mark the
- * violation suspect; stale ones are not touched.
- */
-export async function applyRunChanges(trx: Executor, accountId: bigint, runId: bigint): Promise<void> {
-  await sql`
-    with base as (
-      select c.ticket_number, c.change, c.held, c.pre_acquisition,
-             t.ticket_number is not null as answered,
-             v.ticket_number is null as is_new, v.version as prev_version,
-             v.vehicle_id as v_vehicle, v.state as v_state, v.amount_minor as v_amount,
-             v.authority_status as v_status, v.authority_payment_ref as v_ref, v.suspect_since_run as v_suspect,
-             coalesce(t.vehicle_id, v.vehicle_id) as vehicle_id,
-             case when t.ticket_number is null then (case when c.held then v.state else 'settled' end)
-                  when t.authority_status = 'paid' then 'settled'
-                  when t.authority_status = 'cancelled' then 'cancelled'
-                  else 'outstanding' end as state,
-             coalesce(t.offence_at, v.offence_at) as offence_at,
-             coalesce(t.type_code, v.type_code) as type_code,
-             coalesce(t.description_ar, v.description_ar) as description_ar,
-             coalesce(t.description_en, v.description_en) as description_en,
-             coalesce(t.location, v.location) as location,
-             coalesce(t.amount_minor, v.amount_minor) as amount_minor,
-             coalesce(t.currency, v.currency) as currency,
-             coalesce(t.authority_status, v.authority_status) as authority_status,
-             case when t.ticket_number is null then v.authority_payment_ref else t.authority_payment_ref end as authority_payment_ref,
-             case when t.ticket_number is null and c.held then coalesce(v.suspect_since_run, ${runId}) end as suspect_since_run
-      from run_changes c
-      left join lookup_violations t on t.account_id = c.account_id and t.run_id = c.run_id
-                                   and t.vehicle_id = c.vehicle_id and t.ticket_number = c.ticket_number
-      left join violations v on v.account_id = c.account_id and v.ticket_number = c.ticket_number
-      where c.account_id = ${accountId} and c.run_id = ${runId} and c.change <> 'stale'
-    ), next as (
+      from decided order by ticket_number
+    ), applied as materialized (
       select *,
-             is_new or (v_vehicle, v_state, v_amount, v_status, v_ref)
-                       is distinct from (vehicle_id, state, amount_minor, authority_status, authority_payment_ref) as facts_changed,
-             v_suspect is distinct from suspect_since_run as suspect_changed
-      from base
-    ), upserted as (
+             case when not answered and held then coalesce(p_suspect, ${runId}) end as suspect_since_run,
+             is_new or holding_differs or status_differs or p_state <> state as facts_changed
+      from decided where change <> 'stale'
+    ), answer as (
+      select ctid, offence_at, type_code, description_ar, description_en, location, currency
+      from lookup_violations
+      where ctid = any (array(select t_ctid from applied where t_ctid is not null)) and account_id = ${accountId}
+    ), added as (
       insert into violations (account_id, ticket_number, vehicle_id, state, offence_at, type_code, description_ar,
                               description_en, location, amount_minor, currency, authority_status,
                               authority_payment_ref, pre_acquisition, suspect_since_run, version,
                               first_seen_run, last_changed_run)
-      select ${accountId}, ticket_number, vehicle_id, state, offence_at, type_code, description_ar, description_en,
-             location, amount_minor, currency, authority_status, authority_payment_ref, pre_acquisition,
-             suspect_since_run, case when is_new then 1 else prev_version + facts_changed::int end, ${runId}, ${runId}
-      from next where facts_changed or suspect_changed
-      on conflict (account_id, ticket_number) do update set
-        vehicle_id = excluded.vehicle_id, state = excluded.state, offence_at = excluded.offence_at,
-        type_code = excluded.type_code, description_ar = excluded.description_ar,
-        description_en = excluded.description_en, location = excluded.location,
-        amount_minor = excluded.amount_minor, currency = excluded.currency,
-        authority_status = excluded.authority_status, authority_payment_ref = excluded.authority_payment_ref,
-        pre_acquisition = excluded.pre_acquisition, suspect_since_run = excluded.suspect_since_run,
-        last_changed_run = case when excluded.version <> violations.version then excluded.last_changed_run
-                                else violations.last_changed_run end,
-        version = excluded.version
-      returning ticket_number
+      select ${accountId}, a.ticket_number, a.vehicle_id, a.state, f.offence_at, f.type_code, f.description_ar,
+             f.description_en, f.location, a.amount_minor, f.currency, a.authority_status, a.authority_payment_ref,
+             a.pre_acquisition, null, 1, ${runId}, ${runId}
+      from applied a join answer f on f.ctid = a.t_ctid
+      where a.is_new
+      order by a.ticket_number
+    ), updated as (
+      update violations v set
+        vehicle_id = a.vehicle_id, state = a.state, amount_minor = a.amount_minor,
+        authority_status = a.authority_status, authority_payment_ref = a.authority_payment_ref,
+        offence_at = coalesce(f.offence_at, v.offence_at), type_code = coalesce(f.type_code, v.type_code),
+        description_ar = coalesce(f.description_ar, v.description_ar),
+        description_en = coalesce(f.description_en, v.description_en),
+        location = coalesce(f.location, v.location), currency = coalesce(f.currency, v.currency),
+        pre_acquisition = a.pre_acquisition, suspect_since_run = a.suspect_since_run,
+        version = v.version + a.facts_changed::int,
+        last_changed_run = case when a.facts_changed then ${runId} else v.last_changed_run end
+      from applied a left join answer f on f.ctid = a.t_ctid
+      where v.ctid = any (array(select p_ctid from applied
+                                where not is_new and (facts_changed or p_suspect is distinct from suspect_since_run)))
+        and v.ctid = a.p_ctid and v.account_id = ${accountId}
+    ), versions as (
+      insert into violation_versions (account_id, ticket_number, version, run_id, vehicle_id, state, amount_minor,
+                                      authority_status, authority_payment_ref, change)
+      select ${accountId}, ticket_number, coalesce(p_version, 0) + 1, ${runId}, vehicle_id, state, amount_minor,
+             authority_status, authority_payment_ref, change
+      from applied where facts_changed
+      order by ticket_number
     )
-    insert into violation_versions (account_id, ticket_number, version, run_id, vehicle_id, state, amount_minor,
-                                    authority_status, authority_payment_ref, change)
-    select ${accountId}, ticket_number, case when is_new then 1 else prev_version + 1 end, ${runId}, vehicle_id, state,
-           amount_minor, authority_status, authority_payment_ref, change
-    from next where facts_changed`.execute(trx);
-}
-
-/** The run's totals per change: sums of its per-vehicle totals, with how many settlements were held. */
-export async function summariseChanges(trx: Executor, accountId: bigint, runId: bigint) {
-  const { rows } = await sql<{ change: string; violations: number; amount_minor: bigint; held: number }>`
-    select t.change, sum(t.violations)::int as violations, sum(t.amount_minor)::bigint as amount_minor,
-           coalesce(h.held, 0)::int as held
-    from run_vehicle_totals t
-    left join (select change, count(*) as held from run_changes
-               where account_id = ${accountId} and run_id = ${runId} and held group by change) h on h.change = t.change
-    where t.account_id = ${accountId} and t.run_id = ${runId}
-    group by t.change, h.held order by t.change`.execute(trx);
+    select j.change, count(*)::int as violations, sum(j.amount_minor)::bigint as amount_minor,
+           (count(*) filter (where j.held))::int as held,
+           (count(*) filter (where o.outstanding))::int as outstanding,
+           coalesce(sum(j.amount_minor) filter (where o.outstanding), 0)::bigint as outstanding_minor
+    from judged j
+    cross join lateral (
+      select case when not j.answered then j.change = 'stale' or j.held
+                  else j.authority_status in ('unpaid', 'under_objection') end as outstanding
+    ) o
+    group by j.change
+    order by j.change`.execute(trx);
   return rows;
-}
-
-export async function outstandingTotals(trx: Executor, accountId: bigint) {
-  const { rows } = await sql<{ violations: number; amount_minor: bigint }>`
-    select count(*)::int as violations, coalesce(sum(amount_minor), 0)::bigint as amount_minor
-    from violations where account_id = ${accountId} and state = 'outstanding'`.execute(trx);
-  return rows[0]!;
 }
 
 export function failedLookups(trx: Executor, accountId: bigint, runId: bigint) {
@@ -484,6 +502,59 @@ export function listRunChanges(
   if (filter.vehicleId !== undefined) query = query.where('vehicle_id', '=', filter.vehicleId);
   if (filter.after !== undefined) query = query.where('ticket_number', '>', filter.after);
   return query.execute();
+}
+
+/** A page of the run's vehicles (its fleet snapshot) with each lookup's outcome and answer totals. */
+export function listRunVehicles(
+  trx: Executor,
+  accountId: bigint,
+  runId: bigint,
+  filter: { status?: string; limit: number; after?: bigint },
+) {
+  let query = trx
+    .selectFrom('lookups')
+    .select([
+      'vehicle_id',
+      'plate_key',
+      'status',
+      'attempts',
+      'last_error',
+      'answered_at',
+      'answered_violations',
+      'answered_outstanding',
+      'answered_outstanding_minor',
+    ])
+    .where('account_id', '=', accountId)
+    .where('run_id', '=', runId)
+    .orderBy('vehicle_id')
+    .limit(filter.limit);
+  if (filter.status) query = query.where('status', '=', filter.status);
+  if (filter.after !== undefined) query = query.where('vehicle_id', '>', filter.after);
+  return query.execute();
+}
+
+/** The run's change lines of some vehicles, totalled per vehicle and change. */
+export async function totalRunChangesByVehicle(
+  trx: Executor,
+  accountId: bigint,
+  runId: bigint,
+  vehicleIds: bigint[],
+) {
+  if (vehicleIds.length === 0) return [];
+  const { rows } = await sql<{
+    vehicle_id: bigint;
+    change: string;
+    violations: number;
+    amount_minor: bigint;
+    held: number;
+  }>`
+    select vehicle_id, change, count(*)::int as violations, sum(amount_minor)::bigint as amount_minor,
+           (count(*) filter (where held))::int as held
+    from run_changes
+    where account_id = ${accountId} and run_id = ${runId} and vehicle_id = any (${vehicleIds.map(String)}::bigint[])
+    group by vehicle_id, change
+    order by vehicle_id, change`.execute(trx);
+  return rows;
 }
 
 export const violationColumns = [

@@ -9,6 +9,7 @@ import {
   listAccountRuns,
   listChanges,
   listCurrentViolations,
+  listVehicleSummaries,
   startManualRun,
   vehicleViolations,
 } from './runs.present.ts';
@@ -167,6 +168,25 @@ export const runRoutes = [
       .strict(),
     handle: async (ctx, { params, query }) => ({
       body: await ctx.tenant((trx) => listChanges(trx, ctx.account!.id, params.runId, query)),
+    }),
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/runs/:runId/vehicles',
+    tag: 'runs',
+    summary:
+      "The run per vehicle: the lookup's outcome, what the authority answered (violations, outstanding and its amount) and the vehicle's changes totalled per change; filter by lookup status, page with `after`",
+    access: { kind: 'account', permission: 'fleet.read' },
+    params: runIdParams,
+    query: z
+      .object({
+        status: z.enum(['pending', 'ok', 'not_found', 'failed']).optional(),
+        after: idParam.optional(),
+        limit,
+      })
+      .strict(),
+    handle: async (ctx, { params, query }) => ({
+      body: await ctx.tenant((trx) => listVehicleSummaries(trx, ctx.account!.id, params.runId, query)),
     }),
   }),
   defineRoute({

@@ -8,28 +8,26 @@ import { type Tx, withTenant } from '../db/tenant.ts';
 import { DomainError } from '../errors.ts';
 import type { JurisdictionCode } from '../jurisdictions/profiles.ts';
 import type { JobQueue } from '../queue.ts';
+import { foldBatchAnswers } from './answers.ts';
 import { countRunPlates, findRunImportMeta, insertRunImport } from './run-imports.repo.ts';
 import { importedAuthority, type ValidatedImport } from './run-imports.service.ts';
 import {
-  type AnsweredViolationRow,
   addLookupProgress,
-  applyRunChanges,
   failedLookups,
   findActiveRun,
   finishRun,
   type GuardSettings,
   insertAnsweredViolations,
   insertRun,
-  insertRunChanges,
   insertSuspectException,
+  lockAccountViolations,
   lockRun,
   markLookups,
   markRunFetched,
-  outstandingTotals,
   pendingLookups,
   type RunKind,
+  reconcileAnswers,
   snapshotFleet,
-  summariseChanges,
 } from './runs.repo.ts';
 
 export const LOOKUP_BATCH_QUEUE = 'lookup.batch';
@@ -157,7 +155,7 @@ export async function startImportRun(
 
 /**
  * One lookup batch: asks the authority about the batch's still-pending plates (outside any
- * transaction), then stores the raw answers and marks the lookups in one. The batch that lands
+ * transaction), then marks the lookups and stores the raw answers in one. The batch that lands
  * last moves the run on to reconciliation. A re-delivered batch finds nothing left to mark.
  */
 export async function runLookupBatch(
@@ -186,46 +184,24 @@ export async function runLookupBatch(
       : authorities.forJurisdiction(prepared.jurisdiction);
     answers = await authority.queryPlates(prepared.pending.map((p) => p.plate_key));
   }
+  const { outcomes, violations } = foldBatchAnswers(
+    prepared.pending.map((p) => ({
+      vehicleId: p.vehicle_id,
+      plateKey: p.plate_key,
+      activeFrom: p.vehicle_active_from,
+    })),
+    answers,
+  );
 
   await withTenant(db, accountId, async (trx) => {
-    const violations: AnsweredViolationRow[] = [];
-    const outcomes = prepared.pending.map((lookup) => {
-      const answer: PlateLookup = answers.get(lookup.plate_key) ?? {
-        status: 'failed',
-        attempts: 0,
-        lastError: 'the authority client gave no answer for this plate',
-      };
-      if (answer.status === 'ok') {
-        for (const v of answer.violations) {
-          violations.push({
-            vehicleId: lookup.vehicle_id,
-            ticketNumber: v.ticketNumber,
-            offenceAt: v.offenceAt,
-            typeCode: v.typeCode,
-            descriptionAr: v.descriptionAr,
-            descriptionEn: v.descriptionEn,
-            location: v.location,
-            amountMinor: v.amountMinor,
-            currency: v.currency,
-            authorityStatus: v.status,
-            authorityPaymentRef: v.authorityPaymentRef,
-          });
-        }
-      }
-      return {
-        vehicleId: lookup.vehicle_id,
-        status: answer.status,
-        attempts: answer.status === 'failed' ? answer.attempts : 1,
-        lastError: answer.status === 'failed' ? answer.lastError : null,
-      };
-    });
-    await insertAnsweredViolations(trx, accountId, runId, violations);
-    // Only lookups still pending are marked, so a re-delivered batch adds nothing; the counter
-    // update comes last, keeping the run row locked for as short a time as possible.
+    // Marking first locks the batch's lookups: a second delivery of the batch waits here, then
+    // finds nothing pending and writes nothing.
     const marked = await markLookups(trx, accountId, runId, job.batchNo, outcomes);
-    if (marked.marked === 0) return;
+    if (marked.vehicleIds.length === 0) return;
+    await insertAnsweredViolations(trx, accountId, runId, violations);
+    // The counter update comes last, keeping the run row locked for as short a time as possible.
     const complete = await addLookupProgress(trx, accountId, runId, {
-      done: marked.marked,
+      done: marked.vehicleIds.length,
       failed: marked.failed,
     });
     if (complete) {
@@ -244,9 +220,9 @@ export interface RunSummary {
 }
 
 /**
- * Reconciles a run whose lookups have all landed, set-based, in one transaction: the diff, the
- * new state and versions, per-vehicle totals and the summary. Runs once: a second delivery finds
- * the run no longer `reconciling`.
+ * Reconciles a run whose lookups have all landed, set-based, in one transaction: one statement
+ * writes the change lines, the new state and versions and answers the totals per change, from
+ * which the summary is made. Runs once: a second delivery finds the run no longer `reconciling`.
  */
 export async function reconcileRun(
   db: Database,
@@ -257,35 +233,35 @@ export async function reconcileRun(
   return withTenant(db, accountId, async (trx) => {
     const run = await lockRun(trx, accountId, runId);
     if (run?.status !== 'reconciling') return undefined;
+    await lockAccountViolations(trx, accountId);
     const started = performance.now();
-    await withoutNestedLoops(trx, async () => {
-      await insertRunChanges(trx, accountId, runId, settings.guard);
-      await applyRunChanges(trx, accountId, runId);
-    });
-    const changes = (await summariseChanges(trx, accountId, runId)).map((c) => ({
-      change: c.change,
-      violations: c.violations,
-      amountMinor: c.amount_minor,
-      held: c.held,
-    }));
-    const outstanding = await outstandingTotals(trx, accountId);
+    const totals = await withoutNestedLoops(trx, () =>
+      reconcileAnswers(trx, accountId, runId, settings.guard),
+    );
     const failed = await failedLookups(trx, accountId, runId);
-    const heldSettlements = changes.reduce((sum, c) => sum + c.held, 0);
     const summary: RunSummary = {
-      changes,
-      outstanding: { violations: outstanding.violations, amountMinor: outstanding.amount_minor },
+      changes: totals.map((c) => ({
+        change: c.change,
+        violations: c.violations,
+        amountMinor: c.amount_minor,
+        held: c.held,
+      })),
+      outstanding: {
+        violations: totals.reduce((sum, c) => sum + c.outstanding, 0),
+        amountMinor: totals.reduce((sum, c) => sum + c.outstanding_minor, 0n),
+      },
       failedVehicles: failed.map((f) => ({
         vehicleId: f.vehicle_id,
         plateKey: f.plate_key,
         attempts: f.attempts,
         reason: f.last_error ?? 'not answered',
       })),
-      heldSettlements,
+      heldSettlements: totals.reduce((sum, c) => sum + c.held, 0),
       reconcileMs: Math.round(performance.now() - started),
     };
-    if (heldSettlements > 0) {
+    if (summary.heldSettlements > 0) {
       await insertSuspectException(trx, accountId, runId, {
-        heldSettlements,
+        heldSettlements: summary.heldSettlements,
         reason:
           'an unusual share of outstanding violations disappeared at once; held until a later run or a person confirms',
       });

@@ -30,6 +30,8 @@ interface ModelViolation {
   amount: number;
   status: AuthorityStatus;
   suspect: boolean;
+  /** A new version whenever its vehicle, state, amount or authority status changes. */
+  version: number;
 }
 interface ModelChange {
   change: string;
@@ -103,24 +105,25 @@ function modelNight(known: Map<number, ModelViolation>, night: Night): Map<numbe
     const p = known.get(ticket);
     if (c.change === 'stale') continue;
     if (t) {
-      known.set(ticket, {
-        vehicle: t.vehicle,
-        state: stateOf(t.status),
-        amount: t.amount,
-        status: t.status,
-        suspect: false,
-      });
+      const next = { vehicle: t.vehicle, state: stateOf(t.status), amount: t.amount, status: t.status };
+      const moved =
+        !p ||
+        p.vehicle !== next.vehicle ||
+        p.state !== next.state ||
+        p.amount !== next.amount ||
+        p.status !== next.status;
+      known.set(ticket, { ...next, suspect: false, version: (p?.version ?? 0) + (moved ? 1 : 0) });
     } else if (hold && !p!.suspect) {
       c.held = true;
       p!.suspect = true;
     } else {
-      known.set(ticket, { ...p!, state: 'settled', suspect: false });
+      known.set(ticket, { ...p!, state: 'settled', suspect: false, version: p!.version + 1 });
     }
   }
   return changes;
 }
 
-async function reconcileNight(accountId: bigint, vehicleIds: bigint[], night: Night): Promise<bigint> {
+async function reconcileNight(accountId: bigint, vehicleIds: bigint[], night: Night) {
   const runId = await withTenant(test.db, accountId, async (trx) => {
     const run = await trx
       .insertInto('runs')
@@ -168,8 +171,8 @@ async function reconcileNight(accountId: bigint, vehicleIds: bigint[], night: Ni
     }
     return run.id;
   });
-  await reconcileRun(test.db, { accountId, runId }, { batchSize: 100, guard: GUARD });
-  return runId;
+  const summary = await reconcileRun(test.db, { accountId, runId }, { batchSize: 100, guard: GUARD });
+  return { runId, summary: summary! };
 }
 
 describe('reconciliation', () => {
@@ -185,8 +188,8 @@ describe('reconciliation', () => {
         const known = new Map<number, ModelViolation>();
         for (const night of nights) {
           const expected = modelNight(known, night);
-          const runId = await reconcileNight(account.id, vehicleIds, night);
-          const [changes, totals, violations, run] = await withTenant(
+          const { runId, summary } = await reconcileNight(account.id, vehicleIds, night);
+          const [changes, violations, versions, run] = await withTenant(
             test.db,
             account.id,
             async (trx) =>
@@ -197,13 +200,21 @@ describe('reconciliation', () => {
                   .where('run_id', '=', runId)
                   .execute(),
                 await trx
-                  .selectFrom('run_vehicle_totals')
-                  .select(['vehicle_id', 'change', 'violations'])
-                  .where('run_id', '=', runId)
+                  .selectFrom('violations')
+                  .select([
+                    'ticket_number',
+                    'state',
+                    'amount_minor',
+                    'vehicle_id',
+                    'suspect_since_run',
+                    'version',
+                  ])
                   .execute(),
                 await trx
-                  .selectFrom('violations')
-                  .select(['ticket_number', 'state', 'amount_minor', 'vehicle_id', 'suspect_since_run'])
+                  .selectFrom('violation_versions')
+                  .select(['ticket_number', 'version', 'state', 'amount_minor'])
+                  .orderBy('ticket_number')
+                  .orderBy('version')
                   .execute(),
                 await trx
                   .selectFrom('runs')
@@ -226,12 +237,12 @@ describe('reconciliation', () => {
               .map(([t, c]) => [`T${t}`, { change: c.change, held: c.held, vehicle: c.vehicle }]),
           );
           expect(actualChanges).toEqual(expectedChanges);
-          const counted: Record<string, number> = {};
-          for (const t of totals) counted[`${vehicleIds.indexOf(t.vehicle_id)}:${t.change}`] = t.violations;
-          const expectedCounts: Record<string, number> = {};
+          // The run's totals per change count every violation concluded about, unchanged included.
+          const counted = Object.fromEntries(summary.changes.map((c) => [c.change, [c.violations, c.held]]));
+          const expectedCounts: Record<string, [number, number]> = {};
           for (const c of expected.values()) {
-            expectedCounts[`${c.vehicle}:${c.change}`] =
-              (expectedCounts[`${c.vehicle}:${c.change}`] ?? 0) + 1;
+            const [n, held] = expectedCounts[c.change] ?? [0, 0];
+            expectedCounts[c.change] = [n + 1, held + (c.held ? 1 : 0)];
           }
           expect(counted).toEqual(expectedCounts);
           const actualState = Object.fromEntries(
@@ -242,16 +253,34 @@ describe('reconciliation', () => {
                 state: v.state,
                 amount: Number(v.amount_minor),
                 suspect: v.suspect_since_run !== null,
+                version: v.version,
               },
             ]),
           );
           const expectedState = Object.fromEntries(
             [...known].map(([t, v]) => [
               `T${t}`,
-              { vehicle: v.vehicle, state: v.state, amount: v.amount, suspect: v.suspect },
+              {
+                vehicle: v.vehicle,
+                state: v.state,
+                amount: v.amount,
+                suspect: v.suspect,
+                version: v.version,
+              },
             ]),
           );
           expect(actualState).toEqual(expectedState);
+          // Versions 1…n, the last one the current state.
+          for (const v of violations) {
+            const history = versions.filter((h) => h.ticket_number === v.ticket_number);
+            expect(history.map((h) => h.version)).toEqual(Array.from({ length: v.version }, (_, i) => i + 1));
+            expect(history.at(-1)).toMatchObject({ state: v.state, amount_minor: v.amount_minor });
+          }
+          const outstanding = [...known.values()].filter((v) => v.state === 'outstanding');
+          expect(summary.outstanding).toEqual({
+            violations: outstanding.length,
+            amountMinor: BigInt(outstanding.reduce((sum, v) => sum + v.amount, 0)),
+          });
         }
       }),
       { seed: 20261121, numRuns: 150 },

@@ -100,16 +100,35 @@ describe('a run against the authority simulator', () => {
       expect(total.violations).toBe(line.n);
       expect(total.amountMinor).toBe(line.amount);
     }
-    const perVehicle = await sql<{ change: string; n: string; amount: string }>`
-      select change, sum(violations)::text as n, sum(amount_minor)::text as amount from run_vehicle_totals
-      where account_id = ${account.id} and run_id = ${BigInt(latest!.id)} group by change`.execute(
-      test.ownerDb,
-    );
-    for (const total of latest!.summary!.changes) {
-      const row = perVehicle.rows.find((r) => r.change === total.change)!;
-      expect(Number(row.n)).toBe(total.violations);
-      expect(row.amount).toBe(total.amountMinor);
+    // Per vehicle: the change lines totalled per vehicle add up to the run's totals, and what the
+    // authority answered per vehicle adds up to what is outstanding (nothing failed or was held).
+    const vehicles = await client.get<{
+      vehicles: Array<{
+        lookup: { status: string };
+        answered: { violations: number; outstanding: number; outstandingMinor: string } | null;
+        changes: Array<{ change: string; violations: number; amountMinor: string }>;
+      }>;
+      next: string | null;
+    }>(`/runs/${latest!.id}/vehicles?limit=1000`);
+    expect(vehicles.status).toBe(200);
+    expect(vehicles.body.vehicles).toHaveLength(plates.length);
+    expect(vehicles.body.next).toBeNull();
+    for (const total of latest!.summary!.changes.filter((c) => c.change !== 'unchanged')) {
+      const perVehicle = vehicles.body.vehicles.flatMap((v) =>
+        v.changes.filter((c) => c.change === total.change),
+      );
+      expect(perVehicle.reduce((sum, c) => sum + c.violations, 0)).toBe(total.violations);
+      expect(perVehicle.reduce((sum, c) => sum + BigInt(c.amountMinor), 0n).toString()).toBe(
+        total.amountMinor,
+      );
     }
+    const answered = vehicles.body.vehicles.map((v) => v.answered!);
+    expect(answered.reduce((sum, a) => sum + a.outstanding, 0)).toBe(latest!.summary!.outstanding.violations);
+    expect(answered.reduce((sum, a) => sum + BigInt(a.outstandingMinor), 0n).toString()).toBe(
+      latest!.summary!.outstanding.amountMinor,
+    );
+    const listed = latest!.summary!.changes.reduce((sum, c) => sum + c.violations, 0);
+    expect(answered.reduce((sum, a) => sum + a.violations, 0)).toBe(listed);
   });
 
   it('answers a second start while one is going with 409 and the running run', async () => {
