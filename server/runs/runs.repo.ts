@@ -380,17 +380,6 @@ export async function reconcileAnswers(
       select ctid, offence_at, type_code, description_ar, description_en, location, currency
       from lookup_violations
       where ctid = any (array(select t_ctid from applied where t_ctid is not null)) and account_id = ${accountId}
-    ), added as (
-      insert into violations (account_id, ticket_number, vehicle_id, state, offence_at, type_code, description_ar,
-                              description_en, location, amount_minor, currency, authority_status,
-                              authority_payment_ref, pre_acquisition, suspect_since_run, version,
-                              first_seen_run, last_changed_run)
-      select ${accountId}, a.ticket_number, a.vehicle_id, a.state, f.offence_at, f.type_code, f.description_ar,
-             f.description_en, f.location, a.amount_minor, f.currency, a.authority_status, a.authority_payment_ref,
-             a.pre_acquisition, null, 1, ${runId}, ${runId}
-      from applied a join answer f on f.ctid = a.t_ctid
-      where a.is_new
-      order by a.ticket_number
     ), updated as (
       update violations v set
         vehicle_id = a.vehicle_id, state = a.state, amount_minor = a.amount_minor,
@@ -406,6 +395,19 @@ export async function reconcileAnswers(
       where v.ctid = any (array(select p_ctid from applied
                                 where not is_new and (facts_changed or p_suspect is distinct from suspect_since_run)))
         and v.ctid = a.p_ctid and v.account_id = ${accountId}
+    ), added as (
+      insert into violations (account_id, ticket_number, vehicle_id, state, offence_at, type_code, description_ar,
+                              description_en, location, amount_minor, currency, authority_status,
+                              authority_payment_ref, pre_acquisition, suspect_since_run, version,
+                              first_seen_run, last_changed_run)
+      select ${accountId}, a.ticket_number, a.vehicle_id, a.state, f.offence_at, f.type_code, f.description_ar,
+             f.description_en, f.location, a.amount_minor, f.currency, a.authority_status, a.authority_payment_ref,
+             a.pre_acquisition, null, 1, ${runId}, ${runId}
+      from applied a join answer f on f.ctid = a.t_ctid
+      where a.is_new
+      -- Stored by vehicle, not by ticket (whose number starts with its date): fines of one date
+      -- escalate on the same night, and spread over many pages they are updated in place (HOT).
+      order by a.vehicle_id, a.ticket_number
     ), versions as (
       insert into violation_versions (account_id, ticket_number, version, run_id, vehicle_id, state, amount_minor,
                                       authority_status, authority_payment_ref, change)
