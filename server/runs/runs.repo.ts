@@ -355,13 +355,21 @@ export async function reconcileAnswers(
     ), judged as not materialized (
       select d.*, d.change = 'settled' and not d.answered and d.p_suspect is null and (select holds from guard) as held
       from diff d
-    ), decided as materialized (
-      select j.*,
-             case when not j.answered then case when j.held then j.p_state else 'settled' end
-                  when j.authority_status = 'paid' then 'settled'
-                  when j.authority_status = 'cancelled' then 'cancelled'
-                  else 'outstanding' end as state
+    ), acted as materialized (
+      select j.ticket_number, j.answered, j.is_new, j.vehicle_id, j.p_vehicle, j.p_amount, j.p_version, j.p_suspect,
+             j.p_ctid, j.t_ctid, j.amount_minor, j.authority_status, j.authority_payment_ref, j.pre_acquisition,
+             j.change, j.held, n.state,
+             j.change <> 'stale' as applies,
+             case when not j.answered and j.held then coalesce(j.p_suspect, ${runId}) end as suspect_since_run,
+             j.change <> 'stale' and (j.is_new or j.holding_differs or j.status_differs or j.p_state <> n.state)
+               as facts_changed
       from judged j
+      cross join lateral (
+        select case when not j.answered then case when j.held then j.p_state else 'settled' end
+                    when j.authority_status = 'paid' then 'settled'
+                    when j.authority_status = 'cancelled' then 'cancelled'
+                    else 'outstanding' end as state
+      ) n
       -- An unchanged line is kept when applying it still does something: its authority status
       -- moved (paid after cancelled, an objection lodged) or it clears a suspicion.
       where j.change <> 'unchanged' or j.p_suspect is not null or j.status_differs
@@ -370,16 +378,7 @@ export async function reconcileAnswers(
                                previous_amount_minor, amount_minor, pre_acquisition)
       select ${accountId}, ${runId}, ticket_number, vehicle_id, case when change = 'moved' then p_vehicle end,
              change, held, p_amount, amount_minor, pre_acquisition
-      from decided order by ticket_number
-    ), applied as materialized (
-      select *,
-             case when not answered and held then coalesce(p_suspect, ${runId}) end as suspect_since_run,
-             is_new or holding_differs or status_differs or p_state <> state as facts_changed
-      from decided where change <> 'stale'
-    ), answer as (
-      select ctid, offence_at, type_code, description_ar, description_en, location, currency
-      from lookup_violations
-      where ctid = any (array(select t_ctid from applied where t_ctid is not null)) and account_id = ${accountId}
+      from acted order by ticket_number
     ), updated as (
       update violations v set
         vehicle_id = a.vehicle_id, state = a.state, amount_minor = a.amount_minor,
@@ -391,9 +390,13 @@ export async function reconcileAnswers(
         pre_acquisition = a.pre_acquisition, suspect_since_run = a.suspect_since_run,
         version = v.version + a.facts_changed::int,
         last_changed_run = case when a.facts_changed then ${runId} else v.last_changed_run end
-      from applied a left join answer f on f.ctid = a.t_ctid
-      where v.ctid = any (array(select p_ctid from applied
-                                where not is_new and (facts_changed or p_suspect is distinct from suspect_since_run)))
+      from acted a
+      left join (select ctid, offence_at, type_code, description_ar, description_en, location, currency
+                 from lookup_violations
+                 where ctid = any (array(select t_ctid from acted where not is_new and t_ctid is not null))
+                   and account_id = ${accountId}) f on f.ctid = a.t_ctid
+      where v.ctid = any (array(select p_ctid from acted where applies and not is_new
+                                  and (facts_changed or p_suspect is distinct from suspect_since_run)))
         and v.ctid = a.p_ctid and v.account_id = ${accountId}
     ), added as (
       insert into violations (account_id, ticket_number, vehicle_id, state, offence_at, type_code, description_ar,
@@ -403,7 +406,11 @@ export async function reconcileAnswers(
       select ${accountId}, a.ticket_number, a.vehicle_id, a.state, f.offence_at, f.type_code, f.description_ar,
              f.description_en, f.location, a.amount_minor, f.currency, a.authority_status, a.authority_payment_ref,
              a.pre_acquisition, null, 1, ${runId}, ${runId}
-      from applied a join answer f on f.ctid = a.t_ctid
+      from acted a
+      join (select ctid, offence_at, type_code, description_ar, description_en, location, currency
+            from lookup_violations
+            where ctid = any (array(select t_ctid from acted where is_new)) and account_id = ${accountId}) f
+        on f.ctid = a.t_ctid
       where a.is_new
       -- Stored by vehicle, not by ticket (whose number starts with its date): fines of one date
       -- escalate on the same night, and spread over many pages they are updated in place (HOT).
@@ -413,7 +420,7 @@ export async function reconcileAnswers(
                                       authority_status, authority_payment_ref, change)
       select ${accountId}, ticket_number, coalesce(p_version, 0) + 1, ${runId}, vehicle_id, state, amount_minor,
              authority_status, authority_payment_ref, change
-      from applied where facts_changed
+      from acted where facts_changed
       order by ticket_number
     )
     select j.change, count(*)::int as violations, sum(j.amount_minor)::bigint as amount_minor,
