@@ -39,7 +39,7 @@ export interface ParsedCounts {
 }
 
 /**
- * COPY text (see server/db/copy.ts) for the staging tables of fleet.repo.ts: valid rows
+ * COPY text (see server/db/copy-text.ts) for the staging tables of fleet.repo.ts: valid rows
  * (`rows` events), errors and warnings by row, errors first within a row (`issues`), and the
  * rejected rows' cells in the order of the header's columns (`rejects`).
  */

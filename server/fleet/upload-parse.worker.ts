@@ -5,7 +5,7 @@
  * database while the rest of the file is still being read, and nobody holds the whole table.
  */
 import { parentPort } from 'node:worker_threads';
-import { copyLine } from '../db/copy.ts';
+import { copyLine } from '../db/copy-text.ts';
 import { UploadError } from './upload-error.ts';
 import type { ParsedHeader, ParseRequest, WorkerMessage } from './upload-parse.ts';
 import { readUploadRows } from './upload-read.ts';
