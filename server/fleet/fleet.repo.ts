@@ -254,7 +254,11 @@ export async function createUploadStaging(trx: Executor): Promise<void> {
   );
 }
 
-/** Stages a batch of valid rows (COPY text as UTF-8, columns in the order of `staged_upload_rows`). */
+/**
+ * Stages a batch of valid rows (COPY text as UTF-8, columns in the order of `staged_upload_rows`).
+ * The staging table is emptied with TRUNCATE, not DELETE: deleted rows stay in the table until the
+ * transaction ends, so each batch would scan every earlier one again.
+ */
 export async function stageUploadRows(
   trx: Executor,
   accountId: bigint,
@@ -263,12 +267,12 @@ export async function stageUploadRows(
 ): Promise<void> {
   await copyInto(trx, 'copy staged_upload_rows from stdin', [copy]);
   await sql`
-    with batch as (delete from staged_upload_rows returning *)
     insert into upload_rows (account_id, upload_id, plate_key, row_number, plate, plate_display,
                              registration_number, vin, label, cost_centre, driver, attributes)
-    select ${accountId}, ${uploadId}, b.plate_key, b.row_number, b.plate, b.plate_display,
-           b.registration_number, b.vin, b.label, b.cost_centre, b.driver, b.attributes
-    from batch b`.execute(trx);
+    select ${accountId}, ${uploadId}, s.plate_key, s.row_number, s.plate, s.plate_display,
+           s.registration_number, s.vin, s.label, s.cost_centre, s.driver, s.attributes
+    from staged_upload_rows s`.execute(trx);
+  await sql`truncate staged_upload_rows`.execute(trx);
 }
 
 /** Stores the upload's errors, warnings and rejected rows (COPY text, in their staging tables' column order). */
