@@ -364,6 +364,11 @@ export async function applyUpload(
     return { outcome: 'stale', report: await getUploadReport(trx, accountId, uploadId) };
   }
 
+  // Removals first: the vehicles about to be added are listed, so they need not be looked at.
+  const ended =
+    mode === 'replace'
+      ? await withoutNestedLoops(trx, () => endVehiclesNotListed(trx, accountId, uploadId))
+      : 0;
   const upserted = await withoutNestedLoops(
     trx,
     async () =>
@@ -372,10 +377,6 @@ export async function applyUpload(
         attributeHeaders: upload.attribute_headers,
       })) + (await insertUploadVehicles(trx, accountId, uploadId)),
   );
-  const ended =
-    mode === 'replace'
-      ? await withoutNestedLoops(trx, () => endVehiclesNotListed(trx, accountId, uploadId))
-      : 0;
   // The lock and the version guarantee the fleet is the one the preview saw; check it anyway.
   if (upserted !== upload.diff_added + upload.diff_changed || ended !== upload.diff_removed) {
     throw new Error(
