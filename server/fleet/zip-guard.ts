@@ -258,6 +258,27 @@ async function checkInflatedSize(compressed: Uint8Array, entry: ZipEntry): Promi
   if (produced !== entry.uncompressedSize) throw corrupt(`the entry ${entry.name} has the wrong size`);
 }
 
+/**
+ * The archive's local records (header, data and any descriptor of each entry) as slices of
+ * `bytes`, in file order, and the directory after them. Only for bytes that passed guardZip: that
+ * is what makes the records tile everything before the directory.
+ */
+export function zipRecords(bytes: Uint8Array): {
+  records: { name: string; bytes: Uint8Array }[];
+  directory: Uint8Array;
+} {
+  const { entries, directoryOffset } = readCentralDirectory(bytes);
+  const inFileOrder = [...entries].sort((a, b) => a.localHeaderOffset - b.localHeaderOffset);
+  const records = inFileOrder.map((entry, index) => ({
+    name: entry.name,
+    bytes: bytes.subarray(
+      entry.localHeaderOffset,
+      inFileOrder[index + 1]?.localHeaderOffset ?? directoryOffset,
+    ),
+  }));
+  return { records, directory: bytes.subarray(directoryOffset) };
+}
+
 /** All checks in order; returns the entry names for type detection (xlsx vs other zips). */
 export async function guardZip(bytes: Uint8Array, limits: ZipLimits): Promise<string[]> {
   const { entries, directoryOffset } = readCentralDirectory(bytes);
