@@ -375,6 +375,23 @@ function differs(row: string, current: string, present: RawBuilder<unknown>, hea
     (${v}.plate, ${v}.plate_display, ${v}.registration_number, ${v}.vin, ${v}.label, ${v}.cost_centre, ${v}.driver, ${v}.attributes)`;
 }
 
+/** Which of a vehicle's fields an upload sets (uploads.present_fields and attribute_headers). */
+export interface UploadFieldSet {
+  presentFields: string[];
+  attributeHeaders: string[];
+}
+
+/**
+ * The field set as SQL arrays. Passed as parameters rather than joined from `uploads`: the join
+ * has no column to hash on, so it became a nested loop re-reading `uploads` once per row.
+ */
+function fieldArrays(fields: UploadFieldSet) {
+  return {
+    present: sql`${fields.presentFields}::text[]`,
+    headers: sql`${fields.attributeHeaders}::text[]`,
+  };
+}
+
 /** Condition on `vehicles v`: an active vehicle the upload does not list (what a replace removes). */
 function notListed(accountId: bigint, uploadId: bigint): RawBuilder<unknown> {
   return sql`v.account_id = ${accountId} and v.active_until is null
@@ -392,15 +409,16 @@ export async function computeDiff(
   accountId: bigint,
   uploadId: bigint,
   mode: UploadMode,
+  fields: UploadFieldSet,
 ): Promise<Diff & { version: bigint }> {
-  const changed = differs('r', 'v', sql`u.present_fields`, sql`u.attribute_headers`);
+  const { present, headers } = fieldArrays(fields);
+  const changed = differs('r', 'v', present, headers);
   const { rows } = await sql<Diff & { version: bigint }>`
     with p as (
       select case when v.id is null or v.active_until is not null then 'added'
                   when ${changed} then 'changed'
                   else 'unchanged' end as kind
       from upload_rows r
-      join uploads u on u.account_id = r.account_id and u.id = r.upload_id
       left join vehicles v on v.account_id = r.account_id and v.plate_key = r.plate_key
       where r.account_id = ${accountId} and r.upload_id = ${uploadId}
     )
@@ -467,10 +485,9 @@ export async function updateUploadVehicles(
   trx: Executor,
   accountId: bigint,
   uploadId: bigint,
-  columns: { presentFields: string[]; attributeHeaders: string[] },
+  fields: UploadFieldSet,
 ): Promise<number> {
-  const present = sql`${columns.presentFields}::text[]`;
-  const headers = sql`${columns.attributeHeaders}::text[]`;
+  const { present, headers } = fieldArrays(fields);
   const m = merged('r', 'v', present, headers);
   const result = await sql`
     update vehicles v set
