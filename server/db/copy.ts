@@ -3,7 +3,7 @@
  * pg client, so every pooled client is registered by its server process id when it connects; a
  * transaction asks its backend pid and writes the COPY stream to that client. Tables under
  * row-level security refuse COPY, so callers COPY into a temporary table and move the rows with
- * one INSERT … SELECT.
+ * one INSERT … SELECT. The text format itself is in copy-text.ts.
  */
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
@@ -29,25 +29,6 @@ export function registerCopyClients(pool: pg.Pool): void {
     if (left.length === 0) clientsByPid.delete(pid);
     else clientsByPid.set(pid, left);
   });
-}
-
-/** One value in COPY's text format. */
-function copyValue(value: string | number | null | undefined): string {
-  if (value === null || value === undefined) return '\\N';
-  if (typeof value === 'number') return String(value);
-  return /[\\\t\n\r]/.test(value)
-    ? value.replace(/[\\\t\n\r]/g, (char) => ({ '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' })[char]!)
-    : value;
-}
-
-/** One row in COPY's text format: tab-separated, `\N` for null, ending with a newline. */
-export function copyLine(values: readonly (string | number | null | undefined)[]): string {
-  let line = '';
-  for (let index = 0; index < values.length; index++) {
-    if (index > 0) line += '\t';
-    line += copyValue(values[index]);
-  }
-  return `${line}\n`;
 }
 
 /**

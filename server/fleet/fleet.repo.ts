@@ -254,7 +254,11 @@ export async function createUploadStaging(trx: Executor): Promise<void> {
   );
 }
 
-/** Stages a batch of valid rows (COPY text as UTF-8, columns in the order of `staged_upload_rows`). */
+/**
+ * Stages a batch of valid rows (COPY text as UTF-8, columns in the order of `staged_upload_rows`).
+ * The staging table is emptied with TRUNCATE, not DELETE: deleted rows stay in the table until the
+ * transaction ends, so each batch would scan every earlier one again.
+ */
 export async function stageUploadRows(
   trx: Executor,
   accountId: bigint,
@@ -263,12 +267,12 @@ export async function stageUploadRows(
 ): Promise<void> {
   await copyInto(trx, 'copy staged_upload_rows from stdin', [copy]);
   await sql`
-    with batch as (delete from staged_upload_rows returning *)
     insert into upload_rows (account_id, upload_id, plate_key, row_number, plate, plate_display,
                              registration_number, vin, label, cost_centre, driver, attributes)
-    select ${accountId}, ${uploadId}, b.plate_key, b.row_number, b.plate, b.plate_display,
-           b.registration_number, b.vin, b.label, b.cost_centre, b.driver, b.attributes
-    from batch b`.execute(trx);
+    select ${accountId}, ${uploadId}, s.plate_key, s.row_number, s.plate, s.plate_display,
+           s.registration_number, s.vin, s.label, s.cost_centre, s.driver, s.attributes
+    from staged_upload_rows s`.execute(trx);
+  await sql`truncate staged_upload_rows`.execute(trx);
 }
 
 /** Stores the upload's errors, warnings and rejected rows (COPY text, in their staging tables' column order). */
@@ -371,6 +375,23 @@ function differs(row: string, current: string, present: RawBuilder<unknown>, hea
     (${v}.plate, ${v}.plate_display, ${v}.registration_number, ${v}.vin, ${v}.label, ${v}.cost_centre, ${v}.driver, ${v}.attributes)`;
 }
 
+/** Which of a vehicle's fields an upload sets (uploads.present_fields and attribute_headers). */
+export interface UploadFieldSet {
+  presentFields: string[];
+  attributeHeaders: string[];
+}
+
+/**
+ * The field set as SQL arrays. Passed as parameters rather than joined from `uploads`: the join
+ * has no column to hash on, so it became a nested loop re-reading `uploads` once per row.
+ */
+function fieldArrays(fields: UploadFieldSet) {
+  return {
+    present: sql`${fields.presentFields}::text[]`,
+    headers: sql`${fields.attributeHeaders}::text[]`,
+  };
+}
+
 /** Condition on `vehicles v`: an active vehicle the upload does not list (what a replace removes). */
 function notListed(accountId: bigint, uploadId: bigint): RawBuilder<unknown> {
   return sql`v.account_id = ${accountId} and v.active_until is null
@@ -388,15 +409,16 @@ export async function computeDiff(
   accountId: bigint,
   uploadId: bigint,
   mode: UploadMode,
+  fields: UploadFieldSet,
 ): Promise<Diff & { version: bigint }> {
-  const changed = differs('r', 'v', sql`u.present_fields`, sql`u.attribute_headers`);
+  const { present, headers } = fieldArrays(fields);
+  const changed = differs('r', 'v', present, headers);
   const { rows } = await sql<Diff & { version: bigint }>`
     with p as (
       select case when v.id is null or v.active_until is not null then 'added'
                   when ${changed} then 'changed'
                   else 'unchanged' end as kind
       from upload_rows r
-      join uploads u on u.account_id = r.account_id and u.id = r.upload_id
       left join vehicles v on v.account_id = r.account_id and v.plate_key = r.plate_key
       where r.account_id = ${accountId} and r.upload_id = ${uploadId}
     )
@@ -463,10 +485,9 @@ export async function updateUploadVehicles(
   trx: Executor,
   accountId: bigint,
   uploadId: bigint,
-  columns: { presentFields: string[]; attributeHeaders: string[] },
+  fields: UploadFieldSet,
 ): Promise<number> {
-  const present = sql`${columns.presentFields}::text[]`;
-  const headers = sql`${columns.attributeHeaders}::text[]`;
+  const { present, headers } = fieldArrays(fields);
   const m = merged('r', 'v', present, headers);
   const result = await sql`
     update vehicles v set

@@ -254,18 +254,20 @@ export async function createUpload(
     const first = await events.next();
     if (first.done || first.value.type !== 'header') throw new Error('upload parser sent no header first');
     const header = first.value.header;
+    const fields = new Set(header.columns.map((column) => column.field));
+    const presentFields = Object.entries(columnOfField)
+      .filter(([field]) => fields.has(field as VehicleField))
+      .map(([, column]) => column);
+    const attributeHeaders = header.columns
+      .filter((column) => column.field === null)
+      .map((column) => column.header);
     const report = await tenant(async (trx) => {
-      const fields = new Set(header.columns.map((column) => column.field));
       const uploadId = await insertUpload(trx, {
         ...base,
         format: header.format,
         columns: header.columns,
-        presentFields: Object.entries(columnOfField)
-          .filter(([field]) => fields.has(field as VehicleField))
-          .map(([, column]) => column),
-        attributeHeaders: header.columns
-          .filter((column) => column.field === null)
-          .map((column) => column.header),
+        presentFields,
+        attributeHeaders,
         headerRowNumber: header.headerRowNumber,
       });
       await createUploadStaging(trx);
@@ -284,7 +286,7 @@ export async function createUpload(
           warnings: event.counts.warnings,
         });
         const { version, ...diff } = await withoutNestedLoops(trx, () =>
-          computeDiff(trx, accountId, uploadId, mode),
+          computeDiff(trx, accountId, uploadId, mode, { presentFields, attributeHeaders }),
         );
         await saveUploadDiff(trx, accountId, uploadId, diff, version);
         return getUploadReport(trx, accountId, uploadId);
@@ -356,26 +358,26 @@ export async function applyUpload(
   }
 
   const mode = upload.mode as UploadMode;
+  const fields = { presentFields: upload.present_fields, attributeHeaders: upload.attribute_headers };
   if (upload.base_version !== version) {
     const { version: current, ...diff } = await withoutNestedLoops(trx, () =>
-      computeDiff(trx, accountId, uploadId, mode),
+      computeDiff(trx, accountId, uploadId, mode, fields),
     );
     await saveUploadDiff(trx, accountId, uploadId, diff, current);
     return { outcome: 'stale', report: await getUploadReport(trx, accountId, uploadId) };
   }
 
-  const upserted = await withoutNestedLoops(
-    trx,
-    async () =>
-      (await updateUploadVehicles(trx, accountId, uploadId, {
-        presentFields: upload.present_fields,
-        attributeHeaders: upload.attribute_headers,
-      })) + (await insertUploadVehicles(trx, accountId, uploadId)),
-  );
+  // Removals first: the vehicles about to be added are listed, so they need not be looked at.
   const ended =
     mode === 'replace'
       ? await withoutNestedLoops(trx, () => endVehiclesNotListed(trx, accountId, uploadId))
       : 0;
+  const upserted = await withoutNestedLoops(
+    trx,
+    async () =>
+      (await updateUploadVehicles(trx, accountId, uploadId, fields)) +
+      (await insertUploadVehicles(trx, accountId, uploadId)),
+  );
   // The lock and the version guarantee the fleet is the one the preview saw; check it anyway.
   if (upserted !== upload.diff_added + upload.diff_changed || ended !== upload.diff_removed) {
     throw new Error(

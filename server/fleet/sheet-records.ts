@@ -7,6 +7,7 @@
 import { Readable } from 'node:stream';
 import ExcelJS from 'exceljs';
 import Papa from 'papaparse';
+import { zipRecords } from './zip-guard.ts';
 
 export type ExcelValue = ExcelJS.CellValue;
 
@@ -55,11 +56,33 @@ export function csvRecords(text: string, delimiter: string, keepAtMost: number):
   return { records, quoteError };
 }
 
-/** The rows of the first worksheet (later ones hold notes, lookups or totals), cells 0-based. */
+const WORKSHEET = /^xl\/worksheets\/[^/]+\.xml$/;
+
+/**
+ * The workbook's bytes in the order exceljs's streaming reader can stream them: worksheets after
+ * the parts they refer to. Excel writes a sheet before its shared strings, and then the reader
+ * spools the sheet, decompressed, to a temporary file and parses it only once the whole archive
+ * has been read. The records are the same bytes, only moved; the directory, which a streaming
+ * reader does not use, stays last. `bytes` must have passed guardZip.
+ */
+function worksheetsLast(bytes: Uint8Array): Uint8Array[] {
+  const { records, directory } = zipRecords(bytes);
+  const isSheet = (record: { name: string }) => WORKSHEET.test(record.name);
+  return [
+    ...records.filter((record) => !isSheet(record)).map((record) => record.bytes),
+    ...records.filter(isSheet).map((record) => record.bytes),
+    directory,
+  ];
+}
+
+/**
+ * The rows of the first worksheet (later ones hold notes, lookups or totals), cells 0-based.
+ * `bytes` must have passed guardZip.
+ */
 export async function* xlsxFirstSheetRows(
   bytes: Uint8Array,
 ): AsyncGenerator<{ rowNumber: number; values: ExcelValue[] }> {
-  const reader = new ExcelJS.stream.xlsx.WorkbookReader(Readable.from([Buffer.from(bytes)]), {
+  const reader = new ExcelJS.stream.xlsx.WorkbookReader(Readable.from(worksheetsLast(bytes)), {
     sharedStrings: 'cache',
     styles: 'cache',
     hyperlinks: 'ignore',
@@ -67,12 +90,11 @@ export async function* xlsxFirstSheetRows(
   });
   for await (const worksheet of reader) {
     for await (const row of worksheet as AsyncIterable<ExcelJS.Row>) {
-      // exceljs's `values` is 1-based and sparse.
-      const values = row.values as ExcelValue[];
-      yield {
-        rowNumber: row.number,
-        values: Array.from({ length: Math.max(0, values.length - 1) }, (_, i) => values[i + 1]),
-      };
+      // exceljs's `values` is 1-based and sparse; callers get every cell, empty ones undefined.
+      const sparse = row.values as ExcelValue[];
+      const values: ExcelValue[] = [];
+      for (let index = 1; index < sparse.length; index++) values.push(sparse[index]);
+      yield { rowNumber: row.number, values };
     }
     return;
   }

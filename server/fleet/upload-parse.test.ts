@@ -43,20 +43,22 @@ describe('parseUpload', () => {
     ]);
   });
 
-  it('has a fresh thread ready for the next file, and none after a file was abandoned', async () => {
+  it('keeps the thread for the next file, and ends the thread of an abandoned file', async () => {
     await collect('Plate\n13-1\n');
-    const [ready] = idleParserThreadIds();
-    expect(ready).toBeDefined();
+    const [kept] = idleParserThreadIds();
+    expect(kept).toBeDefined();
     await collect('Plate\n13-2\n');
-    const [next] = idleParserThreadIds();
-    expect(next).toBeDefined();
-    expect(next).not.toBe(ready);
+    expect(idleParserThreadIds()).toEqual([kept]);
 
     const events = parseUpload(request('Plate\n13-3\n'));
     expect((await events.next()).value?.type).toBe('header');
     expect(idleParserThreadIds()).toEqual([]);
     await events.return(undefined);
     expect(idleParserThreadIds()).toEqual([]);
+    await collect('Plate\n13-4\n');
+    const [next] = idleParserThreadIds();
+    expect(next).toBeDefined();
+    expect(next).not.toBe(kept);
   });
 
   it('throws the refusal of a whole file, and the thread stays usable', async () => {

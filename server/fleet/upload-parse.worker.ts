@@ -5,7 +5,7 @@
  * database while the rest of the file is still being read, and nobody holds the whole table.
  */
 import { parentPort } from 'node:worker_threads';
-import { copyLine } from '../db/copy.ts';
+import { copyLine } from '../db/copy-text.ts';
 import { UploadError } from './upload-error.ts';
 import type { ParsedHeader, ParseRequest, WorkerMessage } from './upload-parse.ts';
 import { readUploadRows } from './upload-read.ts';
@@ -18,17 +18,43 @@ function post(message: WorkerMessage): void {
   parentPort!.postMessage(message);
 }
 
-/** A batch of rows as UTF-8 in a buffer of its own, moved to the main thread instead of copied. */
-function postRows(text: string): void {
-  const bytes = new TextEncoder().encode(text);
-  parentPort!.postMessage({ type: 'rows', copy: bytes } satisfies WorkerMessage, [bytes.buffer]);
+const encoder = new TextEncoder();
+
+/**
+ * Valid rows as UTF-8 COPY text, encoded as each row comes. Held as one growing string, a batch
+ * kept every piece of its 2,000 rows alive until it was sent, and collecting those survivors was
+ * a third to a half of a parse's garbage collection.
+ */
+class RowBatch {
+  #bytes = new Uint8Array(1024 * 1024);
+  #length = 0;
+  rows = 0;
+
+  add(line: string): void {
+    // UTF-8 needs at most 3 bytes per UTF-16 code unit.
+    const needed = this.#length + line.length * 3;
+    if (needed > this.#bytes.length) {
+      const grown = new Uint8Array(Math.max(needed, this.#bytes.length * 2));
+      grown.set(this.#bytes.subarray(0, this.#length));
+      this.#bytes = grown;
+    }
+    this.#length += encoder.encodeInto(line, this.#bytes.subarray(this.#length)).written;
+    this.rows += 1;
+  }
+
+  /** Sends the batch to the main thread in a buffer of its own (moved, not copied) and starts over. */
+  post(): void {
+    const copy = this.#bytes.slice(0, this.#length);
+    parentPort!.postMessage({ type: 'rows', copy } satisfies WorkerMessage, [copy.buffer]);
+    this.#length = 0;
+    this.rows = 0;
+  }
 }
 
 async function main(request: ParseRequest): Promise<void> {
   let header: ParsedHeader | undefined;
   let validate: ReturnType<typeof rowValidator> | undefined;
-  let rows = '';
-  let rowsInChunk = 0;
+  const batch = new RowBatch();
   const issues: string[] = [];
   const rejects: string[] = [];
   const counts = { rows: 0, valid: 0, rejected: 0, duplicate: 0, warnings: 0 };
@@ -69,24 +95,21 @@ async function main(request: ParseRequest): Promise<void> {
       const vehicle = verdict.vehicle;
       if (vehicle) {
         counts.valid += 1;
-        rows += copyLine([
-          vehicle.plateKey,
-          vehicle.rowNumber,
-          JSON.stringify(vehicle.plateFields),
-          vehicle.plateDisplay,
-          vehicle.registrationNumber,
-          vehicle.vin,
-          vehicle.label,
-          vehicle.costCentre,
-          vehicle.driver,
-          JSON.stringify(vehicle.attributes),
-        ]);
-        rowsInChunk += 1;
-        if (rowsInChunk === CHUNK_ROWS) {
-          postRows(rows);
-          rows = '';
-          rowsInChunk = 0;
-        }
+        batch.add(
+          copyLine([
+            vehicle.plateKey,
+            vehicle.rowNumber,
+            JSON.stringify(vehicle.plateFields),
+            vehicle.plateDisplay,
+            vehicle.registrationNumber,
+            vehicle.vin,
+            vehicle.label,
+            vehicle.costCentre,
+            vehicle.driver,
+            JSON.stringify(vehicle.attributes),
+          ]),
+        );
+        if (batch.rows === CHUNK_ROWS) batch.post();
         return;
       }
       counts.rejected += 1;
@@ -99,7 +122,7 @@ async function main(request: ParseRequest): Promise<void> {
       rejects.push(copyLine([row.rowNumber, JSON.stringify(cells)]));
     },
   });
-  if (rows !== '') postRows(rows);
+  if (batch.rows > 0) batch.post();
   post({ type: 'done', counts, issues: issues.join(''), rejects: rejects.join('') });
 }
 

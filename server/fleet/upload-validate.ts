@@ -97,7 +97,28 @@ export interface RowVerdict {
   issues: RowIssue[];
 }
 
-const optionalFields = Object.keys(fieldMaxLength) as (keyof typeof fieldMaxLength)[];
+type OptionalField = keyof typeof fieldMaxLength;
+const optionalFields = Object.keys(fieldMaxLength) as OptionalField[];
+
+/** A field's value, or undefined when the row has none or it is too long (then the row gets an error). */
+function boundedValue(
+  row: UploadRow,
+  field: OptionalField,
+  headers: Record<OptionalField, string>,
+  errors: Issue[],
+): string | undefined {
+  const value = row.values[field];
+  if (value === undefined) return undefined;
+  const max = fieldMaxLength[field];
+  if (value.length <= max) return value;
+  errors.push({
+    column: headers[field],
+    code: 'cell.too_long',
+    message: `The value has ${value.length} characters; at most ${max} are allowed here.`,
+    messageAr: `القيمة فيها ${value.length} حرفاً، والحد الأقصى هنا ${max}.`,
+  });
+  return undefined;
+}
 
 /**
  * Validates the rows of one file one at a time, in file order: it remembers the plates and VINs
@@ -114,7 +135,9 @@ export function rowValidator(
     columns.find((column) => column.field === field)?.header ?? columnTitles[field].en;
   const plateColumn = headerOf('plate');
   const vinColumn = headerOf('vin');
-  const optionalHeaders = Object.fromEntries(optionalFields.map((field) => [field, headerOf(field)]));
+  const optionalHeaders = Object.fromEntries(
+    optionalFields.map((field) => [field, headerOf(field)]),
+  ) as Record<OptionalField, string>;
 
   return (row, readIssue) => {
     const rowErrors: Issue[] = [];
@@ -161,32 +184,22 @@ export function rowValidator(
       }
     }
 
-    const optional: Partial<Record<keyof typeof fieldMaxLength, string>> = {};
-    for (const field of optionalFields) {
-      const value = row.values[field];
-      if (value === undefined) continue;
-      const max = fieldMaxLength[field];
-      if (value.length > max) {
-        rowErrors.push({
-          column: optionalHeaders[field]!,
-          code: 'cell.too_long',
-          message: `The value has ${value.length} characters; at most ${max} are allowed here.`,
-          messageAr: `القيمة فيها ${value.length} حرفاً، والحد الأقصى هنا ${max}.`,
-        });
-        continue;
-      }
-      optional[field] = value;
-    }
-    if (optional.registrationNumber !== undefined) {
-      optional.registrationNumber = normaliseCell(toAsciiDigits(optional.registrationNumber)).toUpperCase();
-    }
-    if (optional.vin !== undefined) {
-      const vin = normaliseVin(optional.vin);
-      const issue = vinIssue(vin, vinColumn);
+    // One field at a time, in a fixed order and into a fixed shape: this runs for every row.
+    const registration = boundedValue(row, 'registrationNumber', optionalHeaders, rowErrors);
+    const rawVin = boundedValue(row, 'vin', optionalHeaders, rowErrors);
+    const label = boundedValue(row, 'label', optionalHeaders, rowErrors);
+    const costCentre = boundedValue(row, 'costCentre', optionalHeaders, rowErrors);
+    const driver = boundedValue(row, 'driver', optionalHeaders, rowErrors);
+    const registrationNumber =
+      registration === undefined ? undefined : normaliseCell(toAsciiDigits(registration)).toUpperCase();
+    let vin: string | undefined;
+    if (rawVin !== undefined) {
+      const normalised = normaliseVin(rawVin);
+      const issue = vinIssue(normalised, vinColumn);
       if (issue) {
         rowErrors.push(issue);
       } else {
-        optional.vin = vin;
+        vin = normalised;
         const first = firstRowByVin.get(vin);
         if (first === undefined) {
           firstRowByVin.set(vin, row.rowNumber);
@@ -222,7 +235,11 @@ export function rowValidator(
             plateKey: plate.plate.key,
             plateFields: plate.plate.fields,
             plateDisplay: plate.plate.display,
-            ...optional,
+            registrationNumber,
+            vin,
+            label,
+            costCentre,
+            driver,
             attributes: row.attributes,
           }
         : null;

@@ -1,7 +1,13 @@
 import ExcelJS from 'exceljs';
 import { describe, expect, it } from 'vitest';
 import { buildZip, workbookMarkers } from './zip-builder.test-support.ts';
-import { checkDeclaredSizes, guardZip, readCentralDirectory, ZipGuardError } from './zip-guard.ts';
+import {
+  checkDeclaredSizes,
+  guardZip,
+  readCentralDirectory,
+  ZipGuardError,
+  zipRecords,
+} from './zip-guard.ts';
 
 const limits = { maxUncompressedBytes: 10 * 1024 * 1024, maxCompressionRatio: 200, maxEntries: 50 };
 const MiB = 1024 * 1024;
@@ -114,5 +120,20 @@ describe('guardZip', () => {
     const dataStart = 30 + 'a.xml'.length;
     garbled.writeUInt8(garbled.readUInt8(dataStart) ^ 0xff, dataStart);
     expect(await problemOf(garbled)).toMatchObject({ kind: 'corrupt' });
+  });
+});
+
+describe('zipRecords', () => {
+  it('cuts a guarded archive into its entries, in file order, and the directory after them', async () => {
+    const workbook = new ExcelJS.Workbook();
+    workbook.addWorksheet('Fleet').addRow(['Plate', '13-20697']);
+    const bytes = Buffer.from(await workbook.xlsx.writeBuffer());
+    await guardZip(bytes, limits);
+    const { records, directory } = zipRecords(bytes);
+    const { entries } = readCentralDirectory(bytes);
+    expect(records.map((record) => record.name)).toEqual(
+      [...entries].sort((a, b) => a.localHeaderOffset - b.localHeaderOffset).map((entry) => entry.name),
+    );
+    expect(Buffer.concat([...records.map((record) => record.bytes), directory]).equals(bytes)).toBe(true);
   });
 });

@@ -48,6 +48,11 @@ const FLAG_ENCRYPTED = 0x1;
 const FLAG_DATA_DESCRIPTOR = 0x8;
 const METHOD_STORED = 0;
 const METHOD_DEFLATE = 8;
+/**
+ * Output per inflate step. Each step is a round trip to the thread pool; at zlib's default 16 KB
+ * checking a 50,000-row workbook (19 MB inflated) took ~100 ms, at 256 KB ~20 ms.
+ */
+const INFLATE_CHUNK_BYTES = 256 * 1024;
 
 const corrupt = (detail: string) => new ZipGuardError({ kind: 'corrupt', detail });
 
@@ -237,7 +242,7 @@ async function checkInflatedSize(compressed: Uint8Array, entry: ZipEntry): Promi
       throw corrupt(`the entry ${entry.name} has the wrong size`);
     return;
   }
-  const inflater = createInflateRaw();
+  const inflater = createInflateRaw({ chunkSize: INFLATE_CHUNK_BYTES });
   inflater.end(compressed);
   let produced = 0;
   try {
@@ -256,6 +261,27 @@ async function checkInflatedSize(compressed: Uint8Array, entry: ZipEntry): Promi
     throw corrupt(`the entry ${entry.name} cannot be decompressed`);
   }
   if (produced !== entry.uncompressedSize) throw corrupt(`the entry ${entry.name} has the wrong size`);
+}
+
+/**
+ * The archive's local records (header, data and any descriptor of each entry) as slices of
+ * `bytes`, in file order, and the directory after them. Only for bytes that passed guardZip: that
+ * is what makes the records tile everything before the directory.
+ */
+export function zipRecords(bytes: Uint8Array): {
+  records: { name: string; bytes: Uint8Array }[];
+  directory: Uint8Array;
+} {
+  const { entries, directoryOffset } = readCentralDirectory(bytes);
+  const inFileOrder = [...entries].sort((a, b) => a.localHeaderOffset - b.localHeaderOffset);
+  const records = inFileOrder.map((entry, index) => ({
+    name: entry.name,
+    bytes: bytes.subarray(
+      entry.localHeaderOffset,
+      inFileOrder[index + 1]?.localHeaderOffset ?? directoryOffset,
+    ),
+  }));
+  return { records, directory: bytes.subarray(directoryOffset) };
 }
 
 /** All checks in order; returns the entry names for type detection (xlsx vs other zips). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { copyLine } from './copy.ts';
+import { copyLine } from './copy-text.ts';
 
 describe('copyLine', () => {
   it('writes COPY text: tabs between values, \\N for null, escapes for what would break the format', () => {
