@@ -7,7 +7,7 @@ import { jobRegistry } from '../jobs/registry.ts';
 import { syncRunSchedules } from '../jobs/runs.job.ts';
 import { createAuthorityDirectory } from './authority/directory.ts';
 import type { Config } from './config.ts';
-import { createDatabase, type Database } from './db/database.ts';
+import { asynchronousCommitUrl, createDatabase, type Database } from './db/database.ts';
 import { type EmbeddedPostgres, startEmbeddedPostgres } from './db/embedded.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { appRoleUrl, assertWalledRole } from './db/tenant.ts';
@@ -92,8 +92,12 @@ export async function startProduct(config: Config, log: Logger): Promise<Running
         authorityUrl = simulator.url;
         log.warn({ url: simulator.url }, 'AUTHORITY_URL is not set: using the built-in authority simulator');
       }
+      // The gate's few small statements pace every request to the authority: on a pool of their
+      // own they never queue behind the night's writes, and their commits do not wait for the disk.
+      const gateDb = createDatabase(asynchronousCommitUrl(appRoleUrl(databaseUrl)), 4, 'fleet-fines-gate');
+      cleanup.push(() => gateDb.destroy());
       const authorities = await createAuthorityDirectory(
-        db,
+        gateDb,
         config.authority,
         authorityUrl,
         config.runs.batchSize,

@@ -13,22 +13,23 @@ export const GATEWAY_GATE = 'gateway';
 /**
  * The gateway clients of one worker process: one per jurisdiction, all behind the shared
  * PostgreSQL gate (rate limit and in-flight cap across processes) and this process's breaker.
+ * `gateDb` is the pool the gate's bookkeeping runs on.
  */
 export async function createAuthorityDirectory(
-  db: Database,
+  gateDb: Database,
   settings: AuthoritySettings,
   baseUrl: string,
   batchSize: number,
 ): Promise<AuthorityDirectory> {
   // The authority's own second, and a hundredth for the database's millisecond clock: the gate counts
   // each request from its grant (before it can arrive) to a window after its answer (after it arrived).
-  await configureAuthorityGate(db, GATEWAY_GATE, {
+  await configureAuthorityGate(gateDb, GATEWAY_GATE, {
     maxRequests: settings.rateLimit,
     windowMs: 1010,
     maxInFlight: settings.maxInFlight,
     leaseMs: settings.timeoutMs * 2,
   });
-  const gate = createPgAuthorityGate(db, GATEWAY_GATE);
+  const gate = createPgAuthorityGate(gateDb, GATEWAY_GATE);
   const breaker = new CircuitBreaker({ failureThreshold: 8, cooldownMs: 15_000 });
   const clients = new Map<JurisdictionCode, AuthorityProvider>();
   return {

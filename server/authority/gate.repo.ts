@@ -117,7 +117,11 @@ export interface PgGateOptions {
   random?: () => number;
 }
 
-/** The gate every worker shares. Waiters poll with jitter so they do not stampede the row. */
+/**
+ * The gate every worker shares. Within one process, requests wait their turn and only the first
+ * in line asks the database, with jitter, so a process's waiters never stampede the row: dozens of
+ * waiting batches cost one poll at a time, not dozens per freed slot.
+ */
 export function createPgAuthorityGate<DB>(
   db: Kysely<DB>,
   authority: string,
@@ -126,25 +130,50 @@ export function createPgAuthorityGate<DB>(
   const pollMinMs = options.pollMinMs ?? 10;
   const pollMaxMs = options.pollMaxMs ?? 250;
   const random = options.random ?? Math.random;
+  let line: Promise<void> = Promise.resolve();
   return {
     async acquire(signal?: AbortSignal): Promise<Release> {
-      const leaseId = randomUUID();
-      for (;;) {
-        signal?.throwIfAborted();
-        const attempt = await tryAcquireAuthorityGate(db, authority, leaseId);
-        if (attempt.granted) {
-          return (answeredAt) =>
-            releaseAuthorityGate(
-              db,
-              authority,
-              leaseId,
-              attempt.startedAtMs,
-              answeredAt === undefined ? 0 : performance.now() - answeredAt,
-            );
+      const ahead = line;
+      let leave!: () => void;
+      line = new Promise<void>((resolve) => {
+        leave = resolve;
+      });
+      try {
+        await untilSettledOrAborted(ahead, signal);
+        const leaseId = randomUUID();
+        for (;;) {
+          signal?.throwIfAborted();
+          const attempt = await tryAcquireAuthorityGate(db, authority, leaseId);
+          if (attempt.granted) {
+            return (answeredAt) =>
+              releaseAuthorityGate(
+                db,
+                authority,
+                leaseId,
+                attempt.startedAtMs,
+                answeredAt === undefined ? 0 : performance.now() - answeredAt,
+              );
+          }
+          const base = Math.min(pollMaxMs, Math.max(pollMinMs, attempt.retryInMs));
+          await sleep(base + Math.floor(random() * pollMinMs), signal);
         }
-        const base = Math.min(pollMaxMs, Math.max(pollMinMs, attempt.retryInMs));
-        await sleep(base + Math.floor(random() * pollMinMs), signal);
+      } finally {
+        // The turn passes on only after the one ahead has had it, even if this waiter gave up early.
+        void ahead.then(leave);
       }
     },
   };
+}
+
+function untilSettledOrAborted(turn: Promise<void>, signal?: AbortSignal): Promise<void> {
+  if (!signal) return turn;
+  signal.throwIfAborted();
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    void turn.then(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    });
+  });
 }

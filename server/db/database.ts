@@ -34,3 +34,14 @@ export function createDatabase(connectionString: string, max = 10, applicationNa
     dialect: new PostgresDialect({ pool: createPool(connectionString, max, applicationName) }),
   });
 }
+
+/**
+ * The same connection URL with commits that do not wait for the disk, for bookkeeping that may
+ * lose its last fraction of a second in a database crash (the authority gate's window), never data.
+ */
+export function asynchronousCommitUrl(connectionString: string): string {
+  const url = new URL(connectionString);
+  const options = url.searchParams.get('options');
+  url.searchParams.set('options', `${options ? `${options} ` : ''}-c synchronous_commit=off`);
+  return url.toString();
+}

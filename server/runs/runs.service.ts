@@ -13,6 +13,7 @@ import { countRunPlates, findRunImportMeta, insertRunImport } from './run-import
 import { importedAuthority, type ValidatedImport } from './run-imports.service.ts';
 import {
   addLookupProgress,
+  commitWithoutWaitingForDisk,
   failedLookups,
   findActiveRun,
   finishRun,
@@ -194,6 +195,7 @@ export async function runLookupBatch(
   );
 
   await withTenant(db, accountId, async (trx) => {
+    await commitWithoutWaitingForDisk(trx);
     // Marking first locks the batch's lookups: a second delivery of the batch waits here, then
     // finds nothing pending and writes nothing.
     const marked = await markLookups(trx, accountId, runId, job.batchNo, outcomes);

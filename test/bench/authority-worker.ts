@@ -19,7 +19,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import readline from 'node:readline';
 import { startAuthoritySimulator, statsToJson } from '../../fixtures/authority/simulator.ts';
 import { createAuthorityDirectory } from '../../server/authority/directory.ts';
-import { createDatabase } from '../../server/db/database.ts';
+import { asynchronousCommitUrl, createDatabase } from '../../server/db/database.ts';
 import { appRoleUrl } from '../../server/db/tenant.ts';
 
 function benchPlateKey(i: number): string {
@@ -97,7 +97,12 @@ async function client(): Promise<void> {
   const from = Number(env('BENCH_PLATE_FROM'));
   const to = Number(env('BENCH_PLATE_TO'));
   const plateKeys = Array.from({ length: to - from }, (_, i) => benchPlateKey(from + i));
-  const db = createDatabase(appRoleUrl(env('BENCH_DB_URL')), 10, 'fleet-bench-authority');
+  // The gate's pool as a worker has it (see server/product.ts).
+  const db = createDatabase(
+    asynchronousCommitUrl(appRoleUrl(env('BENCH_DB_URL'))),
+    4,
+    'fleet-bench-authority',
+  );
   try {
     const directory = await createAuthorityDirectory(
       db,
