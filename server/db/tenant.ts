@@ -35,9 +35,22 @@ export async function assertWalledRole(db: Database): Promise<void> {
  * Runs `work` in a transaction scoped to one tenant: row-level security shows and accepts only
  * that account's rows. The setting is transaction-local, so a pooled connection never carries it over.
  */
-export function withTenant<T>(db: Database, accountId: bigint, work: (trx: Tx) => Promise<T>): Promise<T> {
+export function withTenant<T>(
+  db: Database,
+  accountId: bigint,
+  work: (trx: Tx) => Promise<T>,
+  options: { commit?: 'durable' | 'asynchronous' } = {},
+): Promise<T> {
+  // An asynchronous commit returns before its WAL reaches the disk: only for work whose loss in a
+  // database crash is made good by something durable that follows (the caller says what). Otherwise
+  // the server's own setting stands (it may ask for more, e.g. a replica's confirmation).
+  const asynchronous = options.commit === 'asynchronous';
   return db.transaction().execute(async (trx) => {
-    await sql`select set_config('app.account_id', ${accountId.toString()}, true)`.execute(trx);
+    await (asynchronous
+      ? sql`select set_config('app.account_id', ${accountId.toString()}, true),
+                   set_config('synchronous_commit', 'off', true)`
+      : sql`select set_config('app.account_id', ${accountId.toString()}, true)`
+    ).execute(trx);
     return work(trx);
   });
 }

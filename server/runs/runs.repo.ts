@@ -110,6 +110,20 @@ export async function snapshotFleet(
   return totals;
 }
 
+/** What a lookup batch needs to know about its run: the account's jurisdiction and any imported export. */
+export async function findBatchContext(trx: Executor, accountId: bigint, runId: bigint) {
+  const { rows } = await sql<{
+    jurisdiction: string;
+    sha256: string | null;
+    covers_all_plates: boolean | null;
+  }>`
+    select a.jurisdiction, i.sha256, i.covers_all_plates
+    from accounts a
+    left join run_imports i on i.account_id = a.id and i.run_id = ${runId}
+    where a.id = ${accountId}`.execute(trx);
+  return rows[0];
+}
+
 export function pendingLookups(trx: Executor, accountId: bigint, runId: bigint, batchNo: number) {
   return trx
     .selectFrom('lookups')
@@ -123,91 +137,38 @@ export function pendingLookups(trx: Executor, accountId: bigint, runId: bigint, 
 }
 
 /**
- * Marks a batch's lookups answered, only those still pending, in one statement, with what each ok
- * answer said; answers the vehicles it marked. The row locks it takes make a second delivery of
- * the batch wait, then find nothing pending. The batch number keeps it to the batch's own rows
- * whatever the planner believes about a run that did not exist at the last ANALYZE.
+ * Records a landed lookup batch in one statement: marks its lookups answered (only those still
+ * pending, with what each ok answer said), stores the raw answers, and adds the marked lookups to
+ * the run's counters. The row locks it takes make a second delivery of the batch wait, then find
+ * nothing pending and write nothing. Exactly one batch sees the count reach the total: that one
+ * moves the run to reconciling (`complete`).
+ *
+ * One row per ticket per run. A ticket another batch already stored for another vehicle fails a
+ * `storing: 'plain'` statement on the key (almost never: a third cheaper than resolving conflicts
+ * on every row); redone with `storing: 'folding'`, the lower vehicle id keeps the row and the other
+ * joins other_vehicle_ids, so the outcome is the same in any order. The batch number keeps the
+ * marking to the batch's own rows whatever the planner believes about a run newer than its
+ * statistics.
  */
-export async function markLookups(
+export async function recordLookupBatch(
   trx: Executor,
-  accountId: bigint,
-  runId: bigint,
-  batchNo: number,
-  outcomes: LookupOutcome[],
-): Promise<{ vehicleIds: bigint[]; failed: number }> {
-  if (outcomes.length === 0) return { vehicleIds: [], failed: 0 };
-  const { rows } = await sql<{ vehicle_id: bigint; status: string }>`
-    with outcome as (
-      select * from unnest(${outcomes.map((o) => o.vehicleId.toString())}::bigint[],
-                           ${outcomes.map((o) => o.status)}::text[],
-                           ${outcomes.map((o) => o.attempts)}::int[],
-                           ${outcomes.map((o) => o.lastError)}::text[],
-                           ${outcomes.map((o) => o.answered?.violations ?? null)}::int[],
-                           ${outcomes.map((o) => o.answered?.outstanding ?? null)}::int[],
-                           ${outcomes.map((o) => o.answered?.outstandingMinor.toString() ?? null)}::bigint[])
-        as o(vehicle_id, status, attempts, last_error, answered_violations, answered_outstanding,
-             answered_outstanding_minor)
-    )
-    update lookups l set status = o.status, attempts = o.attempts, last_error = o.last_error, answered_at = now(),
-                         answered_violations = o.answered_violations, answered_outstanding = o.answered_outstanding,
-                         answered_outstanding_minor = o.answered_outstanding_minor
-    from outcome o
-    where l.account_id = ${accountId} and l.run_id = ${runId} and l.batch_no = ${batchNo}
-      and l.vehicle_id = o.vehicle_id and l.status = 'pending'
-    returning l.vehicle_id, l.status`.execute(trx);
-  return {
-    vehicleIds: rows.map((r) => r.vehicle_id),
-    failed: rows.filter((r) => r.status === 'failed').length,
-  };
-}
-
-/**
- * Stores a batch's raw answers: fourteen column arrays unnested server-side (cheaper to send and
- * plan than thousands of bind parameters). One row per ticket per run: when another batch already
- * stored the ticket for another vehicle, the lower vehicle id keeps the row and the other is added
- * to other_vehicle_ids, so the outcome is the same in any order. Almost always no other batch has
- * the batch's tickets, so a plain insert goes first (a third cheaper than one that resolves
- * conflicts); the rare ticket listed for two plates fails it on the key, and it is redone folding.
- */
-export async function insertAnsweredViolations(
-  trx: Executor,
-  accountId: bigint,
-  runId: bigint,
-  rows: AnsweredViolation[],
-): Promise<void> {
-  if (rows.length === 0) return;
-  const column = <T>(pick: (row: AnsweredViolation) => T) => rows.map(pick);
-  const insert = sql`
-    insert into lookup_violations (account_id, run_id, vehicle_id, other_vehicle_ids, ticket_number, offence_at,
-                                   type_code, description_ar, description_en, location, amount_minor, currency,
-                                   authority_status, authority_payment_ref, pre_acquisition)
-    select ${accountId}, ${runId}, v.vehicle_id, v.others::bigint[], v.ticket_number, v.offence_at, v.type_code,
-           v.description_ar, v.description_en, v.location, v.amount_minor, v.currency, v.authority_status,
-           v.authority_payment_ref, v.pre_acquisition
-    from unnest(${column((r) => r.vehicleId.toString())}::bigint[],
-                ${column((r) => `{${r.otherVehicleIds.join(',')}}`)}::text[],
-                ${column((r) => r.ticketNumber)}::text[], ${column((r) => r.offenceAt)}::timestamptz[],
-                ${column((r) => r.typeCode)}::text[], ${column((r) => r.descriptionAr)}::text[],
-                ${column((r) => r.descriptionEn)}::text[], ${column((r) => r.location)}::text[],
-                ${column((r) => r.amountMinor.toString())}::bigint[], ${column((r) => r.currency)}::text[],
-                ${column((r) => r.status)}::text[], ${column((r) => r.authorityPaymentRef)}::text[],
-                ${column((r) => r.preAcquisition)}::boolean[])
-      as v(vehicle_id, others, ticket_number, offence_at, type_code, description_ar, description_en, location,
-           amount_minor, currency, authority_status, authority_payment_ref, pre_acquisition)`;
-  await sql`savepoint answers`.execute(trx);
-  try {
-    await insert.execute(trx);
-    await sql`release savepoint answers`.execute(trx);
-    return;
-  } catch (error) {
-    if ((error as { code?: string }).code !== UNIQUE_VIOLATION) throw error;
-    await sql`rollback to savepoint answers`.execute(trx);
-  }
+  batch: {
+    accountId: bigint;
+    runId: bigint;
+    batchNo: number;
+    outcomes: LookupOutcome[];
+    violations: AnsweredViolation[];
+  },
+  storing: 'plain' | 'folding',
+): Promise<{ marked: number; failed: number; complete: boolean }> {
+  const { accountId, runId, outcomes, violations } = batch;
+  if (outcomes.length === 0) return { marked: 0, failed: 0, complete: false };
+  const of = <T>(pick: (outcome: LookupOutcome) => T) => outcomes.map(pick);
+  const column = <T>(pick: (row: AnsweredViolation) => T) => violations.map(pick);
   const keepsExcluded = sql`excluded.vehicle_id < lookup_violations.vehicle_id`;
   const kept = (name: string) =>
     sql`${sql.ref(name)} = case when ${keepsExcluded} then ${sql.ref(`excluded.${name}`)} else ${sql.ref(`lookup_violations.${name}`)} end`;
-  await sql`
-    ${insert}
+  const folding = sql`
     on conflict (account_id, run_id, ticket_number) do update set
       ${sql.join(
         [
@@ -228,47 +189,63 @@ export async function insertAnsweredViolations(
         select distinct o from unnest(lookup_violations.other_vehicle_ids || excluded.other_vehicle_ids
                                       || greatest(lookup_violations.vehicle_id, excluded.vehicle_id)) as o
         order by o)
-    where excluded.vehicle_id <> lookup_violations.vehicle_id`.execute(trx);
+    where excluded.vehicle_id <> lookup_violations.vehicle_id`;
+  const { rows } = await sql<{ marked: number; failed: number; complete: boolean }>`
+    with outcome as (
+      select * from unnest(${of((o) => o.vehicleId.toString())}::bigint[], ${of((o) => o.status)}::text[],
+                           ${of((o) => o.attempts)}::int[], ${of((o) => o.lastError)}::text[],
+                           ${of((o) => o.answered?.violations ?? null)}::int[],
+                           ${of((o) => o.answered?.outstanding ?? null)}::int[],
+                           ${of((o) => o.answered?.outstandingMinor.toString() ?? null)}::bigint[])
+        as o(vehicle_id, status, attempts, last_error, answered_violations, answered_outstanding,
+             answered_outstanding_minor)
+    ), marked as (
+      update lookups l set status = o.status, attempts = o.attempts, last_error = o.last_error, answered_at = now(),
+                           answered_violations = o.answered_violations, answered_outstanding = o.answered_outstanding,
+                           answered_outstanding_minor = o.answered_outstanding_minor
+      from outcome o
+      where l.account_id = ${accountId} and l.run_id = ${runId} and l.batch_no = ${batch.batchNo}
+        and l.vehicle_id = o.vehicle_id and l.status = 'pending'
+      returning l.status
+    ), stored as (
+      insert into lookup_violations (account_id, run_id, vehicle_id, other_vehicle_ids, ticket_number, offence_at,
+                                     type_code, description_ar, description_en, location, amount_minor, currency,
+                                     authority_status, authority_payment_ref, pre_acquisition)
+      select ${accountId}, ${runId}, v.vehicle_id, v.others::bigint[], v.ticket_number, v.offence_at, v.type_code,
+             v.description_ar, v.description_en, v.location, v.amount_minor, v.currency, v.authority_status,
+             v.authority_payment_ref, v.pre_acquisition
+      from unnest(${column((r) => r.vehicleId.toString())}::bigint[],
+                  ${column((r) => `{${r.otherVehicleIds.join(',')}}`)}::text[],
+                  ${column((r) => r.ticketNumber)}::text[], ${column((r) => r.offenceAt)}::timestamptz[],
+                  ${column((r) => r.typeCode)}::text[], ${column((r) => r.descriptionAr)}::text[],
+                  ${column((r) => r.descriptionEn)}::text[], ${column((r) => r.location)}::text[],
+                  ${column((r) => r.amountMinor.toString())}::bigint[], ${column((r) => r.currency)}::text[],
+                  ${column((r) => r.status)}::text[], ${column((r) => r.authorityPaymentRef)}::text[],
+                  ${column((r) => r.preAcquisition)}::boolean[])
+        as v(vehicle_id, others, ticket_number, offence_at, type_code, description_ar, description_en, location,
+             amount_minor, currency, authority_status, authority_payment_ref, pre_acquisition)
+      where exists (select from marked)
+      ${storing === 'folding' ? folding : sql``}
+    ), counted as (
+      select count(*)::int as marked, (count(*) filter (where status = 'failed'))::int as failed from marked
+    ), progress as (
+      update runs r set
+        lookups_done = r.lookups_done + c.marked,
+        lookups_failed = r.lookups_failed + c.failed,
+        status = case when r.lookups_done + c.marked >= r.lookups_total then 'reconciling' else r.status end,
+        fetched_at = case when r.lookups_done + c.marked >= r.lookups_total then now() end
+      from counted c
+      where r.account_id = ${accountId} and r.id = ${runId} and r.status = 'fetching' and c.marked > 0
+      returning r.status
+    )
+    select c.marked, c.failed, coalesce((select status = 'reconciling' from progress), false) as complete
+    from counted c`.execute(trx);
+  return rows[0]!;
 }
 
-const UNIQUE_VIOLATION = '23505';
-
-/**
- * Lets the transaction commit without waiting for its WAL to reach the disk. Every batch of a run
- * updates the run's row, and waits for the one before it to commit; waiting for the disk too made
- * the batches queue behind each other. Nothing is lost: pg-boss completes the batch's job right
- * after, with a commit that does wait for the disk and so flushes this one first; a crash before
- * that leaves the job to be retried, and the batch's lookups still pending.
- */
-export async function commitWithoutWaitingForDisk(trx: Executor): Promise<void> {
-  await sql`select set_config('synchronous_commit', 'off', true)`.execute(trx);
-}
-
-/**
- * Adds a batch's marked lookups to the run's counters in one statement. The row lock it takes is
- * held only to the end of the batch's transaction, so exactly one batch sees the count reach the
- * total: that one moves the run to reconciling (answers true).
- */
-export async function addLookupProgress(
-  trx: Executor,
-  accountId: bigint,
-  runId: bigint,
-  added: { done: number; failed: number },
-): Promise<boolean> {
-  const row = await trx
-    .updateTable('runs')
-    .set({
-      lookups_done: sql`lookups_done + ${added.done}`,
-      lookups_failed: sql`lookups_failed + ${added.failed}`,
-      status: sql`case when lookups_done + ${added.done} >= lookups_total then 'reconciling' else status end`,
-      fetched_at: sql`case when lookups_done + ${added.done} >= lookups_total then now() end`,
-    })
-    .where('account_id', '=', accountId)
-    .where('id', '=', runId)
-    .where('status', '=', 'fetching')
-    .returning('status')
-    .executeTakeFirst();
-  return row?.status === 'reconciling';
+/** Whether an error is a unique-key failure (the one a `plain` recordLookupBatch can meet). */
+export function isUniqueViolation(error: unknown): boolean {
+  return (error as { code?: string }).code === '23505';
 }
 
 /** A run with nothing to look up goes straight to reconciliation. */
@@ -287,7 +264,7 @@ export async function markRunFetched(trx: Executor, accountId: bigint, runId: bi
  * violation's state take it first, so none of them works from a state another is changing.
  */
 export async function lockAccountViolations(trx: Executor, accountId: bigint): Promise<void> {
-  await sql`select pg_advisory_xact_lock(hashtext('violations'), (${accountId} % 2147483647)::int)`.execute(
+  await sql`select pg_advisory_xact_lock(hashtext('violations'), (${accountId}::bigint % 2147483647)::int)`.execute(
     trx,
   );
 }

@@ -9,25 +9,24 @@ import { DomainError } from '../errors.ts';
 import type { JurisdictionCode } from '../jurisdictions/profiles.ts';
 import type { JobQueue } from '../queue.ts';
 import { foldBatchAnswers } from './answers.ts';
-import { countRunPlates, findRunImportMeta, insertRunImport } from './run-imports.repo.ts';
+import { countRunPlates, insertRunImport } from './run-imports.repo.ts';
 import { importedAuthority, type ValidatedImport } from './run-imports.service.ts';
 import {
-  addLookupProgress,
-  commitWithoutWaitingForDisk,
   failedLookups,
   findActiveRun,
+  findBatchContext,
   finishRun,
   type GuardSettings,
-  insertAnsweredViolations,
   insertRun,
   insertSuspectException,
+  isUniqueViolation,
   lockAccountViolations,
   lockRun,
-  markLookups,
   markRunFetched,
   pendingLookups,
   type RunKind,
   reconcileAnswers,
+  recordLookupBatch,
   snapshotFleet,
 } from './runs.repo.ts';
 
@@ -167,10 +166,16 @@ export async function runLookupBatch(
 ): Promise<void> {
   const { accountId, runId } = job;
   const prepared = await withTenant(db, accountId, async (trx) => {
-    const account = await findAccount(trx, accountId);
     const pending = await pendingLookups(trx, accountId, runId, job.batchNo);
-    const imported = pending.length > 0 ? await findRunImportMeta(trx, accountId, runId) : undefined;
-    return { jurisdiction: account?.jurisdiction as JurisdictionCode, pending, imported };
+    const context = pending.length > 0 ? await findBatchContext(trx, accountId, runId) : undefined;
+    return {
+      jurisdiction: context?.jurisdiction as JurisdictionCode,
+      pending,
+      imported:
+        context?.sha256 != null
+          ? { sha256: context.sha256, covers_all_plates: context.covers_all_plates === true }
+          : undefined,
+    };
   });
 
   let answers = new Map<string, PlateLookup>();
@@ -194,22 +199,32 @@ export async function runLookupBatch(
     answers,
   );
 
-  await withTenant(db, accountId, async (trx) => {
-    await commitWithoutWaitingForDisk(trx);
-    // Marking first locks the batch's lookups: a second delivery of the batch waits here, then
-    // finds nothing pending and writes nothing.
-    const marked = await markLookups(trx, accountId, runId, job.batchNo, outcomes);
-    if (marked.vehicleIds.length === 0) return;
-    await insertAnsweredViolations(trx, accountId, runId, violations);
-    // The counter update comes last, keeping the run row locked for as short a time as possible.
-    const complete = await addLookupProgress(trx, accountId, runId, {
-      done: marked.vehicleIds.length,
-      failed: marked.failed,
-    });
-    if (complete) {
-      await queue.send(trx, RECONCILE_QUEUE, [{ accountId: accountId.toString(), runId: runId.toString() }]);
-    }
-  });
+  const batch = { accountId, runId, batchNo: job.batchNo, outcomes, violations };
+  // Every batch of a run updates the run's row, waiting for the one before it to commit; with
+  // commits that waited for the disk too, the batches queued behind each other. Nothing is lost
+  // without: pg-boss completes the batch's job right after with a durable commit, which flushes
+  // this one first, and a crash before that leaves the job to be retried with its lookups pending.
+  const record = (storing: 'plain' | 'folding') =>
+    withTenant(
+      db,
+      accountId,
+      async (trx) => {
+        const recorded = await recordLookupBatch(trx, batch, storing);
+        if (recorded.complete) {
+          await queue.send(trx, RECONCILE_QUEUE, [
+            { accountId: accountId.toString(), runId: runId.toString() },
+          ]);
+        }
+      },
+      { commit: 'asynchronous' },
+    );
+  try {
+    await record('plain');
+  } catch (error) {
+    // A ticket another batch stored for another vehicle: the batch is redone folding it in.
+    if (!isUniqueViolation(error)) throw error;
+    await record('folding');
+  }
 }
 
 export interface RunSummary {
