@@ -15,3 +15,21 @@ export async function withoutNestedLoops<T>(trx: Executor, work: () => Promise<T
   await sql`select set_config('enable_nestloop', 'on', true)`.execute(trx);
   return result;
 }
+
+/**
+ * Runs statements that read one run's (or one account's) rows out of tables keeping every night
+ * and every tenant with bitmap scans only. Once a table holds many nights, fresh statistics make a
+ * whole-table sequential scan look cheaper than the run's own range of the key, and the nightly
+ * read would grow with the history; a bitmap scan reads just that range, in heap order.
+ * Transaction-local, and restored afterwards.
+ */
+export async function withBitmapScans<T>(trx: Executor, work: () => Promise<T>): Promise<T> {
+  await sql`select set_config('enable_seqscan', 'off', true), set_config('enable_indexscan', 'off', true)`.execute(
+    trx,
+  );
+  const result = await work();
+  await sql`select set_config('enable_seqscan', 'on', true), set_config('enable_indexscan', 'on', true)`.execute(
+    trx,
+  );
+  return result;
+}

@@ -3,7 +3,7 @@ import { DateTime } from 'luxon';
 import { findAccount } from '../accounts/accounts.repo.ts';
 import type { AuthorityProvider, PlateLookup } from '../authority/contract.ts';
 import type { Database } from '../db/database.ts';
-import { withoutNestedLoops } from '../db/planner.ts';
+import { withBitmapScans, withoutNestedLoops } from '../db/planner.ts';
 import { type Tx, withTenant } from '../db/tenant.ts';
 import { DomainError } from '../errors.ts';
 import type { JurisdictionCode } from '../jurisdictions/profiles.ts';
@@ -253,7 +253,7 @@ export async function reconcileRun(
     await lockAccountViolations(trx, accountId);
     const started = performance.now();
     const totals = await withoutNestedLoops(trx, () =>
-      reconcileAnswers(trx, accountId, runId, settings.guard),
+      withBitmapScans(trx, () => reconcileAnswers(trx, accountId, runId, settings.guard)),
     );
     const failed = await failedLookups(trx, accountId, runId);
     const summary: RunSummary = {
