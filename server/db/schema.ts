@@ -178,6 +178,7 @@ export interface RunsTable {
   lookups_done: Generated<number>;
   lookups_failed: Generated<number>;
   created_at: Generated<Date>;
+  snapshotted_at: Date | null;
   fetched_at: Date | null;
   reconciled_at: Date | null;
   finished_at: Date | null;

@@ -43,6 +43,7 @@ export function presentRun(row: RunRow) {
       reconciling: { done: stageIndex > 1 ? 1 : 0, total: 1 },
     },
     createdAt: row.created_at as Date,
+    snapshottedAt: row.snapshotted_at as Date | null,
     fetchedAt: row.fetched_at as Date | null,
     reconciledAt: row.reconciled_at as Date | null,
     finishedAt: row.finished_at as Date | null,

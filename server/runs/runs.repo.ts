@@ -13,6 +13,7 @@ export const runColumns = [
   'lookups_done',
   'lookups_failed',
   'created_at',
+  'snapshotted_at',
   'fetched_at',
   'reconciled_at',
   'finished_at',
@@ -100,14 +101,25 @@ export async function snapshotFleet(
     select count(*)::int as vehicles, coalesce(max(batch_no) + 1, 0)::int as batches from snapshot`.execute(
     trx,
   );
-  const totals = rows[0]!;
+  return rows[0]!;
+}
+
+/**
+ * Records the snapshot's size and that the snapshot stage is over (its lookup batches are
+ * enqueued): the lookup stage is timed from here. The clock's time, not the transaction's start.
+ */
+export async function markRunSnapshotted(
+  trx: Executor,
+  accountId: bigint,
+  runId: bigint,
+  vehicles: number,
+): Promise<void> {
   await trx
     .updateTable('runs')
-    .set({ lookups_total: totals.vehicles })
+    .set({ lookups_total: vehicles, snapshotted_at: sql`clock_timestamp()` })
     .where('account_id', '=', accountId)
     .where('id', '=', runId)
     .execute();
-  return totals;
 }
 
 /** What a lookup batch needs to know about its run: the account's jurisdiction and any imported export. */

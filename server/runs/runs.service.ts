@@ -23,6 +23,7 @@ import {
   lockAccountViolations,
   lockRun,
   markRunFetched,
+  markRunSnapshotted,
   pendingLookups,
   type RunKind,
   reconcileAnswers,
@@ -75,9 +76,10 @@ export async function startRun(
     throw runInProgress(winner?.id ?? 0n);
   }
   if (!created) return undefined;
-  const { batches } = await snapshotFleet(trx, run.accountId, created.id, settings.batchSize);
+  const { vehicles, batches } = await snapshotFleet(trx, run.accountId, created.id, settings.batchSize);
   const ids = { accountId: run.accountId.toString(), runId: created.id.toString() };
   if (batches === 0) {
+    await markRunSnapshotted(trx, run.accountId, created.id, vehicles);
     await markRunFetched(trx, run.accountId, created.id);
     await queue.send(trx, RECONCILE_QUEUE, [ids]);
   } else {
@@ -86,6 +88,7 @@ export async function startRun(
       LOOKUP_BATCH_QUEUE,
       Array.from({ length: batches }, (_, batchNo) => ({ ...ids, batchNo })),
     );
+    await markRunSnapshotted(trx, run.accountId, created.id, vehicles);
   }
   return created;
 }

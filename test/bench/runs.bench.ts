@@ -89,12 +89,14 @@ export const runBenches: Bench[] = [
                 reconcileMs: number;
                 changes: Array<{ change: string; violations: number }>;
               };
-              const fetchMs = row.fetched_at!.getTime() - row.created_at.getTime();
+              // Stage by stage: the snapshot (and fan-out), the lookups, the reconciliation.
+              const snapshotMs = row.snapshotted_at!.getTime() - row.created_at.getTime();
+              const lookupMs = row.fetched_at!.getTime() - row.snapshotted_at!.getTime();
               const changes = Object.fromEntries(summary.changes.map((c) => [c.change, c.violations]));
               console.log(
-                `  ${label}: ${row.status}, fetch ${fetchMs} ms, reconcile ${summary.reconcileMs} ms, changes ${JSON.stringify(changes)}`,
+                `  ${label}: ${row.status}, snapshot ${snapshotMs} ms, lookups ${lookupMs} ms, reconcile ${summary.reconcileMs} ms, changes ${JSON.stringify(changes)}`,
               );
-              return { runId: run!.id, fetchMs, reconcileMs: summary.reconcileMs, changes };
+              return { runId: run!.id, lookupMs, reconcileMs: summary.reconcileMs, changes };
             }
             if (row.status === 'failed') throw new Error(`${label} failed: ${row.error}`);
             await new Promise((resolve) => setTimeout(resolve, 200));
@@ -103,7 +105,7 @@ export const runBenches: Bench[] = [
 
         const first = await night('night 1');
         const bound = RATE * PLATES_PER_REQUEST;
-        const rate = Math.round((VEHICLES / first.fetchMs) * 1000);
+        const rate = Math.round((VEHICLES / first.lookupMs) * 1000);
         record({ name: 'runs.lookup', value: rate, unit: 'plates/s', floor: bound, kind: 'rate' });
         simulator.process.stdin!.write('report\n');
         const { stats } = (await simulator.next()) as {
@@ -113,7 +115,9 @@ export const runBenches: Bench[] = [
           `  simulator refused ${stats.rateLimited} requests over its limit (must be 0), peak ${stats.maxQueriesInWindow} per 1000 ms`,
         );
 
-        simulator.process.stdin!.write('advance 20\n');
+        // Eight simulated days change about a tenth of the fines (new, escalated, settled, cancelled):
+        // the benchmark's specified night. One real day changes about 2%.
+        simulator.process.stdin!.write('advance 8\n');
         await simulator.next();
         const second = await night('night 2');
         const total = Object.values(second.changes).reduce((s, n) => s + n, 0);
