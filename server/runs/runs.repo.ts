@@ -303,8 +303,11 @@ export interface ChangeTotalRow {
  * The reconciliation, one set-based statement: tonight's answers (ok lookups only) against the
  * account's known violations, joined once by ticket. A violation whose vehicle was not answered
  * `ok` is `stale`: nothing is concluded from a failure. Disappearances beyond the guard are held.
- * From the one join it writes the change lines (all but plain `unchanged` ones), the new and
- * changed violations, a version for each whose facts changed, and answers the totals per change.
+ * The join streams past once and keeps only what the run changes or touches; from that it writes
+ * the change lines (all but plain `unchanged` ones), the new and changed violations and a version
+ * for each whose facts changed, and answers the totals per change, the plain `unchanged` ones
+ * being tonight's answers less the kept lines answered. So the night's unchanged majority is never
+ * materialized.
  *
  * The caller holds lockAccountViolations: changed rows are updated by their physical address
  * (ctid) from the join's own snapshot instead of being looked up again by ticket. Descriptive
@@ -318,7 +321,7 @@ export async function reconcileAnswers(
   guard: GuardSettings,
 ): Promise<ChangeTotalRow[]> {
   const { rows } = await sql<ChangeTotalRow>`
-    with diff as materialized (
+    with diff as not materialized (
       select coalesce(t.ticket_number, p.ticket_number) as ticket_number,
              t.ticket_number is not null as answered,
              p.ticket_number is null as is_new,
@@ -362,14 +365,24 @@ export async function reconcileAnswers(
                         version, suspect_since_run, pre_acquisition
                  from violations where account_id = ${accountId}) p on p.ticket_number = t.ticket_number
       where t.ticket_number is not null or p.state = 'outstanding'
+    ), kept as materialized (
+      -- The join streams past once; only what the run changes or touches is kept (an unchanged
+      -- violation too when applying it still does something: its authority status moved, paid
+      -- after cancelled or an objection lodged, or it clears a suspicion).
+      select * from diff where change <> 'unchanged' or p_suspect is not null or status_differs
     ), guard as (
-      select fresh >= ${guard.minCount} and fresh * 100 >= ${guard.sharePercent} * outstanding as holds
-      from (select count(*) filter (where change = 'settled' and not answered and p_suspect is null) as fresh,
-                   count(*) filter (where p_state = 'outstanding') as outstanding
-            from diff) counts
+      -- Every outstanding violation is in the diff, answered or not; counted only when enough
+      -- disappeared for the share to matter.
+      select case when fresh < ${guard.minCount} then false
+                  else fresh * 100 >= ${guard.sharePercent} * (select count(*) from violations
+                                                                where account_id = ${accountId}
+                                                                  and state = 'outstanding')
+             end as holds
+      from (select count(*) filter (where change = 'settled' and not answered and p_suspect is null) as fresh
+            from kept) counts
     ), judged as not materialized (
-      select d.*, d.change = 'settled' and not d.answered and d.p_suspect is null and (select holds from guard) as held
-      from diff d
+      select k.*, k.change = 'settled' and not k.answered and k.p_suspect is null and (select holds from guard) as held
+      from kept k
     ), acted as materialized (
       select j.ticket_number, j.answered, j.is_new, j.vehicle_id, j.p_vehicle, j.p_amount, j.p_version, j.p_suspect,
              j.p_ctid, j.t_ctid, j.amount_minor, j.authority_status, j.authority_payment_ref, j.pre_acquisition,
@@ -385,9 +398,6 @@ export async function reconcileAnswers(
                     when j.authority_status = 'cancelled' then 'cancelled'
                     else 'outstanding' end as state
       ) n
-      -- An unchanged line is kept when applying it still does something: its authority status
-      -- moved (paid after cancelled, an objection lodged) or it clears a suspicion.
-      where j.change <> 'unchanged' or j.p_suspect is not null or j.status_differs
     ), lines as (
       insert into run_changes (account_id, run_id, ticket_number, vehicle_id, previous_vehicle_id, change, held,
                                previous_amount_minor, amount_minor, pre_acquisition)
@@ -437,18 +447,49 @@ export async function reconcileAnswers(
              authority_status, authority_payment_ref, change
       from acted where facts_changed
       order by ticket_number
+    ), answered as (
+      -- Tonight's answers in all, one row per ticket: the plain unchanged are what the kept rows
+      -- answered do not account for.
+      select count(*) as violations, coalesce(sum(amount_minor), 0) as amount_minor,
+             count(*) filter (where authority_status in ('unpaid', 'under_objection')) as outstanding,
+             coalesce(sum(amount_minor) filter (where authority_status in ('unpaid', 'under_objection')), 0)
+               as outstanding_minor
+      from lookup_violations where account_id = ${accountId} and run_id = ${runId}
+    ), totals as (
+      select j.change, count(*) as violations, sum(j.amount_minor) as amount_minor,
+             count(*) filter (where j.held) as held,
+             count(*) filter (where o.outstanding) as outstanding,
+             coalesce(sum(j.amount_minor) filter (where o.outstanding), 0) as outstanding_minor,
+             count(*) filter (where j.answered) as answered,
+             coalesce(sum(j.amount_minor) filter (where j.answered), 0) as answered_minor,
+             count(*) filter (where j.answered and o.outstanding) as answered_outstanding,
+             coalesce(sum(j.amount_minor) filter (where j.answered and o.outstanding), 0)
+               as answered_outstanding_minor
+      from judged j
+      cross join lateral (
+        select case when not j.answered then j.change = 'stale' or j.held
+                    else j.authority_status in ('unpaid', 'under_objection') end as outstanding
+      ) o
+      group by j.change
+    ), plain as (
+      select a.violations - coalesce(sum(t.answered), 0) as violations,
+             a.amount_minor - coalesce(sum(t.answered_minor), 0) as amount_minor,
+             a.outstanding - coalesce(sum(t.answered_outstanding), 0) as outstanding,
+             a.outstanding_minor - coalesce(sum(t.answered_outstanding_minor), 0) as outstanding_minor
+      from answered a left join totals t on true
+      group by a.violations, a.amount_minor, a.outstanding, a.outstanding_minor
     )
-    select j.change, count(*)::int as violations, sum(j.amount_minor)::bigint as amount_minor,
-           (count(*) filter (where j.held))::int as held,
-           (count(*) filter (where o.outstanding))::int as outstanding,
-           coalesce(sum(j.amount_minor) filter (where o.outstanding), 0)::bigint as outstanding_minor
-    from judged j
-    cross join lateral (
-      select case when not j.answered then j.change = 'stale' or j.held
-                  else j.authority_status in ('unpaid', 'under_objection') end as outstanding
-    ) o
-    group by j.change
-    order by j.change`.execute(trx);
+    select change, violations::int, amount_minor::bigint, held::int, outstanding::int, outstanding_minor::bigint
+    from (
+      select change, violations, amount_minor, held, outstanding, outstanding_minor
+      from totals where change <> 'unchanged'
+      union all
+      select 'unchanged', p.violations + coalesce(t.violations, 0), p.amount_minor + coalesce(t.amount_minor, 0),
+             0, p.outstanding + coalesce(t.outstanding, 0), p.outstanding_minor + coalesce(t.outstanding_minor, 0)
+      from plain p left join totals t on t.change = 'unchanged'
+    ) per_change
+    where violations > 0
+    order by change`.execute(trx);
   return rows;
 }
 

@@ -37,6 +37,8 @@ interface ModelChange {
   change: string;
   held: boolean;
   vehicle: number;
+  /** Tonight's amount, or the known one when there is no answer. */
+  amount: number;
   /** Stored as a line: every change but an unchanged one that neither moves the status nor clears a suspicion. */
   kept: boolean;
 }
@@ -92,6 +94,7 @@ function modelNight(known: Map<number, ModelViolation>, night: Night): Map<numbe
       change,
       held: false,
       vehicle: t ? t.vehicle : p!.vehicle,
+      amount: t ? t.amount : p!.amount,
       kept: change !== 'unchanged' || p!.suspect || t!.status !== p!.status,
     });
   }
@@ -237,12 +240,15 @@ describe('reconciliation', () => {
               .map(([t, c]) => [`T${t}`, { change: c.change, held: c.held, vehicle: c.vehicle }]),
           );
           expect(actualChanges).toEqual(expectedChanges);
-          // The run's totals per change count every violation concluded about, unchanged included.
-          const counted = Object.fromEntries(summary.changes.map((c) => [c.change, [c.violations, c.held]]));
-          const expectedCounts: Record<string, [number, number]> = {};
+          // The run's totals per change count every violation concluded about, unchanged included,
+          // and add up their amounts.
+          const counted = Object.fromEntries(
+            summary.changes.map((c) => [c.change, [c.violations, c.held, c.amountMinor]]),
+          );
+          const expectedCounts: Record<string, [number, number, bigint]> = {};
           for (const c of expected.values()) {
-            const [n, held] = expectedCounts[c.change] ?? [0, 0];
-            expectedCounts[c.change] = [n + 1, held + (c.held ? 1 : 0)];
+            const [n, held, amount] = expectedCounts[c.change] ?? [0, 0, 0n];
+            expectedCounts[c.change] = [n + 1, held + (c.held ? 1 : 0), amount + BigInt(c.amount)];
           }
           expect(counted).toEqual(expectedCounts);
           const actualState = Object.fromEntries(
