@@ -178,12 +178,12 @@ export interface RunsTable {
   lookups_done: Generated<number>;
   lookups_failed: Generated<number>;
   created_at: Generated<Date>;
-  snapshotted_at: Date | null;
   fetched_at: Date | null;
   reconciled_at: Date | null;
   finished_at: Date | null;
   summary: Json | null;
   error: string | null;
+  snapshotted_at: Date | null;
 }
 
 export interface SessionsTable {
