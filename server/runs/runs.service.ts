@@ -258,7 +258,9 @@ export async function reconcileRun(
     const totals = await withoutNestedLoops(trx, () =>
       withBitmapScans(trx, () => reconcileAnswers(trx, accountId, runId, settings.guard)),
     );
-    const failed = await failedLookups(trx, accountId, runId);
+    // The run's counters say whether any lookup failed; only then are they looked for.
+    const anyFailed = run.lookups_failed > 0 || run.lookups_done < run.lookups_total;
+    const failed = anyFailed ? await failedLookups(trx, accountId, runId) : [];
     const summary: RunSummary = {
       changes: totals.map((c) => ({
         change: c.change,

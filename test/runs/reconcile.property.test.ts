@@ -130,7 +130,15 @@ async function reconcileNight(accountId: bigint, vehicleIds: bigint[], night: Ni
   const runId = await withTenant(test.db, accountId, async (trx) => {
     const run = await trx
       .insertInto('runs')
-      .values({ account_id: accountId, kind: 'manual', status: 'reconciling' })
+      // Its counters as the lookup batches leave them: every lookup landed, the failed ones counted.
+      .values({
+        account_id: accountId,
+        kind: 'manual',
+        status: 'reconciling',
+        lookups_total: vehicleIds.length,
+        lookups_done: vehicleIds.length,
+        lookups_failed: night.lookups.filter((status) => status === 'failed').length,
+      })
       .returning('id')
       .executeTakeFirstOrThrow();
     await trx
