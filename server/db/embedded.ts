@@ -78,6 +78,11 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     unix_socket_directories: '',
     max_connections: '200',
     shared_buffers: sharedBuffersFor(os.totalmem()),
+    // Checkpoints by time, not by every gigabyte of log: a 50,000-vehicle night writes about half a
+    // gigabyte, and a checkpoint falling inside a reconciliation makes its every first page write a
+    // full-page image (ten times the log).
+    max_wal_size: '4GB',
+    checkpoint_timeout: '15min',
     ...options.settings,
   };
   const child = spawn(
