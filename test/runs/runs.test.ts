@@ -37,6 +37,10 @@ interface RunBody {
   id: string;
   status: string;
   progress: { fetching: { done: number; total: number; failed: number } };
+  createdAt: string;
+  snapshottedAt: string | null;
+  fetchedAt: string | null;
+  reconciledAt: string | null;
   summary: {
     changes: Array<{ change: string; violations: number; amountMinor: string; held: number }>;
     outstanding: { violations: number; amountMinor: string };
@@ -74,6 +78,12 @@ describe('a run against the authority simulator', () => {
     const run = await runToEnd();
     expect(run.status).toBe('done');
     expect(run.progress.fetching).toEqual({ done: 40, total: 40, failed: 0 });
+    // Each stage's end is on the run, in pipeline order.
+    const stages = [run.createdAt, run.snapshottedAt, run.fetchedAt, run.reconciledAt].map((t) =>
+      Date.parse(t!),
+    );
+    expect(stages.every((t) => Number.isFinite(t))).toBe(true);
+    expect([...stages].sort((a, b) => a - b)).toEqual(stages);
     const truth = plates.flatMap((p) => {
       const answer = simulator.world.answer('JO', p);
       return answer.status === 'ok' ? answer.violations : [];
