@@ -184,6 +184,11 @@ export interface RunsTable {
   summary: Json | null;
   error: string | null;
   snapshotted_at: Date | null;
+  answers_counted: Generated<boolean>;
+  answers_stored: Generated<number>;
+  answers_minor: Generated<bigint>;
+  answers_outstanding: Generated<number>;
+  answers_outstanding_minor: Generated<bigint>;
 }
 
 export interface SessionsTable {

@@ -238,12 +238,27 @@ export async function recordLookupBatch(
              amount_minor, currency, authority_status, authority_payment_ref, pre_acquisition)
       where exists (select from marked)
       ${storing === 'folding' ? folding : sql``}
+      returning amount_minor, authority_status
     ), counted as (
-      select count(*)::int as marked, (count(*) filter (where status = 'failed'))::int as failed from marked
+      select count(*)::int as marked, (count(*) filter (where status = 'failed'))::int as failed,
+             (select count(*) from stored)::int as stored,
+             (select coalesce(sum(amount_minor), 0) from stored) as stored_minor,
+             (select count(*) from stored where authority_status in ('unpaid', 'under_objection'))::int
+               as outstanding,
+             (select coalesce(sum(amount_minor), 0) from stored
+              where authority_status in ('unpaid', 'under_objection')) as outstanding_minor
+      from marked
     ), progress as (
       update runs r set
         lookups_done = r.lookups_done + c.marked,
         lookups_failed = r.lookups_failed + c.failed,
+        -- Plainly stored rows are new rows, added up here; folded ones may replace a row another
+        -- batch counted, so the run's answers are then added up at reconciliation instead.
+        answers_counted = r.answers_counted and ${storing === 'plain'},
+        answers_stored = r.answers_stored + c.stored,
+        answers_minor = r.answers_minor + c.stored_minor,
+        answers_outstanding = r.answers_outstanding + c.outstanding,
+        answers_outstanding_minor = r.answers_outstanding_minor + c.outstanding_minor,
         status = case when r.lookups_done + c.marked >= r.lookups_total then 'reconciling' else r.status end,
         fetched_at = case when r.lookups_done + c.marked >= r.lookups_total then now() end
       from counted c
@@ -447,14 +462,22 @@ export async function reconcileAnswers(
              authority_status, authority_payment_ref, change
       from acted where facts_changed
       order by ticket_number
+    ), run_answers as (
+      select answers_counted, answers_stored, answers_minor, answers_outstanding, answers_outstanding_minor
+      from runs where account_id = ${accountId} and id = ${runId}
     ), answered as (
       -- Tonight's answers in all, one row per ticket: the plain unchanged are what the kept rows
-      -- answered do not account for.
-      select count(*) as violations, coalesce(sum(amount_minor), 0) as amount_minor,
-             count(*) filter (where authority_status in ('unpaid', 'under_objection')) as outstanding,
+      -- answered do not account for. As the batches counted them, or added up here when they could not.
+      select answers_stored as violations, answers_minor as amount_minor, answers_outstanding as outstanding,
+             answers_outstanding_minor as outstanding_minor
+      from run_answers where answers_counted
+      union all
+      select count(*), coalesce(sum(amount_minor), 0),
+             count(*) filter (where authority_status in ('unpaid', 'under_objection')),
              coalesce(sum(amount_minor) filter (where authority_status in ('unpaid', 'under_objection')), 0)
-               as outstanding_minor
-      from lookup_violations where account_id = ${accountId} and run_id = ${runId}
+      from lookup_violations
+      where account_id = ${accountId} and run_id = ${runId} and not (select answers_counted from run_answers)
+      having not (select answers_counted from run_answers)
     ), totals as (
       select j.change, count(*) as violations, sum(j.amount_minor) as amount_minor,
              count(*) filter (where j.held) as held,

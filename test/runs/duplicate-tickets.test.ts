@@ -96,7 +96,7 @@ describe('a ticket answered for several vehicles in one run', () => {
               .execute(),
             await trx
               .selectFrom('runs')
-              .select(['status', 'lookups_done'])
+              .select(['status', 'lookups_done', 'answers_counted'])
               .where('id', '=', run!.id)
               .executeTakeFirstOrThrow(),
           ]);
@@ -108,7 +108,9 @@ describe('a ticket answered for several vehicles in one run', () => {
               description_en: 'Speeding, as answered for JO:10-1001',
             },
           ]);
-          expect(progress).toEqual({ status: 'reconciling', lookups_done: 3 });
+          // The first batch stored the ticket plainly; folding the others in may replace its row, so
+          // the run's answer totals are left to the reconciliation to add up.
+          expect(progress).toEqual({ status: 'reconciling', lookups_done: 3, answers_counted: false });
         },
       ),
       { seed: 20261201, numRuns: 12 },
