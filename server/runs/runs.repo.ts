@@ -413,12 +413,15 @@ export async function reconcileAnswers(
                     when j.authority_status = 'cancelled' then 'cancelled'
                     else 'outstanding' end as state
       ) n
+      -- In ticket order, which the change lines and versions below are written in (their keys
+      -- lead with the ticket) without sorting again: a CTE is read back in the order it was kept.
+      order by j.ticket_number
     ), lines as (
       insert into run_changes (account_id, run_id, ticket_number, vehicle_id, previous_vehicle_id, change, held,
                                previous_amount_minor, amount_minor, pre_acquisition)
       select ${accountId}, ${runId}, ticket_number, vehicle_id, case when change = 'moved' then p_vehicle end,
              change, held, p_amount, amount_minor, pre_acquisition
-      from acted order by ticket_number
+      from acted
     ), updated as (
       update violations v set
         vehicle_id = a.vehicle_id, state = a.state, amount_minor = a.amount_minor,
@@ -461,7 +464,6 @@ export async function reconcileAnswers(
       select ${accountId}, ticket_number, coalesce(p_version, 0) + 1, ${runId}, vehicle_id, state, amount_minor,
              authority_status, authority_payment_ref, change
       from acted where facts_changed
-      order by ticket_number
     ), run_answers as (
       select answers_counted, answers_stored, answers_minor, answers_outstanding, answers_outstanding_minor
       from runs where account_id = ${accountId} and id = ${runId}
