@@ -104,22 +104,37 @@ export const runBenches: Bench[] = [
         };
 
         const first = await night('night 1');
-        const bound = RATE * PLATES_PER_REQUEST;
-        const rate = Math.round((VEHICLES / first.lookupMs) * 1000);
-        record({ name: 'runs.lookup', value: rate, unit: 'plates/s', floor: bound, kind: 'rate' });
-        simulator.process.stdin!.write('report\n');
-        const { stats } = (await simulator.next()) as {
-          stats: { rateLimited: number; maxQueriesInWindow: number };
-        };
-        console.log(
-          `  simulator refused ${stats.rateLimited} requests over its limit (must be 0), peak ${stats.maxQueriesInWindow} per 1000 ms`,
-        );
-
         // Eight simulated days change about a tenth of the fines (new, escalated, settled, cancelled):
         // the benchmark's specified night. One real day changes about 2%.
         simulator.process.stdin!.write('advance 8\n');
         await simulator.next();
         const second = await night('night 2');
+        simulator.process.stdin!.write('report\n');
+        const { stats } = (await simulator.next()) as {
+          stats: { rateLimited: number; maxQueriesInWindow: number };
+        };
+        console.log(
+          `  simulator refused ${stats.rateLimited} requests over its limit over both nights (must be 0), peak ${stats.maxQueriesInWindow} per 1000 ms`,
+        );
+        // The lookup stage of a night like any other (night 2), and of the first: that one also pays
+        // for a worker just started (connections, compiled code) and for the fleet's bulk load being
+        // vacuumed alongside.
+        const bound = RATE * PLATES_PER_REQUEST;
+        const rate = (lookupMs: number) => Math.round((VEHICLES / lookupMs) * 1000);
+        record({
+          name: 'runs.lookup',
+          value: rate(second.lookupMs),
+          unit: 'plates/s',
+          floor: bound,
+          kind: 'rate',
+        });
+        record({
+          name: 'runs.lookup_first_night',
+          value: rate(first.lookupMs),
+          unit: 'plates/s',
+          floor: bound,
+          kind: 'rate',
+        });
         const total = Object.values(second.changes).reduce((s, n) => s + n, 0);
         const changed = total - (second.changes.unchanged ?? 0);
         console.log(
