@@ -38,6 +38,9 @@ function startWorker(): ChildProcess {
       AUTHORITY_URL: simulator.url,
       AUTHORITY_BATCH_SIZE: '5',
       AUTHORITY_RATE_LIMIT: '100',
+      // A killed worker's gate leases last twice the request timeout; the simulator answers in
+      // milliseconds, so a short timeout keeps each round's wait for them to a few seconds.
+      AUTHORITY_TIMEOUT_MS: '3000',
       QUEUE_SUPERVISE_SECONDS: '1',
       LOG_LEVEL: 'error',
       LOG_PRETTY: 'false',
