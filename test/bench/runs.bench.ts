@@ -116,9 +116,8 @@ export const runBenches: Bench[] = [
         console.log(
           `  simulator refused ${stats.rateLimited} requests over its limit over both nights (must be 0), peak ${stats.maxQueriesInWindow} per 1000 ms`,
         );
-        // The lookup stage of a night like any other (night 2), and of the first: that one also pays
-        // for a worker just started (connections, compiled code) and for the fleet's bulk load being
-        // vacuumed alongside.
+        // The lookup stage of a night like any other (night 2), and of the first, which runs on a
+        // worker just started, right after the fleet's bulk load.
         const bound = RATE * PLATES_PER_REQUEST;
         const rate = (lookupMs: number) => Math.round((VEHICLES / lookupMs) * 1000);
         record({
