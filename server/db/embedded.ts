@@ -80,7 +80,7 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     shared_buffers: sharedBuffersFor(os.totalmem()),
     // Checkpoints by time, not by every gigabyte of log: a 50,000-vehicle night writes about half a
     // gigabyte, and a checkpoint falling inside a reconciliation makes its every first page write a
-    // full-page image (ten times the log).
+    // full-page image (many times the log).
     max_wal_size: '4GB',
     checkpoint_timeout: '15min',
     ...options.settings,

@@ -2,22 +2,38 @@ import { sql } from 'kysely';
 import type { Executor } from './tenant.ts';
 
 /**
- * Runs fleet-sized bulk statements with nested loops priced out. Right after a bulk load the
- * planner's statistics still say the tables are tiny, and a nested loop over a sequential scan of
- * a table that is in fact large is quadratic (minutes for 50,000 rows); hash joins are linear
- * whatever the statistics say. Pricing a path out adds a huge constant to the plan's cost, which
- * on a server built with JIT would make it compile every such statement, so JIT is off meanwhile.
- * The settings are transaction-local and restored afterwards.
+ * Runs `work` with planner settings changed for the transaction, and puts back what they were.
+ * Pricing a path out adds a huge constant to a plan's cost, which on a server built with JIT would
+ * make it compile every such statement (seconds, for a plan that runs in milliseconds), so JIT is
+ * always off meanwhile.
  */
-export async function withoutNestedLoops<T>(trx: Executor, work: () => Promise<T>): Promise<T> {
-  const { rows } = await sql<{ jit: string }>`
-    select current_setting('jit') as jit, set_config('jit', 'off', true),
-           set_config('enable_nestloop', 'off', true), set_config('work_mem', '64MB', true)`.execute(trx);
+async function withPlannerSettings<T>(
+  trx: Executor,
+  settings: Record<string, string>,
+  work: () => Promise<T>,
+): Promise<T> {
+  const changed = { jit: 'off', ...settings };
+  const names = Object.keys(changed);
+  const { rows } = await sql<{ name: string; previous: string }>`
+    select s.name, current_setting(s.name) as previous, set_config(s.name, s.value, true)
+    from unnest(${names}::text[], ${Object.values(changed)}::text[]) as s(name, value)`.execute(trx);
   const result = await work();
-  await sql`select set_config('enable_nestloop', 'on', true), set_config('jit', ${rows[0]!.jit}, true)`.execute(
+  await sql`
+    select set_config(s.name, s.value, true)
+    from unnest(${rows.map((r) => r.name)}::text[], ${rows.map((r) => r.previous)}::text[]) as s(name, value)`.execute(
     trx,
   );
   return result;
+}
+
+/**
+ * Runs fleet-sized bulk statements with nested loops priced out. Right after a bulk load the
+ * planner's statistics still say the tables are tiny, and a nested loop over a sequential scan of
+ * a table that is in fact large is quadratic (minutes for 50,000 rows); hash joins are linear
+ * whatever the statistics say.
+ */
+export function withoutNestedLoops<T>(trx: Executor, work: () => Promise<T>): Promise<T> {
+  return withPlannerSettings(trx, { enable_nestloop: 'off', work_mem: '64MB' }, work);
 }
 
 /**
@@ -25,17 +41,7 @@ export async function withoutNestedLoops<T>(trx: Executor, work: () => Promise<T
  * and every tenant with bitmap scans only. Once a table holds many nights, fresh statistics make a
  * whole-table sequential scan look cheaper than the run's own range of the key, and the nightly
  * read would grow with the history; a bitmap scan reads just that range, in heap order.
- * JIT is off meanwhile, as in withoutNestedLoops (seconds of compiling for a plan that runs in
- * milliseconds). Transaction-local, and restored afterwards.
  */
-export async function withBitmapScans<T>(trx: Executor, work: () => Promise<T>): Promise<T> {
-  const { rows } = await sql<{ jit: string }>`
-    select current_setting('jit') as jit, set_config('jit', 'off', true),
-           set_config('enable_seqscan', 'off', true), set_config('enable_indexscan', 'off', true)`.execute(
-    trx,
-  );
-  const result = await work();
-  await sql`select set_config('enable_seqscan', 'on', true), set_config('enable_indexscan', 'on', true),
-                   set_config('jit', ${rows[0]!.jit}, true)`.execute(trx);
-  return result;
+export function withBitmapScans<T>(trx: Executor, work: () => Promise<T>): Promise<T> {
+  return withPlannerSettings(trx, { enable_seqscan: 'off', enable_indexscan: 'off' }, work);
 }

@@ -240,14 +240,13 @@ export async function recordLookupBatch(
       ${storing === 'folding' ? folding : sql``}
       returning amount_minor, authority_status
     ), counted as (
-      select count(*)::int as marked, (count(*) filter (where status = 'failed'))::int as failed,
-             (select count(*) from stored)::int as stored,
-             (select coalesce(sum(amount_minor), 0) from stored) as stored_minor,
-             (select count(*) from stored where authority_status in ('unpaid', 'under_objection'))::int
-               as outstanding,
-             (select coalesce(sum(amount_minor), 0) from stored
-              where authority_status in ('unpaid', 'under_objection')) as outstanding_minor
-      from marked
+      select count(*)::int as marked, (count(*) filter (where status = 'failed'))::int as failed from marked
+    ), stored_totals as (
+      select count(*)::int as stored, coalesce(sum(amount_minor), 0) as stored_minor,
+             (count(*) filter (where authority_status in ('unpaid', 'under_objection')))::int as outstanding,
+             coalesce(sum(amount_minor) filter (where authority_status in ('unpaid', 'under_objection')), 0)
+               as outstanding_minor
+      from stored
     ), progress as (
       update runs r set
         lookups_done = r.lookups_done + c.marked,
@@ -255,13 +254,13 @@ export async function recordLookupBatch(
         -- Plainly stored rows are new rows, added up here; folded ones may replace a row another
         -- batch counted, so the run's answers are then added up at reconciliation instead.
         answers_counted = r.answers_counted and ${storing === 'plain'},
-        answers_stored = r.answers_stored + c.stored,
-        answers_minor = r.answers_minor + c.stored_minor,
-        answers_outstanding = r.answers_outstanding + c.outstanding,
-        answers_outstanding_minor = r.answers_outstanding_minor + c.outstanding_minor,
+        answers_stored = r.answers_stored + st.stored,
+        answers_minor = r.answers_minor + st.stored_minor,
+        answers_outstanding = r.answers_outstanding + st.outstanding,
+        answers_outstanding_minor = r.answers_outstanding_minor + st.outstanding_minor,
         status = case when r.lookups_done + c.marked >= r.lookups_total then 'reconciling' else r.status end,
         fetched_at = case when r.lookups_done + c.marked >= r.lookups_total then now() end
-      from counted c
+      from counted c, stored_totals st
       where r.account_id = ${accountId} and r.id = ${runId} and r.status = 'fetching' and c.marked > 0
       returning r.status
     )
@@ -275,11 +274,11 @@ export function isUniqueViolation(error: unknown): boolean {
   return (error as { code?: string }).code === '23505';
 }
 
-/** A run with nothing to look up goes straight to reconciliation. */
+/** A run with nothing to look up goes straight to reconciliation (after its snapshot, by the clock). */
 export async function markRunFetched(trx: Executor, accountId: bigint, runId: bigint): Promise<void> {
   await trx
     .updateTable('runs')
-    .set({ status: 'reconciling', fetched_at: sql`now()` })
+    .set({ status: 'reconciling', fetched_at: sql`clock_timestamp()` })
     .where('account_id', '=', accountId)
     .where('id', '=', runId)
     .execute();
@@ -464,22 +463,24 @@ export async function reconcileAnswers(
       select ${accountId}, ticket_number, coalesce(p_version, 0) + 1, ${runId}, vehicle_id, state, amount_minor,
              authority_status, authority_payment_ref, change
       from acted where facts_changed
-    ), run_answers as (
-      select answers_counted, answers_stored, answers_minor, answers_outstanding, answers_outstanding_minor
-      from runs where account_id = ${accountId} and id = ${runId}
     ), answered as (
       -- Tonight's answers in all, one row per ticket: the plain unchanged are what the kept rows
       -- answered do not account for. As the batches counted them, or added up here when they could not.
-      select answers_stored as violations, answers_minor as amount_minor, answers_outstanding as outstanding,
-             answers_outstanding_minor as outstanding_minor
-      from run_answers where answers_counted
-      union all
-      select count(*), coalesce(sum(amount_minor), 0),
-             count(*) filter (where authority_status in ('unpaid', 'under_objection')),
-             coalesce(sum(amount_minor) filter (where authority_status in ('unpaid', 'under_objection')), 0)
-      from lookup_violations
-      where account_id = ${accountId} and run_id = ${runId} and not (select answers_counted from run_answers)
-      having not (select answers_counted from run_answers)
+      select case when r.answers_counted then r.answers_stored else s.violations end as violations,
+             case when r.answers_counted then r.answers_minor else s.amount_minor end as amount_minor,
+             case when r.answers_counted then r.answers_outstanding else s.outstanding end as outstanding,
+             case when r.answers_counted then r.answers_outstanding_minor else s.outstanding_minor end
+               as outstanding_minor
+      from runs r
+      cross join lateral (
+        select count(*) as violations, coalesce(sum(amount_minor), 0) as amount_minor,
+               count(*) filter (where authority_status in ('unpaid', 'under_objection')) as outstanding,
+               coalesce(sum(amount_minor) filter (where authority_status in ('unpaid', 'under_objection')), 0)
+                 as outstanding_minor
+        from lookup_violations
+        where account_id = ${accountId} and run_id = ${runId} and not r.answers_counted
+      ) s
+      where r.account_id = ${accountId} and r.id = ${runId}
     ), totals as (
       select j.change, count(*) as violations, sum(j.amount_minor) as amount_minor,
              count(*) filter (where j.held) as held,
@@ -497,12 +498,13 @@ export async function reconcileAnswers(
       ) o
       group by j.change
     ), plain as (
-      select a.violations - coalesce(sum(t.answered), 0) as violations,
-             a.amount_minor - coalesce(sum(t.answered_minor), 0) as amount_minor,
-             a.outstanding - coalesce(sum(t.answered_outstanding), 0) as outstanding,
-             a.outstanding_minor - coalesce(sum(t.answered_outstanding_minor), 0) as outstanding_minor
-      from answered a left join totals t on true
-      group by a.violations, a.amount_minor, a.outstanding, a.outstanding_minor
+      select a.violations - k.violations as violations, a.amount_minor - k.amount_minor as amount_minor,
+             a.outstanding - k.outstanding as outstanding, a.outstanding_minor - k.outstanding_minor as outstanding_minor
+      from answered a
+      cross join (select coalesce(sum(answered), 0) as violations, coalesce(sum(answered_minor), 0) as amount_minor,
+                         coalesce(sum(answered_outstanding), 0) as outstanding,
+                         coalesce(sum(answered_outstanding_minor), 0) as outstanding_minor
+                  from totals) k
     )
     select change, violations::int, amount_minor::bigint, held::int, outstanding::int, outstanding_minor::bigint
     from (

@@ -78,17 +78,17 @@ export async function startRun(
   if (!created) return undefined;
   const { vehicles, batches } = await snapshotFleet(trx, run.accountId, created.id, settings.batchSize);
   const ids = { accountId: run.accountId.toString(), runId: created.id.toString() };
-  if (batches === 0) {
-    await markRunSnapshotted(trx, run.accountId, created.id, vehicles);
-    await markRunFetched(trx, run.accountId, created.id);
-    await queue.send(trx, RECONCILE_QUEUE, [ids]);
-  } else {
+  if (batches > 0) {
     await queue.send(
       trx,
       LOOKUP_BATCH_QUEUE,
       Array.from({ length: batches }, (_, batchNo) => ({ ...ids, batchNo })),
     );
-    await markRunSnapshotted(trx, run.accountId, created.id, vehicles);
+  }
+  await markRunSnapshotted(trx, run.accountId, created.id, vehicles);
+  if (batches === 0) {
+    await markRunFetched(trx, run.accountId, created.id);
+    await queue.send(trx, RECONCILE_QUEUE, [ids]);
   }
   return created;
 }
