@@ -352,6 +352,15 @@ export async function reconcileAnswers(
                or t.authority_payment_ref is distinct from p.authority_payment_ref) as status_differs,
              t.ticket_number is not null and (t.vehicle_id is distinct from p.vehicle_id
                or t.amount_minor is distinct from p.amount_minor) as holding_differs,
+             -- Answered with the same vehicle, amount, status and reference as known, in the state
+             -- that status means, and not under suspicion: nothing to change or count apart.
+             t.ticket_number is not null and p.ticket_number is not null and t.vehicle_id = p.vehicle_id
+               and t.amount_minor = p.amount_minor and t.authority_status = p.authority_status
+               and t.authority_payment_ref is not distinct from p.authority_payment_ref
+               and p.suspect_since_run is null
+               and case t.authority_status when 'paid' then p.state <> 'outstanding'
+                                           when 'cancelled' then p.state = 'cancelled'
+                                           else p.state = 'outstanding' end as plainly_unchanged,
              -- Where tonight's descriptive facts are taken: new violations and ones whose answer moved.
              case when t.ticket_number is not null
                        and (p.ticket_number is null or t.vehicle_id <> p.vehicle_id or t.amount_minor <> p.amount_minor
@@ -382,11 +391,16 @@ export async function reconcileAnswers(
     ), kept as materialized (
       -- The join streams past once; only what the run changes or touches is kept (an unchanged
       -- violation too when applying it still does something: its authority status moved, paid
-      -- after cancelled or an objection lodged, or it clears a suspicion).
-      select * from diff where change <> 'unchanged' or p_suspect is not null or status_differs
-    ), guard as (
+      -- after cancelled or an objection lodged, or it clears a suspicion). The night's majority,
+      -- answered exactly as known, is passed over by the first test before the change is worked out;
+      -- an outstanding violation not answered is settled or stale, kept without working that out here.
+      select * from diff
+      where not plainly_unchanged
+        and (not answered or change <> 'unchanged' or p_suspect is not null or status_differs)
+    ), guard as materialized (
       -- Every outstanding violation is in the diff, answered or not; counted only when enough
-      -- disappeared for the share to matter.
+      -- disappeared for the share to matter. Worked out once: each use of held below would
+      -- otherwise count the account's outstanding violations again.
       select case when fresh < ${guard.minCount} then false
                   else fresh * 100 >= ${guard.sharePercent} * (select count(*) from violations
                                                                 where account_id = ${accountId}

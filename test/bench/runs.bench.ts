@@ -141,39 +141,46 @@ export const runBenches: Bench[] = [
         );
 
         // The floor: a raw FULL OUTER JOIN diff of the same two nights' answers, in the same database.
-        // It writes its result, one row per violation, as any diff that is kept must.
-        const floor = await time(() =>
-          sql`
-            create unlogged table bench_floor_diff as
-            select coalesce(a.ticket_number, b.ticket_number) as ticket_number,
-                   case when b.ticket_number is null then 'new' when a.ticket_number is null then 'gone'
-                        when a.amount_minor > b.amount_minor then 'up' when a.amount_minor < b.amount_minor then 'down'
-                        else 'same' end as change,
-                   b.amount_minor as before_minor, a.amount_minor as after_minor
-            from (select * from lookup_violations where account_id = ${accountId} and run_id = ${first.runId}) b
-            full outer join (select * from lookup_violations where account_id = ${accountId} and run_id = ${second.runId}) a
-              on a.ticket_number = b.ticket_number`.execute(ownerDb),
-        );
-        await sql`drop table bench_floor_diff`.execute(ownerDb);
+        // It writes its result, one row per violation, as any diff that is kept must. The middle of
+        // three tries: a single one, right after a night's writes, swung by half either way.
+        const floorTries: number[] = [];
+        for (let i = 0; i < 3; i++) {
+          const tried = await time(() =>
+            sql`
+              create unlogged table bench_floor_diff as
+              select coalesce(a.ticket_number, b.ticket_number) as ticket_number,
+                     case when b.ticket_number is null then 'new' when a.ticket_number is null then 'gone'
+                          when a.amount_minor > b.amount_minor then 'up' when a.amount_minor < b.amount_minor then 'down'
+                          else 'same' end as change,
+                     b.amount_minor as before_minor, a.amount_minor as after_minor
+              from (select * from lookup_violations where account_id = ${accountId} and run_id = ${first.runId}) b
+              full outer join (select * from lookup_violations where account_id = ${accountId} and run_id = ${second.runId}) a
+                on a.ticket_number = b.ticket_number`.execute(ownerDb),
+          );
+          await sql`drop table bench_floor_diff`.execute(ownerDb);
+          floorTries.push(Math.round(tried.ms));
+        }
+        console.log(`  floor tries ${floorTries.join(', ')} ms`);
+        const floorMs = [...floorTries].sort((a, b) => a - b)[1]!;
         record({
           name: 'floor.reconcile_diff',
-          value: Math.round(floor.ms),
+          value: floorMs,
           unit: 'ms',
-          floor: Math.round(floor.ms),
+          floor: floorMs,
           kind: 'time',
         });
         record({
           name: 'runs.reconcile',
           value: second.reconcileMs,
           unit: 'ms',
-          floor: Math.round(floor.ms),
+          floor: floorMs,
           kind: 'time',
         });
         record({
           name: 'runs.reconcile_first_night',
           value: first.reconcileMs,
           unit: 'ms',
-          floor: Math.round(floor.ms),
+          floor: floorMs,
           kind: 'time',
         });
       } finally {
