@@ -45,3 +45,17 @@ export function withoutNestedLoops<T>(trx: Executor, work: () => Promise<T>): Pr
 export function withBitmapScans<T>(trx: Executor, work: () => Promise<T>): Promise<T> {
   return withPlannerSettings(trx, { enable_seqscan: 'off', enable_indexscan: 'off' }, work);
 }
+
+/**
+ * Runs statements that may use parallel workers even when the planner's statistics still say the
+ * tables are tiny (right after a night's bulk writes): the workers' start-up and hand-over are not
+ * priced, so any scan big enough to split is split. Only statements that write nothing of ours
+ * (a select, or filling a new table) can run in parallel at all.
+ */
+export function withParallelQuery<T>(trx: Executor, work: () => Promise<T>): Promise<T> {
+  return withPlannerSettings(
+    trx,
+    { parallel_setup_cost: '0', parallel_tuple_cost: '0', min_parallel_table_scan_size: '0' },
+    work,
+  );
+}

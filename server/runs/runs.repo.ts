@@ -314,27 +314,19 @@ export interface ChangeTotalRow {
 }
 
 /**
- * The reconciliation, one set-based statement: tonight's answers (ok lookups only) against the
- * account's known violations, joined once by ticket. A violation whose vehicle was not answered
- * `ok` is `stale`: nothing is concluded from a failure. Disappearances beyond the guard are held.
- * The join streams past once and keeps only what the run changes or touches; from that it writes
- * the change lines (all but plain `unchanged` ones), the new and changed violations and a version
- * for each whose facts changed, and answers the totals per change, the plain `unchanged` ones
- * being tonight's answers less the kept lines answered. So the night's unchanged majority is never
- * materialized.
+ * The reconciliation's diff: tonight's answers (ok lookups only) against the account's known
+ * violations, joined once by ticket. The join streams past once and only what the run changes or
+ * touches is kept, in a temporary table of the transaction (`run_diff`), so the night's unchanged
+ * majority is never stored. Built by a statement that writes no table of ours, it may run in
+ * parallel; applyDiff then writes from it. A violation whose vehicle was not answered `ok` is
+ * `stale`: nothing is concluded from a failure.
  *
- * The caller holds lockAccountViolations: changed rows are updated by their physical address
- * (ctid) from the join's own snapshot instead of being looked up again by ticket. Descriptive
- * facts (offence time, type, descriptions, location, currency) are taken from the answer when a
- * violation is first seen and whenever its amount, status, payment reference or vehicle differs.
+ * The caller holds lockAccountViolations: the physical addresses (ctid) kept here are still those
+ * of the same rows when applyDiff updates them, since nothing else changes the account's violations.
  */
-export async function reconcileAnswers(
-  trx: Executor,
-  accountId: bigint,
-  runId: bigint,
-  guard: GuardSettings,
-): Promise<ChangeTotalRow[]> {
-  const { rows } = await sql<ChangeTotalRow>`
+export async function diffAnswers(trx: Executor, accountId: bigint, runId: bigint): Promise<void> {
+  await sql`
+    create temporary table run_diff on commit drop as
     with diff as not materialized (
       select coalesce(t.ticket_number, p.ticket_number) as ticket_number,
              t.ticket_number is not null as answered,
@@ -388,16 +380,36 @@ export async function reconcileAnswers(
                         version, suspect_since_run, pre_acquisition
                  from violations where account_id = ${accountId}) p on p.ticket_number = t.ticket_number
       where t.ticket_number is not null or p.state = 'outstanding'
-    ), kept as materialized (
-      -- The join streams past once; only what the run changes or touches is kept (an unchanged
-      -- violation too when applying it still does something: its authority status moved, paid
-      -- after cancelled or an objection lodged, or it clears a suspicion). The night's majority,
-      -- answered exactly as known, is passed over by the first test before the change is worked out;
-      -- an outstanding violation not answered is settled or stale, kept without working that out here.
-      select * from diff
-      where not plainly_unchanged
-        and (not answered or change <> 'unchanged' or p_suspect is not null or status_differs)
-    ), guard as materialized (
+    )
+    -- What the run changes or touches (an unchanged violation too when applying it still does
+    -- something: its authority status moved, paid after cancelled or an objection lodged, or it
+    -- clears a suspicion). The night's majority, answered exactly as known, is passed over by the
+    -- first test before the change is worked out; an outstanding violation not answered is settled
+    -- or stale, kept without working that out here.
+    select * from diff
+    where not plainly_unchanged
+      and (not answered or change <> 'unchanged' or p_suspect is not null or status_differs)`.execute(trx);
+}
+
+/**
+ * Applies a run's diff (diffAnswers, same transaction) in one statement: disappearances beyond the
+ * guard are held; it writes the change lines (all but plain `unchanged` ones), the new and changed
+ * violations and a version for each whose facts changed, and answers the totals per change, the
+ * plain `unchanged` ones being tonight's answers less the diff's lines answered.
+ *
+ * Changed rows are updated by their physical address (ctid) from the diff instead of being looked
+ * up again by ticket. Descriptive facts (offence time, type, descriptions, location, currency) are
+ * taken from the answer when a violation is first seen and whenever its amount, status, payment
+ * reference or vehicle differs.
+ */
+export async function applyDiff(
+  trx: Executor,
+  accountId: bigint,
+  runId: bigint,
+  guard: GuardSettings,
+): Promise<ChangeTotalRow[]> {
+  const { rows } = await sql<ChangeTotalRow>`
+    with guard as materialized (
       -- Every outstanding violation is in the diff, answered or not; counted only when enough
       -- disappeared for the share to matter. Worked out once: each use of held below would
       -- otherwise count the account's outstanding violations again.
@@ -407,10 +419,10 @@ export async function reconcileAnswers(
                                                                   and state = 'outstanding')
              end as holds
       from (select count(*) filter (where change = 'settled' and not answered and p_suspect is null) as fresh
-            from kept) counts
+            from run_diff) counts
     ), judged as not materialized (
       select k.*, k.change = 'settled' and not k.answered and k.p_suspect is null and (select holds from guard) as held
-      from kept k
+      from run_diff k
     ), acted as materialized (
       select j.ticket_number, j.answered, j.is_new, j.vehicle_id, j.p_vehicle, j.p_amount, j.p_version, j.p_suspect,
              j.p_ctid, j.t_ctid, j.amount_minor, j.authority_status, j.authority_payment_ref, j.pre_acquisition,
@@ -478,7 +490,7 @@ export async function reconcileAnswers(
              authority_status, authority_payment_ref, change
       from acted where facts_changed
     ), answered as (
-      -- Tonight's answers in all, one row per ticket: the plain unchanged are what the kept rows
+      -- Tonight's answers in all, one row per ticket: the plain unchanged are what the diff's lines
       -- answered do not account for. As the batches counted them, or added up here when they could not.
       select case when r.answers_counted then r.answers_stored else s.violations end as violations,
              case when r.answers_counted then r.answers_minor else s.amount_minor end as amount_minor,

@@ -3,7 +3,7 @@ import { DateTime } from 'luxon';
 import { findAccount } from '../accounts/accounts.repo.ts';
 import type { AuthorityProvider, PlateLookup } from '../authority/contract.ts';
 import type { Database } from '../db/database.ts';
-import { withBitmapScans, withoutNestedLoops } from '../db/planner.ts';
+import { withBitmapScans, withoutNestedLoops, withParallelQuery } from '../db/planner.ts';
 import { type Tx, withTenant } from '../db/tenant.ts';
 import { DomainError } from '../errors.ts';
 import type { JurisdictionCode } from '../jurisdictions/profiles.ts';
@@ -12,6 +12,8 @@ import { foldBatchAnswers } from './answers.ts';
 import { countRunPlates, insertRunImport } from './run-imports.repo.ts';
 import { importedAuthority, type ValidatedImport } from './run-imports.service.ts';
 import {
+  applyDiff,
+  diffAnswers,
   failedLookups,
   findActiveRun,
   findBatchContext,
@@ -26,7 +28,6 @@ import {
   markRunSnapshotted,
   pendingLookups,
   type RunKind,
-  reconcileAnswers,
   recordLookupBatch,
   snapshotFleet,
 } from './runs.repo.ts';
@@ -241,8 +242,8 @@ export interface RunSummary {
 
 /**
  * Reconciles a run whose lookups have all landed, set-based, in one transaction: one statement
- * writes the change lines, the new state and versions and answers the totals per change, from
- * which the summary is made. Runs once: a second delivery finds the run no longer `reconciling`.
+ * works out the diff (in parallel where the server can), one writes the change lines, the new
+ * state and versions from it and answers the totals per change, from which the summary is made. Runs once: a second delivery finds the run no longer `reconciling`.
  */
 export async function reconcileRun(
   db: Database,
@@ -256,7 +257,10 @@ export async function reconcileRun(
     await lockAccountViolations(trx, accountId);
     const started = performance.now();
     const totals = await withoutNestedLoops(trx, () =>
-      withBitmapScans(trx, () => reconcileAnswers(trx, accountId, runId, settings.guard)),
+      withBitmapScans(trx, async () => {
+        await withParallelQuery(trx, () => diffAnswers(trx, accountId, runId));
+        return applyDiff(trx, accountId, runId, settings.guard);
+      }),
     );
     // The run's counters say whether any lookup failed; only then are they looked for.
     const anyFailed = run.lookups_failed > 0 || run.lookups_done < run.lookups_total;

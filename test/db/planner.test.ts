@@ -1,24 +1,64 @@
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
-import { withBitmapScans, withoutNestedLoops } from '../../server/db/planner.ts';
+import { withBitmapScans, withoutNestedLoops, withParallelQuery } from '../../server/db/planner.ts';
+import { withTenant } from '../../server/db/tenant.ts';
 import { useTestDatabase } from '../support/database.ts';
 
 const test = useTestDatabase();
 
 const settings = (trx: Parameters<typeof withoutNestedLoops>[0]) =>
-  sql<{ jit: string; nestloop: string; seqscan: string; indexscan: string }>`
+  sql<{ jit: string; nestloop: string; seqscan: string; indexscan: string; setup: string }>`
     select current_setting('jit') as jit, current_setting('enable_nestloop') as nestloop,
-           current_setting('enable_seqscan') as seqscan, current_setting('enable_indexscan') as indexscan`
+           current_setting('enable_seqscan') as seqscan, current_setting('enable_indexscan') as indexscan,
+           current_setting('parallel_setup_cost') as setup`
     .execute(trx)
     .then((r) => r.rows[0]!);
 
 describe('bulk statement planner settings', () => {
-  it('price out nested loops and plain scans with JIT off, and restore everything afterwards', async () => {
+  it('price out nested loops and plain scans, price in parallel workers, with JIT off, and restore everything afterwards', async () => {
     await test.db.transaction().execute(async (trx) => {
       await sql`select set_config('jit', 'on', true)`.execute(trx);
-      const inside = await withoutNestedLoops(trx, () => withBitmapScans(trx, () => settings(trx)));
-      expect(inside).toEqual({ jit: 'off', nestloop: 'off', seqscan: 'off', indexscan: 'off' });
-      expect(await settings(trx)).toEqual({ jit: 'on', nestloop: 'on', seqscan: 'on', indexscan: 'on' });
+      const inside = await withoutNestedLoops(trx, () =>
+        withBitmapScans(trx, () => withParallelQuery(trx, () => settings(trx))),
+      );
+      expect(inside).toEqual({ jit: 'off', nestloop: 'off', seqscan: 'off', indexscan: 'off', setup: '0' });
+      expect(await settings(trx)).toEqual({
+        jit: 'on',
+        nestloop: 'on',
+        seqscan: 'on',
+        indexscan: 'on',
+        setup: '1000',
+      });
     });
+  });
+
+  it('let a tenant read run in a parallel worker, where row-level security still holds', async () => {
+    await test.ownerDb.transaction().execute(async (trx) => {
+      await sql`insert into accounts (kind, legal_name_ar, legal_name_en, registry_number, jurisdiction, time_zone, currency)
+                values ('company', 'أ', 'A', 'PAR-1', 'JO', 'Asia/Amman', 'JOD'),
+                       ('company', 'ب', 'B', 'PAR-2', 'JO', 'Asia/Amman', 'JOD')`.execute(trx);
+      await sql`insert into vehicles (account_id, plate_key, plate, plate_display, active_from)
+                select a.id, 'JO:' || a.id || '-' || n, '{}'::jsonb, 'x', '2020-01-01'
+                from accounts a cross join generate_series(1, 2000) n
+                where a.registry_number in ('PAR-1', 'PAR-2')`.execute(trx);
+    });
+    const { rows: accounts } = await sql<{ id: bigint }>`
+      select id from accounts where registry_number in ('PAR-1', 'PAR-2') order by id`.execute(test.ownerDb);
+    const ids = accounts.map((a) => a.id.toString());
+    // Every plan that may run in a worker is made to (the setting was renamed in PostgreSQL 16).
+    const { rows: names } = await sql<{ name: string }>`
+      select name from pg_settings where name in ('debug_parallel_query', 'force_parallel_mode')`.execute(
+      test.db,
+    );
+    const { plan, seen } = await withTenant(test.db, accounts[0]!.id, async (trx) => {
+      await sql`select set_config(${names[0]!.name}, 'on', true)`.execute(trx);
+      // Asked for both accounts' vehicles: the policy shows only the tenant's.
+      const both = sql`select count(*)::int as seen from vehicles where account_id = any (${ids}::bigint[])`;
+      const explained = await sql<{ 'QUERY PLAN': unknown }>`explain (format json) ${both}`.execute(trx);
+      const counted = await sql<{ seen: number }>`${both}`.execute(trx);
+      return { plan: JSON.stringify(explained.rows[0]!['QUERY PLAN']), seen: counted.rows[0]!.seen };
+    });
+    expect(plan).toMatch(/"Workers Planned":\s*[1-9]/);
+    expect(seen).toBe(2000);
   });
 });
