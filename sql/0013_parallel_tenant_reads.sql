@@ -9,6 +9,8 @@ alter function app_is_operator() parallel safe;
 -- grants that to everyone by default; a server that revoked it from PUBLIC still grants it here.
 do $$
 begin
-  execute format('grant temporary on database %I to fleet_app', current_database());
+  if not has_database_privilege('fleet_app', current_database(), 'temporary') then
+    execute format('grant temporary on database %I to fleet_app', current_database());
+  end if;
 end
 $$;

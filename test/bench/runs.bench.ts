@@ -143,6 +143,8 @@ export const runBenches: Bench[] = [
         // The floor: a raw FULL OUTER JOIN diff of the same two nights' answers, in the same database.
         // It writes its result, one row per violation, as any diff that is kept must. The middle of
         // three tries: a single one, right after a night's writes, swung by half either way.
+        // PostgreSQL plans it on one core, also when parallel workers' costs are waived as they are
+        // for the reconciliation's own diff.
         const floorTries: number[] = [];
         for (let i = 0; i < 3; i++) {
           const tried = await time(() =>
