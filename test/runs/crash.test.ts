@@ -83,17 +83,35 @@ async function lookupsDone(account: AccountFixture, runId: bigint): Promise<numb
   return rows[0]!.n;
 }
 
+/** What the queue holds, for a failure message. */
+async function queueState(): Promise<string> {
+  const jobs = await sql`select name, state, count(*)::int as n from pgboss.job
+    where name not like '__pgboss%' group by 1, 2`.execute(test.ownerDb);
+  return JSON.stringify(jobs.rows);
+}
+
 async function waitForEnd(account: AccountFixture, runId: bigint, timeoutMs: number): Promise<string> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const status = await runStatus(account, runId);
     if (['done', 'partial', 'failed'].includes(status)) return status;
-    if (Date.now() > deadline) {
-      const jobs = await sql`select name, state, count(*)::int as n from pgboss.job
-        where name not like '__pgboss%' group by 1, 2`.execute(test.ownerDb);
-      throw new Error(`run ${runId} stuck in ${status}; jobs: ${JSON.stringify(jobs.rows)}`);
-    }
+    if (Date.now() > deadline)
+      throw new Error(`run ${runId} stuck in ${status}; jobs: ${await queueState()}`);
     await sleep(100);
+  }
+}
+
+async function waitForLookups(account: AccountFixture, runId: bigint, depth: number, timeoutMs: number) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const done = await lookupsDone(account, runId);
+    if (done >= depth) return;
+    if (Date.now() > deadline) {
+      throw new Error(
+        `run ${runId}: ${done} lookups answered, waited for ${depth}; jobs: ${await queueState()}`,
+      );
+    }
+    await sleep(20);
   }
 }
 
@@ -137,7 +155,7 @@ describe('a run survives workers killed with SIGKILL', () => {
     const killedAt: number[] = [];
     for (const depth of [8, 25, 45]) {
       const doomed = [startWorker(), startWorker()];
-      while ((await lookupsDone(stormy, stormyRun)) < depth) await sleep(20);
+      await waitForLookups(stormy, stormyRun, depth, 40_000);
       for (const w of doomed) w.kill('SIGKILL');
       await Promise.all(doomed.map((w) => new Promise((resolve) => w.once('exit', resolve))));
       killedAt.push(await lookupsDone(stormy, stormyRun));
