@@ -30,7 +30,12 @@ afterAll(async () => {
 });
 
 const MAIN = path.resolve(import.meta.dirname, '../../server/main.ts');
-function startWorker(): ChildProcess {
+interface Worker {
+  process: ChildProcess;
+  /** How it ended, listened for from the start: a worker may end before anyone waits for it. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+function startWorker(): Worker {
   const worker = spawn(process.execPath, [MAIN, '--role=worker'], {
     env: {
       ...process.env,
@@ -45,11 +50,17 @@ function startWorker(): ChildProcess {
       LOG_LEVEL: 'error',
       LOG_PRETTY: 'false',
     },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    // Errors (a worker that cannot start, say) are logged to stdout: shown with the test's output.
+    stdio: ['ignore', 'inherit', 'inherit'],
   });
   workers.add(worker);
-  worker.on('exit', () => workers.delete(worker));
-  return worker;
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    worker.once('exit', (code, signal) => {
+      workers.delete(worker);
+      resolve({ code, signal });
+    }),
+  );
+  return { process: worker, exited };
 }
 
 const plates = Array.from({ length: 60 }, (_, i) => `JO:${20 + (i % 40)}-${31000 + i}`);
@@ -147,8 +158,8 @@ describe('a run survives workers killed with SIGKILL', () => {
     const worker = startWorker();
     const calmRun = await startRun(calm);
     expect(await waitForEnd(calm, calmRun, 60_000)).toBe('done');
-    worker.kill('SIGTERM');
-    await new Promise((resolve) => worker.once('exit', resolve));
+    worker.process.kill('SIGTERM');
+    expect(await worker.exited).toEqual({ code: 0, signal: null });
 
     const stormyRun = await startRun(stormy);
     // Kill every worker at different depths of the lookup stage, with batches in flight. The last
@@ -157,8 +168,11 @@ describe('a run survives workers killed with SIGKILL', () => {
     for (const depth of [8, 20, 35]) {
       const doomed = [startWorker(), startWorker()];
       await waitForLookups(stormy, stormyRun, depth, 40_000);
-      for (const w of doomed) w.kill('SIGKILL');
-      await Promise.all(doomed.map((w) => new Promise((resolve) => w.once('exit', resolve))));
+      for (const w of doomed) w.process.kill('SIGKILL');
+      // Each was killed, not dead already of something else.
+      expect(await Promise.all(doomed.map((w) => w.exited))).toEqual(
+        doomed.map(() => ({ code: null, signal: 'SIGKILL' })),
+      );
       killedAt.push(await lookupsDone(stormy, stormyRun));
     }
     expect(killedAt.every((done) => done < plates.length)).toBe(true);
