@@ -58,20 +58,23 @@ export async function installQueueSchema(connectionString: string, ownerDb: Data
 
 /**
  * Lets the application role enqueue inside its own transactions (pg-boss's schema is created by
- * the owner when pg-boss starts, so this runs after it). Queue rows are not tenant data.
+ * the owner when pg-boss starts, so this runs after it). Queue rows are not tenant data. Processes
+ * starting at the same moment take turns: two grants rewriting the same catalogue rows at once
+ * fail one of them ("tuple concurrently updated"), and that process would not start.
  */
 export async function grantQueueAccess(ownerDb: Database): Promise<void> {
   const role = sql.id(APP_ROLE);
   const schema = sql.id(QUEUE_SCHEMA);
-  await sql`grant usage on schema ${schema} to ${role}`.execute(ownerDb);
-  await sql`grant select, insert, update, delete on all tables in schema ${schema} to ${role}`.execute(
-    ownerDb,
-  );
-  await sql`grant usage, select on all sequences in schema ${schema} to ${role}`.execute(ownerDb);
-  await sql`grant execute on all functions in schema ${schema} to ${role}`.execute(ownerDb);
-  await sql`alter default privileges in schema ${schema} grant select, insert, update, delete on tables to ${role}`.execute(
-    ownerDb,
-  );
+  await ownerDb.transaction().execute(async (trx) => {
+    await sql`select pg_advisory_xact_lock(hashtext('fleet-fines: grant queue access'))`.execute(trx);
+    await sql`grant usage on schema ${schema} to ${role}`.execute(trx);
+    await sql`grant select, insert, update, delete on all tables in schema ${schema} to ${role}`.execute(trx);
+    await sql`grant usage, select on all sequences in schema ${schema} to ${role}`.execute(trx);
+    await sql`grant execute on all functions in schema ${schema} to ${role}`.execute(trx);
+    await sql`alter default privileges in schema ${schema} grant select, insert, update, delete on tables to ${role}`.execute(
+      trx,
+    );
+  });
 }
 
 /** The JobQueue services use: pg-boss inserts through the caller's Kysely transaction. */
