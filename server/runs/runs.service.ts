@@ -243,7 +243,8 @@ export interface RunSummary {
 /**
  * Reconciles a run whose lookups have all landed, set-based, in one transaction: one statement
  * works out the diff (in parallel where the server can), one writes the change lines, the new
- * state and versions from it and answers the totals per change, from which the summary is made. Runs once: a second delivery finds the run no longer `reconciling`.
+ * state and versions from it and answers the totals per change, from which the summary is made.
+ * Runs once: a second delivery finds the run no longer `reconciling`.
  */
 export async function reconcileRun(
   db: Database,

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { withBitmapScans, withoutNestedLoops, withParallelQuery } from '../../server/db/planner.ts';
 import { withTenant } from '../../server/db/tenant.ts';
 import { useTestDatabase } from '../support/database.ts';
+import { makeAccount, makeVehicles } from '../support/factories.ts';
 
 const test = useTestDatabase();
 
@@ -33,17 +34,11 @@ describe('bulk statement planner settings', () => {
   });
 
   it('let a tenant read run in a parallel worker, where row-level security still holds', async () => {
-    await test.ownerDb.transaction().execute(async (trx) => {
-      await sql`insert into accounts (kind, legal_name_ar, legal_name_en, registry_number, jurisdiction, time_zone, currency)
-                values ('company', 'أ', 'A', 'PAR-1', 'JO', 'Asia/Amman', 'JOD'),
-                       ('company', 'ب', 'B', 'PAR-2', 'JO', 'Asia/Amman', 'JOD')`.execute(trx);
-      await sql`insert into vehicles (account_id, plate_key, plate, plate_display, active_from)
-                select a.id, 'JO:' || a.id || '-' || n, '{}'::jsonb, 'x', '2020-01-01'
-                from accounts a cross join generate_series(1, 2000) n
-                where a.registry_number in ('PAR-1', 'PAR-2')`.execute(trx);
-    });
-    const { rows: accounts } = await sql<{ id: bigint }>`
-      select id from accounts where registry_number in ('PAR-1', 'PAR-2') order by id`.execute(test.ownerDb);
+    const accounts = [await makeAccount(test.db), await makeAccount(test.db)];
+    for (const account of accounts) {
+      const plates = Array.from({ length: 2000 }, (_, n) => `JO:${account.id}-${n}`);
+      await makeVehicles(test.db, account.id, plates);
+    }
     const ids = accounts.map((a) => a.id.toString());
     // Read by a parallel scan of the whole table, workers' costs waived as for the reconciliation's diff.
     const { plan, seen } = await withTenant(test.db, accounts[0]!.id, (trx) =>

@@ -101,30 +101,37 @@ async function queueState(): Promise<string> {
   return JSON.stringify(jobs.rows);
 }
 
-async function waitForEnd(account: AccountFixture, runId: bigint, timeoutMs: number): Promise<string> {
+/** Reads `current` until `reached` holds of it, failing after `timeoutMs` with what it waited for. */
+async function waitUntil<T>(
+  current: () => Promise<T>,
+  reached: (value: T) => boolean,
+  timeoutMs: number,
+  waitedFor: (value: T) => string,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const status = await runStatus(account, runId);
-    if (['done', 'partial', 'failed'].includes(status)) return status;
-    if (Date.now() > deadline)
-      throw new Error(`run ${runId} stuck in ${status}; jobs: ${await queueState()}`);
-    await sleep(100);
-  }
-}
-
-async function waitForLookups(account: AccountFixture, runId: bigint, depth: number, timeoutMs: number) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const done = await lookupsDone(account, runId);
-    if (done >= depth) return;
-    if (Date.now() > deadline) {
-      throw new Error(
-        `run ${runId}: ${done} lookups answered, waited for ${depth}; jobs: ${await queueState()}`,
-      );
-    }
+    const value = await current();
+    if (reached(value)) return value;
+    if (Date.now() > deadline) throw new Error(`${waitedFor(value)}; jobs: ${await queueState()}`);
     await sleep(20);
   }
 }
+
+const waitForEnd = (account: AccountFixture, runId: bigint, timeoutMs: number) =>
+  waitUntil(
+    () => runStatus(account, runId),
+    (status) => ['done', 'partial', 'failed'].includes(status),
+    timeoutMs,
+    (status) => `run ${runId} stuck in ${status}`,
+  );
+
+const waitForLookups = (account: AccountFixture, runId: bigint, depth: number, timeoutMs: number) =>
+  waitUntil(
+    () => lookupsDone(account, runId),
+    (done) => done >= depth,
+    timeoutMs,
+    (done) => `run ${runId}: ${done} lookups answered, waited for ${depth}`,
+  );
 
 async function outcome(account: AccountFixture, runId: bigint) {
   const { rows } = await sql<{
