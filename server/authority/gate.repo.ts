@@ -1,10 +1,11 @@
+import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { type Kysely, sql } from 'kysely';
 import type { AuthorityGate, GateLimits, Release } from './gate.ts';
 import { sleep } from './retry.ts';
 
 /**
- * The PostgreSQL authority gate (DDL in gate.sql): a sliding window of request starts and a set
+ * The PostgreSQL authority gate (DDL in sql/0004_authority_gate.sql): a sliding window of request starts and a set
  * of in-flight leases in one row per authority, changed by single atomic UPDATEs. A request's
  * start is recorded at its grant and moved to its answer when it is released; while it is in
  * flight it counts against the window however long ago it was granted (the authority may not
@@ -30,41 +31,55 @@ export async function configureAuthorityGate<DB>(db: Kysely<DB>, authority: stri
   `.execute(db);
 }
 
-/** `startedAtMs`: the start recorded in the window, epoch ms on the database's clock. */
-export type GateAttempt = { granted: true; startedAtMs: number } | { granted: false; retryInMs: number };
+/**
+ * `leases`: how many of the leases asked for were taken (the first ones, in the order asked), their
+ * start recorded in the window at `startedAtMs`, epoch ms on the database's clock.
+ */
+export type GateAttempt =
+  | { granted: true; leases: number; startedAtMs: number }
+  | { granted: false; retryInMs: number };
 
 /**
- * Takes a slot for `leaseId` if the window and the in-flight cap allow, in one statement. When
- * refused, says how long until the window frees a start (0 when only a release can help).
+ * Takes as many slots as the window and the in-flight cap allow, up to one per lease asked for,
+ * in one statement. When none is free, says how long until the window frees a start (0 when only
+ * a release can help).
  */
 export async function tryAcquireAuthorityGate<DB>(
   db: Kysely<DB>,
   authority: string,
-  leaseId: string,
+  leaseIds: string[],
 ): Promise<GateAttempt> {
-  const { rows } = await sql<{ started_at_ms: number | null; retry_in_ms: number | null }>`
+  assert.ok(leaseIds.length > 0, 'tryAcquireAuthorityGate: ask for at least one lease');
+  // In SET, `g` is the row as it was: both counts of what is taken are the same.
+  const taken = sql`least(cardinality(${leaseIds}::text[]), authority_gate_free_slots(g, c.now_ms))`;
+  const { rows } = await sql<{
+    started_at_ms: number | null;
+    granted: number | null;
+    retry_in_ms: number | null;
+  }>`
     with clock as (
       select authority_gate_now_ms() as now_ms
     ), attempt as (
       update authority_gate g set
-        recent_starts = array(select s from unnest(g.recent_starts) s where s > c.now_ms - g.window_ms) || c.now_ms,
+        recent_starts = array(select s from unnest(g.recent_starts) s where s > c.now_ms - g.window_ms)
+                        || array_fill(c.now_ms, array[${taken}]),
         leases = (
           select coalesce(jsonb_object_agg(l.key, l.value), '{}'::jsonb)
           from jsonb_each(g.leases) l where l.value::bigint > c.now_ms
-        ) || jsonb_build_object(${leaseId}::text, c.now_ms + g.lease_ms),
+        ) || (
+          select jsonb_object_agg(id, c.now_ms + g.lease_ms)
+          from unnest((${leaseIds}::text[])[1:${taken}]) id
+        ),
         updated_at = now()
       from clock c
-      where g.authority = ${authority}
-        and (select count(*) from unnest(g.recent_starts) s where s > c.now_ms - g.window_ms)
-            -- Live leases granted before the window (start = expiry - lease_ms): still in flight.
-            + (select count(*) from jsonb_each(g.leases) l
-               where l.value::bigint > c.now_ms and l.value::bigint - g.lease_ms <= c.now_ms - g.window_ms)
-          < g.max_requests
-        and (select count(*) from jsonb_each(g.leases) l where l.value::bigint > c.now_ms) < g.max_in_flight
-      returning c.now_ms as started_at_ms
+      where g.authority = ${authority} and authority_gate_free_slots(g, c.now_ms) > 0
+      -- Here g is the row as updated: the leases asked for that it now holds.
+      returning c.now_ms as started_at_ms,
+                (select count(*) from unnest(${leaseIds}::text[]) id where g.leases ? id)::integer as granted
     )
     select
       (select started_at_ms::float8 from attempt) as started_at_ms,
+      (select granted from attempt) as granted,
       (select coalesce(min(s), 0) + g.window_ms - c.now_ms
          from unnest(g.recent_starts) s where s > c.now_ms - g.window_ms
          having count(*) >= g.max_requests)::integer as retry_in_ms
@@ -73,8 +88,8 @@ export async function tryAcquireAuthorityGate<DB>(
   `.execute(db);
   const row = rows[0];
   if (!row) throw new Error(`authority gate ${JSON.stringify(authority)} is not configured`);
-  return row.started_at_ms !== null
-    ? { granted: true, startedAtMs: row.started_at_ms }
+  return row.started_at_ms !== null && row.granted
+    ? { granted: true, leases: row.granted, startedAtMs: row.started_at_ms }
     : { granted: false, retryInMs: Math.max(0, row.retry_in_ms ?? 0) };
 }
 
@@ -118,9 +133,10 @@ export interface PgGateOptions {
 }
 
 /**
- * The gate every worker shares. Within one process, requests wait their turn and only the first
- * in line asks the database, with jitter, so a process's waiters never stampede the row: dozens of
- * waiting batches cost one poll at a time, not dozens per freed slot.
+ * The gate every worker shares. Within one process, requests wait in one line and a single loop
+ * asks the database for them, with jitter, so a process's waiters never stampede the row. Each ask
+ * takes as many slots as are free for as many requests as are waiting: taken one per round trip,
+ * the round trip of a busy database, not the authority's limit, paced the requests.
  */
 export function createPgAuthorityGate<DB>(
   db: Kysely<DB>,
@@ -130,50 +146,83 @@ export function createPgAuthorityGate<DB>(
   const pollMinMs = options.pollMinMs ?? 10;
   const pollMaxMs = options.pollMaxMs ?? 250;
   const random = options.random ?? Math.random;
-  let line: Promise<void> = Promise.resolve();
-  return {
-    async acquire(signal?: AbortSignal): Promise<Release> {
-      const ahead = line;
-      let leave!: () => void;
-      line = new Promise<void>((resolve) => {
-        leave = resolve;
-      });
-      try {
-        await untilSettledOrAborted(ahead, signal);
-        const leaseId = randomUUID();
-        for (;;) {
-          signal?.throwIfAborted();
-          const attempt = await tryAcquireAuthorityGate(db, authority, leaseId);
-          if (attempt.granted) {
-            return (answeredAt) =>
-              releaseAuthorityGate(
-                db,
-                authority,
-                leaseId,
-                attempt.startedAtMs,
-                answeredAt === undefined ? 0 : performance.now() - answeredAt,
-              );
-          }
-          const base = Math.min(pollMaxMs, Math.max(pollMinMs, attempt.retryInMs));
-          await sleep(base + Math.floor(random() * pollMinMs), signal);
+  interface Waiter {
+    grant(release: Release): void;
+    fail(error: unknown): void;
+  }
+  const line: Waiter[] = [];
+  let asking = false;
+  const leave = (waiter: Waiter) => {
+    const at = line.indexOf(waiter);
+    if (at >= 0) line.splice(at, 1);
+    return at >= 0;
+  };
+  const releaseFor =
+    (leaseId: string, startedAtMs: number): Release =>
+    (answeredAt) =>
+      releaseAuthorityGate(
+        db,
+        authority,
+        leaseId,
+        startedAtMs,
+        answeredAt === undefined ? 0 : performance.now() - answeredAt,
+      );
+
+  async function serveLine(): Promise<void> {
+    asking = true;
+    try {
+      // Requests that join the line in the same turn of the event loop are asked for together.
+      await Promise.resolve();
+      while (line.length > 0) {
+        const waiting = [...line];
+        const leaseIds = waiting.map(() => randomUUID());
+        let attempt: GateAttempt;
+        try {
+          attempt = await tryAcquireAuthorityGate(db, authority, leaseIds);
+        } catch (error) {
+          // The gate could not be asked: the requests asked for hear why; any that came since ask again.
+          for (const waiter of waiting) if (leave(waiter)) waiter.fail(error);
+          continue;
         }
-      } finally {
-        // The turn passes on only after the one ahead has had it, even if this waiter gave up early.
-        void ahead.then(leave);
+        if (attempt.granted) {
+          for (const [i, waiter] of waiting.slice(0, attempt.leases).entries()) {
+            const release = releaseFor(leaseIds[i]!, attempt.startedAtMs);
+            // One that stopped waiting during the ask gives its slot back at once.
+            if (leave(waiter)) waiter.grant(release);
+            else void release().catch(() => {});
+          }
+          continue;
+        }
+        const base = Math.min(pollMaxMs, Math.max(pollMinMs, attempt.retryInMs));
+        await sleep(base + Math.floor(random() * pollMinMs));
       }
+    } finally {
+      asking = false;
+    }
+  }
+
+  return {
+    acquire(signal?: AbortSignal): Promise<Release> {
+      return new Promise((resolve, reject) => {
+        if (signal?.aborted) return reject(signal.reason);
+        const onAbort = () => {
+          leave(waiter);
+          reject(signal?.reason);
+        };
+        const waiter: Waiter = {
+          grant(release) {
+            signal?.removeEventListener('abort', onAbort);
+            resolve(release);
+          },
+          fail(error) {
+            signal?.removeEventListener('abort', onAbort);
+            reject(error);
+          },
+        };
+        signal?.addEventListener('abort', onAbort, { once: true });
+        line.push(waiter);
+        if (!asking) void serveLine();
+      });
     },
   };
-}
-
-function untilSettledOrAborted(turn: Promise<void>, signal?: AbortSignal): Promise<void> {
-  if (!signal) return turn;
-  signal.throwIfAborted();
-  return new Promise((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    void turn.then(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    });
-  });
 }

@@ -1,3 +1,4 @@
+import { Kysely, PostgresDialect, sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import {
   configureAuthorityGate,
@@ -5,6 +6,9 @@ import {
   releaseAuthorityGate,
   tryAcquireAuthorityGate,
 } from '../../server/authority/gate.repo.ts';
+import { createPool } from '../../server/db/database.ts';
+import type { DB } from '../../server/db/schema.ts';
+import { appRoleUrl } from '../../server/db/tenant.ts';
 import { useTestDatabase } from '../support/database.ts';
 
 const t = useTestDatabase();
@@ -34,7 +38,7 @@ describe('PostgreSQL authority gate', () => {
       [0, 1, 2].map(async (worker) => {
         for (let i = 0; i < 4; i++) {
           for (;;) {
-            const attempt = await tryAcquireAuthorityGate(t.db, 'JO-window', `w${worker}-${i}`);
+            const attempt = await tryAcquireAuthorityGate(t.db, 'JO-window', [`w${worker}-${i}`]);
             if (attempt.granted) {
               starts.push(attempt.startedAtMs);
               await releaseAuthorityGate(t.db, 'JO-window', `w${worker}-${i}`, attempt.startedAtMs);
@@ -56,20 +60,20 @@ describe('PostgreSQL authority gate', () => {
       maxInFlight: 10,
       leaseMs: 5000,
     });
-    const slow = await tryAcquireAuthorityGate(t.db, 'JO-slow', 'slow');
+    const slow = await tryAcquireAuthorityGate(t.db, 'JO-slow', ['slow']);
     expect(slow.granted).toBe(true);
-    const quick = await tryAcquireAuthorityGate(t.db, 'JO-slow', 'quick');
+    const quick = await tryAcquireAuthorityGate(t.db, 'JO-slow', ['quick']);
     expect(quick.granted).toBe(true);
     await releaseAuthorityGate(t.db, 'JO-slow', 'quick', quick.granted ? quick.startedAtMs : undefined);
     await new Promise((r) => setTimeout(r, 250));
     // Both grants are older than the window, but the slow request may not have reached the authority.
-    expect((await tryAcquireAuthorityGate(t.db, 'JO-slow', 'third')).granted).toBe(true);
-    expect((await tryAcquireAuthorityGate(t.db, 'JO-slow', 'fourth')).granted).toBe(false);
+    expect((await tryAcquireAuthorityGate(t.db, 'JO-slow', ['third'])).granted).toBe(true);
+    expect((await tryAcquireAuthorityGate(t.db, 'JO-slow', ['fourth'])).granted).toBe(false);
     await releaseAuthorityGate(t.db, 'JO-slow', 'slow', slow.granted ? slow.startedAtMs : undefined);
     // Answered now: it counts from its answer, for a window.
-    expect((await tryAcquireAuthorityGate(t.db, 'JO-slow', 'fourth')).granted).toBe(false);
+    expect((await tryAcquireAuthorityGate(t.db, 'JO-slow', ['fourth'])).granted).toBe(false);
     await new Promise((r) => setTimeout(r, 150));
-    expect((await tryAcquireAuthorityGate(t.db, 'JO-slow', 'fourth')).granted).toBe(true);
+    expect((await tryAcquireAuthorityGate(t.db, 'JO-slow', ['fourth'])).granted).toBe(true);
   });
 
   it('holds the in-flight cap across independent gates (workers)', async () => {
@@ -97,8 +101,8 @@ describe('PostgreSQL authority gate', () => {
 
   it('says how long until the window frees a start, and frees a dead holder after its lease', async () => {
     await configureAuthorityGate(t.db, 'IQ', { maxRequests: 1, windowMs: 400, maxInFlight: 1, leaseMs: 150 });
-    expect(await tryAcquireAuthorityGate(t.db, 'IQ', 'crashed-worker')).toMatchObject({ granted: true });
-    const refused = await tryAcquireAuthorityGate(t.db, 'IQ', 'other');
+    expect(await tryAcquireAuthorityGate(t.db, 'IQ', ['crashed-worker'])).toMatchObject({ granted: true });
+    const refused = await tryAcquireAuthorityGate(t.db, 'IQ', ['other']);
     expect(refused.granted).toBe(false);
     expect(refused.granted === false && refused.retryInMs).toBeGreaterThan(300);
     await configureAuthorityGate(t.db, 'IQ', {
@@ -107,9 +111,64 @@ describe('PostgreSQL authority gate', () => {
       maxInFlight: 1,
       leaseMs: 150,
     });
-    expect((await tryAcquireAuthorityGate(t.db, 'IQ', 'other')).granted).toBe(false); // lease still held
+    expect((await tryAcquireAuthorityGate(t.db, 'IQ', ['other'])).granted).toBe(false); // lease still held
     await new Promise((r) => setTimeout(r, 170));
-    expect(await tryAcquireAuthorityGate(t.db, 'IQ', 'other')).toMatchObject({ granted: true });
+    expect(await tryAcquireAuthorityGate(t.db, 'IQ', ['other'])).toMatchObject({ granted: true });
+  });
+
+  it('takes as many slots in one ask as the window and the in-flight cap leave free', async () => {
+    await configureAuthorityGate(t.db, 'JO-many', {
+      maxRequests: 3,
+      windowMs: 400,
+      maxInFlight: 10,
+      leaseMs: 5000,
+    });
+    const asked = ['a', 'b', 'c', 'd', 'e'];
+    const first = await tryAcquireAuthorityGate(t.db, 'JO-many', asked);
+    expect(first).toMatchObject({ granted: true, leases: 3 });
+    const { rows } = await sql<{ leases: string[]; starts: number }>`
+      select array(select jsonb_object_keys(leases) order by 1) as leases, cardinality(recent_starts) as starts
+      from authority_gate where authority = 'JO-many'`.execute(t.db);
+    // The first ones asked for, each counted in the window.
+    expect(rows[0]).toEqual({ leases: ['a', 'b', 'c'], starts: 3 });
+    const refused = await tryAcquireAuthorityGate(t.db, 'JO-many', ['d', 'e']);
+    expect(refused.granted).toBe(false);
+    expect(refused.granted === false && refused.retryInMs).toBeGreaterThan(300);
+
+    await configureAuthorityGate(t.db, 'JO-few', {
+      maxRequests: 100,
+      windowMs: 400,
+      maxInFlight: 2,
+      leaseMs: 5000,
+    });
+    expect(await tryAcquireAuthorityGate(t.db, 'JO-few', asked)).toMatchObject({ granted: true, leases: 2 });
+    expect((await tryAcquireAuthorityGate(t.db, 'JO-few', ['f'])).granted).toBe(false);
+  });
+
+  it('lets a line of waiting requests through with one ask when the limits allow them all', async () => {
+    await configureAuthorityGate(t.db, 'JO-line', {
+      maxRequests: 8,
+      windowMs: 60_000,
+      maxInFlight: 8,
+      leaseMs: 5000,
+    });
+    let asks = 0;
+    const counted = new Kysely<DB>({
+      dialect: new PostgresDialect({ pool: createPool(appRoleUrl(t.url), 2) }),
+      log(event) {
+        if (event.level === 'query' && event.query.sql.includes('authority_gate_free_slots')) asks++;
+      },
+    });
+    try {
+      const gate = createPgAuthorityGate(counted, 'JO-line');
+      const releases = await Promise.all(Array.from({ length: 8 }, () => gate.acquire()));
+      expect(asks).toBe(1);
+      // The ninth waits for the window: the slots went to the first eight and no further.
+      await expect(gate.acquire(AbortSignal.timeout(100))).rejects.toMatchObject({ name: 'TimeoutError' });
+      await Promise.all(releases.map((release) => release()));
+    } finally {
+      await counted.destroy();
+    }
   });
 
   it('stops waiting when the signal aborts, and refuses an unconfigured authority', async () => {
