@@ -177,6 +177,18 @@ export async function recordLookupBatch(
   if (outcomes.length === 0) return { marked: 0, failed: 0, complete: false };
   const of = <T>(pick: (outcome: LookupOutcome) => T) => outcomes.map(pick);
   const column = <T>(pick: (row: AnsweredViolation) => T) => violations.map(pick);
+  // Descriptions and locations repeat across a batch's answers: each text is sent once and the
+  // rows say which, by position. Sent in full, they were a third of the bytes of every batch, and
+  // writing and encoding those bytes is much of the worker's time in the lookup stage.
+  const texts = new Map<string, number>();
+  const textAt = (text: string) => {
+    const at = texts.get(text) ?? texts.size + 1;
+    texts.set(text, at);
+    return at;
+  };
+  const descriptionsAr = column((r) => textAt(r.descriptionAr));
+  const descriptionsEn = column((r) => textAt(r.descriptionEn));
+  const locations = column((r) => textAt(r.location));
   const keepsExcluded = sql`excluded.vehicle_id < lookup_violations.vehicle_id`;
   const kept = (name: string) =>
     sql`${sql.ref(name)} = case when ${keepsExcluded} then ${sql.ref(`excluded.${name}`)} else ${sql.ref(`lookup_violations.${name}`)} end`;
@@ -224,18 +236,19 @@ export async function recordLookupBatch(
                                      type_code, description_ar, description_en, location, amount_minor, currency,
                                      authority_status, authority_payment_ref, pre_acquisition)
       select ${accountId}, ${runId}, v.vehicle_id, v.others::bigint[], v.ticket_number, v.offence_at, v.type_code,
-             v.description_ar, v.description_en, v.location, v.amount_minor, v.currency, v.authority_status,
-             v.authority_payment_ref, v.pre_acquisition
+             texts.list[v.description_ar], texts.list[v.description_en], texts.list[v.location], v.amount_minor,
+             v.currency, v.authority_status, v.authority_payment_ref, v.pre_acquisition
       from unnest(${column((r) => r.vehicleId.toString())}::bigint[],
                   ${column((r) => `{${r.otherVehicleIds.join(',')}}`)}::text[],
                   ${column((r) => r.ticketNumber)}::text[], ${column((r) => r.offenceAt)}::timestamptz[],
-                  ${column((r) => r.typeCode)}::text[], ${column((r) => r.descriptionAr)}::text[],
-                  ${column((r) => r.descriptionEn)}::text[], ${column((r) => r.location)}::text[],
+                  ${column((r) => r.typeCode)}::text[], ${descriptionsAr}::int[],
+                  ${descriptionsEn}::int[], ${locations}::int[],
                   ${column((r) => r.amountMinor.toString())}::bigint[], ${column((r) => r.currency)}::text[],
                   ${column((r) => r.status)}::text[], ${column((r) => r.authorityPaymentRef)}::text[],
                   ${column((r) => r.preAcquisition)}::boolean[])
         as v(vehicle_id, others, ticket_number, offence_at, type_code, description_ar, description_en, location,
              amount_minor, currency, authority_status, authority_payment_ref, pre_acquisition)
+      cross join (select ${[...texts.keys()]}::text[] as list) texts
       where exists (select from marked)
       ${storing === 'folding' ? folding : sql``}
       returning amount_minor, authority_status
