@@ -1,36 +1,18 @@
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createBoss, createJobQueue, ensureQueues } from '../../jobs/boss.ts';
-import { jobRegistry } from '../../jobs/registry.ts';
+import { describe, expect, it } from 'vitest';
 import type { AuthorityViolation, PlateLookup } from '../../server/authority/contract.ts';
 import { withTenant } from '../../server/db/tenant.ts';
-import { createLogger } from '../../server/logger.ts';
-import type { JobQueue } from '../../server/queue.ts';
 import { type AuthorityDirectory, runLookupBatch, startRun } from '../../server/runs/runs.service.ts';
 import { useTestDatabase } from '../support/database.ts';
 import { makeAccount, makeVehicles } from '../support/factories.ts';
+import { useJobQueue } from '../support/queue.ts';
 
 /**
  * The authority can list one ticket for several plates in one night, answered by different lookup
  * batches in any order, some delivered twice. The stored answer must not depend on that order.
  */
 const test = useTestDatabase();
-let queue: JobQueue;
-const stops: Array<() => Promise<void>> = [];
-beforeAll(async () => {
-  const boss = createBoss({
-    connectionString: test.url,
-    worker: false,
-    log: createLogger({ level: 'silent', pretty: false }),
-  });
-  await boss.start();
-  stops.push(() => boss.stop({ graceful: false, close: true }));
-  await ensureQueues(boss, jobRegistry);
-  queue = createJobQueue(boss);
-});
-afterAll(async () => {
-  for (const stop of stops) await stop();
-});
+const jobs = useJobQueue(test);
 
 const TICKET = 'JO-20260401-0001';
 const fine = (plateKey: string, amountMinor: bigint): AuthorityViolation => ({
@@ -75,14 +57,14 @@ describe('a ticket answered for several vehicles in one run', () => {
           const run = await withTenant(test.db, account.id, (trx) =>
             startRun(
               trx,
-              queue,
+              jobs.queue,
               { accountId: account.id, kind: 'manual', localNight: null, requestedBy: null },
               { batchSize: 1, guard: { sharePercent: 50, minCount: 10 } },
             ),
           );
           const batches = redeliver ? [...order, order[0]!] : order;
           for (const batchNo of batches) {
-            await runLookupBatch(test.db, queue, listsTheTicketForEveryPlate, {
+            await runLookupBatch(test.db, jobs.queue, listsTheTicketForEveryPlate, {
               accountId: account.id,
               runId: run!.id,
               batchNo,

@@ -1,35 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createBoss, createJobQueue, ensureQueues } from '../../jobs/boss.ts';
-import { jobRegistry } from '../../jobs/registry.ts';
+import { describe, expect, it } from 'vitest';
 import type { AuthorityViolation, PlateLookup } from '../../server/authority/contract.ts';
 import { withTenant } from '../../server/db/tenant.ts';
-import { createLogger } from '../../server/logger.ts';
-import type { JobQueue } from '../../server/queue.ts';
 import { type AuthorityDirectory, runLookupBatch, startRun } from '../../server/runs/runs.service.ts';
 import { useTestDatabase } from '../support/database.ts';
 import { makeAccount, makeVehicles } from '../support/factories.ts';
+import { useJobQueue } from '../support/queue.ts';
 
 /**
  * A batch sends each of its descriptive texts once and its rows refer to them by position: every
  * stored answer must still carry exactly the texts the authority gave for it.
  */
 const test = useTestDatabase();
-let queue: JobQueue;
-const stops: Array<() => Promise<void>> = [];
-beforeAll(async () => {
-  const boss = createBoss({
-    connectionString: test.url,
-    worker: false,
-    log: createLogger({ level: 'silent', pretty: false }),
-  });
-  await boss.start();
-  stops.push(() => boss.stop({ graceful: false, close: true }));
-  await ensureQueues(boss, jobRegistry);
-  queue = createJobQueue(boss);
-});
-afterAll(async () => {
-  for (const stop of stops) await stop();
-});
+const jobs = useJobQueue(test);
 
 const DESCRIPTIONS = [
   { typeCode: 'SPD', descriptionAr: 'تجاوز السرعة المقررة', descriptionEn: 'Speeding' },
@@ -76,12 +58,16 @@ describe('a lookup batch stores its answers', () => {
     const run = await withTenant(test.db, account.id, (trx) =>
       startRun(
         trx,
-        queue,
+        jobs.queue,
         { accountId: account.id, kind: 'manual', localNight: null, requestedBy: null },
         { batchSize: 100, guard: { sharePercent: 50, minCount: 10 } },
       ),
     );
-    await runLookupBatch(test.db, queue, authority, { accountId: account.id, runId: run!.id, batchNo: 0 });
+    await runLookupBatch(test.db, jobs.queue, authority, {
+      accountId: account.id,
+      runId: run!.id,
+      batchNo: 0,
+    });
 
     const stored = await withTenant(test.db, account.id, (trx) =>
       trx
