@@ -5,12 +5,13 @@ import type { AuthorityGate, GateLimits, Release } from './gate.ts';
 import { sleep } from './retry.ts';
 
 /**
- * The PostgreSQL authority gate (DDL in sql/0004_authority_gate.sql): a sliding window of request starts and a set
- * of in-flight leases in one row per authority, changed by single atomic UPDATEs. A request's
- * start is recorded at its grant and moved to its answer when it is released; while it is in
- * flight it counts against the window however long ago it was granted (the authority may not
- * have seen it yet). So the authority sees at most `maxRequests` arrivals in any window: each
- * grant comes before its arrival, and each earlier request counts until a window after its answer.
+ * The PostgreSQL authority gate (DDL in sql/0004_authority_gate.sql and 0014): a sliding window of
+ * request starts and a set of in-flight leases in one row per authority, changed by single atomic
+ * UPDATEs. A request's start is recorded at its grant and moved to its answer when it is released;
+ * while it is in flight it counts against the window however long ago it was granted (the authority
+ * may not have seen it yet). So the authority sees at most `maxRequests` arrivals in any window:
+ * each grant comes before its arrival, and each earlier request counts until a window after its
+ * answer.
  */
 export interface PgGateLimits extends GateLimits {
   /** How long a slot stays taken if its holder never releases it (crash); above the request timeout. */
