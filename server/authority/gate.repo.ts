@@ -52,7 +52,7 @@ export async function tryAcquireAuthorityGate<DB>(
 ): Promise<GateAttempt> {
   assert.ok(leaseIds.length > 0, 'tryAcquireAuthorityGate: ask for at least one lease');
   // In SET, `g` is the row as it was: both counts of what is taken are the same.
-  const taken = sql`least(cardinality(${leaseIds}::text[]), authority_gate_free_slots(g, c.now_ms))`;
+  const taken = sql`least(${leaseIds.length}::integer, authority_gate_free_slots(g, c.now_ms))`;
   const { rows } = await sql<{
     started_at_ms: number | null;
     granted: number | null;

@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { createJobQueue } from '../../jobs/boss.ts';
 import { createAccount } from '../../server/accounts/accounts.service.ts';
 import { loadConfig } from '../../server/config.ts';
-import { createDatabase } from '../../server/db/database.ts';
+import { createDatabase, type Database } from '../../server/db/database.ts';
 import { asOperator, withTenant } from '../../server/db/tenant.ts';
 import { createLogger } from '../../server/logger.ts';
 import { startProduct } from '../../server/product.ts';
@@ -152,8 +152,8 @@ export const runBenches: Bench[] = [
         // first time it touches each page of the shared buffer cache; on a small VM that is most of
         // the difference between a first run of the statement on a connection and a second one on the
         // same connection, which is printed beside it. The floor is the middle of three first runs.
-        const diffTwoNights = (executor: typeof ownerDb) =>
-          time(() =>
+        const diffTwoNights = async (executor: Database) => {
+          const tried = await time(() =>
             sql`
               create unlogged table bench_floor_diff as
               select coalesce(a.ticket_number, b.ticket_number) as ticket_number,
@@ -164,10 +164,10 @@ export const runBenches: Bench[] = [
               from (select * from lookup_violations where account_id = ${accountId} and run_id = ${first.runId}) b
               full outer join (select * from lookup_violations where account_id = ${accountId} and run_id = ${second.runId}) a
                 on a.ticket_number = b.ticket_number`.execute(executor),
-          ).then(async (tried) => {
-            await sql`drop table bench_floor_diff`.execute(executor);
-            return Math.round(tried.ms);
-          });
+          );
+          await sql`drop table bench_floor_diff`.execute(executor);
+          return Math.round(tried.ms);
+        };
         const firstRuns: number[] = [];
         const secondRuns: number[] = [];
         for (let i = 0; i < 3; i++) {
