@@ -7,7 +7,6 @@ import {
   defaultExportLimits,
   describeProblem,
   type ExportLimits,
-  majorToMinor,
   matchExportHeader,
   readAuthorityExport,
 } from './file-provider.ts';
@@ -33,19 +32,6 @@ const row = (
     extra.status ?? 'unpaid',
     '',
   ].join(',');
-
-describe('majorToMinor', () => {
-  it('converts printed amounts exactly', () => {
-    expect(majorToMinor('45.000', 3)).toBe(45_000n);
-    expect(majorToMinor('45', 3)).toBe(45_000n);
-    expect(majorToMinor('0.5', 2)).toBe(50n);
-    expect(majorToMinor('250000', 3)).toBe(250_000_000n);
-  });
-  it('refuses what is not an exact amount', () => {
-    for (const bad of ['45.0001', '-1', '1,250', '1e3', '', ' . ', '045'])
-      expect(majorToMinor(bad, 3)).toBeUndefined();
-  });
-});
 
 describe('file authority provider', () => {
   const csv = [

@@ -33,6 +33,7 @@ import { columnLetter, headerMatcher } from '../fleet/upload-columns.ts';
 import { detectDelimiter, type UploadLimits } from '../fleet/upload-read.ts';
 import { guardZip, ZipGuardError } from '../fleet/zip-guard.ts';
 import { type JurisdictionCode, jurisdictions } from '../jurisdictions/profiles.ts';
+import { parseMajor } from '../money/money.ts';
 import { readAnswer } from './answer.ts';
 import {
   type AuthorityProvider,
@@ -312,15 +313,6 @@ export function describeProblem(problem: ExportRowProblem): string {
   return `row ${problem.row}${column}: ${problem.message}`;
 }
 
-/** "45.000" → 45000n for 3 minor units; exact, so never through a float. */
-export function majorToMinor(text: string, minorUnits: number): bigint | undefined {
-  const match = /^(0|[1-9][0-9]*)(?:\.([0-9]+))?$/.exec(text.trim());
-  if (!match) return undefined;
-  const fraction = match[2] ?? '';
-  if (fraction.length > minorUnits) return undefined;
-  return BigInt(match[1]! + fraction.padEnd(minorUnits, '0'));
-}
-
 /** A canonical plate key (`JO:13-20697`) as it is, or a plate as people write it, parsed. */
 export function readExportPlate(
   jurisdiction: JurisdictionCode,
@@ -480,7 +472,7 @@ function buildExport(
     }
 
     const amountText = toAsciiDigits(text('amount'));
-    const amount = majorToMinor(amountText, profile.minorUnits);
+    const amount = parseMajor(amountText, profile.minorUnits);
     if (amount === undefined) {
       rowProblems.push(
         problem(
