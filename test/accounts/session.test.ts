@@ -100,7 +100,7 @@ describe('sign-in and sessions', () => {
     const owner = client();
     await owner.signIn(account.users.owner.email);
     owner.accountId = account.id.toString();
-    const invited = await owner.post<{ userId: string; invitation: { token: string } }>('/account/users', {
+    const invited = await owner.post<{ invitation: { token: string } }>('/account/users', {
       email: 'New.Driver.Manager@example.test',
       role: 'fleet_admin',
       displayName: 'مدير الأسطول',
