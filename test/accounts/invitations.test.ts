@@ -209,6 +209,78 @@ describe('account takeover through invitations (issue 17, item 1)', () => {
     expect(outcomes.map((o) => o.status).sort()).toEqual([200, 409]);
   });
 
+  it('an owner who adds an email before its account is opened still never gets into that account', async () => {
+    const victim = 'early@victim.example.test';
+    // The attacker is first: their add creates the person, so their link may set a password.
+    const added = await attacker.post<Added>('/account/users', { email: victim, role: 'viewer' });
+    expect(added.status).toBe(201);
+    const { accountId: victimAccount, token: ownerToken } = await openAccount(victim);
+    // The operator's invitation came second: it is confirmed after signing in, never by a password.
+    const ownerTry = await client().post<Code>('/invitations/accept', {
+      token: ownerToken,
+      password: 'owner password 1',
+    });
+    expect(ownerTry.status).toBe(409);
+    expect(ownerTry.body.error.code).toBe('invitation_needs_sign_in');
+    // The attacker accepts their own link as the victim: that ends the victim's other invitations.
+    expect(
+      (
+        await client().post('/invitations/accept', {
+          token: added.body.invitation!.token,
+          password: 'attacker password',
+        })
+      ).status,
+    ).toBe(200);
+    const asVictim = client();
+    expect((await asVictim.signIn(victim, 'attacker password')).status).toBe(200);
+    expect((await asVictim.get<{ invitations: unknown[] }>('/me/invitations')).body.invitations).toEqual([]);
+    expect((await asVictim.get('/account', { 'x-account-id': victimAccount })).status).toBe(404);
+    const { rows } = await sql<{ status: string }>`
+      select status from invitations where account_id = ${BigInt(victimAccount)}`.execute(test.ownerDb);
+    expect(rows).toEqual([{ status: 'superseded' }]);
+  });
+
+  it('an owner lists pending invitations and withdraws one; a withdrawn link is dead', async () => {
+    const added = await attacker.post<Added>('/account/users', {
+      email: 'withdrawn@example.test',
+      role: 'viewer',
+    });
+    const again = await attacker.post<Code>('/account/users', {
+      email: 'withdrawn@example.test',
+      role: 'owner',
+    });
+    expect(again.status).toBe(409);
+    expect(again.body.error.code).toBe('already_invited');
+    const id = added.body.invitation!.id;
+    const listed = await attacker.get<{ invitations: Array<{ id: string; email: string; role: string }> }>(
+      '/account/users',
+    );
+    expect(listed.body.invitations).toContainEqual(
+      expect.objectContaining({ id, email: 'withdrawn@example.test', role: 'viewer' }),
+    );
+    expect((await attacker.delete(`/account/invitations/${id}`)).status).toBe(204);
+    expect((await attacker.delete(`/account/invitations/${id}`)).status).toBe(404);
+    const accept = await client().post('/invitations/accept', {
+      token: added.body.invitation!.token,
+      password: 'too late password',
+    });
+    expect(accept.status).toBe(400);
+    // Invited again, the same account's new link works: it created the person, who has no password yet.
+    const reinvited = await attacker.post<Added>('/account/users', {
+      email: 'withdrawn@example.test',
+      role: 'viewer',
+    });
+    expect(reinvited.status).toBe(201);
+    expect(
+      (
+        await client().post('/invitations/accept', {
+          token: reinvited.body.invitation!.token,
+          password: 'second chance password',
+        })
+      ).status,
+    ).toBe(200);
+  });
+
   it('setting a password revokes the sessions the person had', async () => {
     const { token } = await openAccount('sessions@victim.example.test');
     const user = await test.ownerDb
