@@ -10,6 +10,7 @@ COPY sql ./sql
 COPY web ./web
 COPY fixtures ./fixtures
 USER node
+# Listening beyond loopback: no demo users (published password) and Secure cookies, whatever the database.
 ENV HOST=0.0.0.0 PORT=3000
 EXPOSE 3000
 CMD ["node", "server/main.ts"]

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -29,6 +30,35 @@ const timeZone = z.string().refine((tz) => {
   }
 }, 'must be an IANA time zone such as Asia/Amman');
 
+/**
+ * Express's `trust proxy`: `false`, a hop count, or addresses/subnets of the proxies (and the
+ * names loopback, linklocal, uniquelocal). `true` (trust any proxy) is refused: every client could
+ * then choose its own address, and with it its sign-in throttle key.
+ */
+const trustProxy = z.string().transform((raw, ctx): false | number | string => {
+  const value = raw.trim();
+  if (['false', 'no', 'none'].includes(value)) return false;
+  if (/^\d{1,2}$/.test(value)) return Number(value);
+  const items = value.split(',').map((v) => v.trim());
+  const good = (item: string) => {
+    if (['loopback', 'linklocal', 'uniquelocal'].includes(item)) return true;
+    const [address, bits, extra] = item.split('/');
+    if (extra !== undefined || !address || !isIP(address)) return false;
+    if (bits === undefined) return true;
+    const max = isIP(address) === 4 ? 32 : 128;
+    return /^\d{1,3}$/.test(bits) && Number(bits) <= max;
+  };
+  if (value === 'true' || items.some((i) => !good(i))) {
+    ctx.addIssue({
+      code: 'custom',
+      message:
+        'must be false, a number of proxy hops, or a comma-separated list of proxy addresses or subnets (e.g. loopback, 10.0.0.0/8); true is refused because it lets any client choose its own address',
+    });
+    return z.NEVER;
+  }
+  return items.join(',');
+});
+
 const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().min(1).default('127.0.0.1'),
@@ -45,7 +75,8 @@ const envSchema = z.object({
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(20_000),
   SESSION_IDLE_MINUTES: z.coerce.number().int().min(1).max(43_200).default(480),
   SESSION_MAX_HOURS: z.coerce.number().int().min(1).max(8_760).default(168),
-  COOKIE_SECURE: booleanFlag.default(false),
+  COOKIE_SECURE: booleanFlag.optional(),
+  TRUST_PROXY: trustProxy.default('loopback'),
   LOGIN_MAX_FAILURES_PER_USER: z.coerce.number().int().min(1).max(1000).default(5),
   LOGIN_MAX_FAILURES_PER_IP: z.coerce.number().int().min(1).max(100_000).default(50),
   LOGIN_THROTTLE_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
@@ -72,6 +103,10 @@ export interface Config {
   host: string;
   /** A worker serves /healthz and /readyz here when set. */
   healthPort: number | undefined;
+  /** HOST is a loopback address: nothing outside this machine can connect. */
+  loopbackOnly: boolean;
+  /** Express's `trust proxy` (TRUST_PROXY): which proxies' X-Forwarded-For is believed. */
+  trustProxy: false | number | string;
   /** Set when an external PostgreSQL is used; absent means the embedded server. */
   databaseUrl: string | undefined;
   dataDir: string;
@@ -86,7 +121,10 @@ export interface Config {
   shutdownTimeoutMs: number;
   maintenance: { cron: string; tz: string };
   auth: AuthSettings;
-  /** Create the demo accounts and users at start (default: only on the embedded database). */
+  /**
+   * Create the demo accounts and users (published password) at start: with DEMO=true, or by
+   * default on the embedded database listening on loopback; never on any other address.
+   */
   demo: boolean;
   authority: AuthoritySettings;
   runs: { batchSize: number; guard: { sharePercent: number; minCount: number } };
@@ -107,6 +145,7 @@ export interface AuthoritySettings {
 export interface AuthSettings {
   sessionIdleMinutes: number;
   sessionMaxHours: number;
+  /** Session and device cookies only over HTTPS: COOKIE_SECURE, by default unless on loopback. */
   cookieSecure: boolean;
   maxFailuresPerUser: number;
   maxFailuresPerIp: number;
@@ -133,7 +172,10 @@ export function loadConfig(
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {
       const name = String(issue.path[0] ?? '?');
-      return { name, text: `${name}=${JSON.stringify(env[name] ?? '')}: ${issue.message}` };
+      return {
+        name,
+        text: `${name}=${JSON.stringify(redactedValue(name, env[name] ?? ''))}: ${issue.message}`,
+      };
     });
     throw new ConfigError(
       `invalid configuration: ${problems.map((p) => p.text).join('; ')}`,
@@ -142,11 +184,21 @@ export function loadConfig(
   }
   const e = parsed.data;
   const dataDir = path.resolve(e.DATA_DIR);
+  const loopbackOnly = isLoopbackHost(e.HOST);
+  const demo = e.DEMO ?? (e.DATABASE_URL === undefined && loopbackOnly);
+  if (demo && !loopbackOnly) {
+    throw new ConfigError(
+      `DEMO=true with HOST=${JSON.stringify(e.HOST)}: the demo users have a published password, so demo data is created only on a loopback HOST (127.0.0.1, ::1, localhost)`,
+      ['DEMO'],
+    );
+  }
   return {
     role,
     port: e.PORT,
     host: e.HOST,
     healthPort: e.HEALTH_PORT,
+    loopbackOnly,
+    trustProxy: e.TRUST_PROXY,
     databaseUrl: e.DATABASE_URL,
     dataDir,
     embeddedPgDir: path.resolve(e.EMBEDDED_PG_DIR ?? path.join(dataDir, 'pg')),
@@ -161,12 +213,12 @@ export function loadConfig(
     auth: {
       sessionIdleMinutes: e.SESSION_IDLE_MINUTES,
       sessionMaxHours: e.SESSION_MAX_HOURS,
-      cookieSecure: e.COOKIE_SECURE,
+      cookieSecure: e.COOKIE_SECURE ?? !loopbackOnly,
       maxFailuresPerUser: e.LOGIN_MAX_FAILURES_PER_USER,
       maxFailuresPerIp: e.LOGIN_MAX_FAILURES_PER_IP,
       throttleWindowSeconds: e.LOGIN_THROTTLE_WINDOW_SECONDS,
     },
-    demo: e.DEMO ?? e.DATABASE_URL === undefined,
+    demo,
     authority: {
       url: e.AUTHORITY_URL,
       apiKey: e.AUTHORITY_API_KEY,
@@ -181,6 +233,25 @@ export function loadConfig(
       guard: { sharePercent: e.SUSPECT_SETTLEMENT_SHARE_PERCENT, minCount: e.SUSPECT_SETTLEMENT_MIN_COUNT },
     },
   };
+}
+
+/** Whether an address to listen on can be reached only from this machine. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[(.*)\]$/, '$1');
+  return (
+    h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || h === '::ffff:127.0.0.1'
+  );
+}
+
+/** A value as it may be printed in an error: URL credentials masked, secrets not shown at all. */
+function redactedValue(name: string, value: string): string {
+  if (/KEY|SECRET|PASSWORD|TOKEN/i.test(name)) return value ? '(hidden)' : '';
+  return value
+    .replace(/^([a-z][a-z0-9+.-]*:\/\/[^/?#@]*?):[^/?#@]*@/i, '$1:***@')
+    .replace(/([?&]password=)[^&#]*/gi, '$1***');
 }
 
 function parseRole(argv: string[], env: NodeJS.ProcessEnv): Role {

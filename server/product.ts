@@ -11,7 +11,7 @@ import { asynchronousCommitUrl, createDatabase, type Database } from './db/datab
 import { type EmbeddedPostgres, startEmbeddedPostgres } from './db/embedded.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { appRoleUrl, assertWalledRole } from './db/tenant.ts';
-import { DEMO_PASSWORD, seedDemo } from './demo/demo.service.ts';
+import { DEMO_PASSWORD, demoUsersPresent, seedDemo } from './demo/demo.service.ts';
 import { createApp, createHealthApp } from './http/app.ts';
 import type { Logger } from './logger.ts';
 import { NIGHTLY_RUN_QUEUE } from './runs/runs.schedule.ts';
@@ -70,6 +70,11 @@ export async function startProduct(config: Config, log: Logger): Promise<Running
     await assertWalledRole(db);
     const queue = createJobQueue(boss);
 
+    if (!config.loopbackOnly && config.role !== 'worker' && (await demoUsersPresent(db))) {
+      throw new Error(
+        `this database holds the demo users, whose password is published: the web role must not listen on HOST=${config.host}; use a database without demo data (or HOST=127.0.0.1)`,
+      );
+    }
     if (config.demo && config.role !== 'worker') {
       const demo = await seedDemo(db);
       if (demo.created) log.info('demo accounts created');
@@ -115,7 +120,9 @@ export async function startProduct(config: Config, log: Logger): Promise<Running
 
     let url: string | undefined;
     const app =
-      config.role === 'worker' ? createHealthApp({ db, boss }) : createApp({ db, boss, log, config, queue });
+      config.role === 'worker'
+        ? createHealthApp({ db, boss, log })
+        : createApp({ db, boss, log, config, queue });
     const port = config.role === 'worker' ? config.healthPort : config.port;
     if (port !== undefined) {
       const server = http.createServer(app);

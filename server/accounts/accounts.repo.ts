@@ -93,6 +93,7 @@ export function insertUser(
     password_hash: string | null;
     status: 'invited' | 'active';
     is_operator?: boolean;
+    invited_to_account_id?: bigint;
   },
 ) {
   return trx
@@ -103,13 +104,31 @@ export function insertUser(
     .executeTakeFirst();
 }
 
-export async function activateUser(
+/**
+ * Locks a person's row (shared) and reads what decides whether an invitation may set their
+ * password; a concurrent acceptance waits for the add, or the add sees its outcome.
+ */
+export function lockUserByEmail(trx: Executor, email: string) {
+  return trx
+    .selectFrom('users')
+    .select(['id', 'status', 'invited_to_account_id'])
+    .select(sql<boolean>`password_hash is null`.as('no_password'))
+    .where('email', '=', email)
+    .forShare()
+    .executeTakeFirst();
+}
+
+/**
+ * Sets the first password of a person still invited with none, in the same statement that checks
+ * it; answers false when they already have one (or are not invited).
+ */
+export async function setFirstPassword(
   trx: Executor,
   userId: bigint,
   passwordHash: string,
   displayName: string | undefined,
-): Promise<void> {
-  await trx
+): Promise<boolean> {
+  const result = await trx
     .updateTable('users')
     .set({
       password_hash: passwordHash,
@@ -117,7 +136,10 @@ export async function activateUser(
       ...(displayName ? { display_name: displayName } : {}),
     })
     .where('id', '=', userId)
-    .execute();
+    .where('status', '=', 'invited')
+    .where('password_hash', 'is', null)
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
 }
 
 export function listMembers(trx: Executor, accountId: bigint) {
@@ -171,7 +193,8 @@ export function deleteMembership(trx: Executor, accountId: bigint, userId: bigin
     .executeTakeFirst();
 }
 
-export async function insertInvitation(
+/** Inserts a pending invitation; undefined when the person already has one pending here. */
+export function insertInvitation(
   trx: Executor,
   invitation: {
     accountId: bigint;
@@ -180,9 +203,10 @@ export async function insertInvitation(
     tokenHash: string;
     invitedBy: bigint | null;
     expiresAt: Date;
+    setsPassword: boolean;
   },
-): Promise<void> {
-  await trx
+) {
+  return trx
     .insertInto('invitations')
     .values({
       account_id: invitation.accountId,
@@ -191,7 +215,22 @@ export async function insertInvitation(
       token_hash: invitation.tokenHash,
       invited_by: invitation.invitedBy,
       expires_at: invitation.expiresAt,
+      sets_password: invitation.setsPassword,
     })
+    .onConflict((oc) => oc.columns(['account_id', 'user_id']).where('status', '=', 'pending').doNothing())
+    .returning(['id', 'expires_at'])
+    .executeTakeFirst();
+}
+
+/** Closes a person's pending invitations to this account that have run out, so a new one can be sent. */
+export async function expireInvitations(trx: Executor, accountId: bigint, userId: bigint): Promise<void> {
+  await trx
+    .updateTable('invitations')
+    .set({ status: 'expired', decided_at: sql`now()` })
+    .where('account_id', '=', accountId)
+    .where('user_id', '=', userId)
+    .where('status', '=', 'pending')
+    .where('expires_at', '<=', sql<Date>`now()`)
     .execute();
 }
 
@@ -202,20 +241,90 @@ export async function findInvitation(trx: Executor, tokenHash: string) {
     user_id: bigint;
     role: string;
     expires_at: Date;
-    accepted_at: Date | null;
+    status: string;
+    sets_password: boolean;
   }>`select * from find_invitation(${tokenHash})`.execute(trx);
   return rows[0];
 }
 
-export async function markInvitationAccepted(trx: Executor, accountId: bigint, id: bigint): Promise<boolean> {
+/**
+ * The invitee accepts or declines a pending, unexpired invitation of theirs; answers its account
+ * and role, or undefined when there is no such invitation.
+ */
+export function decideInvitation(
+  trx: Executor,
+  invitationId: bigint,
+  userId: bigint,
+  decision: 'accepted' | 'declined',
+) {
+  return trx
+    .updateTable('invitations')
+    .set({ status: decision, decided_at: sql`now()` })
+    .where('id', '=', invitationId)
+    .where('user_id', '=', userId)
+    .where('status', '=', 'pending')
+    .where('expires_at', '>', sql<Date>`now()`)
+    .returning(['account_id', 'role'])
+    .executeTakeFirst();
+}
+
+/** Ends a person's other pending invitations: they were made before anyone proved who holds the email. */
+export async function supersedeInvitations(trx: Executor, userId: bigint, keptId: bigint): Promise<number> {
   const result = await trx
     .updateTable('invitations')
-    .set({ accepted_at: sql`now()` })
-    .where('account_id', '=', accountId)
-    .where('id', '=', id)
-    .where('accepted_at', 'is', null)
+    .set({ status: 'superseded', decided_at: sql`now()` })
+    .where('user_id', '=', userId)
+    .where('status', '=', 'pending')
+    .where('id', '!=', keptId)
     .executeTakeFirst();
-  return result.numUpdatedRows > 0n;
+  return Number(result.numUpdatedRows);
+}
+
+/** Pending invitations of an account, for its owners (never whether the person has a password). */
+export function listAccountInvitations(trx: Executor, accountId: bigint) {
+  return trx
+    .selectFrom('invitations as i')
+    .innerJoin('users as u', 'u.id', 'i.user_id')
+    .select(['i.id', 'u.email', 'i.role', 'i.invited_by', 'i.created_at', 'i.expires_at'])
+    .where('i.account_id', '=', accountId)
+    .where('i.status', '=', 'pending')
+    .where('i.expires_at', '>', sql<Date>`now()`)
+    .orderBy('i.id')
+    .execute();
+}
+
+export function revokeInvitation(trx: Executor, accountId: bigint, invitationId: bigint) {
+  return trx
+    .updateTable('invitations')
+    .set({ status: 'revoked', decided_at: sql`now()` })
+    .where('account_id', '=', accountId)
+    .where('id', '=', invitationId)
+    .where('status', '=', 'pending')
+    .returning(['id', 'user_id'])
+    .executeTakeFirst();
+}
+
+/** A person's pending invitations with the accounts that sent them; needs a withUser transaction. */
+export function listUserInvitations(trx: Executor, userId: bigint) {
+  return trx
+    .selectFrom('invitations as i')
+    .innerJoin('accounts as a', 'a.id', 'i.account_id')
+    .select([
+      'i.id',
+      'i.account_id',
+      'a.legal_name_en',
+      'a.legal_name_ar',
+      'a.jurisdiction',
+      'i.role',
+      'i.created_at',
+      'i.expires_at',
+    ])
+    .where('i.user_id', '=', userId)
+    .where('i.status', '=', 'pending')
+    .where('i.expires_at', '>', sql<Date>`now()`)
+    .where('a.status', '!=', 'closed')
+    .orderBy('i.id')
+    .execute();
 }
 
 export function insertApiToken(

@@ -1,21 +1,25 @@
 import { z } from 'zod';
 import { listAudit } from '../audit/audit.repo.ts';
 import { asOperator } from '../db/tenant.ts';
+import { DomainError } from '../errors.ts';
 import { defineRoute, idParam, type RouteContext } from '../http/routes.ts';
 import { jurisdictionCodes } from '../jurisdictions/profiles.ts';
 import { scheduleNightlyRun } from '../runs/runs.schedule.ts';
 import {
   acceptInvitation,
   accountKinds,
+  cancelInvitation,
   changeAccountSettings,
   changeMemberRole,
   createAccount,
   createApiToken,
+  decideMyInvitation,
   getAccount,
   inviteMember,
   listAccountApiTokens,
   listAccountMembers,
   listAllAccounts,
+  listMyInvitations,
   removeMember,
   revokeAccountApiToken,
 } from './accounts.service.ts';
@@ -42,6 +46,17 @@ const password = z.string().min(12, 'must be at least 12 characters').max(1024);
 const role = z.enum(roles);
 const userIdParams = z.object({ userId: idParam });
 const tokenIdParams = z.object({ tokenId: idParam });
+const invitationIdParams = z.object({ invitationId: idParam });
+
+/** The signed-in person (invitations are a person's to decide, never an API token's). */
+const personOf = (ctx: RouteContext): bigint => {
+  if (ctx.principal?.kind !== 'session') {
+    throw new DomainError('not_a_session', 'only a signed-in person decides their own invitations', {
+      status: 403,
+    });
+  }
+  return ctx.principal.userId;
+};
 
 export const accountRoutes = [
   defineRoute({
@@ -76,23 +91,65 @@ export const accountRoutes = [
     method: 'get',
     path: '/account/users',
     tag: 'users',
-    summary: 'Members of the account and their roles',
+    summary: 'Members of the account and their roles, and the invitations still waiting for an answer',
     access: { kind: 'account', permission: 'users.manage' },
-    handle: async (ctx) => ({
-      body: { users: await ctx.tenant((trx) => listAccountMembers(trx, ctx.account!.id)) },
-    }),
+    handle: async (ctx) => ({ body: await ctx.tenant((trx) => listAccountMembers(trx, ctx.account!.id)) }),
   }),
   defineRoute({
     method: 'post',
     path: '/account/users',
     tag: 'users',
-    summary: 'Invite a person with a role; a person new to the platform gets an invitation token',
+    summary:
+      'Invite a person with a role: they become a member when they accept (the answer is the same whether or not the email is registered)',
     access: { kind: 'account', permission: 'users.manage' },
     successStatus: 201,
     body: z.object({ email, role, displayName: name.optional() }).strict(),
     handle: async (ctx, { body }) => ({
       status: 201,
       body: await ctx.tenant((trx) => inviteMember(trx, ctx.account!.id, body, actorOf(ctx))),
+    }),
+  }),
+  defineRoute({
+    method: 'delete',
+    path: '/account/invitations/:invitationId',
+    tag: 'users',
+    summary: 'Withdraw a pending invitation',
+    access: { kind: 'account', permission: 'users.manage' },
+    successStatus: 204,
+    params: invitationIdParams,
+    handle: async (ctx, { params }) => {
+      await ctx.tenant((trx) => cancelInvitation(trx, ctx.account!.id, params.invitationId, actorOf(ctx)));
+      return { status: 204 };
+    },
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/me/invitations',
+    tag: 'users',
+    summary: "The signed-in person's pending invitations to accounts, waiting for their consent",
+    access: { kind: 'signed_in' },
+    handle: async (ctx) => ({ body: { invitations: await listMyInvitations(ctx.db, personOf(ctx)) } }),
+  }),
+  defineRoute({
+    method: 'post',
+    path: '/me/invitations/:invitationId/accept',
+    tag: 'users',
+    summary: 'Accept an invitation: become a member of its account with its role',
+    access: { kind: 'signed_in' },
+    params: invitationIdParams,
+    handle: async (ctx, { params }) => ({
+      body: await decideMyInvitation(ctx.db, personOf(ctx), params.invitationId, 'accepted', ctx.ip),
+    }),
+  }),
+  defineRoute({
+    method: 'post',
+    path: '/me/invitations/:invitationId/decline',
+    tag: 'users',
+    summary: 'Decline an invitation',
+    access: { kind: 'signed_in' },
+    params: invitationIdParams,
+    handle: async (ctx, { params }) => ({
+      body: await decideMyInvitation(ctx.db, personOf(ctx), params.invitationId, 'declined', ctx.ip),
     }),
   }),
   defineRoute({
@@ -191,7 +248,8 @@ export const accountRoutes = [
     method: 'post',
     path: '/invitations/accept',
     tag: 'users',
-    summary: 'Accept an invitation: choose a password (at least 12 characters)',
+    summary:
+      'Accept an invitation as a person new to the platform: choose a password (at least 12 characters); anyone else signs in and accepts under /me/invitations',
     access: { kind: 'public' },
     body: z.object({ token: z.string().min(10).max(200), password, displayName: name.optional() }).strict(),
     handle: async (ctx, { body }) => ({ body: await acceptInvitation(ctx.db, body, ctx.ip) }),

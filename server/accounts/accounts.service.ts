@@ -1,28 +1,34 @@
 import { appendAudit } from '../audit/audit.repo.ts';
+import { deleteLoginDevices, revokeUserSessions } from '../auth/auth.repo.ts';
 import { normaliseEmail } from '../auth/auth.service.ts';
 import { hashPassword, newSecret, sha256 } from '../auth/secrets.ts';
 import type { Database } from '../db/database.ts';
-import { type Tx, withTenant } from '../db/tenant.ts';
+import { enterTenant, type Tx, withUser } from '../db/tenant.ts';
 import { DomainError } from '../errors.ts';
 import { type JurisdictionCode, jurisdictions } from '../jurisdictions/profiles.ts';
 import {
-  activateUser,
   countOwnersForUpdate,
+  decideInvitation,
   deleteMembership,
+  expireInvitations,
   findAccount,
   findInvitation,
   findMembershipRole,
-  findUserIdByEmail,
   insertAccount,
   insertApiToken,
   insertInvitation,
   insertMembership,
   insertUser,
+  listAccountInvitations,
   listAccounts,
   listApiTokens,
   listMembers,
-  markInvitationAccepted,
+  listUserInvitations,
+  lockUserByEmail,
   revokeApiToken,
+  revokeInvitation,
+  setFirstPassword,
+  supersedeInvitations,
   updateAccount,
   updateMembershipRole,
 } from './accounts.repo.ts';
@@ -70,13 +76,20 @@ export interface NewAccount {
   owner: { email: string; displayName?: string };
 }
 
-export interface Invitation {
-  token: string;
-  expiresAt: Date;
+/** The operator opens an account; its first owner is invited (see addMember). */
+export async function createAccount(trx: Tx, input: NewAccount, operatorId: bigint | null) {
+  const account = await openAccount(trx, input, operatorId);
+  const owner = await addMember(trx, BigInt(account.id), { ...input.owner, role: 'owner' }, operatorId);
+  return { account, owner };
 }
 
-/** The operator opens an account; its first owner gets an invitation to set a password. */
-export async function createAccount(trx: Tx, input: NewAccount, operatorId: bigint | null, isDemo = false) {
+/** Creates the account itself, without members (the demo seed adds its own users directly). */
+export async function openAccount(
+  trx: Tx,
+  input: Omit<NewAccount, 'owner'>,
+  operatorId: bigint | null,
+  isDemo = false,
+) {
   const profile = jurisdictions[input.jurisdiction];
   const row = await insertAccount(trx, {
     kind: input.kind,
@@ -96,7 +109,6 @@ export async function createAccount(trx: Tx, input: NewAccount, operatorId: bigi
       { status: 409 },
     );
   }
-  const owner = await addMember(trx, row.id, { ...input.owner, role: 'owner' }, operatorId);
   await appendAudit(trx, {
     accountId: row.id,
     actorUserId: operatorId,
@@ -104,7 +116,7 @@ export async function createAccount(trx: Tx, input: NewAccount, operatorId: bigi
     target: `account:${row.id}`,
     details: { jurisdiction: input.jurisdiction, kind: input.kind },
   });
-  return { account: presentAccount(row), owner };
+  return presentAccount(row);
 }
 
 export async function listAllAccounts(trx: Tx) {
@@ -160,7 +172,7 @@ export interface Actor {
 }
 
 export async function listAccountMembers(trx: Tx, accountId: bigint) {
-  return (await listMembers(trx, accountId)).map((m) => ({
+  const members = (await listMembers(trx, accountId)).map((m) => ({
     userId: m.id.toString(),
     email: m.email,
     displayName: m.display_name,
@@ -168,46 +180,78 @@ export async function listAccountMembers(trx: Tx, accountId: bigint) {
     role: m.role as Role,
     since: m.created_at,
   }));
+  const invitations = (await listAccountInvitations(trx, accountId)).map((i) => ({
+    id: i.id.toString(),
+    email: i.email,
+    role: i.role as Role,
+    invitedBy: i.invited_by?.toString() ?? null,
+    invitedAt: i.created_at,
+    expiresAt: i.expires_at,
+  }));
+  return { users: members, invitations };
+}
+
+/** What an owner is told about an invitation: the same whether or not the person is registered. */
+export interface AddedMember {
+  email: string;
+  role: Role;
+  status: 'pending';
+  invitation: { id: string; token: string; expiresAt: Date };
 }
 
 /**
- * Adds a person to the account with a role. A person new to the platform is created as invited
- * and gets an invitation token to choose a password (the product would email it; the API returns it).
+ * Invites a person to the account with a role; nobody becomes a member until they accept. The
+ * invitation's link may choose a password only when this add created the person's user row (new
+ * to the platform), or re-invites a person this account created who still has no password: the
+ * insert that creates the row decides it, so of concurrent adds exactly one may. Anyone else
+ * confirms after signing in as themselves. The answer is the same either way, so it does not tell
+ * the inviter whether the email is registered.
  */
 export async function addMember(
   trx: Tx,
   accountId: bigint,
   input: { email: string; displayName?: string; role: Role },
   invitedBy: bigint | null,
-): Promise<{ userId: string; email: string; role: Role; invitation: Invitation | null }> {
+): Promise<AddedMember> {
   const email = normaliseEmail(input.email);
-  const user =
-    (await insertUser(trx, {
-      email,
-      display_name: input.displayName ?? '',
-      password_hash: null,
-      status: 'invited',
-    })) ?? (await findUserIdByEmail(trx, email));
-  if (!user) throw new Error(`user ${email} neither inserted nor found`);
-  const membership = await insertMembership(trx, accountId, user.id, input.role);
-  if (!membership) {
+  const created = await insertUser(trx, {
+    email,
+    display_name: input.displayName ?? '',
+    password_hash: null,
+    status: 'invited',
+    invited_to_account_id: accountId,
+  });
+  const existing = created ? undefined : await lockUserByEmail(trx, email);
+  const userId = created?.id ?? existing?.id;
+  if (userId === undefined) throw new Error(`user ${email} neither inserted nor found`);
+  const setsPassword =
+    created !== undefined ||
+    (existing?.status === 'invited' && existing.no_password && existing.invited_to_account_id === accountId);
+  if (await findMembershipRole(trx, accountId, userId)) {
     throw new DomainError('already_member', `${email} is already a member of this account`, { status: 409 });
   }
-  let invitation: Invitation | null = null;
-  if (user.status === 'invited') {
-    const token = newSecret();
-    const expiresAt = new Date(Date.now() + INVITATION_DAYS * 86_400_000);
-    await insertInvitation(trx, {
-      accountId,
-      userId: user.id,
-      role: input.role,
-      tokenHash: sha256(token),
-      invitedBy,
-      expiresAt,
+  await expireInvitations(trx, accountId, userId);
+  const token = newSecret();
+  const invitation = await insertInvitation(trx, {
+    accountId,
+    userId,
+    role: input.role,
+    tokenHash: sha256(token),
+    invitedBy,
+    expiresAt: new Date(Date.now() + INVITATION_DAYS * 86_400_000),
+    setsPassword,
+  });
+  if (!invitation) {
+    throw new DomainError('already_invited', `${email} already has a pending invitation to this account`, {
+      status: 409,
     });
-    invitation = { token, expiresAt };
   }
-  return { userId: user.id.toString(), email, role: input.role, invitation };
+  return {
+    email,
+    role: input.role,
+    status: 'pending',
+    invitation: { id: invitation.id.toString(), token, expiresAt: invitation.expires_at },
+  };
 }
 
 export async function inviteMember(
@@ -220,11 +264,26 @@ export async function inviteMember(
   await appendAudit(trx, {
     ...actor,
     accountId,
-    action: 'membership.added',
-    target: `user:${added.userId}`,
+    action: 'membership.invited',
+    target: `invitation:${added.invitation.id}`,
     details: { email: added.email, role: added.role },
   });
   return added;
+}
+
+export async function cancelInvitation(trx: Tx, accountId: bigint, invitationId: bigint, actor: Actor) {
+  const row = await revokeInvitation(trx, accountId, invitationId);
+  if (!row) {
+    throw new DomainError('invitation_not_found', 'no pending invitation with this id in this account', {
+      status: 404,
+    });
+  }
+  await appendAudit(trx, {
+    ...actor,
+    accountId,
+    action: 'invitation.revoked',
+    target: `invitation:${invitationId}`,
+  });
 }
 
 const lastOwner = () =>
@@ -265,31 +324,104 @@ export async function removeMember(trx: Tx, accountId: bigint, userId: bigint, a
   });
 }
 
-/** Sets the password of an invited person; the token works once and expires. */
+const invalidInvitation = () =>
+  new DomainError('invalid_invitation', 'this invitation is not valid, was already used, or has expired', {
+    status: 400,
+  });
+
+/**
+ * A person new to the platform accepts their invitation by choosing a password. The password is
+ * set only while they are still invited with none (checked in the same UPDATE); their other
+ * invitations end, their sessions and remembered devices are revoked. An invitation for someone
+ * who already has (or may choose) a password elsewhere is accepted after signing in instead.
+ */
 export async function acceptInvitation(
   db: Database,
   input: { token: string; password: string; displayName?: string },
   ip: string | null,
 ) {
-  const invalid = () =>
-    new DomainError('invalid_invitation', 'this invitation is not valid, was already used, or has expired', {
-      status: 400,
-    });
   const found = await findInvitation(db, sha256(input.token));
-  if (!found || found.accepted_at || found.expires_at.getTime() < Date.now()) throw invalid();
+  if (found?.status !== 'pending' || found.expires_at.getTime() <= Date.now()) throw invalidInvitation();
+  if (!found.sets_password) {
+    throw new DomainError(
+      'invitation_needs_sign_in',
+      'this invitation is for a person who signs in with their own password: sign in, then accept it under /me/invitations',
+      { status: 409 },
+    );
+  }
   const passwordHash = await hashPassword(input.password);
-  await withTenant(db, found.account_id, async (trx) => {
-    if (!(await markInvitationAccepted(trx, found.account_id, found.id))) throw invalid();
-    await activateUser(trx, found.user_id, passwordHash, input.displayName);
+  await withUser(db, found.user_id, async (trx) => {
+    await enterTenant(trx, found.account_id);
+    if (!(await setFirstPassword(trx, found.user_id, passwordHash, input.displayName)))
+      throw invalidInvitation();
+    const decided = await decideInvitation(trx, found.id, found.user_id, 'accepted');
+    if (!decided) throw invalidInvitation();
+    await insertMembership(trx, found.account_id, found.user_id, decided.role as Role);
+    const superseded = await supersedeInvitations(trx, found.user_id, found.id);
+    await revokeUserSessions(trx, found.user_id);
+    await deleteLoginDevices(trx, found.user_id);
     await appendAudit(trx, {
       accountId: found.account_id,
       actorUserId: found.user_id,
       action: 'invitation.accepted',
-      target: `user:${found.user_id}`,
+      target: `invitation:${found.id}`,
       ip,
+      details: { role: decided.role, passwordSet: true, otherInvitationsEnded: superseded },
     });
   });
   return { userId: found.user_id.toString() };
+}
+
+/** The signed-in person's pending invitations (their consent is asked for, not assumed). */
+export async function listMyInvitations(db: Database, userId: bigint) {
+  const rows = await withUser(db, userId, (trx) => listUserInvitations(trx, userId));
+  return rows.map((r) => ({
+    id: r.id.toString(),
+    account: {
+      id: r.account_id.toString(),
+      legalNameEn: r.legal_name_en,
+      legalNameAr: r.legal_name_ar,
+      jurisdiction: r.jurisdiction,
+    },
+    role: r.role as Role,
+    invitedAt: r.created_at,
+    expiresAt: r.expires_at,
+  }));
+}
+
+/** The signed-in person accepts (becomes a member with the invited role) or declines an invitation. */
+export async function decideMyInvitation(
+  db: Database,
+  userId: bigint,
+  invitationId: bigint,
+  decision: 'accepted' | 'declined',
+  ip: string | null,
+) {
+  return withUser(db, userId, async (trx) => {
+    const decided = await decideInvitation(trx, invitationId, userId, decision);
+    if (!decided) {
+      throw new DomainError('invitation_not_found', 'no pending invitation of yours with this id', {
+        status: 404,
+      });
+    }
+    await enterTenant(trx, decided.account_id);
+    if (decision === 'accepted')
+      await insertMembership(trx, decided.account_id, userId, decided.role as Role);
+    await appendAudit(trx, {
+      accountId: decided.account_id,
+      actorUserId: userId,
+      action: decision === 'accepted' ? 'invitation.accepted' : 'invitation.declined',
+      target: `invitation:${invitationId}`,
+      ip,
+      details: { role: decided.role },
+    });
+    return {
+      id: invitationId.toString(),
+      status: decision,
+      account: { id: decided.account_id.toString() },
+      role: decided.role as Role,
+    };
+  });
 }
 
 export async function createApiToken(

@@ -62,6 +62,8 @@ export function findLiveSession(db: Executor, id: string, idleMinutes: number) {
       'sessions.user_id',
       'sessions.csrf_token',
       'sessions.last_seen_at',
+      'sessions.created_at',
+      'sessions.ip',
       'users.is_operator',
     ])
     .where('sessions.id', '=', id)
@@ -123,13 +125,13 @@ export async function countLoginAttempt(db: Executor, keys: string[], windowSeco
   return rows;
 }
 
-/** A good sign-in clears its email's count and takes its own attempt back from the IP's. */
+/** A good sign-in clears the count it was charged to and takes its own attempt back from the IP's. */
 export async function forgiveLoginAttempt(
   db: Executor,
-  userKey: string,
+  clearedKey: string,
   ipKey: string | undefined,
 ): Promise<void> {
-  await db.deleteFrom('login_throttle').where('key', '=', userKey).execute();
+  await db.deleteFrom('login_throttle').where('key', '=', clearedKey).execute();
   if (ipKey) {
     await db
       .updateTable('login_throttle')
@@ -137,6 +139,55 @@ export async function forgiveLoginAttempt(
       .where('key', '=', ipKey)
       .execute();
   }
+}
+
+/** The person a remembered device signed in as, if it is the one with this email. */
+export function findLoginDevice(db: Executor, tokenHash: string, email: string) {
+  return db
+    .selectFrom('login_devices as d')
+    .innerJoin('users as u', 'u.id', 'd.user_id')
+    .select(['d.token_hash', 'd.user_id'])
+    .where('d.token_hash', '=', tokenHash)
+    .where('u.email', '=', email)
+    .executeTakeFirst();
+}
+
+export async function rememberLoginDevice(db: Executor, tokenHash: string, userId: bigint): Promise<void> {
+  await db
+    .insertInto('login_devices')
+    .values({ token_hash: tokenHash, user_id: userId })
+    .onConflict((oc) => oc.column('token_hash').doUpdateSet({ last_used_at: sql`now()` }))
+    .execute();
+}
+
+/** Forgets every device of a person (their password was set: nothing signed in before is trusted). */
+export async function deleteLoginDevices(db: Executor, userId: bigint): Promise<void> {
+  await db.deleteFrom('login_devices').where('user_id', '=', userId).execute();
+}
+
+/** Notes that a session acts in an account; true the first time (needs a tenant transaction). */
+export async function recordSessionAccount(
+  trx: Executor,
+  accountId: bigint,
+  sessionId: string,
+): Promise<boolean> {
+  const row = await trx
+    .insertInto('session_accounts')
+    .values({ account_id: accountId, session_id: sessionId })
+    .onConflict((oc) => oc.columns(['account_id', 'session_id']).doNothing())
+    .returning('account_id')
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+/** The accounts a session has acted in (needs a withUser transaction of its person). */
+export async function listSessionAccounts(trx: Executor, sessionId: string): Promise<bigint[]> {
+  const rows = await trx
+    .selectFrom('session_accounts')
+    .select('account_id')
+    .where('session_id', '=', sessionId)
+    .execute();
+  return rows.map((r) => r.account_id);
 }
 
 /** Housekeeping: sessions long expired or revoked, and throttle windows long past. */
@@ -157,5 +208,9 @@ export async function pruneAuthState(
     .deleteFrom('login_throttle')
     .where('window_started_at', '<', sql<Date>`now() - interval '1 day'`)
     .executeTakeFirst();
+  await db
+    .deleteFrom('login_devices')
+    .where('last_used_at', '<', sql<Date>`now() - interval '400 days'`)
+    .execute();
   return { sessions: Number(sessions.numDeletedRows), throttle: Number(throttle.numDeletedRows) };
 }

@@ -1,5 +1,12 @@
+import { parseCookie } from 'cookie';
 import { z } from 'zod';
-import { clearedSessionCookie, defineRoute, sessionCookie } from '../http/routes.ts';
+import {
+  clearedSessionCookie,
+  DEVICE_COOKIE,
+  defineRoute,
+  deviceCookie,
+  sessionCookie,
+} from '../http/routes.ts';
 import { describeUser, signIn, signOut } from './auth.service.ts';
 
 export const authRoutes = [
@@ -11,12 +18,16 @@ export const authRoutes = [
     access: { kind: 'public' },
     body: z.object({ email: z.string().min(3).max(320), password: z.string().min(1).max(1024) }).strict(),
     handle: async (ctx, { body }) => {
+      const deviceSecret = parseCookie(ctx.req.headers.cookie ?? '')[DEVICE_COOKIE];
       const signedIn = await signIn(
         ctx.db,
-        { ...body, ip: ctx.ip, userAgent: ctx.userAgent },
+        { ...body, ip: ctx.ip, userAgent: ctx.userAgent, deviceSecret },
         ctx.config.auth,
       );
-      ctx.res.setHeader('set-cookie', sessionCookie(signedIn.sessionSecret, ctx.config, signedIn.expiresAt));
+      ctx.res.setHeader('set-cookie', [
+        sessionCookie(signedIn.sessionSecret, ctx.config, signedIn.expiresAt),
+        deviceCookie(signedIn.deviceSecret, ctx.config),
+      ]);
       return { body: { ...signedIn.me, csrfToken: signedIn.csrfToken, expiresAt: signedIn.expiresAt } };
     },
   }),

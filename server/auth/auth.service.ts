@@ -8,20 +8,32 @@ import {
   countLoginAttempt,
   findApiToken,
   findLiveSession,
+  findLoginDevice,
   findUserByEmail,
   findUserById,
   forgiveLoginAttempt,
   insertSession,
+  listSessionAccounts,
   listUserAccounts,
+  rememberLoginDevice,
   revokeSession,
   touchApiToken,
   touchSession,
 } from './auth.repo.ts';
 import { newSecret, sameSecret, sha256, verifyDecoy, verifyPassword } from './secrets.ts';
+import { throttleSourceKey } from './throttle-keys.ts';
 
 /** Who is asking: a signed-in person (session cookie) or an ERP system (API token). */
 export type Principal =
-  | { kind: 'session'; userId: bigint; isOperator: boolean; sessionId: string; csrfToken: string }
+  | {
+      kind: 'session';
+      userId: bigint;
+      isOperator: boolean;
+      sessionId: string;
+      csrfToken: string;
+      signedInAt: Date;
+      signInIp: string | null;
+    }
   | { kind: 'token'; tokenId: bigint; accountId: bigint; role: Role };
 
 export const API_TOKEN_PREFIX = 'fft_';
@@ -37,29 +49,43 @@ export interface SignedIn {
   sessionSecret: string;
   csrfToken: string;
   expiresAt: Date;
+  /** The remembered-device secret for the browser's device cookie. */
+  deviceSecret: string;
   me: Me;
 }
 
 /**
- * Email + password sign-in, throttled per email and per IP across all web processes (the counts
- * live in PostgreSQL). The answer never says whether the email exists.
+ * Email + password sign-in, throttled across all web processes (the counts live in PostgreSQL).
+ * Guesses are throttled, not the person: attempts from a device that signed in as this person
+ * before (its device cookie) are counted per device, so a storm of guesses from elsewhere that
+ * exhausts the person's limit leaves their own browser working. Everyone else is counted per
+ * email and per IP (an IPv6 /64 as one). The answer never says whether the email exists; a
+ * throttled key is audited once per window, not once per attempt.
  */
 export async function signIn(
   db: Database,
-  input: { email: string; password: string; ip: string | null; userAgent: string | null },
+  input: {
+    email: string;
+    password: string;
+    ip: string | null;
+    userAgent: string | null;
+    deviceSecret?: string | undefined;
+  },
   settings: AuthSettings,
 ): Promise<SignedIn> {
   const email = normaliseEmail(input.email);
-  const userKey = `user:${email}`;
-  const ipKey = input.ip ? `ip:${input.ip}` : undefined;
+  const device = input.deviceSecret
+    ? await findLoginDevice(db, sha256(input.deviceSecret), email)
+    : undefined;
+  const userKey = device ? `device:${device.token_hash}` : `user:${email}`;
+  const ipKey = !device && input.ip ? throttleSourceKey(input.ip) : undefined;
   const counts = await countLoginAttempt(
     db,
     ipKey ? [userKey, ipKey] : [userKey],
     settings.throttleWindowSeconds,
   );
-  const throttled = counts.find(
-    (c) => c.failures > (c.key === userKey ? settings.maxFailuresPerUser : settings.maxFailuresPerIp),
-  );
+  const limitOf = (key: string) => (key === ipKey ? settings.maxFailuresPerIp : settings.maxFailuresPerUser);
+  const throttled = counts.find((c) => c.failures > limitOf(c.key));
   if (throttled) {
     const retryAfter = Math.max(
       1,
@@ -67,12 +93,21 @@ export async function signIn(
         (throttled.window_started_at.getTime() + settings.throttleWindowSeconds * 1000 - Date.now()) / 1000,
       ),
     );
-    await appendAudit(db, {
-      action: 'session.sign_in',
-      outcome: 'denied',
-      ip: input.ip,
-      details: { email, reason: 'throttled' },
-    });
+    // Only the attempt that crossed a limit is written; the rest of the window adds nothing.
+    const crossed = counts.filter((c) => c.failures === limitOf(c.key) + 1);
+    if (crossed.length > 0) {
+      await appendAudit(db, {
+        action: 'session.sign_in',
+        outcome: 'denied',
+        ip: input.ip,
+        details: {
+          email,
+          reason: 'throttled',
+          keys: crossed.map((c) => (c.key.startsWith('device:') ? 'device' : c.key.split(':')[0])),
+          retryAfterSeconds: retryAfter,
+        },
+      });
+    }
     throw new DomainError('too_many_attempts', 'too many failed sign-ins; wait and try again', {
       status: 429,
       details: { retryAfterSeconds: retryAfter },
@@ -85,10 +120,12 @@ export async function signIn(
       ? await verifyPassword(user.password_hash, input.password)
       : await verifyDecoy(input.password);
   if (!user || !ok) {
-    await auditForUser(db, user?.id, {
+    // Platform log only: a failed guess is not activity of the person in any of their accounts.
+    await appendAudit(db, {
       action: 'session.sign_in',
       outcome: 'failed',
       ip: input.ip,
+      actorUserId: user?.id ?? null,
       details: { email },
     });
     throw invalidCredentials();
@@ -106,33 +143,12 @@ export async function signIn(
     ip: input.ip,
     userAgent: input.userAgent?.slice(0, 500) ?? null,
   });
+  const deviceSecret = device && input.deviceSecret ? input.deviceSecret : newSecret();
+  await rememberLoginDevice(db, sha256(deviceSecret), user.id);
   const me = await describeUser(db, user.id);
-  await auditForUser(
-    db,
-    user.id,
-    { action: 'session.sign_in', ip: input.ip },
-    me.accounts.map((a) => BigInt(a.id)),
-  );
-  return { sessionSecret, csrfToken, expiresAt, me };
-}
-
-/** One audit row per account the user belongs to, so each account's owners see it; one row if none. */
-async function auditForUser(
-  db: Database,
-  userId: bigint | undefined,
-  entry: AuditEntry,
-  accountIds?: bigint[],
-): Promise<void> {
-  const ids =
-    accountIds ??
-    (userId === undefined
-      ? []
-      : (await withUser(db, userId, (trx) => listUserAccounts(trx, userId))).map((a) => a.id));
-  if (ids.length === 0) {
-    await appendAudit(db, { ...entry, actorUserId: userId ?? null });
-    return;
-  }
-  await appendAudit(db, ...ids.map((accountId) => ({ ...entry, accountId, actorUserId: userId })));
+  // The platform's log keeps the sign-in; each account sees it when the session first acts there.
+  await appendAudit(db, { action: 'session.sign_in', actorUserId: user.id, ip: input.ip });
+  return { sessionSecret, csrfToken, expiresAt, deviceSecret, me };
 }
 
 export async function signOut(db: Database, principal: Principal, ip: string | null): Promise<void> {
@@ -142,7 +158,14 @@ export async function signOut(db: Database, principal: Principal, ip: string | n
     });
   }
   await revokeSession(db, principal.sessionId);
-  await auditForUser(db, principal.userId, { action: 'session.sign_out', ip });
+  const accounts = await withUser(db, principal.userId, (trx) =>
+    listSessionAccounts(trx, principal.sessionId),
+  );
+  const entry: AuditEntry = { action: 'session.sign_out', actorUserId: principal.userId, ip };
+  await appendAudit(
+    db,
+    ...(accounts.length > 0 ? accounts.map((accountId) => ({ ...entry, accountId })) : [entry]),
+  );
 }
 
 export interface Me {
@@ -202,6 +225,8 @@ export async function authenticate(
       isOperator: session.is_operator,
       sessionId: session.id,
       csrfToken: session.csrf_token,
+      signedInAt: session.created_at,
+      signInIp: session.ip,
     };
   }
   return undefined;

@@ -84,7 +84,16 @@ export interface InvitationsTable {
   invited_by: bigint | null;
   created_at: Generated<Date>;
   expires_at: Date;
-  accepted_at: Date | null;
+  sets_password: Generated<boolean>;
+  status: Generated<string>;
+  decided_at: Date | null;
+}
+
+export interface LoginDevicesTable {
+  token_hash: string;
+  user_id: bigint;
+  created_at: Generated<Date>;
+  last_used_at: Generated<Date>;
 }
 
 export interface LoginThrottleTable {
@@ -191,6 +200,12 @@ export interface RunsTable {
   answers_outstanding_minor: Generated<bigint>;
 }
 
+export interface SessionAccountsTable {
+  account_id: bigint;
+  session_id: string;
+  first_at: Generated<Date>;
+}
+
 export interface SessionsTable {
   id: string;
   user_id: bigint;
@@ -277,6 +292,7 @@ export interface UsersTable {
   is_operator: Generated<boolean>;
   status: Generated<string>;
   created_at: Generated<Date>;
+  invited_to_account_id: bigint | null;
 }
 
 export interface VehiclesTable {
@@ -340,6 +356,7 @@ export interface DB {
   exceptions: ExceptionsTable;
   fleet_state: FleetStateTable;
   invitations: InvitationsTable;
+  login_devices: LoginDevicesTable;
   login_throttle: LoginThrottleTable;
   lookup_violations: LookupViolationsTable;
   lookups: LookupsTable;
@@ -348,6 +365,7 @@ export interface DB {
   run_changes: RunChangesTable;
   run_imports: RunImportsTable;
   runs: RunsTable;
+  session_accounts: SessionAccountsTable;
   sessions: SessionsTable;
   upload_issues: UploadIssuesTable;
   upload_rejects: UploadRejectsTable;

@@ -70,3 +70,11 @@ export function asOperator<T>(db: Database, work: (trx: Tx) => Promise<T>): Prom
     return work(trx);
   });
 }
+
+/**
+ * Walls an open transaction to one tenant as well: a person's transaction (withUser) that goes on
+ * to write in one account, e.g. accepting their invitation to it.
+ */
+export async function enterTenant(trx: Tx, accountId: bigint): Promise<void> {
+  await sql`select set_config('app.account_id', ${accountId.toString()}, true)`.execute(trx);
+}

@@ -1,5 +1,5 @@
-import { findUserIdByEmail, insertUser } from '../accounts/accounts.repo.ts';
-import { addMember, createAccount } from '../accounts/accounts.service.ts';
+import { findUserIdByEmail, insertMembership, insertUser } from '../accounts/accounts.repo.ts';
+import { openAccount } from '../accounts/accounts.service.ts';
 import type { Role } from '../accounts/permissions.ts';
 import { hashPassword } from '../auth/secrets.ts';
 import type { Database } from '../db/database.ts';
@@ -46,6 +46,11 @@ export function demoEmail(local: string, jurisdiction: JurisdictionCode): string
   return `${local}.${jurisdiction.toLowerCase()}@demo.fleet`;
 }
 
+/** Whether this database holds the demo users, whose password is published. */
+export async function demoUsersPresent(db: Database): Promise<boolean> {
+  return (await findUserIdByEmail(db, DEMO_OPERATOR)) !== undefined;
+}
+
 export interface DemoOutcome {
   created: boolean;
   users: Array<{ email: string; role: string; account: string }>;
@@ -73,31 +78,21 @@ export async function seedDemo(db: Database): Promise<DemoOutcome> {
       is_operator: true,
     });
     for (const account of demoAccounts) {
+      const row = await openAccount(
+        trx,
+        { ...account, registryNumber: `DEMO-${account.jurisdiction}-0001` },
+        operator?.id ?? null,
+        true,
+      );
+      // Seeded people are members from the start: they exist only in this demo database.
       for (const r of demoRoles) {
-        await insertUser(trx, {
+        const user = await insertUser(trx, {
           email: demoEmail(r.local, account.jurisdiction),
           display_name: `${r.name} (${account.jurisdiction})`,
           password_hash: passwordHash,
           status: 'active',
         });
-      }
-      const { account: row } = await createAccount(
-        trx,
-        {
-          ...account,
-          registryNumber: `DEMO-${account.jurisdiction}-0001`,
-          owner: { email: demoEmail('owner', account.jurisdiction) },
-        },
-        operator?.id ?? null,
-        true,
-      );
-      for (const r of demoRoles.filter((d) => d.role !== 'owner')) {
-        await addMember(
-          trx,
-          BigInt(row.id),
-          { email: demoEmail(r.local, account.jurisdiction), role: r.role },
-          operator?.id ?? null,
-        );
+        if (user) await insertMembership(trx, BigInt(row.id), user.id, r.role);
       }
     }
     return true;

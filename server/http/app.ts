@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express, { type Express } from 'express';
+import helmet from 'helmet';
 import { sql } from 'kysely';
 import type { PgBoss } from 'pg-boss';
 import { accountRoutes } from '../accounts/accounts.routes.ts';
@@ -38,7 +39,8 @@ const WEB_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../.
 export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback');
+  app.set('trust proxy', deps.config.trustProxy);
+  app.use(securityHeaders(deps.config));
   // Ids and money are bigint inside; JSON carries them as decimal strings.
   app.set('json replacer', (_key: string, value: unknown) =>
     typeof value === 'bigint' ? value.toString() : value,
@@ -59,8 +61,43 @@ export function createApp(deps: AppDeps): Express {
   return app;
 }
 
+/**
+ * Security headers (helmet). The content security policy allows only this origin: the web front
+ * end is a same-origin SPA (Vite builds it into files served from here) that talks to /api/v1 by
+ * fetch and EventSource. Inline styles stay allowed for the pages' own style elements and
+ * attributes; inline scripts do not. HTTPS-only headers are sent only where cookies are secure
+ * (served over HTTPS), so the loopback quick start over plain HTTP keeps working.
+ */
+function securityHeaders(config: Config): express.RequestHandler {
+  return helmet({
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        'default-src': ["'self'"],
+        'base-uri': ["'self'"],
+        'connect-src': ["'self'"],
+        'font-src': ["'self'", 'data:'],
+        'form-action': ["'self'"],
+        'frame-ancestors': ["'none'"],
+        'img-src': ["'self'", 'data:', 'blob:'],
+        'object-src': ["'none'"],
+        'script-src': ["'self'"],
+        'script-src-attr': ["'none'"],
+        'style-src': ["'self'", "'unsafe-inline'"],
+        'worker-src': ["'self'", 'blob:'],
+        ...(config.auth.cookieSecure ? { 'upgrade-insecure-requests': [] } : {}),
+      },
+    },
+    strictTransportSecurity: config.auth.cookieSecure
+      ? { maxAge: 31_536_000, includeSubDomains: true }
+      : false,
+    xFrameOptions: { action: 'deny' },
+    referrerPolicy: { policy: 'no-referrer' },
+  });
+}
+
 /** Just /healthz and /readyz: what a worker process serves on HEALTH_PORT for its orchestrator. */
-export function createHealthApp(deps: Pick<AppDeps, 'db' | 'boss'>): Express {
+export function createHealthApp(deps: Pick<AppDeps, 'db' | 'boss' | 'log'>): Express {
   const app = express();
   app.disable('x-powered-by');
   app.use(healthRoutes(deps));
@@ -68,7 +105,7 @@ export function createHealthApp(deps: Pick<AppDeps, 'db' | 'boss'>): Express {
   return app;
 }
 
-function healthRoutes(deps: Pick<AppDeps, 'db' | 'boss'>): express.Router {
+function healthRoutes(deps: Pick<AppDeps, 'db' | 'boss' | 'log'>): express.Router {
   const router = express.Router();
   router.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -82,19 +119,43 @@ function healthRoutes(deps: Pick<AppDeps, 'db' | 'boss'>): express.Router {
   return router;
 }
 
+/**
+ * What is reachable, in words anyone may read: /readyz is public, so the database's own error
+ * (host names, roles, SQL) goes to the log, never into the answer.
+ */
 async function readiness({
   db,
   boss,
-}: Pick<AppDeps, 'db' | 'boss'>): Promise<{ database: string; queue: string }> {
+  log,
+}: Pick<AppDeps, 'db' | 'boss' | 'log'>): Promise<{ database: string; queue: string }> {
+  const unreachable = (check: string) => (error: unknown) => {
+    log.warn({ err: error, check }, 'readiness check failed');
+    return 'unreachable';
+  };
   const database = await sql`select 1`
     .execute(db)
     .then(() => 'ok')
-    .catch((error: Error) => `unreachable: ${error.message}`);
+    .catch(unreachable('database'));
   const queue = await boss
     .schemaVersion()
     .then((version) => (version ? 'ok' : 'not installed'))
-    .catch((error: Error) => `unreachable: ${error.message}`);
+    .catch(unreachable('queue'));
   return { database, queue };
+}
+
+/** A URL as it may be logged: query values (plates, names, search text) replaced by `…`. */
+export function redactedUrl(url: string): string {
+  const at = url.indexOf('?');
+  if (at < 0) return url;
+  const query = url
+    .slice(at + 1)
+    .split('&')
+    .map((pair) => {
+      const eq = pair.indexOf('=');
+      return eq < 0 ? pair : `${pair.slice(0, eq)}=…`;
+    })
+    .join('&');
+  return `${url.slice(0, at)}?${query}`;
 }
 
 function requestLog(log: Logger): express.RequestHandler {
@@ -104,7 +165,7 @@ function requestLog(log: Logger): express.RequestHandler {
       if (req.path === '/healthz' || req.path === '/readyz') return;
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       log.info(
-        { method: req.method, url: req.originalUrl, status: res.statusCode, ms: Math.round(ms) },
+        { method: req.method, url: redactedUrl(req.originalUrl), status: res.statusCode, ms: Math.round(ms) },
         'request',
       );
     });

@@ -42,7 +42,7 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
       res.status(status).json(envelope(code, error.message ?? 'bad request'));
       return;
     }
-    log.error({ err: error, method: req.method, url: req.originalUrl }, 'request failed');
+    log.error({ err: error, method: req.method, url: req.originalUrl.split('?')[0] }, 'request failed');
     res.status(500).json(envelope('internal_error', 'something went wrong on our side; it has been logged'));
   };
 }

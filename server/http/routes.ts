@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { findMembershipRole } from '../accounts/accounts.repo.ts';
 import { can, type Permission, type Role } from '../accounts/permissions.ts';
 import { type AuditEntry, appendAudit } from '../audit/audit.repo.ts';
+import { recordSessionAccount } from '../auth/auth.repo.ts';
 import { authenticate, csrfMatches, type Principal } from '../auth/auth.service.ts';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/database.ts';
@@ -14,6 +15,9 @@ import type { Logger } from '../logger.ts';
 import type { JobQueue } from '../queue.ts';
 
 export const SESSION_COOKIE = 'fleet_session';
+/** Marks a browser that signed in before, so sign-in throttling spares it (see signIn). */
+export const DEVICE_COOKIE = 'fleet_device';
+const DEVICE_COOKIE_DAYS = 365;
 
 /** Who may call a route. `account` routes act inside one tenant and need a permission there. */
 export type Access =
@@ -152,7 +156,7 @@ async function runRoute(route: RouteDef, req: Request, res: Response, deps: Rout
       );
     }
   } else if (route.access.kind === 'account') {
-    account = await resolveAccount(db, principal!, req.get('x-account-id'), deny);
+    account = await resolveAccount(db, principal!, req.get('x-account-id'), ip, deny);
     if (!can(account.role, route.access.permission)) {
       throw await deny(
         new DomainError('forbidden', `your role (${account.role}) may not do this`, {
@@ -194,6 +198,7 @@ async function resolveAccount(
   db: Database,
   principal: Principal,
   header: string | undefined,
+  ip: string | null,
   deny: (
     error: DomainError,
     accountId: bigint | null,
@@ -221,9 +226,41 @@ async function resolveAccount(
   if (requested === undefined) {
     throw new DomainError('account_required', 'name the account in the x-account-id header', { status: 400 });
   }
-  const role = await withTenant(db, requested, (trx) => findMembershipRole(trx, requested, principal.userId));
+  const role = await withTenant(db, requested, async (trx) => {
+    const found = await findMembershipRole(trx, requested, principal.userId);
+    if (found) await auditSessionInAccount(trx, principal, requested, ip);
+    return found;
+  });
   if (!role) throw await deny(notFound(), null, { requestedAccountId: requested.toString() });
   return { id: requested, role };
+}
+
+/** Session × account pairs this process has already recorded; the table is the truth, this saves a write. */
+const recordedSessionAccounts = new Set<string>();
+
+/**
+ * A sign-in is audited in the account its session acts on, once, when it first acts there: the
+ * account's owners see who signed in to it and from where, and nothing of the person's other accounts.
+ */
+async function auditSessionInAccount(
+  trx: Tx,
+  principal: Extract<Principal, { kind: 'session' }>,
+  accountId: bigint,
+  ip: string | null,
+): Promise<void> {
+  const key = `${principal.sessionId}:${accountId}`;
+  if (recordedSessionAccounts.has(key)) return;
+  if (await recordSessionAccount(trx, accountId, principal.sessionId)) {
+    await appendAudit(trx, {
+      accountId,
+      actorUserId: principal.userId,
+      action: 'session.sign_in',
+      ip: principal.signInIp,
+      details: { signedInAt: principal.signedInAt.toISOString(), firstRequestIp: ip },
+    });
+  }
+  if (recordedSessionAccounts.size >= 50_000) recordedSessionAccounts.clear();
+  recordedSessionAccounts.add(key);
 }
 
 export function sessionCookie(secret: string, config: Config, expires: Date): string {
@@ -235,6 +272,18 @@ export function sessionCookie(secret: string, config: Config, expires: Date): st
     secure: config.auth.cookieSecure,
     path: '/',
     expires,
+  });
+}
+
+export function deviceCookie(secret: string, config: Config): string {
+  return stringifySetCookie({
+    name: DEVICE_COOKIE,
+    value: secret,
+    httpOnly: true,
+    sameSite: 'strict',
+    secure: config.auth.cookieSecure,
+    path: '/api/v1/session',
+    expires: new Date(Date.now() + DEVICE_COOKIE_DAYS * 86_400_000),
   });
 }
 

@@ -29,6 +29,11 @@ async function inBatches<T>(
 describe('login throttling', () => {
   it('throttles 1,000 failed sign-ins for one person from 1,000 IPs, and the server stays responsive', async () => {
     const target = account.users.accountant.email;
+    // The person signed in from their own browser before the storm: it is a remembered device.
+    const ownBrowser = new ApiClient(app.product.url!);
+    ownBrowser.forwardedFor = '192.0.2.99';
+    expect((await ownBrowser.signIn(target)).status).toBe(200);
+
     const healthLatencies: number[] = [];
     let storming = true;
     const probe = (async () => {
@@ -60,10 +65,12 @@ describe('login throttling', () => {
 
     expect(statuses.filter((s) => s === 401)).toHaveLength(5);
     expect(statuses.filter((s) => s === 429)).toHaveLength(995);
-    // Even the right password is refused while the email is throttled, with the same answer.
-    const owner = new ApiClient(app.product.url!);
-    owner.forwardedFor = '192.0.2.99';
-    expect((await owner.signIn(target)).status).toBe(429);
+    // Guesses are throttled, not the person: their own browser still gets in with the right password…
+    expect((await ownBrowser.signIn(target)).status).toBe(200);
+    // …while a browser that never signed in as them is refused like the guesses, right password or not.
+    const stranger = new ApiClient(app.product.url!);
+    stranger.forwardedFor = '192.0.2.99';
+    expect((await stranger.signIn(target)).status).toBe(429);
     expect(healthLatencies.length).toBeGreaterThan(0);
     expect(Math.max(...healthLatencies)).toBeLessThan(2000);
 
@@ -71,11 +78,40 @@ describe('login throttling', () => {
       select outcome, count(*)::int as n from audit_log where action = 'session.sign_in' and details->>'email' = ${target}
       group by outcome order by outcome`.execute(test.ownerDb);
     expect(rows).toEqual([
-      { outcome: 'denied', n: 996 },
-      // One failed row per account the person belongs to, per failed attempt.
+      // The throttled attempts are audited once, when the limit was crossed, not once each.
+      { outcome: 'denied', n: 1 },
       { outcome: 'failed', n: 5 },
     ]);
+    // Failed guesses stay in the platform's log: no account sees them as the person's activity.
+    const inAccounts = await sql<{ n: number }>`
+      select count(*)::int as n from audit_log where action = 'session.sign_in' and outcome <> 'ok'
+        and account_id is not null and details->>'email' = ${target}`.execute(test.ownerDb);
+    expect(inAccounts.rows[0]!.n).toBe(0);
   }, 120_000);
+
+  it("limits a remembered device's own guesses too", async () => {
+    const target = account.users.viewer.email;
+    const browser = new ApiClient(app.product.url!);
+    browser.forwardedFor = '192.0.2.50';
+    expect((await browser.signIn(target)).status).toBe(200);
+    const statuses: number[] = [];
+    for (let i = 0; i < 7; i++) statuses.push((await browser.signIn(target, `wrong ${i}`)).status);
+    expect(statuses).toEqual([401, 401, 401, 401, 401, 429, 429]);
+  }, 60_000);
+
+  it('counts an IPv6 /64 as one address', async () => {
+    const statuses = await inBatches(60, 10, async (i) => {
+      const client = new ApiClient(app.product.url!);
+      client.forwardedFor = `2001:db8:77:1:${(i + 1).toString(16)}::${(i * 7 + 3).toString(16)}`;
+      return (await client.signIn(`v6spray${i}@example.test`, 'password123456')).status;
+    });
+    expect(statuses.filter((s) => s === 401)).toHaveLength(50);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(10);
+    // Another /64 is another key.
+    const neighbour = new ApiClient(app.product.url!);
+    neighbour.forwardedFor = '2001:db8:77:2::1';
+    expect((await neighbour.signIn('v6other@example.test', 'password123456')).status).toBe(401);
+  }, 60_000);
 
   it('throttles one IP trying many emails', async () => {
     const statuses = await inBatches(60, 10, async (i) => {

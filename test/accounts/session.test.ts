@@ -1,4 +1,7 @@
+import { sql } from 'kysely';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { insertMembership } from '../../server/accounts/accounts.repo.ts';
+import { asOperator } from '../../server/db/tenant.ts';
 import { useTestDatabase } from '../support/database.ts';
 import { type AccountFixture, makeAccount, makeOperator, TEST_PASSWORD } from '../support/factories.ts';
 import { ApiClient, useProduct } from '../support/http.ts';
@@ -97,7 +100,7 @@ describe('sign-in and sessions', () => {
     const owner = client();
     await owner.signIn(account.users.owner.email);
     owner.accountId = account.id.toString();
-    const invited = await owner.post<{ userId: string; invitation: { token: string } }>('/account/users', {
+    const invited = await owner.post<{ invitation: { token: string } }>('/account/users', {
       email: 'New.Driver.Manager@example.test',
       role: 'fleet_admin',
       displayName: 'مدير الأسطول',
@@ -117,6 +120,35 @@ describe('sign-in and sessions', () => {
     expect(signedIn.body.accounts).toEqual([
       expect.objectContaining({ id: account.id.toString(), role: 'fleet_admin' }),
     ]);
+  });
+});
+
+describe('sign-in audit', () => {
+  it('is written in the account the session acts on, when it first acts there, and in no other', async () => {
+    const other = await makeAccount(test.db, 'EG');
+    const person = account.users.accountant;
+    await asOperator(test.db, (trx) => insertMembership(trx, other.id, person.id, 'viewer'));
+    const signInRows = async (accountId: bigint) =>
+      (
+        await sql<{ ip: string | null; actor: string }>`
+          select host(ip) as ip, actor_user_id::text as actor from audit_log
+          where account_id = ${accountId} and action = 'session.sign_in' order by id`.execute(test.ownerDb)
+      ).rows;
+    const before = [(await signInRows(account.id)).length, (await signInRows(other.id)).length];
+
+    const c = client();
+    c.forwardedFor = '203.0.113.41';
+    expect((await c.signIn(person.email)).status).toBe(200);
+    // Signing in acts on no account yet: neither account learns of it.
+    expect([(await signInRows(account.id)).length, (await signInRows(other.id)).length]).toEqual(before);
+
+    c.accountId = account.id.toString();
+    expect((await c.get('/account')).status).toBe(200);
+    expect((await c.get('/account')).status).toBe(200);
+    const rows = await signInRows(account.id);
+    expect(rows.length).toBe(before[0]! + 1);
+    expect(rows.at(-1)).toEqual({ ip: '203.0.113.41', actor: person.id.toString() });
+    expect((await signInRows(other.id)).length).toBe(before[1]);
   });
 });
 

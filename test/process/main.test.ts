@@ -94,6 +94,8 @@ describe('server/main.ts', () => {
     const first = start(env);
     await waitForReady(url, first);
     expect(first.output()).toContain('database migrated');
+    // The quick start (embedded database on loopback) still creates the demo accounts.
+    expect(first.output()).toContain('demo accounts created');
     const state = embeddedState(dataDir);
     const client = new pg.Client({
       connectionString: `postgres://postgres:${encodeURIComponent(state.password)}@127.0.0.1:${state.port}/fleet`,

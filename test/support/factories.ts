@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { insertUser } from '../../server/accounts/accounts.repo.ts';
-import { addMember, createAccount } from '../../server/accounts/accounts.service.ts';
+import { insertMembership, insertUser } from '../../server/accounts/accounts.repo.ts';
+import { openAccount } from '../../server/accounts/accounts.service.ts';
 import { type Role, roles } from '../../server/accounts/permissions.ts';
 import { hashPassword } from '../../server/auth/secrets.ts';
 import type { Database } from '../../server/db/database.ts';
@@ -37,7 +37,7 @@ export async function makeAccount(
       });
       users[role] = { id: user!.id, email };
     }
-    const { account } = await createAccount(
+    const account = await openAccount(
       trx,
       {
         kind: 'company',
@@ -45,13 +45,11 @@ export async function makeAccount(
         legalNameEn: `Company ${tag}`,
         registryNumber: `REG-${tag}`,
         jurisdiction,
-        owner: { email: users.owner.email },
       },
       null,
     );
     const id = BigInt(account.id);
-    for (const role of roles.filter((r) => r !== 'owner'))
-      await addMember(trx, id, { email: users[role].email, role }, null);
+    for (const role of roles) await insertMembership(trx, id, users[role].id, role);
     return { id, jurisdiction, users };
   });
 }

@@ -86,7 +86,18 @@ export class ApiClient {
       { email, password },
     );
     if (res.status === 200) {
-      this.cookie = res.headers.get('set-cookie')!.split(';')[0];
+      // Keeps every cookie set (the session's and the remembered device's), as a browser would.
+      const jar = new Map(
+        (this.cookie ?? '')
+          .split('; ')
+          .filter(Boolean)
+          .map((c) => c.split('=', 2) as [string, string]),
+      );
+      for (const set of res.headers.getSetCookie()) {
+        const [name, value] = set.split(';')[0]!.split('=', 2) as [string, string];
+        jar.set(name, value);
+      }
+      this.cookie = [...jar].map(([name, value]) => `${name}=${value}`).join('; ');
       this.csrfToken = res.body.csrfToken;
     }
     return res;
