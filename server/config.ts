@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { LOGIN_PASSWORD, type LoginPasswords } from './db/logins.ts';
 
 /** Every setting the product reads from its environment, validated in one place. */
 const booleanFlag = z
@@ -34,6 +35,9 @@ const envSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   HEALTH_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   DATABASE_URL: postgresUrl.optional(),
+  // Checked below, where a bad value is not echoed.
+  APP_DATABASE_PASSWORD: z.string().optional(),
+  QUEUE_DATABASE_PASSWORD: z.string().optional(),
   DATA_DIR: z.string().min(1).default('.data'),
   EMBEDDED_PG_DIR: z.string().min(1).optional(),
   EMBEDDED_PG_PORT: z.coerce.number().int().min(0).max(65535).default(0),
@@ -74,6 +78,8 @@ export interface Config {
   healthPort: number | undefined;
   /** Set when an external PostgreSQL is used; absent means the embedded server. */
   databaseUrl: string | undefined;
+  /** The application's and the queue's own logins with DATABASE_URL (the embedded server keeps its own). */
+  databaseLogins: LoginPasswords | undefined;
   dataDir: string;
   embeddedPgDir: string;
   embeddedPgPort: number;
@@ -141,6 +147,7 @@ export function loadConfig(
     );
   }
   const e = parsed.data;
+  const databaseLogins = loginPasswords(e);
   const dataDir = path.resolve(e.DATA_DIR);
   return {
     role,
@@ -148,6 +155,7 @@ export function loadConfig(
     host: e.HOST,
     healthPort: e.HEALTH_PORT,
     databaseUrl: e.DATABASE_URL,
+    databaseLogins,
     dataDir,
     embeddedPgDir: path.resolve(e.EMBEDDED_PG_DIR ?? path.join(dataDir, 'pg')),
     embeddedPgPort: e.EMBEDDED_PG_PORT,
@@ -181,6 +189,34 @@ export function loadConfig(
       guard: { sharePercent: e.SUSPECT_SETTLEMENT_SHARE_PERCENT, minCount: e.SUSPECT_SETTLEMENT_MIN_COUNT },
     },
   };
+}
+
+/** With DATABASE_URL, the passwords the migrations give the application's and the queue's logins. */
+function loginPasswords(e: z.infer<typeof envSchema>): LoginPasswords | undefined {
+  const settings = {
+    APP_DATABASE_PASSWORD: e.APP_DATABASE_PASSWORD,
+    QUEUE_DATABASE_PASSWORD: e.QUEUE_DATABASE_PASSWORD,
+  };
+  if (!e.DATABASE_URL) return undefined;
+  const missing = Object.entries(settings)
+    .filter(([, v]) => v === undefined)
+    .map(([k]) => k);
+  if (missing.length > 0) {
+    throw new ConfigError(
+      `${missing.join(' and ')} must be set with DATABASE_URL: the application and the job queue log in as roles of their own (fleet_app, fleet_queue), which the migrations give these passwords`,
+      missing,
+    );
+  }
+  const bad = Object.entries(settings)
+    .filter(([, v]) => !LOGIN_PASSWORD.test(v!))
+    .map(([k]) => k);
+  if (bad.length > 0) {
+    throw new ConfigError(
+      `${bad.join(', ')}: must be 16 to 200 printable ASCII characters without spaces`,
+      bad,
+    );
+  }
+  return { app: settings.APP_DATABASE_PASSWORD!, queue: settings.QUEUE_DATABASE_PASSWORD! };
 }
 
 function parseRole(argv: string[], env: NodeJS.ProcessEnv): Role {

@@ -13,7 +13,7 @@ import { type AccountFixture, makeAccount, makeVehicles } from '../support/facto
 
 const test = useTestDatabase();
 const log = createLogger({ level: 'silent', pretty: false });
-const config = loadConfig({ DATABASE_URL: 'postgres://unused@127.0.0.1/x' }, []);
+const config = loadConfig({}, []);
 const stops: Array<() => Promise<void>> = [];
 let cairo: AccountFixture;
 let amman: AccountFixture;
