@@ -87,6 +87,20 @@ do $wall$
 declare
   job_table regclass;
 begin
+  -- Rights beyond these, granted by an earlier version that let the application use the queue
+  -- as pg-boss does, go.
+  for job_table in
+    select c.oid::regclass from pg_class c
+    where c.relnamespace = '${QUEUE_SCHEMA}'::regnamespace and c.relkind in ('r', 'p')
+      and c.relowner = current_user::regrole
+      and (has_table_privilege('${APP_ROLE}', c.oid, 'UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER')
+        or (c.relname <> 'queue' and has_table_privilege('${APP_ROLE}', c.oid, 'SELECT'))
+        or (has_table_privilege('${APP_ROLE}', c.oid, 'INSERT')
+            and not exists (select 1 from pg_inherits i
+                            where i.inhrelid = c.oid and i.inhparent = '${QUEUE_SCHEMA}.job'::regclass)))
+  loop
+    execute format('revoke all on %s from ${APP_ROLE}', job_table);
+  end loop;
   if not has_table_privilege('${APP_ROLE}', '${QUEUE_SCHEMA}.queue', 'SELECT') then
     grant select on ${QUEUE_SCHEMA}.queue to ${APP_ROLE};
   end if;

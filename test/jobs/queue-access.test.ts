@@ -91,6 +91,26 @@ describe('the job queue behind the tenant wall', () => {
     }
   });
 
+  it('takes back the rights an earlier version granted the application on the queue', async () => {
+    await sql`grant all on pgboss.job_common, pgboss.schedule, pgboss.queue to fleet_app`.execute(
+      test.ownerDb,
+    );
+    await expect(assertWalledLogin(test.db, 'app')).rejects.toThrow(
+      /may change or insert jobs of every tenant/,
+    );
+    const queueDb = createDatabase(test.queueUrl, 1);
+    try {
+      await wallQueue(queueDb);
+    } finally {
+      await queueDb.destroy();
+    }
+    await expect(assertWalledLogin(test.db, 'app')).resolves.toBeUndefined();
+    await expect(sql`delete from pgboss.schedule`.execute(test.db)).rejects.toThrow(/permission denied/);
+    await withTenant(test.db, a.id, (trx) =>
+      jobs.queue.send(trx, RECONCILE_QUEUE, [{ accountId: a.id.toString(), runId: '4' }]),
+    );
+  });
+
   it('is walled by processes starting at the same moment, none of them failing', async () => {
     // Each start-up walls from its own connection, as separate processes do.
     const queues = Array.from({ length: 6 }, () => createDatabase(test.queueUrl, 1));

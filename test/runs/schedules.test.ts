@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { TestClock } from 'pg-boss';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBoss, createJobQueue, startJobWorkers } from '../../jobs/boss.ts';
@@ -84,6 +85,8 @@ describe('nightly run schedules', () => {
     const boss = createBoss({ connectionString: test.url, worker: true, clock, log });
     await boss.start();
     stops.push(() => boss.stop({ graceful: false, close: true }));
+    // The test clock's table is read by every session's job_now(), the application's enqueueing too.
+    await sql`grant select on pgboss.__pgboss_test_clock to fleet_app`.execute(test.ownerDb);
     const queue = createJobQueue(boss);
     await startJobWorkers(
       boss,
