@@ -3,7 +3,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { wallQueue } from '../../jobs/boss.ts';
 import { createDatabase } from '../../server/db/database.ts';
 import { assertWalledLogin, withTenant } from '../../server/db/tenant.ts';
-import { RECONCILE_QUEUE } from '../../server/runs/runs.service.ts';
+import { loadConfig } from '../../server/config.ts';
+import { RECONCILE_QUEUE, reconcileRun, startScheduledRun } from '../../server/runs/runs.service.ts';
 import { useTestDatabase } from '../support/database.ts';
 import { type AccountFixture, makeAccount } from '../support/factories.ts';
 import { useJobQueue } from '../support/queue.ts';
@@ -109,6 +110,19 @@ describe('the job queue behind the tenant wall', () => {
     await withTenant(test.db, a.id, (trx) =>
       jobs.queue.send(trx, RECONCILE_QUEUE, [{ accountId: a.id.toString(), runId: '4' }]),
     );
+  });
+
+  it("has handlers that find nothing when a payload pairs one account with another's run", async () => {
+    const { runs: settings } = loadConfig({}, []);
+    const run = await startScheduledRun(test.db, jobs.queue, b.id, new Date('2026-11-20T12:00:00Z'), settings);
+    const statusOf = async () =>
+      (
+        await sql<{ status: string }>`select status from runs where id = ${run!.id}`.execute(test.ownerDb)
+      ).rows[0]!.status;
+    const before = await statusOf();
+    // The job runs under the payload's account: row-level security hides B's run from A.
+    expect(await reconcileRun(test.db, { accountId: a.id, runId: run!.id }, settings)).toBeUndefined();
+    expect(await statusOf()).toBe(before);
   });
 
   it('is walled by processes starting at the same moment, none of them failing', async () => {
