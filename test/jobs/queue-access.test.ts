@@ -1,9 +1,9 @@
 import { sql } from 'kysely';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { wallQueue } from '../../jobs/boss.ts';
+import { loadConfig } from '../../server/config.ts';
 import { createDatabase } from '../../server/db/database.ts';
 import { assertWalledLogin, withTenant } from '../../server/db/tenant.ts';
-import { loadConfig } from '../../server/config.ts';
 import { RECONCILE_QUEUE, reconcileRun, startScheduledRun } from '../../server/runs/runs.service.ts';
 import { useTestDatabase } from '../support/database.ts';
 import { type AccountFixture, makeAccount } from '../support/factories.ts';
@@ -114,11 +114,16 @@ describe('the job queue behind the tenant wall', () => {
 
   it("has handlers that find nothing when a payload pairs one account with another's run", async () => {
     const { runs: settings } = loadConfig({}, []);
-    const run = await startScheduledRun(test.db, jobs.queue, b.id, new Date('2026-11-20T12:00:00Z'), settings);
+    const run = await startScheduledRun(
+      test.db,
+      jobs.queue,
+      b.id,
+      new Date('2026-11-20T12:00:00Z'),
+      settings,
+    );
     const statusOf = async () =>
-      (
-        await sql<{ status: string }>`select status from runs where id = ${run!.id}`.execute(test.ownerDb)
-      ).rows[0]!.status;
+      (await sql<{ status: string }>`select status from runs where id = ${run!.id}`.execute(test.ownerDb))
+        .rows[0]!.status;
     const before = await statusOf();
     // The job runs under the payload's account: row-level security hides B's run from A.
     expect(await reconcileRun(test.db, { accountId: a.id, runId: run!.id }, settings)).toBeUndefined();
