@@ -1,8 +1,8 @@
 import { sql } from 'kysely';
 import { type Clock, fromKysely, type Job, PgBoss } from 'pg-boss';
 import type { Config } from '../server/config.ts';
-import type { Database } from '../server/db/database.ts';
-import { APP_ROLE } from '../server/db/tenant.ts';
+import { createDatabase, type Database } from '../server/db/database.ts';
+import { APP_ROLE } from '../server/db/logins.ts';
 import type { Logger } from '../server/logger.ts';
 import type { JobQueue } from '../server/queue.ts';
 import type { JobContext, JobDefinition } from './job.ts';
@@ -11,6 +11,7 @@ import { checkRegistry } from './registry.ts';
 export const QUEUE_SCHEMA = 'pgboss';
 
 export interface BossOptions {
+  /** The queue's own login (`fleet_queue`), which owns pg-boss's schema and no tenant table. */
   connectionString: string;
   /** Workers maintain queues and run schedules; the web role only sends jobs. Both may install pg-boss's schema (it takes a lock). */
   worker: boolean;
@@ -31,6 +32,8 @@ export function createBoss(options: BossOptions): PgBoss {
     superviseIntervalSeconds: options.superviseSeconds ?? 10,
     monitorIntervalSeconds: options.superviseSeconds ?? 10,
     schedule: options.worker,
+    // The schema is created by the migrations (sql/0015), where the queue's login may create.
+    createSchema: false,
     migrate: true,
     useListenNotify: options.worker,
     ...(options.clock ? { clock: options.clock } : {}),
@@ -41,41 +44,87 @@ export function createBoss(options: BossOptions): PgBoss {
   return boss;
 }
 
-/** Installs or upgrades pg-boss's own schema (it versions itself), then stops. */
-export async function installQueueSchema(connectionString: string, ownerDb: Database): Promise<void> {
+/** Installs or upgrades pg-boss's own schema as the queue's login (it versions itself), then stops. */
+export async function installQueueSchema(queueUrl: string): Promise<void> {
   const boss = new PgBoss({
-    connectionString,
+    connectionString: queueUrl,
     schema: QUEUE_SCHEMA,
     supervise: false,
     schedule: false,
+    createSchema: false,
     migrate: true,
   });
   boss.on('error', () => {});
   await boss.start();
   await boss.stop({ graceful: false, close: true });
-  await grantQueueAccess(ownerDb);
+  const queueDb = createDatabase(queueUrl, 1, 'fleet-fines-queue-wall');
+  try {
+    await wallQueue(queueDb);
+  } finally {
+    await queueDb.destroy();
+  }
 }
 
 /**
- * Lets the application role enqueue inside its own transactions (pg-boss's schema is created by
- * the owner when pg-boss starts, so this runs after it). Queue rows are not tenant data. Processes
- * starting at the same moment take turns: two grants rewriting the same catalogue rows at once
- * fail one of them ("tuple concurrently updated"), and that process would not start.
+ * The application role's only way into the queue: it may insert jobs into pg-boss's job tables,
+ * and row-level security (which pg-boss's own login, their owner, is not subject to) accepts a
+ * job only when its payload names the account of the inserting tenant transaction. It cannot
+ * read, change or delete other jobs, so a job's `accountId` is as trustworthy as that
+ * transaction. Run as the queue's login after pg-boss installs or upgrades its schema (a new
+ * partition needs the same); each step is taken only when missing, so concurrent starters
+ * rewrite no catalogue rows (and take turns, under a lock, for the ones that are missing).
  */
-export async function grantQueueAccess(ownerDb: Database): Promise<void> {
-  const role = sql.id(APP_ROLE);
-  const schema = sql.id(QUEUE_SCHEMA);
-  await ownerDb.transaction().execute(async (trx) => {
-    await sql`select pg_advisory_xact_lock(hashtext('fleet-fines: grant queue access'))`.execute(trx);
-    await sql`grant usage on schema ${schema} to ${role}`.execute(trx);
-    await sql`grant select, insert, update, delete on all tables in schema ${schema} to ${role}`.execute(trx);
-    await sql`grant usage, select on all sequences in schema ${schema} to ${role}`.execute(trx);
-    await sql`grant execute on all functions in schema ${schema} to ${role}`.execute(trx);
-    await sql`alter default privileges in schema ${schema} grant select, insert, update, delete on tables to ${role}`.execute(
-      trx,
-    );
+export async function wallQueue(queueDb: Database): Promise<void> {
+  await queueDb.transaction().execute(async (trx) => {
+    await sql`select pg_advisory_xact_lock(hashtext('fleet-fines: queue wall'))`.execute(trx);
+    await sql.raw(QUEUE_WALL).execute(trx);
   });
 }
+
+const TENANT_JOB = "data ->> 'accountId' = current_setting('app.account_id', true)";
+const QUEUE_WALL = `
+do $wall$
+declare
+  job_table regclass;
+begin
+  -- Rights beyond these, granted by an earlier version that let the application use the queue
+  -- as pg-boss does, go.
+  for job_table in
+    select c.oid::regclass from pg_class c
+    where c.relnamespace = '${QUEUE_SCHEMA}'::regnamespace and c.relkind in ('r', 'p')
+      and c.relowner = current_user::regrole
+      and (has_table_privilege('${APP_ROLE}', c.oid, 'UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER')
+        or (c.relname <> 'queue' and has_table_privilege('${APP_ROLE}', c.oid, 'SELECT'))
+        or (has_table_privilege('${APP_ROLE}', c.oid, 'INSERT')
+            and not exists (select 1 from pg_inherits i
+                            where i.inhrelid = c.oid and i.inhparent = '${QUEUE_SCHEMA}.job'::regclass)))
+  loop
+    execute format('revoke all on %s from ${APP_ROLE}', job_table);
+  end loop;
+  if not has_table_privilege('${APP_ROLE}', '${QUEUE_SCHEMA}.queue', 'SELECT') then
+    grant select on ${QUEUE_SCHEMA}.queue to ${APP_ROLE};
+  end if;
+  for job_table in
+    select i.inhrelid::regclass from pg_inherits i where i.inhparent = '${QUEUE_SCHEMA}.job'::regclass
+  loop
+    if not (select relrowsecurity from pg_class where oid = job_table) then
+      execute format('alter table %s enable row level security', job_table);
+    end if;
+    if not exists (select 1 from pg_policy where polrelid = job_table and polname = 'tenant_enqueue') then
+      execute format($p$create policy tenant_enqueue on %s for insert to ${APP_ROLE} with check (${TENANT_JOB})$p$, job_table);
+    end if;
+    if not exists (select 1 from pg_policy where polrelid = job_table and polname = 'tenant_enqueued') then
+      execute format($p$create policy tenant_enqueued on %s for select to ${APP_ROLE} using (${TENANT_JOB})$p$, job_table);
+    end if;
+    if not has_table_privilege('${APP_ROLE}', job_table, 'INSERT') then
+      execute format('grant insert on %s to ${APP_ROLE}', job_table);
+    end if;
+    if not has_column_privilege('${APP_ROLE}', job_table, 'start_after', 'SELECT') then
+      execute format('grant select (id, start_after) on %s to ${APP_ROLE}', job_table);
+    end if;
+  end loop;
+end
+$wall$`;
 
 /** The JobQueue services use: pg-boss inserts through the caller's Kysely transaction. */
 export function createJobQueue(boss: PgBoss): JobQueue {

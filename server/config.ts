@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
+import { LOGIN_PASSWORD, type LoginPasswords } from './db/logins.ts';
 
 /** Every setting the product reads from its environment, validated in one place. */
 const booleanFlag = z
@@ -64,6 +65,9 @@ const envSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   HEALTH_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   DATABASE_URL: postgresUrl.optional(),
+  // Checked below, where a bad value is not echoed.
+  APP_DATABASE_PASSWORD: z.string().optional(),
+  QUEUE_DATABASE_PASSWORD: z.string().optional(),
   DATA_DIR: z.string().min(1).default('.data'),
   EMBEDDED_PG_DIR: z.string().min(1).optional(),
   EMBEDDED_PG_PORT: z.coerce.number().int().min(0).max(65535).default(0),
@@ -109,6 +113,8 @@ export interface Config {
   trustProxy: false | number | string;
   /** Set when an external PostgreSQL is used; absent means the embedded server. */
   databaseUrl: string | undefined;
+  /** The application's and the queue's own logins with DATABASE_URL (the embedded server keeps its own). */
+  databaseLogins: LoginPasswords | undefined;
   dataDir: string;
   embeddedPgDir: string;
   embeddedPgPort: number;
@@ -183,6 +189,7 @@ export function loadConfig(
     );
   }
   const e = parsed.data;
+  const databaseLogins = loginPasswords(e);
   const dataDir = path.resolve(e.DATA_DIR);
   const loopbackOnly = isLoopbackHost(e.HOST);
   const demo = e.DEMO ?? (e.DATABASE_URL === undefined && loopbackOnly);
@@ -200,6 +207,7 @@ export function loadConfig(
     loopbackOnly,
     trustProxy: e.TRUST_PROXY,
     databaseUrl: e.DATABASE_URL,
+    databaseLogins,
     dataDir,
     embeddedPgDir: path.resolve(e.EMBEDDED_PG_DIR ?? path.join(dataDir, 'pg')),
     embeddedPgPort: e.EMBEDDED_PG_PORT,
@@ -252,6 +260,34 @@ function redactedValue(name: string, value: string): string {
   return value
     .replace(/^([a-z][a-z0-9+.-]*:\/\/[^/?#@]*?):[^/?#@]*@/i, '$1:***@')
     .replace(/([?&]password=)[^&#]*/gi, '$1***');
+}
+
+/** With DATABASE_URL, the passwords the migrations give the application's and the queue's logins. */
+function loginPasswords(e: z.infer<typeof envSchema>): LoginPasswords | undefined {
+  const settings = {
+    APP_DATABASE_PASSWORD: e.APP_DATABASE_PASSWORD,
+    QUEUE_DATABASE_PASSWORD: e.QUEUE_DATABASE_PASSWORD,
+  };
+  if (!e.DATABASE_URL) return undefined;
+  const missing = Object.entries(settings)
+    .filter(([, v]) => v === undefined)
+    .map(([k]) => k);
+  if (missing.length > 0) {
+    throw new ConfigError(
+      `${missing.join(' and ')} must be set with DATABASE_URL: the application and the job queue log in as roles of their own (fleet_app, fleet_queue), which the migrations give these passwords`,
+      missing,
+    );
+  }
+  const bad = Object.entries(settings)
+    .filter(([, v]) => !LOGIN_PASSWORD.test(v!))
+    .map(([k]) => k);
+  if (bad.length > 0) {
+    throw new ConfigError(
+      `${bad.join(', ')}: must be 16 to 200 printable ASCII characters without spaces`,
+      bad,
+    );
+  }
+  return { app: settings.APP_DATABASE_PASSWORD!, queue: settings.QUEUE_DATABASE_PASSWORD! };
 }
 
 function parseRole(argv: string[], env: NodeJS.ProcessEnv): Role {

@@ -1,16 +1,18 @@
+import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { PgBoss } from 'pg-boss';
 import { startAuthoritySimulator } from '../fixtures/authority/simulator.ts';
-import { createBoss, createJobQueue, ensureQueues, grantQueueAccess, startJobWorkers } from '../jobs/boss.ts';
+import { createBoss, createJobQueue, ensureQueues, startJobWorkers, wallQueue } from '../jobs/boss.ts';
 import { jobRegistry } from '../jobs/registry.ts';
 import { syncRunSchedules } from '../jobs/runs.job.ts';
 import { createAuthorityDirectory } from './authority/directory.ts';
 import type { Config } from './config.ts';
 import { asynchronousCommitUrl, createDatabase, type Database } from './db/database.ts';
 import { type EmbeddedPostgres, startEmbeddedPostgres } from './db/embedded.ts';
+import { APP_ROLE, embeddedLoginPasswords, loginUrl, QUEUE_ROLE, setLoginPasswords } from './db/logins.ts';
 import { migrateToLatest } from './db/migrate.ts';
-import { appRoleUrl, assertWalledRole } from './db/tenant.ts';
+import { assertWalledLogin } from './db/tenant.ts';
 import { DEMO_PASSWORD, demoUsersPresent, seedDemo } from './demo/demo.service.ts';
 import { createApp, createHealthApp } from './http/app.ts';
 import type { Logger } from './logger.ts';
@@ -35,6 +37,7 @@ export async function startProduct(config: Config, log: Logger): Promise<Running
   try {
     let embedded: EmbeddedPostgres | undefined;
     let databaseUrl = config.databaseUrl;
+    let logins = config.databaseLogins;
     if (!databaseUrl) {
       embedded = await startEmbeddedPostgres({
         dataDir: config.embeddedPgDir,
@@ -43,31 +46,45 @@ export async function startProduct(config: Config, log: Logger): Promise<Running
       });
       cleanup.push(() => embedded!.stop());
       databaseUrl = embedded.url;
+      logins = embeddedLoginPasswords(config.embeddedPgDir);
     }
+    assert.ok(logins, 'the database logins are configured with DATABASE_URL');
 
-    const worker = config.role !== 'web';
-    const boss = createBoss({
-      connectionString: databaseUrl,
-      worker,
-      log,
-      superviseSeconds: config.queueSuperviseSeconds,
-    });
-    // Everything but migrations runs as the application role, behind row-level security. Its pool
-    // is closed last: on the way down the queue stops first and drains the jobs still using it.
-    const db = createDatabase(appRoleUrl(databaseUrl), config.dbPoolMax);
-    cleanup.push(() => db.destroy());
+    // The DATABASE_URL role only migrates. The application logs in as fleet_app, behind row-level
+    // security; pg-boss as fleet_queue, which owns its schema and no tenant table.
     const ownerDb = createDatabase(databaseUrl, 2, 'fleet-fines-migrate');
     try {
       const { applied } = await migrateToLatest(ownerDb);
       if (applied.length > 0) log.info({ applied }, 'database migrated');
-      await boss.start();
-      cleanup.push(() => boss.stop({ graceful: true, close: true, timeout: config.shutdownTimeoutMs }));
-      await grantQueueAccess(ownerDb);
-      await ensureQueues(boss, jobRegistry);
     } finally {
       await ownerDb.destroy();
     }
-    await assertWalledRole(db);
+    await setLoginPasswords(databaseUrl, logins);
+    const appUrl = loginUrl(databaseUrl, APP_ROLE, logins.app);
+    const queueUrl = loginUrl(databaseUrl, QUEUE_ROLE, logins.queue);
+
+    const worker = config.role !== 'web';
+    const boss = createBoss({
+      connectionString: queueUrl,
+      worker,
+      log,
+      superviseSeconds: config.queueSuperviseSeconds,
+    });
+    // The application's pool is closed last: on the way down the queue stops first and drains the
+    // jobs still using it.
+    const db = createDatabase(appUrl, config.dbPoolMax);
+    cleanup.push(() => db.destroy());
+    await boss.start();
+    cleanup.push(() => boss.stop({ graceful: true, close: true, timeout: config.shutdownTimeoutMs }));
+    const queueDb = createDatabase(queueUrl, 1, 'fleet-fines-queue-wall');
+    try {
+      await wallQueue(queueDb);
+      await assertWalledLogin(queueDb, 'queue');
+    } finally {
+      await queueDb.destroy();
+    }
+    await ensureQueues(boss, jobRegistry);
+    await assertWalledLogin(db, 'app');
     const queue = createJobQueue(boss);
 
     if (!config.loopbackOnly && config.role !== 'worker' && (await demoUsersPresent(db))) {
@@ -99,7 +116,7 @@ export async function startProduct(config: Config, log: Logger): Promise<Running
       }
       // The gate's few small statements pace every request to the authority: on a pool of their
       // own they never queue behind the night's writes, and their commits do not wait for the disk.
-      const gateDb = createDatabase(asynchronousCommitUrl(appRoleUrl(databaseUrl)), 4, 'fleet-fines-gate');
+      const gateDb = createDatabase(asynchronousCommitUrl(appUrl), 4, 'fleet-fines-gate');
       cleanup.push(() => gateDb.destroy());
       const authorities = await createAuthorityDirectory(
         gateDb,

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { assertWalledRole, withTenant } from '../../server/db/tenant.ts';
+import { assertWalledLogin, withTenant } from '../../server/db/tenant.ts';
 import { useTestDatabase } from '../support/database.ts';
 import { type AccountFixture, makeAccount } from '../support/factories.ts';
 
@@ -44,8 +44,10 @@ describe('the tenant wall', () => {
   });
 
   it('connects the application as a role that owns nothing and cannot bypass RLS', async () => {
-    await expect(assertWalledRole(test.db)).resolves.toBeUndefined();
-    await expect(assertWalledRole(test.ownerDb)).rejects.toThrow(/can bypass row-level security/);
+    await expect(assertWalledLogin(test.db, 'app')).resolves.toBeUndefined();
+    await expect(assertWalledLogin(test.ownerDb, 'app')).rejects.toThrow(
+      /could get past row-level security: .*it is a superuser/,
+    );
   });
 
   it('holds for a query that forgets its where account_id', async () => {

@@ -8,7 +8,6 @@ import {
 } from '../../server/authority/gate.repo.ts';
 import { createPool } from '../../server/db/database.ts';
 import type { DB } from '../../server/db/schema.ts';
-import { appRoleUrl } from '../../server/db/tenant.ts';
 import { useTestDatabase } from '../support/database.ts';
 
 const t = useTestDatabase();
@@ -154,7 +153,7 @@ describe('PostgreSQL authority gate', () => {
     });
     let asks = 0;
     const counted = new Kysely<DB>({
-      dialect: new PostgresDialect({ pool: createPool(appRoleUrl(t.url), 2) }),
+      dialect: new PostgresDialect({ pool: createPool(t.appUrl, 2) }),
       log(event) {
         if (event.level === 'query' && event.query.sql.includes('authority_gate_free_slots')) asks++;
       },

@@ -10,7 +10,7 @@
  *     world again) and `report` prints its stats and event loop delays.
  *
  *   node test/bench/authority-worker.ts client
- *     env BENCH_DB_URL (owner), BENCH_AUTHORITY_URL, BENCH_RATE, BENCH_BATCH_SIZE, BENCH_PLATE_FROM,
+ *     env BENCH_DB_URL (the application's login), BENCH_AUTHORITY_URL, BENCH_RATE, BENCH_BATCH_SIZE, BENCH_PLATE_FROM,
  *     BENCH_PLATE_TO. Builds the gateway client as a worker does (authority directory: the shared
  *     PostgreSQL gate, as the application role), prints `{"ready": true}`, waits for a line on
  *     stdin, queries its plates and prints one JSON line with its counts and start/end times.
@@ -20,7 +20,6 @@ import readline from 'node:readline';
 import { startAuthoritySimulator, statsToJson } from '../../fixtures/authority/simulator.ts';
 import { createAuthorityDirectory } from '../../server/authority/directory.ts';
 import { asynchronousCommitUrl, createDatabase } from '../../server/db/database.ts';
-import { appRoleUrl } from '../../server/db/tenant.ts';
 
 function benchPlateKey(i: number): string {
   return `JO:${10 + (i % 80)}-${100000 + i}`;
@@ -101,11 +100,7 @@ async function client(): Promise<void> {
   const to = Number(env('BENCH_PLATE_TO'));
   const plateKeys = Array.from({ length: to - from }, (_, i) => benchPlateKey(from + i));
   // The gate's pool as a worker has it (see server/product.ts).
-  const db = createDatabase(
-    asynchronousCommitUrl(appRoleUrl(env('BENCH_DB_URL'))),
-    4,
-    'fleet-bench-authority',
-  );
+  const db = createDatabase(asynchronousCommitUrl(env('BENCH_DB_URL')), 4, 'fleet-bench-authority');
   try {
     const directory = await createAuthorityDirectory(
       db,

@@ -149,7 +149,7 @@ export const authorityBenches: Bench[] = [
   {
     name: 'authority.batch',
     description: `${PLATES.toLocaleString('en')} plates, authority limit ${RATE} req/s × ${PLATES_PER_REQUEST} plates, one and two worker processes`,
-    async run({ url, record }) {
+    async run({ appUrl, record }) {
       const bound = RATE * PLATES_PER_REQUEST;
       const problems: string[] = [];
       // One simulator process for both measurements: warming its world takes longer than a batch.
@@ -160,7 +160,7 @@ export const authorityBenches: Bench[] = [
           ['authority.one_process', 1],
           ['authority.two_processes', 2],
         ] as const) {
-          const m = await measure(url, simulator, authorityUrl, workers);
+          const m = await measure(appUrl, simulator, authorityUrl, workers);
           const rate = Math.round((m.plates / m.wallMs) * 1000);
           console.log(
             `  ${workers} process${workers > 1 ? 'es' : ''}: ${m.plates.toLocaleString('en')} plates in ${Math.round(m.wallMs)} ms ` +

@@ -162,13 +162,13 @@ interface WebProcess {
 }
 
 /** The web process as it runs in production: `node server/main.ts --role=web` on the bench database. */
-async function startWeb(databaseUrl: string): Promise<WebProcess> {
+async function startWeb(settings: BenchContext['env']): Promise<WebProcess> {
   const port = await freePort();
   const main = path.resolve(import.meta.dirname, '../../server/main.ts');
   const child = spawn(process.execPath, [main, '--role=web'], {
     env: {
       ...process.env,
-      DATABASE_URL: databaseUrl,
+      ...settings,
       PORT: String(port),
       LOG_LEVEL: 'warn',
       LOG_PRETTY: 'false',
@@ -308,7 +308,7 @@ export const fleetBenches: Bench[] = [
     async run(ctx) {
       const xlsx = await makeXlsx(XLSX_ROWS);
       const csv = makeCsv(CSV_ROWS);
-      const web = await startWeb(ctx.url);
+      const web = await startWeb(ctx.env);
       try {
         await importOnce(ctx, web, 'fleet.xlsx.50k', 'xlsx', xlsx, XLSX_ROWS);
         await importOnce(ctx, web, 'fleet.csv.100k', 'csv', csv, CSV_ROWS);

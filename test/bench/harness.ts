@@ -5,8 +5,9 @@ import path from 'node:path';
 import pg from 'pg';
 import { createDatabase, type Database } from '../../server/db/database.ts';
 import { type EmbeddedPostgres, startEmbeddedPostgres } from '../../server/db/embedded.ts';
+import { APP_ROLE, loginUrl, setLoginPasswords } from '../../server/db/logins.ts';
 import { migrateToLatest } from '../../server/db/migrate.ts';
-import { databaseUrl } from '../support/test-databases.ts';
+import { databaseUrl, serverLoginPasswords } from '../support/test-databases.ts';
 
 /** One figure of `npm run bench`, as written to bench-results.json (DESIGN §6). */
 export interface BenchResult {
@@ -23,6 +24,10 @@ export interface BenchResult {
 export interface BenchContext {
   db: Database;
   url: string;
+  /** The application's login on the bench database. */
+  appUrl: string;
+  /** The settings that start the product on the bench database. */
+  env: BenchDatabase['env'];
   /**
    * Records a figure; `kind` says whether bigger or smaller is better. `peakRssMb` is this
    * process's unless the figure names another's (a product started as a child process).
@@ -42,6 +47,8 @@ export interface Bench {
 
 export interface BenchDatabase {
   url: string;
+  appUrl: string;
+  env: { DATABASE_URL: string; APP_DATABASE_PASSWORD: string; QUEUE_DATABASE_PASSWORD: string };
   close(): Promise<void>;
 }
 
@@ -65,8 +72,12 @@ export async function benchDatabase(): Promise<BenchDatabase> {
   const db = createDatabase(url, 2);
   await migrateToLatest(db);
   await db.destroy();
+  const logins = serverLoginPasswords(adminUrl);
+  await setLoginPasswords(url, logins);
   return {
     url,
+    appUrl: loginUrl(url, APP_ROLE, logins.app),
+    env: { DATABASE_URL: url, APP_DATABASE_PASSWORD: logins.app, QUEUE_DATABASE_PASSWORD: logins.queue },
     async close() {
       const client = new pg.Client({ connectionString: adminUrl });
       await client.connect();

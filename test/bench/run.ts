@@ -36,6 +36,8 @@ try {
     await bench.run({
       db,
       url: database.url,
+      appUrl: database.appUrl,
+      env: database.env,
       floor: (name) => {
         const found = results.find((r) => r.name === name);
         if (!found) throw new Error(`floor ${name} has not been measured in this run`);

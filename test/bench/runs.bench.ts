@@ -23,14 +23,14 @@ export const runBenches: Bench[] = [
   {
     name: 'runs.night',
     description: `${VEHICLES.toLocaleString('en')} vehicles, two nights, authority limit ${RATE} req/s × ${PLATES_PER_REQUEST} plates`,
-    async run({ db: ownerDb, url, record }) {
+    async run({ db: ownerDb, url, env, record }) {
       // The authority in its own process, as a real one is, warmed for the fleet (its own cost of
       // generating history is not what we measure) and refusing anything over the limit.
       const simulator = startChild('simulator', { BENCH_RATE: String(RATE), BENCH_PLATES: String(VEHICLES) });
       const { url: authorityUrl } = (await simulator.next()) as { url: string };
       const config = loadConfig(
         {
-          DATABASE_URL: url,
+          ...env,
           PORT: '0',
           AUTHORITY_URL: authorityUrl,
           AUTHORITY_RATE_LIMIT: String(RATE),

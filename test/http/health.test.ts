@@ -8,7 +8,7 @@ const test = useTestDatabase();
 let product: RunningProduct;
 
 beforeAll(async () => {
-  const config = loadConfig({ DATABASE_URL: test.url, PORT: '0' }, ['--role=all']);
+  const config = loadConfig({ ...test.env, PORT: '0' }, ['--role=all']);
   product = await startProduct(config, createLogger({ level: 'silent', pretty: false }));
 });
 afterAll(async () => {
@@ -62,11 +62,8 @@ describe('web role', () => {
 describe('worker and web roles apart', () => {
   it('a worker serves only health endpoints on HEALTH_PORT, and a web process sends but runs no jobs', async () => {
     const log = createLogger({ level: 'silent', pretty: false });
-    const worker = await startProduct(
-      loadConfig({ DATABASE_URL: test.url, HEALTH_PORT: '0' }, ['--role=worker']),
-      log,
-    );
-    const web = await startProduct(loadConfig({ DATABASE_URL: test.url, PORT: '0' }, ['--role=web']), log);
+    const worker = await startProduct(loadConfig({ ...test.env, HEALTH_PORT: '0' }, ['--role=worker']), log);
+    const web = await startProduct(loadConfig({ ...test.env, PORT: '0' }, ['--role=web']), log);
     try {
       expect((await fetch(`${worker.url}/readyz`)).status).toBe(200);
       expect((await fetch(`${worker.url}/`)).status).toBe(404);

@@ -39,7 +39,7 @@ function startWorker(): Worker {
   const worker = spawn(process.execPath, [MAIN, '--role=worker'], {
     env: {
       ...process.env,
-      DATABASE_URL: test.url,
+      ...test.env,
       AUTHORITY_URL: simulator.url,
       AUTHORITY_BATCH_SIZE: '5',
       AUTHORITY_RATE_LIMIT: '100',

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { TestClock } from 'pg-boss';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBoss, createJobQueue, startJobWorkers } from '../../jobs/boss.ts';
@@ -13,7 +14,7 @@ import { type AccountFixture, makeAccount, makeVehicles } from '../support/facto
 
 const test = useTestDatabase();
 const log = createLogger({ level: 'silent', pretty: false });
-const config = loadConfig({ DATABASE_URL: 'postgres://unused@127.0.0.1/x' }, []);
+const config = loadConfig({}, []);
 const stops: Array<() => Promise<void>> = [];
 let cairo: AccountFixture;
 let amman: AccountFixture;
@@ -84,6 +85,8 @@ describe('nightly run schedules', () => {
     const boss = createBoss({ connectionString: test.url, worker: true, clock, log });
     await boss.start();
     stops.push(() => boss.stop({ graceful: false, close: true }));
+    // The test clock's table is read by every session's job_now(), the application's enqueueing too.
+    await sql`grant select on pgboss.__pgboss_test_clock to fleet_app`.execute(test.ownerDb);
     const queue = createJobQueue(boss);
     await startJobWorkers(
       boss,

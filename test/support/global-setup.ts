@@ -5,7 +5,14 @@ import type { TestProject } from 'vitest/node';
 import { installQueueSchema } from '../../jobs/boss.ts';
 import { createDatabase } from '../../server/db/database.ts';
 import { type EmbeddedPostgres, startEmbeddedPostgres } from '../../server/db/embedded.ts';
-import { adminClient, databaseUrl, dropTestDatabases, TEST_DB_PREFIX } from './test-databases.ts';
+import { type LoginPasswords, loginUrl, QUEUE_ROLE, setLoginPasswords } from '../../server/db/logins.ts';
+import {
+  adminClient,
+  databaseUrl,
+  dropTestDatabases,
+  serverLoginPasswords,
+  TEST_DB_PREFIX,
+} from './test-databases.ts';
 
 /**
  * One PostgreSQL for the whole run (embedded in a temporary folder, or DATABASE_URL), one
@@ -40,12 +47,14 @@ export default async function setup(project: TestProject) {
   try {
     const { migrateToLatest } = await import('../../server/db/migrate.ts');
     await migrateToLatest(db);
-    await installQueueSchema(templateUrl, db);
   } finally {
     await db.destroy();
   }
+  const logins = serverLoginPasswords(adminUrl);
+  await setLoginPasswords(templateUrl, logins);
+  await installQueueSchema(loginUrl(templateUrl, QUEUE_ROLE, logins.queue));
 
-  project.provide('testDb', { adminUrl, template, runId });
+  project.provide('testDb', { adminUrl, template, runId, logins });
 
   return async () => {
     await dropTestDatabases(adminUrl, runId);
@@ -56,6 +65,6 @@ export default async function setup(project: TestProject) {
 
 declare module 'vitest' {
   export interface ProvidedContext {
-    testDb: { adminUrl: string; template: string; runId: string };
+    testDb: { adminUrl: string; template: string; runId: string; logins: LoginPasswords };
   }
 }

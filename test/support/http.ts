@@ -13,7 +13,7 @@ export function useProduct(
 ): { product: RunningProduct } {
   const handle = {} as { product: RunningProduct };
   beforeAll(async () => {
-    const config = loadConfig({ DATABASE_URL: test.url, PORT: '0', ...env }, [`--role=${role}`]);
+    const config = loadConfig({ ...test.env, PORT: '0', ...env }, [`--role=${role}`]);
     handle.product = await startProduct(config, createLogger({ level: 'silent', pretty: false }));
   });
   afterAll(async () => {

@@ -14,7 +14,7 @@ export function useJobQueue(test: TestDatabase): { queue: JobQueue } {
   let stop: (() => Promise<void>) | undefined;
   beforeAll(async () => {
     const boss = createBoss({
-      connectionString: test.url,
+      connectionString: test.queueUrl,
       worker: false,
       log: createLogger({ level: 'silent', pretty: false }),
     });

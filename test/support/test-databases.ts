@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
 import pg from 'pg';
+import { APP_ROLE, type LoginPasswords, QUEUE_ROLE } from '../../server/db/logins.ts';
 
 /** Every database the tests create starts with this; nothing else is ever created or dropped. */
 export const TEST_DB_PREFIX = 'fleet_test_';
@@ -9,6 +11,18 @@ export function assertTestDatabaseName(name: string): void {
     name.startsWith(TEST_DB_PREFIX) && /^[a-z0-9_]+$/.test(name),
     `refusing to touch database "${name}": test databases are named ${TEST_DB_PREFIX}*`,
   );
+}
+
+/**
+ * The logins' passwords for test and bench databases on one server. Roles belong to the whole
+ * server and several runs may share one: each derives the same passwords from the server's admin
+ * URL, so none rewrites another's.
+ */
+export function serverLoginPasswords(adminUrl: string): LoginPasswords {
+  return {
+    app: createHmac('sha256', adminUrl).update(APP_ROLE).digest('base64url'),
+    queue: createHmac('sha256', adminUrl).update(QUEUE_ROLE).digest('base64url'),
+  };
 }
 
 export function databaseUrl(serverUrl: string, database: string): string {
