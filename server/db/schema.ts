@@ -67,6 +67,8 @@ export interface ExceptionsTable {
   created_at: Generated<Date>;
   resolved_at: Date | null;
   resolved_by: bigint | null;
+  resolution: string | null;
+  resolved_by_run: bigint | null;
 }
 
 export interface FleetStateTable {
@@ -311,6 +313,13 @@ export interface ViolationVersionsTable {
   recorded_at: Generated<Date>;
 }
 
+export interface VehiclePastPeriodsTable {
+  account_id: bigint;
+  vehicle_id: bigint;
+  active_from: Date;
+  active_until: Date;
+}
+
 export interface ViolationsTable {
   account_id: bigint;
   ticket_number: string;
@@ -327,6 +336,8 @@ export interface ViolationsTable {
   authority_payment_ref: string | null;
   pre_acquisition: Generated<boolean>;
   suspect_since_run: bigint | null;
+  suspect_nights: Generated<number>;
+  outside_fleet_since_run: bigint | null;
   version: number;
   first_seen_run: bigint;
   last_changed_run: bigint;
@@ -354,6 +365,7 @@ export interface DB {
   upload_rows: UploadRowsTable;
   uploads: UploadsTable;
   users: UsersTable;
+  vehicle_past_periods: VehiclePastPeriodsTable;
   vehicles: VehiclesTable;
   violation_versions: ViolationVersionsTable;
   violations: ViolationsTable;

@@ -3,6 +3,7 @@ import { receiveUpload } from '../fleet/upload-receive.ts';
 import { envelope } from '../http/errors.ts';
 import { defineRoute, idParam } from '../http/routes.ts';
 import { runImportLimits } from './run-imports.service.ts';
+import { abortRun } from './runs.service.ts';
 import {
   getRun,
   importRun,
@@ -116,6 +117,29 @@ export const runRoutes = [
     }),
   }),
   defineRoute({
+    method: 'post',
+    path: '/runs/:runId/abort',
+    tag: 'runs',
+    summary:
+      'Abort a run that has not ended (owners): its pending lookups fail and it ends `failed`; 409 if it has ended',
+    access: { kind: 'account', permission: 'runs.abort' },
+    params: runIdParams,
+    handle: async (ctx, { params }) => {
+      const accountId = ctx.account!.id;
+      const run = await ctx.tenant(async (trx) => {
+        const aborted = await abortRun(trx, ctx.queue, accountId, params.runId);
+        return { ...(await getRun(trx, accountId, params.runId)), abortedFrom: aborted.previousStatus };
+      });
+      await ctx.audit({
+        accountId,
+        action: 'run.aborted',
+        target: `run:${params.runId}`,
+        details: { previousStatus: run.abortedFrom },
+      });
+      return { body: run };
+    },
+  }),
+  defineRoute({
     method: 'get',
     path: '/runs/:runId/events',
     tag: 'runs',
@@ -211,11 +235,19 @@ export const runRoutes = [
     method: 'get',
     path: '/vehicles/:vehicleId/violations',
     tag: 'violations',
-    summary: "A vehicle's violations with each one's history of versions",
+    summary:
+      "A vehicle's violations with each one's history of versions, by ticket number; filter by state, page with `after` (the previous page's `nextCursor`)",
     access: { kind: 'account', permission: 'fleet.read' },
     params: z.object({ vehicleId: idParam }),
-    handle: async (ctx, { params }) => ({
-      body: await ctx.tenant((trx) => vehicleViolations(trx, ctx.account!.id, params.vehicleId)),
+    query: z
+      .object({
+        state: z.enum(['outstanding', 'settled', 'cancelled']).optional(),
+        after: z.string().max(100).optional(),
+        limit: z.coerce.number().int().min(1).max(500).default(100),
+      })
+      .strict(),
+    handle: async (ctx, { params, query }) => ({
+      body: await ctx.tenant((trx) => vehicleViolations(trx, ctx.account!.id, params.vehicleId, query)),
     }),
   }),
 ];
