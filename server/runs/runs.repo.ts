@@ -716,6 +716,14 @@ export async function runsToSweep(db: Executor, stuckAfterMinutes: number) {
   return rows;
 }
 
+/** How many violations are held as suspect settlements since this run. */
+export async function countHeldSince(trx: Executor, accountId: bigint, runId: bigint): Promise<number> {
+  const { rows } = await sql<{ n: number }>`
+    select count(*)::int as n from violations
+    where account_id = ${accountId} and suspect_since_run = ${runId}`.execute(trx);
+  return rows[0]!.n;
+}
+
 /** What is still outstanding on vehicles outside the fleet: shown apart from the fleet's total. */
 export async function totalOutsideFleet(trx: Executor, accountId: bigint) {
   const { rows } = await sql<{ violations: number; amount_minor: bigint }>`

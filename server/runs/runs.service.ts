@@ -14,6 +14,7 @@ import { countRunPlates, insertRunImport } from './run-imports.repo.ts';
 import { importedAuthority, type ValidatedImport } from './run-imports.service.ts';
 import {
   applyDiff,
+  countHeldSince,
   diffAnswers,
   failedLookups,
   failPendingLookups,
@@ -476,9 +477,11 @@ export async function reconcileRun(
       suspicionsClosed: closed,
       reconcileMs: Math.round(performance.now() - started),
     };
-    if (summary.heldSettlements > 0) {
+    // Settlements first held tonight open tonight's exception; those held since earlier nights stay under theirs.
+    const newlyHeld = summary.heldSettlements > 0 ? await countHeldSince(trx, accountId, runId) : 0;
+    if (newlyHeld > 0) {
       await insertSuspectException(trx, accountId, runId, {
-        heldSettlements: summary.heldSettlements,
+        heldSettlements: newlyHeld,
         reason:
           'an unusual share of outstanding violations disappeared at once; held until a later run or a person confirms',
       });
