@@ -31,6 +31,19 @@ const coversAllPlates = z
   .enum(['true', 'false'], { message: 'coversAllPlates must be "true" or "false"' })
   .optional()
   .transform((value) => value === 'true');
+/** Waits `ms`, or less when the signal aborts. */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
 const limit = z.coerce.number().int().min(1).max(1000).default(200);
 
 export const runRoutes = [
@@ -149,29 +162,42 @@ export const runRoutes = [
     handle: async (ctx, { params }) => {
       const accountId = ctx.account!.id;
       const first = await ctx.tenant((trx) => getRun(trx, accountId, params.runId));
+      const principal = ctx.principal!;
+      const owner = principal.kind === 'token' ? `token:${principal.tokenId}` : `user:${principal.userId}`;
+      const stream = ctx.streams.open(owner);
       const { res, req } = ctx;
-      res.writeHead(200, {
-        'content-type': 'text/event-stream',
-        'cache-control': 'no-store',
-        connection: 'keep-alive',
-      });
-      let closed = false;
-      req.on('close', () => {
-        closed = true;
-      });
-      let last = '';
-      let run = first;
-      for (;;) {
-        const text = JSON.stringify(run);
-        if (text !== last) {
-          res.write(`event: progress\ndata: ${text}\n\n`);
-          last = text;
+      try {
+        res.writeHead(200, {
+          'content-type': 'text/event-stream',
+          'cache-control': 'no-store',
+          connection: 'keep-alive',
+        });
+        let closed = false;
+        req.on('close', () => {
+          closed = true;
+        });
+        let last = '';
+        let run = first;
+        for (;;) {
+          const text = JSON.stringify(run);
+          if (text !== last) {
+            res.write(`event: progress\ndata: ${text}\n\n`);
+            last = text;
+          }
+          if (closed || stream.signal.aborted || ['done', 'partial', 'failed'].includes(run.status)) break;
+          await pause(500, stream.signal);
+          if (stream.signal.aborted) break;
+          run = await ctx.tenant((trx) => getRun(trx, accountId, params.runId));
         }
-        if (closed || ['done', 'partial', 'failed'].includes(run.status)) break;
-        await new Promise((resolve) => setTimeout(resolve, 500));
-        run = await ctx.tenant((trx) => getRun(trx, accountId, params.runId));
+        // On shutdown the stream ends saying so; an EventSource then reconnects (to another process).
+        if (!closed) {
+          res.end(
+            stream.signal.aborted ? 'event: end\ndata: {"reason":"shutdown"}\n\n' : 'event: end\ndata: {}\n\n',
+          );
+        }
+      } finally {
+        stream.done();
       }
-      if (!closed) res.end('event: end\ndata: {}\n\n');
       return {};
     },
   }),
