@@ -109,8 +109,8 @@ export interface AuthorityProvider {
 }
 
 /** Control characters: none in identifiers; in free text only tab and line breaks. */
-const CONTROL_IN_IDENTIFIER = /[\u0000-\u001f\u007f-\u009f]/;
-const CONTROL_IN_TEXT = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
+const CONTROL = /\p{Cc}/u;
+const TEXT_BREAKS = /[\t\n\r]/g;
 /** No traffic fine on record is older than this; an earlier date is a broken answer. */
 const EARLIEST_OFFENCE = Date.parse('1980-01-01T00:00:00Z');
 /** An offence after the answer's own time (beyond a day of clock and zone slack) is a broken answer. */
@@ -123,17 +123,18 @@ function implausibility(v: WireViolation, asOf: number): string | undefined {
     ['typeCode', v.typeCode],
     ['authorityPaymentRef', v.authorityPaymentRef],
   ] as const) {
-    if (value !== null && CONTROL_IN_IDENTIFIER.test(value)) return `${field} has a control character`;
+    if (value !== null && CONTROL.test(value)) return `${field} has a control character`;
   }
   for (const [field, value] of [
     ['descriptionAr', v.descriptionAr],
     ['descriptionEn', v.descriptionEn],
     ['location', v.location],
   ] as const) {
-    if (CONTROL_IN_TEXT.test(value)) return `${field} has a control character`;
+    if (CONTROL.test(value.replace(TEXT_BREAKS, ''))) return `${field} has a control character`;
   }
   const offence = Date.parse(v.offenceAt);
-  if (!Number.isFinite(offence) || offence < EARLIEST_OFFENCE) return `offenceAt ${v.offenceAt} is not a plausible date`;
+  if (!Number.isFinite(offence) || offence < EARLIEST_OFFENCE)
+    return `offenceAt ${v.offenceAt} is not a plausible date`;
   if (offence > asOf + FUTURE_SLACK_MS) return `offenceAt ${v.offenceAt} is after the answer's time`;
   return undefined;
 }

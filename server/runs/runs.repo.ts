@@ -181,7 +181,10 @@ export async function pendingLookups(trx: Executor, accountId: bigint, runId: bi
     order by l.vehicle_id`.execute(trx);
   return rows.map((r) => ({
     ...r,
-    earlier_periods: (r.earlier_periods ?? []).map((p) => ({ from: new Date(p.from), until: new Date(p.until) })),
+    earlier_periods: (r.earlier_periods ?? []).map((p) => ({
+      from: new Date(p.from),
+      until: new Date(p.until),
+    })),
   }));
 }
 
@@ -687,7 +690,11 @@ export async function failPendingLookups(
  * Moves a fetching run on to reconciliation when every lookup has landed (answered or failed);
  * answers whether it did. The caller holds the run's row lock.
  */
-export async function markRunFetchedIfComplete(trx: Executor, accountId: bigint, runId: bigint): Promise<boolean> {
+export async function markRunFetchedIfComplete(
+  trx: Executor,
+  accountId: bigint,
+  runId: bigint,
+): Promise<boolean> {
   const result = await trx
     .updateTable('runs')
     .set({ status: 'reconciling', fetched_at: sql`now()` })
@@ -700,7 +707,12 @@ export async function markRunFetchedIfComplete(trx: Executor, accountId: bigint,
 }
 
 /** Ends a run that cannot finish as `failed`, with the reason. */
-export async function markRunFailed(trx: Executor, accountId: bigint, runId: bigint, error: string): Promise<void> {
+export async function markRunFailed(
+  trx: Executor,
+  accountId: bigint,
+  runId: bigint,
+  error: string,
+): Promise<void> {
   await trx
     .updateTable('runs')
     .set({ status: 'failed', error, finished_at: sql`now()` })
@@ -712,7 +724,9 @@ export async function markRunFailed(trx: Executor, accountId: bigint, runId: big
 /** Runs past the stuck limit and waiting runs with nothing in their way, in every account. */
 export async function runsToSweep(db: Executor, stuckAfterMinutes: number) {
   const { rows } = await sql<{ account_id: bigint; run_id: bigint; status: string }>`
-    select account_id, run_id, status from runs_to_sweep(make_interval(mins => ${stuckAfterMinutes}))`.execute(db);
+    select account_id, run_id, status from runs_to_sweep(make_interval(mins => ${stuckAfterMinutes}))`.execute(
+    db,
+  );
   return rows;
 }
 
@@ -729,7 +743,9 @@ export async function totalOutsideFleet(trx: Executor, accountId: bigint) {
   const { rows } = await sql<{ violations: number; amount_minor: bigint }>`
     select count(*)::int as violations, coalesce(sum(amount_minor), 0)::bigint as amount_minor
     from violations
-    where account_id = ${accountId} and outside_fleet_since_run is not null and state = 'outstanding'`.execute(trx);
+    where account_id = ${accountId} and outside_fleet_since_run is not null and state = 'outstanding'`.execute(
+    trx,
+  );
   return rows[0]!;
 }
 

@@ -3,7 +3,6 @@ import { receiveUpload } from '../fleet/upload-receive.ts';
 import { envelope } from '../http/errors.ts';
 import { defineRoute, idParam } from '../http/routes.ts';
 import { runImportLimits } from './run-imports.service.ts';
-import { abortRun } from './runs.service.ts';
 import {
   getRun,
   importRun,
@@ -14,6 +13,7 @@ import {
   startManualRun,
   vehicleViolations,
 } from './runs.present.ts';
+import { abortRun } from './runs.service.ts';
 
 const runIdParams = z.object({ runId: idParam });
 const changeKinds = [
@@ -192,7 +192,9 @@ export const runRoutes = [
         // On shutdown the stream ends saying so; an EventSource then reconnects (to another process).
         if (!closed) {
           res.end(
-            stream.signal.aborted ? 'event: end\ndata: {"reason":"shutdown"}\n\n' : 'event: end\ndata: {}\n\n',
+            stream.signal.aborted
+              ? 'event: end\ndata: {"reason":"shutdown"}\n\n'
+              : 'event: end\ndata: {}\n\n',
           );
         }
       } finally {

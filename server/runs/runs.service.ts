@@ -6,9 +6,9 @@ import type { Database } from '../db/database.ts';
 import { withBitmapScans, withoutNestedLoops, withParallelQuery } from '../db/planner.ts';
 import { type Tx, withTenant } from '../db/tenant.ts';
 import { DomainError } from '../errors.ts';
+import { closeDecidedSuspicions } from '../exceptions/exceptions.repo.ts';
 import type { JurisdictionCode } from '../jurisdictions/profiles.ts';
 import type { JobQueue } from '../queue.ts';
-import { closeDecidedSuspicions } from '../exceptions/exceptions.repo.ts';
 import { foldBatchAnswers } from './answers.ts';
 import { countRunPlates, insertRunImport } from './run-imports.repo.ts';
 import { importedAuthority, type ValidatedImport } from './run-imports.service.ts';
@@ -127,7 +127,9 @@ async function launchRun(trx: Tx, queue: JobQueue, accountId: bigint, runId: big
 async function wakeWaitingRun(trx: Tx, queue: JobQueue, accountId: bigint): Promise<void> {
   const waiting = await findWaitingRun(trx, accountId);
   if (waiting) {
-    await queue.send(trx, START_RUN_QUEUE, [{ accountId: accountId.toString(), runId: waiting.id.toString() }]);
+    await queue.send(trx, START_RUN_QUEUE, [
+      { accountId: accountId.toString(), runId: waiting.id.toString() },
+    ]);
   }
 }
 
@@ -173,10 +175,14 @@ export async function abortRun(trx: Tx, queue: JobQueue, accountId: bigint, runI
   const run = await lockRun(trx, accountId, runId);
   if (!run) throw new DomainError('run_not_found', 'no such run in this account', { status: 404 });
   if (ENDED.includes(run.status)) {
-    throw new DomainError('run_ended', `this run has already ended (${run.status}); there is nothing to abort`, {
-      status: 409,
-      details: { status: run.status },
-    });
+    throw new DomainError(
+      'run_ended',
+      `this run has already ended (${run.status}); there is nothing to abort`,
+      {
+        status: 409,
+        details: { status: run.status },
+      },
+    );
   }
   await endRunFailed(trx, queue, accountId, runId, 'aborted by an owner');
   return { previousStatus: run.status };
@@ -240,7 +246,9 @@ export async function sweepRuns(db: Database, queue: JobQueue, settings: RunSett
       if (run?.status === 'fetching') {
         await failPendingLookups(trx, accountId, runId, `not answered within ${limit} of the run's start`);
         if (await markRunFetchedIfComplete(trx, accountId, runId)) {
-          await queue.send(trx, RECONCILE_QUEUE, [{ accountId: accountId.toString(), runId: runId.toString() }]);
+          await queue.send(trx, RECONCILE_QUEUE, [
+            { accountId: accountId.toString(), runId: runId.toString() },
+          ]);
         }
         return 'lookups_failed';
       }
@@ -421,7 +429,12 @@ export interface RunSummary {
   failedVehicles: Array<{ vehicleId: bigint; plateKey: string; attempts: number; reason: string }>;
   heldSettlements: number;
   /** Suspect-settlement exceptions this run closed (nothing of theirs held any more), with why. */
-  suspicionsClosed: Array<{ exceptionId: bigint; resolution: string; settled: number; keptOutstanding: number }>;
+  suspicionsClosed: Array<{
+    exceptionId: bigint;
+    resolution: string;
+    settled: number;
+    keptOutstanding: number;
+  }>;
   /** How long the set-based reconciliation took, for operators and the benchmark. */
   reconcileMs: number;
 }

@@ -130,7 +130,8 @@ function modelNight(
   }
   const outstanding = [...known.values()].filter((v) => v.state === 'outstanding' && !v.outside).length;
   const fresh = [...changes.entries()].filter(
-    ([ticket, c]) => !tonight.has(ticket) && c.change === 'settled' && known.get(ticket)!.suspectSince === null,
+    ([ticket, c]) =>
+      !tonight.has(ticket) && c.change === 'settled' && known.get(ticket)!.suspectSince === null,
   );
   const hold = fresh.length >= GUARD.minCount && fresh.length * 100 >= GUARD.sharePercent * outstanding;
   const plausible = !hold && tonight.size > 0;
@@ -195,7 +196,9 @@ async function reconcileNight(accountId: bigint, vehicleIds: bigint[], night: Ni
   );
   const open = answered.filter(({ seen }) => seen.status === 'unpaid' || seen.status === 'under_objection');
   const sum = (rows: typeof answered) => rows.reduce((total, { seen }) => total + BigInt(seen.amount), 0n);
-  const inFleet = vehicleIds.flatMap((vehicleId, i) => (night.lookups[i] === 'absent' ? [] : [{ vehicleId, i }]));
+  const inFleet = vehicleIds.flatMap((vehicleId, i) =>
+    night.lookups[i] === 'absent' ? [] : [{ vehicleId, i }],
+  );
   const runId = await withTenant(test.db, accountId, async (trx) => {
     const run = await trx
       .insertInto('runs')
@@ -398,7 +401,9 @@ describe('reconciliation', () => {
             exceptions.map((e) => ({
               night: e.night,
               status: e.status,
-              resolution: { open: null, confirmed: 'confirmed_by_runs', dismissed: 'cleared_by_runs' }[e.status],
+              resolution: { open: null, confirmed: 'confirmed_by_runs', dismissed: 'cleared_by_runs' }[
+                e.status
+              ],
             })),
           );
         }

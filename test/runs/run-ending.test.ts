@@ -53,7 +53,9 @@ const fine = (ticketNumber: string, over: Partial<AuthorityViolation> = {}): Aut
 const answering = (answer: (plateKey: string) => AuthorityViolation[]): AuthorityDirectory => ({
   forJurisdiction: () => ({
     queryPlates: async (plateKeys) =>
-      new Map(plateKeys.map((key): [string, PlateLookup] => [key, { status: 'ok', violations: answer(key) }])),
+      new Map(
+        plateKeys.map((key): [string, PlateLookup] => [key, { status: 'ok', violations: answer(key) }]),
+      ),
   }),
 });
 
@@ -88,7 +90,12 @@ const lookupsOf = (accountId: bigint, runId: bigint) =>
       .execute(),
   );
 
-async function runAllBatches(accountId: bigint, runId: bigint, authority: AuthorityDirectory, batches: number) {
+async function runAllBatches(
+  accountId: bigint,
+  runId: bigint,
+  authority: AuthorityDirectory,
+  batches: number,
+) {
   for (let batchNo = 0; batchNo < batches; batchNo++) {
     await runLookupBatch(test.db, jobs.queue, authority, { accountId, runId, batchNo });
   }
@@ -115,7 +122,12 @@ describe('a run always ends', () => {
   it('a lookup batch out of retries fails its pending lookups and the run reconciles the rest (partial)', async () => {
     const { accountId } = await newAccount(['JO:12-1001', 'JO:12-1002', 'JO:12-1003']);
     const run = (await start(accountId))!;
-    await runAllBatches(accountId, run.id, answering((key) => [fine(`JO-${key}`)]), 1);
+    await runAllBatches(
+      accountId,
+      run.id,
+      answering((key) => [fine(`JO-${key}`)]),
+      1,
+    );
     const failed = await giveUpLookupBatch(
       test.db,
       jobs.queue,
@@ -137,11 +149,19 @@ describe('a run always ends', () => {
     const manual = (await start(accountId))!;
     const nightly = (await start(accountId, 'scheduled'))!;
     expect(nightly.status).toBe('waiting');
-    await runAllBatches(accountId, manual.id, answering(() => []), 1);
+    await runAllBatches(
+      accountId,
+      manual.id,
+      answering(() => []),
+      1,
+    );
     expect(
       await giveUpReconciliation(test.db, jobs.queue, { accountId, runId: manual.id }, 'gave up: deadlock'),
     ).toBe(true);
-    expect(await runRow(accountId, manual.id)).toMatchObject({ status: 'failed', error: 'gave up: deadlock' });
+    expect(await runRow(accountId, manual.id)).toMatchObject({
+      status: 'failed',
+      error: 'gave up: deadlock',
+    });
     const woken = await sql<{ data: { runId: string } }>`
       select data from pgboss.job where name = ${START_RUN_QUEUE} and data->>'runId' = ${nightly.id.toString()}`.execute(
       test.ownerDb,
@@ -165,7 +185,12 @@ describe('a run always ends', () => {
   it('the sweep ends runs stuck past the limit and starts waiting runs nothing blocks', async () => {
     const { accountId } = await newAccount(['JO:14-1001', 'JO:14-1002', 'JO:14-1003']);
     const stuck = (await start(accountId))!;
-    await runAllBatches(accountId, stuck.id, answering((key) => [fine(`JO-${key}`)]), 1);
+    await runAllBatches(
+      accountId,
+      stuck.id,
+      answering((key) => [fine(`JO-${key}`)]),
+      1,
+    );
     const nightly = (await start(accountId, 'scheduled'))!;
     expect(await sweepRuns(test.db, jobs.queue, settings)).toEqual([]);
     await sql`update runs set snapshotted_at = now() - interval '31 minutes' where id = ${stuck.id}`.execute(
@@ -220,7 +245,11 @@ describe('what runs leave behind', () => {
     for (const decision of ['confirm', 'dismiss'] as const) {
       await expect(
         withTenant(test.db, accountId, (trx) =>
-          decideSuspectSettlement(trx, accountId, exception.id, decision, { userId: null, tokenId: null, ip: null }),
+          decideSuspectSettlement(trx, accountId, exception.id, decision, {
+            userId: null,
+            tokenId: null,
+            ip: null,
+          }),
         ),
       ).rejects.toMatchObject({ code: 'exception_nothing_held', status: 409 });
     }
@@ -228,20 +257,31 @@ describe('what runs leave behind', () => {
 
   it('concludes a removed vehicle’s outstanding fines once, outside the fleet, and totals them apart', async () => {
     const { accountId, vehicleIds } = await newAccount(['JO:17-1001', 'JO:17-1002']);
-    const authority = answering((key) => [fine(`JO-${key}`, { amountMinor: key.endsWith('1') ? 5_000n : 7_000n })]);
+    const authority = answering((key) => [
+      fine(`JO-${key}`, { amountMinor: key.endsWith('1') ? 5_000n : 7_000n }),
+    ]);
     const night = async () => {
       const run = (await start(accountId))!;
       await runAllBatches(accountId, run.id, authority, 1);
-      return { run, summary: (await reconcileRun(test.db, jobs.queue, { accountId, runId: run.id }, settings))! };
+      return {
+        run,
+        summary: (await reconcileRun(test.db, jobs.queue, { accountId, runId: run.id }, settings))!,
+      };
     };
     await night();
     await sql`update vehicles set active_until = now() where id = ${vehicleIds[0]!}`.execute(test.ownerDb);
     const changeLines = (runId: bigint) =>
       withTenant(test.db, accountId, (trx) =>
-        trx.selectFrom('run_changes').select(['ticket_number', 'change']).where('run_id', '=', runId).execute(),
+        trx
+          .selectFrom('run_changes')
+          .select(['ticket_number', 'change'])
+          .where('run_id', '=', runId)
+          .execute(),
       );
     const first = await night();
-    expect(await changeLines(first.run.id)).toEqual([{ ticket_number: 'JO-JO:17-1001', change: 'outside_fleet' }]);
+    expect(await changeLines(first.run.id)).toEqual([
+      { ticket_number: 'JO-JO:17-1001', change: 'outside_fleet' },
+    ]);
     expect(first.summary.outstanding).toEqual({ violations: 1, amountMinor: 7_000n });
     expect(first.summary.outsideFleet).toEqual({ violations: 1, amountMinor: 5_000n });
     for (let i = 0; i < 2; i++) {

@@ -218,7 +218,8 @@ describe('a run against the authority simulator', () => {
     simulator.setFaults({ maintenance: false });
     expect(again.summary!.heldSettlements).toBe(before);
     expect(
-      (await client.get<{ violations: unknown[] }>('/violations?state=outstanding&limit=1000')).body.violations,
+      (await client.get<{ violations: unknown[] }>('/violations?state=outstanding&limit=1000')).body
+        .violations,
     ).toHaveLength(before);
 
     // The authority is back: the fines are still there, nothing was lost, the suspicion clears.
@@ -235,12 +236,16 @@ describe('a run against the authority simulator', () => {
     const closed = await sql<{ status: string; resolution: string; resolved_by_run: string }>`
       select status, resolution, resolved_by_run::text from exceptions
       where account_id = ${account.id} and run_id = ${BigInt(run.id)}`.execute(test.ownerDb);
-    expect(closed.rows).toEqual([{ status: 'dismissed', resolution: 'cleared_by_runs', resolved_by_run: back.id }]);
+    expect(closed.rows).toEqual([
+      { status: 'dismissed', resolution: 'cleared_by_runs', resolved_by_run: back.id },
+    ]);
     const accountant = new ApiClient(app.product.url!);
     await accountant.signIn(account.users.accountant.email);
     accountant.accountId = account.id.toString();
     const [exception] = (
-      await accountant.get<{ exceptions: Array<{ id: string; runId: string }> }>('/exceptions?status=dismissed')
+      await accountant.get<{ exceptions: Array<{ id: string; runId: string }> }>(
+        '/exceptions?status=dismissed',
+      )
     ).body.exceptions.filter((e) => e.runId === run.id);
     expect((await accountant.post(`/exceptions/${exception!.id}/dismiss`)).status).toBe(409);
   });
@@ -305,8 +310,10 @@ describe('a run against the authority simulator', () => {
     const seen: string[] = [];
     let after: string | null = null;
     do {
-      const page: { status: number; body: { violations: Array<{ ticketNumber: string }>; nextCursor: string | null } } =
-        await client.get(`/vehicles/${vehicleId}/violations?limit=1${after ? `&after=${after}` : ''}`);
+      const page: {
+        status: number;
+        body: { violations: Array<{ ticketNumber: string }>; nextCursor: string | null };
+      } = await client.get(`/vehicles/${vehicleId}/violations?limit=1${after ? `&after=${after}` : ''}`);
       expect(page.status).toBe(200);
       expect(page.body.violations.length).toBeLessThanOrEqual(1);
       seen.push(...page.body.violations.map((v) => v.ticketNumber));
