@@ -281,6 +281,13 @@ export interface UsersTable {
   created_at: Generated<Date>;
 }
 
+export interface VehiclePastPeriodsTable {
+  account_id: bigint;
+  vehicle_id: bigint;
+  active_from: Date;
+  active_until: Date;
+}
+
 export interface VehiclesTable {
   account_id: bigint;
   id: Generated<bigint>;
@@ -313,13 +320,6 @@ export interface ViolationVersionsTable {
   recorded_at: Generated<Date>;
 }
 
-export interface VehiclePastPeriodsTable {
-  account_id: bigint;
-  vehicle_id: bigint;
-  active_from: Date;
-  active_until: Date;
-}
-
 export interface ViolationsTable {
   account_id: bigint;
   ticket_number: string;
@@ -336,11 +336,11 @@ export interface ViolationsTable {
   authority_payment_ref: string | null;
   pre_acquisition: Generated<boolean>;
   suspect_since_run: bigint | null;
-  suspect_nights: Generated<number>;
-  outside_fleet_since_run: bigint | null;
   version: number;
   first_seen_run: bigint;
   last_changed_run: bigint;
+  suspect_nights: Generated<number>;
+  outside_fleet_since_run: bigint | null;
 }
 
 export interface DB {
