@@ -2,11 +2,10 @@ import type { Job, JobWithMetadata } from 'pg-boss';
 import { z } from 'zod';
 import type { Database } from '../server/db/database.ts';
 import type { JobQueue } from '../server/queue.ts';
+import { giveUpLookupBatch, giveUpReconciliation, sweepRuns } from '../server/runs/run-ending.service.ts';
 import { accountSchedules } from '../server/runs/runs.repo.ts';
 import { NIGHTLY_RUN_QUEUE, scheduleNightlyRun } from '../server/runs/runs.schedule.ts';
 import {
-  giveUpLookupBatch,
-  giveUpReconciliation,
   LOOKUP_BATCH_GAVE_UP_QUEUE,
   LOOKUP_BATCH_QUEUE,
   RECONCILE_GAVE_UP_QUEUE,
@@ -16,7 +15,6 @@ import {
   START_RUN_QUEUE,
   startScheduledRun,
   startWaitingRun,
-  sweepRuns,
 } from '../server/runs/runs.service.ts';
 import { defineJob } from './job.ts';
 

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { receiveUpload } from '../fleet/upload-receive.ts';
 import { envelope } from '../http/errors.ts';
 import { defineRoute, idParam } from '../http/routes.ts';
+import { abortRun } from './run-ending.service.ts';
 import { runImportLimits } from './run-imports.service.ts';
 import {
   getRun,
@@ -13,7 +14,6 @@ import {
   startManualRun,
   vehicleViolations,
 } from './runs.present.ts';
-import { abortRun } from './runs.service.ts';
 
 const runIdParams = z.object({ runId: idParam });
 const changeKinds = [

@@ -4,17 +4,19 @@ import type { AuthorityViolation, PlateLookup } from '../../server/authority/con
 import { withTenant } from '../../server/db/tenant.ts';
 import { decideSuspectSettlement } from '../../server/exceptions/exceptions.service.ts';
 import {
-  type AuthorityDirectory,
   abortRun,
   giveUpLookupBatch,
   giveUpReconciliation,
+  sweepRuns,
+} from '../../server/runs/run-ending.service.ts';
+import {
+  type AuthorityDirectory,
   type RunSettings,
   reconcileRun,
   runLookupBatch,
   START_RUN_QUEUE,
   startRun,
   startWaitingRun,
-  sweepRuns,
 } from '../../server/runs/runs.service.ts';
 import { useTestDatabase } from '../support/database.ts';
 import { makeAccount, makeVehicles } from '../support/factories.ts';
