@@ -63,7 +63,10 @@ function gaveUpReason(stage: string, job: Job<unknown>): string {
   const output = (job as JobWithMetadata<unknown>).sourceOutput as { message?: unknown } | null | undefined;
   const retries = (job as JobWithMetadata<unknown>).sourceRetryCount;
   const last = typeof output?.message === 'string' ? `: ${output.message.slice(0, 500)}` : '';
-  return `${stage} gave up after ${retries === null || retries === undefined ? 'its' : retries + 1} attempts${last}`;
+  const attempts = typeof retries === 'number' ? retries + 1 : undefined;
+  const counted =
+    attempts === undefined ? 'all its attempts' : `${attempts} attempt${attempts === 1 ? '' : 's'}`;
+  return `${stage} gave up after ${counted}${last}`;
 }
 
 // Dead-letter queues (created before the queues that name them): a job out of retries lands here.
