@@ -1,14 +1,29 @@
 import assert from 'node:assert/strict';
 import type { JobDefinition } from './job.ts';
 import { maintenanceJob } from './maintenance.job.ts';
-import { lookupBatchJob, nightlyRunJob, reconcileJob } from './runs.job.ts';
+import {
+  lookupBatchGaveUpJob,
+  lookupBatchJob,
+  nightlyRunJob,
+  reconcileGaveUpJob,
+  reconcileJob,
+  runSweepJob,
+  startRunJob,
+} from './runs.job.ts';
 
-/** The one registry: queue name → payload schema → exactly one handler. */
+/**
+ * The one registry: queue name → payload schema → exactly one handler. A dead-letter queue comes
+ * before the queue that names it (queues are created in this order).
+ */
 export const jobRegistry: JobDefinition[] = [
   maintenanceJob as JobDefinition,
   nightlyRunJob as JobDefinition,
+  startRunJob as JobDefinition,
+  lookupBatchGaveUpJob as JobDefinition,
   lookupBatchJob as JobDefinition,
+  reconcileGaveUpJob as JobDefinition,
   reconcileJob as JobDefinition,
+  runSweepJob as JobDefinition,
 ];
 
 /** Fails start-up when a queue has no handler or two. */

@@ -1,14 +1,20 @@
+import type { Job, JobWithMetadata } from 'pg-boss';
 import { z } from 'zod';
 import type { Database } from '../server/db/database.ts';
 import type { JobQueue } from '../server/queue.ts';
+import { giveUpLookupBatch, giveUpReconciliation, sweepRuns } from '../server/runs/run-ending.service.ts';
 import { accountSchedules } from '../server/runs/runs.repo.ts';
 import { NIGHTLY_RUN_QUEUE, scheduleNightlyRun } from '../server/runs/runs.schedule.ts';
 import {
+  LOOKUP_BATCH_GAVE_UP_QUEUE,
   LOOKUP_BATCH_QUEUE,
+  RECONCILE_GAVE_UP_QUEUE,
   RECONCILE_QUEUE,
   reconcileRun,
   runLookupBatch,
+  START_RUN_QUEUE,
   startScheduledRun,
+  startWaitingRun,
 } from '../server/runs/runs.service.ts';
 import { defineJob } from './job.ts';
 
@@ -39,16 +45,88 @@ export const nightlyRunJob = defineJob({
       const run = await startScheduledRun(ctx.db, ctx.queue, accountId, ctx.now(), ctx.config.runs);
       ctx.log.info(
         { accountId, runId: run?.id },
-        run ? 'nightly run started' : 'nightly run already exists for tonight',
+        !run
+          ? 'nightly run already exists for tonight'
+          : run.status === 'waiting'
+            ? 'nightly run waits for the run in progress'
+            : 'nightly run started',
       );
     }
   },
 });
 
+const batchPayload = z.object({ accountId: id, runId: id, batchNo: z.number().int().min(0) }).strict();
+const runPayload = z.object({ accountId: id, runId: id }).strict();
+
+/** Why a dead-lettered job gave up: its last error, as pg-boss kept it. */
+function gaveUpReason(stage: string, job: Job<unknown>): string {
+  const output = (job as JobWithMetadata<unknown>).sourceOutput as { message?: unknown } | null | undefined;
+  const retries = (job as JobWithMetadata<unknown>).sourceRetryCount;
+  const last = typeof output?.message === 'string' ? `: ${output.message.slice(0, 500)}` : '';
+  const attempts = typeof retries === 'number' ? retries + 1 : undefined;
+  const counted =
+    attempts === undefined ? 'all its attempts' : `${attempts} attempt${attempts === 1 ? '' : 's'}`;
+  return `${stage} gave up after ${counted}${last}`;
+}
+
+// Dead-letter queues (created before the queues that name them): a job out of retries lands here.
+export const lookupBatchGaveUpJob = defineJob({
+  name: LOOKUP_BATCH_GAVE_UP_QUEUE,
+  payload: batchPayload,
+  queue: crashRecovery,
+  work: { ...polling, includeMetadata: true },
+  handle: async (ctx, payloads, jobs) => {
+    for (const [i, job] of payloads.entries()) {
+      const reason = gaveUpReason('the lookup batch', jobs[i]!);
+      const failed = await giveUpLookupBatch(ctx.db, ctx.queue, job, reason);
+      ctx.log.error({ ...job, failed, reason }, 'lookup batch gave up: its pending lookups failed');
+    }
+  },
+});
+
+export const reconcileGaveUpJob = defineJob({
+  name: RECONCILE_GAVE_UP_QUEUE,
+  payload: runPayload,
+  queue: crashRecovery,
+  work: { ...polling, includeMetadata: true },
+  handle: async (ctx, payloads, jobs) => {
+    for (const [i, job] of payloads.entries()) {
+      const reason = gaveUpReason('the reconciliation', jobs[i]!);
+      const ended = await giveUpReconciliation(ctx.db, ctx.queue, job, reason);
+      ctx.log.error({ ...job, ended, reason }, 'reconciliation gave up: the run failed');
+    }
+  },
+});
+
+export const startRunJob = defineJob({
+  name: START_RUN_QUEUE,
+  payload: runPayload,
+  queue: crashRecovery,
+  work: polling,
+  handle: async (ctx, payloads) => {
+    for (const job of payloads) {
+      const started = await startWaitingRun(ctx.db, ctx.queue, job, ctx.config.runs);
+      ctx.log.info({ ...job, started }, started ? 'waiting run started' : 'waiting run still waits');
+    }
+  },
+});
+
+/** Ends runs stuck past the limit and starts waiting runs nothing blocks any more. */
+export const runSweepJob = defineJob({
+  name: 'run.sweep',
+  payload: z.object({}).strict(),
+  work: { localConcurrency: 1 },
+  schedule: (config) => ({ cron: config.runSweepCron, tz: 'UTC', data: {} }),
+  handle: async (ctx) => {
+    const swept = await sweepRuns(ctx.db, ctx.queue, ctx.config.runs);
+    if (swept.length > 0) ctx.log.warn({ swept }, 'run sweep acted');
+  },
+});
+
 export const lookupBatchJob = defineJob({
   name: LOOKUP_BATCH_QUEUE,
-  payload: z.object({ accountId: id, runId: id, batchNo: z.number().int().min(0) }).strict(),
-  queue: crashRecovery,
+  payload: batchPayload,
+  queue: { ...crashRecovery, deadLetter: LOOKUP_BATCH_GAVE_UP_QUEUE },
   // Two batches per fetch, fetched back to back while the queue is full; the gate paces the authority.
   work: { ...polling, batchSize: 2, burstWhenBatchFull: true },
   handle: async (ctx, payloads) => {
@@ -58,12 +136,12 @@ export const lookupBatchJob = defineJob({
 
 export const reconcileJob = defineJob({
   name: RECONCILE_QUEUE,
-  payload: z.object({ accountId: id, runId: id }).strict(),
-  queue: crashRecovery,
+  payload: runPayload,
+  queue: { ...crashRecovery, deadLetter: RECONCILE_GAVE_UP_QUEUE },
   work: polling,
   handle: async (ctx, payloads) => {
     for (const job of payloads) {
-      const summary = await reconcileRun(ctx.db, job, ctx.config.runs);
+      const summary = await reconcileRun(ctx.db, ctx.queue, job, ctx.config.runs);
       if (summary) ctx.log.info({ ...job, held: summary.heldSettlements }, 'run reconciled');
     }
   },

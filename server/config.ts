@@ -95,6 +95,11 @@ const envSchema = z.object({
   AUTHORITY_SIMULATOR_SEED: z.string().min(1).default('fleet-demo'),
   SUSPECT_SETTLEMENT_SHARE_PERCENT: z.coerce.number().int().min(1).max(100).default(50),
   SUSPECT_SETTLEMENT_MIN_COUNT: z.coerce.number().int().min(1).max(1_000_000).default(10),
+  SUSPECT_SETTLEMENT_CONFIRM_NIGHTS: z.coerce.number().int().min(1).max(365).default(3),
+  RUN_STUCK_MINUTES: z.coerce.number().int().min(1).max(10_080).default(360),
+  RUN_SWEEP_CRON: cronExpression.default('*/5 * * * *'),
+  EVENT_STREAMS_PER_USER: z.coerce.number().int().min(1).max(1_000).default(5),
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(5_000),
   MAINTENANCE_CRON: cronExpression.default('30 3 * * *'),
   MAINTENANCE_TZ: timeZone.default('Asia/Amman'),
 });
@@ -133,7 +138,17 @@ export interface Config {
    */
   demo: boolean;
   authority: AuthoritySettings;
-  runs: { batchSize: number; guard: { sharePercent: number; minCount: number } };
+  runs: {
+    batchSize: number;
+    guard: { sharePercent: number; minCount: number; confirmNights: number };
+    stuckAfterMinutes: number;
+  };
+  /** When the sweep of stuck and waiting runs runs (UTC). */
+  runSweepCron: string;
+  /** Live event streams (run progress) one user or token may hold open at once. */
+  eventStreamsPerUser: number;
+  /** On shutdown, how long requests in flight may finish before their connections are closed. */
+  shutdownGraceMs: number;
 }
 
 export interface AuthoritySettings {
@@ -238,8 +253,16 @@ export function loadConfig(
     },
     runs: {
       batchSize: e.AUTHORITY_BATCH_SIZE,
-      guard: { sharePercent: e.SUSPECT_SETTLEMENT_SHARE_PERCENT, minCount: e.SUSPECT_SETTLEMENT_MIN_COUNT },
+      guard: {
+        sharePercent: e.SUSPECT_SETTLEMENT_SHARE_PERCENT,
+        minCount: e.SUSPECT_SETTLEMENT_MIN_COUNT,
+        confirmNights: e.SUSPECT_SETTLEMENT_CONFIRM_NIGHTS,
+      },
+      stuckAfterMinutes: e.RUN_STUCK_MINUTES,
     },
+    runSweepCron: e.RUN_SWEEP_CRON,
+    eventStreamsPerUser: e.EVENT_STREAMS_PER_USER,
+    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
   };
 }
 

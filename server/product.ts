@@ -15,6 +15,7 @@ import { migrateToLatest } from './db/migrate.ts';
 import { assertWalledLogin } from './db/tenant.ts';
 import { DEMO_PASSWORD, demoUsersPresent, seedDemo } from './demo/demo.service.ts';
 import { createApp, createHealthApp } from './http/app.ts';
+import { EventStreams } from './http/event-streams.ts';
 import type { Logger } from './logger.ts';
 import { NIGHTLY_RUN_QUEUE } from './runs/runs.schedule.ts';
 
@@ -27,7 +28,13 @@ export interface RunningProduct {
   stop(): Promise<void>;
 }
 
-/** Starts the roles the config asks for, on the embedded database unless DATABASE_URL is set. */
+/**
+ * Starts the roles the config asks for, on the embedded database unless DATABASE_URL is set.
+ * Stopping undoes it in reverse: live streams end and the HTTP server closes (connections still
+ * busy after the grace period are closed), then the job queue drains the jobs in flight — which
+ * still use the authority gate and the simulator — and only then do those, the pool and the
+ * embedded database stop.
+ */
 export async function startProduct(config: Config, log: Logger): Promise<RunningProduct> {
   const cleanup: Array<() => Promise<void>> = [];
   const stopAll = async () => {
@@ -76,6 +83,9 @@ export async function startProduct(config: Config, log: Logger): Promise<Running
     cleanup.push(() => db.destroy());
     await boss.start();
     cleanup.push(() => boss.stop({ graceful: true, close: true, timeout: config.shutdownTimeoutMs }));
+    // What the queue's jobs use is stopped after the queue has drained them (cleanup runs backwards).
+    let bossStep = cleanup.length - 1;
+    const stopAfterQueue = (step: () => Promise<void>) => cleanup.splice(bossStep++, 0, step);
     const queueDb = createDatabase(queueUrl, 1, 'fleet-fines-queue-wall');
     try {
       await wallQueue(queueDb);
@@ -110,14 +120,14 @@ export async function startProduct(config: Config, log: Logger): Promise<Running
           world: { startDate: new Date().toISOString().slice(0, 10) },
           followRealDate: true,
         });
-        cleanup.push(() => simulator.close());
+        stopAfterQueue(() => simulator.close());
         authorityUrl = simulator.url;
         log.warn({ url: simulator.url }, 'AUTHORITY_URL is not set: using the built-in authority simulator');
       }
       // The gate's few small statements pace every request to the authority: on a pool of their
       // own they never queue behind the night's writes, and their commits do not wait for the disk.
       const gateDb = createDatabase(asynchronousCommitUrl(appUrl), 4, 'fleet-fines-gate');
-      cleanup.push(() => gateDb.destroy());
+      stopAfterQueue(() => gateDb.destroy());
       const authorities = await createAuthorityDirectory(
         gateDb,
         config.authority,
@@ -136,10 +146,11 @@ export async function startProduct(config: Config, log: Logger): Promise<Running
     }
 
     let url: string | undefined;
+    const streams = new EventStreams(config.eventStreamsPerUser);
     const app =
       config.role === 'worker'
         ? createHealthApp({ db, boss, log })
-        : createApp({ db, boss, log, config, queue });
+        : createApp({ db, boss, log, config, queue, streams });
     const port = config.role === 'worker' ? config.healthPort : config.port;
     if (port !== undefined) {
       const server = http.createServer(app);
@@ -149,7 +160,7 @@ export async function startProduct(config: Config, log: Logger): Promise<Running
       });
       const bound = (server.address() as AddressInfo).port;
       url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${bound}`;
-      cleanup.push(() => closeServer(server));
+      cleanup.push(() => closeServer(server, streams, config.shutdownGraceMs));
       log.info(
         { url },
         config.role === 'worker' ? 'worker health endpoints listening' : 'web server listening',
@@ -165,10 +176,19 @@ export async function startProduct(config: Config, log: Logger): Promise<Running
   }
 }
 
-/** Stops accepting connections and waits for requests in flight; idle keep-alive sockets close now. */
-function closeServer(server: http.Server): Promise<void> {
+/**
+ * Ends the live streams, stops accepting connections and waits for requests in flight; idle
+ * keep-alive sockets close now, and connections still busy after the grace period are closed.
+ */
+function closeServer(server: http.Server, streams: EventStreams, graceMs: number): Promise<void> {
+  streams.closeAll();
   return new Promise((resolve, reject) => {
-    server.close((error) => (error ? reject(error) : resolve()));
+    const grace = setTimeout(() => server.closeAllConnections(), graceMs);
+    server.close((error) => {
+      clearTimeout(grace);
+      if (error) reject(error);
+      else resolve();
+    });
     server.closeIdleConnections();
   });
 }

@@ -16,6 +16,7 @@ const grants = {
   'fleet.read': ['owner', 'fleet_admin', 'accountant', 'viewer'],
   'fleet.write': ['owner', 'fleet_admin'],
   'runs.start': ['owner', 'fleet_admin'],
+  'runs.abort': ['owner'],
   'money.read': ['owner', 'accountant', 'viewer'],
   'money.write': ['owner', 'accountant'],
 } as const satisfies Record<string, readonly Role[]>;

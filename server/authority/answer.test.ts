@@ -92,3 +92,35 @@ describe('readAnswer', () => {
     });
   });
 });
+
+describe('readAnswer refuses what the database would refuse or no authority would say', () => {
+  it.each([
+    ['a NUL in a description', { descriptionEn: 'Speed\u0000ing' }, /descriptionEn has a control character/],
+    [
+      'a control character in the ticket number',
+      { ticketNumber: 'JO-1\u001b' },
+      /ticketNumber has a control/,
+    ],
+    ['a year-0 offence', { offenceAt: '0000-01-01T00:00:00Z' }, /not a plausible date/],
+    ['an offence before 1980', { offenceAt: '1969-12-31T23:00:00+00:00' }, /not a plausible date/],
+    ['an offence after the answer', { offenceAt: '9999-12-31T23:59:59Z' }, /after the answer's time/],
+  ])('%s fails that plate (retried, then failed), not the answer', (_, over, problem) => {
+    const outcome = outcomeOf(
+      answer([{ plateKey: 'JO:13-1', status: 'ok', violations: [{ ...violation, ...over }] }]),
+    );
+    expect(outcome).toMatchObject({ kind: 'retry', problem: expect.stringMatching(problem) });
+  });
+
+  it('keeps line breaks and tabs in free text', () => {
+    const outcome = outcomeOf(
+      answer([
+        {
+          plateKey: 'JO:13-1',
+          status: 'ok',
+          violations: [{ ...violation, location: 'Amman\n\tAirport Rd' }],
+        },
+      ]),
+    );
+    expect(outcome).toMatchObject({ kind: 'ok' });
+  });
+});

@@ -51,13 +51,13 @@ export function readAnswer(
       plateKey,
       entry === undefined
         ? { kind: 'retry', problem: 'missing from a partial answer' }
-        : readPlate(jurisdiction, entry),
+        : readPlate(jurisdiction, entry, new Date(envelope.data.asOf)),
     );
   }
   return { ok: true, plates };
 }
 
-function readPlate(jurisdiction: JurisdictionCode, entry: unknown): PlateOutcome {
+function readPlate(jurisdiction: JurisdictionCode, entry: unknown, asOf: Date): PlateOutcome {
   const parsed = plateResultSchema.safeParse(entry);
   if (!parsed.success)
     return { kind: 'retry', problem: `plate answer breaks the contract: ${summarize(parsed.error)}` };
@@ -68,7 +68,7 @@ function readPlate(jurisdiction: JurisdictionCode, entry: unknown): PlateOutcome
     case 'error':
       return { kind: 'retry', problem: `authority error ${result.code}: ${result.message}` };
     case 'ok': {
-      const checked = toAuthorityViolations(jurisdiction, result.violations);
+      const checked = toAuthorityViolations(jurisdiction, result.violations, asOf);
       return checked.ok
         ? { kind: 'ok', violations: checked.violations }
         : { kind: 'retry', problem: checked.problem };

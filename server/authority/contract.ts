@@ -108,21 +108,57 @@ export interface AuthorityProvider {
   queryPlates(plateKeys: readonly string[], signal?: AbortSignal): Promise<Map<string, PlateLookup>>;
 }
 
+/** Control characters: none in identifiers; in free text only tab and line breaks. */
+const CONTROL = /\p{Cc}/u;
+const TEXT_BREAKS = /[\t\n\r]/g;
+/** No traffic fine on record is older than this; an earlier date is a broken answer. */
+const EARLIEST_OFFENCE = Date.parse('1980-01-01T00:00:00Z');
+/** An offence after the answer's own time (beyond a day of clock and zone slack) is a broken answer. */
+const FUTURE_SLACK_MS = 24 * 60 * 60 * 1000;
+
+/** What is wrong with one violation's texts or date, or undefined. */
+function implausibility(v: WireViolation, asOf: number): string | undefined {
+  for (const [field, value] of [
+    ['ticketNumber', v.ticketNumber],
+    ['typeCode', v.typeCode],
+    ['authorityPaymentRef', v.authorityPaymentRef],
+  ] as const) {
+    if (value !== null && CONTROL.test(value)) return `${field} has a control character`;
+  }
+  for (const [field, value] of [
+    ['descriptionAr', v.descriptionAr],
+    ['descriptionEn', v.descriptionEn],
+    ['location', v.location],
+  ] as const) {
+    if (CONTROL.test(value.replace(TEXT_BREAKS, ''))) return `${field} has a control character`;
+  }
+  const offence = Date.parse(v.offenceAt);
+  if (!Number.isFinite(offence) || offence < EARLIEST_OFFENCE)
+    return `offenceAt ${v.offenceAt} is not a plausible date`;
+  if (offence > asOf + FUTURE_SLACK_MS) return `offenceAt ${v.offenceAt} is after the answer's time`;
+  return undefined;
+}
+
 /**
- * Checks one `ok` plate's violations beyond their shape: the jurisdiction's currency, and each
- * ticket once. Returns the problem, or the violations with amounts as bigint.
+ * Checks one `ok` plate's violations beyond their shape: the jurisdiction's currency, each ticket
+ * once, no control characters, and offence dates between 1980 and the answer's time (`asOf`).
+ * Returns the problem, or the violations with amounts as bigint.
  */
 export function toAuthorityViolations(
   jurisdiction: JurisdictionCode,
   violations: readonly WireViolation[],
+  asOf: Date,
 ): { ok: true; violations: AuthorityViolation[] } | { ok: false; problem: string } {
   const currency = jurisdictions[jurisdiction].currency;
   const seen = new Set<string>();
   const out: AuthorityViolation[] = [];
+  const answeredAt = asOf.getTime();
   for (const v of violations) {
     if (v.currency !== currency) {
       return { ok: false, problem: `ticket ${v.ticketNumber}: currency ${v.currency}, expected ${currency}` };
     }
+    const problem = implausibility(v, answeredAt);
+    if (problem) return { ok: false, problem: `ticket ${JSON.stringify(v.ticketNumber)}: ${problem}` };
     if (seen.has(v.ticketNumber)) return { ok: false, problem: `ticket ${v.ticketNumber} listed twice` };
     seen.add(v.ticketNumber);
     out.push({ ...v, amountMinor: BigInt(v.amountMinor) });

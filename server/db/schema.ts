@@ -67,6 +67,8 @@ export interface ExceptionsTable {
   created_at: Generated<Date>;
   resolved_at: Date | null;
   resolved_by: bigint | null;
+  resolution: string | null;
+  resolved_by_run: bigint | null;
 }
 
 export interface FleetStateTable {
@@ -295,6 +297,13 @@ export interface UsersTable {
   invited_to_account_id: bigint | null;
 }
 
+export interface VehiclePastPeriodsTable {
+  account_id: bigint;
+  vehicle_id: bigint;
+  active_from: Date;
+  active_until: Date;
+}
+
 export interface VehiclesTable {
   account_id: bigint;
   id: Generated<bigint>;
@@ -346,6 +355,8 @@ export interface ViolationsTable {
   version: number;
   first_seen_run: bigint;
   last_changed_run: bigint;
+  suspect_nights: Generated<number>;
+  outside_fleet_since_run: bigint | null;
 }
 
 export interface DB {
@@ -372,6 +383,7 @@ export interface DB {
   upload_rows: UploadRowsTable;
   uploads: UploadsTable;
   users: UsersTable;
+  vehicle_past_periods: VehiclePastPeriodsTable;
   vehicles: VehiclesTable;
   violation_versions: ViolationVersionsTable;
   violations: ViolationsTable;

@@ -10,6 +10,8 @@ export const exceptionColumns = [
   'created_at',
   'resolved_at',
   'resolved_by',
+  'resolution',
+  'resolved_by_run',
 ] as const;
 
 export function listExceptions(
@@ -58,7 +60,12 @@ export async function resolveException(
 ): Promise<void> {
   await trx
     .updateTable('exceptions')
-    .set({ status, resolved_at: sql`now()`, resolved_by: userId })
+    .set({
+      status,
+      resolved_at: sql`now()`,
+      resolved_by: userId,
+      resolution: status === 'confirmed' ? 'confirmed_by_person' : 'dismissed_by_person',
+    })
     .where('account_id', '=', accountId)
     .where('id', '=', id)
     .execute();
@@ -71,7 +78,7 @@ export async function resolveException(
 export async function settleHeldViolations(trx: Executor, accountId: bigint, runId: bigint): Promise<number> {
   const { rows } = await sql<{ n: number }>`
     with settled as (
-      update violations set state = 'settled', suspect_since_run = null, version = version + 1
+      update violations set state = 'settled', suspect_since_run = null, suspect_nights = 0, version = version + 1
       where account_id = ${accountId} and suspect_since_run = ${runId} and state = 'outstanding'
       returning ticket_number, version, vehicle_id, amount_minor, authority_status, authority_payment_ref
     ), versions as (
@@ -89,9 +96,53 @@ export async function settleHeldViolations(trx: Executor, accountId: bigint, run
 export async function clearHeldViolations(trx: Executor, accountId: bigint, runId: bigint): Promise<number> {
   const result = await trx
     .updateTable('violations')
-    .set({ suspect_since_run: null })
+    .set({ suspect_since_run: null, suspect_nights: 0 })
     .where('account_id', '=', accountId)
     .where('suspect_since_run', '=', runId)
     .executeTakeFirst();
   return Number(result.numUpdatedRows);
+}
+
+/**
+ * Closes the open suspect-settlement exceptions that hold nothing any more (each held violation
+ * came back or was confirmed by enough plausible nights), recording the run and the reason:
+ * `confirmed` when any of the held violations ended settled, else `dismissed` (all came back).
+ */
+export async function closeDecidedSuspicions(trx: Executor, accountId: bigint, runId: bigint) {
+  const { rows } = await sql<{ id: bigint; resolution: string; settled: number; kept: number }>`
+    with candidates as (
+      select e.id, e.run_id from exceptions e
+      where e.account_id = ${accountId} and e.kind = 'suspect_mass_settlement' and e.status = 'open'
+        and e.run_id is not null
+        and not exists (select from violations v
+                        where v.account_id = ${accountId} and v.suspect_since_run = e.run_id)
+    ), outcome as (
+      select c.id, count(*) filter (where v.state = 'settled')::int as settled,
+             count(*) filter (where v.state <> 'settled')::int as kept
+      from candidates c
+      join run_changes rc on rc.account_id = ${accountId} and rc.run_id = c.run_id and rc.held
+      join violations v on v.account_id = ${accountId} and v.ticket_number = rc.ticket_number
+      group by c.id
+    ), closed as (
+      update exceptions e set
+        status = case when coalesce(o.settled, 0) > 0 then 'confirmed' else 'dismissed' end,
+        resolution = case when coalesce(o.settled, 0) > 0 then 'confirmed_by_runs' else 'cleared_by_runs' end,
+        resolved_at = now(), resolved_by_run = ${runId},
+        details = e.details || jsonb_build_object(
+          'resolutionReason',
+          case when coalesce(o.settled, 0) > 0
+               then 'later runs confirmed the settlements: still absent from the authority''s answers on enough plausible nights'
+               else 'later runs found the held violations at the authority again' end,
+          'settled', coalesce(o.settled, 0), 'keptOutstanding', coalesce(o.kept, 0))
+      from candidates c left join outcome o on o.id = c.id
+      where e.account_id = ${accountId} and e.id = c.id
+      returning e.id, e.resolution, coalesce(o.settled, 0) as settled, coalesce(o.kept, 0) as kept
+    )
+    select id, resolution, settled, kept from closed order by id`.execute(trx);
+  return rows.map((r) => ({
+    exceptionId: r.id,
+    resolution: r.resolution,
+    settled: r.settled,
+    keptOutstanding: r.kept,
+  }));
 }

@@ -23,6 +23,8 @@ function presentException(row: ExceptionRow) {
     createdAt: row.created_at,
     resolvedAt: row.resolved_at,
     resolvedBy: row.resolved_by?.toString() ?? null,
+    resolution: row.resolution,
+    resolvedByRun: row.resolved_by_run?.toString() ?? null,
   };
 }
 
@@ -62,6 +64,12 @@ export async function decideSuspectSettlement(
     decision === 'confirm'
       ? await settleHeldViolations(trx, accountId, open.run_id)
       : await clearHeldViolations(trx, accountId, open.run_id);
+  if (violations === 0) {
+    // Nothing is held under it any more: deciding it would record a decision that changed nothing.
+    throw new DomainError('exception_nothing_held', 'no violation is held under this exception any more', {
+      status: 409,
+    });
+  }
   await resolveException(
     trx,
     accountId,

@@ -14,6 +14,7 @@ import type { Logger } from '../logger.ts';
 import type { JobQueue } from '../queue.ts';
 import { runRoutes } from '../runs/runs.routes.ts';
 import { envelope, errorHandler, notFoundRoute } from './errors.ts';
+import type { EventStreams } from './event-streams.ts';
 import { openApiDocument } from './openapi.ts';
 import { mountRoutes, type RouteDef } from './routes.ts';
 
@@ -23,6 +24,7 @@ export interface AppDeps {
   log: Logger;
   config: Config;
   queue: JobQueue;
+  streams: EventStreams;
 }
 
 /** Every /api/v1 route; the OpenAPI document and the role × tenant tests read this same list. */

@@ -13,6 +13,7 @@ import { DomainError } from '../errors.ts';
 import { toAsciiDigits } from '../fleet/normalise.ts';
 import type { Logger } from '../logger.ts';
 import type { JobQueue } from '../queue.ts';
+import type { EventStreams } from './event-streams.ts';
 
 export const SESSION_COOKIE = 'fleet_session';
 /** Marks a browser that signed in before, so sign-in throttling spares it (see signIn). */
@@ -31,6 +32,8 @@ export interface RouteContext {
   config: Config;
   log: Logger;
   queue: JobQueue;
+  /** Live event streams: capped per user, ended on shutdown. */
+  streams: EventStreams;
   ip: string | null;
   userAgent: string | null;
   principal: Principal | undefined;
@@ -83,6 +86,7 @@ export interface RouteDeps {
   config: Config;
   log: Logger;
   queue: JobQueue;
+  streams: EventStreams;
 }
 
 /**
@@ -179,6 +183,7 @@ async function runRoute(route: RouteDef, req: Request, res: Response, deps: Rout
     config,
     log: deps.log,
     queue: deps.queue,
+    streams: deps.streams,
     ip,
     userAgent: req.get('user-agent') ?? null,
     principal,

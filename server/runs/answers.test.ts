@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { AuthorityViolation, PlateLookup } from '../authority/contract.ts';
-import { foldBatchAnswers, type PendingLookup } from './answers.ts';
+import { foldBatchAnswers, outsideMembership, type PendingLookup } from './answers.ts';
 
 const joined = new Date('2026-03-01T00:00:00+03:00');
 const lookup = (vehicleId: bigint, plateKey: string): PendingLookup => ({
   vehicleId,
   plateKey,
   activeFrom: joined,
+  earlierPeriods: [],
 });
 const fine = (ticketNumber: string, over: Partial<AuthorityViolation> = {}): AuthorityViolation => ({
   ticketNumber,
@@ -110,5 +111,21 @@ describe('foldBatchAnswers', () => {
       OLD: true,
       NEW: false,
     });
+  });
+});
+
+describe('outsideMembership', () => {
+  const readded: PendingLookup = {
+    ...lookup(1n, 'JO:1-1'),
+    earlierPeriods: [{ from: new Date('2025-01-01T00:00:00Z'), until: new Date('2025-06-01T00:00:00Z') }],
+  };
+  const at = (iso: string) => Date.parse(iso);
+  it('flags a fine from before the vehicle first joined, or from a gap between its periods', () => {
+    expect(outsideMembership(readded, at('2024-12-31T23:00:00Z'))).toBe(true);
+    expect(outsideMembership(readded, at('2025-09-01T00:00:00Z'))).toBe(true);
+  });
+  it('does not flag a fine from an earlier period of a re-added vehicle, nor from the current one', () => {
+    expect(outsideMembership(readded, at('2025-03-01T00:00:00Z'))).toBe(false);
+    expect(outsideMembership(readded, at('2026-04-01T00:00:00Z'))).toBe(false);
   });
 });

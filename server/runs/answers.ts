@@ -4,8 +4,16 @@ import type { AuthorityViolation, PlateLookup } from '../authority/contract.ts';
 export interface PendingLookup {
   vehicleId: bigint;
   plateKey: string;
-  /** When the vehicle joined the fleet: a fine from before it is flagged pre-acquisition. */
+  /** When the vehicle's current period in the fleet began. */
   activeFrom: Date;
+  /** Its earlier periods in the fleet (removed, then added again). */
+  earlierPeriods: ReadonlyArray<{ from: Date; until: Date }>;
+}
+
+/** Whether a fine was incurred while the vehicle was not in the fleet (before it joined, or between periods). */
+export function outsideMembership(lookup: PendingLookup, offenceAt: number): boolean {
+  if (offenceAt >= lookup.activeFrom.getTime()) return false;
+  return !lookup.earlierPeriods.some((p) => offenceAt >= p.from.getTime() && offenceAt < p.until.getTime());
 }
 
 /** A lookup's outcome, with what an `ok` answer said about the vehicle (null otherwise). */
@@ -74,7 +82,7 @@ export function foldBatchAnswers(
           ...v,
           vehicleId,
           otherVehicleIds: [],
-          preAcquisition: Date.parse(v.offenceAt) < lookup.activeFrom.getTime(),
+          preAcquisition: outsideMembership(lookup, Date.parse(v.offenceAt)),
         });
       }
       return {

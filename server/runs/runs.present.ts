@@ -229,6 +229,8 @@ function presentViolation(v: ViolationRow) {
     authorityPaymentRef: v.authority_payment_ref,
     preAcquisition: v.pre_acquisition,
     suspectSettlement: v.suspect_since_run !== null,
+    /** Its vehicle left the fleet: concluded once by this run, counted apart from the fleet's outstanding. */
+    outsideFleetSinceRun: v.outside_fleet_since_run?.toString() ?? null,
     version: v.version,
   };
 }
@@ -245,11 +247,18 @@ export async function listCurrentViolations(
   };
 }
 
-export async function vehicleViolations(trx: Tx, accountId: bigint, vehicleId: bigint) {
+/** A page of a vehicle's violations (by ticket number, `after` the last one seen), each with its history. */
+export async function vehicleViolations(
+  trx: Tx,
+  accountId: bigint,
+  vehicleId: bigint,
+  page: { limit: number; after?: string; state?: string },
+) {
   if (!(await vehicleExists(trx, accountId, vehicleId))) {
     throw new DomainError('vehicle_not_found', 'no such vehicle in this account', { status: 404 });
   }
-  const rows = await listViolations(trx, accountId, { vehicleId, limit: 10_000 });
+  const found = await listViolations(trx, accountId, { ...page, vehicleId, limit: page.limit + 1 });
+  const rows = found.slice(0, page.limit);
   const versions = await listVersions(
     trx,
     accountId,
@@ -257,6 +266,7 @@ export async function vehicleViolations(trx: Tx, accountId: bigint, vehicleId: b
   );
   return {
     vehicleId: vehicleId.toString(),
+    nextCursor: found.length > page.limit ? rows.at(-1)!.ticket_number : null,
     violations: rows.map((v) => ({
       ...presentViolation(v),
       history: versions

@@ -24,10 +24,14 @@ export const runColumns = [
 /** `import`: a run answered from an imported authority export (run_imports) instead of the gateway. */
 export type RunKind = 'scheduled' | 'manual' | 'import';
 
-/** Creates a run; undefined when this account's scheduled run for that night already exists. */
+/**
+ * Creates a run (`waiting` when it is to start after the run in progress); undefined when this
+ * account's scheduled run for that night already exists.
+ */
 export function insertRun(
   trx: Executor,
   run: { accountId: bigint; kind: RunKind; localNight: string | null; requestedBy: bigint | null },
+  status: 'fetching' | 'waiting' = 'fetching',
 ) {
   return trx
     .insertInto('runs')
@@ -36,6 +40,7 @@ export function insertRun(
       kind: run.kind,
       local_night: run.localNight,
       requested_by: run.requestedBy,
+      status,
     })
     .onConflict((oc) => oc.columns(['account_id', 'local_night']).where('kind', '=', 'scheduled').doNothing())
     .returning(runColumns)
@@ -49,6 +54,29 @@ export function findActiveRun(trx: Executor, accountId: bigint) {
     .where('account_id', '=', accountId)
     .where('status', 'in', ['fetching', 'reconciling', 'issuing', 'rendering'])
     .executeTakeFirst();
+}
+
+/** The account's oldest run waiting for the one in progress to end. */
+export function findWaitingRun(trx: Executor, accountId: bigint) {
+  return trx
+    .selectFrom('runs')
+    .select(runColumns)
+    .where('account_id', '=', accountId)
+    .where('status', '=', 'waiting')
+    .orderBy('id')
+    .limit(1)
+    .executeTakeFirst();
+}
+
+/** A waiting run starts: it is now the account's active run (the one-active index guards it). */
+export async function markRunStarted(trx: Executor, accountId: bigint, runId: bigint): Promise<void> {
+  await trx
+    .updateTable('runs')
+    .set({ status: 'fetching' })
+    .where('account_id', '=', accountId)
+    .where('id', '=', runId)
+    .where('status', '=', 'waiting')
+    .execute();
 }
 
 export function findRun(trx: Executor, accountId: bigint, runId: bigint) {
@@ -136,16 +164,28 @@ export async function findBatchContext(trx: Executor, accountId: bigint, runId: 
   return rows[0];
 }
 
-export function pendingLookups(trx: Executor, accountId: bigint, runId: bigint, batchNo: number) {
-  return trx
-    .selectFrom('lookups')
-    .select(['vehicle_id', 'plate_key', 'vehicle_active_from'])
-    .where('account_id', '=', accountId)
-    .where('run_id', '=', runId)
-    .where('batch_no', '=', batchNo)
-    .where('status', '=', 'pending')
-    .orderBy('vehicle_id')
-    .execute();
+/** The batch's lookups still pending, each with its vehicle's earlier periods in the fleet. */
+export async function pendingLookups(trx: Executor, accountId: bigint, runId: bigint, batchNo: number) {
+  const { rows } = await sql<{
+    vehicle_id: bigint;
+    plate_key: string;
+    vehicle_active_from: Date;
+    earlier_periods: Array<{ from: string; until: string }> | null;
+  }>`
+    select l.vehicle_id, l.plate_key, l.vehicle_active_from,
+           (select json_agg(json_build_object('from', p.active_from, 'until', p.active_until))
+            from vehicle_past_periods p
+            where p.account_id = ${accountId} and p.vehicle_id = l.vehicle_id) as earlier_periods
+    from lookups l
+    where l.account_id = ${accountId} and l.run_id = ${runId} and l.batch_no = ${batchNo} and l.status = 'pending'
+    order by l.vehicle_id`.execute(trx);
+  return rows.map((r) => ({
+    ...r,
+    earlier_periods: (r.earlier_periods ?? []).map((p) => ({
+      from: new Date(p.from),
+      until: new Date(p.until),
+    })),
+  }));
 }
 
 /**
@@ -313,6 +353,8 @@ export interface GuardSettings {
   sharePercent: number;
   /** … and at least this many. */
   minCount: number;
+  /** A held settlement is settled after this many plausible nights still confirm it. */
+  confirmNights: number;
 }
 
 export interface ChangeTotalRow {
@@ -346,7 +388,8 @@ export async function diffAnswers(trx: Executor, accountId: bigint, runId: bigin
              p.ticket_number is null as is_new,
              coalesce(t.vehicle_id, p.vehicle_id) as vehicle_id,
              p.vehicle_id as p_vehicle, p.state as p_state, p.amount_minor as p_amount, p.version as p_version,
-             p.suspect_since_run as p_suspect, p.ctid as p_ctid,
+             p.suspect_since_run as p_suspect, p.suspect_nights as p_nights,
+             p.outside_fleet_since_run as p_outside, p.ctid as p_ctid,
              coalesce(t.amount_minor, p.amount_minor) as amount_minor,
              coalesce(t.authority_status, p.authority_status) as authority_status,
              case when t.ticket_number is null then p.authority_payment_ref else t.authority_payment_ref end
@@ -362,7 +405,7 @@ export async function diffAnswers(trx: Executor, accountId: bigint, runId: bigin
              t.ticket_number is not null and p.ticket_number is not null and t.vehicle_id = p.vehicle_id
                and t.amount_minor = p.amount_minor and t.authority_status = p.authority_status
                and t.authority_payment_ref is not distinct from p.authority_payment_ref
-               and p.suspect_since_run is null
+               and p.suspect_since_run is null and p.outside_fleet_since_run is null
                and case t.authority_status when 'paid' then p.state <> 'outstanding'
                                            when 'cancelled' then p.state = 'cancelled'
                                            else p.state = 'outstanding' end as plainly_unchanged,
@@ -376,7 +419,11 @@ export async function diffAnswers(trx: Executor, accountId: bigint, runId: bigin
                when t.ticket_number is null then
                  case when p.vehicle_id in (select vehicle_id from lookups
                                             where account_id = ${accountId} and run_id = ${runId} and status = 'ok')
-                      then 'settled' else 'stale' end
+                        then 'settled'
+                      when p.vehicle_id in (select vehicle_id from lookups
+                                            where account_id = ${accountId} and run_id = ${runId})
+                        then 'stale'
+                      else 'outside_fleet' end
                when p.ticket_number is null then 'new'
                when t.vehicle_id <> p.vehicle_id then 'moved'
                when t.authority_status = 'cancelled' and p.state <> 'cancelled' then 'cancelled'
@@ -390,7 +437,7 @@ export async function diffAnswers(trx: Executor, accountId: bigint, runId: bigin
                    pre_acquisition
             from lookup_violations where account_id = ${accountId} and run_id = ${runId}) t
       full join (select ctid, ticket_number, vehicle_id, state, amount_minor, authority_status, authority_payment_ref,
-                        version, suspect_since_run, pre_acquisition
+                        version, suspect_since_run, suspect_nights, outside_fleet_since_run, pre_acquisition
                  from violations where account_id = ${accountId}) p on p.ticket_number = t.ticket_number
       where t.ticket_number is not null or p.state = 'outstanding'
     )
@@ -398,10 +445,12 @@ export async function diffAnswers(trx: Executor, accountId: bigint, runId: bigin
     -- something: its authority status moved, paid after cancelled or an objection lodged, or it
     -- clears a suspicion). The night's majority, answered exactly as known, is passed over by the
     -- first test before the change is worked out; an outstanding violation not answered is settled
-    -- or stale, kept without working that out here.
+    -- or stale, kept without working that out here. A violation already concluded outside the fleet
+    -- (its vehicle still not in it) is left alone: concluded once, not every night.
     select * from diff
     where not plainly_unchanged
-      and (not answered or change <> 'unchanged' or p_suspect is not null or status_differs)`.execute(trx);
+      and (not answered or change <> 'unchanged' or p_suspect is not null or p_outside is not null or status_differs)
+      and not (change = 'outside_fleet' and p_outside is not null)`.execute(trx);
 }
 
 /**
@@ -423,30 +472,48 @@ export async function applyDiff(
 ): Promise<ChangeTotalRow[]> {
   const { rows } = await sql<ChangeTotalRow>`
     with guard as materialized (
-      -- Every outstanding violation is in the diff, answered or not; counted only when enough
-      -- disappeared for the share to matter. Worked out once: each use of held below would
-      -- otherwise count the account's outstanding violations again.
-      select case when fresh < ${guard.minCount} then false
-                  else fresh * 100 >= ${guard.sharePercent} * (select count(*) from violations
-                                                                where account_id = ${accountId}
-                                                                  and state = 'outstanding')
-             end as holds
-      from (select count(*) filter (where change = 'settled' and not answered and p_suspect is null) as fresh
-            from run_diff) counts
+      -- Fresh disappearances (not already held) are held when they reach the share of the fleet's
+      -- outstanding violations. Every outstanding violation of the fleet is in the diff, answered or
+      -- not; counted only when enough disappeared for the share to matter. A night is plausible
+      -- when it holds nothing new and the authority listed at least one violation (a maintenance
+      -- page lists none): only plausible nights count towards confirming what is held.
+      select holds, not holds and exists (select from lookup_violations
+                                          where account_id = ${accountId} and run_id = ${runId}) as plausible
+      from (
+        select case when fresh < ${guard.minCount} then false
+                    else fresh * 100 >= ${guard.sharePercent} * (select count(*) from violations
+                                                                  where account_id = ${accountId}
+                                                                    and state = 'outstanding'
+                                                                    and outside_fleet_since_run is null)
+               end as holds
+        from (select count(*) filter (where change = 'settled' and not answered and p_suspect is null) as fresh
+              from run_diff) counts
+      ) judged_night
     ), judged as not materialized (
-      select k.*, k.change = 'settled' and not k.answered and k.p_suspect is null and (select holds from guard) as held
+      -- A settlement already held stays held until enough plausible nights confirm it (or a person decides).
+      select k.*, k.change = 'settled' and not k.answered
+                  and case when k.p_suspect is null then (select holds from guard)
+                           else k.p_nights + (select plausible from guard)::int < ${guard.confirmNights} end as held
       from run_diff k
     ), acted as materialized (
       select j.ticket_number, j.answered, j.is_new, j.vehicle_id, j.p_vehicle, j.p_amount, j.p_version, j.p_suspect,
-             j.p_ctid, j.t_ctid, j.amount_minor, j.authority_status, j.authority_payment_ref, j.pre_acquisition,
-             j.change, j.held, n.state,
-             j.change <> 'stale' as applies,
-             case when not j.answered and j.held then coalesce(j.p_suspect, ${runId}) end as suspect_since_run,
-             j.change <> 'stale' and (j.is_new or j.holding_differs or j.status_differs or j.p_state <> n.state)
-               as facts_changed
+             j.p_nights, j.p_outside, j.p_ctid, j.t_ctid, j.amount_minor, j.authority_status,
+             j.authority_payment_ref, j.pre_acquisition, j.change, j.held, n.state,
+             j.change <> 'stale' or j.p_outside is not null as applies,
+             case when j.answered then null
+                  when j.held then coalesce(j.p_suspect, ${runId})
+                  when j.change in ('stale', 'outside_fleet') then j.p_suspect end as suspect_since_run,
+             case when j.answered then 0
+                  when j.held and j.p_suspect is not null then j.p_nights + (select plausible from guard)::int
+                  when j.change in ('stale', 'outside_fleet') then coalesce(j.p_nights, 0)
+                  else 0 end as suspect_nights,
+             case when j.change = 'outside_fleet' then coalesce(j.p_outside, ${runId}) end as outside_fleet_since_run,
+             j.change not in ('stale', 'outside_fleet')
+               and (j.is_new or j.holding_differs or j.status_differs or j.p_state <> n.state) as facts_changed
       from judged j
       cross join lateral (
-        select case when not j.answered then case when j.held then j.p_state else 'settled' end
+        select case when not j.answered then
+                      case when j.held or j.change in ('stale', 'outside_fleet') then j.p_state else 'settled' end
                     when j.authority_status = 'paid' then 'settled'
                     when j.authority_status = 'cancelled' then 'cancelled'
                     else 'outstanding' end as state
@@ -469,6 +536,7 @@ export async function applyDiff(
         description_en = coalesce(f.description_en, v.description_en),
         location = coalesce(f.location, v.location), currency = coalesce(f.currency, v.currency),
         pre_acquisition = a.pre_acquisition, suspect_since_run = a.suspect_since_run,
+        suspect_nights = a.suspect_nights, outside_fleet_since_run = a.outside_fleet_since_run,
         version = v.version + a.facts_changed::int,
         last_changed_run = case when a.facts_changed then ${runId} else v.last_changed_run end
       from acted a
@@ -477,7 +545,9 @@ export async function applyDiff(
                  where ctid = any (array(select t_ctid from acted where not is_new and t_ctid is not null))
                    and account_id = ${accountId}) f on f.ctid = a.t_ctid
       where v.ctid = any (array(select p_ctid from acted where applies and not is_new
-                                  and (facts_changed or p_suspect is distinct from suspect_since_run)))
+                                  and (facts_changed or p_suspect is distinct from suspect_since_run
+                                       or p_nights <> suspect_nights
+                                       or p_outside is distinct from outside_fleet_since_run)))
         and v.ctid = a.p_ctid and v.account_id = ${accountId}
     ), added as (
       insert into violations (account_id, ticket_number, vehicle_id, state, offence_at, type_code, description_ar,
@@ -587,6 +657,25 @@ export async function finishRun(
     .where('account_id', '=', accountId)
     .where('id', '=', runId)
     .execute();
+}
+
+/** How many violations are held as suspect settlements since this run. */
+export async function countHeldSince(trx: Executor, accountId: bigint, runId: bigint): Promise<number> {
+  const { rows } = await sql<{ n: number }>`
+    select count(*)::int as n from violations
+    where account_id = ${accountId} and suspect_since_run = ${runId}`.execute(trx);
+  return rows[0]!.n;
+}
+
+/** What is still outstanding on vehicles outside the fleet: shown apart from the fleet's total. */
+export async function totalOutsideFleet(trx: Executor, accountId: bigint) {
+  const { rows } = await sql<{ violations: number; amount_minor: bigint }>`
+    select count(*)::int as violations, coalesce(sum(amount_minor), 0)::bigint as amount_minor
+    from violations
+    where account_id = ${accountId} and outside_fleet_since_run is not null and state = 'outstanding'`.execute(
+    trx,
+  );
+  return rows[0]!;
 }
 
 export async function insertSuspectException(
@@ -703,6 +792,7 @@ export const violationColumns = [
   'authority_payment_ref',
   'pre_acquisition',
   'suspect_since_run',
+  'outside_fleet_since_run',
   'version',
   'first_seen_run',
   'last_changed_run',

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { receiveUpload } from '../fleet/upload-receive.ts';
 import { envelope } from '../http/errors.ts';
 import { defineRoute, idParam } from '../http/routes.ts';
+import { abortRun } from './run-ending.service.ts';
 import { runImportLimits } from './run-imports.service.ts';
 import {
   getRun,
@@ -30,6 +31,19 @@ const coversAllPlates = z
   .enum(['true', 'false'], { message: 'coversAllPlates must be "true" or "false"' })
   .optional()
   .transform((value) => value === 'true');
+/** Waits `ms`, or less when the signal aborts. */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
 const limit = z.coerce.number().int().min(1).max(1000).default(200);
 
 export const runRoutes = [
@@ -116,6 +130,29 @@ export const runRoutes = [
     }),
   }),
   defineRoute({
+    method: 'post',
+    path: '/runs/:runId/abort',
+    tag: 'runs',
+    summary:
+      'Abort a run that has not ended (owners): its pending lookups fail and it ends `failed`; 409 if it has ended',
+    access: { kind: 'account', permission: 'runs.abort' },
+    params: runIdParams,
+    handle: async (ctx, { params }) => {
+      const accountId = ctx.account!.id;
+      const run = await ctx.tenant(async (trx) => {
+        const aborted = await abortRun(trx, ctx.queue, accountId, params.runId);
+        return { ...(await getRun(trx, accountId, params.runId)), abortedFrom: aborted.previousStatus };
+      });
+      await ctx.audit({
+        accountId,
+        action: 'run.aborted',
+        target: `run:${params.runId}`,
+        details: { previousStatus: run.abortedFrom },
+      });
+      return { body: run };
+    },
+  }),
+  defineRoute({
     method: 'get',
     path: '/runs/:runId/events',
     tag: 'runs',
@@ -125,29 +162,44 @@ export const runRoutes = [
     handle: async (ctx, { params }) => {
       const accountId = ctx.account!.id;
       const first = await ctx.tenant((trx) => getRun(trx, accountId, params.runId));
+      const principal = ctx.principal!;
+      const owner = principal.kind === 'token' ? `token:${principal.tokenId}` : `user:${principal.userId}`;
+      const stream = ctx.streams.open(owner);
       const { res, req } = ctx;
-      res.writeHead(200, {
-        'content-type': 'text/event-stream',
-        'cache-control': 'no-store',
-        connection: 'keep-alive',
-      });
-      let closed = false;
-      req.on('close', () => {
-        closed = true;
-      });
-      let last = '';
-      let run = first;
-      for (;;) {
-        const text = JSON.stringify(run);
-        if (text !== last) {
-          res.write(`event: progress\ndata: ${text}\n\n`);
-          last = text;
+      try {
+        res.writeHead(200, {
+          'content-type': 'text/event-stream',
+          'cache-control': 'no-store',
+          connection: 'keep-alive',
+        });
+        let closed = false;
+        req.on('close', () => {
+          closed = true;
+        });
+        let last = '';
+        let run = first;
+        for (;;) {
+          const text = JSON.stringify(run);
+          if (text !== last) {
+            res.write(`event: progress\ndata: ${text}\n\n`);
+            last = text;
+          }
+          if (closed || stream.signal.aborted || ['done', 'partial', 'failed'].includes(run.status)) break;
+          await pause(500, stream.signal);
+          if (stream.signal.aborted) break;
+          run = await ctx.tenant((trx) => getRun(trx, accountId, params.runId));
         }
-        if (closed || ['done', 'partial', 'failed'].includes(run.status)) break;
-        await new Promise((resolve) => setTimeout(resolve, 500));
-        run = await ctx.tenant((trx) => getRun(trx, accountId, params.runId));
+        // On shutdown the stream ends saying so; an EventSource then reconnects (to another process).
+        if (!closed) {
+          res.end(
+            stream.signal.aborted
+              ? 'event: end\ndata: {"reason":"shutdown"}\n\n'
+              : 'event: end\ndata: {}\n\n',
+          );
+        }
+      } finally {
+        stream.done();
       }
-      if (!closed) res.end('event: end\ndata: {}\n\n');
       return {};
     },
   }),
@@ -211,11 +263,19 @@ export const runRoutes = [
     method: 'get',
     path: '/vehicles/:vehicleId/violations',
     tag: 'violations',
-    summary: "A vehicle's violations with each one's history of versions",
+    summary:
+      "A vehicle's violations with each one's history of versions, by ticket number; filter by state, page with `after` (the previous page's `nextCursor`)",
     access: { kind: 'account', permission: 'fleet.read' },
     params: z.object({ vehicleId: idParam }),
-    handle: async (ctx, { params }) => ({
-      body: await ctx.tenant((trx) => vehicleViolations(trx, ctx.account!.id, params.vehicleId)),
+    query: z
+      .object({
+        state: z.enum(['outstanding', 'settled', 'cancelled']).optional(),
+        after: z.string().max(100).optional(),
+        limit: z.coerce.number().int().min(1).max(500).default(100),
+      })
+      .strict(),
+    handle: async (ctx, { params, query }) => ({
+      body: await ctx.tenant((trx) => vehicleViolations(trx, ctx.account!.id, params.vehicleId, query)),
     }),
   }),
 ];

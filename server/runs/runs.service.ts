@@ -6,6 +6,7 @@ import type { Database } from '../db/database.ts';
 import { withBitmapScans, withoutNestedLoops, withParallelQuery } from '../db/planner.ts';
 import { type Tx, withTenant } from '../db/tenant.ts';
 import { DomainError } from '../errors.ts';
+import { closeDecidedSuspicions } from '../exceptions/exceptions.repo.ts';
 import type { JurisdictionCode } from '../jurisdictions/profiles.ts';
 import type { JobQueue } from '../queue.ts';
 import { foldBatchAnswers } from './answers.ts';
@@ -13,10 +14,12 @@ import { countRunPlates, insertRunImport } from './run-imports.repo.ts';
 import { importedAuthority, type ValidatedImport } from './run-imports.service.ts';
 import {
   applyDiff,
+  countHeldSince,
   diffAnswers,
   failedLookups,
   findActiveRun,
   findBatchContext,
+  findWaitingRun,
   finishRun,
   type GuardSettings,
   insertRun,
@@ -26,19 +29,28 @@ import {
   lockRun,
   markRunFetched,
   markRunSnapshotted,
+  markRunStarted,
   pendingLookups,
   type RunKind,
   recordLookupBatch,
   snapshotFleet,
+  totalOutsideFleet,
 } from './runs.repo.ts';
 
 export const LOOKUP_BATCH_QUEUE = 'lookup.batch';
 export const RECONCILE_QUEUE = 'run.reconcile';
+/** Starts a run that waited for the one before it. */
+export const START_RUN_QUEUE = 'run.start';
+/** Dead-letter queues: a lookup batch or a reconciliation that ran out of retries ends here. */
+export const LOOKUP_BATCH_GAVE_UP_QUEUE = 'lookup.batch_gave_up';
+export const RECONCILE_GAVE_UP_QUEUE = 'run.reconcile_gave_up';
 
 export interface RunSettings {
   /** Plates per lookup batch job. */
   batchSize: number;
   guard: GuardSettings;
+  /** A run still fetching or reconciling this long after it started is ended by the sweep. */
+  stuckAfterMinutes: number;
 }
 
 /** Finds the authority for an account's jurisdiction. */
@@ -55,6 +67,8 @@ const runInProgress = (runId: bigint) =>
 /**
  * Starts a run: creates it, snapshots the active fleet and enqueues its lookup batches, all in
  * the caller's transaction. A scheduled run that already exists for the night answers undefined.
+ * A scheduled run that meets another run in progress is created `waiting` and starts when that
+ * one ends; a manual or import run is refused (409).
  */
 export async function startRun(
   trx: Tx,
@@ -63,9 +77,12 @@ export async function startRun(
   settings: RunSettings,
 ) {
   const active = await findActiveRun(trx, run.accountId);
-  if (active) throw runInProgress(active.id);
+  if (active) {
+    if (run.kind === 'scheduled') return insertRun(trx, run, 'waiting');
+    throw runInProgress(active.id);
+  }
   // The partial unique index is the real guard against a concurrent start; a savepoint turns its
-  // violation into a clean 409 instead of an aborted transaction.
+  // violation into a clean 409 (or a waiting nightly run) instead of an aborted transaction.
   await sql`savepoint start_run`.execute(trx);
   let created: Awaited<ReturnType<typeof insertRun>>;
   try {
@@ -73,12 +90,19 @@ export async function startRun(
   } catch (error) {
     if ((error as { constraint?: string }).constraint !== 'runs_one_active') throw error;
     await sql`rollback to savepoint start_run`.execute(trx);
+    if (run.kind === 'scheduled') return insertRun(trx, run, 'waiting');
     const winner = await findActiveRun(trx, run.accountId);
     throw runInProgress(winner?.id ?? 0n);
   }
   if (!created) return undefined;
-  const { vehicles, batches } = await snapshotFleet(trx, run.accountId, created.id, settings.batchSize);
-  const ids = { accountId: run.accountId.toString(), runId: created.id.toString() };
+  await launchRun(trx, queue, run.accountId, created.id, settings);
+  return created;
+}
+
+/** Snapshots the active fleet into a run's lookups and enqueues its lookup batches. */
+async function launchRun(trx: Tx, queue: JobQueue, accountId: bigint, runId: bigint, settings: RunSettings) {
+  const { vehicles, batches } = await snapshotFleet(trx, accountId, runId, settings.batchSize);
+  const ids = { accountId: accountId.toString(), runId: runId.toString() };
   if (batches > 0) {
     await queue.send(
       trx,
@@ -86,12 +110,48 @@ export async function startRun(
       Array.from({ length: batches }, (_, batchNo) => ({ ...ids, batchNo })),
     );
   }
-  await markRunSnapshotted(trx, run.accountId, created.id, vehicles);
+  await markRunSnapshotted(trx, accountId, runId, vehicles);
   if (batches === 0) {
-    await markRunFetched(trx, run.accountId, created.id);
+    await markRunFetched(trx, accountId, runId);
     await queue.send(trx, RECONCILE_QUEUE, [ids]);
   }
-  return created;
+}
+
+/** After a run ends: the account's oldest waiting run is started by a job (in the same transaction). */
+export async function wakeWaitingRun(trx: Tx, queue: JobQueue, accountId: bigint): Promise<void> {
+  const waiting = await findWaitingRun(trx, accountId);
+  if (waiting) {
+    await queue.send(trx, START_RUN_QUEUE, [
+      { accountId: accountId.toString(), runId: waiting.id.toString() },
+    ]);
+  }
+}
+
+/**
+ * Starts a waiting run if nothing is in its way any more; answers whether it did. Still blocked,
+ * it keeps waiting: the run in its way wakes it when it ends (and the sweep looks again).
+ */
+export async function startWaitingRun(
+  db: Database,
+  queue: JobQueue,
+  job: { accountId: bigint; runId: bigint },
+  settings: RunSettings,
+): Promise<boolean> {
+  const { accountId, runId } = job;
+  return withTenant(db, accountId, async (trx) => {
+    const run = await lockRun(trx, accountId, runId);
+    if (run?.status !== 'waiting' || (await findActiveRun(trx, accountId))) return false;
+    await sql`savepoint start_waiting_run`.execute(trx);
+    try {
+      await markRunStarted(trx, accountId, runId);
+    } catch (error) {
+      if ((error as { constraint?: string }).constraint !== 'runs_one_active') throw error;
+      await sql`rollback to savepoint start_waiting_run`.execute(trx);
+      return false;
+    }
+    await launchRun(trx, queue, accountId, runId, settings);
+    return true;
+  });
 }
 
 /** The account's local date "tonight" at `now`: the night a scheduled run belongs to. */
@@ -199,11 +259,12 @@ export async function runLookupBatch(
       vehicleId: p.vehicle_id,
       plateKey: p.plate_key,
       activeFrom: p.vehicle_active_from,
+      earlierPeriods: p.earlier_periods,
     })),
     answers,
   );
 
-  const batch = { accountId, runId, batchNo: job.batchNo, outcomes, violations };
+  let batch = { accountId, runId, batchNo: job.batchNo, outcomes, violations };
   // Every batch of a run updates the run's row, waiting for the one before it to commit; with
   // commits that waited for the disk too, the batches queued behind each other. Nothing is lost
   // without: pg-boss completes the batch's job right after with a durable commit, which flushes
@@ -223,19 +284,48 @@ export async function runLookupBatch(
       { commit: 'asynchronous' },
     );
   try {
-    await record('plain');
+    try {
+      await record('plain');
+    } catch (error) {
+      // A ticket another batch stored for another vehicle: the batch is redone folding it in.
+      if (!isUniqueViolation(error)) throw error;
+      await record('folding');
+    }
   } catch (error) {
-    // A ticket another batch stored for another vehicle: the batch is redone folding it in.
-    if (!isUniqueViolation(error)) throw error;
-    await record('folding');
+    // An answer the database refuses as data would be refused the same way on every retry: the
+    // batch's lookups fail with the reason (nothing is concluded from them) and the run goes on.
+    if (!isDataError(error)) throw error;
+    const reason = `the authority's answer could not be stored: ${(error as Error).message}`;
+    batch = {
+      ...batch,
+      violations: [],
+      outcomes: outcomes.map((o) => ({ ...o, status: 'failed', lastError: reason, answered: null })),
+    };
+    await record('plain');
   }
+}
+
+/** A database refusal of the data itself (class 22, or a broken constraint other than a duplicate key). */
+function isDataError(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && (code.startsWith('22') || (code.startsWith('23') && code !== '23505'));
 }
 
 export interface RunSummary {
   changes: Array<{ change: string; violations: number; amountMinor: bigint; held: number }>;
+  /** Outstanding on the fleet's vehicles (held settlements included). */
   outstanding: { violations: number; amountMinor: bigint };
+  /** Outstanding on vehicles that left the fleet: concluded once, counted apart. */
+  outsideFleet: { violations: number; amountMinor: bigint };
   failedVehicles: Array<{ vehicleId: bigint; plateKey: string; attempts: number; reason: string }>;
   heldSettlements: number;
+  /** Suspect-settlement exceptions this run closed (nothing of theirs held any more), with why. */
+  suspicionsClosed: Array<{
+    exceptionId: bigint;
+    resolution: string;
+    settled: number;
+    keptOutstanding: number;
+  }>;
   /** How long the set-based reconciliation took, for operators and the benchmark. */
   reconcileMs: number;
 }
@@ -248,6 +338,7 @@ export interface RunSummary {
  */
 export async function reconcileRun(
   db: Database,
+  queue: JobQueue,
   job: { accountId: bigint; runId: bigint },
   settings: RunSettings,
 ): Promise<RunSummary | undefined> {
@@ -263,6 +354,8 @@ export async function reconcileRun(
         return applyDiff(trx, accountId, runId, settings.guard);
       }),
     );
+    const closed = await closeDecidedSuspicions(trx, accountId, runId);
+    const outsideFleet = await totalOutsideFleet(trx, accountId);
     // The run's counters say whether any lookup failed; only then are they looked for.
     const anyFailed = run.lookups_failed > 0 || run.lookups_done < run.lookups_total;
     const failed = anyFailed ? await failedLookups(trx, accountId, runId) : [];
@@ -277,6 +370,7 @@ export async function reconcileRun(
         violations: totals.reduce((sum, c) => sum + c.outstanding, 0),
         amountMinor: totals.reduce((sum, c) => sum + c.outstanding_minor, 0n),
       },
+      outsideFleet: { violations: outsideFleet.violations, amountMinor: outsideFleet.amount_minor },
       failedVehicles: failed.map((f) => ({
         vehicleId: f.vehicle_id,
         plateKey: f.plate_key,
@@ -284,16 +378,20 @@ export async function reconcileRun(
         reason: f.last_error ?? 'not answered',
       })),
       heldSettlements: totals.reduce((sum, c) => sum + c.held, 0),
+      suspicionsClosed: closed,
       reconcileMs: Math.round(performance.now() - started),
     };
-    if (summary.heldSettlements > 0) {
+    // Settlements first held tonight open tonight's exception; those held since earlier nights stay under theirs.
+    const newlyHeld = summary.heldSettlements > 0 ? await countHeldSince(trx, accountId, runId) : 0;
+    if (newlyHeld > 0) {
       await insertSuspectException(trx, accountId, runId, {
-        heldSettlements: summary.heldSettlements,
+        heldSettlements: newlyHeld,
         reason:
           'an unusual share of outstanding violations disappeared at once; held until a later run or a person confirms',
       });
     }
     await finishRun(trx, accountId, runId, { status: failed.length > 0 ? 'partial' : 'done', summary });
+    await wakeWaitingRun(trx, queue, accountId);
     return summary;
   });
 }

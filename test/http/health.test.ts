@@ -55,7 +55,10 @@ describe('web role', () => {
 
   it('runs the registered job workers and the nightly schedule', async () => {
     const schedules = await product.boss.getSchedules();
-    expect(schedules.map((s) => [s.name, s.timezone])).toEqual([['maintenance.nightly', 'Asia/Amman']]);
+    expect(schedules.map((s) => [s.name, s.timezone])).toEqual([
+      ['maintenance.nightly', 'Asia/Amman'],
+      ['run.sweep', 'UTC'],
+    ]);
   });
 });
 

@@ -59,7 +59,11 @@ describe('a ticket answered for several vehicles in one run', () => {
               trx,
               jobs.queue,
               { accountId: account.id, kind: 'manual', localNight: null, requestedBy: null },
-              { batchSize: 1, guard: { sharePercent: 50, minCount: 10 } },
+              {
+                batchSize: 1,
+                guard: { sharePercent: 50, minCount: 10, confirmNights: 3 },
+                stuckAfterMinutes: 360,
+              },
             ),
           );
           const batches = redeliver ? [...order, order[0]!] : order;

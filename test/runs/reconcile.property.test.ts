@@ -4,15 +4,19 @@ import { withTenant } from '../../server/db/tenant.ts';
 import { reconcileRun } from '../../server/runs/runs.service.ts';
 import { useTestDatabase } from '../support/database.ts';
 import { makeAccount, makeVehicles } from '../support/factories.ts';
+import { useJobQueue } from '../support/queue.ts';
 
 /**
  * Reconciliation against a reference model: random histories of authority answers (with failed
- * and not-found lookups, moves, payments, cancellations, escalations and mass disappearances) go
- * through the real set-based SQL, night after night, and must agree with a plain model.
+ * and not-found lookups, vehicles leaving and rejoining the fleet, moves, payments, cancellations,
+ * escalations and mass disappearances) go through the real set-based SQL, night after night, and
+ * must agree with a plain model of the rules, suspect-settlement exceptions included.
  */
 const test = useTestDatabase();
+const jobs = useJobQueue(test);
 
-type LookupStatus = 'ok' | 'failed' | 'not_found';
+/** `absent`: the vehicle is not in the fleet tonight (not in the run's snapshot). */
+type LookupStatus = 'ok' | 'failed' | 'not_found' | 'absent';
 type AuthorityStatus = 'unpaid' | 'paid' | 'cancelled' | 'under_objection';
 interface Seen {
   vehicle: number;
@@ -29,9 +33,19 @@ interface ModelViolation {
   state: 'outstanding' | 'settled' | 'cancelled';
   amount: number;
   status: AuthorityStatus;
-  suspect: boolean;
+  /** The night whose mass disappearance holds its settlement, or null. */
+  suspectSince: number | null;
+  /** Plausible nights that have confirmed the held settlement so far. */
+  suspectNights: number;
+  /** Concluded outside the fleet (its vehicle left); cleared when the vehicle is back. */
+  outside: boolean;
   /** A new version whenever its vehicle, state, amount or authority status changes. */
   version: number;
+}
+interface ModelException {
+  night: number;
+  tickets: number[];
+  status: 'open' | 'confirmed' | 'dismissed';
 }
 interface ModelChange {
   change: string;
@@ -39,16 +53,16 @@ interface ModelChange {
   vehicle: number;
   /** Tonight's amount, or the known one when there is no answer. */
   amount: number;
-  /** Stored as a line: every change but an unchanged one that neither moves the status nor clears a suspicion. */
+  /** Stored as a line: every change but an unchanged one that neither moves the status nor clears a mark. */
   kept: boolean;
 }
 
 const VEHICLES = 3;
 const TICKETS = 6;
-const GUARD = { sharePercent: 60, minCount: 2 };
+const GUARD = { sharePercent: 60, minCount: 2, confirmNights: 2 };
 
 const nightArbitrary = fc.record({
-  lookups: fc.array(fc.constantFrom<LookupStatus>('ok', 'ok', 'ok', 'failed', 'not_found'), {
+  lookups: fc.array(fc.constantFrom<LookupStatus>('ok', 'ok', 'ok', 'ok', 'failed', 'not_found', 'absent'), {
     minLength: VEHICLES,
     maxLength: VEHICLES,
   }),
@@ -68,8 +82,21 @@ const nightArbitrary = fc.record({
 const stateOf = (status: AuthorityStatus): ModelViolation['state'] =>
   status === 'paid' ? 'settled' : status === 'cancelled' ? 'cancelled' : 'outstanding';
 
-/** The specification, written plainly. */
-function modelNight(known: Map<number, ModelViolation>, night: Night): Map<number, ModelChange> {
+/**
+ * The specification, written plainly. A violation not answered tonight is settled only when its
+ * vehicle was answered, stale when the lookup failed, and concluded outside the fleet once when
+ * the vehicle is not in it (nothing more while it stays out). When the fresh disappearances reach
+ * the guard's share of the fleet's outstanding violations they are held under one exception. A
+ * held settlement stays held until it has been absent on `confirmNights` plausible nights (nights
+ * that hold nothing new and where the authority listed something), or until it is answered again;
+ * an exception closes when nothing of it is held, confirmed if any of its violations ended settled.
+ */
+function modelNight(
+  known: Map<number, ModelViolation>,
+  exceptions: ModelException[],
+  night: Night,
+  index: number,
+): Map<number, ModelChange> {
   const tonight = new Map<number, Seen>();
   night.tickets.forEach((seen, ticket) => {
     if (seen && night.lookups[seen.vehicle] === 'ok') tonight.set(ticket, seen);
@@ -80,8 +107,11 @@ function modelNight(known: Map<number, ModelViolation>, night: Night): Map<numbe
     const p = known.get(ticket);
     if (!t && p?.state !== 'outstanding') continue;
     let change: string;
-    if (!t) change = night.lookups[p!.vehicle] === 'ok' ? 'settled' : 'stale';
-    else if (!p) change = 'new';
+    if (!t) {
+      const lookup = night.lookups[p!.vehicle];
+      if (lookup === 'absent' && p!.outside) continue;
+      change = lookup === 'ok' ? 'settled' : lookup === 'absent' ? 'outside_fleet' : 'stale';
+    } else if (!p) change = 'new';
     else if (t.vehicle !== p.vehicle) change = 'moved';
     else if (t.status === 'cancelled' && p.state !== 'cancelled') change = 'cancelled';
     else if (t.status === 'paid' && p.state === 'outstanding') change = 'settled';
@@ -95,18 +125,28 @@ function modelNight(known: Map<number, ModelViolation>, night: Night): Map<numbe
       held: false,
       vehicle: t ? t.vehicle : p!.vehicle,
       amount: t ? t.amount : p!.amount,
-      kept: change !== 'unchanged' || p!.suspect || t!.status !== p!.status,
+      kept: change !== 'unchanged' || p!.suspectSince !== null || p!.outside || t!.status !== p!.status,
     });
   }
-  const outstanding = [...known.values()].filter((v) => v.state === 'outstanding').length;
+  const outstanding = [...known.values()].filter((v) => v.state === 'outstanding' && !v.outside).length;
   const fresh = [...changes.entries()].filter(
-    ([ticket, c]) => !tonight.has(ticket) && c.change === 'settled' && !known.get(ticket)!.suspect,
+    ([ticket, c]) =>
+      !tonight.has(ticket) && c.change === 'settled' && known.get(ticket)!.suspectSince === null,
   );
   const hold = fresh.length >= GUARD.minCount && fresh.length * 100 >= GUARD.sharePercent * outstanding;
+  const plausible = !hold && tonight.size > 0;
+  const heldTonight: number[] = [];
   for (const [ticket, c] of changes) {
     const t = tonight.get(ticket);
     const p = known.get(ticket);
-    if (c.change === 'stale') continue;
+    if (c.change === 'stale') {
+      p!.outside = false;
+      continue;
+    }
+    if (c.change === 'outside_fleet') {
+      p!.outside = true;
+      continue;
+    }
     if (t) {
       const next = { vehicle: t.vehicle, state: stateOf(t.status), amount: t.amount, status: t.status };
       const moved =
@@ -115,13 +155,37 @@ function modelNight(known: Map<number, ModelViolation>, night: Night): Map<numbe
         p.state !== next.state ||
         p.amount !== next.amount ||
         p.status !== next.status;
-      known.set(ticket, { ...next, suspect: false, version: (p?.version ?? 0) + (moved ? 1 : 0) });
-    } else if (hold && !p!.suspect) {
+      known.set(ticket, {
+        ...next,
+        suspectSince: null,
+        suspectNights: 0,
+        outside: false,
+        version: (p?.version ?? 0) + (moved ? 1 : 0),
+      });
+    } else if (p!.suspectSince === null && hold) {
       c.held = true;
-      p!.suspect = true;
+      heldTonight.push(ticket);
+      Object.assign(p!, { suspectSince: index, suspectNights: 0, outside: false });
+    } else if (p!.suspectSince !== null && p!.suspectNights + (plausible ? 1 : 0) < GUARD.confirmNights) {
+      c.held = true;
+      p!.suspectNights += plausible ? 1 : 0;
+      p!.outside = false;
     } else {
-      known.set(ticket, { ...p!, state: 'settled', suspect: false, version: p!.version + 1 });
+      known.set(ticket, {
+        ...p!,
+        state: 'settled',
+        suspectSince: null,
+        suspectNights: 0,
+        outside: false,
+        version: p!.version + 1,
+      });
     }
+  }
+  if (heldTonight.length > 0) exceptions.push({ night: index, tickets: heldTonight, status: 'open' });
+  for (const exception of exceptions.filter((e) => e.status === 'open')) {
+    if ([...known.values()].some((v) => v.suspectSince === exception.night)) continue;
+    const settled = exception.tickets.some((ticket) => known.get(ticket)!.state === 'settled');
+    exception.status = settled ? 'confirmed' : 'dismissed';
   }
   return changes;
 }
@@ -132,6 +196,9 @@ async function reconcileNight(accountId: bigint, vehicleIds: bigint[], night: Ni
   );
   const open = answered.filter(({ seen }) => seen.status === 'unpaid' || seen.status === 'under_objection');
   const sum = (rows: typeof answered) => rows.reduce((total, { seen }) => total + BigInt(seen.amount), 0n);
+  const inFleet = vehicleIds.flatMap((vehicleId, i) =>
+    night.lookups[i] === 'absent' ? [] : [{ vehicleId, i }],
+  );
   const runId = await withTenant(test.db, accountId, async (trx) => {
     const run = await trx
       .insertInto('runs')
@@ -141,8 +208,8 @@ async function reconcileNight(accountId: bigint, vehicleIds: bigint[], night: Ni
         account_id: accountId,
         kind: 'manual',
         status: 'reconciling',
-        lookups_total: vehicleIds.length,
-        lookups_done: vehicleIds.length,
+        lookups_total: inFleet.length,
+        lookups_done: inFleet.length,
         lookups_failed: night.lookups.filter((status) => status === 'failed').length,
         answers_counted: counted,
         answers_stored: counted ? answered.length : 0,
@@ -152,17 +219,18 @@ async function reconcileNight(accountId: bigint, vehicleIds: bigint[], night: Ni
       })
       .returning('id')
       .executeTakeFirstOrThrow();
+    if (inFleet.length === 0) return run.id;
     await trx
       .insertInto('lookups')
       .values(
-        vehicleIds.map((vehicleId, i) => ({
+        inFleet.map(({ vehicleId, i }) => ({
           account_id: accountId,
           run_id: run.id,
           vehicle_id: vehicleId,
           plate_key: `P${i}`,
           vehicle_active_from: new Date('2020-01-01T00:00:00Z'),
           batch_no: 0,
-          status: night.lookups[i]!,
+          status: night.lookups[i] as 'ok' | 'failed' | 'not_found',
         })),
       )
       .execute();
@@ -190,7 +258,12 @@ async function reconcileNight(accountId: bigint, vehicleIds: bigint[], night: Ni
     }
     return run.id;
   });
-  const summary = await reconcileRun(test.db, { accountId, runId }, { batchSize: 100, guard: GUARD });
+  const summary = await reconcileRun(
+    test.db,
+    jobs.queue,
+    { accountId, runId },
+    { batchSize: 100, guard: GUARD, stuckAfterMinutes: 60 },
+  );
   return { runId, summary: summary! };
 }
 
@@ -205,11 +278,14 @@ describe('reconciliation', () => {
           Array.from({ length: VEHICLES }, (_, i) => `JO:${account.id}-${i}`),
         );
         const known = new Map<number, ModelViolation>();
+        const exceptions: ModelException[] = [];
+        const runIds: bigint[] = [];
         for (const [index, night] of nights.entries()) {
-          const expected = modelNight(known, night);
+          const expected = modelNight(known, exceptions, night, index);
           // Alternate nights reconcile from the batches' answer totals and from the answers themselves.
           const { runId, summary } = await reconcileNight(account.id, vehicleIds, night, index % 2 === 0);
-          const [changes, violations, versions, run] = await withTenant(
+          runIds.push(runId);
+          const [changes, violations, versions, run, opened] = await withTenant(
             test.db,
             account.id,
             async (trx) =>
@@ -227,6 +303,7 @@ describe('reconciliation', () => {
                     'amount_minor',
                     'vehicle_id',
                     'suspect_since_run',
+                    'outside_fleet_since_run',
                     'version',
                   ])
                   .execute(),
@@ -241,6 +318,11 @@ describe('reconciliation', () => {
                   .select(['status'])
                   .where('id', '=', runId)
                   .executeTakeFirstOrThrow(),
+                await trx
+                  .selectFrom('exceptions')
+                  .select(['run_id', 'status', 'resolution', 'resolved_by_run'])
+                  .orderBy('id')
+                  .execute(),
               ] as const,
           );
           expect(run.status).toBe(night.lookups.includes('failed') ? 'partial' : 'done');
@@ -275,7 +357,8 @@ describe('reconciliation', () => {
                 vehicle: vehicleIds.indexOf(v.vehicle_id),
                 state: v.state,
                 amount: Number(v.amount_minor),
-                suspect: v.suspect_since_run !== null,
+                suspectSince: v.suspect_since_run === null ? null : runIds.indexOf(v.suspect_since_run),
+                outside: v.outside_fleet_since_run !== null,
                 version: v.version,
               },
             ]),
@@ -287,7 +370,8 @@ describe('reconciliation', () => {
                 vehicle: v.vehicle,
                 state: v.state,
                 amount: v.amount,
-                suspect: v.suspect,
+                suspectSince: v.suspectSince,
+                outside: v.outside,
                 version: v.version,
               },
             ]),
@@ -299,11 +383,29 @@ describe('reconciliation', () => {
             expect(history.map((h) => h.version)).toEqual(Array.from({ length: v.version }, (_, i) => i + 1));
             expect(history.at(-1)).toMatchObject({ state: v.state, amount_minor: v.amount_minor });
           }
-          const outstanding = [...known.values()].filter((v) => v.state === 'outstanding');
-          expect(summary.outstanding).toEqual({
-            violations: outstanding.length,
-            amountMinor: BigInt(outstanding.reduce((sum, v) => sum + v.amount, 0)),
+          const total = (rows: ModelViolation[]) => ({
+            violations: rows.length,
+            amountMinor: BigInt(rows.reduce((sum, v) => sum + v.amount, 0)),
           });
+          const outstanding = [...known.values()].filter((v) => v.state === 'outstanding');
+          expect(summary.outstanding).toEqual(total(outstanding.filter((v) => !v.outside)));
+          expect(summary.outsideFleet).toEqual(total(outstanding.filter((v) => v.outside)));
+          // One exception per night that held, closed (by a run, with the reason) once nothing of it is held.
+          expect(
+            opened.map((e) => ({
+              night: runIds.indexOf(e.run_id!),
+              status: e.status,
+              resolution: e.resolution,
+            })),
+          ).toEqual(
+            exceptions.map((e) => ({
+              night: e.night,
+              status: e.status,
+              resolution: { open: null, confirmed: 'confirmed_by_runs', dismissed: 'cleared_by_runs' }[
+                e.status
+              ],
+            })),
+          );
         }
       }),
       { seed: 20261121, numRuns: 150 },

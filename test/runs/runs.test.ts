@@ -212,6 +212,16 @@ describe('a run against the authority simulator', () => {
     );
     expect(exceptions.rows).toEqual([{ kind: 'suspect_mass_settlement' }]);
 
+    // A second night of maintenance settles nothing: the held settlements stay held, no new exception.
+    simulator.setFaults({ maintenance: true });
+    const again = await runToEnd();
+    simulator.setFaults({ maintenance: false });
+    expect(again.summary!.heldSettlements).toBe(before);
+    expect(
+      (await client.get<{ violations: unknown[] }>('/violations?state=outstanding&limit=1000')).body
+        .violations,
+    ).toHaveLength(before);
+
     // The authority is back: the fines are still there, nothing was lost, the suspicion clears.
     const back = await runToEnd();
     expect(changeCount(back, 'settled')).toBe(0);
@@ -222,6 +232,22 @@ describe('a run against the authority simulator', () => {
     ).body.violations;
     expect(cleared).toHaveLength(before);
     expect(cleared.some((v) => v.suspectSettlement)).toBe(false);
+    // The run closed the exception, saying why; deciding it now changes nothing and is refused.
+    const closed = await sql<{ status: string; resolution: string; resolved_by_run: string }>`
+      select status, resolution, resolved_by_run::text from exceptions
+      where account_id = ${account.id} and run_id = ${BigInt(run.id)}`.execute(test.ownerDb);
+    expect(closed.rows).toEqual([
+      { status: 'dismissed', resolution: 'cleared_by_runs', resolved_by_run: back.id },
+    ]);
+    const accountant = new ApiClient(app.product.url!);
+    await accountant.signIn(account.users.accountant.email);
+    accountant.accountId = account.id.toString();
+    const [exception] = (
+      await accountant.get<{ exceptions: Array<{ id: string; runId: string }> }>(
+        '/exceptions?status=dismissed',
+      )
+    ).body.exceptions.filter((e) => e.runId === run.id);
+    expect((await accountant.post(`/exceptions/${exception!.id}/dismiss`)).status).toBe(409);
   });
 
   it('lets an accountant confirm a held mass settlement, and a later answer brings the fines back', async () => {
@@ -273,6 +299,48 @@ describe('a run against the authority simulator', () => {
     }>(`/vehicles/${vehicleId}/violations`);
     expect(history.status).toBe(200);
     expect(history.body.violations[0]!.history[0]).toMatchObject({ version: 1, change: 'new' });
+  });
+
+  it('pages a vehicle’s violations in SQL with nextCursor', async () => {
+    const busiest = await sql<{ vehicle_id: string; n: number }>`
+      select vehicle_id::text, count(*)::int as n from violations where account_id = ${account.id}
+      group by vehicle_id order by count(*) desc, vehicle_id limit 1`.execute(test.ownerDb);
+    const { vehicle_id: vehicleId, n } = busiest.rows[0]!;
+    expect(n).toBeGreaterThanOrEqual(2);
+    const seen: string[] = [];
+    let after: string | null = null;
+    do {
+      const page: {
+        status: number;
+        body: { violations: Array<{ ticketNumber: string }>; nextCursor: string | null };
+      } = await client.get(`/vehicles/${vehicleId}/violations?limit=1${after ? `&after=${after}` : ''}`);
+      expect(page.status).toBe(200);
+      expect(page.body.violations.length).toBeLessThanOrEqual(1);
+      seen.push(...page.body.violations.map((v) => v.ticketNumber));
+      after = page.body.nextCursor;
+    } while (after);
+    expect(seen).toHaveLength(n);
+    expect([...seen].sort()).toEqual(seen);
+  });
+
+  it('lets an owner abort a run (audited), not a fleet admin; an ended run answers 409', async () => {
+    simulator.setFaults({ latencyMs: 1000 });
+    const started = await client.post<RunBody>('/runs');
+    expect((await client.post(`/runs/${started.body.id}/abort`)).status).toBe(403);
+    const owner = new ApiClient(app.product.url!);
+    await owner.signIn(account.users.owner.email);
+    owner.accountId = account.id.toString();
+    const aborted = await owner.post<RunBody & { error: string }>(`/runs/${started.body.id}/abort`);
+    simulator.setFaults({ latencyMs: 0 });
+    expect(aborted.status).toBe(200);
+    expect(aborted.body).toMatchObject({ status: 'failed', error: 'aborted by an owner' });
+    expect((await owner.post(`/runs/${started.body.id}/abort`)).status).toBe(409);
+    const audit = await sql<{ action: string }>`
+      select action from audit_log where account_id = ${account.id} and target = ${`run:${started.body.id}`}
+        and action = 'run.aborted'`.execute(test.ownerDb);
+    expect(audit.rows).toHaveLength(1);
+    // The account runs again at once.
+    expect((await runToEnd()).status).toBe('done');
   });
 
   it('streams progress as server-sent events until the run ends', async () => {

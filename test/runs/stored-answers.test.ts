@@ -60,7 +60,11 @@ describe('a lookup batch stores its answers', () => {
         trx,
         jobs.queue,
         { accountId: account.id, kind: 'manual', localNight: null, requestedBy: null },
-        { batchSize: 100, guard: { sharePercent: 50, minCount: 10 } },
+        {
+          batchSize: 100,
+          guard: { sharePercent: 50, minCount: 10, confirmNights: 3 },
+          stuckAfterMinutes: 360,
+        },
       ),
     );
     await runLookupBatch(test.db, jobs.queue, authority, {

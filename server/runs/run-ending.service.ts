@@ -1,0 +1,123 @@
+import type { Database } from '../db/database.ts';
+import { type Tx, withTenant } from '../db/tenant.ts';
+import { DomainError } from '../errors.ts';
+import type { JobQueue } from '../queue.ts';
+import {
+  failPendingLookups,
+  markRunFailed,
+  markRunFetchedIfComplete,
+  runsToSweep,
+} from './run-ending.repo.ts';
+import { lockRun } from './runs.repo.ts';
+import { RECONCILE_QUEUE, type RunSettings, startWaitingRun, wakeWaitingRun } from './runs.service.ts';
+
+/**
+ * How runs end when they cannot finish on their own: an owner's abort, a job out of retries (its
+ * dead letter), and the sweep of runs stuck past the limit. Every path leaves the account free to
+ * run again and wakes the nightly run waiting behind the one that ended.
+ */
+
+const ENDED = ['done', 'partial', 'failed'];
+
+/** Ends a run that cannot finish as `failed` and wakes the run waiting behind it. */
+async function endRunFailed(trx: Tx, queue: JobQueue, accountId: bigint, runId: bigint, error: string) {
+  await failPendingLookups(trx, accountId, runId, error);
+  await markRunFailed(trx, accountId, runId, error);
+  await wakeWaitingRun(trx, queue, accountId);
+}
+
+/**
+ * An owner aborts a run that has not ended: its pending lookups fail and it ends `failed`; a run
+ * being reconciled is waited for (its row lock) and then found ended. Nothing it concluded is undone.
+ */
+export async function abortRun(trx: Tx, queue: JobQueue, accountId: bigint, runId: bigint) {
+  const run = await lockRun(trx, accountId, runId);
+  if (!run) throw new DomainError('run_not_found', 'no such run in this account', { status: 404 });
+  if (ENDED.includes(run.status)) {
+    throw new DomainError(
+      'run_ended',
+      `this run has already ended (${run.status}); there is nothing to abort`,
+      {
+        status: 409,
+        details: { status: run.status },
+      },
+    );
+  }
+  await endRunFailed(trx, queue, accountId, runId, 'aborted by an owner');
+  return { previousStatus: run.status };
+}
+
+/**
+ * A lookup batch job that ran out of retries (its dead letter): the batch's lookups still pending
+ * fail with the reason, so the run goes on to reconcile what did land (and ends `partial`).
+ */
+export async function giveUpLookupBatch(
+  db: Database,
+  queue: JobQueue,
+  job: { accountId: bigint; runId: bigint; batchNo: number },
+  reason: string,
+): Promise<number> {
+  const { accountId, runId } = job;
+  return withTenant(db, accountId, async (trx) => {
+    const run = await lockRun(trx, accountId, runId);
+    if (run?.status !== 'fetching') return 0;
+    const failed = await failPendingLookups(trx, accountId, runId, reason, job.batchNo);
+    if (await markRunFetchedIfComplete(trx, accountId, runId)) {
+      await queue.send(trx, RECONCILE_QUEUE, [{ accountId: accountId.toString(), runId: runId.toString() }]);
+    }
+    return failed;
+  });
+}
+
+/** A reconciliation job that ran out of retries (its dead letter): the run ends `failed`. */
+export async function giveUpReconciliation(
+  db: Database,
+  queue: JobQueue,
+  job: { accountId: bigint; runId: bigint },
+  reason: string,
+): Promise<boolean> {
+  const { accountId, runId } = job;
+  return withTenant(db, accountId, async (trx) => {
+    const run = await lockRun(trx, accountId, runId);
+    if (run?.status !== 'reconciling') return false;
+    await endRunFailed(trx, queue, accountId, runId, reason);
+    return true;
+  });
+}
+
+/**
+ * Ends what nothing else will: a run still fetching past the limit has its pending lookups failed
+ * and goes on to reconcile what landed; one still reconciling past it ends `failed`; a waiting run
+ * with nothing in its way is started. Answers what it did, per run.
+ */
+export async function sweepRuns(db: Database, queue: JobQueue, settings: RunSettings) {
+  const swept: Array<{ accountId: bigint; runId: bigint; action: string }> = [];
+  for (const found of await runsToSweep(db, settings.stuckAfterMinutes)) {
+    const { account_id: accountId, run_id: runId } = found;
+    if (found.status === 'waiting') {
+      if (await startWaitingRun(db, queue, { accountId, runId }, settings))
+        swept.push({ accountId, runId, action: 'started' });
+      continue;
+    }
+    const action = await withTenant(db, accountId, async (trx) => {
+      const run = await lockRun(trx, accountId, runId);
+      const limit = `${settings.stuckAfterMinutes} minutes`;
+      if (run?.status === 'fetching') {
+        await failPendingLookups(trx, accountId, runId, `not answered within ${limit} of the run's start`);
+        if (await markRunFetchedIfComplete(trx, accountId, runId)) {
+          await queue.send(trx, RECONCILE_QUEUE, [
+            { accountId: accountId.toString(), runId: runId.toString() },
+          ]);
+        }
+        return 'lookups_failed';
+      }
+      if (run?.status === 'reconciling') {
+        await endRunFailed(trx, queue, accountId, runId, `not reconciled within ${limit} of its last answer`);
+        return 'failed';
+      }
+      return undefined;
+    });
+    if (action) swept.push({ accountId, runId, action });
+  }
+  return swept;
+}
