@@ -126,7 +126,9 @@ describe('the job queue behind the tenant wall', () => {
         .rows[0]!.status;
     const before = await statusOf();
     // The job runs under the payload's account: row-level security hides B's run from A.
-    expect(await reconcileRun(test.db, jobs.queue, { accountId: a.id, runId: run!.id }, settings)).toBeUndefined();
+    expect(
+      await reconcileRun(test.db, jobs.queue, { accountId: a.id, runId: run!.id }, settings),
+    ).toBeUndefined();
     expect(await statusOf()).toBe(before);
   });
 
