@@ -48,8 +48,13 @@ describe('loadConfig', () => {
   it('creates demo data only on a loopback address: the embedded quick start, or DEMO=true', () => {
     expect(loadConfig({}, []).demo).toBe(true);
     expect(loadConfig({ DEMO: 'false' }, []).demo).toBe(false);
-    expect(loadConfig({ DATABASE_URL: 'postgres://db/fleet' }, []).demo).toBe(false);
-    expect(loadConfig({ DATABASE_URL: 'postgres://db/fleet', DEMO: 'true' }, []).demo).toBe(true);
+    const external = {
+      DATABASE_URL: 'postgres://db/fleet',
+      APP_DATABASE_PASSWORD: 'app-password-0123456789',
+      QUEUE_DATABASE_PASSWORD: 'queue-password-0123456789',
+    };
+    expect(loadConfig(external, []).demo).toBe(false);
+    expect(loadConfig({ ...external, DEMO: 'true' }, []).demo).toBe(true);
     // The container's embedded database listens on every address: no demo users there.
     expect(loadConfig({ HOST: '0.0.0.0' }, []).demo).toBe(false);
     expect(() => loadConfig({ HOST: '0.0.0.0', DEMO: 'true' }, [])).toThrow(ConfigError);

@@ -25,7 +25,7 @@ beforeAll(async () => {
       done();
     },
   });
-  const config = loadConfig({ DATABASE_URL: test.url, PORT: '0', TRUST_PROXY: 'false' }, ['--role=web']);
+  const config = loadConfig({ ...test.env, PORT: '0', TRUST_PROXY: 'false' }, ['--role=web']);
   product = await startProduct(config, pino({ level: 'info' }, sink));
 });
 afterAll(async () => {
@@ -109,7 +109,7 @@ describe('what the product tells and logs', () => {
 describe('demo data', () => {
   it('a web process refuses to listen beyond loopback on a database that holds the demo users', async () => {
     await seedDemo(test.db);
-    const config = loadConfig({ DATABASE_URL: test.url, PORT: '0', HOST: '0.0.0.0' }, ['--role=web']);
+    const config = loadConfig({ ...test.env, PORT: '0', HOST: '0.0.0.0' }, ['--role=web']);
     await expect(startProduct(config, createLogger({ level: 'silent', pretty: false }))).rejects.toThrow(
       /demo users, whose password is published/,
     );

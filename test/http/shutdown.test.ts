@@ -16,7 +16,7 @@ let product: RunningProduct;
 
 beforeAll(async () => {
   const config = loadConfig(
-    { DATABASE_URL: test.url, PORT: '0', EVENT_STREAMS_PER_USER: '2', SHUTDOWN_GRACE_MS: '1000' },
+    { ...test.env, PORT: '0', EVENT_STREAMS_PER_USER: '2', SHUTDOWN_GRACE_MS: '1000' },
     ['--role=web'],
   );
   product = await startProduct(config, createLogger({ level: 'silent', pretty: false }));
