@@ -74,7 +74,9 @@ describe('a Node too old to run the project', () => {
         'or install Node.js 24 LTS (https://nodejs.org/en/download or `nvm install 24`).',
     );
     expect(lines![1]).toMatch(/node_modules\/\.bin\/node is missing.*--omit=dev.*--ignore-scripts/);
-    expect(check.problem('18.20.8', '/x/node', '/nowhere', '24.21.0')?.[0]).toMatch(/this is Node\.js 18\.20\.8/);
+    expect(check.problem('18.20.8', '/x/node', '/nowhere', '24.21.0')?.[0]).toMatch(
+      /this is Node\.js 18\.20\.8/,
+    );
     expect(check.problem('22.17.1', '/x/node', '/nowhere', '24.21.0')).not.toBeNull();
     expect(check.problem('22.18.0', '/x/node', '/nowhere', '24.21.0')).toBeNull();
     expect(check.problem(`v${PINNED}`, OWN_NODE, ROOT, PINNED)).toBeNull();
@@ -82,23 +84,28 @@ describe('a Node too old to run the project', () => {
 
   const oldNode = machineOldNode();
   // CI machines (and this project's development machines) have Node 20 as their own `node`.
-  it.skipIf(!oldNode)('gets that message, not a stack trace, from `npm start` without the pinned runtime', () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleet-old-node-'));
-    tmpDirs.push(dir);
-    fs.copyFileSync(path.join(ROOT, 'package.json'), path.join(dir, 'package.json'));
-    fs.mkdirSync(path.join(dir, 'scripts'));
-    fs.copyFileSync(path.join(ROOT, 'scripts/check-node.cjs'), path.join(dir, 'scripts/check-node.cjs'));
-    const machinePath = (process.env.PATH ?? '').split(path.delimiter).filter((d) => !d.includes('node_modules'));
-    const run = spawnSync('npm', ['start'], {
-      cwd: dir,
-      encoding: 'utf8',
-      env: { ...process.env, PATH: [path.dirname(oldNode!), ...machinePath].join(path.delimiter) },
-    });
-    expect(run.status).not.toBe(0);
-    const first = run.stderr.split('\n')[0];
-    expect(first).toContain(`fleet-fines needs Node.js ${PINNED}`);
-    expect(first).toContain(`this is Node.js ${versionOf(oldNode!)} (${oldNode})`);
-    expect(first).toContain('nvm install 24');
-    expect(run.stderr + run.stdout).not.toMatch(/ERR_UNKNOWN_FILE_EXTENSION|\n\s+at /);
-  });
+  it.skipIf(!oldNode)(
+    'gets that message, not a stack trace, from `npm start` without the pinned runtime',
+    () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleet-old-node-'));
+      tmpDirs.push(dir);
+      fs.copyFileSync(path.join(ROOT, 'package.json'), path.join(dir, 'package.json'));
+      fs.mkdirSync(path.join(dir, 'scripts'));
+      fs.copyFileSync(path.join(ROOT, 'scripts/check-node.cjs'), path.join(dir, 'scripts/check-node.cjs'));
+      const machinePath = (process.env.PATH ?? '')
+        .split(path.delimiter)
+        .filter((d) => !d.includes('node_modules'));
+      const run = spawnSync('npm', ['start'], {
+        cwd: dir,
+        encoding: 'utf8',
+        env: { ...process.env, PATH: [path.dirname(oldNode!), ...machinePath].join(path.delimiter) },
+      });
+      expect(run.status).not.toBe(0);
+      const first = run.stderr.split('\n')[0];
+      expect(first).toContain(`fleet-fines needs Node.js ${PINNED}`);
+      expect(first).toContain(`this is Node.js ${versionOf(oldNode!)} (${oldNode})`);
+      expect(first).toContain('nvm install 24');
+      expect(run.stderr + run.stdout).not.toMatch(/ERR_UNKNOWN_FILE_EXTENSION|\n\s+at /);
+    },
+  );
 });
