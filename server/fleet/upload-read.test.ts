@@ -8,7 +8,7 @@ import { buildZip, workbookMarkers } from './zip-builder.test-support.ts';
 const csv = (text: string) => Buffer.from(text, 'utf8');
 
 async function read(bytes: Uint8Array, fileName = 'fleet.csv', limits: Partial<UploadLimits> = {}) {
-  return readUpload({ fileName, bytes }, { ...defaultUploadLimits, ...limits });
+  return readUpload({ fileName, bytes }, { limits: { ...defaultUploadLimits, ...limits } });
 }
 
 async function refusal(
