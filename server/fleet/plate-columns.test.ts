@@ -106,6 +106,27 @@ describe('decidePlateColumns', () => {
     );
   });
 
+  it('takes plate numbers that run on as the plate number when no other column could be it', () => {
+    const rows = [
+      ['11', 'ب', '5001'],
+      ['11', 'ب', '5002'],
+      ['11', 'ب', '5003'],
+      ['11', 'ب', '5004'],
+    ];
+    expect(fields(decide(['Gov.', 'Letter', 'No.'], rows, 'IQ'))).toEqual([
+      'governorate',
+      'plateLetters',
+      'plate',
+    ]);
+    const withSerial = rows.map((row, index) => [String(index + 1), ...row]);
+    expect(fields(decide(['No.', 'Gov.', 'Letter', 'Number'], withSerial, 'IQ'))).toEqual([
+      null,
+      'governorate',
+      'plateLetters',
+      'plate',
+    ]);
+  });
+
   it('finds no plate where the only candidate counts the rows', () => {
     const decided = decide(
       ['No.', 'Driver'],

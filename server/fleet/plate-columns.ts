@@ -154,6 +154,12 @@ export function decidePlateColumns(
   // never a column that counts the rows.
   const parts = columns.filter((column) => PART_FIELDS.includes(decided.get(column)!.field as VehicleField));
   const partsNamed = quoted(parts);
+  // Plates bought together can run on (11 ب 5001, 5002…); a serial column starts at 1, or stands
+  // beside another number column that does not run on.
+  const otherNumberColumn = (column: ProposedColumn) =>
+    columns.some(
+      (other) => other !== column && other.ambiguous === 'plate' && !isSequence(valuesOf(other, sample)),
+    );
   for (const column of columns) {
     if (column.ambiguous !== 'plate') continue;
     const values = valuesOf(column, sample);
@@ -172,7 +178,7 @@ export function decidePlateColumns(
         `kept as an extra column: "${first}" was taken as the plate number`,
         `أُبقي عموداً إضافياً: أُخذ العمود "${first}" رقماً للوحة`,
       );
-    } else if (isSequence(values)) {
+    } else if (isSequence(values) && (Number(values[0]) <= 1 || otherNumberColumn(column))) {
       set(
         null,
         `kept as an extra column: its values run ${values.slice(0, 3).join(', ')}…, a row number`,
