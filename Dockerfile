@@ -1,5 +1,5 @@
 # Production image: web and worker roles run from the same image; PostgreSQL is external (DATABASE_URL).
-FROM node:24-bookworm-slim
+FROM node:24.21.0-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production
 COPY package.json package-lock.json ./

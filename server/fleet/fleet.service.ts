@@ -129,6 +129,11 @@ export interface UploadReport {
   diff: Diff;
   /** A previewed upload whose fleet has changed since: applying it answers 409 with a fresh diff. */
   stale: boolean;
+  /**
+   * The file's columns as read: the vehicle field each was taken for (null: kept as an attribute)
+   * and, for plate parts and plate-like short headers, why.
+   */
+  columns: { header: string; field: string | null; note?: { en: string; ar: string } }[];
   errors: UploadIssueView[];
   errorsTruncated: boolean;
   warnings: UploadIssueView[];
@@ -178,6 +183,7 @@ async function reportOf(trx: Tx, accountId: bigint, upload: UploadRow): Promise<
       unchanged: upload.diff_unchanged,
     },
     stale: upload.status === 'previewed' && version !== upload.base_version,
+    columns: upload.columns as UploadReport['columns'],
     errors,
     errorsTruncated: errors.length >= REPORT_ISSUE_LIMIT,
     warnings,

@@ -41,7 +41,9 @@ export type PlateErrorCode =
   | 'plate.letter_mismatch'
   | 'plate.governorate_missing'
   | 'plate.governorate_mismatch'
-  | 'plate.region_mismatch';
+  | 'plate.region_mismatch'
+  | 'plate.type_unknown'
+  | 'plate.type_mismatch';
 
 export type IraqRegion = 'federal' | 'kurdistan';
 

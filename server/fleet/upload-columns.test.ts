@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { columnLetter, columnTitles, matchHeader, vehicleFields } from './upload-columns.ts';
+import {
+  columnLetter,
+  columnTitles,
+  matchAmbiguousHeader,
+  matchHeader,
+  vehicleFields,
+} from './upload-columns.ts';
 
 describe('matchHeader', () => {
   it.each([
@@ -34,6 +40,12 @@ describe('matchHeader', () => {
     ['رقم اللوحة / Plate number', 'plate'],
     ['Plate (رقم اللوحة)', 'plate'],
     ['السائق\nDriver', 'driver'],
+    ['نوع اللوحة', 'plateType'],
+    ['Plate type', 'plateType'],
+    ['Gov.', 'governorate'],
+    ['رمز المحافظة', 'governorate'],
+    ['Letter', 'plateLetters'],
+    ['حروف', 'plateLetters'],
   ])('%j → %s', (header, field) => {
     expect(matchHeader(header)).toBe(field);
   });
@@ -50,6 +62,22 @@ describe('matchHeader', () => {
       expect(matchHeader(columnTitles[field].ar)).toBe(field);
       expect(matchHeader(columnTitles[field].en)).toBe(field);
     }
+  });
+});
+
+describe('matchAmbiguousHeader', () => {
+  it.each([
+    ['الرقم', 'plate'],
+    ['No.', 'plate'],
+    ['Number', 'plate'],
+    ['الأرقام', 'plate'],
+    ['Digits', 'plate'],
+    ['Type', 'plateType'],
+    ['النوع', 'plateType'],
+    ['Code', 'plateCode'],
+  ])('%j may be %s', (header, field) => {
+    expect(matchHeader(header)).toBeNull();
+    expect(matchAmbiguousHeader(header)).toBe(field);
   });
 });
 

@@ -6,6 +6,7 @@ import { foldForMatching } from './normalise.ts';
 
 export const vehicleFields = [
   'plate',
+  'plateType',
   'plateCode',
   'plateLetters',
   'governorate',
@@ -18,14 +19,9 @@ export const vehicleFields = [
 
 export type VehicleField = (typeof vehicleFields)[number];
 
-/** The one column every list needs; the other plate parts, if present, are combined with it. */
-export const requiredFields: VehicleField[] = ['plate'];
-
-/** Order in which plate-part columns are joined before parsing: short code first, number last. */
-export const platePartFields: VehicleField[] = ['governorate', 'plateCode', 'plateLetters', 'plate'];
-
 export const columnTitles: Record<VehicleField, { en: string; ar: string }> = {
   plate: { en: 'Plate number', ar: 'رقم اللوحة' },
+  plateType: { en: 'Plate type', ar: 'نوع اللوحة' },
   plateCode: { en: 'Plate code', ar: 'رمز اللوحة' },
   plateLetters: { en: 'Plate letters', ar: 'حروف اللوحة' },
   governorate: { en: 'Governorate', ar: 'المحافظة' },
@@ -55,7 +51,9 @@ const synonyms: Record<VehicleField, string[]> = {
     'ارقام اللوحة',
     'رقم المركبة',
     'رقم السيارة',
+    'plate digits',
   ],
+  plateType: ['plate type', 'type of plate', 'plate kind', 'نوع اللوحة', 'صنف اللوحة', 'فئة اللوحة'],
   plateCode: ['plate code', 'code of plate', 'رمز اللوحة', 'رمز', 'الرمز', 'كود اللوحة', 'رمز المركبة'],
   plateLetters: [
     'plate letters',
@@ -66,8 +64,10 @@ const synonyms: Record<VehicleField, string[]> = {
     'حرف اللوحة',
     'الحروف',
     'الحرف',
+    'حروف',
+    'حرف',
   ],
-  governorate: ['governorate', 'province', 'المحافظة', 'محافظة'],
+  governorate: ['governorate', 'gov', 'governorate code', 'province', 'المحافظة', 'محافظة', 'رمز المحافظة'],
   registrationNumber: [
     'registration',
     'registration no',
@@ -146,6 +146,28 @@ export const matchHeader = headerMatcher<VehicleField>(
     [...synonyms[field], columnTitles[field].en, columnTitles[field].ar].map(
       (phrase) => [phrase, field] as [string, VehicleField],
     ),
+  ),
+);
+
+/**
+ * Short headers that name a plate part only in context: `الرقم` or `No.` may be the plate's
+ * number or a row number, `Type` the plate's type or the vehicle's, `Code` the plate code or an
+ * internal one. The header proposes the field; neighbouring headers and the column's contents
+ * decide (see plate-columns.ts).
+ */
+export const ambiguousHeaderFields = ['plate', 'plateType', 'plateCode'] as const;
+export type AmbiguousField = (typeof ambiguousHeaderFields)[number];
+
+const ambiguousSynonyms: Record<AmbiguousField, string[]> = {
+  plate: ['no', 'number', 'num', 'nr', 'digits', 'numbers', 'الرقم', 'رقم', 'الارقام', 'ارقام', 'الأرقام'],
+  plateType: ['type', 'kind', 'category', 'النوع', 'نوع', 'الصنف', 'الفئة'],
+  plateCode: ['code', 'الكود', 'كود'],
+};
+
+/** The field an ambiguous short header may stand for, or null. */
+export const matchAmbiguousHeader = headerMatcher<AmbiguousField>(
+  ambiguousHeaderFields.flatMap((field) =>
+    ambiguousSynonyms[field].map((phrase) => [phrase, field] as [string, AmbiguousField]),
   ),
 );
 

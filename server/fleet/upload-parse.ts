@@ -6,6 +6,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { JurisdictionCode } from '../jurisdictions/profiles.ts';
+import type { ColumnNote } from './plate-columns.ts';
 import type { VehicleField } from './upload-columns.ts';
 import type { UploadErrorCode, UploadErrorLocation } from './upload-error.ts';
 import { UploadError } from './upload-error.ts';
@@ -24,7 +25,7 @@ export interface ParsedHeader {
   delimiter: string | null;
   headerRowNumber: number;
   /** The file's named columns, in order. */
-  columns: { header: string; field: VehicleField | null }[];
+  columns: { header: string; field: VehicleField | null; note?: ColumnNote }[];
 }
 
 export interface ParsedCounts {

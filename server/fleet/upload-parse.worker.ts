@@ -76,52 +76,60 @@ async function main(request: ParseRequest): Promise<void> {
     }
   };
 
-  await readUploadRows({ fileName: request.fileName, bytes: request.bytes }, request.limits, {
-    header(found) {
-      header = {
-        format: found.format,
-        encoding: found.encoding,
-        delimiter: found.delimiter,
-        headerRowNumber: found.headerRowNumber,
-        columns: found.columns.map((column) => ({ header: column.header, field: column.field })),
-      };
-      validate = rowValidator(request.jurisdiction, found.columns);
-      post({ type: 'header', header });
-    },
-    row(row, readIssue) {
-      counts.rows += 1;
-      const verdict = validate!(row, readIssue);
-      keepIssues(verdict);
-      const vehicle = verdict.vehicle;
-      if (vehicle) {
-        counts.valid += 1;
-        batch.add(
-          copyLine([
-            vehicle.plateKey,
-            vehicle.rowNumber,
-            JSON.stringify(vehicle.plateFields),
-            vehicle.plateDisplay,
-            vehicle.registrationNumber,
-            vehicle.vin,
-            vehicle.label,
-            vehicle.costCentre,
-            vehicle.driver,
-            JSON.stringify(vehicle.attributes),
-          ]),
+  const file = { fileName: request.fileName, bytes: request.bytes };
+  await readUploadRows(
+    file,
+    { limits: request.limits, jurisdiction: request.jurisdiction },
+    {
+      header(found) {
+        header = {
+          format: found.format,
+          encoding: found.encoding,
+          delimiter: found.delimiter,
+          headerRowNumber: found.headerRowNumber,
+          // A note says why a column was (or was not) taken for a plate part; most columns have none.
+          columns: found.columns.map(({ header, field, note }) =>
+            note ? { header, field, note } : { header, field },
+          ),
+        };
+        validate = rowValidator(request.jurisdiction, found.columns);
+        post({ type: 'header', header });
+      },
+      row(row, readIssue) {
+        counts.rows += 1;
+        const verdict = validate!(row, readIssue);
+        keepIssues(verdict);
+        const vehicle = verdict.vehicle;
+        if (vehicle) {
+          counts.valid += 1;
+          batch.add(
+            copyLine([
+              vehicle.plateKey,
+              vehicle.rowNumber,
+              JSON.stringify(vehicle.plateFields),
+              vehicle.plateDisplay,
+              vehicle.registrationNumber,
+              vehicle.vin,
+              vehicle.label,
+              vehicle.costCentre,
+              vehicle.driver,
+              JSON.stringify(vehicle.attributes),
+            ]),
+          );
+          if (batch.rows === CHUNK_ROWS) batch.post();
+          return;
+        }
+        counts.rejected += 1;
+        if (verdict.issues.some((i) => i.code === 'row.duplicate_plate' || i.code === 'row.duplicate_vin')) {
+          counts.duplicate += 1;
+        }
+        const cells = header!.columns.map((column) =>
+          column.field ? (row.values[column.field] ?? '') : (row.attributes[column.header] ?? ''),
         );
-        if (batch.rows === CHUNK_ROWS) batch.post();
-        return;
-      }
-      counts.rejected += 1;
-      if (verdict.issues.some((i) => i.code === 'row.duplicate_plate' || i.code === 'row.duplicate_vin')) {
-        counts.duplicate += 1;
-      }
-      const cells = header!.columns.map((column) =>
-        column.field ? (row.values[column.field] ?? '') : (row.attributes[column.header] ?? ''),
-      );
-      rejects.push(copyLine([row.rowNumber, JSON.stringify(cells)]));
+        rejects.push(copyLine([row.rowNumber, JSON.stringify(cells)]));
+      },
     },
-  });
+  );
   if (batch.rows > 0) batch.post();
   post({ type: 'done', counts, issues: issues.join(''), rejects: rejects.join('') });
 }

@@ -8,7 +8,7 @@ import { buildZip, workbookMarkers } from './zip-builder.test-support.ts';
 const csv = (text: string) => Buffer.from(text, 'utf8');
 
 async function read(bytes: Uint8Array, fileName = 'fleet.csv', limits: Partial<UploadLimits> = {}) {
-  return readUpload({ fileName, bytes }, { ...defaultUploadLimits, ...limits });
+  return readUpload({ fileName, bytes }, { limits: { ...defaultUploadLimits, ...limits } });
 }
 
 async function refusal(
@@ -188,6 +188,44 @@ describe('CSV', () => {
     expect(error.message).toContain('"Vehicle"');
     expect(error.message).toContain('رقم اللوحة');
     expect(error.location).toEqual({ fileName: 'fleet.csv', rowNumber: 1 });
+  });
+
+  it('names, when no plate is found, the headers seen and those expected in Arabic and English', async () => {
+    const error = await readUpload(
+      { fileName: 'fleet.csv', bytes: csv('Vehicle,Gov.,Driver\nTruck,11,Ali\n') },
+      { jurisdiction: 'IQ' },
+    ).catch((caught: unknown) => caught as UploadError);
+    expect(error).toBeInstanceOf(UploadError);
+    expect((error as UploadError).message).toBe(
+      'fleet.csv, row 1: no plate column was found. Headers seen: "Vehicle", "Gov.", "Driver". Expected a column ' +
+        '"رقم اللوحة" / "Plate number", or the plate in parts: "نوع اللوحة" / "Plate type", "المحافظة" / ' +
+        '"Governorate", "الحرف" / "Letter", "الرقم" / "No." (Iraq / العراق).',
+    );
+  });
+
+  it('says why a short number header was not taken for the plate', async () => {
+    const error = await refusal(csv('No.,Letters,Driver\n1,ب,Ali\n2,س,Omar\n3,ط,Sami\n'));
+    expect(error.code).toBe('upload.missing_column');
+    expect(error.message).toContain(
+      '"No." was kept as an extra column: its values run 1, 2, 3…, a row number.',
+    );
+    expect(error.message).toContain('"الحروف" / "Letters", "الأرقام" / "Digits" (Egypt / مصر)');
+  });
+
+  it('decides a split plate from the rows under the header and keeps their row numbers', async () => {
+    const rows = ['No.,Code,Number,Driver', '1,13,20697,Ali', '', '2,CD,120,Omar', '3,14,555,Sami'];
+    const table = await readUpload(
+      { fileName: 'fleet.csv', bytes: csv(rows.join('\n')) },
+      { jurisdiction: 'JO' },
+    );
+    expect(table.columns.map((column) => column.field)).toEqual([null, 'plateCode', 'plate', 'driver']);
+    expect(
+      table.rows.map((row) => [row.rowNumber, row.values.plateCode, row.values.plate, row.attributes['No.']]),
+    ).toEqual([
+      [2, '13', '20697', '1'],
+      [4, 'CD', '120', '2'],
+      [5, '14', '555', '3'],
+    ]);
   });
 
   it('reports duplicate headers, including two names for the same field', async () => {

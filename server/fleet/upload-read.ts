@@ -4,13 +4,16 @@
  * rows are counted while streaming. Row numbers are the ones the user sees in the spreadsheet.
  */
 import Papa from 'papaparse';
+import type { JurisdictionCode } from '../jurisdictions/profiles.ts';
 import type { CsvEncoding } from './csv-text.ts';
 import { decodeCsvBytes } from './csv-text.ts';
 import { sniffFileType } from './file-type.ts';
 import { normaliseCell } from './normalise.ts';
+import type { ColumnNote, ProposedColumn } from './plate-columns.ts';
+import { decidePlateColumns, needsContents, PLATE_COLUMN_SAMPLE_ROWS } from './plate-columns.ts';
 import { type ExcelValue, eachCsvRecord, excelText, isFormula, xlsxFirstSheetRows } from './sheet-records.ts';
 import type { VehicleField } from './upload-columns.ts';
-import { columnLetter, columnTitles, matchHeader, requiredFields } from './upload-columns.ts';
+import { columnLetter, columnTitles, matchAmbiguousHeader, matchHeader } from './upload-columns.ts';
 import { UploadError } from './upload-error.ts';
 import { isReportColumn } from './upload-report-columns.ts';
 import { guardZip, ZipGuardError } from './zip-guard.ts';
@@ -38,6 +41,12 @@ export const defaultUploadLimits: UploadLimits = {
 /** A title or a note above the header is common; look this many non-blank rows down for it. */
 const HEADER_SEARCH_ROWS = 10;
 
+export interface ReadOptions {
+  limits: UploadLimits;
+  /** The account's jurisdiction: its plate forms help decide ambiguous plate columns. */
+  jurisdiction?: JurisdictionCode;
+}
+
 export interface UploadFile {
   fileName: string;
   bytes: Uint8Array;
@@ -52,6 +61,8 @@ export interface UploadColumn {
   header: string;
   /** The vehicle field it maps to, or null for a column kept as an attribute. */
   field: VehicleField | null;
+  /** Why it was taken for a plate part (or, with a plate-like header, why not); for the preview. */
+  note: ColumnNote | null;
 }
 
 export interface UploadRow {
@@ -191,15 +202,17 @@ async function readXlsxRows(file: UploadFile, rows: RowReader): Promise<void> {
 
 const isBlank = (row: RawRow) => row.texts.every((text) => text.trim() === '');
 
-function columnsFrom(file: UploadFile, row: RawRow): UploadColumn[] {
-  const columns: UploadColumn[] = [];
+function columnsFrom(file: UploadFile, row: RawRow): ProposedColumn[] {
+  const columns: ProposedColumn[] = [];
   row.texts.forEach((text, index) => {
     const header = normaliseCell(text);
     // A column without a header has no name to keep its values under; it is ignored.
     if (header === '') return;
-    columns.push({ index, letter: columnLetter(index), header, field: matchHeader(header) });
+    const field = matchHeader(header);
+    const ambiguous = field === null ? matchAmbiguousHeader(header) : null;
+    columns.push({ index, letter: columnLetter(index), header, field, ambiguous });
   });
-  const seen = new Map<string, UploadColumn>();
+  const seen = new Map<string, ProposedColumn>();
   for (const column of columns) {
     const identity = column.field ?? `attribute:${column.header.toLowerCase()}`;
     const first = seen.get(identity);
@@ -216,10 +229,26 @@ function columnsFrom(file: UploadFile, row: RawRow): UploadColumn[] {
   return columns;
 }
 
-function describeRequired(): string {
-  return requiredFields
-    .map((field) => `"${columnTitles[field].ar}" / "${columnTitles[field].en}"`)
-    .join(', ');
+const both = (field: VehicleField) => `"${columnTitles[field].ar}" / "${columnTitles[field].en}"`;
+
+/** The plate's columns a list may have instead of one plate column, per jurisdiction. */
+const plateInParts: Record<JurisdictionCode, { en: string; ar: string; headers: string }> = {
+  IQ: {
+    en: 'Iraq',
+    ar: 'العراق',
+    headers: `${both('plateType')}, ${both('governorate')}, "الحرف" / "Letter", "الرقم" / "No."`,
+  },
+  JO: { en: 'Jordan', ar: 'الأردن', headers: `"الرمز" / "Code", "الرقم" / "No."` },
+  EG: { en: 'Egypt', ar: 'مصر', headers: `"الحروف" / "Letters", "الأرقام" / "Digits"` },
+};
+
+/** What a list needs for its plate, in Arabic and English headers. */
+function describeExpected(jurisdiction: JurisdictionCode | undefined): string {
+  const schemes = jurisdiction ? [jurisdiction] : (['IQ', 'JO', 'EG'] as const);
+  const split = schemes.map(
+    (code) => `${plateInParts[code].headers} (${plateInParts[code].en} / ${plateInParts[code].ar})`,
+  );
+  return `a column ${both('plate')}, or the plate in parts: ${split.join('; ')}`;
 }
 
 /**
@@ -229,6 +258,10 @@ function describeRequired(): string {
  */
 class RowReader {
   #header: { rowNumber: number; width: number; columns: UploadColumn[]; lastNamed: number } | null = null;
+  /** A header row whose plate columns its first data rows must decide, and those rows so far. */
+  #pending: { row: RawRow; columns: ProposedColumn[]; rows: RawRow[] } | null = null;
+  /** Why the last header row with a plate-like header was not taken, for the missing-column error. */
+  #refused: { row: RawRow; columns: UploadColumn[] } | null = null;
   #firstNonBlank: RawRow | null = null;
   #searched = 0;
   #count = 0;
@@ -238,17 +271,19 @@ class RowReader {
   readonly limits: UploadLimits;
   readonly sink: UploadRowSink;
   readonly source: { encoding: CsvEncoding | null; delimiter: string | null };
+  readonly jurisdiction: JurisdictionCode | undefined;
 
   constructor(
     file: UploadFile,
     format: UploadTable['format'],
-    limits: UploadLimits,
+    options: ReadOptions,
     sink: UploadRowSink,
     source: { encoding: CsvEncoding | null; delimiter: string | null },
   ) {
     this.file = file;
     this.format = format;
-    this.limits = limits;
+    this.limits = options.limits;
+    this.jurisdiction = options.jurisdiction;
     this.sink = sink;
     this.source = source;
   }
@@ -266,8 +301,18 @@ class RowReader {
         );
       }
     }
-    const header = this.#header;
-    if (!header) return this.#lookForHeader(row);
+    if (this.#pending) {
+      this.#pending.rows.push(row);
+      if (this.#pending.rows.length >= PLATE_COLUMN_SAMPLE_ROWS) this.#decide();
+      return true;
+    }
+    if (!this.#header) return this.#lookForHeader(row);
+    this.#deliver(row);
+    return true;
+  }
+
+  #deliver(row: RawRow): void {
+    const header = this.#header!;
     if (this.#count >= this.limits.maxRows) {
       throw new UploadError(
         'upload.too_many_rows',
@@ -277,47 +322,79 @@ class RowReader {
     }
     this.#count += 1;
     this.sink.row(toUploadRow(row, header.columns), this.#raggedIssue(row));
-    return true;
   }
 
+  /**
+   * A row is the header when it names a plate column, or a short header that may be the plate's
+   * number (`الرقم`, `No.`): then its first data rows decide (see plate-columns.ts).
+   */
   #lookForHeader(row: RawRow): boolean {
     this.#firstNonBlank ??= row;
     this.#searched += 1;
     const columns = columnsFrom(this.file, row);
-    if (requiredFields.every((field) => columns.some((column) => column.field === field))) {
-      // The errors file's own columns (why a row was rejected) never become vehicle attributes.
-      const kept = columns.filter((column) => column.field !== null || !isReportColumn(column.header));
-      this.#header = {
-        rowNumber: row.rowNumber,
-        width: row.texts.length,
-        columns: kept,
-        lastNamed: Math.max(...kept.map((column) => column.index)),
-      };
-      this.sink.header({
-        fileName: this.file.fileName,
-        format: this.format,
-        encoding: this.source.encoding,
-        delimiter: this.source.delimiter,
-        headerRowNumber: row.rowNumber,
-        columns: kept,
-      });
+    if (columns.some((column) => column.field === 'plate' || column.ambiguous === 'plate')) {
+      if (!needsContents(columns)) this.#accept(row, decidePlateColumns(columns, [], this.jurisdiction));
+      else this.#pending = { row, columns, rows: [] };
       return true;
     }
     return this.#searched < HEADER_SEARCH_ROWS;
   }
 
+  /** Decides the pending header's columns from the rows read under it, then hands those rows on. */
+  #decide(): void {
+    const pending = this.#pending!;
+    this.#pending = null;
+    const columns = decidePlateColumns(
+      pending.columns,
+      pending.rows.map((row) => row.texts),
+      this.jurisdiction,
+    );
+    if (!columns.some((column) => column.field === 'plate')) {
+      this.#refused = { row: pending.row, columns };
+      return;
+    }
+    this.#accept(pending.row, columns);
+    for (const row of pending.rows) this.#deliver(row);
+  }
+
+  #accept(row: RawRow, columns: UploadColumn[]): void {
+    // The errors file's own columns (why a row was rejected) never become vehicle attributes.
+    const kept = columns.filter((column) => column.field !== null || !isReportColumn(column.header));
+    this.#header = {
+      rowNumber: row.rowNumber,
+      width: row.texts.length,
+      columns: kept,
+      lastNamed: Math.max(...kept.map((column) => column.index)),
+    };
+    this.sink.header({
+      fileName: this.file.fileName,
+      format: this.format,
+      encoding: this.source.encoding,
+      delimiter: this.source.delimiter,
+      headerRowNumber: row.rowNumber,
+      columns: kept,
+    });
+  }
+
   /** Checks what only the whole file can tell: that it had a header and vehicle rows. */
   finish(): void {
+    if (this.#pending) this.#decide();
     const fileName = this.file.fileName;
     if (!this.#firstNonBlank) throw new UploadError('upload.empty', { fileName }, 'the file is empty.');
     if (!this.#header) {
-      const seen = columnsFrom(this.file, this.#firstNonBlank)
+      const refused = this.#refused;
+      const headerRow = refused?.row ?? this.#firstNonBlank;
+      const seen = columnsFrom(this.file, headerRow)
         .map((column) => `"${column.header}"`)
         .join(', ');
+      const why = (refused?.columns ?? [])
+        .filter((column) => column.note)
+        .map((column) => ` "${column.header}" was ${column.note!.en}.`)
+        .join('');
       throw new UploadError(
         'upload.missing_column',
-        { fileName, rowNumber: this.#firstNonBlank.rowNumber },
-        `no header row with a plate column was found; the list needs a column ${describeRequired()}. Found: ${seen || 'no headers'}.`,
+        { fileName, rowNumber: headerRow.rowNumber },
+        `no plate column was found. Headers seen: ${seen || 'none'}.${why} Expected ${describeExpected(this.jurisdiction)}.`,
       );
     }
     if (this.#count === 0) {
@@ -392,9 +469,10 @@ const XLSX_REQUIRED_ENTRIES = ['[Content_Types].xml', 'xl/workbook.xml'];
  */
 export async function readUploadRows(
   file: UploadFile,
-  limits: UploadLimits,
+  options: ReadOptions,
   sink: UploadRowSink,
 ): Promise<void> {
+  const { limits } = options;
   const location = { fileName: file.fileName };
   if (file.bytes.byteLength > limits.maxBytes) {
     throw new UploadError(
@@ -438,7 +516,7 @@ export async function readUploadRows(
         'this is a zip archive but not an Excel workbook (.xlsx). Save the list as .xlsx or .csv.',
       );
     }
-    const rows = new RowReader(file, 'xlsx', limits, sink, { encoding: null, delimiter: null });
+    const rows = new RowReader(file, 'xlsx', options, sink, { encoding: null, delimiter: null });
     await readXlsxRows(file, rows);
     rows.finish();
     return;
@@ -454,27 +532,28 @@ export async function readUploadRows(
     throw new UploadError(code, location, `${decoded.detail}. ${advice}`);
   }
   const delimiter = detectDelimiter(decoded.text);
-  const rows = new RowReader(file, 'csv', limits, sink, { encoding: decoded.encoding, delimiter });
+  const rows = new RowReader(file, 'csv', options, sink, { encoding: decoded.encoding, delimiter });
   readCsvRows(file, decoded.text, delimiter, rows);
   rows.finish();
 }
 
 /** Reads and checks a whole file into a table (for small files and tests; uploads stream). */
-export async function readUpload(
-  file: UploadFile,
-  limits: UploadLimits = defaultUploadLimits,
-): Promise<UploadTable> {
+export async function readUpload(file: UploadFile, options: Partial<ReadOptions> = {}): Promise<UploadTable> {
   let header: UploadHeader | undefined;
   const rows: UploadRow[] = [];
   const issues: RowIssue[] = [];
-  await readUploadRows(file, limits, {
-    header(found) {
-      header = found;
+  await readUploadRows(
+    file,
+    { limits: defaultUploadLimits, ...options },
+    {
+      header(found) {
+        header = found;
+      },
+      row(row, readIssue) {
+        rows.push(row);
+        if (readIssue) issues.push(readIssue);
+      },
     },
-    row(row, readIssue) {
-      rows.push(row);
-      if (readIssue) issues.push(readIssue);
-    },
-  });
+  );
   return { ...header!, rows, issues };
 }

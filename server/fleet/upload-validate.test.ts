@@ -11,6 +11,7 @@ function table(headers: string[], rows: (string | null)[][], issues: RowIssue[] 
     letter: columnLetter(index),
     header,
     field: matchHeader(header),
+    note: null,
   }));
   return {
     fileName: 'fleet.csv',

@@ -10,10 +10,10 @@
  */
 import type { JurisdictionCode } from '../jurisdictions/profiles.ts';
 import { normaliseCell, toAsciiDigits } from './normalise.ts';
+import { parsePlateParts } from './plate-types.ts';
 import type { PlateFields } from './plates.ts';
-import { parsePlate } from './plates.ts';
 import type { VehicleField } from './upload-columns.ts';
-import { columnTitles, platePartFields } from './upload-columns.ts';
+import { columnTitles } from './upload-columns.ts';
 import type { RowIssue, UploadColumn, UploadRow, UploadTable } from './upload-read.ts';
 
 export interface VehicleCandidate {
@@ -39,7 +39,7 @@ export interface UploadValidation {
 
 /** Longest accepted value per field; a longer one is a pasted note, not data. */
 export const fieldMaxLength: Record<
-  Exclude<VehicleField, 'plate' | 'plateCode' | 'plateLetters' | 'governorate'>,
+  Exclude<VehicleField, 'plate' | 'plateType' | 'plateCode' | 'plateLetters' | 'governorate'>,
   number
 > = {
   registrationNumber: 32,
@@ -81,13 +81,6 @@ function normaliseVin(raw: string): string {
   return toAsciiDigits(raw)
     .toUpperCase()
     .replace(/[\s\-.]/g, '');
-}
-
-function plateText(row: UploadRow): string {
-  return platePartFields
-    .map((field) => row.values[field])
-    .filter((part): part is string => part !== undefined)
-    .join(' ');
 }
 
 export interface RowVerdict {
@@ -134,6 +127,7 @@ export function rowValidator(
   const headerOf = (field: VehicleField) =>
     columns.find((column) => column.field === field)?.header ?? columnTitles[field].en;
   const plateColumn = headerOf('plate');
+  const typeColumn = headerOf('plateType');
   const vinColumn = headerOf('vin');
   const optionalHeaders = Object.fromEntries(
     optionalFields.map((field) => [field, headerOf(field)]),
@@ -162,10 +156,13 @@ export function rowValidator(
       (fieldByHeader.get(column) ? rowErrors : rowWarnings).push(issue);
     }
 
-    const plate = parsePlate(jurisdiction, plateText(row));
+    const plate = parsePlateParts(jurisdiction, row.values);
     if (!plate.ok) {
       rowErrors.push({
-        column: plateColumn,
+        column:
+          plate.code === 'plate.type_unknown' || plate.code === 'plate.type_mismatch'
+            ? typeColumn
+            : plateColumn,
         code: plate.code,
         message: plate.message,
         messageAr: plate.messageAr,
