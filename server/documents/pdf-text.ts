@@ -8,9 +8,10 @@
  */
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
-import bidiFactory from 'bidi-js';
+import bidiModule, { type Bidi } from 'bidi-js';
 
-const bidi = bidiFactory();
+// A CommonJS module whose `module.exports` is the factory; its typings describe an ES default export.
+const bidi = (bidiModule as unknown as () => Bidi)();
 
 export type Direction = 'rtl' | 'ltr';
 
