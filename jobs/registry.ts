@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import type { JobDefinition } from './job.ts';
 import { maintenanceJob } from './maintenance.job.ts';
 import { lookupBatchJob, nightlyRunJob, reconcileJob } from './runs.job.ts';
+import { renderStatementsJob } from './statements.job.ts';
 
 /** The one registry: queue name → payload schema → exactly one handler. */
 export const jobRegistry: JobDefinition[] = [
@@ -9,6 +10,7 @@ export const jobRegistry: JobDefinition[] = [
   nightlyRunJob as JobDefinition,
   lookupBatchJob as JobDefinition,
   reconcileJob as JobDefinition,
+  renderStatementsJob as JobDefinition,
 ];
 
 /** Fails start-up when a queue has no handler or two. */

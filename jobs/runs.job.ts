@@ -63,7 +63,7 @@ export const reconcileJob = defineJob({
   work: polling,
   handle: async (ctx, payloads) => {
     for (const job of payloads) {
-      const summary = await reconcileRun(ctx.db, job, ctx.config.runs);
+      const summary = await reconcileRun(ctx.db, ctx.queue, job, ctx.config.runs);
       if (summary) ctx.log.info({ ...job, held: summary.heldSettlements }, 'run reconciled');
     }
   },

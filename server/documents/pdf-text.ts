@@ -84,13 +84,17 @@ export const fonts = {
   bold: fs.readFileSync(require.resolve('@expo-google-fonts/amiri/700Bold/Amiri_700Bold.ttf')),
 };
 
-/** Shaping for Arabic runs (fontkit adds the positional forms by script); none asked for the rest. */
+/**
+ * Shaping for Arabic runs (fontkit adds the positional forms by script); given features, pdfkit lays
+ * the run out whole, so its glyphs are reversed once. Left-to-right runs go without: pdfkit then lays
+ * them out word by word from its own cache, which is right for left-to-right text.
+ */
 const RTL_FEATURES = ['rlig', 'liga', 'calt', 'mark', 'mkmk', 'kern'];
-const LTR_FEATURES: string[] = [];
+const LTR_FEATURES = undefined;
 
 /** What a line needs from a pdfkit document: measuring and drawing one run at a point. */
 export interface TextSurface {
-  widthOfString(text: string, options?: { features?: string[] }): number;
+  widthOfString(text: string, options?: { features?: string[] | undefined }): number;
   text(text: string, x: number, y: number, options?: object): unknown;
 }
 
@@ -118,6 +122,33 @@ export function fitText(doc: TextSurface, text: string, width: number, base: Dir
     else high = mid - 1;
   }
   return `${chars.slice(0, low).join('').trimEnd()}…`;
+}
+
+interface ShapingFont {
+  layoutRun(text: string, features?: string[]): unknown;
+}
+
+/**
+ * Remembers the shaped runs of a registered font (pdfkit caches only runs laid out without
+ * features): a statement repeats the same Arabic words on every row, and shaping Amiri is the
+ * costliest step of drawing a line. The runs are read, never changed, by pdfkit's encoder.
+ */
+export function rememberShaping(doc: PDFKit.PDFDocument, fontName: string, limit = 20_000): void {
+  doc.font(fontName);
+  const font = (doc as unknown as { _font: ShapingFont })._font;
+  const shape = font.layoutRun.bind(font);
+  const known = new Map<string, unknown>();
+  font.layoutRun = (text, features) => {
+    if (!features) return shape(text, features);
+    const key = `${features.join(',')}\u0000${text}`;
+    let run = known.get(key);
+    if (run === undefined) {
+      if (known.size >= limit) known.clear();
+      run = shape(text, features);
+      known.set(key, run);
+    }
+    return run;
+  };
 }
 
 export interface LineBox {

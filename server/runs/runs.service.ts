@@ -34,6 +34,8 @@ import {
 
 export const LOOKUP_BATCH_QUEUE = 'lookup.batch';
 export const RECONCILE_QUEUE = 'run.reconcile';
+/** Named here, handled in server/statements: runs do not depend on statements. */
+export const STATEMENTS_RENDER_QUEUE = 'statements.render';
 
 export interface RunSettings {
   /** Plates per lookup batch job. */
@@ -248,6 +250,7 @@ export interface RunSummary {
  */
 export async function reconcileRun(
   db: Database,
+  queue: JobQueue,
   job: { accountId: bigint; runId: bigint },
   settings: RunSettings,
 ): Promise<RunSummary | undefined> {
@@ -294,6 +297,8 @@ export async function reconcileRun(
       });
     }
     await finishRun(trx, accountId, runId, { status: failed.length > 0 ? 'partial' : 'done', summary });
+    // The run's next stage: its statements (server/statements), rendered by a job of their own.
+    await queue.send(trx, STATEMENTS_RENDER_QUEUE, [{ accountId: accountId.toString(), runId: runId.toString() }]);
     return summary;
   });
 }

@@ -4,6 +4,7 @@ import { withTenant } from '../../server/db/tenant.ts';
 import { reconcileRun } from '../../server/runs/runs.service.ts';
 import { useTestDatabase } from '../support/database.ts';
 import { makeAccount, makeVehicles } from '../support/factories.ts';
+import { useJobQueue } from '../support/queue.ts';
 
 /**
  * Reconciliation against a reference model: random histories of authority answers (with failed
@@ -11,6 +12,7 @@ import { makeAccount, makeVehicles } from '../support/factories.ts';
  * through the real set-based SQL, night after night, and must agree with a plain model.
  */
 const test = useTestDatabase();
+const jobs = useJobQueue(test);
 
 type LookupStatus = 'ok' | 'failed' | 'not_found';
 type AuthorityStatus = 'unpaid' | 'paid' | 'cancelled' | 'under_objection';
@@ -190,7 +192,7 @@ async function reconcileNight(accountId: bigint, vehicleIds: bigint[], night: Ni
     }
     return run.id;
   });
-  const summary = await reconcileRun(test.db, { accountId, runId }, { batchSize: 100, guard: GUARD });
+  const summary = await reconcileRun(test.db, jobs.queue, { accountId, runId }, { batchSize: 100, guard: GUARD });
   return { runId, summary: summary! };
 }
 

@@ -1,0 +1,53 @@
+import { z } from 'zod';
+import type { DocumentFormat } from '../documents/documents.repo.ts';
+import { downloadDocument } from '../documents/documents.service.ts';
+import { sendDocument } from '../documents/send.ts';
+import { defineRoute, idParam, type RouteContext, type RouteDef } from '../http/routes.ts';
+import { findRunStatement } from './statements.service.ts';
+
+export const langQuery = z
+  .object({ lang: z.enum(['ar', 'en'], { message: 'lang must be "ar" or "en"' }).default('ar') })
+  .strict();
+
+export const actorOf = (ctx: RouteContext) => ({
+  userId: ctx.principal?.kind === 'session' ? ctx.principal.userId : null,
+  tokenId: ctx.principal?.kind === 'token' ? ctx.principal.tokenId : null,
+  ip: ctx.ip,
+});
+
+const RETRY_AFTER_SECONDS = 5;
+
+const runStatementRoute = (format: DocumentFormat): RouteDef =>
+  defineRoute({
+    method: 'get',
+    path: `/runs/:runId/statement.${format}`,
+    tag: 'statements',
+    summary: `The run's statement as ${format.toUpperCase()} (?lang=ar|en, Arabic by default), byte-identical on every download; 202 with where to poll while it is being rendered`,
+    access: { kind: 'account', permission: 'money.read' },
+    params: z.object({ runId: idParam }),
+    query: langQuery,
+    handle: async (ctx, { params, query }) => {
+      const accountId = ctx.account!.id;
+      const found = await ctx.tenant(async (trx) => {
+        const statement = await findRunStatement(trx, accountId, params.runId, format, query.lang);
+        if ('pending' in statement) return statement;
+        return { download: await downloadDocument(trx, accountId, statement.document!, actorOf(ctx)) };
+      });
+      if ('download' in found) {
+        sendDocument(ctx.res, found.download);
+        return {};
+      }
+      ctx.res.set({ 'retry-after': String(RETRY_AFTER_SECONDS), location: ctx.req.originalUrl });
+      return {
+        status: 202,
+        body: {
+          status: 'rendering',
+          run: found.pending,
+          poll: ctx.req.originalUrl,
+          retryAfterSeconds: RETRY_AFTER_SECONDS,
+        },
+      };
+    },
+  });
+
+export const statementRoutes: RouteDef[] = [runStatementRoute('xlsx'), runStatementRoute('pdf')];
