@@ -36,7 +36,9 @@ export async function writeCertificatePdf(content: CertificateContent): Promise<
     const text = (key: string) => t(language, key);
     pdf.line(text('clearance_title'), { size: 18, bold: true, base, gap: 2 });
     pdf.paragraph(text('clearance_statement'), { size: 10.5, base });
-    pdf.field(text('account'), isolate(language === 'ar' ? content.account.nameAr : content.account.nameEn), { base });
+    pdf.field(text('account'), isolate(language === 'ar' ? content.account.nameAr : content.account.nameEn), {
+      base,
+    });
     pdf.field(text('registry_number'), ltr(content.account.registryNumber), { base });
     pdf.field(text('jurisdiction'), text(`jurisdiction_${content.account.jurisdiction}`), { base });
     pdf.field(text('plate'), isolate(content.vehicle.plate), { base });

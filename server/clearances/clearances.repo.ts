@@ -33,7 +33,15 @@ export function outstandingOfVehicle(trx: Executor, accountId: bigint, vehicleId
 export function findVehicle(trx: Executor, accountId: bigint, vehicleId: bigint) {
   return trx
     .selectFrom('vehicles')
-    .select(['id', 'plate_display', 'plate_key', 'registration_number', 'label', 'cost_centre', 'active_until'])
+    .select([
+      'id',
+      'plate_display',
+      'plate_key',
+      'registration_number',
+      'label',
+      'cost_centre',
+      'active_until',
+    ])
     .where('account_id', '=', accountId)
     .where('id', '=', vehicleId)
     .executeTakeFirst();
@@ -166,6 +174,8 @@ export async function verifyClearance(db: Executor, codeHash: string) {
     as_of: Date;
     time_zone: string;
     revoked_at: Date | null;
-  }>`select status, plate_display, as_of, time_zone, revoked_at from verify_clearance(${codeHash})`.execute(db);
+  }>`select status, plate_display, as_of, time_zone, revoked_at from verify_clearance(${codeHash})`.execute(
+    db,
+  );
   return rows[0];
 }

@@ -9,7 +9,8 @@ import {
   revokeByPerson,
 } from './clearances.service.ts';
 
-const publicUrl = (ctx: RouteContext) => ctx.config.publicUrl ?? `${ctx.req.protocol}://${ctx.req.get('host')}`;
+const publicUrl = (ctx: RouteContext) =>
+  ctx.config.publicUrl ?? `${ctx.req.protocol}://${ctx.req.get('host')}`;
 const clearanceParams = z.object({ clearanceId: idParam });
 
 export const clearanceRoutes = [
@@ -34,7 +35,8 @@ export const clearanceRoutes = [
     method: 'get',
     path: '/clearances',
     tag: 'clearances',
-    summary: 'Clearance certificates of the account, newest first; filter by vehicle and status, page with `before`',
+    summary:
+      'Clearance certificates of the account, newest first; filter by vehicle and status, page with `before`',
     access: { kind: 'account', permission: 'money.read' },
     query: z
       .object({
@@ -67,7 +69,8 @@ export const clearanceRoutes = [
     method: 'post',
     path: '/clearances/:clearanceId/revoke',
     tag: 'clearances',
-    summary: 'Revoke a certificate with a reason (owner or accountant); the verification page then says revoked',
+    summary:
+      'Revoke a certificate with a reason (owner or accountant); the verification page then says revoked',
     access: { kind: 'account', permission: 'money.write' },
     params: clearanceParams,
     body: z.object({ reason: z.string().trim().min(3).max(500) }).strict(),

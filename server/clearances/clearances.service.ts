@@ -55,7 +55,9 @@ export function newVerificationCode(): string {
 
 /** Codes are compared in one canonical form: upper case, no separators. */
 export const codeHash = (code: string) =>
-  createHash('sha256').update(code.toUpperCase().replace(/[^A-Z0-9]/g, '')).digest('hex');
+  createHash('sha256')
+    .update(code.toUpperCase().replace(/[^A-Z0-9]/g, ''))
+    .digest('hex');
 
 export const certificateKey = (clearanceId: bigint) => ({
   kind: 'clearance_certificate' as const,
@@ -92,10 +94,13 @@ export async function issueClearance(
   now: Date,
 ) {
   const vehicle = await findVehicle(trx, accountId, vehicleId);
-  if (!vehicle) throw new DomainError('vehicle_not_found', 'no such vehicle in this account', { status: 404 });
+  if (!vehicle)
+    throw new DomainError('vehicle_not_found', 'no such vehicle in this account', { status: 404 });
   const lookup = await lastLookup(trx, accountId, vehicleId);
   if (!lookup) {
-    throw refused('never_looked_up', bilingual('statements.clearance_refused_never'), { vehicleId: vehicleId.toString() });
+    throw refused('never_looked_up', bilingual('statements.clearance_refused_never'), {
+      vehicleId: vehicleId.toString(),
+    });
   }
   if (lookup.status !== 'ok' || !lookup.answered_at) {
     throw refused('lookup_failed', bilingual('statements.clearance_refused_stale'), {
@@ -110,15 +115,19 @@ export async function issueClearance(
   }
   const outstanding = await outstandingOfVehicle(trx, accountId, vehicleId);
   if (outstanding.length > 0) {
-    throw refused('outstanding', bilingual('statements.clearance_refused_outstanding', { count: outstanding.length }), {
-      vehicleId: vehicleId.toString(),
-      violations: outstanding.map((v) => ({
-        ticketNumber: v.ticket_number,
-        amountMinor: v.amount_minor.toString(),
-        offenceAt: v.offence_at,
-        held: v.suspect_since_run !== null,
-      })),
-    });
+    throw refused(
+      'outstanding',
+      bilingual('statements.clearance_refused_outstanding', { count: outstanding.length }),
+      {
+        vehicleId: vehicleId.toString(),
+        violations: outstanding.map((v) => ({
+          ticketNumber: v.ticket_number,
+          amountMinor: v.amount_minor.toString(),
+          offenceAt: v.offence_at,
+          held: v.suspect_since_run !== null,
+        })),
+      },
+    );
   }
   const account = (await findAccount(trx, accountId))!;
   const code = newVerificationCode();
@@ -180,7 +189,10 @@ export async function clearancesOfAccount(
 
 export async function getClearance(trx: Tx, accountId: bigint, id: bigint): Promise<ClearanceRow> {
   const row = await findClearance(trx, accountId, id);
-  if (!row) throw new DomainError('clearance_not_found', 'no such clearance certificate in this account', { status: 404 });
+  if (!row)
+    throw new DomainError('clearance_not_found', 'no such clearance certificate in this account', {
+      status: 404,
+    });
   return row;
 }
 
@@ -200,7 +212,11 @@ export async function revokeByPerson(trx: Tx, accountId: bigint, id: bigint, rea
       details: { revokedAt: existing.revoked_at, reason: existing.revoke_reason },
     });
   }
-  const row = (await revokeClearance(trx, accountId, id, { userId: actor.userId, tokenId: actor.tokenId, reason }))!;
+  const row = (await revokeClearance(trx, accountId, id, {
+    userId: actor.userId,
+    tokenId: actor.tokenId,
+    reason,
+  }))!;
   await appendAudit(trx, {
     accountId,
     actorUserId: actor.userId,

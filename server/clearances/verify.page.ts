@@ -13,12 +13,16 @@ import { verifyCode } from './clearances.service.ts';
 export const VERIFY_LIMIT = { requests: 30, windowSeconds: 60 };
 
 const escapeHtml = (text: string) =>
-  text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+  text.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
+  );
 
 type Verdict = Awaited<ReturnType<typeof verifyCode>>;
 
 function section(language: Language, verdict: Verdict): string {
-  const t = (key: string, values?: Record<string, string>) => escapeHtml(message(language, `statements.${key}`, values));
+  const t = (key: string, values?: Record<string, string>) =>
+    escapeHtml(message(language, `statements.${key}`, values));
   const dir = language === 'ar' ? 'rtl' : 'ltr';
   if (!verdict) {
     return `<section lang="${language}" dir="${dir}"><h1>${t('verify_title')}</h1><p class="unknown">${t('verify_unknown')}</p></section>`;
@@ -28,7 +32,9 @@ function section(language: Language, verdict: Verdict): string {
     verdict.status === 'valid'
       ? `<p class="status valid">${t('verify_valid')}</p>`
       : `<p class="status revoked">${t('verify_revoked')}</p>${
-          verdict.revokedAt ? `<p>${t('verify_revoked_at', { date: '\u0000' }).replace('\u0000', when(verdict.revokedAt))}</p>` : ''
+          verdict.revokedAt
+            ? `<p>${t('verify_revoked_at', { date: '\u0000' }).replace('\u0000', when(verdict.revokedAt))}</p>`
+            : ''
         }`;
   return `<section lang="${language}" dir="${dir}"><h1>${t('verify_title')}</h1>${status}
 <dl><dt>${t('plate')}</dt><dd><bdi>${escapeHtml(verdict.plate)}</bdi></dd>
@@ -57,14 +63,24 @@ export function verifyRoutes(db: Database): express.Router {
   const router = express.Router();
   router.get('/verify/:code', async (req, res) => {
     res.set({ 'cache-control': 'no-store', 'referrer-policy': 'no-referrer', 'x-robots-tag': 'noindex' });
-    const [count] = await countLoginAttempt(db, [`verify-ip:${req.ip ?? 'unknown'}`], VERIFY_LIMIT.windowSeconds);
+    const [count] = await countLoginAttempt(
+      db,
+      [`verify-ip:${req.ip ?? 'unknown'}`],
+      VERIFY_LIMIT.windowSeconds,
+    );
     if (count && count.failures > VERIFY_LIMIT.requests) {
-      res.set('retry-after', String(VERIFY_LIMIT.windowSeconds)).status(429).type('text/plain; charset=utf-8');
+      res
+        .set('retry-after', String(VERIFY_LIMIT.windowSeconds))
+        .status(429)
+        .type('text/plain; charset=utf-8');
       res.send('Too many verification requests; try again in a minute.\nطلبات تحقق كثيرة؛ حاول بعد دقيقة.');
       return;
     }
     const verdict = await verifyCode(db, req.params.code);
-    res.status(verdict ? 200 : 404).type('text/html; charset=utf-8').send(verificationPage(verdict));
+    res
+      .status(verdict ? 200 : 404)
+      .type('text/html; charset=utf-8')
+      .send(verificationPage(verdict));
   });
   return router;
 }

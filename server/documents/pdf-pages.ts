@@ -57,7 +57,12 @@ export class PagedPdf {
       margin: PAGE.margin,
       autoFirstPage: false,
       // Fixed metadata: the same content renders to the same bytes.
-      info: { Title: options.title, Producer: 'Fleet fines', Creator: 'Fleet fines', CreationDate: options.createdAt },
+      info: {
+        Title: options.title,
+        Producer: 'Fleet fines',
+        Creator: 'Fleet fines',
+        CreationDate: options.createdAt,
+      },
       lang: options.base === 'rtl' ? 'ar' : 'en',
     });
     this.doc.registerFont('regular', fonts.regular);
@@ -109,7 +114,13 @@ export class PagedPdf {
   /** One line of text across the content width at the current y; moves down. */
   line(
     text: string,
-    options: { size?: number; bold?: boolean; gap?: number; align?: 'start' | 'end' | 'center'; base?: Direction } = {},
+    options: {
+      size?: number;
+      bold?: boolean;
+      gap?: number;
+      align?: 'start' | 'end' | 'center';
+      base?: Direction;
+    } = {},
   ) {
     const size = options.size ?? 10;
     this.doc.font(options.bold ? 'bold' : 'regular').fontSize(size);
@@ -169,7 +180,10 @@ export class PagedPdf {
     this.doc.font('bold').fontSize(12);
     drawLine(this.doc, title, { x: PAGE.margin, y: this.y, width: CONTENT_WIDTH, base: this.base });
     this.y += TITLE_HEIGHT;
-    this.doc.rect(PAGE.margin, this.y - 2, CONTENT_WIDTH, ROW_HEIGHT).fillColor('#e6e6e6').fill();
+    this.doc
+      .rect(PAGE.margin, this.y - 2, CONTENT_WIDTH, ROW_HEIGHT)
+      .fillColor('#e6e6e6')
+      .fill();
     this.doc.fillColor('#000000').font('bold').fontSize(TABLE_FONT_SIZE);
     const boxes = this.columnBoxes(columns);
     columns.forEach((column, index) => {
@@ -212,15 +226,28 @@ export class PagedPdf {
   /** A small table drawn at the current y on the current page (the caller knows it fits). */
   smallTable(columns: TableColumn[], rows: string[][], width = CONTENT_WIDTH) {
     const boxes = this.columnBoxes(columns, width);
-    this.doc.rect(this.base === 'rtl' ? PAGE.margin + CONTENT_WIDTH - width : PAGE.margin, this.y - 2, width, ROW_HEIGHT)
+    this.doc
+      .rect(
+        this.base === 'rtl' ? PAGE.margin + CONTENT_WIDTH - width : PAGE.margin,
+        this.y - 2,
+        width,
+        ROW_HEIGHT,
+      )
       .fillColor('#e6e6e6')
       .fill();
-    this.doc.fillColor('#000000').font('bold').fontSize(TABLE_FONT_SIZE + 0.5);
-    columns.forEach((column, index) => drawLine(this.doc, column.header, { ...boxes[index]!, y: this.y, base: this.base }));
+    this.doc
+      .fillColor('#000000')
+      .font('bold')
+      .fontSize(TABLE_FONT_SIZE + 0.5);
+    columns.forEach((column, index) => {
+      drawLine(this.doc, column.header, { ...boxes[index]!, y: this.y, base: this.base });
+    });
     this.y += ROW_HEIGHT;
     this.doc.font('regular');
     for (const cells of rows) {
-      cells.forEach((cell, index) => drawLine(this.doc, cell, { ...boxes[index]!, y: this.y, base: this.base }));
+      cells.forEach((cell, index) => {
+        drawLine(this.doc, cell, { ...boxes[index]!, y: this.y, base: this.base });
+      });
       this.y += ROW_HEIGHT;
     }
     this.y += ROW_HEIGHT / 2;

@@ -298,7 +298,9 @@ export async function reconcileRun(
     }
     await finishRun(trx, accountId, runId, { status: failed.length > 0 ? 'partial' : 'done', summary });
     // The run's next stage: its statements (server/statements), rendered by a job of their own.
-    await queue.send(trx, STATEMENTS_RENDER_QUEUE, [{ accountId: accountId.toString(), runId: runId.toString() }]);
+    await queue.send(trx, STATEMENTS_RENDER_QUEUE, [
+      { accountId: accountId.toString(), runId: runId.toString() },
+    ]);
     return summary;
   });
 }

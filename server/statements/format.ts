@@ -3,7 +3,7 @@
  * module, times in the account's zone. Pure.
  */
 import { DateTime } from 'luxon';
-import { type Language, message, type MessageValues } from '../i18n/messages.ts';
+import { type Language, type MessageValues, message } from '../i18n/messages.ts';
 import { type Currency, formatMinor, minorToMajorText } from '../money/money.ts';
 
 export const t = (language: Language, key: string, values?: MessageValues) =>
@@ -34,7 +34,8 @@ export const localCellDate = (at: Date, zone: string) =>
 export const localDateTimeText = (at: Date, zone: string) =>
   DateTime.fromJSDate(at, { zone }).toFormat('yyyy-MM-dd HH:mm');
 
-export const localDateText = (at: Date, zone: string) => DateTime.fromJSDate(at, { zone }).toFormat('yyyy-MM-dd');
+export const localDateText = (at: Date, zone: string) =>
+  DateTime.fromJSDate(at, { zone }).toFormat('yyyy-MM-dd');
 
 export const DATE_TIME_FORMAT = 'yyyy-mm-dd hh:mm';
 export const DATE_FORMAT = 'yyyy-mm-dd';

@@ -89,10 +89,12 @@ export async function loadRunStatement(
   generatedAt: Date,
 ): Promise<RunStatement | undefined> {
   const run = await findStatementRun(trx, accountId, runId);
-  if (!run || !run.finished_at || !['done', 'partial'].includes(run.status)) return undefined;
+  if (!run?.finished_at || !['done', 'partial'].includes(run.status)) return undefined;
   const profile = jurisdictions[run.jurisdiction as JurisdictionCode];
   if (profile.escalation.length !== 1) {
-    throw new Error(`${profile.code}: statements work out one escalation rule, the profile has ${profile.escalation.length}`);
+    throw new Error(
+      `${profile.code}: statements work out one escalation rule, the profile has ${profile.escalation.length}`,
+    );
   }
   const rule = profile.escalation[0]!;
   const asOf = run.finished_at;
@@ -111,7 +113,9 @@ export async function loadRunStatement(
         : [];
     }
     const total = lineTotals.find((t) => t.change === change);
-    return total ? [{ change, violations: total.violations, amountMinor: total.amount_minor, held: total.held }] : [];
+    return total
+      ? [{ change, violations: total.violations, amountMinor: total.amount_minor, held: total.held }]
+      : [];
   });
   return {
     header: {
@@ -124,7 +128,13 @@ export async function loadRunStatement(
         timeZone: run.time_zone,
       },
       currency: currencies[run.currency as Currency['code']],
-      run: { id: run.run_id, kind: run.run_kind, status: run.status, createdAt: run.created_at, finishedAt: asOf },
+      run: {
+        id: run.run_id,
+        kind: run.run_kind,
+        status: run.status,
+        createdAt: run.created_at,
+        finishedAt: asOf,
+      },
       source: run.import_file_name ? { kind: 'file', fileName: run.import_file_name } : { kind: 'gateway' },
       generatedAt,
     },
@@ -145,12 +155,21 @@ export async function loadRunStatement(
 }
 
 /** `fleet-statement_<registry>_<local run date>_<lang>.<ext>`: says account, run date and language. */
-export function statementFileName(header: StatementHeader, language: Language, extension: 'xlsx' | 'pdf'): string {
+export function statementFileName(
+  header: StatementHeader,
+  language: Language,
+  extension: 'xlsx' | 'pdf',
+): string {
   const date = localDate(header.run.createdAt, header.account.timeZone);
   const registry = header.account.registryNumber.replace(/[^\p{L}\p{N}-]+/gu, '-');
   return `fleet-statement_${registry}_${date}_run-${header.run.id}_${language}.${extension}`;
 }
 
 function localDate(at: Date, zone: string): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(at);
+  return new Intl.DateTimeFormat('en-CA', {
+    timeZone: zone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+  }).format(at);
 }

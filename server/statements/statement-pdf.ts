@@ -3,8 +3,9 @@
  * (vehicles, vehicles whose lookup failed, outstanding violations, change lines), each repeating
  * its header on every page, every page numbered "X of Y". Lines come from cursor pages.
  */
-import { isolate, ltr } from '../documents/pdf-text.ts';
+
 import { PagedPdf, type TableColumn, tablePages } from '../documents/pdf-pages.ts';
+import { isolate, ltr } from '../documents/pdf-text.ts';
 import type { Language } from '../i18n/messages.ts';
 import { amountText, localDateText, localDateTimeText, t } from './format.ts';
 import type { RunStatement } from './run-statement.ts';
@@ -108,7 +109,13 @@ export async function writeRunStatementPdf(statement: RunStatement, language: La
           isolate(v.plate_display),
           v.label ? isolate(v.label) : '',
           v.cost_centre ? isolate(v.cost_centre) : '',
-          text(v.lookup_status === null ? 'lookup_not_in_run' : v.lookup_status === 'not_found' ? 'lookup_ok' : `lookup_${v.lookup_status}`),
+          text(
+            v.lookup_status === null
+              ? 'lookup_not_in_run'
+              : v.lookup_status === 'not_found'
+                ? 'lookup_ok'
+                : `lookup_${v.lookup_status}`,
+          ),
           ltr(String(v.violations)),
           money(v.amount_minor),
           money(v.due_after_escalation_minor),

@@ -26,7 +26,8 @@ interface Column {
   numFmt?: string;
 }
 
-const fit = (header: string, longest: number, max = 60) => Math.min(max, Math.max(header.length, longest) + 3);
+const columnWidth = (header: string, longest: number, max = 60) =>
+  Math.min(max, Math.max(header.length, longest) + 3);
 
 export async function writeRunStatementXlsx(statement: RunStatement, language: Language): Promise<Buffer> {
   const { header, widths } = statement;
@@ -42,7 +43,11 @@ export async function writeRunStatementXlsx(statement: RunStatement, language: L
     sink.on('end', resolve);
     sink.on('error', reject);
   });
-  const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: sink, useSharedStrings: false, useStyles: true });
+  const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({
+    stream: sink,
+    useSharedStrings: false,
+    useStyles: true,
+  });
   workbook.creator = 'Fleet fines';
   workbook.created = header.generatedAt;
   workbook.modified = header.generatedAt;
@@ -65,7 +70,8 @@ export async function writeRunStatementXlsx(statement: RunStatement, language: L
         const row = ws.addRow(values);
         // A date in a column without a format of its own (the summary's value column).
         values.forEach((value, index) => {
-          if (value instanceof Date && !columns[index]!.numFmt) row.getCell(index + 1).numFmt = DATE_TIME_FORMAT;
+          if (value instanceof Date && !columns[index]!.numFmt)
+            row.getCell(index + 1).numFmt = DATE_TIME_FORMAT;
         });
         row.commit();
         last += 1;
@@ -88,7 +94,9 @@ export async function writeRunStatementXlsx(statement: RunStatement, language: L
     [text('run_time'), localCellDate(header.run.createdAt, zone), null, null],
     [
       text('authority'),
-      header.source.kind === 'file' ? text('authority_file', { file: header.source.fileName }) : text('authority_gateway'),
+      header.source.kind === 'file'
+        ? text('authority_file', { file: header.source.fileName })
+        : text('authority_gateway'),
       null,
       null,
     ],
@@ -98,7 +106,12 @@ export async function writeRunStatementXlsx(statement: RunStatement, language: L
     [text('vehicles_looked_up'), null, statement.vehiclesLookedUp, null],
     [text('held_settlements'), null, o.held_violations, amountCellValue(o.held_minor, currency)],
     [text('stale_outstanding'), null, o.stale_violations, amountCellValue(o.stale_minor, currency)],
-    [text('failed_vehicles'), statement.failed.map((f) => f.plate_display).join(', ') || null, statement.failed.length, null],
+    [
+      text('failed_vehicles'),
+      statement.failed.map((f) => f.plate_display).join(', ') || null,
+      statement.failed.length,
+      null,
+    ],
     ...statement.changes.map((c): CellValue[] => [
       `${text('changes')}: ${text(`change_${c.change}`)}`,
       null,
@@ -107,10 +120,13 @@ export async function writeRunStatementXlsx(statement: RunStatement, language: L
     ]),
   ];
   const summaryColumns: Column[] = [
-    { header: text('item'), width: fit(text('item'), Math.max(...info.map((r) => String(r[0]).length))) },
+    {
+      header: text('item'),
+      width: columnWidth(text('item'), Math.max(...info.map((r) => String(r[0]).length))),
+    },
     { header: text('value'), width: 40 },
-    { header: text('count'), width: fit(text('count'), 10) },
-    { header: text('amount'), width: fit(text('amount'), 16), numFmt: money },
+    { header: text('count'), width: columnWidth(text('count'), 10) },
+    { header: text('amount'), width: columnWidth(text('amount'), 16), numFmt: money },
   ];
   await sheet(text('sheet_summary'), summaryColumns, async function* () {
     yield info;
@@ -119,14 +135,22 @@ export async function writeRunStatementXlsx(statement: RunStatement, language: L
   await sheet(
     text('sheet_vehicles'),
     [
-      { header: text('plate'), width: fit(text('plate'), widths.plate) },
-      { header: text('label'), width: fit(text('label'), widths.label, 40) },
-      { header: text('cost_centre'), width: fit(text('cost_centre'), widths.cost_centre, 30) },
-      { header: text('lookup'), width: fit(text('lookup'), 12) },
-      { header: text('count'), width: fit(text('count'), 6) },
-      { header: text('due_now'), width: fit(text('due_now'), 14), numFmt: money },
-      { header: text('due_after_escalation'), width: fit(text('due_after_escalation'), 14), numFmt: money },
-      { header: text('next_escalation'), width: fit(text('next_escalation'), 12), numFmt: DATE_FORMAT },
+      { header: text('plate'), width: columnWidth(text('plate'), widths.plate) },
+      { header: text('label'), width: columnWidth(text('label'), widths.label, 40) },
+      { header: text('cost_centre'), width: columnWidth(text('cost_centre'), widths.cost_centre, 30) },
+      { header: text('lookup'), width: columnWidth(text('lookup'), 12) },
+      { header: text('count'), width: columnWidth(text('count'), 6) },
+      { header: text('due_now'), width: columnWidth(text('due_now'), 14), numFmt: money },
+      {
+        header: text('due_after_escalation'),
+        width: columnWidth(text('due_after_escalation'), 14),
+        numFmt: money,
+      },
+      {
+        header: text('next_escalation'),
+        width: columnWidth(text('next_escalation'), 12),
+        numFmt: DATE_FORMAT,
+      },
     ],
     async function* () {
       for await (const page of statement.vehicles()) {
@@ -134,7 +158,9 @@ export async function writeRunStatementXlsx(statement: RunStatement, language: L
           v.plate_display,
           v.label,
           v.cost_centre,
-          v.lookup_status === 'ok' || v.lookup_status === 'not_found' ? text('lookup_ok') : lookupWord(v.lookup_status),
+          v.lookup_status === 'ok' || v.lookup_status === 'not_found'
+            ? text('lookup_ok')
+            : lookupWord(v.lookup_status),
           v.violations,
           amountCellValue(v.amount_minor, currency),
           amountCellValue(v.due_after_escalation_minor, currency),
@@ -148,15 +174,15 @@ export async function writeRunStatementXlsx(statement: RunStatement, language: L
   await sheet(
     text('sheet_violations'),
     [
-      { header: text('plate'), width: fit(text('plate'), widths.plate) },
-      { header: text('ticket'), width: fit(text('ticket'), widths.ticket) },
-      { header: text('offence_at'), width: fit(text('offence_at'), 16), numFmt: DATE_TIME_FORMAT },
-      { header: text('type'), width: fit(text('type'), widths.type, 20) },
-      { header: text('description'), width: fit(text('description'), descriptionWidth) },
-      { header: text('location'), width: fit(text('location'), widths.location, 40) },
-      { header: text('authority_status'), width: fit(text('authority_status'), 14) },
-      { header: text('amount'), width: fit(text('amount'), 14), numFmt: money },
-      { header: text('notes'), width: fit(text('notes'), 16) },
+      { header: text('plate'), width: columnWidth(text('plate'), widths.plate) },
+      { header: text('ticket'), width: columnWidth(text('ticket'), widths.ticket) },
+      { header: text('offence_at'), width: columnWidth(text('offence_at'), 16), numFmt: DATE_TIME_FORMAT },
+      { header: text('type'), width: columnWidth(text('type'), widths.type, 20) },
+      { header: text('description'), width: columnWidth(text('description'), descriptionWidth) },
+      { header: text('location'), width: columnWidth(text('location'), widths.location, 40) },
+      { header: text('authority_status'), width: columnWidth(text('authority_status'), 14) },
+      { header: text('amount'), width: columnWidth(text('amount'), 14), numFmt: money },
+      { header: text('notes'), width: columnWidth(text('notes'), 16) },
     ],
     async function* () {
       for await (const page of statement.violations()) {
@@ -178,14 +204,14 @@ export async function writeRunStatementXlsx(statement: RunStatement, language: L
   await sheet(
     text('sheet_changes'),
     [
-      { header: text('ticket'), width: fit(text('ticket'), widths.ticket) },
-      { header: text('plate'), width: fit(text('plate'), widths.plate) },
-      { header: text('change'), width: fit(text('change'), 16) },
-      { header: text('previous_plate'), width: fit(text('previous_plate'), widths.plate) },
-      { header: text('held_count'), width: fit(text('held_count'), 6) },
-      { header: text('previous_amount'), width: fit(text('previous_amount'), 14), numFmt: money },
-      { header: text('amount'), width: fit(text('amount'), 14), numFmt: money },
-      { header: text('offence_at'), width: fit(text('offence_at'), 16), numFmt: DATE_TIME_FORMAT },
+      { header: text('ticket'), width: columnWidth(text('ticket'), widths.ticket) },
+      { header: text('plate'), width: columnWidth(text('plate'), widths.plate) },
+      { header: text('change'), width: columnWidth(text('change'), 16) },
+      { header: text('previous_plate'), width: columnWidth(text('previous_plate'), widths.plate) },
+      { header: text('held_count'), width: columnWidth(text('held_count'), 6) },
+      { header: text('previous_amount'), width: columnWidth(text('previous_amount'), 14), numFmt: money },
+      { header: text('amount'), width: columnWidth(text('amount'), 14), numFmt: money },
+      { header: text('offence_at'), width: columnWidth(text('offence_at'), 16), numFmt: DATE_TIME_FORMAT },
     ],
     async function* () {
       for await (const page of statement.changeLines()) {

@@ -240,3 +240,36 @@ export async function longestTexts(trx: Executor, accountId: bigint) {
                 from violations where account_id = ${accountId}) o`.execute(trx);
   return rows[0]!;
 }
+
+export interface ViolationExportRow {
+  ticket_number: string;
+  vehicle_id: bigint;
+  plate_display: string;
+  registration_number: string | null;
+  cost_centre: string | null;
+  state: string;
+  offence_at: Date;
+  type_code: string;
+  description_ar: string;
+  description_en: string;
+  location: string;
+  amount_minor: bigint;
+  currency: string;
+  authority_status: string;
+  authority_payment_ref: string | null;
+}
+
+/** The account's violations (current state) for export, by ticket. */
+export function violationsExportQuery(
+  accountId: bigint,
+  state: string | undefined,
+): RawBuilder<ViolationExportRow> {
+  return sql<ViolationExportRow>`
+    select v.ticket_number, v.vehicle_id, h.plate_display, h.registration_number, h.cost_centre, v.state,
+           v.offence_at, v.type_code, v.description_ar, v.description_en, v.location, v.amount_minor, v.currency,
+           v.authority_status, v.authority_payment_ref
+    from violations v
+    join vehicles h on h.account_id = v.account_id and h.id = v.vehicle_id
+    where v.account_id = ${accountId} ${state ? sql`and v.state = ${state}` : sql``}
+    order by v.ticket_number`;
+}

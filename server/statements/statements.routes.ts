@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import type { DocumentFormat } from '../documents/documents.repo.ts';
-import { downloadDocument } from '../documents/documents.service.ts';
+import { contentDisposition, downloadDocument } from '../documents/documents.service.ts';
 import { sendDocument } from '../documents/send.ts';
 import { defineRoute, idParam, type RouteContext, type RouteDef } from '../http/routes.ts';
-import { findRunStatement } from './statements.service.ts';
+import { accountTimeZone, findRunStatement } from './statements.service.ts';
+import { violationsCsv } from './violations-csv.ts';
 
 export const langQuery = z
   .object({ lang: z.enum(['ar', 'en'], { message: 'lang must be "ar" or "en"' }).default('ar') })
@@ -50,4 +51,31 @@ const runStatementRoute = (format: DocumentFormat): RouteDef =>
     },
   });
 
-export const statementRoutes: RouteDef[] = [runStatementRoute('xlsx'), runStatementRoute('pdf')];
+export const statementRoutes: RouteDef[] = [
+  runStatementRoute('xlsx'),
+  runStatementRoute('pdf'),
+  defineRoute({
+    method: 'get',
+    path: '/violations.csv',
+    tag: 'statements',
+    summary:
+      "The account's violations as CSV for ERP import (UTF-8, CRLF, formulas escaped); filter by state",
+    access: { kind: 'account', permission: 'money.read' },
+    query: z.object({ state: z.enum(['outstanding', 'settled', 'cancelled']).optional() }).strict(),
+    handle: async (ctx, { query }) => {
+      const accountId = ctx.account!.id;
+      await ctx.tenant(async (trx) => {
+        const zone = await accountTimeZone(trx, accountId);
+        ctx.res.status(200).set({
+          'content-type': 'text/csv; charset=utf-8',
+          'content-disposition': contentDisposition(`violations_${accountId}_${query.state ?? 'all'}.csv`),
+          'cache-control': 'private, no-store',
+        });
+        for await (const chunk of violationsCsv(trx, accountId, zone, query.state)) ctx.res.write(chunk);
+      });
+      ctx.res.end();
+      await ctx.audit({ accountId, action: 'violations.exported', details: { state: query.state ?? null } });
+      return {};
+    },
+  }),
+];

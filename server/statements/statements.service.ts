@@ -3,6 +3,9 @@
  * last stage, never in a web request), stored as immutable documents, one per format and language.
  * A re-delivered job finds them stored and renders nothing twice.
  */
+
+import { findAccount } from '../accounts/accounts.repo.ts';
+import { revokeForLateFines } from '../clearances/clearances.service.ts';
 import type { Database } from '../db/database.ts';
 import { type Tx, withTenant } from '../db/tenant.ts';
 import { type DocumentFormat, type DocumentKey, findDocument } from '../documents/documents.repo.ts';
@@ -10,12 +13,9 @@ import { storeDocument } from '../documents/documents.service.ts';
 import { DomainError } from '../errors.ts';
 import type { Language } from '../i18n/messages.ts';
 import { findRun } from '../runs/runs.repo.ts';
-import { revokeForLateFines } from '../clearances/clearances.service.ts';
 import { loadRunStatement, statementFileName } from './run-statement.ts';
 import { writeRunStatementPdf } from './statement-pdf.ts';
 import { writeRunStatementXlsx } from './statement-xlsx.ts';
-
-
 
 /** Arabic first: it is every jurisdiction's default and the one most likely to be asked for. */
 const renderOrder: Array<{ language: Language; format: DocumentFormat }> = [
@@ -49,7 +49,10 @@ export async function renderRunStatement(
     format === 'xlsx'
       ? await writeRunStatementXlsx(statement, language)
       : await writeRunStatementPdf(statement, language);
-  await storeDocument(trx, accountId, key, { fileName: statementFileName(statement.header, language, format), bytes });
+  await storeDocument(trx, accountId, key, {
+    fileName: statementFileName(statement.header, language, format),
+    bytes,
+  });
   return true;
 }
 
@@ -93,4 +96,10 @@ export async function findRunStatement(
     throw new DomainError('run_failed', 'the run failed; it has no statement', { status: 409 });
   }
   return { pending: { runId: run.id.toString(), status: run.status } };
+}
+
+export async function accountTimeZone(trx: Tx, accountId: bigint): Promise<string> {
+  const account = await findAccount(trx, accountId);
+  if (!account) throw new DomainError('account_not_found', 'no such account', { status: 404 });
+  return account.time_zone;
 }

@@ -192,7 +192,12 @@ async function reconcileNight(accountId: bigint, vehicleIds: bigint[], night: Ni
     }
     return run.id;
   });
-  const summary = await reconcileRun(test.db, jobs.queue, { accountId, runId }, { batchSize: 100, guard: GUARD });
+  const summary = await reconcileRun(
+    test.db,
+    jobs.queue,
+    { accountId, runId },
+    { batchSize: 100, guard: GUARD },
+  );
   return { runId, summary: summary! };
 }
 
