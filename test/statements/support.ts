@@ -49,7 +49,13 @@ export async function fetchBytes(client: ApiClient, urlPath: string): Promise<Fe
       ...(client.accountId ? { 'x-account-id': client.accountId } : {}),
     },
   });
-  return { status: res.status, bytes: Buffer.from(await res.arrayBuffer()), headers: res.headers };
+  const bytes = Buffer.from(await res.arrayBuffer());
+  // STATEMENT_DUMP_DIR keeps every downloaded document, to look at its rendered pages.
+  const name = /filename="([^"]+)"/.exec(res.headers.get('content-disposition') ?? '')?.[1];
+  if (process.env.STATEMENT_DUMP_DIR && res.status === 200 && name) {
+    await fs.writeFile(path.join(process.env.STATEMENT_DUMP_DIR, name), bytes);
+  }
+  return { status: res.status, bytes, headers: res.headers };
 }
 
 /** Polls a statement until it is rendered: 202 (with where to poll) until then. */
