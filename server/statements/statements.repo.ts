@@ -273,3 +273,58 @@ export function violationsExportQuery(
     where v.account_id = ${accountId} ${state ? sql`and v.state = ${state}` : sql``}
     order by v.ticket_number`;
 }
+
+/** The account's last finished run: what the current state of its violations is as of. */
+export async function lastFinishedRun(trx: Executor, accountId: bigint) {
+  const { rows } = await sql<{ id: bigint; finished_at: Date }>`
+    select id, finished_at from runs
+    where account_id = ${accountId} and status in ('done', 'partial') and finished_at is not null
+    order by id desc limit 1`.execute(trx);
+  return rows[0];
+}
+
+export interface VehicleHistoryRow {
+  ticket_number: string;
+  version: number;
+  run_id: bigint;
+  change: string;
+  state: string;
+  amount_minor: bigint;
+  recorded_at: Date;
+}
+
+/** Every version of every violation that has been this vehicle's, oldest first. */
+export function vehicleHistoryQuery(accountId: bigint, vehicleId: bigint): RawBuilder<VehicleHistoryRow> {
+  return sql<VehicleHistoryRow>`
+    select ticket_number, version, run_id, change, state, amount_minor, recorded_at
+    from violation_versions
+    where account_id = ${accountId} and vehicle_id = ${vehicleId}
+    order by recorded_at, ticket_number, version`;
+}
+
+export async function countVehicleHistory(trx: Executor, accountId: bigint, vehicleId: bigint) {
+  const { rows } = await sql<{ n: number }>`
+    select count(*)::int as n from violation_versions
+    where account_id = ${accountId} and vehicle_id = ${vehicleId}`.execute(trx);
+  return rows[0]!.n;
+}
+
+/** The vehicle's outstanding violations now, by offence time. */
+export function vehicleOutstandingQuery(accountId: bigint, vehicleId: bigint): RawBuilder<ViolationLineRow> {
+  return sql<ViolationLineRow>`
+    select v.ticket_number, v.vehicle_id, h.plate_display, v.amount_minor, v.authority_status, v.offence_at,
+           v.type_code, v.description_ar, v.description_en, v.location,
+           false as stale, v.suspect_since_run is not null as held
+    from violations v join vehicles h on h.account_id = v.account_id and h.id = v.vehicle_id
+    where v.account_id = ${accountId} and v.vehicle_id = ${vehicleId} and v.state = 'outstanding'
+    order by v.offence_at, v.ticket_number`;
+}
+
+export async function totalVehicleOutstanding(trx: Executor, accountId: bigint, vehicleId: bigint) {
+  const { rows } = await sql<{ violations: number; amount_minor: bigint }>`
+    select count(*)::int as violations, coalesce(sum(amount_minor), 0)::bigint as amount_minor
+    from violations where account_id = ${accountId} and vehicle_id = ${vehicleId} and state = 'outstanding'`.execute(
+    trx,
+  );
+  return rows[0]!;
+}

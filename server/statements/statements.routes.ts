@@ -4,6 +4,7 @@ import { contentDisposition, downloadDocument } from '../documents/documents.ser
 import { sendDocument } from '../documents/send.ts';
 import { defineRoute, idParam, type RouteContext, type RouteDef } from '../http/routes.ts';
 import { accountTimeZone, findRunStatement } from './statements.service.ts';
+import { vehicleStatementDownload } from './vehicle-statement.ts';
 import { violationsCsv } from './violations-csv.ts';
 
 export const langQuery = z
@@ -54,6 +55,30 @@ const runStatementRoute = (format: DocumentFormat): RouteDef =>
 export const statementRoutes: RouteDef[] = [
   runStatementRoute('xlsx'),
   runStatementRoute('pdf'),
+  defineRoute({
+    method: 'get',
+    path: '/vehicles/:vehicleId/statement.pdf',
+    tag: 'statements',
+    summary:
+      "One vehicle's statement (?lang=ar|en): its outstanding violations and their history, as of the account's last finished run; the same bytes until another run finishes",
+    access: { kind: 'account', permission: 'money.read' },
+    params: z.object({ vehicleId: idParam }),
+    query: langQuery,
+    handle: async (ctx, { params, query }) => {
+      const download = await ctx.tenant((trx) =>
+        vehicleStatementDownload(
+          trx,
+          ctx.account!.id,
+          params.vehicleId,
+          query.lang,
+          actorOf(ctx),
+          new Date(),
+        ),
+      );
+      sendDocument(ctx.res, download);
+      return {};
+    },
+  }),
   defineRoute({
     method: 'get',
     path: '/violations.csv',

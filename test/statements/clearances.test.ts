@@ -74,7 +74,7 @@ beforeAll(async () => {
   expect(clean).toHaveLength(3);
   expect(owing).toBeTruthy();
   const vehicleIds = await makeVehicles(test.db, account.id, [...clean, owing]);
-  [...clean, owing].forEach((plate, index) => ids.set(plate, vehicleIds[index]!.toString()));
+  for (const [index, plate] of [...clean, owing].entries()) ids.set(plate, vehicleIds[index]!.toString());
   await sql`update vehicles set plate_display = split_part(plate_key, ':', 2) where account_id = ${account.id}`.execute(
     test.ownerDb,
   );

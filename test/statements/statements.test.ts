@@ -299,6 +299,47 @@ describe('statement documents', () => {
     await waitForDocument(fleet.accountant, `/runs/${started.body.id}/statement.xlsx`);
   });
 
+  it('include a vehicle statement: its outstanding lines adding up to its total, and its history', async () => {
+    const { rows } = await sql<{ vehicle_id: string; plate: string; tickets: string[]; amounts: string[] }>`
+      select v.vehicle_id::text, h.plate_display as plate, array_agg(v.ticket_number) as tickets,
+             array_agg(v.amount_minor::text) as amounts
+      from violations v join vehicles h on h.account_id = v.account_id and h.id = v.vehicle_id
+      where v.account_id = ${fleet.account.id} and v.state = 'outstanding'
+      group by v.vehicle_id, h.plate_display order by count(*) desc limit 1`.execute(test.ownerDb);
+    const vehicle = rows[0]!;
+    const currency = currencies.JOD;
+    const total = vehicle.amounts.reduce((sum, a) => sum + BigInt(a), 0n);
+    for (const lang of ['en', 'ar'] as const) {
+      const got = await fetchBytes(
+        fleet.accountant,
+        `/vehicles/${vehicle.vehicle_id}/statement.pdf?lang=${lang}`,
+      );
+      expect(got.status).toBe(200);
+      expect(got.headers.get('content-disposition')).toContain(`_${lang}.pdf`);
+      const again = await fetchBytes(
+        fleet.accountant,
+        `/vehicles/${vehicle.vehicle_id}/statement.pdf?lang=${lang}`,
+      );
+      expect(again.bytes.equals(got.bytes)).toBe(true);
+      const text = await pdfText(got.bytes);
+      const lines = text.split('\n');
+      const format = (amount: bigint) => formatMinor(amount, currency, { locale: lang });
+      expect(text).toContain(vehicle.plate);
+      const totalLine = lines.find((l) =>
+        l.includes(lang === 'en' ? 'Outstanding total' : 'إجمالي المستحق'),
+      )!;
+      expect(totalLine).toContain(format(total));
+      vehicle.tickets.forEach((ticket, index) => {
+        const amount = format(BigInt(vehicle.amounts[index]!));
+        expect(
+          lines.filter((l) => l.includes(ticket) && l.includes(amount)).length,
+          ticket,
+        ).toBeGreaterThanOrEqual(2);
+      });
+      expect(text).toContain(lang === 'en' ? 'History' : 'السجل');
+    }
+  });
+
   it('are money reading: a fleet admin may not download them', async () => {
     const denied = await fetchBytes(fleet.admin, `/runs/${run.id}/statement.pdf`);
     expect(denied.status).toBe(403);
