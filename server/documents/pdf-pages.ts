@@ -95,7 +95,13 @@ export class PagedPdf {
       .lineWidth(0.5)
       .strokeColor('#999999')
       .stroke();
-    drawLine(this.doc, left, { x: PAGE.margin, y: footerY, width: CONTENT_WIDTH / 2, base: 'ltr' });
+    drawLine(this.doc, left, {
+      x: PAGE.margin,
+      y: footerY,
+      width: CONTENT_WIDTH / 2,
+      base: this.base,
+      align: this.base === 'rtl' ? 'end' : 'start',
+    });
     drawLine(this.doc, right, {
       x: PAGE.margin + CONTENT_WIDTH / 2,
       y: footerY,
@@ -172,7 +178,7 @@ export class PagedPdf {
       const w = (column.weight / total) * width;
       const x = this.base === 'rtl' ? PAGE.margin + width - offset - w : PAGE.margin + offset;
       offset += w;
-      return { x: x + 2, width: w - 4, align: column.align ?? 'start' };
+      return { x: x + 4, width: w - 8, align: column.align ?? 'start' };
     });
   }
 
