@@ -1,9 +1,10 @@
 import ExcelJS from 'exceljs';
 import { sql } from 'kysely';
+import Papa from 'papaparse';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type AuthoritySimulator, startAuthoritySimulator } from '../../fixtures/authority/simulator.ts';
 import type { JurisdictionCode } from '../../server/jurisdictions/profiles.ts';
-import { currencies, formatMinor } from '../../server/money/money.ts';
+import { currencies, formatMinor, minorToMajorText } from '../../server/money/money.ts';
 import { useTestDatabase } from '../support/database.ts';
 import { type AccountFixture, makeAccount, makeVehicles } from '../support/factories.ts';
 import { ApiClient, useProduct } from '../support/http.ts';
@@ -337,6 +338,30 @@ describe('statement documents', () => {
         ).toBeGreaterThanOrEqual(2);
       });
       expect(text).toContain(lang === 'en' ? 'History' : 'السجل');
+    }
+  });
+
+  it('include a CSV of the violations for ERP import, formulas escaped, adding up to the database', async () => {
+    await sql`update vehicles set cost_centre = '=HYPERLINK("http://x")' where account_id = ${fleet.account.id}`.execute(
+      test.ownerDb,
+    );
+    const got = await fetchBytes(fleet.accountant, '/violations.csv?state=outstanding');
+    expect(got.status).toBe(200);
+    expect(got.headers.get('content-type')).toBe('text/csv; charset=utf-8');
+    const parsed = Papa.parse<Record<string, string>>(got.bytes.toString('utf8'), {
+      header: true,
+      skipEmptyLines: true,
+    });
+    expect(parsed.errors).toEqual([]);
+    const db = await outstandingInDb(fleet.account.id);
+    expect(parsed.data.map((r) => r.ticket_number)).toEqual(db.map((l) => l.ticket_number));
+    expect(parsed.data.reduce((sum, r) => sum + BigInt(r.amount_minor!), 0n)).toBe(
+      db.reduce((sum, l) => sum + l.amount, 0n),
+    );
+    for (const row of parsed.data) {
+      expect(row.amount).toBe(minorToMajorText(BigInt(row.amount_minor!), 3));
+      expect(row.cost_centre).toBe(`'=HYPERLINK("http://x")`);
+      expect(row.offence_at).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+0[23]:00$/);
     }
   });
 
