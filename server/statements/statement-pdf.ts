@@ -153,10 +153,10 @@ export async function writeRunStatementPdf(statement: RunStatement, language: La
       { header: text('plate'), weight: 1.7 },
       { header: text('ticket'), weight: 2.9 },
       { header: text('offence_at'), weight: 2.3 },
-      { header: text('description'), weight: 3.3 },
-      { header: text('authority_status'), weight: 1.6 },
+      { header: text('description'), weight: 2.9 },
+      { header: text('authority_status'), weight: 1.9 },
       { header: text('amount'), weight: 1.5, align: 'end' },
-      { header: text('notes'), weight: 1.2 },
+      { header: text('notes'), weight: 1.4 },
     ],
     (async function* () {
       for await (const page of statement.violations()) {
