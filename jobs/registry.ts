@@ -10,6 +10,7 @@ import {
   runSweepJob,
   startRunJob,
 } from './runs.job.ts';
+import { renderStatementsJob } from './statements.job.ts';
 
 /**
  * The one registry: queue name → payload schema → exactly one handler. A dead-letter queue comes
@@ -24,6 +25,7 @@ export const jobRegistry: JobDefinition[] = [
   reconcileGaveUpJob as JobDefinition,
   reconcileJob as JobDefinition,
   runSweepJob as JobDefinition,
+  renderStatementsJob as JobDefinition,
 ];
 
 /** Fails start-up when a queue has no handler or two. */

@@ -85,6 +85,7 @@ const envSchema = z.object({
   LOGIN_MAX_FAILURES_PER_IP: z.coerce.number().int().min(1).max(100_000).default(50),
   LOGIN_THROTTLE_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
   DEMO: booleanFlag.optional(),
+  PUBLIC_URL: z.string().url().optional(),
   AUTHORITY_URL: z.string().url().optional(),
   AUTHORITY_API_KEY: z.string().min(1).optional(),
   AUTHORITY_RATE_LIMIT: z.coerce.number().int().min(1).max(10_000).default(20),
@@ -137,6 +138,8 @@ export interface Config {
    * default on the embedded database listening on loopback; never on any other address.
    */
   demo: boolean;
+  /** Where people reach the product (links printed on certificates); the request's own host when unset. */
+  publicUrl: string | undefined;
   authority: AuthoritySettings;
   runs: {
     batchSize: number;
@@ -242,6 +245,7 @@ export function loadConfig(
       throttleWindowSeconds: e.LOGIN_THROTTLE_WINDOW_SECONDS,
     },
     demo,
+    publicUrl: e.PUBLIC_URL,
     authority: {
       url: e.AUTHORITY_URL,
       apiKey: e.AUTHORITY_API_KEY,

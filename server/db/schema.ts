@@ -57,6 +57,44 @@ export interface AuthorityGateTable {
   updated_at: Generated<Date>;
 }
 
+export interface ClearancesTable {
+  account_id: bigint;
+  id: Generated<bigint>;
+  vehicle_id: bigint;
+  plate_display: string;
+  as_of: Date;
+  as_of_run_id: bigint;
+  code_hash: string;
+  status: Generated<string>;
+  issued_by: bigint | null;
+  issued_by_token: bigint | null;
+  created_at: Generated<Date>;
+  revoked_at: Date | null;
+  revoked_by: bigint | null;
+  revoked_by_token: bigint | null;
+  revoked_by_run: bigint | null;
+  revoke_reason: string | null;
+}
+export interface DocumentContentsTable {
+  account_id: bigint;
+  sha256: string;
+  content: Buffer;
+  created_at: Generated<Date>;
+}
+export interface DocumentsTable {
+  account_id: bigint;
+  id: Generated<bigint>;
+  kind: string;
+  subject: string;
+  format: string;
+  language: string;
+  file_name: string;
+  content_type: string;
+  sha256: string;
+  byte_size: bigint;
+  storage: Generated<string>;
+  created_at: Generated<Date>;
+}
 export interface ExceptionsTable {
   account_id: bigint;
   id: Generated<bigint>;
@@ -364,6 +402,9 @@ export interface DB {
   api_tokens: ApiTokensTable;
   audit_log: AuditLogTable;
   authority_gate: AuthorityGateTable;
+  clearances: ClearancesTable;
+  document_contents: DocumentContentsTable;
+  documents: DocumentsTable;
   exceptions: ExceptionsTable;
   fleet_state: FleetStateTable;
   invitations: InvitationsTable;

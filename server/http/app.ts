@@ -6,6 +6,8 @@ import { sql } from 'kysely';
 import type { PgBoss } from 'pg-boss';
 import { accountRoutes } from '../accounts/accounts.routes.ts';
 import { authRoutes } from '../auth/auth.routes.ts';
+import { clearanceRoutes } from '../clearances/clearances.routes.ts';
+import { verifyRoutes } from '../clearances/verify.page.ts';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/database.ts';
 import { exceptionRoutes } from '../exceptions/exceptions.routes.ts';
@@ -13,6 +15,7 @@ import { fleetRoutes } from '../fleet/fleet.routes.ts';
 import type { Logger } from '../logger.ts';
 import type { JobQueue } from '../queue.ts';
 import { runRoutes } from '../runs/runs.routes.ts';
+import { statementRoutes } from '../statements/statements.routes.ts';
 import { envelope, errorHandler, notFoundRoute } from './errors.ts';
 import type { EventStreams } from './event-streams.ts';
 import { openApiDocument } from './openapi.ts';
@@ -34,6 +37,8 @@ export const apiRoutes: RouteDef[] = [
   ...runRoutes,
   ...fleetRoutes,
   ...exceptionRoutes,
+  ...statementRoutes,
+  ...clearanceRoutes,
 ];
 
 const WEB_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../web');
@@ -57,6 +62,7 @@ export function createApp(deps: AppDeps): Express {
   });
   app.use('/api/v1', mountRoutes(apiRoutes, deps));
   app.use('/api', notFoundRoute);
+  app.use(verifyRoutes(deps.db));
   app.use(express.static(WEB_DIR, { index: 'index.html', fallthrough: true }));
   app.use(notFoundRoute);
   app.use(errorHandler(deps.log));

@@ -60,7 +60,13 @@ export class ApiClient {
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
     });
     const text = await res.text();
-    return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T, headers: res.headers };
+    // JSON answers parsed; a file (CSV, say) stays text.
+    const json = res.headers.get('content-type')?.includes('json') ?? false;
+    return {
+      status: res.status,
+      body: (text ? (json ? JSON.parse(text) : text) : undefined) as T,
+      headers: res.headers,
+    };
   }
 
   get<T = unknown>(path: string, headers?: Record<string, string>) {

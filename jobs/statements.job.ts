@@ -1,0 +1,32 @@
+import { z } from 'zod';
+import { STATEMENTS_RENDER_QUEUE } from '../server/runs/runs.service.ts';
+import { renderRunStatements } from '../server/statements/statements.service.ts';
+import { defineJob } from './job.ts';
+
+const id = z
+  .string()
+  .regex(/^[1-9]\d{0,17}$/)
+  .transform((v) => BigInt(v));
+
+/** A run's last stage: late-fine revocations, then its statements in both languages and formats. */
+export const renderStatementsJob = defineJob({
+  name: STATEMENTS_RENDER_QUEUE,
+  payload: z.object({ accountId: id, runId: id }).strict(),
+  // A big fleet's four statements take minutes: an hour before the job counts as expired, while the
+  // heartbeat hands a crashed worker's job to another within half a minute.
+  queue: {
+    expireInSeconds: 3600,
+    heartbeatSeconds: 30,
+    retryLimit: 5,
+    retryDelay: 5,
+    retryBackoff: true,
+    notify: true,
+  },
+  work: { pollingIntervalSeconds: 1, notifyPollingIntervalSeconds: 2 },
+  handle: async (ctx, payloads) => {
+    for (const job of payloads) {
+      const result = await renderRunStatements(ctx.db, job, ctx.now());
+      ctx.log.info({ ...job, ...result }, 'run statements rendered');
+    }
+  },
+});

@@ -1,0 +1,272 @@
+/**
+ * A4 pages for issued documents, laid out ahead: every table row is one line high (a text too long
+ * for its cell is cut with an ellipsis), so the number of pages is known before the first is drawn
+ * and each page can say "page X of Y" as it is written, without holding the document in memory.
+ * Tables repeat their title and header on every page. Right-to-left documents lay columns out from
+ * the right edge. Text goes through pdf-text.ts (bidi runs), in the Amiri font.
+ */
+import PDFDocument from 'pdfkit';
+import { type Direction, drawLine, fitText, fonts, rememberShaping } from './pdf-text.ts';
+
+export const PAGE = { width: 595.28, height: 841.89, margin: 36 } as const;
+const FOOTER_HEIGHT = 24;
+const ROW_HEIGHT = 14;
+const TABLE_FONT_SIZE = 8.5;
+const TITLE_HEIGHT = 24;
+/** The lowest y a table row may start at. */
+const BODY_BOTTOM = PAGE.height - PAGE.margin - FOOTER_HEIGHT;
+const CONTENT_WIDTH = PAGE.width - 2 * PAGE.margin;
+
+export interface TableColumn {
+  header: string;
+  /** Share of the content width (columns' weights are normalised). */
+  weight: number;
+  align?: 'start' | 'end' | 'center';
+}
+
+/** Table rows that fit one page under its title and header. */
+export const ROWS_PER_PAGE = Math.floor((BODY_BOTTOM - PAGE.margin - TITLE_HEIGHT - ROW_HEIGHT) / ROW_HEIGHT);
+
+/** Pages a table of `rows` rows takes (an empty table still takes one, saying so). */
+export const tablePages = (rows: number) => Math.max(1, Math.ceil(rows / ROWS_PER_PAGE));
+
+export interface PagedPdfOptions {
+  base: Direction;
+  /** Every page's footer: the document's name and "page X of Y". */
+  footer: (page: number, pages: number) => { left: string; right: string };
+  totalPages: number;
+  title: string;
+  createdAt: Date;
+}
+
+/** A document written page by page into memory-light chunks; `finish` answers its bytes. */
+export class PagedPdf {
+  readonly doc: PDFKit.PDFDocument;
+  readonly base: Direction;
+  y: number = PAGE.margin;
+  private page = 0;
+  private readonly options: PagedPdfOptions;
+  private readonly chunks: Buffer[] = [];
+  private readonly done: Promise<void>;
+
+  constructor(options: PagedPdfOptions) {
+    this.options = options;
+    this.base = options.base;
+    this.doc = new PDFDocument({
+      size: 'A4',
+      margin: PAGE.margin,
+      autoFirstPage: false,
+      // Fixed metadata: the same content renders to the same bytes.
+      info: {
+        Title: options.title,
+        Producer: 'Fleet fines',
+        Creator: 'Fleet fines',
+        CreationDate: options.createdAt,
+      },
+      lang: options.base === 'rtl' ? 'ar' : 'en',
+    });
+    this.doc.registerFont('regular', fonts.regular);
+    this.doc.registerFont('bold', fonts.bold);
+    rememberShaping(this.doc, 'regular');
+    rememberShaping(this.doc, 'bold');
+    this.doc.on('data', (chunk: Buffer) => this.chunks.push(chunk));
+    this.done = new Promise((resolve, reject) => {
+      this.doc.on('end', resolve);
+      this.doc.on('error', reject);
+    });
+  }
+
+  get pageNumber(): number {
+    return this.page;
+  }
+
+  newPage(): void {
+    this.page += 1;
+    if (this.page > this.options.totalPages) {
+      throw new Error(`page ${this.page} drawn, but the layout planned ${this.options.totalPages}`);
+    }
+    this.doc.addPage({ size: 'A4', margin: PAGE.margin });
+    const { left, right } = this.options.footer(this.page, this.options.totalPages);
+    const footerY = PAGE.height - PAGE.margin - 12;
+    this.doc.font('regular').fontSize(8).fillColor('#555555');
+    this.doc
+      .moveTo(PAGE.margin, footerY - 4)
+      .lineTo(PAGE.width - PAGE.margin, footerY - 4)
+      .lineWidth(0.5)
+      .strokeColor('#999999')
+      .stroke();
+    drawLine(this.doc, left, {
+      x: PAGE.margin,
+      y: footerY,
+      width: CONTENT_WIDTH / 2,
+      base: this.base,
+      align: this.base === 'rtl' ? 'end' : 'start',
+    });
+    drawLine(this.doc, right, {
+      x: PAGE.margin + CONTENT_WIDTH / 2,
+      y: footerY,
+      width: CONTENT_WIDTH / 2,
+      base: this.base,
+      align: this.base === 'rtl' ? 'start' : 'end',
+    });
+    this.doc.fillColor('#000000');
+    this.y = PAGE.margin;
+  }
+
+  get pageWidth(): number {
+    return PAGE.width;
+  }
+
+  /** One line of text across the content width at the current y; moves down. */
+  line(
+    text: string,
+    options: {
+      size?: number;
+      bold?: boolean;
+      gap?: number;
+      align?: 'start' | 'end' | 'center';
+      base?: Direction;
+    } = {},
+  ) {
+    const size = options.size ?? 10;
+    this.doc.font(options.bold ? 'bold' : 'regular').fontSize(size);
+    drawLine(this.doc, text, {
+      x: PAGE.margin,
+      y: this.y,
+      width: CONTENT_WIDTH,
+      base: options.base ?? this.base,
+      ...(options.align ? { align: options.align } : {}),
+    });
+    this.y += size * 1.6 + (options.gap ?? 0);
+  }
+
+  /** Text wrapped at word boundaries over as many lines as it needs (for short paragraphs only). */
+  paragraph(text: string, options: { size?: number; base?: Direction } = {}) {
+    const size = options.size ?? 10;
+    const base = options.base ?? this.base;
+    this.doc.font('regular').fontSize(size);
+    let current = '';
+    for (const word of text.split(/\s+/)) {
+      const candidate = current ? `${current} ${word}` : word;
+      if (current && fitText(this.doc, candidate, CONTENT_WIDTH, base) !== candidate) {
+        this.line(current, { size, base });
+        current = word;
+      } else current = candidate;
+    }
+    if (current) this.line(current, { size, base, gap: 4 });
+  }
+
+  /** A label and its value on one line, the label at the start side. */
+  field(label: string, value: string, options: { size?: number; base?: Direction; bold?: boolean } = {}) {
+    const size = options.size ?? 10;
+    const base = options.base ?? this.base;
+    this.doc.font('bold').fontSize(size);
+    const labelWidth = CONTENT_WIDTH * 0.32;
+    const start = base === 'rtl' ? PAGE.margin + CONTENT_WIDTH - labelWidth : PAGE.margin;
+    const valueX = base === 'rtl' ? PAGE.margin : PAGE.margin + labelWidth;
+    drawLine(this.doc, label, { x: start, y: this.y, width: labelWidth, base });
+    this.doc.font(options.bold ? 'bold' : 'regular').fontSize(size);
+    drawLine(this.doc, value, { x: valueX, y: this.y, width: CONTENT_WIDTH - labelWidth, base });
+    this.y += size * 1.6;
+  }
+
+  /** Column boxes in page coordinates, the first column at the start side. */
+  private columnBoxes(columns: TableColumn[], width = CONTENT_WIDTH) {
+    const total = columns.reduce((sum, c) => sum + c.weight, 0);
+    let offset = 0;
+    return columns.map((column) => {
+      const w = (column.weight / total) * width;
+      const x = this.base === 'rtl' ? PAGE.margin + width - offset - w : PAGE.margin + offset;
+      offset += w;
+      return { x: x + 4, width: w - 8, align: column.align ?? 'start' };
+    });
+  }
+
+  private tableHead(title: string, columns: TableColumn[]) {
+    this.doc.font('bold').fontSize(12);
+    drawLine(this.doc, title, { x: PAGE.margin, y: this.y, width: CONTENT_WIDTH, base: this.base });
+    this.y += TITLE_HEIGHT;
+    this.doc
+      .rect(PAGE.margin, this.y - 2, CONTENT_WIDTH, ROW_HEIGHT)
+      .fillColor('#e6e6e6')
+      .fill();
+    this.doc.fillColor('#000000').font('bold').fontSize(TABLE_FONT_SIZE);
+    const boxes = this.columnBoxes(columns);
+    columns.forEach((column, index) => {
+      drawLine(this.doc, column.header, { ...boxes[index]!, y: this.y, base: this.base });
+    });
+    this.y += ROW_HEIGHT;
+  }
+
+  /**
+   * A table over its pages: each page gets the title and header again. `rows` answers cell texts
+   * in column order; the table takes exactly tablePages(count) pages, starting on a new one.
+   */
+  async table(title: string, columns: TableColumn[], rows: AsyncIterable<string[][]>, empty: string) {
+    const boxes = this.columnBoxes(columns);
+    let onPage = ROWS_PER_PAGE;
+    let any = false;
+    for await (const page of rows) {
+      for (const cells of page) {
+        if (onPage === ROWS_PER_PAGE) {
+          this.newPage();
+          this.tableHead(title, columns);
+          onPage = 0;
+        }
+        this.doc.font('regular').fontSize(TABLE_FONT_SIZE);
+        cells.forEach((cell, index) => {
+          if (cell) drawLine(this.doc, cell, { ...boxes[index]!, y: this.y, base: this.base });
+        });
+        this.y += ROW_HEIGHT;
+        onPage += 1;
+        any = true;
+      }
+    }
+    if (!any) {
+      this.newPage();
+      this.tableHead(title, columns);
+      this.line(empty);
+    }
+  }
+
+  /** A small table drawn at the current y on the current page (the caller knows it fits). */
+  smallTable(columns: TableColumn[], rows: string[][], width = CONTENT_WIDTH) {
+    const boxes = this.columnBoxes(columns, width);
+    this.doc
+      .rect(
+        this.base === 'rtl' ? PAGE.margin + CONTENT_WIDTH - width : PAGE.margin,
+        this.y - 2,
+        width,
+        ROW_HEIGHT,
+      )
+      .fillColor('#e6e6e6')
+      .fill();
+    this.doc
+      .fillColor('#000000')
+      .font('bold')
+      .fontSize(TABLE_FONT_SIZE + 0.5);
+    columns.forEach((column, index) => {
+      drawLine(this.doc, column.header, { ...boxes[index]!, y: this.y, base: this.base });
+    });
+    this.y += ROW_HEIGHT;
+    this.doc.font('regular');
+    for (const cells of rows) {
+      cells.forEach((cell, index) => {
+        drawLine(this.doc, cell, { ...boxes[index]!, y: this.y, base: this.base });
+      });
+      this.y += ROW_HEIGHT;
+    }
+    this.y += ROW_HEIGHT / 2;
+  }
+
+  async finish(): Promise<Buffer> {
+    if (this.page !== this.options.totalPages) {
+      throw new Error(`${this.page} pages drawn, but the layout planned ${this.options.totalPages}`);
+    }
+    this.doc.end();
+    await this.done;
+    return Buffer.concat(this.chunks);
+  }
+}
+
+export const contentWidth = CONTENT_WIDTH;

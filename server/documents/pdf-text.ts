@@ -1,0 +1,183 @@
+/**
+ * Lines of mixed Arabic and Latin text for pdfkit. pdfkit shapes Arabic (through fontkit) but does
+ * not order it: a line is split here into directional runs by the Unicode Bidirectional Algorithm
+ * (bidi-js, UAX #9 levels), the runs are put in visual order (rule L2), and each run is drawn at a
+ * position computed here. A right-to-left run goes to pdfkit in logical order with shaping features,
+ * laid out as one piece so fontkit reverses its glyphs once; numbers, plates, dates and Latin text
+ * go as left-to-right runs, so `12.500` is never turned into `005.21`.
+ */
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import bidiModule, { type Bidi } from 'bidi-js';
+
+// A CommonJS module whose `module.exports` is the factory; its typings describe an ES default export.
+const bidi = (bidiModule as unknown as () => Bidi)();
+
+export type Direction = 'rtl' | 'ltr';
+
+export interface DirectionalRun {
+  /** The run's characters in logical order (mirrored brackets already swapped in RTL runs). */
+  text: string;
+  rtl: boolean;
+}
+
+/** Marks and isolates: they steer the algorithm and are never drawn (the font has no glyph for them). */
+const BIDI_CONTROL = /[\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
+
+/** Text kept left to right inside any line: amounts, dates, ticket numbers, references. */
+export const ltr = (text: string) => `\u2066${text}\u2069`;
+/** Text whose direction is its own first strong character, isolated from its line: plates, names. */
+export const isolate = (text: string) => `\u2068${text}\u2069`;
+
+/** Splits a line into directional runs, answered in visual order, left to right. */
+export function visualRuns(line: string, base: Direction): DirectionalRun[] {
+  if (line.length === 0) return [];
+  const { levels } = bidi.getEmbeddingLevels(line, base);
+  const mirrored = bidi.getMirroredCharactersMap(line, levels);
+  const chars = [...line];
+  // Code units → code points: levels are per UTF-16 unit; a surrogate pair shares its first unit's level.
+  const runs: Array<{ text: string; level: number }> = [];
+  let unit = 0;
+  for (const char of chars) {
+    if (BIDI_CONTROL.test(char)) {
+      unit += char.length;
+      continue;
+    }
+    const level = levels[unit]!;
+    const shown = mirrored.get(unit) ?? char;
+    const last = runs.at(-1);
+    if (last && last.level === level) last.text += shown;
+    else runs.push({ text: shown, level });
+    unit += char.length;
+  }
+  // L2: from the highest level down to the lowest odd one, reverse every maximal sequence of runs at
+  // that level or higher. Characters inside a run keep logical order: the font reverses RTL glyphs.
+  const highest = Math.max(...runs.map((r) => r.level));
+  const lowestOdd = Math.min(...runs.map((r) => (r.level % 2 === 1 ? r.level : highest + 1)));
+  for (let level = highest; level >= lowestOdd; level--) {
+    let i = 0;
+    while (i < runs.length) {
+      if (runs[i]!.level < level) {
+        i++;
+        continue;
+      }
+      let j = i;
+      while (j < runs.length && runs[j]!.level >= level) j++;
+      const reversed = runs.slice(i, j).reverse();
+      runs.splice(i, j - i, ...reversed);
+      i = j;
+    }
+  }
+  return runs.map((r) => ({ text: r.text, rtl: r.level % 2 === 1 }));
+}
+
+/** Whether a text has any right-to-left character (Arabic, Hebrew…). */
+export function hasRtl(text: string): boolean {
+  return /[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]/.test(text);
+}
+
+const require = createRequire(import.meta.url);
+
+/** Amiri (SIL OFL) from @expo-google-fonts/amiri: Arabic, Arabic-Indic and Western digits, Latin. */
+export const fonts = {
+  regular: fs.readFileSync(require.resolve('@expo-google-fonts/amiri/400Regular/Amiri_400Regular.ttf')),
+  bold: fs.readFileSync(require.resolve('@expo-google-fonts/amiri/700Bold/Amiri_700Bold.ttf')),
+};
+
+/**
+ * Shaping for Arabic runs (fontkit adds the positional forms by script); given features, pdfkit lays
+ * the run out whole, so its glyphs are reversed once. Left-to-right runs go without: pdfkit then lays
+ * them out word by word from its own cache, which is right for left-to-right text.
+ */
+const RTL_FEATURES = ['rlig', 'liga', 'calt', 'mark', 'mkmk', 'kern'];
+const LTR_FEATURES = undefined;
+
+/** What a line needs from a pdfkit document: measuring and drawing one run at a point. */
+export interface TextSurface {
+  widthOfString(text: string, options?: { features?: string[] | undefined }): number;
+  text(text: string, x: number, y: number, options?: object): unknown;
+}
+
+const featuresOf = (run: DirectionalRun) => (run.rtl ? RTL_FEATURES : LTR_FEATURES);
+
+function runsWidth(doc: TextSurface, runs: DirectionalRun[]): number {
+  let width = 0;
+  for (const run of runs) width += doc.widthOfString(run.text, { features: featuresOf(run) });
+  return width;
+}
+
+/**
+ * The longest logical prefix of `text` that, with an ellipsis, fits `width` (the whole text when
+ * it fits). Cut by logical order, so what is kept is what is read first in either direction.
+ */
+export function fitText(doc: TextSurface, text: string, width: number, base: Direction): string {
+  if (runsWidth(doc, visualRuns(text, base)) <= width) return text;
+  const chars = [...text];
+  let low = 0;
+  let high = chars.length;
+  while (low < high) {
+    const mid = Math.ceil((low + high) / 2);
+    const candidate = `${chars.slice(0, mid).join('').trimEnd()}…`;
+    if (runsWidth(doc, visualRuns(candidate, base)) <= width) low = mid;
+    else high = mid - 1;
+  }
+  return `${chars.slice(0, low).join('').trimEnd()}…`;
+}
+
+interface ShapingFont {
+  layoutRun(text: string, features?: string[]): unknown;
+}
+
+/**
+ * Remembers the shaped runs of a registered font (pdfkit caches only runs laid out without
+ * features): a statement repeats the same Arabic words on every row, and shaping Amiri is the
+ * costliest step of drawing a line. The runs are read, never changed, by pdfkit's encoder.
+ */
+export function rememberShaping(doc: PDFKit.PDFDocument, fontName: string, limit = 20_000): void {
+  doc.font(fontName);
+  const font = (doc as unknown as { _font: ShapingFont })._font;
+  const shape = font.layoutRun.bind(font);
+  const known = new Map<string, unknown>();
+  font.layoutRun = (text, features) => {
+    if (!features) return shape(text, features);
+    const key = `${features.join(',')}\u0000${text}`;
+    let run = known.get(key);
+    if (run === undefined) {
+      if (known.size >= limit) known.clear();
+      run = shape(text, features);
+      known.set(key, run);
+    }
+    return run;
+  };
+}
+
+export interface LineBox {
+  x: number;
+  y: number;
+  width: number;
+  /** Base direction of the paragraph: `rtl` for Arabic documents. */
+  base: Direction;
+  /** Where the line sits in its box; defaults to the base direction's start. */
+  align?: 'start' | 'end' | 'center';
+}
+
+/**
+ * Draws one line (no wrapping; too long a text is cut with an ellipsis) in the box, runs placed
+ * left to right in visual order, and answers the width drawn. The document's current font and
+ * size are used.
+ */
+export function drawLine(doc: TextSurface, text: string, box: LineBox): number {
+  const fitted = fitText(doc, text, box.width, box.base);
+  const runs = visualRuns(fitted, box.base);
+  const widths = runs.map((run) => doc.widthOfString(run.text, { features: featuresOf(run) }));
+  const total = widths.reduce((a, b) => a + b, 0);
+  const align = box.align ?? 'start';
+  const startsRight = (align === 'start') === (box.base === 'rtl');
+  let x =
+    align === 'center' ? box.x + (box.width - total) / 2 : startsRight ? box.x + box.width - total : box.x;
+  runs.forEach((run, index) => {
+    doc.text(run.text, x, box.y, { lineBreak: false, features: featuresOf(run) });
+    x += widths[index]!;
+  });
+  return total;
+}

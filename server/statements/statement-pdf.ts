@@ -1,0 +1,203 @@
+/**
+ * The run statement as a PDF: A4, the header block and summary on the first page, then the tables
+ * (vehicles, vehicles whose lookup failed, outstanding violations, change lines), each repeating
+ * its header on every page, every page numbered "X of Y". Lines come from cursor pages.
+ */
+
+import { PagedPdf, type TableColumn, tablePages } from '../documents/pdf-pages.ts';
+import { isolate, ltr } from '../documents/pdf-text.ts';
+import type { Language } from '../i18n/messages.ts';
+import { amountText, localDateText, localDateTimeText, t } from './format.ts';
+import type { RunStatement } from './run-statement.ts';
+import { notes } from './statement-xlsx.ts';
+
+export async function writeRunStatementPdf(statement: RunStatement, language: Language): Promise<Buffer> {
+  const { header } = statement;
+  const zone = header.account.timeZone;
+  const currency = header.currency;
+  const text = (key: string, values?: Record<string, string | number>) => t(language, key, values);
+  const money = (amount: bigint) => ltr(amountText(amount, currency, language));
+  const when = (at: Date) => ltr(localDateTimeText(at, zone));
+  const accountName = language === 'ar' ? header.account.nameAr : header.account.nameEn;
+  const hasFailed = statement.failed.length > 0;
+  const totalPages =
+    1 +
+    tablePages(statement.counts.vehicles) +
+    (hasFailed ? tablePages(statement.failed.length) : 0) +
+    tablePages(statement.counts.violations) +
+    tablePages(statement.counts.changes);
+  const title = text('run_title');
+  const pdf = new PagedPdf({
+    base: language === 'ar' ? 'rtl' : 'ltr',
+    totalPages,
+    title: `${title} — ${accountName}`,
+    createdAt: header.generatedAt,
+    footer: (page, pages) => ({
+      left: `${header.account.registryNumber} · ${text('run_number', { id: header.run.id.toString() })}`,
+      right: text('page', { page, pages }),
+    }),
+  });
+
+  pdf.newPage();
+  pdf.line(title, { size: 18, bold: true, gap: 4 });
+  pdf.field(text('account'), isolate(accountName));
+  pdf.field(text('account_kind'), text(`kind_${header.account.kind}`));
+  pdf.field(text('registry_number'), ltr(header.account.registryNumber));
+  pdf.field(text('jurisdiction'), text(`jurisdiction_${header.account.jurisdiction}`));
+  pdf.field(text('currency'), text(`currency_${currency.code}`));
+  pdf.field(text('run'), text('run_number', { id: header.run.id.toString() }));
+  pdf.field(text('run_time'), when(header.run.createdAt));
+  pdf.field(
+    text('authority'),
+    header.source.kind === 'file'
+      ? text('authority_file', { file: isolate(header.source.fileName) })
+      : text('authority_gateway'),
+  );
+  pdf.field(text('generated_at'), when(header.generatedAt));
+  pdf.y += 8;
+
+  const o = statement.outstanding;
+  pdf.line(text('summary'), { size: 13, bold: true });
+  const figures: TableColumn[] = [
+    { header: text('item'), weight: 6 },
+    { header: text('count'), weight: 1.2, align: 'end' },
+    { header: text('amount'), weight: 2, align: 'end' },
+  ];
+  pdf.smallTable(figures, [
+    [text('outstanding_total'), ltr(String(o.violations)), money(o.amount_minor)],
+    [text('vehicles_with_outstanding'), ltr(String(o.vehicles)), ''],
+    [text('vehicles_looked_up'), ltr(String(statement.vehiclesLookedUp)), ''],
+    [text('held_settlements'), ltr(String(o.held_violations)), money(o.held_minor)],
+    [text('stale_outstanding'), ltr(String(o.stale_violations)), money(o.stale_minor)],
+    [text('failed_vehicles'), ltr(String(statement.failed.length)), ''],
+  ]);
+  pdf.line(text('failed_note', { count: statement.failed.length }), { size: 9 });
+  pdf.y += 6;
+  pdf.line(text('changes'), { size: 13, bold: true });
+  pdf.smallTable(
+    [
+      { header: text('change'), weight: 6 },
+      { header: text('count'), weight: 1.2, align: 'end' },
+      { header: text('held_count'), weight: 1.2, align: 'end' },
+      { header: text('amount'), weight: 2, align: 'end' },
+    ],
+    statement.changes.length > 0
+      ? statement.changes.map((c) => [
+          text(`change_${c.change}`),
+          ltr(String(c.violations)),
+          ltr(String(c.held)),
+          money(c.amountMinor),
+        ])
+      : [[text('none'), '', '', '']],
+  );
+
+  await pdf.table(
+    text('vehicles'),
+    [
+      { header: text('plate'), weight: 2.2 },
+      { header: text('label'), weight: 2.2 },
+      { header: text('cost_centre'), weight: 1.6 },
+      { header: text('lookup'), weight: 1.2 },
+      { header: text('count'), weight: 0.8, align: 'end' },
+      { header: text('due_now'), weight: 1.6, align: 'end' },
+      { header: text('due_after_escalation'), weight: 1.8, align: 'end' },
+      { header: text('next_escalation'), weight: 1.6, align: 'end' },
+    ],
+    (async function* () {
+      for await (const page of statement.vehicles()) {
+        yield page.map((v) => [
+          isolate(v.plate_display),
+          v.label ? isolate(v.label) : '',
+          v.cost_centre ? isolate(v.cost_centre) : '',
+          text(
+            v.lookup_status === null
+              ? 'lookup_not_in_run'
+              : v.lookup_status === 'not_found'
+                ? 'lookup_ok'
+                : `lookup_${v.lookup_status}`,
+          ),
+          ltr(String(v.violations)),
+          money(v.amount_minor),
+          money(v.due_after_escalation_minor),
+          v.next_escalation_at ? ltr(localDateText(v.next_escalation_at, zone)) : '',
+        ]);
+      }
+    })(),
+    text('none'),
+  );
+
+  if (hasFailed) {
+    await pdf.table(
+      text('failed_vehicles'),
+      [
+        { header: text('plate'), weight: 2.5 },
+        { header: text('lookup'), weight: 1.5 },
+        { header: text('attempts'), weight: 1, align: 'end' },
+        { header: text('reason'), weight: 6 },
+      ],
+      (async function* () {
+        yield statement.failed.map((f) => [
+          isolate(f.plate_display),
+          text(`lookup_${f.status}`),
+          ltr(String(f.attempts)),
+          f.last_error ? isolate(f.last_error) : '',
+        ]);
+      })(),
+      text('none'),
+    );
+  }
+
+  await pdf.table(
+    text('violations'),
+    [
+      { header: text('plate'), weight: 1.7 },
+      { header: text('ticket'), weight: 2.9 },
+      { header: text('offence_at'), weight: 2.3 },
+      { header: text('description'), weight: 2.9 },
+      { header: text('authority_status'), weight: 1.9 },
+      { header: text('amount'), weight: 1.5, align: 'end' },
+      { header: text('notes'), weight: 1.4 },
+    ],
+    (async function* () {
+      for await (const page of statement.violations()) {
+        yield page.map((v) => [
+          isolate(v.plate_display),
+          ltr(v.ticket_number),
+          when(v.offence_at),
+          isolate(language === 'ar' ? v.description_ar : v.description_en),
+          text(`status_${v.authority_status}`),
+          money(v.amount_minor),
+          notes(v, language),
+        ]);
+      }
+    })(),
+    text('none'),
+  );
+
+  await pdf.table(
+    text('change_lines'),
+    [
+      { header: text('ticket'), weight: 2.9 },
+      { header: text('plate'), weight: 1.8 },
+      { header: text('change'), weight: 2.4 },
+      { header: text('previous_plate'), weight: 2 },
+      { header: text('previous_amount'), weight: 1.6, align: 'end' },
+      { header: text('amount'), weight: 1.6, align: 'end' },
+    ],
+    (async function* () {
+      for await (const page of statement.changeLines()) {
+        yield page.map((c) => [
+          ltr(c.ticket_number),
+          isolate(c.plate_display),
+          c.held ? `${text(`change_${c.change}`)} (${text('note_held')})` : text(`change_${c.change}`),
+          c.previous_plate_display ? isolate(c.previous_plate_display) : '',
+          c.previous_amount_minor === null ? '' : money(c.previous_amount_minor),
+          money(c.amount_minor),
+        ]);
+      }
+    })(),
+    text('none'),
+  );
+
+  return pdf.finish();
+}

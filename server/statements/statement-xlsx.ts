@@ -1,0 +1,241 @@
+/**
+ * The run statement as a workbook: summary, vehicles, violations and changes, written with
+ * exceljs's streaming writer from cursor pages. Typed cells (amounts as numbers with the currency's
+ * display decimals, times as dates in the account's zone), frozen header rows, filters, columns
+ * made to fit, right-to-left sheets in Arabic. Values are only ever plain strings, numbers and
+ * dates, so no cell is a formula.
+ */
+import { PassThrough } from 'node:stream';
+import ExcelJS from 'exceljs';
+import type { Language } from '../i18n/messages.ts';
+import {
+  amountCellFormat,
+  amountCellValue,
+  DATE_FORMAT,
+  DATE_TIME_FORMAT,
+  localCellDate,
+  t,
+} from './format.ts';
+import type { RunStatement } from './run-statement.ts';
+
+type CellValue = string | number | Date | null;
+
+interface Column {
+  header: string;
+  width: number;
+  numFmt?: string;
+}
+
+const columnWidth = (header: string, longest: number, max = 60) =>
+  Math.min(max, Math.max(header.length, longest) + 3);
+
+export async function writeRunStatementXlsx(statement: RunStatement, language: Language): Promise<Buffer> {
+  const { header, widths } = statement;
+  const zone = header.account.timeZone;
+  const currency = header.currency;
+  const money = amountCellFormat(currency);
+  const text = (key: string, values?: Record<string, string | number>) => t(language, key, values);
+
+  const sink = new PassThrough();
+  const chunks: Buffer[] = [];
+  sink.on('data', (chunk: Buffer) => chunks.push(chunk));
+  const finished = new Promise<void>((resolve, reject) => {
+    sink.on('end', resolve);
+    sink.on('error', reject);
+  });
+  const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({
+    stream: sink,
+    useSharedStrings: false,
+    useStyles: true,
+  });
+  workbook.creator = 'Fleet fines';
+  workbook.created = header.generatedAt;
+  workbook.modified = header.generatedAt;
+
+  const sheet = async (name: string, columns: Column[], rows: () => AsyncIterable<CellValue[][]>) => {
+    const ws = workbook.addWorksheet(name, {
+      views: [{ rightToLeft: language === 'ar', state: 'frozen', ySplit: 1 }],
+    });
+    ws.columns = columns.map((c, index) => ({
+      header: c.header,
+      key: `c${index}`,
+      width: c.width,
+      ...(c.numFmt ? { style: { numFmt: c.numFmt } } : {}),
+    }));
+    ws.getRow(1).font = { bold: true };
+    ws.getRow(1).commit();
+    let last = 1;
+    for await (const page of rows()) {
+      for (const values of page) {
+        const row = ws.addRow(values);
+        // A date in a column without a format of its own (the summary's value column).
+        values.forEach((value, index) => {
+          if (value instanceof Date && !columns[index]!.numFmt)
+            row.getCell(index + 1).numFmt = DATE_TIME_FORMAT;
+        });
+        row.commit();
+        last += 1;
+      }
+    }
+    ws.autoFilter = { from: { row: 1, column: 1 }, to: { row: last, column: columns.length } };
+    ws.commit();
+  };
+
+  // Summary: the header block (item → value), then figures (item → count, amount).
+  const lookupWord = (status: string | null) => text(status ? `lookup_${status}` : 'lookup_not_in_run');
+  const o = statement.outstanding;
+  const info: CellValue[][] = [
+    [text('account'), language === 'ar' ? header.account.nameAr : header.account.nameEn, null, null],
+    [text('account_kind'), text(`kind_${header.account.kind}`), null, null],
+    [text('registry_number'), header.account.registryNumber, null, null],
+    [text('jurisdiction'), text(`jurisdiction_${header.account.jurisdiction}`), null, null],
+    [text('currency'), text(`currency_${currency.code}`), null, null],
+    [text('run'), text('run_number', { id: header.run.id.toString() }), null, null],
+    [text('run_time'), localCellDate(header.run.createdAt, zone), null, null],
+    [
+      text('authority'),
+      header.source.kind === 'file'
+        ? text('authority_file', { file: header.source.fileName })
+        : text('authority_gateway'),
+      null,
+      null,
+    ],
+    [text('generated_at'), localCellDate(header.generatedAt, zone), null, null],
+    [text('outstanding_total'), null, o.violations, amountCellValue(o.amount_minor, currency)],
+    [text('vehicles_with_outstanding'), null, o.vehicles, null],
+    [text('vehicles_looked_up'), null, statement.vehiclesLookedUp, null],
+    [text('held_settlements'), null, o.held_violations, amountCellValue(o.held_minor, currency)],
+    [text('stale_outstanding'), null, o.stale_violations, amountCellValue(o.stale_minor, currency)],
+    [
+      text('failed_vehicles'),
+      statement.failed.map((f) => f.plate_display).join(', ') || null,
+      statement.failed.length,
+      null,
+    ],
+    ...statement.changes.map((c): CellValue[] => [
+      `${text('changes')}: ${text(`change_${c.change}`)}`,
+      null,
+      c.violations,
+      amountCellValue(c.amountMinor, currency),
+    ]),
+  ];
+  const summaryColumns: Column[] = [
+    {
+      header: text('item'),
+      width: columnWidth(text('item'), Math.max(...info.map((r) => String(r[0]).length))),
+    },
+    { header: text('value'), width: 40 },
+    { header: text('count'), width: columnWidth(text('count'), 10) },
+    { header: text('amount'), width: columnWidth(text('amount'), 16), numFmt: money },
+  ];
+  await sheet(text('sheet_summary'), summaryColumns, async function* () {
+    yield info;
+  });
+
+  await sheet(
+    text('sheet_vehicles'),
+    [
+      { header: text('plate'), width: columnWidth(text('plate'), widths.plate) },
+      { header: text('label'), width: columnWidth(text('label'), widths.label, 40) },
+      { header: text('cost_centre'), width: columnWidth(text('cost_centre'), widths.cost_centre, 30) },
+      { header: text('lookup'), width: columnWidth(text('lookup'), 12) },
+      { header: text('count'), width: columnWidth(text('count'), 6) },
+      { header: text('due_now'), width: columnWidth(text('due_now'), 14), numFmt: money },
+      {
+        header: text('due_after_escalation'),
+        width: columnWidth(text('due_after_escalation'), 14),
+        numFmt: money,
+      },
+      {
+        header: text('next_escalation'),
+        width: columnWidth(text('next_escalation'), 12),
+        numFmt: DATE_FORMAT,
+      },
+    ],
+    async function* () {
+      for await (const page of statement.vehicles()) {
+        yield page.map((v) => [
+          v.plate_display,
+          v.label,
+          v.cost_centre,
+          v.lookup_status === 'ok' || v.lookup_status === 'not_found'
+            ? text('lookup_ok')
+            : lookupWord(v.lookup_status),
+          v.violations,
+          amountCellValue(v.amount_minor, currency),
+          amountCellValue(v.due_after_escalation_minor, currency),
+          v.next_escalation_at ? localCellDate(v.next_escalation_at, zone) : null,
+        ]);
+      }
+    },
+  );
+
+  const descriptionWidth = language === 'ar' ? widths.description_ar : widths.description_en;
+  await sheet(
+    text('sheet_violations'),
+    [
+      { header: text('plate'), width: columnWidth(text('plate'), widths.plate) },
+      { header: text('ticket'), width: columnWidth(text('ticket'), widths.ticket) },
+      { header: text('offence_at'), width: columnWidth(text('offence_at'), 16), numFmt: DATE_TIME_FORMAT },
+      { header: text('type'), width: columnWidth(text('type'), widths.type, 20) },
+      { header: text('description'), width: columnWidth(text('description'), descriptionWidth) },
+      { header: text('location'), width: columnWidth(text('location'), widths.location, 40) },
+      { header: text('authority_status'), width: columnWidth(text('authority_status'), 14) },
+      { header: text('amount'), width: columnWidth(text('amount'), 14), numFmt: money },
+      { header: text('notes'), width: columnWidth(text('notes'), 16) },
+    ],
+    async function* () {
+      for await (const page of statement.violations()) {
+        yield page.map((v) => [
+          v.plate_display,
+          v.ticket_number,
+          localCellDate(v.offence_at, zone),
+          v.type_code,
+          language === 'ar' ? v.description_ar : v.description_en,
+          v.location,
+          text(`status_${v.authority_status}`),
+          amountCellValue(v.amount_minor, currency),
+          notes(v, language) || null,
+        ]);
+      }
+    },
+  );
+
+  await sheet(
+    text('sheet_changes'),
+    [
+      { header: text('ticket'), width: columnWidth(text('ticket'), widths.ticket) },
+      { header: text('plate'), width: columnWidth(text('plate'), widths.plate) },
+      { header: text('change'), width: columnWidth(text('change'), 16) },
+      { header: text('previous_plate'), width: columnWidth(text('previous_plate'), widths.plate) },
+      { header: text('held_count'), width: columnWidth(text('held_count'), 6) },
+      { header: text('previous_amount'), width: columnWidth(text('previous_amount'), 14), numFmt: money },
+      { header: text('amount'), width: columnWidth(text('amount'), 14), numFmt: money },
+      { header: text('offence_at'), width: columnWidth(text('offence_at'), 16), numFmt: DATE_TIME_FORMAT },
+    ],
+    async function* () {
+      for await (const page of statement.changeLines()) {
+        yield page.map((c) => [
+          c.ticket_number,
+          c.plate_display,
+          text(`change_${c.change}`),
+          c.previous_plate_display,
+          c.held ? text('note_held') : null,
+          c.previous_amount_minor === null ? null : amountCellValue(c.previous_amount_minor, currency),
+          amountCellValue(c.amount_minor, currency),
+          c.offence_at ? localCellDate(c.offence_at, zone) : null,
+        ]);
+      }
+    },
+  );
+
+  await workbook.commit();
+  await finished;
+  return Buffer.concat(chunks);
+}
+
+export function notes(line: { held: boolean; stale: boolean }, language: Language): string {
+  return [line.held ? t(language, 'note_held') : '', line.stale ? t(language, 'note_stale') : '']
+    .filter(Boolean)
+    .join(language === 'ar' ? '، ' : ', ');
+}

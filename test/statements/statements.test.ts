@@ -1,0 +1,374 @@
+import ExcelJS from 'exceljs';
+import { sql } from 'kysely';
+import Papa from 'papaparse';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { type AuthoritySimulator, startAuthoritySimulator } from '../../fixtures/authority/simulator.ts';
+import { withTenant } from '../../server/db/tenant.ts';
+import type { JurisdictionCode } from '../../server/jurisdictions/profiles.ts';
+import { currencies, formatMinor, minorToMajorText } from '../../server/money/money.ts';
+import { useTestDatabase } from '../support/database.ts';
+import { type AccountFixture, makeAccount, makeVehicles } from '../support/factories.ts';
+import { ApiClient, useProduct } from '../support/http.ts';
+import { useJobQueue } from '../support/queue.ts';
+import { fetchBytes, pdfPages, pdfText, waitForDocument } from './support.ts';
+
+// Rendering waits for the pipeline's last stage; a busy shared machine needs the room.
+vi.setConfig({ testTimeout: 180_000, hookTimeout: 180_000 });
+
+const test = useTestDatabase();
+let simulator: AuthoritySimulator;
+beforeAll(async () => {
+  simulator = await startAuthoritySimulator({
+    seed: 'statements-test',
+    world: { startDate: '2026-06-01', dailyViolationRate: 0.05, notFoundRate: 0 },
+  });
+  process.env.TEST_STATEMENTS_AUTHORITY_URL = simulator.url;
+});
+afterAll(async () => {
+  await simulator?.close();
+});
+const app = useProduct(test, {
+  get AUTHORITY_URL() {
+    return process.env.TEST_STATEMENTS_AUTHORITY_URL!;
+  },
+  AUTHORITY_RATE_LIMIT: '500',
+  AUTHORITY_BATCH_SIZE: '10',
+  AUTHORITY_TIMEOUT_MS: '2000',
+  AUTHORITY_MAX_ATTEMPTS: '2',
+} as Record<string, string>);
+const jobs = useJobQueue(test);
+
+interface Fleet {
+  account: AccountFixture;
+  admin: ApiClient;
+  accountant: ApiClient;
+  plates: string[];
+}
+
+const platesOf: Record<JurisdictionCode, (i: number) => string> = {
+  JO: (i) => `JO:${10 + (i % 30)}-${20000 + i}`,
+  IQ: (i) => `IQ:11-ب-${31000 + i}`,
+  EG: (i) => `EG:بطر-${4100 + i}`,
+};
+
+async function makeFleet(jurisdiction: JurisdictionCode, count: number): Promise<Fleet> {
+  const account = await makeAccount(test.db, jurisdiction);
+  const plates = Array.from({ length: count }, (_, i) => platesOf[jurisdiction](i));
+  await makeVehicles(test.db, account.id, plates);
+  // Plates as people write them (the factory shows the key).
+  await sql`update vehicles set plate_display = split_part(plate_key, ':', 2),
+                                label = 'شاحنة ' || id, cost_centre = 'CC-' || (id % 3)
+            where account_id = ${account.id}`.execute(test.ownerDb);
+  const admin = new ApiClient(app.product.url!);
+  await admin.signIn(account.users.fleet_admin.email);
+  admin.accountId = account.id.toString();
+  const accountant = new ApiClient(app.product.url!);
+  await accountant.signIn(account.users.accountant.email);
+  accountant.accountId = account.id.toString();
+  return { account, admin, accountant, plates };
+}
+
+interface RunBody {
+  id: string;
+  status: string;
+  summary: {
+    outstanding: { violations: number; amountMinor: string };
+    changes: Array<{ change: string; violations: number; amountMinor: string }>;
+  };
+}
+
+async function runToEnd(client: ApiClient): Promise<RunBody> {
+  const started = await client.post<RunBody>('/runs');
+  expect(started.status).toBe(202);
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const run = await client.get<RunBody>(`/runs/${started.body.id}`);
+    if (['done', 'partial', 'failed'].includes(run.body.status)) return run.body;
+    if (Date.now() > deadline) throw new Error(`run ${started.body.id} did not finish`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** The database's outstanding lines of an account (the latest run's state). */
+async function outstandingInDb(accountId: bigint) {
+  const { rows } = await sql<{ ticket_number: string; amount_minor: string; plate: string }>`
+    select v.ticket_number, v.amount_minor::text, h.plate_display as plate
+    from violations v join vehicles h on h.account_id = v.account_id and h.id = v.vehicle_id
+    where v.account_id = ${accountId} and v.state = 'outstanding' order by v.ticket_number`.execute(
+    test.ownerDb,
+  );
+  return rows.map((r) => ({ ...r, amount: BigInt(r.amount_minor) }));
+}
+
+const toMinor = (value: number, minorUnits: number) => BigInt(Math.round(value * 10 ** minorUnits));
+
+async function readWorkbook(bytes: Buffer) {
+  const workbook = new ExcelJS.Workbook();
+  await workbook.xlsx.load(bytes as unknown as ArrayBuffer);
+  return workbook;
+}
+
+function sheetRows(sheet: ExcelJS.Worksheet) {
+  const rows: ExcelJS.Row[] = [];
+  sheet.eachRow((row, number) => {
+    if (number > 1) rows.push(row);
+  });
+  return rows;
+}
+
+describe.each(['JO', 'IQ', 'EG'] as const)('a %s run statement', (jurisdiction) => {
+  let fleet: Fleet;
+  let run: RunBody;
+  const currency = currencies[{ JO: 'JOD', IQ: 'IQD', EG: 'EGP' }[jurisdiction] as 'JOD'];
+
+  beforeAll(async () => {
+    fleet = await makeFleet(jurisdiction, 30);
+    run = await runToEnd(fleet.admin);
+    expect(run.status).toBe('done');
+  });
+
+  it('is an xlsx whose totals equal the database and the sum of its lines, typed and right-to-left', async () => {
+    const got = await waitForDocument(fleet.accountant, `/runs/${run.id}/statement.xlsx`);
+    expect(got.headers.get('content-disposition')).toMatch(
+      new RegExp(`fleet-statement_REG-[0-9a-f]+_\\d{4}-\\d{2}-\\d{2}_run-${run.id}_ar\\.xlsx`),
+    );
+    const db = await outstandingInDb(fleet.account.id);
+    const dbTotal = db.reduce((sum, l) => sum + l.amount, 0n);
+    expect(dbTotal.toString()).toBe(run.summary.outstanding.amountMinor);
+    expect(db.length).toBeGreaterThan(3);
+
+    const workbook = await readWorkbook(got.bytes);
+    expect(workbook.worksheets.map((s) => s.name)).toEqual(['الملخص', 'المركبات', 'المخالفات', 'التغيرات']);
+    const [summary, vehicles, violations, changes] = workbook.worksheets as [
+      ExcelJS.Worksheet,
+      ExcelJS.Worksheet,
+      ExcelJS.Worksheet,
+      ExcelJS.Worksheet,
+    ];
+    for (const sheet of workbook.worksheets) {
+      expect(sheet.views[0]).toMatchObject({ rightToLeft: true, state: 'frozen', ySplit: 1 });
+      expect(sheet.autoFilter).toBeTruthy();
+      sheet.eachRow((row) =>
+        row.eachCell((cell) => {
+          expect(cell.type).not.toBe(ExcelJS.ValueType.Formula);
+        }),
+      );
+    }
+    const amountFormat =
+      currency.displayDecimals === 0 ? '#,##0' : `#,##0.${'0'.repeat(currency.displayDecimals)}`;
+
+    // Summary: the outstanding total row.
+    const totalRow = sheetRows(summary).find((r) => r.getCell(1).value === 'إجمالي المستحق')!;
+    expect(totalRow.getCell(3).value).toBe(db.length);
+    expect(toMinor(totalRow.getCell(4).value as number, currency.minorUnits)).toBe(dbTotal);
+    expect(totalRow.getCell(4).numFmt).toBe(amountFormat);
+
+    // Violations: one line per outstanding violation, the same amounts, typed cells.
+    const lines = sheetRows(violations);
+    expect(lines).toHaveLength(db.length);
+    const byTicket = new Map(lines.map((r) => [r.getCell(2).value as string, r]));
+    for (const line of db) {
+      const row = byTicket.get(line.ticket_number)!;
+      expect(row, line.ticket_number).toBeTruthy();
+      expect(row.getCell(1).value).toBe(line.plate);
+      expect(toMinor(row.getCell(8).value as number, currency.minorUnits)).toBe(line.amount);
+      expect(row.getCell(8).numFmt).toBe(amountFormat);
+      expect(row.getCell(3).value).toBeInstanceOf(Date);
+    }
+    // Vehicles: due now adds up to the total too.
+    const dueNow = sheetRows(vehicles).reduce(
+      (sum, r) => sum + toMinor(r.getCell(6).value as number, currency.minorUnits),
+      0n,
+    );
+    expect(dueNow).toBe(dbTotal);
+    const counted = sheetRows(vehicles).reduce((sum, r) => sum + (r.getCell(5).value as number), 0);
+    expect(counted).toBe(db.length);
+    // Changes: the first night, every line is new, and the lines add up to the summary's `new`.
+    const newTotal = run.summary.changes.find((c) => c.change === 'new')!;
+    const changeLines = sheetRows(changes);
+    expect(changeLines).toHaveLength(newTotal.violations);
+    expect(
+      changeLines
+        .reduce((sum, r) => sum + toMinor(r.getCell(7).value as number, currency.minorUnits), 0n)
+        .toString(),
+    ).toBe(newTotal.amountMinor);
+  });
+
+  it('is a PDF whose every line and total reads back with pdftotext, in English and in Arabic', async () => {
+    const db = await outstandingInDb(fleet.account.id);
+    const dbTotal = db.reduce((sum, l) => sum + l.amount, 0n);
+    for (const lang of ['en', 'ar'] as const) {
+      const got = await waitForDocument(fleet.accountant, `/runs/${run.id}/statement.pdf?lang=${lang}`);
+      expect(got.headers.get('content-type')).toBe('application/pdf');
+      expect(got.headers.get('content-disposition')).toContain(`_${lang}.pdf`);
+      const text = await pdfText(got.bytes);
+      const pages = await pdfPages(got.bytes);
+      const format = (amount: bigint) => formatMinor(amount, currency, { locale: lang });
+      const lines = text.split('\n');
+      if (lang === 'en') {
+        expect(text).toContain(`Page 1 of ${pages}`);
+        expect(text).toContain(`Page ${pages} of ${pages}`);
+        const totalLine = lines.find((l) => l.includes('Outstanding total'))!;
+        expect(totalLine).toContain(format(dbTotal));
+        expect(totalLine).toContain(String(db.length));
+      } else {
+        // Arabic in logical order; poppler spaces the left-to-right numbers inside it loosely.
+        expect(text).toMatch(new RegExp(`صفحة\\s*1\\s*من\\s*${pages}`));
+        const totalLine = lines.find((l) => l.includes('إجمالي المستحق'))!;
+        expect(totalLine, text.slice(0, 2000)).toContain(format(dbTotal));
+        expect(totalLine).toContain(String(db.length));
+      }
+      // Every outstanding line is printed with its plate and amount on its row; they add up.
+      let sum = 0n;
+      for (const line of db) {
+        const row = lines.find((l) => l.includes(line.ticket_number) && l.includes(format(line.amount)));
+        expect(row, `${lang}: ${line.ticket_number} ${format(line.amount)}`).toBeTruthy();
+        // The plate's parts intact (a plate with Arabic letters is laid out right to left).
+        for (const part of line.plate.split('-')) expect(row).toContain(part);
+        sum += line.amount;
+      }
+      expect(sum).toBe(dbTotal);
+    }
+  });
+});
+
+describe('statement documents', () => {
+  let fleet: Fleet;
+  let run: RunBody;
+  beforeAll(async () => {
+    fleet = await makeFleet('JO', 12);
+    run = await runToEnd(fleet.admin);
+  });
+
+  it('are served byte-identical on every download, each download audited, stored once', async () => {
+    await waitForDocument(fleet.accountant, `/runs/${run.id}/statement.xlsx?lang=en`);
+    const first = await waitForDocument(fleet.accountant, `/runs/${run.id}/statement.pdf`);
+    const second = await fetchBytes(fleet.accountant, `/runs/${run.id}/statement.pdf`);
+    expect(second.status).toBe(200);
+    expect(second.bytes.equals(first.bytes)).toBe(true);
+    expect(second.headers.get('etag')).toBe(first.headers.get('etag'));
+    const audited = await sql<{ n: number }>`
+      select count(*)::int as n from audit_log
+      where account_id = ${fleet.account.id} and action = 'document.downloaded'`.execute(test.ownerDb);
+    expect(audited.rows[0]!.n).toBeGreaterThanOrEqual(2);
+    const stored = await sql<{ n: number }>`
+      select count(*)::int as n from documents where account_id = ${fleet.account.id} and subject = ${`run:${run.id}`}`.execute(
+      test.ownerDb,
+    );
+    expect(stored.rows[0]!.n).toBe(4);
+  });
+
+  it('renders once however often the render job is delivered', async () => {
+    await waitForDocument(fleet.accountant, `/runs/${run.id}/statement.xlsx?lang=en`);
+    const before = await sql<{ id: string; sha256: string }>`
+      select id::text, sha256 from documents where account_id = ${fleet.account.id} order by id`.execute(
+      test.ownerDb,
+    );
+    await withTenant(test.db, fleet.account.id, (trx) =>
+      jobs.queue.send(trx, 'statements.render', [{ accountId: fleet.account.id.toString(), runId: run.id }]),
+    );
+    // The job is done when pg-boss says so.
+    for (let i = 0; i < 100; i++) {
+      const { rows } = await sql<{ n: number }>`
+        select count(*)::int as n from pgboss.job where name = 'statements.render' and state <> 'completed'`.execute(
+        test.ownerDb,
+      );
+      if (rows[0]!.n === 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const after = await sql<{ id: string; sha256: string }>`
+      select id::text, sha256 from documents where account_id = ${fleet.account.id} order by id`.execute(
+      test.ownerDb,
+    );
+    expect(after.rows).toEqual(before.rows);
+  });
+
+  it('answers a statement of a run still going with 202 and where to poll', async () => {
+    simulator.setFaults({ latencyMs: 400 });
+    const started = await fleet.admin.post<RunBody>('/runs');
+    const pending = await fetchBytes(fleet.accountant, `/runs/${started.body.id}/statement.xlsx`);
+    simulator.setFaults({ latencyMs: 0 });
+    expect(pending.status).toBe(202);
+    expect(pending.headers.get('retry-after')).toBeTruthy();
+    expect(JSON.parse(pending.bytes.toString())).toMatchObject({
+      status: 'rendering',
+      poll: `/api/v1/runs/${started.body.id}/statement.xlsx`,
+    });
+    await waitForDocument(fleet.accountant, `/runs/${started.body.id}/statement.xlsx`);
+  });
+
+  it('include a vehicle statement: its outstanding lines adding up to its total, and its history', async () => {
+    const { rows } = await sql<{ vehicle_id: string; plate: string; tickets: string[]; amounts: string[] }>`
+      select v.vehicle_id::text, h.plate_display as plate, array_agg(v.ticket_number) as tickets,
+             array_agg(v.amount_minor::text) as amounts
+      from violations v join vehicles h on h.account_id = v.account_id and h.id = v.vehicle_id
+      where v.account_id = ${fleet.account.id} and v.state = 'outstanding'
+      group by v.vehicle_id, h.plate_display order by count(*) desc limit 1`.execute(test.ownerDb);
+    const vehicle = rows[0]!;
+    const currency = currencies.JOD;
+    const total = vehicle.amounts.reduce((sum, a) => sum + BigInt(a), 0n);
+    for (const lang of ['en', 'ar'] as const) {
+      const got = await fetchBytes(
+        fleet.accountant,
+        `/vehicles/${vehicle.vehicle_id}/statement.pdf?lang=${lang}`,
+      );
+      expect(got.status).toBe(200);
+      expect(got.headers.get('content-disposition')).toContain(`_${lang}.pdf`);
+      const again = await fetchBytes(
+        fleet.accountant,
+        `/vehicles/${vehicle.vehicle_id}/statement.pdf?lang=${lang}`,
+      );
+      expect(again.bytes.equals(got.bytes)).toBe(true);
+      const text = await pdfText(got.bytes);
+      const lines = text.split('\n');
+      const format = (amount: bigint) => formatMinor(amount, currency, { locale: lang });
+      expect(text).toContain(vehicle.plate);
+      const totalLine = lines.find((l) =>
+        l.includes(lang === 'en' ? 'Outstanding total' : 'إجمالي المستحق'),
+      )!;
+      expect(totalLine).toContain(format(total));
+      vehicle.tickets.forEach((ticket, index) => {
+        const amount = format(BigInt(vehicle.amounts[index]!));
+        expect(
+          lines.filter((l) => l.includes(ticket) && l.includes(amount)).length,
+          ticket,
+        ).toBeGreaterThanOrEqual(2);
+      });
+      expect(text).toContain(lang === 'en' ? 'History' : 'السجل');
+    }
+  });
+
+  it('include a CSV of the violations for ERP import, formulas escaped, adding up to the database', async () => {
+    await sql`update vehicles set cost_centre = '=HYPERLINK("http://x")' where account_id = ${fleet.account.id}`.execute(
+      test.ownerDb,
+    );
+    const got = await fetchBytes(fleet.accountant, '/violations.csv?state=outstanding');
+    expect(got.status).toBe(200);
+    expect(got.headers.get('content-type')).toBe('text/csv; charset=utf-8');
+    const parsed = Papa.parse<Record<string, string>>(got.bytes.toString('utf8'), {
+      header: true,
+      skipEmptyLines: true,
+    });
+    expect(parsed.errors).toEqual([]);
+    const db = await outstandingInDb(fleet.account.id);
+    expect(parsed.data.map((r) => r.ticket_number)).toEqual(db.map((l) => l.ticket_number));
+    expect(parsed.data.reduce((sum, r) => sum + BigInt(r.amount_minor!), 0n)).toBe(
+      db.reduce((sum, l) => sum + l.amount, 0n),
+    );
+    for (const row of parsed.data) {
+      expect(row.amount).toBe(minorToMajorText(BigInt(row.amount_minor!), 3));
+      expect(row.cost_centre).toBe(`'=HYPERLINK("http://x")`);
+      expect(row.offence_at).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+0[23]:00$/);
+    }
+  });
+
+  it('are money reading: a fleet admin may not download them', async () => {
+    const denied = await fetchBytes(fleet.admin, `/runs/${run.id}/statement.pdf`);
+    expect(denied.status).toBe(403);
+  });
+
+  it('refuse a bad language', async () => {
+    const bad = await fetchBytes(fleet.accountant, `/runs/${run.id}/statement.pdf?lang=fr`);
+    expect(bad.status).toBe(400);
+  });
+});
