@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import type { JobDefinition } from './job.ts';
 import { maintenanceJob } from './maintenance.job.ts';
+import { paymentsIssueJob } from './payments.job.ts';
 import { lookupBatchJob, nightlyRunJob, reconcileJob } from './runs.job.ts';
 
 /** The one registry: queue name → payload schema → exactly one handler. */
@@ -9,6 +10,7 @@ export const jobRegistry: JobDefinition[] = [
   nightlyRunJob as JobDefinition,
   lookupBatchJob as JobDefinition,
   reconcileJob as JobDefinition,
+  paymentsIssueJob as JobDefinition,
 ];
 
 /** Fails start-up when a queue has no handler or two. */

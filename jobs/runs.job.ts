@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Database } from '../server/db/database.ts';
+import { PAYMENTS_ISSUE_QUEUE } from '../server/payments/payment-stage.service.ts';
 import type { JobQueue } from '../server/queue.ts';
 import { accountSchedules } from '../server/runs/runs.repo.ts';
 import { NIGHTLY_RUN_QUEUE, scheduleNightlyRun } from '../server/runs/runs.schedule.ts';
@@ -63,7 +64,11 @@ export const reconcileJob = defineJob({
   work: polling,
   handle: async (ctx, payloads) => {
     for (const job of payloads) {
-      const summary = await reconcileRun(ctx.db, job, ctx.config.runs);
+      const summary = await reconcileRun(ctx.db, job, ctx.config.runs, (trx) =>
+        ctx.queue.send(trx, PAYMENTS_ISSUE_QUEUE, [
+          { accountId: job.accountId.toString(), runId: job.runId.toString() },
+        ]),
+      );
       if (summary) ctx.log.info({ ...job, held: summary.heldSettlements }, 'run reconciled');
     }
   },

@@ -6,6 +6,7 @@ import { createBoss, createJobQueue, ensureQueues, grantQueueAccess, startJobWor
 import { jobRegistry } from '../jobs/registry.ts';
 import { syncRunSchedules } from '../jobs/runs.job.ts';
 import { createAuthorityDirectory } from './authority/directory.ts';
+import { createIssuanceClient } from './authority/issuance-client.ts';
 import type { Config } from './config.ts';
 import { asynchronousCommitUrl, createDatabase, type Database } from './db/database.ts';
 import { type EmbeddedPostgres, startEmbeddedPostgres } from './db/embedded.ts';
@@ -79,8 +80,8 @@ export async function startProduct(config: Config, log: Logger): Promise<Running
       );
     }
 
+    let authorityUrl = config.authority.url;
     if (worker) {
-      let authorityUrl = config.authority.url;
       if (!authorityUrl) {
         // No gateway configured: the simulator stands in, in this process (demo and development).
         const simulator = await startAuthoritySimulator({
@@ -105,7 +106,15 @@ export async function startProduct(config: Config, log: Logger): Promise<Running
       await startJobWorkers(
         boss,
         jobRegistry,
-        { db, config, log, now: () => new Date(), queue, authorities },
+        {
+          db,
+          config,
+          log,
+          now: () => new Date(),
+          queue,
+          authorities,
+          issuer: issuanceClient(config, authorityUrl),
+        },
         config,
       );
       const existing = (await boss.getSchedules(NIGHTLY_RUN_QUEUE)).map((s) => s.key);
@@ -115,7 +124,16 @@ export async function startProduct(config: Config, log: Logger): Promise<Running
 
     let url: string | undefined;
     const app =
-      config.role === 'worker' ? createHealthApp({ db, boss }) : createApp({ db, boss, log, config, queue });
+      config.role === 'worker'
+        ? createHealthApp({ db, boss })
+        : createApp({
+            db,
+            boss,
+            log,
+            config,
+            queue,
+            ...(authorityUrl ? { issuer: issuanceClient(config, authorityUrl) } : {}),
+          });
     const port = config.role === 'worker' ? config.healthPort : config.port;
     if (port !== undefined) {
       const server = http.createServer(app);
@@ -139,6 +157,16 @@ export async function startProduct(config: Config, log: Logger): Promise<Running
     );
     throw error;
   }
+}
+
+/** The authority's issuance call (payment numbers), for on-demand requests and the pipeline stage. */
+function issuanceClient(config: Config, baseUrl: string) {
+  return createIssuanceClient({
+    baseUrl,
+    timeoutMs: config.authority.timeoutMs,
+    maxAttempts: config.authority.maxAttempts,
+    ...(config.authority.apiKey ? { apiKey: config.authority.apiKey } : {}),
+  });
 }
 
 /** Stops accepting connections and waits for requests in flight; idle keep-alive sockets close now. */

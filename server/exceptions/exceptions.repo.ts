@@ -10,12 +10,15 @@ export const exceptionColumns = [
   'created_at',
   'resolved_at',
   'resolved_by',
+  'payment_id',
+  'payment_number_id',
+  'resolution_note',
 ] as const;
 
 export function listExceptions(
   trx: Executor,
   accountId: bigint,
-  filter: { status?: string; limit: number; before?: bigint },
+  filter: { status?: string; kind?: string; limit: number; before?: bigint },
 ) {
   let query = trx
     .selectFrom('exceptions')
@@ -24,6 +27,7 @@ export function listExceptions(
     .orderBy('id', 'desc')
     .limit(filter.limit);
   if (filter.status) query = query.where('status', '=', filter.status);
+  if (filter.kind) query = query.where('kind', '=', filter.kind);
   if (filter.before !== undefined) query = query.where('id', '<', filter.before);
   return query.execute();
 }
@@ -53,12 +57,13 @@ export async function resolveException(
   trx: Executor,
   accountId: bigint,
   id: bigint,
-  status: 'confirmed' | 'dismissed',
+  status: 'confirmed' | 'dismissed' | 'resolved',
   userId: bigint | null,
+  note: string | null = null,
 ): Promise<void> {
   await trx
     .updateTable('exceptions')
-    .set({ status, resolved_at: sql`now()`, resolved_by: userId })
+    .set({ status, resolved_at: sql`now()`, resolved_by: userId, resolution_note: note })
     .where('account_id', '=', accountId)
     .where('id', '=', id)
     .execute();

@@ -5,11 +5,13 @@ import { sql } from 'kysely';
 import type { PgBoss } from 'pg-boss';
 import { accountRoutes } from '../accounts/accounts.routes.ts';
 import { authRoutes } from '../auth/auth.routes.ts';
+import type { AuthorityIssuer } from '../authority/issuance-client.ts';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/database.ts';
 import { exceptionRoutes } from '../exceptions/exceptions.routes.ts';
 import { fleetRoutes } from '../fleet/fleet.routes.ts';
 import type { Logger } from '../logger.ts';
+import { paymentRoutes } from '../payments/payments.routes.ts';
 import type { JobQueue } from '../queue.ts';
 import { runRoutes } from '../runs/runs.routes.ts';
 import { envelope, errorHandler, notFoundRoute } from './errors.ts';
@@ -22,6 +24,7 @@ export interface AppDeps {
   log: Logger;
   config: Config;
   queue: JobQueue;
+  issuer?: AuthorityIssuer;
 }
 
 /** Every /api/v1 route; the OpenAPI document and the role × tenant tests read this same list. */
@@ -31,6 +34,7 @@ export const apiRoutes: RouteDef[] = [
   ...runRoutes,
   ...fleetRoutes,
   ...exceptionRoutes,
+  ...paymentRoutes,
 ];
 
 const WEB_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../web');
@@ -44,7 +48,15 @@ export function createApp(deps: AppDeps): Express {
     typeof value === 'bigint' ? value.toString() : value,
   );
   app.use(requestLog(deps.log));
-  app.use(express.json({ limit: '1mb' }));
+  // The raw bytes are kept beside the parsed body: signed webhooks are checked over exactly what was sent.
+  app.use(
+    express.json({
+      limit: '1mb',
+      verify: (req, _res, buf) => {
+        (req as unknown as { rawBody?: Buffer }).rawBody = buf;
+      },
+    }),
+  );
 
   app.use(healthRoutes(deps));
   const document = openApiDocument(apiRoutes);

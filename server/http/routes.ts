@@ -5,6 +5,7 @@ import { findMembershipRole } from '../accounts/accounts.repo.ts';
 import { can, type Permission, type Role } from '../accounts/permissions.ts';
 import { type AuditEntry, appendAudit } from '../audit/audit.repo.ts';
 import { authenticate, csrfMatches, type Principal } from '../auth/auth.service.ts';
+import type { AuthorityIssuer } from '../authority/issuance-client.ts';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/database.ts';
 import { type Tx, withTenant } from '../db/tenant.ts';
@@ -27,6 +28,8 @@ export interface RouteContext {
   config: Config;
   log: Logger;
   queue: JobQueue;
+  /** The authority's issuance call; absent on a web process with no authority configured. */
+  issuer: AuthorityIssuer | undefined;
   ip: string | null;
   userAgent: string | null;
   principal: Principal | undefined;
@@ -79,6 +82,7 @@ export interface RouteDeps {
   config: Config;
   log: Logger;
   queue: JobQueue;
+  issuer?: AuthorityIssuer;
 }
 
 /**
@@ -175,6 +179,7 @@ async function runRoute(route: RouteDef, req: Request, res: Response, deps: Rout
     config,
     log: deps.log,
     queue: deps.queue,
+    issuer: deps.issuer,
     ip,
     userAgent: req.get('user-agent') ?? null,
     principal,

@@ -250,6 +250,8 @@ export async function reconcileRun(
   db: Database,
   job: { accountId: bigint; runId: bigint },
   settings: RunSettings,
+  /** The next stage, started in the same transaction (so it exists exactly when the run is reconciled). */
+  next?: (trx: Tx) => Promise<void>,
 ): Promise<RunSummary | undefined> {
   const { accountId, runId } = job;
   return withTenant(db, accountId, async (trx) => {
@@ -294,6 +296,7 @@ export async function reconcileRun(
       });
     }
     await finishRun(trx, accountId, runId, { status: failed.length > 0 ? 'partial' : 'done', summary });
+    await next?.(trx);
     return summary;
   });
 }
