@@ -15,6 +15,7 @@ import {
   recordPayments,
   rotateNetworkSecret,
 } from './payments.service.ts';
+import { settlementRoute } from './settlements.routes.ts';
 
 const limit = z.coerce.number().int().min(1).max(500).default(50);
 const ticket = z.string().min(1).max(64);
@@ -299,4 +300,5 @@ export const paymentRoutes = [
       return { status: 201, body: created };
     },
   }),
+  settlementRoute,
 ];

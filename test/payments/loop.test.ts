@@ -1,7 +1,9 @@
+import ExcelJS from 'exceljs';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AuthoritySimulator, startAuthoritySimulator } from '../../fixtures/authority/simulator.ts';
 import { createPaymentNetworkStub, type PaymentNetworkStub } from '../../fixtures/payment-network/stub.ts';
+import { minorToMajorText } from '../../server/money/money.ts';
 import { uploadAndApply } from '../fleet/support.ts';
 import { useTestDatabase } from '../support/database.ts';
 import { type AccountFixture, makeAccount } from '../support/factories.ts';
@@ -49,6 +51,18 @@ interface ExceptionBody {
   details: Record<string, unknown>;
   paymentId: string | null;
   resolutionNote: string | null;
+}
+
+async function uploadSettlement(client: ApiClient, bytes: Buffer, fileName: string) {
+  const form = new FormData();
+  form.append('file', new Blob([new Uint8Array(bytes)]), fileName);
+  const res = await fetch(`${client.baseUrl}/api/v1/payments/settlements`, {
+    method: 'POST',
+    headers: { cookie: client.cookie!, 'x-csrf-token': client.csrfToken!, 'x-account-id': client.accountId! },
+    body: form,
+  });
+  // biome-ignore lint/suspicious/noExplicitAny: the test reads both the report and the error envelope
+  return { status: res.status, body: (await res.json()) as any };
 }
 
 beforeAll(async () => {
@@ -154,6 +168,55 @@ describe('the payment loop, through HTTP', () => {
     );
   });
 
+  it('reads settlement files: the end-of-day CSV counts nothing twice, a bad file records nothing, an XLSX row pays', async () => {
+    const before = (await accountant.get<{ payments: PaymentBody[] }>('/payments')).body.payments.length;
+    const eod = await uploadSettlement(accountant, Buffer.from(network.endOfDayCsv()), 'eod.csv');
+    expect(eod.status).toBe(200);
+    expect(eod.body.alreadyRecorded).toBe(4);
+    expect(eod.body.recorded).toBe(0);
+
+    const fourth = numbers.find((n) => !Object.values(paid).includes(n))!;
+    const t = await network.pay(fourth.number);
+    const bad = [
+      'Transaction ID,Billing Number,Paid Amount,Currency,Paid At',
+      `${t.transactionId},${t.number},${minorToMajorText(BigInt(t.amountMinor), 3)},JOD,${t.paidAt}`,
+      `TX-BAD-1,${t.number.slice(0, -1)}0,12.5,JOD,2026-06-01`,
+      'TX-BAD-2,,abc,USD,yesterday',
+    ].join('\n');
+    const refused = await uploadSettlement(accountant, Buffer.from(bad), 'bad.csv');
+    expect(refused.status).toBe(422);
+    expect(refused.body.error.code).toBe('settlement.invalid_rows');
+    const errors = refused.body.error.details.errors as Array<{
+      row: number;
+      column: string;
+      code: string;
+      messageAr: string;
+    }>;
+    expect(errors.map((e) => `${e.row}${e.column}:${e.code}`)).toEqual([
+      '3B:settlement.bad_number',
+      '4B:settlement.bad_number',
+      '4C:settlement.bad_amount',
+      '4D:settlement.bad_currency',
+      '4E:settlement.bad_date',
+    ]);
+    expect(errors[0]!.messageAr).toMatch(/الصف 3/);
+    expect((await accountant.get<{ payments: PaymentBody[] }>('/payments')).body.payments).toHaveLength(
+      before,
+    );
+
+    const workbook = new ExcelJS.Workbook();
+    const sheet = workbook.addWorksheet('Settlement');
+    sheet.addRow(['تقرير التسوية اليومي']);
+    sheet.addRow(['رقم العملية / Transaction ID', 'رقم الدفع', 'المبلغ المدفوع', 'تاريخ الدفع']);
+    sheet.addRow([t.transactionId, t.number, minorToMajorText(BigInt(t.amountMinor), 3), t.paidAt]);
+    const xlsx = Buffer.from(await workbook.xlsx.writeBuffer());
+    const ok = await uploadSettlement(accountant, xlsx, 'settlement.xlsx');
+    expect(ok.status).toBe(200);
+    expect(ok.body.outcomes).toEqual({ matched: 1 });
+    expect((await accountant.get<NumberBody>(`/payment-numbers/${fourth.number}`)).body.state).toBe('paid');
+    paid.fourth = fourth;
+  });
+
   it('confirms settled lines on the next run, supersedes what changed and covers the rest anew', async () => {
     simulator.world.advanceDays(simulator.world.options.settlementDelayDays);
     await runThroughPayments(fleet, test.ownerDb, account.id);
@@ -164,6 +227,7 @@ describe('the payment loop, through HTTP', () => {
       group by p.number, l.state`.execute(test.ownerDb);
     const stateOf = (number: string) => lines.rows.filter((r) => r.number === number).map((r) => r.state);
     expect(stateOf(paid.exact!.number)).toEqual(['confirmed']);
+    expect(lines.rows.length).toBeGreaterThan(0);
     expect(stateOf(paid.twice!.number)).toEqual(['confirmed']);
     expect(stateOf(paid.short!.number).sort()).toEqual(['confirmed', 'open']);
     for (const n of [paid.exact!, paid.twice!]) {
