@@ -140,6 +140,15 @@ export async function applyPaymentToNumber(
     where l.account_id = ${accountId} and l.payment_number_id = ${numberId} and l.ticket_number = a.ticket`.execute(
     trx,
   );
+  // Other open numbers asking for a line now paid would have it paid twice: they are superseded.
+  await sql`
+    update payment_numbers p set state = 'superseded', state_changed_at = ${payment.at}
+    where p.account_id = ${accountId} and p.state = 'open' and p.id <> ${numberId}
+      and exists (select 1 from payment_number_lines mine
+                  join payment_number_lines other on other.account_id = mine.account_id
+                                                 and other.ticket_number = mine.ticket_number
+                  where mine.account_id = ${accountId} and mine.payment_number_id = ${numberId}
+                    and mine.state = 'paid_pending' and other.payment_number_id = p.id)`.execute(trx);
 }
 
 export async function insertPaymentException(
