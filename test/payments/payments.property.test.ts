@@ -147,7 +147,7 @@ async function playScenario(input: Scenario) {
         const old = supersededNumbers[payment.pick % Math.max(1, supersededNumbers.length)];
         if (!old) continue;
         const bill = await network.billPull(old).catch(() => undefined);
-        if (!bill || bill.status !== 'open') continue;
+        if (bill?.status !== 'open') continue;
         await deliver(await network.pay(old), 'superseded_number');
         continue;
       }
