@@ -41,8 +41,6 @@ create unique index payment_numbers_one_open_per_set on payment_numbers (account
 create unique index payment_numbers_number on payment_numbers (account_id, number);
 create index payment_numbers_recent on payment_numbers (account_id, id desc);
 create index payment_numbers_open_vehicle on payment_numbers (account_id, vehicle_id) where state = 'open';
--- Routing a network's notification (which carries only the number) to its account.
-create index payment_numbers_by_number on payment_numbers (number);
 
 create table payment_number_lines (
   account_id bigint not null,
@@ -145,16 +143,6 @@ $$;
 grant select, insert, update on payment_numbers, payment_number_lines, payment_network_secrets to fleet_app;
 grant select, insert on payments, payment_notifications_seen to fleet_app;
 grant usage on all sequences in schema public to fleet_app;
-
--- A network's notification names only the number: which account it belongs to, without seeing
--- anything else of any account.
-create function payment_number_account(p_number text)
-returns bigint
-language sql stable security definer set search_path = public as $$
-  select account_id from payment_numbers where number = p_number order by id desc limit 1
-$$;
-revoke all on function payment_number_account(text) from public;
-grant execute on function payment_number_account(text) to fleet_app;
 
 -- The product's own payment-order references: one sequence for all accounts, so they never collide.
 create sequence payment_order_seq;

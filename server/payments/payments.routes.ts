@@ -1,20 +1,15 @@
 import { z } from 'zod';
-import { amountMinorSchema } from '../authority/contract.ts';
 import { IssuanceUnavailableError } from '../authority/issuance-client.ts';
 import { withTenant } from '../db/tenant.ts';
 import { DomainError } from '../errors.ts';
 import { defineRoute, idParam } from '../http/routes.ts';
 import { message } from '../i18n/messages.ts';
+import { type NotificationNetwork, notificationNetworks } from './network-adapters.ts';
 import { paymentNumberKinds, readPaymentNumber } from './payment-number.ts';
 import { findNumber, listNumbers, numberLines } from './payment-numbers.repo.ts';
 import { issuePaymentNumbers, presentNumber } from './payment-numbers.service.ts';
 import { listPayments } from './payments.repo.ts';
-import {
-  authenticateNotification,
-  presentPayment,
-  recordPayments,
-  rotateNetworkSecret,
-} from './payments.service.ts';
+import { presentPayment, receiveNotification, rotateNetworkSecret } from './payments.service.ts';
 import { settlementRoute } from './settlements.routes.ts';
 
 const limit = z.coerce.number().int().min(1).max(500).default(50);
@@ -38,25 +33,6 @@ const numberParam = z.object({
   }),
 });
 
-const notificationSchema = z.strictObject({
-  transactions: z
-    .array(
-      z.strictObject({
-        transactionId: z.string().min(1).max(128),
-        number: z.string().min(1).max(64),
-        amountMinor: amountMinorSchema.refine((v) => v !== '0', 'a payment is more than zero'),
-        feeMinor: amountMinorSchema.default('0'),
-        currency: z.enum(['JOD', 'IQD', 'EGP']),
-        paidAt: z.iso.datetime({ offset: true }),
-        settledOn: z.iso.date().optional(),
-        channel: z.string().min(1).max(64).optional(),
-      }),
-    )
-    .min(1)
-    .max(500),
-});
-
-const networks = ['generic'] as const;
 const actorOf = (principal: { kind: string; userId?: bigint } | undefined) =>
   principal?.kind === 'session' ? (principal.userId ?? null) : null;
 
@@ -210,11 +186,11 @@ export const paymentRoutes = [
     path: '/payments/notifications',
     tag: 'payments',
     summary:
-      'Payment notifications from a network (x-payment-network, default generic) for the account in x-account-id, signed: x-payment-timestamp (Unix seconds) and x-payment-signature v1=<hex HMAC-SHA256 of "<timestamp>.<raw body>">; body { transactions: [{ transactionId, number, amountMinor, feeMinor, currency, paidAt, settledOn, channel }] }; answered per transaction',
+      'Payment notifications from a network (x-payment-network: generic, efawateercom or fawry) for the account in x-account-id, authenticated as that network does (generic and efawateercom: x-payment-timestamp and x-payment-signature v1=<hex HMAC-SHA256 of "<timestamp>.<raw body>">; fawry: messageSignature); answered per transaction',
     access: { kind: 'public' },
     handle: async (ctx) => {
       const network = ctx.req.get('x-payment-network') ?? 'generic';
-      if (!(networks as readonly string[]).includes(network)) {
+      if (!(notificationNetworks as readonly string[]).includes(network)) {
         throw new DomainError(
           'payments.unknown_network',
           `no notification adapter for network "${network}"`,
@@ -239,35 +215,18 @@ export const paymentRoutes = [
           status: 415,
         });
       }
-      const now = new Date();
-      const results = await withTenant(ctx.db, account.data, async (trx) => {
-        await authenticateNotification(
-          trx,
-          account.data,
-          network,
-          { timestamp: ctx.req.get('x-payment-timestamp'), signature: ctx.req.get('x-payment-signature') },
+      const body = await withTenant(ctx.db, account.data, (trx) =>
+        receiveNotification(trx, account.data, network as NotificationNetwork, {
+          headers: {
+            timestamp: ctx.req.get('x-payment-timestamp'),
+            signature: ctx.req.get('x-payment-signature'),
+          },
           rawBody,
-          now,
-        );
-        const body = notificationSchema.parse(ctx.req.body);
-        return recordPayments(
-          trx,
-          account.data,
-          'generic',
-          'notification',
-          body.transactions.map((t) => ({
-            transactionId: t.transactionId,
-            reference: t.number,
-            amountMinor: BigInt(t.amountMinor),
-            feeMinor: BigInt(t.feeMinor),
-            currency: t.currency,
-            paidAt: new Date(t.paidAt),
-            settledOn: t.settledOn ?? null,
-            channel: t.channel ?? null,
-          })),
-        );
-      });
-      return { body: { results } };
+          body: ctx.req.body,
+          now: new Date(),
+        }),
+      );
+      return { body };
     },
   }),
   defineRoute({
@@ -279,7 +238,7 @@ export const paymentRoutes = [
     access: { kind: 'account', permission: 'money.write' },
     successStatus: 201,
     body: z.strictObject({
-      network: z.enum(networks),
+      network: z.enum(notificationNetworks),
       overlapSeconds: z
         .number()
         .int()

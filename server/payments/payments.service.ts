@@ -1,7 +1,16 @@
 import { randomBytes } from 'node:crypto';
+import { findAccount } from '../accounts/accounts.repo.ts';
 import type { Tx } from '../db/tenant.ts';
 import { DomainError } from '../errors.ts';
+import type { Currency } from '../money/money.ts';
 import { allocateOldestFirst } from './due.ts';
+import {
+  type NotificationNetwork,
+  type ReadDelivery,
+  readEfawateer,
+  readFawry,
+  readGeneric,
+} from './network-adapters.ts';
 import { readPaymentNumber } from './payment-number.ts';
 import {
   applyPaymentToNumber,
@@ -211,6 +220,34 @@ const signatureMessages = {
   stale: 'x-payment-timestamp is missing, unreadable or more than 5 minutes from now',
   bad_signature: 'the signature matches no current secret of this account for this network',
 } as const;
+
+/**
+ * One delivery from a payment network, in the caller's tenant transaction: authenticated as that
+ * network does, read by its adapter, recorded, and answered the way it expects. A refusal throws
+ * before anything is written (and the transaction takes the replay guard's row with it).
+ */
+export async function receiveNotification(
+  trx: Tx,
+  accountId: bigint,
+  network: NotificationNetwork,
+  delivery: {
+    headers: { timestamp: string | undefined; signature: string | undefined };
+    rawBody: Buffer;
+    body: unknown;
+    now: Date;
+  },
+) {
+  const account = await findAccount(trx, accountId);
+  const currency = (account?.currency ?? 'JOD') as Currency['code'];
+  let read: ReadDelivery;
+  if (network === 'fawry') {
+    read = readFawry(delivery.body, await currentSecrets(trx, accountId, network, delivery.now), currency);
+  } else {
+    await authenticateNotification(trx, accountId, network, delivery.headers, delivery.rawBody, delivery.now);
+    read = network === 'generic' ? readGeneric(delivery.body) : readEfawateer(delivery.body, currency);
+  }
+  return read.answer(await recordPayments(trx, accountId, network, 'notification', read.payments));
+}
 
 /** A new signing secret for a network; the previous ones keep working for the overlap. */
 export async function rotateNetworkSecret(

@@ -1,6 +1,8 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AuthoritySimulator, startAuthoritySimulator } from '../../fixtures/authority/simulator.ts';
+import { fawrySignature, majorText } from '../../server/payments/network-adapters.ts';
+import { composePaymentNumber } from '../../server/payments/payment-number.ts';
 import { signNotification } from '../../server/payments/signature.ts';
 import { useTestDatabase } from '../support/database.ts';
 import { type AccountFixture, makeAccount, makeVehicles } from '../support/factories.ts';
@@ -229,6 +231,101 @@ describe('signed notifications', () => {
     expect((await send(b3, signed(b3, rotated.body.secret))).status).toBe(401);
     expect((await send(b3, signed(b3, again.body.secret))).status).toBe(200);
     secret = again.body.secret;
+  });
+
+  it('takes eFAWATEERcom biller messages in 3 decimals, answered per transaction', async () => {
+    const efw = await accountant.post<{ secret: string }>('/payments/secrets', { network: 'efawateercom' });
+    const open = await accountant.get<{ paymentNumbers: NumberBody[] }>(
+      '/payment-numbers?kind=vehicle&state=open',
+    );
+    const target = open.body.paymentNumbers.find((n) => n.number !== number)!;
+    const message = JSON.stringify({
+      Transactions: [
+        {
+          JOEBPPSTrx: 'JOEBPPS-000123',
+          BillingNo: target.number,
+          DueAmt: majorText(BigInt(target.totalMinor), 'JOD'),
+          PaidAmt: majorText(BigInt(target.totalMinor), 'JOD'),
+          FeesAmt: '0.500',
+          ProcessDate: new Date().toISOString(),
+          STMTDate: new Date().toISOString().slice(0, 10),
+          AccessChannel: 'MOBILE',
+        },
+      ],
+    });
+    const headers = { 'x-payment-network': 'efawateercom', ...signed(message, efw.body.secret) };
+    const res = await send(message, headers);
+    expect(res.status).toBe(200);
+    const answer = (await res.json()) as {
+      Transactions: Array<{ JOEBPPSTrx: string; Result: { ErrorCode: number; Description: string } }>;
+    };
+    expect(answer.Transactions).toEqual([
+      expect.objectContaining({
+        JOEBPPSTrx: 'JOEBPPS-000123',
+        Result: expect.objectContaining({ ErrorCode: 0, Description: 'matched' }),
+      }),
+    ]);
+    // The generic secret does not sign for eFAWATEERcom.
+    expect((await send(message, { 'x-payment-network': 'efawateercom', ...signed(message) })).status).toBe(
+      401,
+    );
+    const payment = (
+      await accountant.get<{ payments: Array<{ transactionId: string; feeMinor: string; network: string }> }>(
+        '/payments',
+      )
+    ).body.payments.find((p) => p.transactionId === 'JOEBPPS-000123')!;
+    expect(payment).toMatchObject({ feeMinor: '500', network: 'efawateercom' });
+  });
+
+  it('takes Fawry callbacks signed over their fields, one payment per reference and status', async () => {
+    const eg = await makeAccount(test.db, 'EG');
+    const egOwner = new ApiClient(app.product.url!);
+    await egOwner.signIn(eg.users.owner.email);
+    egOwner.accountId = eg.id.toString();
+    const fawrySecret = (await egOwner.post<{ secret: string }>('/payments/secrets', { network: 'fawry' }))
+      .body.secret;
+    const callback = (orderStatus: string, secretKey = fawrySecret) => {
+      const fields = {
+        fawryRefNumber: '9990017',
+        merchantRefNumber: composePaymentNumber('vehicle', '4', 77n),
+        paymentAmount: '150.00',
+        orderAmount: '150.00',
+        orderStatus,
+        paymentMethod: 'PAYATFAWRY',
+        paymentRefrenceNumber: '2233',
+      };
+      return JSON.stringify({
+        requestId: `r-${orderStatus}`,
+        ...fields,
+        messageSignature: fawrySignature(fields as never, secretKey),
+      });
+    };
+    const post = (body: string) =>
+      fetch(`${app.product.url}/api/v1/payments/notifications`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'x-account-id': eg.id.toString(),
+          'x-payment-network': 'fawry',
+        },
+        body,
+      });
+    expect((await post(callback('PAID', `x${fawrySecret}`))).status).toBe(401);
+    const unpaid = await post(callback('UNPAID'));
+    expect(unpaid.status).toBe(200);
+    const paidAnswer = await post(callback('PAID'));
+    expect(((await paidAnswer.json()) as { recorded: { outcome: string } }).recorded.outcome).toBe(
+      'unknown_number',
+    );
+    const again = await post(callback('PAID'));
+    expect(((await again.json()) as { recorded: { status: string } }).recorded.status).toBe(
+      'duplicate_delivery',
+    );
+    const payments = await sql<{ amount_minor: string; transaction_id: string }>`
+      select amount_minor::text, transaction_id from payments where account_id = ${eg.id}`.execute(
+      test.ownerDb,
+    );
+    expect(payments.rows).toEqual([{ amount_minor: '15000', transaction_id: '9990017:PAID' }]);
   });
 
   it('counts reordered deliveries once each, whatever the order', async () => {
