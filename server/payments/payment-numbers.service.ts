@@ -1,6 +1,7 @@
 import { findAccount } from '../accounts/accounts.repo.ts';
 import type { AuthorityIssuer, IssuanceItem } from '../authority/issuance-client.ts';
 import type { Database } from '../db/database.ts';
+import { withoutNestedLoops } from '../db/planner.ts';
 import { type Tx, withTenant } from '../db/tenant.ts';
 import { DomainError } from '../errors.ts';
 import { type JurisdictionCode, type JurisdictionProfile, jurisdictions } from '../jurisdictions/profiles.ts';
@@ -190,19 +191,23 @@ export async function issuePaymentNumbers(
         nextDeadlineAt: due.nextDeadlineAt,
       });
     }
-    const issued = await insertIssuedNumbers(
-      trx,
-      {
-        accountId,
-        kind,
-        currency: profile.currency,
-        now,
-        runId: request.runId ?? null,
-        requestedBy: request.requestedBy ?? null,
-        selectionOf: selectionOfGroup(kind, selection),
-      },
-      groups,
-      dueRows,
+    // The numbers and due amounts arrive as arrays, which the planner guesses at 100 rows: joined
+    // by nested loops to the staged lines that would be quadratic, so hash joins are asked for.
+    const issued = await withoutNestedLoops(trx, () =>
+      insertIssuedNumbers(
+        trx,
+        {
+          accountId,
+          kind,
+          currency: profile.currency,
+          now,
+          runId: request.runId ?? null,
+          requestedBy: request.requestedBy ?? null,
+          selectionOf: selectionOfGroup(kind, selection),
+        },
+        groups,
+        dueRows,
+      ),
     );
     return { issued, numbers: await openNumbersOfStagedGroups(trx, accountId, kind) };
   });

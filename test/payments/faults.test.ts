@@ -80,7 +80,7 @@ beforeAll(async () => {
   expect(tickets.length).toBeGreaterThanOrEqual(12);
 });
 
-describe('issuing under concurrency and authority faults', () => {
+describe('issuing under concurrency and authority faults', { timeout: 120_000 }, () => {
   it('answers fifty concurrent requests from two accountants with one number, issued once', async () => {
     const set = tickets.slice(0, 3);
     const before = { db: await openCount(), authority: simulator.issuance.numbers() };

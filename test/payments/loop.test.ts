@@ -75,7 +75,8 @@ beforeAll(async () => {
   accountant.accountId = account.id.toString();
 });
 
-describe('the payment loop, through HTTP', () => {
+// Runs go through the whole pipeline; on a busy 2-core machine one can take well over the default 30 s.
+describe('the payment loop, through HTTP', { timeout: 180_000 }, () => {
   let numbers: NumberBody[];
   const paid: Record<string, NumberBody> = {};
 
