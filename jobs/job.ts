@@ -1,5 +1,6 @@
 import type { Job, Queue, WorkOptions } from 'pg-boss';
 import type { z } from 'zod';
+import type { AuthorityIssuer } from '../server/authority/issuance-client.ts';
 import type { Config } from '../server/config.ts';
 import type { Database } from '../server/db/database.ts';
 import type { Logger } from '../server/logger.ts';
@@ -14,6 +15,8 @@ export interface JobContext {
   now: () => Date;
   queue: JobQueue;
   authorities: AuthorityDirectory;
+  /** The authority's issuance call (payment numbers); absent in contexts that issue none. */
+  issuer?: AuthorityIssuer;
 }
 
 export interface JobDefinition<Payload = unknown> {

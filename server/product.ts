@@ -7,6 +7,7 @@ import { createBoss, createJobQueue, ensureQueues, startJobWorkers, wallQueue } 
 import { jobRegistry } from '../jobs/registry.ts';
 import { syncRunSchedules } from '../jobs/runs.job.ts';
 import { createAuthorityDirectory } from './authority/directory.ts';
+import { createIssuanceClient } from './authority/issuance-client.ts';
 import type { Config } from './config.ts';
 import { asynchronousCommitUrl, createDatabase, type Database } from './db/database.ts';
 import { type EmbeddedPostgres, startEmbeddedPostgres } from './db/embedded.ts';
@@ -111,8 +112,8 @@ export async function startProduct(config: Config, log: Logger): Promise<Running
       );
     }
 
+    let authorityUrl = config.authority.url;
     if (worker) {
-      let authorityUrl = config.authority.url;
       if (!authorityUrl) {
         // No gateway configured: the simulator stands in, in this process (demo and development).
         const simulator = await startAuthoritySimulator({
@@ -137,7 +138,15 @@ export async function startProduct(config: Config, log: Logger): Promise<Running
       await startJobWorkers(
         boss,
         jobRegistry,
-        { db, config, log, now: () => new Date(), queue, authorities },
+        {
+          db,
+          config,
+          log,
+          now: () => new Date(),
+          queue,
+          authorities,
+          issuer: issuanceClient(config, authorityUrl),
+        },
         config,
       );
       const existing = (await boss.getSchedules(NIGHTLY_RUN_QUEUE)).map((s) => s.key);
@@ -150,7 +159,15 @@ export async function startProduct(config: Config, log: Logger): Promise<Running
     const app =
       config.role === 'worker'
         ? createHealthApp({ db, boss, log })
-        : createApp({ db, boss, log, config, queue, streams });
+        : createApp({
+            db,
+            boss,
+            log,
+            config,
+            queue,
+            streams,
+            ...(authorityUrl ? { issuer: issuanceClient(config, authorityUrl) } : {}),
+          });
     const port = config.role === 'worker' ? config.healthPort : config.port;
     if (port !== undefined) {
       const server = http.createServer(app);
@@ -174,6 +191,16 @@ export async function startProduct(config: Config, log: Logger): Promise<Running
     );
     throw error;
   }
+}
+
+/** The authority's issuance call (payment numbers), for on-demand requests and the pipeline stage. */
+function issuanceClient(config: Config, baseUrl: string) {
+  return createIssuanceClient({
+    baseUrl,
+    timeoutMs: config.authority.timeoutMs,
+    maxAttempts: config.authority.maxAttempts,
+    ...(config.authority.apiKey ? { apiKey: config.authority.apiKey } : {}),
+  });
 }
 
 /**

@@ -82,6 +82,74 @@ export const gatewayErrorSchema = z.object({
 });
 export type GatewayError = z.infer<typeof gatewayErrorSchema>;
 
+/**
+ * Issuance: payable numbers for sets of tickets. Each request carries an idempotency key: the
+ * gateway answers the same number for the same key however often it is asked (a retry after a
+ * lost answer, or many workers at once). Numbers are numeric, of a fixed length per kind, with
+ * ISO 7064 MOD 97-10 check digits (server/payments/payment-number.ts reads them).
+ */
+export const DEFAULT_MAX_ISSUANCE_REQUESTS = 100;
+export const MAX_TICKETS_PER_NUMBER = 5000;
+
+export const issuanceTicketSchema = z.strictObject({
+  ticketNumber: z.string().min(1).max(64),
+  /** The amount the payer is asked for: the gateway refuses a number whose amounts are not current. */
+  amountMinor: amountMinorSchema,
+});
+
+export const issuanceRequestItemSchema = z.strictObject({
+  key: z.string().min(1).max(128),
+  kind: z.enum(['violation', 'vehicle', 'consolidated']),
+  tickets: z.array(issuanceTicketSchema).min(1).max(MAX_TICKETS_PER_NUMBER),
+});
+
+export const issuanceRequestSchema = z.strictObject({
+  jurisdiction: jurisdictionCodeSchema,
+  requests: z.array(issuanceRequestItemSchema).min(1),
+});
+export type IssuanceRequest = z.infer<typeof issuanceRequestSchema>;
+
+export const issuanceResultSchema = z.discriminatedUnion('status', [
+  z.strictObject({
+    key: z.string().min(1).max(128),
+    status: z.literal('issued'),
+    number: z.string().regex(/^[0-9]{10,24}$/),
+    kind: z.enum(['violation', 'vehicle', 'consolidated']),
+    amountMinor: amountMinorSchema,
+    expiresAt: z.iso.datetime({ offset: true }),
+  }),
+  z.strictObject({
+    key: z.string().min(1).max(128),
+    status: z.literal('refused'),
+    code: z.string().min(1).max(64),
+    message: z.string().max(2000),
+  }),
+]);
+export type IssuanceResult = z.infer<typeof issuanceResultSchema>;
+
+export const issuanceResponseSchema = z.strictObject({
+  jurisdiction: jurisdictionCodeSchema,
+  results: z.array(issuanceResultSchema),
+});
+
+/** A bill pull: what is due on a number now, as a payment network asks before taking money. */
+export const billSchema = z.strictObject({
+  number: z.string().regex(/^[0-9]{10,24}$/),
+  status: z.enum(['open', 'paid', 'partially_paid', 'expired']),
+  currency: z.enum(['JOD', 'IQD', 'EGP']),
+  dueAmountMinor: amountMinorSchema,
+  paidAmountMinor: amountMinorSchema,
+  issuedAt: z.iso.datetime({ offset: true }),
+  expiresAt: z.iso.datetime({ offset: true }),
+  partialPayment: z.strictObject({
+    allowed: z.boolean(),
+    minAmountMinor: amountMinorSchema,
+    maxAmountMinor: amountMinorSchema,
+  }),
+  tickets: z.array(z.string().min(1).max(64)),
+});
+export type Bill = z.infer<typeof billSchema>;
+
 /** A violation as the product sees it: validated, amount as bigint. */
 export interface AuthorityViolation {
   ticketNumber: string;
@@ -178,6 +246,12 @@ export function gatewayJsonSchemas(): Record<string, unknown> {
   registry.add(plateResultSchema, { id: 'PlateResult' });
   registry.add(wireViolationSchema, { id: 'Violation' });
   registry.add(gatewayErrorSchema, { id: 'GatewayError' });
+  registry.add(issuanceRequestSchema, { id: 'IssuanceRequest' });
+  registry.add(issuanceRequestItemSchema, { id: 'IssuanceRequestItem' });
+  registry.add(issuanceTicketSchema, { id: 'IssuanceTicket' });
+  registry.add(issuanceResponseSchema, { id: 'IssuanceResponse' });
+  registry.add(issuanceResultSchema, { id: 'IssuanceResult' });
+  registry.add(billSchema, { id: 'Bill' });
   const { schemas } = z.toJSONSchema(registry, { uri: (id) => `#/components/schemas/${id}` });
   return Object.fromEntries(
     Object.entries(schemas).map(([id, schema]) => {

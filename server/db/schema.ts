@@ -107,6 +107,9 @@ export interface ExceptionsTable {
   resolved_by: bigint | null;
   resolution: string | null;
   resolved_by_run: bigint | null;
+  payment_id: bigint | null;
+  payment_number_id: bigint | null;
+  resolution_note: string | null;
 }
 
 export interface FleetStateTable {
@@ -190,6 +193,77 @@ export interface MembershipsTable {
   role: string;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
+}
+
+export interface PaymentNetworkSecretsTable {
+  account_id: bigint;
+  id: Generated<bigint>;
+  network: string;
+  secret: string;
+  created_at: Generated<Date>;
+  valid_until: Date | null;
+}
+
+export interface PaymentNotificationsSeenTable {
+  account_id: bigint;
+  network: string;
+  signature: string;
+  received_at: Generated<Date>;
+}
+
+export interface PaymentNumberLinesTable {
+  account_id: bigint;
+  payment_number_id: bigint;
+  ticket_number: string;
+  vehicle_id: bigint;
+  offence_at: Date;
+  amount_minor: bigint;
+  amount_after_deadline_minor: bigint;
+  next_deadline_at: Date | null;
+  state: Generated<string>;
+  paid_minor: Generated<bigint>;
+}
+
+export interface PaymentNumbersTable {
+  account_id: bigint;
+  id: Generated<bigint>;
+  number: string;
+  kind: string;
+  issuer: string;
+  selection: Json;
+  vehicle_id: bigint | null;
+  line_hash: string;
+  line_count: number;
+  total_minor: bigint;
+  total_after_deadline_minor: bigint;
+  next_deadline_at: Date | null;
+  currency: string;
+  issued_at: Date;
+  expires_at: Date;
+  state: Generated<string>;
+  paid_minor: Generated<bigint>;
+  state_changed_at: Date | null;
+  issued_by_run: bigint | null;
+  requested_by: bigint | null;
+}
+
+export interface PaymentsTable {
+  account_id: bigint;
+  id: Generated<bigint>;
+  network: string;
+  transaction_id: string;
+  source: string;
+  reference: string;
+  payment_number_id: bigint | null;
+  amount_minor: bigint;
+  fee_minor: Generated<bigint>;
+  currency: string;
+  paid_at: Date;
+  settled_on: string | null;
+  channel: string | null;
+  outcome: string;
+  received_at: Generated<Date>;
+  evidence: JsonWithDefault;
 }
 
 export interface RunChangesTable {
@@ -414,6 +488,11 @@ export interface DB {
   lookups: LookupsTable;
   maintenance_runs: MaintenanceRunsTable;
   memberships: MembershipsTable;
+  payment_network_secrets: PaymentNetworkSecretsTable;
+  payment_notifications_seen: PaymentNotificationsSeenTable;
+  payment_number_lines: PaymentNumberLinesTable;
+  payment_numbers: PaymentNumbersTable;
+  payments: PaymentsTable;
   run_changes: RunChangesTable;
   run_imports: RunImportsTable;
   runs: RunsTable;

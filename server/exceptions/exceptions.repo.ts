@@ -12,12 +12,15 @@ export const exceptionColumns = [
   'resolved_by',
   'resolution',
   'resolved_by_run',
+  'payment_id',
+  'payment_number_id',
+  'resolution_note',
 ] as const;
 
 export function listExceptions(
   trx: Executor,
   accountId: bigint,
-  filter: { status?: string; limit: number; before?: bigint },
+  filter: { status?: string; kind?: string; limit: number; before?: bigint },
 ) {
   let query = trx
     .selectFrom('exceptions')
@@ -26,6 +29,7 @@ export function listExceptions(
     .orderBy('id', 'desc')
     .limit(filter.limit);
   if (filter.status) query = query.where('status', '=', filter.status);
+  if (filter.kind) query = query.where('kind', '=', filter.kind);
   if (filter.before !== undefined) query = query.where('id', '<', filter.before);
   return query.execute();
 }
@@ -55,8 +59,9 @@ export async function resolveException(
   trx: Executor,
   accountId: bigint,
   id: bigint,
-  status: 'confirmed' | 'dismissed',
+  status: 'confirmed' | 'dismissed' | 'resolved',
   userId: bigint | null,
+  note: string | null = null,
 ): Promise<void> {
   await trx
     .updateTable('exceptions')
@@ -64,7 +69,13 @@ export async function resolveException(
       status,
       resolved_at: sql`now()`,
       resolved_by: userId,
-      resolution: status === 'confirmed' ? 'confirmed_by_person' : 'dismissed_by_person',
+      resolution:
+        status === 'confirmed'
+          ? 'confirmed_by_person'
+          : status === 'dismissed'
+            ? 'dismissed_by_person'
+            : null,
+      resolution_note: note,
     })
     .where('account_id', '=', accountId)
     .where('id', '=', id)

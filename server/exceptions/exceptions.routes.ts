@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineRoute, idParam } from '../http/routes.ts';
-import { decideSuspectSettlement, listAccountExceptions } from './exceptions.service.ts';
+import { decideSuspectSettlement, listAccountExceptions, resolveWithNote } from './exceptions.service.ts';
 
 const decision = (verb: 'confirm' | 'dismiss', summary: string) =>
   defineRoute({
@@ -26,17 +26,48 @@ export const exceptionRoutes = [
     method: 'get',
     path: '/exceptions',
     tag: 'exceptions',
-    summary: 'What an accountant must decide, newest first; filter by status',
+    summary:
+      'What an accountant must decide, newest first, with its evidence; filter by status and kind, page with `before` (nextCursor)',
     access: { kind: 'account', permission: 'money.read' },
     query: z
       .object({
-        status: z.enum(['open', 'confirmed', 'dismissed']).optional(),
+        status: z.enum(['open', 'confirmed', 'dismissed', 'resolved']).optional(),
+        kind: z
+          .enum([
+            'suspect_mass_settlement',
+            'amount_mismatch',
+            'unknown_reference',
+            'superseded_reference',
+            'expired_reference',
+            'duplicate_payment',
+            'paid_still_outstanding',
+            'settled_without_payment',
+          ])
+          .optional(),
         limit: z.coerce.number().int().min(1).max(200).default(50),
         before: idParam.optional(),
       })
       .strict(),
     handle: async (ctx, { query }) => ({
-      body: { exceptions: await ctx.tenant((trx) => listAccountExceptions(trx, ctx.account!.id, query)) },
+      body: await ctx.tenant((trx) => listAccountExceptions(trx, ctx.account!.id, query)),
+    }),
+  }),
+  defineRoute({
+    method: 'post',
+    path: '/exceptions/:exceptionId/resolve',
+    tag: 'exceptions',
+    summary: 'Resolve a payment exception with a note saying what was done (audited)',
+    access: { kind: 'account', permission: 'money.write' },
+    params: z.object({ exceptionId: idParam }),
+    body: z.strictObject({ note: z.string().trim().min(3).max(2000) }),
+    handle: async (ctx, { params, body }) => ({
+      body: await ctx.tenant((trx) =>
+        resolveWithNote(trx, ctx.account!.id, params.exceptionId, body.note, {
+          userId: ctx.principal?.kind === 'session' ? ctx.principal.userId : null,
+          tokenId: ctx.principal?.kind === 'token' ? ctx.principal.tokenId : null,
+          ip: ctx.ip,
+        }),
+      ),
     }),
   }),
   decision('confirm', 'Confirm a held mass settlement: the violations still held become settled'),

@@ -6,6 +6,7 @@ import { sql } from 'kysely';
 import type { PgBoss } from 'pg-boss';
 import { accountRoutes } from '../accounts/accounts.routes.ts';
 import { authRoutes } from '../auth/auth.routes.ts';
+import type { AuthorityIssuer } from '../authority/issuance-client.ts';
 import { clearanceRoutes } from '../clearances/clearances.routes.ts';
 import { verifyRoutes } from '../clearances/verify.page.ts';
 import type { Config } from '../config.ts';
@@ -13,6 +14,7 @@ import type { Database } from '../db/database.ts';
 import { exceptionRoutes } from '../exceptions/exceptions.routes.ts';
 import { fleetRoutes } from '../fleet/fleet.routes.ts';
 import type { Logger } from '../logger.ts';
+import { paymentRoutes } from '../payments/payments.routes.ts';
 import type { JobQueue } from '../queue.ts';
 import { runRoutes } from '../runs/runs.routes.ts';
 import { statementRoutes } from '../statements/statements.routes.ts';
@@ -28,6 +30,7 @@ export interface AppDeps {
   config: Config;
   queue: JobQueue;
   streams: EventStreams;
+  issuer?: AuthorityIssuer;
 }
 
 /** Every /api/v1 route; the OpenAPI document and the role × tenant tests read this same list. */
@@ -39,6 +42,7 @@ export const apiRoutes: RouteDef[] = [
   ...exceptionRoutes,
   ...statementRoutes,
   ...clearanceRoutes,
+  ...paymentRoutes,
 ];
 
 const WEB_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../web');
@@ -53,7 +57,15 @@ export function createApp(deps: AppDeps): Express {
     typeof value === 'bigint' ? value.toString() : value,
   );
   app.use(requestLog(deps.log));
-  app.use(express.json({ limit: '1mb' }));
+  // The raw bytes are kept beside the parsed body: signed webhooks are checked over exactly what was sent.
+  app.use(
+    express.json({
+      limit: '1mb',
+      verify: (req, _res, buf) => {
+        (req as unknown as { rawBody?: Buffer }).rawBody = buf;
+      },
+    }),
+  );
 
   app.use(healthRoutes(deps));
   const document = openApiDocument(apiRoutes);

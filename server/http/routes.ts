@@ -6,6 +6,7 @@ import { can, type Permission, type Role } from '../accounts/permissions.ts';
 import { type AuditEntry, appendAudit } from '../audit/audit.repo.ts';
 import { recordSessionAccount } from '../auth/auth.repo.ts';
 import { authenticate, csrfMatches, type Principal } from '../auth/auth.service.ts';
+import type { AuthorityIssuer } from '../authority/issuance-client.ts';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/database.ts';
 import { type Tx, withTenant } from '../db/tenant.ts';
@@ -34,6 +35,8 @@ export interface RouteContext {
   queue: JobQueue;
   /** Live event streams: capped per user, ended on shutdown. */
   streams: EventStreams;
+  /** The authority's issuance call; absent on a web process with no authority configured. */
+  issuer: AuthorityIssuer | undefined;
   ip: string | null;
   userAgent: string | null;
   principal: Principal | undefined;
@@ -87,6 +90,7 @@ export interface RouteDeps {
   log: Logger;
   queue: JobQueue;
   streams: EventStreams;
+  issuer?: AuthorityIssuer;
 }
 
 /**
@@ -184,6 +188,7 @@ async function runRoute(route: RouteDef, req: Request, res: Response, deps: Rout
     log: deps.log,
     queue: deps.queue,
     streams: deps.streams,
+    issuer: deps.issuer,
     ip,
     userAgent: req.get('user-agent') ?? null,
     principal,

@@ -12,6 +12,27 @@ export interface EscalationRule {
   denominator: number;
 }
 
+/** A payment channel and what it costs on top of the amount, as a rational rate. */
+export interface PaymentChannel {
+  channel: string;
+  surchargeNumerator: number;
+  surchargeDenominator: number;
+}
+
+export interface PaymentProfile {
+  /**
+   * Whether the authority issues one payable number for several violations. Where it does not,
+   * the product issues its own reference of the same shape as a payment order for the accountant.
+   */
+  authorityIssuesConsolidated: boolean;
+  /** The longest a number stays valid when no escalation deadline comes first. */
+  maxValidityDays: number;
+  /** Ways to pay and what each costs (Egypt charges 5% more at a cash counter). */
+  channels: PaymentChannel[];
+  /** Days a paid line may stay outstanding at the authority before it is an exception. */
+  paidStillOutstandingDays: number;
+}
+
 export interface JurisdictionProfile {
   code: JurisdictionCode;
   nameEn: string;
@@ -26,6 +47,7 @@ export interface JurisdictionProfile {
   escalation: EscalationRule[];
   /** Default nightly run time, local. */
   nightlyRunTime: string;
+  payments: PaymentProfile;
 }
 
 export const jurisdictions: Record<JurisdictionCode, JurisdictionProfile> = {
@@ -40,6 +62,13 @@ export const jurisdictions: Record<JurisdictionCode, JurisdictionProfile> = {
     plateScheme: 'jo',
     escalation: [{ afterDays: 30, numerator: 2, denominator: 1 }],
     nightlyRunTime: '02:00',
+    // Amman gives "an e-payment number for each violation or for all violations together".
+    payments: {
+      authorityIssuesConsolidated: true,
+      maxValidityDays: 30,
+      channels: [{ channel: 'efawateercom', surchargeNumerator: 0, surchargeDenominator: 1 }],
+      paidStillOutstandingDays: 5,
+    },
   },
   IQ: {
     code: 'IQ',
@@ -52,6 +81,12 @@ export const jurisdictions: Record<JurisdictionCode, JurisdictionProfile> = {
     plateScheme: 'iq',
     escalation: [{ afterDays: 30, numerator: 2, denominator: 1 }],
     nightlyRunTime: '02:00',
+    payments: {
+      authorityIssuesConsolidated: false,
+      maxValidityDays: 30,
+      channels: [{ channel: 'e_bill', surchargeNumerator: 0, surchargeDenominator: 1 }],
+      paidStillOutstandingDays: 5,
+    },
   },
   EG: {
     code: 'EG',
@@ -64,6 +99,16 @@ export const jurisdictions: Record<JurisdictionCode, JurisdictionProfile> = {
     plateScheme: 'eg',
     escalation: [{ afterDays: 60, numerator: 3, denominator: 2 }],
     nightlyRunTime: '02:00',
+    // Paying electronically (Fawry) avoids the 5% charged on cash.
+    payments: {
+      authorityIssuesConsolidated: false,
+      maxValidityDays: 14,
+      channels: [
+        { channel: 'fawry', surchargeNumerator: 0, surchargeDenominator: 1 },
+        { channel: 'cash', surchargeNumerator: 5, surchargeDenominator: 100 },
+      ],
+      paidStillOutstandingDays: 7,
+    },
   },
 };
 

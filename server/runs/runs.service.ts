@@ -343,6 +343,8 @@ export async function reconcileRun(
   queue: JobQueue,
   job: { accountId: bigint; runId: bigint },
   settings: RunSettings,
+  /** The next stage, started in the same transaction (so it exists exactly when the run is reconciled). */
+  next?: (trx: Tx) => Promise<void>,
 ): Promise<RunSummary | undefined> {
   const { accountId, runId } = job;
   return withTenant(db, accountId, async (trx) => {
@@ -398,6 +400,7 @@ export async function reconcileRun(
     await queue.send(trx, STATEMENTS_RENDER_QUEUE, [
       { accountId: accountId.toString(), runId: runId.toString() },
     ]);
+    await next?.(trx);
     return summary;
   });
 }

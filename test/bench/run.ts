@@ -8,9 +8,16 @@ import { authorityBenches } from './authority.bench.ts';
 import { fleetBenches } from './fleet.bench.ts';
 import { floorBenches } from './floors.bench.ts';
 import { type Bench, type BenchResult, benchDatabase, peakRssMb } from './harness.ts';
+import { paymentBenches } from './payments.bench.ts';
 import { runBenches } from './runs.bench.ts';
 
-const benches: Bench[] = [...floorBenches, ...fleetBenches, ...runBenches, ...authorityBenches];
+const benches: Bench[] = [
+  ...floorBenches,
+  ...fleetBenches,
+  ...runBenches,
+  ...authorityBenches,
+  ...paymentBenches,
+];
 
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((w) => !benches.some((b) => b.name === w || b.name.startsWith(`${w}.`)));

@@ -1,0 +1,144 @@
+/**
+ * Client of the gateway's issuance call: payable numbers for sets of tickets, up to 100 sets per
+ * call. Every set carries an idempotency key, so a retry after a timeout or a lost answer gets the
+ * numbers the authority already issued, never new ones. Whatever comes back is checked: the
+ * number's shape, kind and check digits, the amount against the set's total, the expiry.
+ */
+import { z } from 'zod';
+import type { JurisdictionCode } from '../jurisdictions/profiles.ts';
+import { readPaymentNumber } from '../payments/payment-number.ts';
+import { DEFAULT_MAX_ISSUANCE_REQUESTS, type IssuanceRequest, issuanceResponseSchema } from './contract.ts';
+import { type BackoffPolicy, retryDelay, sleep } from './retry.ts';
+
+export interface IssuanceItem {
+  key: string;
+  kind: 'violation' | 'vehicle' | 'consolidated';
+  /** Oldest first: the network pays a partly paid number's tickets in this order. */
+  tickets: Array<{ ticketNumber: string; amountMinor: bigint }>;
+}
+
+export type IssuanceOutcome =
+  | { status: 'issued'; number: string; amountMinor: bigint; expiresAt: Date }
+  | { status: 'refused'; code: string; message: string };
+
+export interface AuthorityIssuer {
+  issue(
+    jurisdiction: JurisdictionCode,
+    items: readonly IssuanceItem[],
+  ): Promise<Map<string, IssuanceOutcome>>;
+}
+
+/** The authority could not be asked (after the retries): nothing may be recorded. */
+export class IssuanceUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'IssuanceUnavailableError';
+  }
+}
+
+export interface IssuanceClientOptions {
+  baseUrl: string;
+  apiKey?: string;
+  timeoutMs?: number;
+  maxAttempts?: number;
+  backoff?: BackoffPolicy;
+  random?: () => number;
+}
+
+export function createIssuanceClient(options: IssuanceClientOptions): AuthorityIssuer {
+  const url = new URL(
+    'v1/payment-numbers',
+    options.baseUrl.endsWith('/') ? options.baseUrl : `${options.baseUrl}/`,
+  );
+  const timeoutMs = options.timeoutMs ?? 15_000;
+  const maxAttempts = options.maxAttempts ?? 4;
+  const backoff = options.backoff ?? { baseMs: 300, capMs: 5_000 };
+  const random = options.random ?? Math.random;
+
+  async function call(body: IssuanceRequest): Promise<unknown> {
+    let lastError = 'not attempted';
+    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+      try {
+        const response = await fetch(url, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            accept: 'application/json',
+            ...(options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {}),
+          },
+          body: JSON.stringify(body),
+          signal: AbortSignal.timeout(timeoutMs),
+        });
+        const text = await response.text();
+        if (response.status === 200) return JSON.parse(text);
+        lastError = `HTTP ${response.status}: ${text.slice(0, 200)}`;
+        // Our request was refused as such: the same request cannot do better.
+        if (response.status >= 400 && response.status < 500 && response.status !== 429) break;
+      } catch (error) {
+        lastError =
+          error instanceof DOMException && error.name === 'TimeoutError'
+            ? `timed out after ${timeoutMs} ms`
+            : `${(error as Error).message}${(error as Error).cause instanceof Error ? `: ${((error as Error).cause as Error).message}` : ''}`;
+      }
+      if (attempt < maxAttempts) await sleep(retryDelay(backoff, attempt, random, undefined));
+    }
+    throw new IssuanceUnavailableError(`the authority's issuance call failed: ${lastError}`);
+  }
+
+  return {
+    async issue(jurisdiction, items) {
+      const outcomes = new Map<string, IssuanceOutcome>();
+      for (let i = 0; i < items.length; i += DEFAULT_MAX_ISSUANCE_REQUESTS) {
+        const chunk = items.slice(i, i + DEFAULT_MAX_ISSUANCE_REQUESTS);
+        const json = await call({
+          jurisdiction,
+          requests: chunk.map((item) => ({
+            key: item.key,
+            kind: item.kind,
+            tickets: item.tickets.map((t) => ({
+              ticketNumber: t.ticketNumber,
+              amountMinor: t.amountMinor.toString(),
+            })),
+          })),
+        });
+        const answer = issuanceResponseSchema.safeParse(json);
+        if (!answer.success || answer.data.jurisdiction !== jurisdiction) {
+          throw new IssuanceUnavailableError(
+            `the authority's issuance answer breaks the contract: ${answer.success ? 'wrong jurisdiction' : z.prettifyError(answer.error).slice(0, 300)}`,
+          );
+        }
+        const byKey = new Map(answer.data.results.map((r) => [r.key, r]));
+        for (const item of chunk) {
+          const result = byKey.get(item.key);
+          outcomes.set(
+            item.key,
+            result ? checkIssued(item, result) : refusal('missing', 'the answer left this set out'),
+          );
+        }
+      }
+      return outcomes;
+    },
+  };
+}
+
+const refusal = (code: string, message: string): IssuanceOutcome => ({ status: 'refused', code, message });
+
+function checkIssued(
+  item: IssuanceItem,
+  result: z.infer<typeof issuanceResponseSchema>['results'][number],
+): IssuanceOutcome {
+  if (result.status === 'refused') return refusal(result.code, result.message);
+  const reading = readPaymentNumber(result.number);
+  if (!reading.ok) return refusal('malformed_number', `number ${result.number}: ${reading.problem}`);
+  if (reading.kind !== item.kind || reading.issuer !== 'authority')
+    return refusal('malformed_number', `number ${result.number} is not an authority ${item.kind} number`);
+  const total = item.tickets.reduce((s, t) => s + t.amountMinor, 0n);
+  if (BigInt(result.amountMinor) !== total)
+    return refusal('amount_differs', `the authority asks ${result.amountMinor} for a set of ${total}`);
+  return {
+    status: 'issued',
+    number: reading.number,
+    amountMinor: total,
+    expiresAt: new Date(result.expiresAt),
+  };
+}

@@ -1,0 +1,310 @@
+import { sql } from 'kysely';
+import { toJsonb } from '../db/json.ts';
+import type { Executor } from '../db/tenant.ts';
+import type { PaymentNumberKind } from './payment-number.ts';
+
+/** Which outstanding violations a request covers. */
+export type Selection =
+  | { scope: 'account' }
+  | { scope: 'vehicle'; vehicleId: string }
+  | { scope: 'vehicles'; vehicleIds: string[] }
+  | { scope: 'tickets'; ticketNumbers: string[] }
+  | { scope: 'cost_centre'; costCentre: string };
+
+function selectionFilter(selection: Selection) {
+  switch (selection.scope) {
+    case 'account':
+      return sql``;
+    case 'vehicle':
+      return sql`and v.vehicle_id = ${BigInt(selection.vehicleId)}`;
+    case 'vehicles':
+      return sql`and v.vehicle_id = any(${selection.vehicleIds.map(BigInt)}::bigint[])`;
+    case 'tickets':
+      return sql`and v.ticket_number = any(${selection.ticketNumbers}::text[])`;
+    case 'cost_centre':
+      return sql`and exists (select 1 from vehicles ve where ve.account_id = v.account_id and ve.id = v.vehicle_id
+                             and ve.cost_centre = ${selection.costCentre})`;
+  }
+}
+
+/**
+ * Stages, for this transaction, the payable lines of a selection (outstanding, not already paid
+ * through one of our numbers) grouped as the kind groups them: per vehicle, per violation or all
+ * in one; each group's exact line set is named by the SHA-256 of its sorted "ticket:amount" lines.
+ */
+export async function stagePayableGroups(
+  trx: Executor,
+  accountId: bigint,
+  kind: PaymentNumberKind,
+  selection: Selection,
+): Promise<void> {
+  await sql`drop table if exists pay_lines, pay_groups`.execute(trx);
+  await sql`
+    create temp table pay_lines on commit drop as
+    select v.ticket_number, v.vehicle_id, v.offence_at, v.amount_minor,
+           case ${kind}::text when 'vehicle' then v.vehicle_id::text when 'violation' then v.ticket_number else '' end
+             as group_key
+    from violations v
+    where v.account_id = ${accountId} and v.state = 'outstanding' and v.amount_minor > 0
+      and not exists (select 1 from payment_number_lines l
+                      where l.account_id = v.account_id and l.ticket_number = v.ticket_number
+                        and l.state = 'paid_pending')
+      ${selectionFilter(selection)}`.execute(trx);
+  await sql`
+    create temp table pay_groups on commit drop as
+    select group_key, min(vehicle_id) as vehicle_id, count(*)::int as line_count, sum(amount_minor)::bigint as total_minor,
+           encode(sha256(convert_to(string_agg(ticket_number || ':' || amount_minor, ',' order by ticket_number collate "C"),
+                                    'UTF8')), 'hex') as line_hash
+    from pay_lines group by group_key`.execute(trx);
+  await sql`create index on pay_lines (group_key)`.execute(trx);
+  await sql`analyze pay_lines, pay_groups`.execute(trx);
+}
+
+export interface StagedGroup {
+  group_key: string;
+  vehicle_id: bigint;
+  line_hash: string;
+  line_count: number;
+  total_minor: bigint;
+  /** Earlier numbers for this exact set (superseded, expired or paid): the authority's key changes with it. */
+  generation: number;
+  open_id: bigint | null;
+}
+
+export async function stagedGroups(trx: Executor, accountId: bigint, kind: PaymentNumberKind) {
+  const { rows } = await sql<StagedGroup>`
+    select g.group_key, g.vehicle_id, g.line_hash, g.line_count, g.total_minor,
+           (select count(*)::int from payment_numbers p
+            where p.account_id = ${accountId} and p.kind = ${kind} and p.line_hash = g.line_hash) as generation,
+           (select o.id from payment_numbers o
+            where o.account_id = ${accountId} and o.kind = ${kind} and o.line_hash = g.line_hash and o.state = 'open')
+             as open_id
+    from pay_groups g order by g.group_key`.execute(trx);
+  return rows;
+}
+
+export interface StagedLine {
+  group_key: string;
+  ticket_number: string;
+  vehicle_id: bigint;
+  offence_at: Date;
+  amount_minor: bigint;
+}
+
+/** The lines of the groups still without an open number, oldest first within each group. */
+export async function stagedLinesOfGroups(trx: Executor, groupKeys: readonly string[]) {
+  const { rows } = await sql<StagedLine>`
+    select l.group_key, l.ticket_number, l.vehicle_id, l.offence_at, l.amount_minor
+    from pay_lines l where l.group_key = any(${groupKeys}::text[])
+    order by l.group_key, l.offence_at, l.ticket_number collate "C"`.execute(trx);
+  return rows;
+}
+
+/** Open numbers whose expiry has come become `expired`. */
+export async function expireNumbers(trx: Executor, accountId: bigint, now: Date): Promise<number> {
+  const result = await sql`
+    update payment_numbers set state = 'expired', state_changed_at = ${now}
+    where account_id = ${accountId} and state = 'open' and expires_at <= ${now}`.execute(trx);
+  return Number(result.numAffectedRows ?? 0n);
+}
+
+/**
+ * Open numbers with a line the authority no longer asks for as frozen (settled, cancelled,
+ * escalated or reduced, moved to another vehicle) become `superseded`.
+ */
+export async function supersedeChangedNumbers(trx: Executor, accountId: bigint, now: Date): Promise<number> {
+  const result = await sql`
+    update payment_numbers p set state = 'superseded', state_changed_at = ${now}
+    where p.account_id = ${accountId} and p.state = 'open'
+      and exists (select 1 from payment_number_lines l
+                  join violations v on v.account_id = l.account_id and v.ticket_number = l.ticket_number
+                  where l.account_id = p.account_id and l.payment_number_id = p.id
+                    and (v.state <> 'outstanding' or v.amount_minor <> l.amount_minor or v.vehicle_id <> l.vehicle_id))`.execute(
+    trx,
+  );
+  return Number(result.numAffectedRows ?? 0n);
+}
+
+/**
+ * Open numbers that no longer cover the whole of what they stand for become `superseded`: a
+ * vehicle's number once the vehicle has another payable set, the account's consolidated number
+ * once the account's set changed. Needs the staged groups of that kind and selection.
+ */
+export async function supersedeIncompleteNumbers(
+  trx: Executor,
+  accountId: bigint,
+  kind: PaymentNumberKind,
+  selection: Selection,
+  now: Date,
+): Promise<number> {
+  if (kind === 'vehicle') {
+    const result = await sql`
+      update payment_numbers p set state = 'superseded', state_changed_at = ${now}
+      where p.account_id = ${accountId} and p.state = 'open' and p.kind = 'vehicle'
+        and p.vehicle_id in (select vehicle_id from pay_groups)
+        and not exists (select 1 from pay_groups g where g.line_hash = p.line_hash)`.execute(trx);
+    return Number(result.numAffectedRows ?? 0n);
+  }
+  if (kind === 'consolidated' && selection.scope === 'account') {
+    const result = await sql`
+      update payment_numbers p set state = 'superseded', state_changed_at = ${now}
+      where p.account_id = ${accountId} and p.state = 'open' and p.kind = 'consolidated'
+        and p.selection ->> 'scope' = 'account'
+        and not exists (select 1 from pay_groups g where g.line_hash = p.line_hash)`.execute(trx);
+    return Number(result.numAffectedRows ?? 0n);
+  }
+  return 0;
+}
+
+export interface IssuedGroup {
+  lineHash: string;
+  number: string;
+  issuer: 'authority' | 'product';
+  expiresAt: Date;
+  totalAfterDeadlineMinor: bigint;
+  nextDeadlineAt: Date | null;
+}
+
+export interface LineDueRow {
+  ticketNumber: string;
+  amountAfterDeadlineMinor: bigint;
+  nextDeadlineAt: Date | null;
+}
+
+/**
+ * Records issued numbers and their frozen lines in one statement, set-based, for the groups whose
+ * line set is still the staged one. A number already open for the same set wins (the constraint
+ * decides between concurrent issuers). Answers how many numbers were recorded.
+ */
+export async function insertIssuedNumbers(
+  trx: Executor,
+  meta: {
+    accountId: bigint;
+    kind: PaymentNumberKind;
+    currency: string;
+    now: Date;
+    runId: bigint | null;
+    requestedBy: bigint | null;
+    selectionOf: (group: string) => Selection;
+  },
+  groups: ReadonlyArray<IssuedGroup & { groupKey: string }>,
+  lines: readonly LineDueRow[],
+): Promise<number> {
+  if (groups.length === 0) return 0;
+  const { rows } = await sql<{ n: number }>`
+    with issued as (
+      select * from unnest(${groups.map((g) => g.lineHash)}::text[], ${groups.map((g) => g.number)}::text[],
+                           ${groups.map((g) => g.issuer)}::text[], ${groups.map((g) => g.expiresAt)}::timestamptz[],
+                           ${groups.map((g) => g.totalAfterDeadlineMinor)}::bigint[],
+                           ${groups.map((g) => g.nextDeadlineAt)}::timestamptz[],
+                           ${groups.map((g) => toJsonb(meta.selectionOf(g.groupKey)))}::jsonb[])
+        as i(line_hash, number, issuer, expires_at, total_after, next_deadline, selection)
+    ), inserted as (
+      insert into payment_numbers (account_id, number, kind, issuer, selection, vehicle_id, line_hash, line_count,
+                                   total_minor, total_after_deadline_minor, next_deadline_at, currency, issued_at,
+                                   expires_at, issued_by_run, requested_by)
+      select ${meta.accountId}, i.number, ${meta.kind}, i.issuer, i.selection,
+             case when ${meta.kind}::text = 'vehicle' then g.vehicle_id end, g.line_hash, g.line_count, g.total_minor,
+             i.total_after, i.next_deadline, ${meta.currency}, ${meta.now}, i.expires_at, ${meta.runId}, ${meta.requestedBy}
+      from issued i join pay_groups g on g.line_hash = i.line_hash
+      on conflict do nothing
+      returning id, line_hash
+    ), due as (
+      select * from unnest(${lines.map((l) => l.ticketNumber)}::text[],
+                           ${lines.map((l) => l.amountAfterDeadlineMinor)}::bigint[],
+                           ${lines.map((l) => l.nextDeadlineAt)}::timestamptz[]) as d(ticket_number, after, deadline)
+    ), line_rows as (
+      insert into payment_number_lines (account_id, payment_number_id, ticket_number, vehicle_id, offence_at, amount_minor,
+                                        amount_after_deadline_minor, next_deadline_at)
+      select ${meta.accountId}, n.id, l.ticket_number, l.vehicle_id, l.offence_at, l.amount_minor, d.after, d.deadline
+      from inserted n
+      join pay_groups g on g.line_hash = n.line_hash
+      join pay_lines l on l.group_key = g.group_key
+      join due d on d.ticket_number = l.ticket_number
+    )
+    select count(*)::int as n from inserted`.execute(trx);
+  return rows[0]!.n;
+}
+
+export const numberColumns = sql`p.id, p.number, p.kind, p.issuer, p.selection, p.vehicle_id, p.line_count, p.total_minor,
+  p.total_after_deadline_minor, p.next_deadline_at, p.currency, p.issued_at, p.expires_at, p.state, p.paid_minor,
+  p.state_changed_at, p.issued_by_run`;
+
+export interface NumberRow {
+  id: bigint;
+  number: string;
+  kind: PaymentNumberKind;
+  issuer: 'authority' | 'product';
+  selection: unknown;
+  vehicle_id: bigint | null;
+  line_count: number;
+  total_minor: bigint;
+  total_after_deadline_minor: bigint;
+  next_deadline_at: Date | null;
+  currency: 'JOD' | 'IQD' | 'EGP';
+  issued_at: Date;
+  expires_at: Date;
+  state: string;
+  paid_minor: bigint;
+  state_changed_at: Date | null;
+  issued_by_run: bigint | null;
+}
+
+/** The open numbers of the staged groups (after recording): what a request for them answers. */
+export async function openNumbersOfStagedGroups(trx: Executor, accountId: bigint, kind: PaymentNumberKind) {
+  const { rows } = await sql<NumberRow>`
+    select ${numberColumns} from payment_numbers p join pay_groups g on g.line_hash = p.line_hash
+    where p.account_id = ${accountId} and p.kind = ${kind} and p.state = 'open'
+    order by p.id`.execute(trx);
+  return rows;
+}
+
+export async function nextPaymentOrderSerials(trx: Executor, count: number): Promise<bigint[]> {
+  const { rows } = await sql<{ serial: string }>`
+    select nextval('payment_order_seq')::text as serial from generate_series(1, ${count}::int)`.execute(trx);
+  return rows.map((r) => BigInt(r.serial));
+}
+
+export async function listNumbers(
+  trx: Executor,
+  accountId: bigint,
+  filter: { state?: string; kind?: string; vehicleId?: bigint; after?: bigint; limit: number },
+) {
+  const { rows } = await sql<NumberRow>`
+    select ${numberColumns} from payment_numbers p
+    where p.account_id = ${accountId}
+      ${filter.state ? sql`and p.state = ${filter.state}` : sql``}
+      ${filter.kind ? sql`and p.kind = ${filter.kind}` : sql``}
+      ${filter.vehicleId !== undefined ? sql`and p.vehicle_id = ${filter.vehicleId}` : sql``}
+      ${filter.after !== undefined ? sql`and p.id < ${filter.after}` : sql``}
+    order by p.id desc limit ${filter.limit + 1}`.execute(trx);
+  return rows;
+}
+
+export async function findNumber(trx: Executor, accountId: bigint, number: string) {
+  const { rows } = await sql<NumberRow>`
+    select ${numberColumns} from payment_numbers p where p.account_id = ${accountId} and p.number = ${number}`.execute(
+    trx,
+  );
+  return rows[0];
+}
+
+export interface LineRow {
+  ticket_number: string;
+  vehicle_id: bigint;
+  offence_at: Date;
+  amount_minor: bigint;
+  amount_after_deadline_minor: bigint;
+  next_deadline_at: Date | null;
+  state: string;
+  paid_minor: bigint;
+}
+
+export async function numberLines(trx: Executor, accountId: bigint, numberId: bigint) {
+  const { rows } = await sql<LineRow>`
+    select ticket_number, vehicle_id, offence_at, amount_minor, amount_after_deadline_minor, next_deadline_at, state,
+           paid_minor
+    from payment_number_lines where account_id = ${accountId} and payment_number_id = ${numberId}
+    order by offence_at, ticket_number collate "C"`.execute(trx);
+  return rows;
+}

@@ -1,0 +1,258 @@
+import { findAccount } from '../accounts/accounts.repo.ts';
+import type { AuthorityIssuer, IssuanceItem } from '../authority/issuance-client.ts';
+import type { Database } from '../db/database.ts';
+import { withoutNestedLoops } from '../db/planner.ts';
+import { type Tx, withTenant } from '../db/tenant.ts';
+import { DomainError } from '../errors.ts';
+import { type JurisdictionCode, type JurisdictionProfile, jurisdictions } from '../jurisdictions/profiles.ts';
+import { lockAccountViolations } from '../runs/runs.repo.ts';
+import { channelCosts, type LineDue, lineDue, numberDue, numberExpiry } from './due.ts';
+import { composePaymentNumber, type PaymentNumberKind, PRODUCT_ISSUER_DIGIT } from './payment-number.ts';
+import {
+  expireNumbers,
+  type IssuedGroup,
+  insertIssuedNumbers,
+  type LineDueRow,
+  type LineRow,
+  type NumberRow,
+  nextPaymentOrderSerials,
+  openNumbersOfStagedGroups,
+  type Selection,
+  type StagedLine,
+  stagedGroups,
+  stagedLinesOfGroups,
+  stagePayableGroups,
+  supersedeChangedNumbers,
+  supersedeIncompleteNumbers,
+} from './payment-numbers.repo.ts';
+
+export interface IssueRequest {
+  accountId: bigint;
+  kind: PaymentNumberKind;
+  selection: Selection;
+  now: Date;
+  runId?: bigint | null;
+  requestedBy?: bigint | null;
+}
+
+export interface IssueOutcome {
+  numbers: NumberRow[];
+  /** Numbers this call recorded (the rest were already open for the same sets). */
+  issued: number;
+  /** Sets the authority refused, with its reason; they get no number. */
+  refused: Array<{ lines: number; code: string; message: string }>;
+  jurisdiction: JurisdictionCode;
+}
+
+async function accountProfile(trx: Tx, accountId: bigint): Promise<JurisdictionProfile> {
+  const account = await findAccount(trx, accountId);
+  if (!account) throw new DomainError('account_not_found', 'no such account', { status: 404 });
+  return jurisdictions[account.jurisdiction as JurisdictionCode];
+}
+
+/** Expires what has run out and supersedes what no longer matches the authority, before anything is looked up. */
+async function refreshOpenNumbers(trx: Tx, accountId: bigint, now: Date) {
+  await expireNumbers(trx, accountId, now);
+  return supersedeChangedNumbers(trx, accountId, now);
+}
+
+const selectionOfGroup =
+  (kind: PaymentNumberKind, selection: Selection) =>
+  (groupKey: string): Selection => {
+    if (kind === 'vehicle') return { scope: 'vehicle', vehicleId: groupKey };
+    if (kind === 'violation') return { scope: 'tickets', ticketNumbers: [groupKey] };
+    return selection;
+  };
+
+/**
+ * Payment numbers for a selection: one per vehicle, per violation, or one for all of it, each an
+ * exact frozen set of the payable lines. A set that already has an open number answers it; the
+ * others are issued by the authority in batched calls made outside any transaction (idempotent
+ * per set: the key names the account, kind, line set and how many numbers that set had before),
+ * or by the product as payment orders where the authority issues no such kind. Recording checks
+ * the sets are still current and lets the one-open-number constraint decide between concurrent
+ * callers, so fifty requests at once, a retried job, or an answer lost mid-call all end with one
+ * open number per set. An authority that cannot be reached throws and records nothing.
+ */
+export async function issuePaymentNumbers(
+  db: Database,
+  issuer: AuthorityIssuer,
+  request: IssueRequest,
+): Promise<IssueOutcome> {
+  const { accountId, kind, selection, now } = request;
+  const prepared = await withTenant(db, accountId, async (trx) => {
+    const profile = await accountProfile(trx, accountId);
+    await lockAccountViolations(trx, accountId);
+    await refreshOpenNumbers(trx, accountId, now);
+    await stagePayableGroups(trx, accountId, kind, selection);
+    const groups = await stagedGroups(trx, accountId, kind);
+    const missing = groups.filter((g) => g.open_id === null);
+    const lines =
+      missing.length > 0
+        ? await stagedLinesOfGroups(
+            trx,
+            missing.map((g) => g.group_key),
+          )
+        : [];
+    const existing =
+      missing.length === groups.length ? [] : await openNumbersOfStagedGroups(trx, accountId, kind);
+    return { profile, groups, missing, lines, existing };
+  });
+  const { profile, missing } = prepared;
+  if (prepared.groups.length === 0) {
+    throw new DomainError('payments.nothing_payable', 'nothing in this selection is outstanding and unpaid', {
+      status: 422,
+      details: { kind, selection },
+    });
+  }
+  if (missing.length === 0) {
+    return { numbers: prepared.existing, issued: 0, refused: [], jurisdiction: profile.code };
+  }
+
+  const linesByGroup = new Map<string, StagedLine[]>();
+  for (const line of prepared.lines) {
+    const list = linesByGroup.get(line.group_key) ?? [];
+    list.push(line);
+    linesByGroup.set(line.group_key, list);
+  }
+  const dueByTicket = new Map<string, LineDue>();
+  for (const line of prepared.lines)
+    dueByTicket.set(line.ticket_number, lineDue(profile, line.offence_at, line.amount_minor, now));
+
+  const byAuthority = kind !== 'consolidated' || profile.payments.authorityIssuesConsolidated;
+  const keyOf = (g: (typeof missing)[number]) => `${accountId}:${kind}:${g.line_hash}:${g.generation}`;
+  const numbers = new Map<
+    string,
+    { number: string; issuer: 'authority' | 'product'; authorityExpiry?: Date }
+  >();
+  const refused: IssueOutcome['refused'] = [];
+  if (byAuthority) {
+    const items: IssuanceItem[] = missing.map((g) => ({
+      key: keyOf(g),
+      kind,
+      tickets: (linesByGroup.get(g.group_key) ?? []).map((l) => ({
+        ticketNumber: l.ticket_number,
+        amountMinor: l.amount_minor,
+      })),
+    }));
+    const outcomes = await issuer.issue(profile.code, items);
+    for (const g of missing) {
+      const outcome = outcomes.get(keyOf(g))!;
+      if (outcome.status === 'issued')
+        numbers.set(g.line_hash, {
+          number: outcome.number,
+          issuer: 'authority',
+          authorityExpiry: outcome.expiresAt,
+        });
+      else refused.push({ lines: g.line_count, code: outcome.code, message: outcome.message });
+    }
+  }
+
+  const recorded = await withTenant(db, accountId, async (trx) => {
+    await lockAccountViolations(trx, accountId);
+    await refreshOpenNumbers(trx, accountId, now);
+    await stagePayableGroups(trx, accountId, kind, selection);
+    await supersedeIncompleteNumbers(trx, accountId, kind, selection, now);
+    if (!byAuthority) {
+      const serials = await nextPaymentOrderSerials(trx, missing.length);
+      missing.forEach((g, i) => {
+        numbers.set(g.line_hash, {
+          number: composePaymentNumber(kind, PRODUCT_ISSUER_DIGIT, serials[i]!),
+          issuer: 'product',
+        });
+      });
+    }
+    const groups: Array<IssuedGroup & { groupKey: string }> = [];
+    const dueRows: LineDueRow[] = [];
+    for (const g of missing) {
+      const got = numbers.get(g.line_hash);
+      if (!got) continue;
+      const dues = (linesByGroup.get(g.group_key) ?? []).map((l) => dueByTicket.get(l.ticket_number)!);
+      const totals = numberDue(dues);
+      let expiresAt = numberExpiry(profile, dues, now);
+      // The authority's own expiry wins when it is sooner (and still ahead).
+      if (got.authorityExpiry && got.authorityExpiry > now && got.authorityExpiry < expiresAt)
+        expiresAt = got.authorityExpiry;
+      groups.push({
+        groupKey: g.group_key,
+        lineHash: g.line_hash,
+        number: got.number,
+        issuer: got.issuer,
+        expiresAt,
+        totalAfterDeadlineMinor: totals.totalAfterDeadlineMinor,
+        nextDeadlineAt: totals.nextDeadlineAt,
+      });
+    }
+    for (const line of prepared.lines) {
+      const due = dueByTicket.get(line.ticket_number)!;
+      dueRows.push({
+        ticketNumber: line.ticket_number,
+        amountAfterDeadlineMinor: due.amountAfterDeadlineMinor,
+        nextDeadlineAt: due.nextDeadlineAt,
+      });
+    }
+    // The numbers and due amounts arrive as arrays, which the planner guesses at 100 rows: joined
+    // by nested loops to the staged lines that would be quadratic, so hash joins are asked for.
+    const issued = await withoutNestedLoops(trx, () =>
+      insertIssuedNumbers(
+        trx,
+        {
+          accountId,
+          kind,
+          currency: profile.currency,
+          now,
+          runId: request.runId ?? null,
+          requestedBy: request.requestedBy ?? null,
+          selectionOf: selectionOfGroup(kind, selection),
+        },
+        groups,
+        dueRows,
+      ),
+    );
+    return { issued, numbers: await openNumbersOfStagedGroups(trx, accountId, kind) };
+  });
+  return { ...recorded, refused, jurisdiction: profile.code };
+}
+
+export function presentNumber(row: NumberRow, lines?: LineRow[]) {
+  const profile = Object.values(jurisdictions).find((j) => j.currency === row.currency)!;
+  const due = row.total_minor - row.paid_minor;
+  return {
+    number: row.number,
+    kind: row.kind,
+    issuer: row.issuer,
+    state: row.state,
+    selection: row.selection,
+    vehicleId: row.vehicle_id?.toString() ?? null,
+    currency: row.currency,
+    lineCount: row.line_count,
+    totalMinor: row.total_minor.toString(),
+    paidMinor: row.paid_minor.toString(),
+    dueNowMinor: (due > 0n ? due : 0n).toString(),
+    nextDeadlineAt: row.next_deadline_at,
+    totalAfterDeadlineMinor: row.total_after_deadline_minor.toString(),
+    channels: channelCosts(profile, row.total_minor).map((c) => ({
+      channel: c.channel,
+      surchargeMinor: c.surchargeMinor.toString(),
+      totalMinor: c.totalMinor.toString(),
+    })),
+    issuedAt: row.issued_at,
+    expiresAt: row.expires_at,
+    stateChangedAt: row.state_changed_at,
+    runId: row.issued_by_run?.toString() ?? null,
+    ...(lines
+      ? {
+          lines: lines.map((l) => ({
+            ticketNumber: l.ticket_number,
+            vehicleId: l.vehicle_id.toString(),
+            offenceAt: l.offence_at,
+            amountMinor: l.amount_minor.toString(),
+            nextDeadlineAt: l.next_deadline_at,
+            amountAfterDeadlineMinor: l.amount_after_deadline_minor.toString(),
+            state: l.state,
+            paidMinor: l.paid_minor.toString(),
+          })),
+        }
+      : {}),
+  };
+}

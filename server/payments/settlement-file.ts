@@ -1,0 +1,314 @@
+/**
+ * A settlement file from the bank or the payment network (CSV or XLSX): one payment per row,
+ * read through the shared tabular-file helpers (type from the bytes, zip guard before any
+ * inflating, strict text decoding, streaming XLSX rows) and validated in full before anything is
+ * written. Row problems are reported by row and column, in English and Arabic; the file is
+ * accepted only when there are none.
+ */
+import { decodeCsvBytes } from '../fleet/csv-text.ts';
+import { sniffFileType } from '../fleet/file-type.ts';
+import { normaliseCell, toAsciiDigits } from '../fleet/normalise.ts';
+import {
+  csvRecords,
+  type ExcelValue,
+  excelText,
+  isFormula,
+  xlsxFirstSheetRows,
+} from '../fleet/sheet-records.ts';
+import { columnLetter, headerMatcher } from '../fleet/upload-columns.ts';
+import { detectDelimiter } from '../fleet/upload-read.ts';
+import { guardZip, ZipGuardError } from '../fleet/zip-guard.ts';
+import { message } from '../i18n/messages.ts';
+import { type Currency, currencies, parseMajor } from '../money/money.ts';
+import { readPaymentNumber } from './payment-number.ts';
+import type { IncomingPayment } from './payments.service.ts';
+
+export const settlementColumns = [
+  'transaction_id',
+  'number',
+  'amount',
+  'fee',
+  'currency',
+  'paid_at',
+  'settled_on',
+  'channel',
+] as const;
+type SettlementColumn = (typeof settlementColumns)[number];
+const requiredColumns: SettlementColumn[] = ['transaction_id', 'number', 'amount', 'paid_at'];
+
+const matchColumn = headerMatcher<SettlementColumn>(
+  (
+    [
+      [
+        'transaction_id',
+        ['transaction id', 'transaction', 'txn id', 'reference no', 'رقم العملية', 'رقم الحركة'],
+      ],
+      ['number', ['billing number', 'payment number', 'bill number', 'number', 'رقم الدفع', 'رقم الفاتورة']],
+      ['amount', ['paid amount', 'amount', 'المبلغ المدفوع', 'المبلغ']],
+      ['fee', ['fee', 'fees', 'commission', 'العمولة', 'الرسوم']],
+      ['currency', ['currency', 'العملة']],
+      ['paid_at', ['paid at', 'payment date', 'process date', 'تاريخ الدفع']],
+      ['settled_on', ['settlement date', 'settled on', 'تاريخ التسوية']],
+      ['channel', ['channel', 'القناة']],
+    ] as const
+  ).flatMap(([field, phrases]) => phrases.map((p) => [p, field] as [string, SettlementColumn])),
+);
+
+export interface SettlementLimits {
+  maxBytes: number;
+  maxRows: number;
+  maxUncompressedBytes: number;
+  maxCompressionRatio: number;
+  maxZipEntries: number;
+}
+
+export const defaultSettlementLimits: SettlementLimits = {
+  maxBytes: 25 * 1024 * 1024,
+  maxRows: 200_000,
+  maxUncompressedBytes: 250 * 1024 * 1024,
+  maxCompressionRatio: 200,
+  maxZipEntries: 500,
+};
+
+export interface SettlementRowError {
+  row: number;
+  column: string;
+  code: string;
+  message: string;
+  messageAr: string;
+}
+
+export class SettlementFileError extends Error {
+  readonly code: string;
+  constructor(code: string, text: string) {
+    super(text);
+    this.name = 'SettlementFileError';
+    this.code = code;
+  }
+}
+
+const HEADER_SEARCH_ROWS = 10;
+const XLSX_REQUIRED_ENTRIES = ['[Content_Types].xml', 'xl/workbook.xml'];
+
+interface Row {
+  rowNumber: number;
+  cells: string[];
+}
+
+function xlsxCellText(value: ExcelValue): string {
+  const shown = isFormula(value) ? ((value.result ?? null) as ExcelValue) : value;
+  return excelText(shown);
+}
+
+async function rowsOf(bytes: Uint8Array, limits: SettlementLimits): Promise<Row[]> {
+  if (bytes.byteLength === 0)
+    throw new SettlementFileError('settlement.empty', message('en', 'payments.settlement_empty'));
+  if (bytes.byteLength > limits.maxBytes)
+    throw new SettlementFileError('settlement.too_large', `the file is over ${limits.maxBytes} bytes`);
+  const sniffed = sniffFileType(bytes);
+  if (sniffed.kind === 'refused')
+    throw new SettlementFileError(
+      'settlement.unsupported_type',
+      `this is ${sniffed.description}, not CSV or XLSX. ${sniffed.advice}`,
+    );
+  const cap = limits.maxRows + HEADER_SEARCH_ROWS + 1;
+  if (sniffed.kind === 'zip') {
+    let names: string[];
+    try {
+      names = await guardZip(bytes, {
+        maxUncompressedBytes: limits.maxUncompressedBytes,
+        maxCompressionRatio: limits.maxCompressionRatio,
+        maxEntries: limits.maxZipEntries,
+      });
+    } catch (error) {
+      if (!(error instanceof ZipGuardError)) throw error;
+      throw new SettlementFileError(
+        `settlement.${error.problem.kind === 'bomb' ? 'zip_bomb' : 'corrupt'}`,
+        error.problem.detail,
+      );
+    }
+    if (!XLSX_REQUIRED_ENTRIES.every((n) => names.includes(n)))
+      throw new SettlementFileError(
+        'settlement.unsupported_type',
+        'a zip archive that is not an Excel workbook (.xlsx)',
+      );
+    const rows: Row[] = [];
+    try {
+      for await (const row of xlsxFirstSheetRows(bytes)) {
+        const cells = row.values.map(xlsxCellText);
+        if (cells.every((c) => c.trim() === '')) continue;
+        rows.push({ rowNumber: row.rowNumber, cells });
+        if (rows.length > cap) break;
+      }
+    } catch {
+      throw new SettlementFileError(
+        'settlement.corrupt',
+        'the workbook cannot be read; open it in Excel and save it again',
+      );
+    }
+    return rows;
+  }
+  const decoded = decodeCsvBytes(bytes);
+  if (!decoded.ok) throw new SettlementFileError('settlement.encoding', decoded.detail);
+  const text = decoded.text.replace(/^\uFEFF/, '');
+  const { records, quoteError } = csvRecords(text, detectDelimiter(text), cap);
+  if (quoteError)
+    throw new SettlementFileError(
+      'settlement.corrupt',
+      `row ${quoteError.row}: the CSV is malformed (${quoteError.message})`,
+    );
+  return records;
+}
+
+export interface SettlementFile {
+  payments: Array<IncomingPayment & { rowNumber: number }>;
+  errors: SettlementRowError[];
+  rows: number;
+}
+
+/** Reads and checks every row; `errors` empty means every row is a payment. */
+export async function readSettlementFile(
+  bytes: Uint8Array,
+  currency: Currency['code'],
+  limits: SettlementLimits = defaultSettlementLimits,
+): Promise<SettlementFile> {
+  const rows = await rowsOf(bytes, limits);
+  const headerAt = rows.slice(0, HEADER_SEARCH_ROWS).findIndex((r) => {
+    const found = new Set(r.cells.map((c) => matchColumn(normaliseCell(c))));
+    return requiredColumns.every((c) => found.has(c));
+  });
+  if (headerAt < 0) {
+    const first = new Set((rows[0]?.cells ?? []).map((c) => matchColumn(normaliseCell(c))));
+    const missing = requiredColumns.find((c) => !first.has(c)) ?? requiredColumns[0]!;
+    throw new SettlementFileError(
+      'settlement.missing_column',
+      message('en', 'payments.settlement_missing_column', { column: missing }),
+    );
+  }
+  const columns = new Map<SettlementColumn, number>();
+  rows[headerAt]!.cells.forEach((cell, index) => {
+    const field = matchColumn(normaliseCell(cell));
+    if (field && !columns.has(field)) columns.set(field, index);
+  });
+  const body = rows.slice(headerAt + 1);
+  if (body.length === 0)
+    throw new SettlementFileError('settlement.empty', message('en', 'payments.settlement_empty'));
+  if (body.length > limits.maxRows)
+    throw new SettlementFileError(
+      'settlement.too_many_rows',
+      `at most ${limits.maxRows} payment rows per file`,
+    );
+
+  const money = currencies[currency];
+  const errors: SettlementRowError[] = [];
+  const payments: SettlementFile['payments'] = [];
+  const firstRowOf = new Map<string, number>();
+  const cell = (row: Row, column: SettlementColumn) => {
+    const index = columns.get(column);
+    return index === undefined ? '' : normaliseCell(row.cells[index] ?? '');
+  };
+  const fail = (
+    row: Row,
+    column: SettlementColumn,
+    code: string,
+    key: string,
+    values: Record<string, string | number> = {},
+  ) => {
+    const letter = columnLetter(columns.get(column) ?? 0);
+    errors.push({
+      row: row.rowNumber,
+      column: letter,
+      code,
+      message: message('en', 'payments.settlement_row_error', {
+        row: row.rowNumber,
+        column: letter,
+        problem: message('en', key, values),
+      }),
+      messageAr: message('ar', 'payments.settlement_row_error', {
+        row: row.rowNumber,
+        column: letter,
+        problem: message('ar', key, values),
+      }),
+    });
+  };
+  for (const row of body) {
+    const before = errors.length;
+    const transactionId = cell(row, 'transaction_id');
+    if (transactionId === '' || transactionId.length > 128)
+      fail(row, 'transaction_id', 'settlement.bad_transaction', 'payments.settlement_bad_transaction');
+    const first = firstRowOf.get(transactionId);
+    if (first !== undefined)
+      fail(
+        row,
+        'transaction_id',
+        'settlement.duplicate_transaction',
+        'payments.settlement_duplicate_transaction',
+        {
+          transactionId,
+          first,
+          row: row.rowNumber,
+        },
+      );
+    else firstRowOf.set(transactionId, row.rowNumber);
+    const reference = cell(row, 'number');
+    const reading = readPaymentNumber(reference);
+    if (!reading.ok)
+      fail(row, 'number', 'settlement.bad_number', 'payments.settlement_bad_number', {
+        problem: reading.problem,
+      });
+    const amount = parseMajor(cell(row, 'amount'), money.minorUnits);
+    if (amount === undefined || amount === 0n)
+      fail(row, 'amount', 'settlement.bad_amount', 'payments.settlement_bad_amount', {
+        currency,
+        decimals: money.minorUnits,
+      });
+    const feeText = cell(row, 'fee');
+    const fee = feeText === '' ? 0n : parseMajor(feeText, money.minorUnits);
+    if (fee === undefined)
+      fail(row, 'fee', 'settlement.bad_amount', 'payments.settlement_bad_amount', {
+        currency,
+        decimals: money.minorUnits,
+      });
+    const rowCurrency = cell(row, 'currency').toUpperCase() || currency;
+    if (rowCurrency !== currency)
+      fail(row, 'currency', 'settlement.bad_currency', 'payments.settlement_bad_currency', {
+        currency: rowCurrency,
+        expected: currency,
+      });
+    const paidAt = readInstant(cell(row, 'paid_at'));
+    if (!paidAt) fail(row, 'paid_at', 'settlement.bad_date', 'payments.settlement_bad_date');
+    const settledText = cell(row, 'settled_on');
+    const settledOn = settledText === '' ? null : readInstant(settledText)?.toISOString().slice(0, 10);
+    if (settledOn === undefined)
+      fail(row, 'settled_on', 'settlement.bad_date', 'payments.settlement_bad_date');
+    if (errors.length === before) {
+      payments.push({
+        rowNumber: row.rowNumber,
+        transactionId,
+        reference: reading.ok ? reading.number : reference,
+        amountMinor: amount!,
+        feeMinor: fee!,
+        currency,
+        paidAt: paidAt!,
+        settledOn: settledOn ?? null,
+        channel: cell(row, 'channel') || null,
+      });
+    }
+  }
+  return { payments, errors, rows: body.length };
+}
+
+/** An ISO date or date-time; a time without an offset is read as UTC (bank files state no zone). */
+function readInstant(text: string): Date | undefined {
+  const t = toAsciiDigits(text.trim());
+  if (!/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(t))
+    return undefined;
+  const iso =
+    t.length === 10
+      ? `${t}T00:00:00Z`
+      : /Z|[+-]\d{2}:?\d{2}$/.test(t)
+        ? t.replace(' ', 'T')
+        : `${t.replace(' ', 'T')}Z`;
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? undefined : date;
+}
