@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { receiveUpload } from '../fleet/upload-receive.ts';
 import { envelope } from '../http/errors.ts';
 import { defineRoute, idParam } from '../http/routes.ts';
+import { accountDashboard } from './dashboard.service.ts';
 import { runImportLimits } from './run-imports.service.ts';
 import {
   getRun,
@@ -33,6 +34,17 @@ const coversAllPlates = z
 const limit = z.coerce.number().int().min(1).max(1000).default(200);
 
 export const runRoutes = [
+  defineRoute({
+    method: 'get',
+    path: '/dashboard',
+    tag: 'runs',
+    summary:
+      'The account at a glance: outstanding now, the last run and its changes, the run in progress, the next nightly run, the next escalation deadlines (amount at stake, what paying now saves), open exceptions, outstanding after each of the last nights',
+    access: { kind: 'account', permission: 'fleet.read' },
+    handle: async (ctx) => ({
+      body: await ctx.tenant((trx) => accountDashboard(trx, ctx.account!.id, new Date())),
+    }),
+  }),
   defineRoute({
     method: 'post',
     path: '/runs',
