@@ -51,8 +51,8 @@ export interface DemoOutcome {
   users: Array<{ email: string; role: string; account: string }>;
 }
 
-/** Creates the demo operator and one account per jurisdiction with an owner, a fleet admin and an accountant. */
-export async function seedDemo(db: Database): Promise<DemoOutcome> {
+/** Every demo user with their role and account, as the sign-in page and the start-up log name them. */
+export function demoUsers(): DemoOutcome['users'] {
   const users: DemoOutcome['users'] = [{ email: DEMO_OPERATOR, role: 'operator', account: '(all)' }];
   for (const account of demoAccounts) {
     for (const r of demoRoles)
@@ -62,6 +62,12 @@ export async function seedDemo(db: Database): Promise<DemoOutcome> {
         account: account.legalNameEn,
       });
   }
+  return users;
+}
+
+/** Creates the demo operator and one account per jurisdiction with an owner, a fleet admin and an accountant. */
+export async function seedDemo(db: Database): Promise<DemoOutcome> {
+  const users = demoUsers();
   const created = await asOperator(db, async (trx) => {
     if (await findUserIdByEmail(trx, DEMO_OPERATOR)) return false;
     const passwordHash = await hashPassword(DEMO_PASSWORD);

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express, { type Express } from 'express';
@@ -7,6 +8,7 @@ import { accountRoutes } from '../accounts/accounts.routes.ts';
 import { authRoutes } from '../auth/auth.routes.ts';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/database.ts';
+import { demoRoutes } from '../demo/demo.routes.ts';
 import { exceptionRoutes } from '../exceptions/exceptions.routes.ts';
 import { fleetRoutes } from '../fleet/fleet.routes.ts';
 import type { Logger } from '../logger.ts';
@@ -27,13 +29,15 @@ export interface AppDeps {
 /** Every /api/v1 route; the OpenAPI document and the role × tenant tests read this same list. */
 export const apiRoutes: RouteDef[] = [
   ...authRoutes,
+  ...demoRoutes,
   ...accountRoutes,
   ...runRoutes,
   ...fleetRoutes,
   ...exceptionRoutes,
 ];
 
-const WEB_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../web');
+// The web app as Vite built it (npm install builds it; see scripts/build-web.mjs).
+const WEB_DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../web/dist');
 
 export function createApp(deps: AppDeps): Express {
   const app = express();
@@ -53,10 +57,36 @@ export function createApp(deps: AppDeps): Express {
   });
   app.use('/api/v1', mountRoutes(apiRoutes, deps));
   app.use('/api', notFoundRoute);
-  app.use(express.static(WEB_DIR, { index: 'index.html', fallthrough: true }));
+  app.use(webApp(WEB_DIST));
   app.use(notFoundRoute);
   app.use(errorHandler(deps.log));
   return app;
+}
+
+/**
+ * The single-page app: hashed assets cached for a year, index.html never cached, and index.html
+ * for any other GET that asks for a page, so client routes (/runs/12) load on a reload too.
+ */
+function webApp(dist: string): express.Router {
+  const router = express.Router();
+  const index = path.join(dist, 'index.html');
+  router.use(
+    '/assets',
+    express.static(path.join(dist, 'assets'), { immutable: true, maxAge: '365d', fallthrough: false }),
+  );
+  router.use(express.static(dist, { index: false }));
+  router.get(/.*/, (req, res, next) => {
+    if (!req.accepts('html')) return next();
+    if (!fs.existsSync(index)) {
+      res
+        .status(503)
+        .type('text/plain')
+        .send('The web app is not built: run `npm install` (or `npm run build:web`), then reload.\n');
+      return;
+    }
+    res.set('cache-control', 'no-cache').sendFile(index);
+  });
+  return router;
 }
 
 /** Just /healthz and /readyz: what a worker process serves on HEALTH_PORT for its orchestrator. */

@@ -59,6 +59,8 @@ export async function finishedRunTotals(trx: Executor, accountId: bigint, limit:
 
 export async function openExceptionCount(trx: Executor, accountId: bigint): Promise<number> {
   const { rows } = await sql<{ n: number }>`
-    select count(*)::int as n from exceptions where account_id = ${accountId} and status = 'open'`.execute(trx);
+    select count(*)::int as n from exceptions where account_id = ${accountId} and status = 'open'`.execute(
+    trx,
+  );
   return rows[0]!.n;
 }
