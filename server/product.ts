@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { PgBoss } from 'pg-boss';
-import { startAuthoritySimulator } from '../fixtures/authority/simulator.ts';
+import { type AuthoritySimulator, startAuthoritySimulator } from '../fixtures/authority/simulator.ts';
 import { createBoss, createJobQueue, ensureQueues, grantQueueAccess, startJobWorkers } from '../jobs/boss.ts';
 import { jobRegistry } from '../jobs/registry.ts';
 import { syncRunSchedules } from '../jobs/runs.job.ts';
@@ -11,7 +11,7 @@ import { asynchronousCommitUrl, createDatabase, type Database } from './db/datab
 import { type EmbeddedPostgres, startEmbeddedPostgres } from './db/embedded.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { appRoleUrl, assertWalledRole } from './db/tenant.ts';
-import { DEMO_PASSWORD, seedDemo } from './demo/demo.service.ts';
+import { DEMO_PASSWORD, demoAccountsWithoutHistory, seedDemo, seedDemoHistory } from './demo/demo.service.ts';
 import { createApp, createHealthApp } from './http/app.ts';
 import type { Logger } from './logger.ts';
 import { NIGHTLY_RUN_QUEUE } from './runs/runs.schedule.ts';
@@ -79,16 +79,28 @@ export async function startProduct(config: Config, log: Logger): Promise<Running
       );
     }
 
+    // A demo account that has never run gets two nights of history on the built-in simulator:
+    // its clock is pinned to a week ago for the first night (so the second has something to
+    // report), then today, then follows the date.
+    const demoHistory =
+      config.demo && config.role === 'all' && !config.authority.url
+        ? await demoAccountsWithoutHistory(db)
+        : [];
+    const today = new Date().toISOString().slice(0, 10);
+    const weekAgo = new Date(Date.now() - 7 * 86_400_000).toISOString().slice(0, 10);
+    let simulator: AuthoritySimulator | undefined;
+
     if (worker) {
       let authorityUrl = config.authority.url;
       if (!authorityUrl) {
         // No gateway configured: the simulator stands in, in this process (demo and development).
-        const simulator = await startAuthoritySimulator({
+        simulator = await startAuthoritySimulator({
           seed: config.authority.simulatorSeed,
-          world: { startDate: new Date().toISOString().slice(0, 10) },
-          followRealDate: true,
+          world: { startDate: demoHistory.length > 0 ? weekAgo : today },
+          followRealDate: demoHistory.length === 0,
         });
-        cleanup.push(() => simulator.close());
+        const started = simulator;
+        cleanup.push(() => started.close());
         authorityUrl = simulator.url;
         log.warn({ url: simulator.url }, 'AUTHORITY_URL is not set: using the built-in authority simulator');
       }
@@ -111,6 +123,18 @@ export async function startProduct(config: Config, log: Logger): Promise<Running
       const existing = (await boss.getSchedules(NIGHTLY_RUN_QUEUE)).map((s) => s.key);
       const scheduled = await syncRunSchedules(db, queue, existing);
       log.info({ queues: jobRegistry.map((j) => j.name), nightlyRuns: scheduled }, 'job workers started');
+      if (simulator && demoHistory.length > 0) {
+        log.info({ accounts: demoHistory.length, nights: [weekAgo, today] }, 'demo: running two nights');
+        await seedDemoHistory(
+          { db, queue, runs: config.runs, authorityClock: simulator.world },
+          demoHistory,
+          [weekAgo, today],
+        ).then(
+          () => log.info('demo: fleets uploaded and two nights run'),
+          (error: unknown) => log.error({ err: error }, 'demo: the history could not be run'),
+        );
+        simulator.followRealDate(true);
+      }
     }
 
     let url: string | undefined;

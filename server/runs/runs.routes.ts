@@ -31,6 +31,10 @@ const coversAllPlates = z
   .enum(['true', 'false'], { message: 'coversAllPlates must be "true" or "false"' })
   .optional()
   .transform((value) => value === 'true');
+const minorAmount = z
+  .string()
+  .regex(/^\d{1,18}$/, 'an amount in minor units, digits only')
+  .transform((v) => BigInt(v));
 const limit = z.coerce.number().int().min(1).max(1000).default(200);
 
 export const runRoutes = [
@@ -205,12 +209,18 @@ export const runRoutes = [
     method: 'get',
     path: '/violations',
     tag: 'violations',
-    summary: 'Current state of the account’s violations; filter by state and vehicle, page with `after`',
+    summary:
+      'Current state of the account’s violations with their plates; filter by state, vehicle, cost centre, offence date (`from` inclusive, `to` exclusive, ISO dates or times) and amount in minor units, page with `after`',
     access: { kind: 'account', permission: 'fleet.read' },
     query: z
       .object({
         state: z.enum(['outstanding', 'settled', 'cancelled']).optional(),
         vehicleId: idParam.optional(),
+        costCentre: z.string().trim().min(1).max(200).optional(),
+        from: z.coerce.date().optional(),
+        to: z.coerce.date().optional(),
+        minAmountMinor: minorAmount.optional(),
+        maxAmountMinor: minorAmount.optional(),
         after: z.string().max(100).optional(),
         limit,
       })

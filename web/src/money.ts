@@ -48,3 +48,17 @@ export function formatMinor(
 export function sumMinor(values: Array<string | bigint>): bigint {
   return values.reduce<bigint>((sum, v) => sum + (typeof v === 'bigint' ? v : BigInt(v)), 0n);
 }
+
+/** Major-unit text as people type it ("45.5", "٤٥٫٥") to minor units, exactly; undefined if not an amount. */
+export function parseMajor(text: string, code: CurrencyCode): bigint | undefined {
+  const { minorUnits } = currencies[code];
+  const normal = text
+    .trim()
+    .replace(/[\u0660-\u0669\u06F0-\u06F9]/g, (d) => String((d.codePointAt(0)! - 0x0660) % 0x90))
+    .replace('\u066B', '.');
+  const match = /^(0|[1-9][0-9]*)(?:\.([0-9]+))?$/.exec(normal);
+  if (!match) return undefined;
+  const fraction = match[2] ?? '';
+  if (fraction.length > minorUnits) return undefined;
+  return BigInt(match[1]! + fraction.padEnd(minorUnits, '0'));
+}

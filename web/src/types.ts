@@ -84,9 +84,13 @@ export interface Violation {
   preAcquisition: boolean;
 }
 
+/** A plate as people write it: the canonical key without its jurisdiction prefix. */
+export const plateText = (plateKey: string) => plateKey.replace(/^[A-Z]{2}:/, '');
+
 export interface Change {
   ticketNumber: string;
   vehicleId: string;
+  plateKey: string | null;
   previousVehicleId: string | null;
   change: string;
   held: boolean;

@@ -28,10 +28,15 @@ export default function OutstandingChart({
         height: 180,
         legend: { show: false },
         cursor: { show: true, drag: { x: false, y: false } },
-        scales: { x: { time: false } },
+        scales: { x: { time: false, range: [-0.5, Math.max(xs.length - 0.5, 0.5)] } },
         axes: [
-          { values: (_u, ticks) => ticks.map((i) => labels[i] ?? ''), stroke: '#45505c' },
-          { values: (_u, ticks) => ticks.map(formatValue), size: 70, stroke: '#45505c' },
+          {
+            // One tick per night, never between nights.
+            splits: () => xs,
+            values: (_u, ticks) => ticks.map((i) => labels[i] ?? ''),
+            stroke: '#45505c',
+          },
+          { values: (_u, ticks) => ticks.map(formatValue), size: 110, stroke: '#45505c' },
         ],
         series: [
           {},

@@ -4,7 +4,7 @@ import { Link } from 'wouter';
 import { get } from '../api.ts';
 import { useFormats, useT } from '../locale.tsx';
 import { useSession } from '../session.tsx';
-import { type Dashboard as DashboardData, finished } from '../types.ts';
+import { type Dashboard as DashboardData, finished, plateText } from '../types.ts';
 import { Card, Empty, ErrorMessage, Loading } from '../ui.tsx';
 import { RunProgress, RunStatus } from './run-parts.tsx';
 
@@ -24,7 +24,7 @@ export default function Dashboard() {
   const chart = useMemo(() => {
     const history = dashboard.data?.history ?? [];
     return {
-      labels: history.map((h) => f.date(h.finishedAt)),
+      labels: history.map((h) => f.date(h.localNight ? `${h.localNight}T12:00:00Z` : h.finishedAt)),
       // Exact integers of minor units (far below 2^53); ticks are formatted back through BigInt.
       values: history.map((h) => Number(h.amountMinor)),
       format: (v: number) => f.money(BigInt(Math.round(v)), false),
@@ -35,6 +35,9 @@ export default function Dashboard() {
   const d = dashboard.data;
   const last = d.lastRun;
   const held = last?.summary?.changes.reduce((sum, c) => sum + c.held, 0) ?? 0;
+  const lastChanges = (last?.summary?.changes ?? [])
+    .filter((c) => shownChanges.includes(c.change))
+    .sort((a, b) => shownChanges.indexOf(a.change) - shownChanges.indexOf(b.change));
   return (
     <div className="page">
       <h1>{t('dashboard.title')}</h1>
@@ -81,7 +84,7 @@ export default function Dashboard() {
       </div>
 
       <Card title={t('dashboard.last_changes')}>
-        {last?.summary && last.summary.changes.length > 0 ? (
+        {lastChanges.length > 0 ? (
           <table>
             <thead>
               <tr>
@@ -95,18 +98,15 @@ export default function Dashboard() {
               </tr>
             </thead>
             <tbody>
-              {last.summary.changes
-                .filter((c) => shownChanges.includes(c.change))
-                .sort((a, b) => shownChanges.indexOf(a.change) - shownChanges.indexOf(b.change))
-                .map((c) => (
-                  <tr key={c.change}>
-                    <td>
-                      <Link href={`/runs/${last.id}?change=${c.change}`}>{t(`change.${c.change}`)}</Link>
-                    </td>
-                    <td className="num">{f.number(c.violations)}</td>
-                    <td className="num">{f.money(c.amountMinor)}</td>
-                  </tr>
-                ))}
+              {lastChanges.map((c) => (
+                <tr key={c.change}>
+                  <td>
+                    <Link href={`/runs/${last!.id}?change=${c.change}`}>{t(`change.${c.change}`)}</Link>
+                  </td>
+                  <td className="num">{f.number(c.violations)}</td>
+                  <td className="num">{f.money(c.amountMinor)}</td>
+                </tr>
+              ))}
               {held > 0 ? (
                 <tr>
                   <td>{t('dashboard.held')}</td>
@@ -117,8 +117,8 @@ export default function Dashboard() {
             </tbody>
           </table>
         ) : (
-          <Empty title={t('dashboard.no_changes')}>
-            {may('fleet.write') ? <Link href="/fleet">{t('dashboard.upload_first')}</Link> : null}
+          <Empty title={last ? t('dashboard.nothing_changed') : t('dashboard.no_changes')}>
+            {!last && may('fleet.write') ? <Link href="/fleet">{t('dashboard.upload_first')}</Link> : null}
           </Empty>
         )}
       </Card>
@@ -146,7 +146,7 @@ export default function Dashboard() {
                     <td>{f.date(x.escalatesAt)}</td>
                     <td>
                       <Link href={`/vehicles/${x.vehicleId}`} dir="ltr">
-                        {x.plateKey.replace(/^[A-Z]{2}:/, '')}
+                        {plateText(x.plateKey)}
                       </Link>
                     </td>
                     <td dir="ltr" className="mono">

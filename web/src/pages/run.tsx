@@ -6,7 +6,7 @@ import { useRunEvents } from '../events.ts';
 import { useFormats, useT } from '../locale.tsx';
 import { useCursorPages } from '../paging.ts';
 import { useSession } from '../session.tsx';
-import { type Change, changeKinds, finished, type Run as RunData } from '../types.ts';
+import { type Change, changeKinds, finished, plateText, type Run as RunData } from '../types.ts';
 import { Badge, Card, Empty, ErrorMessage, Loading, Pager } from '../ui.tsx';
 import { RunProgress, RunStatus } from './run-parts.tsx';
 

@@ -54,7 +54,12 @@ export default function Runs() {
                       <td>
                         <Link href={`/runs/${r.id}`}>{t('runs.run_number', { id: r.id })}</Link>
                       </td>
-                      <td>{t(`run_kind.${r.kind}`)}</td>
+                      <td>
+                        {t(`run_kind.${r.kind}`)}
+                        {r.localNight ? (
+                          <span className="muted"> · {f.date(`${r.localNight}T12:00:00Z`)}</span>
+                        ) : null}
+                      </td>
                       <td>{f.dateTime(r.createdAt)}</td>
                       <td>
                         <RunStatus run={r} />

@@ -2,9 +2,10 @@ import { useQuery } from '@tanstack/react-query';
 import { Link, useLocation, useSearch } from 'wouter';
 import { get, query } from '../api.ts';
 import { useFormats, usePreferences, useT } from '../locale.tsx';
+import { type CurrencyCode, parseMajor } from '../money.ts';
 import { useCursorPages } from '../paging.ts';
 import { useSession } from '../session.tsx';
-import type { Violation } from '../types.ts';
+import { plateText, type Violation } from '../types.ts';
 import { Badge, Card, Empty, ErrorMessage, Loading, Pager } from '../ui.tsx';
 
 const states = ['outstanding', 'settled', 'cancelled'] as const;
@@ -18,14 +19,32 @@ export default function Violations() {
   const [location, navigate] = useLocation();
   const state = search.get('state') ?? '';
   const vehicleId = search.get('vehicleId') ?? '';
+  const costCentre = search.get('costCentre') ?? '';
+  const from = search.get('from') ?? '';
+  const to = search.get('to') ?? '';
+  const minAmount = search.get('min') ?? '';
+  const currency = (account?.currency ?? 'JOD') as CurrencyCode;
+  const minAmountMinor = minAmount ? parseMajor(minAmount, currency) : undefined;
+  const badAmount = minAmount !== '' && minAmountMinor === undefined;
   const pages = useCursorPages();
   const violations = useQuery({
-    queryKey: ['violations', state, vehicleId, pages.after],
+    queryKey: ['violations', state, vehicleId, costCentre, from, to, minAmountMinor?.toString(), pages.after],
     queryFn: () =>
       get<{ violations: Violation[]; next: string | null }>(
-        `/violations${query({ state, vehicleId, after: pages.after, limit: 50 })}`,
+        `/violations${query({
+          state,
+          vehicleId,
+          costCentre,
+          // Dates are the account's local days; the server takes instants, so send local midnights.
+          from: from ? zonedMidnight(from, account?.timeZone) : undefined,
+          to: to ? zonedMidnight(nextDay(to), account?.timeZone) : undefined,
+          minAmountMinor: minAmountMinor?.toString(),
+          after: pages.after,
+          limit: 50,
+        })}`,
       ),
     placeholderData: (previous) => previous,
+    enabled: !badAmount && account !== undefined,
   });
   const setFilter = (name: string, value: string) => {
     const next = new URLSearchParams(search);
@@ -51,12 +70,43 @@ export default function Violations() {
               ))}
             </select>
           </label>
+          <label>
+            {t('fleet.cost_centre')}
+            <input
+              defaultValue={costCentre}
+              onBlur={(e) => setFilter('costCentre', e.target.value.trim())}
+              onKeyDown={(e) => {
+                if (e.key === 'Enter') setFilter('costCentre', e.currentTarget.value.trim());
+              }}
+            />
+          </label>
+          <label>
+            {t('violations.from')}
+            <input type="date" value={from} onChange={(e) => setFilter('from', e.target.value)} />
+          </label>
+          <label>
+            {t('violations.to')}
+            <input type="date" value={to} onChange={(e) => setFilter('to', e.target.value)} />
+          </label>
+          <label>
+            {t('violations.min_amount', { currency })}
+            <input
+              inputMode="decimal"
+              defaultValue={minAmount}
+              aria-invalid={badAmount}
+              onBlur={(e) => setFilter('min', e.target.value.trim())}
+              onKeyDown={(e) => {
+                if (e.key === 'Enter') setFilter('min', e.currentTarget.value.trim());
+              }}
+            />
+          </label>
           {vehicleId ? (
             <button type="button" onClick={() => setFilter('vehicleId', '')}>
               {t('violations.clear_vehicle', { id: vehicleId })}
             </button>
           ) : null}
         </div>
+        {badAmount ? <p className="error">{t('violations.bad_amount')}</p> : null}
         {violations.isPending ? (
           <Loading />
         ) : violations.isError ? (
@@ -137,4 +187,23 @@ export function ViolationTable({
       </tbody>
     </table>
   );
+}
+
+function nextDay(date: string): string {
+  const d = new Date(`${date}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + 1);
+  return d.toISOString().slice(0, 10);
+}
+
+/** The instant a local date starts in a time zone (its offset read back from Intl). */
+function zonedMidnight(date: string, timeZone: string | undefined): string {
+  const utc = new Date(`${date}T00:00:00Z`);
+  if (!timeZone) return utc.toISOString();
+  const offsetName = new Intl.DateTimeFormat('en', { timeZone, timeZoneName: 'longOffset' })
+    .formatToParts(utc)
+    .find((p) => p.type === 'timeZoneName')?.value;
+  const m = /GMT([+-])(\d{2}):?(\d{2})?/.exec(offsetName ?? '');
+  if (!m) return utc.toISOString();
+  const minutes = (Number(m[2]) * 60 + Number(m[3] ?? 0)) * (m[1] === '+' ? 1 : -1);
+  return new Date(utc.getTime() - minutes * 60_000).toISOString();
 }
