@@ -9,8 +9,15 @@ import { fleetBenches } from './fleet.bench.ts';
 import { floorBenches } from './floors.bench.ts';
 import { type Bench, type BenchResult, benchDatabase, peakRssMb } from './harness.ts';
 import { runBenches } from './runs.bench.ts';
+import { webBenches } from './web.bench.ts';
 
-const benches: Bench[] = [...floorBenches, ...fleetBenches, ...runBenches, ...authorityBenches];
+const benches: Bench[] = [
+  ...floorBenches,
+  ...fleetBenches,
+  ...runBenches,
+  ...authorityBenches,
+  ...webBenches,
+];
 
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((w) => !benches.some((b) => b.name === w || b.name.startsWith(`${w}.`)));

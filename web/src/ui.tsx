@@ -82,3 +82,14 @@ export function Pager({
 export function Badge({ kind, children }: { kind: string; children: ReactNode }) {
   return <span className={`badge badge-${kind}`}>{children}</span>;
 }
+
+/** A wide table's box: it scrolls sideways on a phone, and takes focus so a keyboard can scroll it. */
+export function TableScroll({ children }: { children: ReactNode }) {
+  const t = useT();
+  return (
+    // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrolling region must be reachable by keyboard
+    <div className="table-scroll" tabIndex={0} role="region" aria-label={t('common_ui.table')}>
+      {children}
+    </div>
+  );
+}

@@ -5,7 +5,7 @@ import { get } from '../api.ts';
 import { useFormats, useT } from '../locale.tsx';
 import { useSession } from '../session.tsx';
 import { type Dashboard as DashboardData, finished, plateText } from '../types.ts';
-import { Card, Empty, ErrorMessage, Loading } from '../ui.tsx';
+import { Card, Empty, ErrorMessage, Loading, TableScroll } from '../ui.tsx';
 import { RunProgress, RunStatus } from './run-parts.tsx';
 
 const OutstandingChart = lazy(() => import('./chart.tsx'));
@@ -125,7 +125,7 @@ export default function Dashboard() {
 
       <Card title={t('dashboard.deadlines')}>
         {d.deadlines.length > 0 ? (
-          <div className="table-scroll">
+          <TableScroll>
             <table>
               <thead>
                 <tr>
@@ -158,7 +158,7 @@ export default function Dashboard() {
                 ))}
               </tbody>
             </table>
-          </div>
+          </TableScroll>
         ) : (
           <Empty title={t('dashboard.no_deadlines')} />
         )}

@@ -7,7 +7,7 @@ import { useCursorPages } from '../paging.ts';
 import { type Preview, previewFile } from '../preview.ts';
 import { useSession } from '../session.tsx';
 import type { UploadReport, Vehicle } from '../types.ts';
-import { Badge, Card, Empty, ErrorMessage, Loading, Pager } from '../ui.tsx';
+import { Badge, Card, Empty, ErrorMessage, Loading, Pager, TableScroll } from '../ui.tsx';
 
 export default function Fleet() {
   const t = useT();
@@ -148,7 +148,7 @@ function PreviewTable({ preview }: { preview: Preview }) {
   const [header, ...rows] = preview.rows;
   if (!header) return <p className="muted">{t('fleet.preview_empty')}</p>;
   return (
-    <div className="table-scroll">
+    <TableScroll>
       <table className="preview">
         <caption>{t('fleet.preview_caption', { count: rows.length })}</caption>
         <thead>
@@ -173,7 +173,7 @@ function PreviewTable({ preview }: { preview: Preview }) {
           ))}
         </tbody>
       </table>
-    </div>
+    </TableScroll>
   );
 }
 
@@ -274,7 +274,7 @@ function IssueTable({ issues, language }: { issues: UploadReport['errors']; lang
   const t = useT();
   const f = useFormats();
   return (
-    <div className="table-scroll">
+    <TableScroll>
       <table className="issues">
         <thead>
           <tr>
@@ -294,7 +294,7 @@ function IssueTable({ issues, language }: { issues: UploadReport['errors']; lang
           ))}
         </tbody>
       </table>
-    </div>
+    </TableScroll>
   );
 }
 
@@ -357,7 +357,7 @@ function VehiclesCard() {
         </Empty>
       ) : (
         <>
-          <div className="table-scroll">
+          <TableScroll>
             <table>
               <thead>
                 <tr>
@@ -392,7 +392,7 @@ function VehiclesCard() {
                 ))}
               </tbody>
             </table>
-          </div>
+          </TableScroll>
           <Pager
             page={pages.page}
             hasNext={Boolean(vehicles.data.nextCursor)}

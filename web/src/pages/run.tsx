@@ -7,7 +7,7 @@ import { useFormats, useT } from '../locale.tsx';
 import { useCursorPages } from '../paging.ts';
 import { useSession } from '../session.tsx';
 import { type Change, changeKinds, finished, plateText, type Run as RunData } from '../types.ts';
-import { Badge, Card, Empty, ErrorMessage, Loading, Pager } from '../ui.tsx';
+import { Badge, Card, Empty, ErrorMessage, Loading, Pager, TableScroll } from '../ui.tsx';
 import { RunProgress, RunStatus } from './run-parts.tsx';
 
 export default function Run({ id }: { id: string }) {
@@ -144,7 +144,7 @@ function Changes({ runId }: { runId: string }) {
         <Empty title={t('runs.no_changes')} />
       ) : (
         <>
-          <div className="table-scroll">
+          <TableScroll>
             <table data-testid="changes">
               <thead>
                 <tr>
@@ -173,8 +173,8 @@ function Changes({ runId }: { runId: string }) {
                       ) : null}
                     </td>
                     <td>
-                      <Link href={`/vehicles/${c.vehicleId}`}>
-                        {t('violations.vehicle_number', { id: c.vehicleId })}
+                      <Link href={`/vehicles/${c.vehicleId}`} dir="ltr">
+                        {c.plateKey ? plateText(c.plateKey) : c.vehicleId}
                       </Link>
                     </td>
                     <td className="num">{c.previousAmountMinor ? f.money(c.previousAmountMinor) : '—'}</td>
@@ -183,7 +183,7 @@ function Changes({ runId }: { runId: string }) {
                 ))}
               </tbody>
             </table>
-          </div>
+          </TableScroll>
           <Pager
             page={pages.page}
             hasNext={Boolean(changes.data.next)}

@@ -5,7 +5,7 @@ import { ApiError, get, post, postForm, query } from '../api.ts';
 import { useFormats, useT } from '../locale.tsx';
 import { useSession } from '../session.tsx';
 import type { Run } from '../types.ts';
-import { Card, Empty, ErrorMessage, Loading } from '../ui.tsx';
+import { Card, Empty, ErrorMessage, Loading, TableScroll } from '../ui.tsx';
 import { RunStatus } from './run-parts.tsx';
 
 const PAGE = 25;
@@ -35,7 +35,7 @@ export default function Runs() {
           </Empty>
         ) : (
           <>
-            <div className="table-scroll">
+            <TableScroll>
               <table>
                 <thead>
                   <tr>
@@ -69,7 +69,7 @@ export default function Runs() {
                   ))}
                 </tbody>
               </table>
-            </div>
+            </TableScroll>
             <nav className="pager" aria-label={t('common_ui.pages')}>
               <button
                 type="button"

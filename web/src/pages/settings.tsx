@@ -3,7 +3,7 @@ import { type FormEvent, useState } from 'react';
 import { del, get, patch, post, query } from '../api.ts';
 import { useFormats, usePreferences, useT } from '../locale.tsx';
 import { type Account, useSession } from '../session.tsx';
-import { Card, Empty, ErrorMessage, Loading } from '../ui.tsx';
+import { Card, Empty, ErrorMessage, Loading, TableScroll } from '../ui.tsx';
 
 const roles = ['owner', 'fleet_admin', 'accountant', 'viewer'] as const;
 
@@ -134,7 +134,7 @@ function Users() {
       ) : users.isError ? (
         <ErrorMessage error={users.error} />
       ) : (
-        <div className="table-scroll">
+        <TableScroll>
           <table>
             <thead>
               <tr>
@@ -178,7 +178,7 @@ function Users() {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableScroll>
       )}
       <ErrorMessage error={change.error ?? remove.error} />
       <form className="form inline-form" onSubmit={submit}>
@@ -264,7 +264,7 @@ function Tokens() {
           <p>{t('settings.no_tokens_next')}</p>
         </Empty>
       ) : (
-        <div className="table-scroll">
+        <TableScroll>
           <table>
             <thead>
               <tr>
@@ -295,7 +295,7 @@ function Tokens() {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableScroll>
       )}
       <form className="form inline-form" onSubmit={submit}>
         <label>
@@ -361,7 +361,7 @@ function Audit() {
         <Empty title={t('settings.no_audit')} />
       ) : (
         <>
-          <div className="table-scroll">
+          <TableScroll>
             <table>
               <thead>
                 <tr>
@@ -386,7 +386,7 @@ function Audit() {
                 ))}
               </tbody>
             </table>
-          </div>
+          </TableScroll>
           <nav className="pager" aria-label={t('common_ui.pages')}>
             <button
               type="button"

@@ -6,7 +6,7 @@ import { type CurrencyCode, parseMajor } from '../money.ts';
 import { useCursorPages } from '../paging.ts';
 import { useSession } from '../session.tsx';
 import { plateText, type Violation } from '../types.ts';
-import { Badge, Card, Empty, ErrorMessage, Loading, Pager } from '../ui.tsx';
+import { Badge, Card, Empty, ErrorMessage, Loading, Pager, TableScroll } from '../ui.tsx';
 
 const states = ['outstanding', 'settled', 'cancelled'] as const;
 
@@ -117,9 +117,9 @@ export default function Violations() {
           </Empty>
         ) : (
           <>
-            <div className="table-scroll">
+            <TableScroll>
               <ViolationTable violations={violations.data.violations} f={f} language={language} />
-            </div>
+            </TableScroll>
             <Pager
               page={pages.page}
               hasNext={Boolean(violations.data.next)}
@@ -168,8 +168,8 @@ export function ViolationTable({
             <td>{f.dateTime(v.offenceAt)}</td>
             {showVehicle ? (
               <td>
-                <Link href={`/vehicles/${v.vehicleId}`}>
-                  {t('violations.vehicle_number', { id: v.vehicleId })}
+                <Link href={`/vehicles/${v.vehicleId}`} dir="ltr">
+                  {v.plateKey ? plateText(v.plateKey) : v.vehicleId}
                 </Link>
               </td>
             ) : null}
