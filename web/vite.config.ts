@@ -3,7 +3,6 @@ import { defineConfig } from 'vite';
 
 // Built into web/dist and served by the web role on the API's origin (session cookie + CSRF token).
 export default defineConfig({
-  root: import.meta.dirname,
   plugins: [react()],
   build: {
     outDir: 'dist',

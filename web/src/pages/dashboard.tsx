@@ -24,7 +24,12 @@ export default function Dashboard() {
   const chart = useMemo(() => {
     const history = dashboard.data?.history ?? [];
     return {
-      labels: history.map((h) => f.date(h.localNight ? `${h.localNight}T12:00:00Z` : h.finishedAt)),
+      // The canvas lays text out left to right: Arabic dates lose their direction marks there.
+      labels: history.map((h) =>
+        f
+          .date(h.localNight ? `${h.localNight}T12:00:00Z` : h.finishedAt)
+          .replace(/[\u200e\u200f\u061c]/g, ''),
+      ),
       // Exact integers of minor units (far below 2^53); ticks are formatted back through BigInt.
       values: history.map((h) => Number(h.amountMinor)),
       format: (v: number) => f.money(BigInt(Math.round(v)), false),
