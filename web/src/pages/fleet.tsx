@@ -87,6 +87,9 @@ function UploadCard() {
           onDrop={onDrop}
         >
           <span>{file ? file.name : t('fleet.drop_here')}</span>
+          <span className="choose" aria-hidden="true">
+            {file ? t('fleet.choose_other') : t('fleet.choose')}
+          </span>
           <span className="hint">{t('fleet.file_types')}</span>
           <input
             id={inputId}
