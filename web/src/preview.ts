@@ -10,7 +10,7 @@ export interface Preview {
   problem?: 'unreadable' | 'too_large' | 'unknown_type';
 }
 
-const PREVIEW_ROWS = 8;
+const PREVIEW_ROWS = 10;
 const XLSX_PREVIEW_MAX_BYTES = 8 * 1024 * 1024;
 
 export function decodeText(bytes: Uint8Array): string {

@@ -131,3 +131,6 @@ export interface UploadReport {
   warningsTruncated: boolean;
   outcome?: string;
 }
+
+/** Roles a person or an API token holds in an account, most powerful first. */
+export const roles = ['owner', 'fleet_admin', 'accountant', 'viewer'] as const;

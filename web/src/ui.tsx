@@ -88,8 +88,8 @@ export function TableScroll({ children }: { children: ReactNode }) {
   const t = useT();
   return (
     // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrolling region must be reachable by keyboard
-    <div className="table-scroll" tabIndex={0} role="region" aria-label={t('common_ui.table')}>
+    <section className="table-scroll" tabIndex={0} aria-label={t('common_ui.table')}>
       {children}
-    </div>
+    </section>
   );
 }
