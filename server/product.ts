@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { PgBoss } from 'pg-boss';
-import { startAuthoritySimulator } from '../fixtures/authority/simulator.ts';
+import { type AuthoritySimulator, startAuthoritySimulator } from '../fixtures/authority/simulator.ts';
 import { createBoss, createJobQueue, ensureQueues, startJobWorkers, wallQueue } from '../jobs/boss.ts';
 import { jobRegistry } from '../jobs/registry.ts';
 import { syncRunSchedules } from '../jobs/runs.job.ts';
@@ -14,7 +14,13 @@ import { type EmbeddedPostgres, startEmbeddedPostgres } from './db/embedded.ts';
 import { APP_ROLE, embeddedLoginPasswords, loginUrl, QUEUE_ROLE, setLoginPasswords } from './db/logins.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { assertWalledLogin } from './db/tenant.ts';
-import { DEMO_PASSWORD, demoUsersPresent, seedDemo } from './demo/demo.service.ts';
+import {
+  DEMO_PASSWORD,
+  demoAccountsWithoutHistory,
+  demoUsersPresent,
+  seedDemo,
+  seedDemoHistory,
+} from './demo/demo.service.ts';
 import { createApp, createHealthApp } from './http/app.ts';
 import { EventStreams } from './http/event-streams.ts';
 import type { Logger } from './logger.ts';
@@ -113,15 +119,27 @@ export async function startProduct(config: Config, log: Logger): Promise<Running
     }
 
     let authorityUrl = config.authority.url;
+    // A demo account that has never run gets two nights of history on the built-in simulator:
+    // its clock is pinned to a week ago for the first night (so the second has something to
+    // report), then today, then follows the date.
+    const demoHistory =
+      config.demo && config.role === 'all' && !config.authority.url
+        ? await demoAccountsWithoutHistory(db)
+        : [];
+    const today = new Date().toISOString().slice(0, 10);
+    const weekAgo = new Date(Date.now() - 7 * 86_400_000).toISOString().slice(0, 10);
+    let simulator: AuthoritySimulator | undefined;
+
     if (worker) {
       if (!authorityUrl) {
         // No gateway configured: the simulator stands in, in this process (demo and development).
-        const simulator = await startAuthoritySimulator({
+        simulator = await startAuthoritySimulator({
           seed: config.authority.simulatorSeed,
-          world: { startDate: new Date().toISOString().slice(0, 10) },
-          followRealDate: true,
+          world: { startDate: demoHistory.length > 0 ? weekAgo : today },
+          followRealDate: demoHistory.length === 0,
         });
-        stopAfterQueue(() => simulator.close());
+        const started = simulator;
+        stopAfterQueue(() => started.close());
         authorityUrl = simulator.url;
         log.warn({ url: simulator.url }, 'AUTHORITY_URL is not set: using the built-in authority simulator');
       }
@@ -152,6 +170,18 @@ export async function startProduct(config: Config, log: Logger): Promise<Running
       const existing = (await boss.getSchedules(NIGHTLY_RUN_QUEUE)).map((s) => s.key);
       const scheduled = await syncRunSchedules(db, queue, existing);
       log.info({ queues: jobRegistry.map((j) => j.name), nightlyRuns: scheduled }, 'job workers started');
+      if (simulator && demoHistory.length > 0) {
+        log.info({ accounts: demoHistory.length, nights: [weekAgo, today] }, 'demo: running two nights');
+        await seedDemoHistory(
+          { db, queue, runs: config.runs, authorityClock: simulator.world },
+          demoHistory,
+          [weekAgo, today],
+        ).then(
+          () => log.info('demo: fleets uploaded and two nights run'),
+          (error: unknown) => log.error({ err: error }, 'demo: the history could not be run'),
+        );
+        simulator.followRealDate(true);
+      }
     }
 
     let url: string | undefined;

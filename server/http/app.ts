@@ -1,5 +1,7 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import compression from 'compression';
 import express, { type Express } from 'express';
 import helmet from 'helmet';
 import { sql } from 'kysely';
@@ -11,6 +13,7 @@ import { clearanceRoutes } from '../clearances/clearances.routes.ts';
 import { verifyRoutes } from '../clearances/verify.page.ts';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/database.ts';
+import { demoRoutes } from '../demo/demo.routes.ts';
 import { exceptionRoutes } from '../exceptions/exceptions.routes.ts';
 import { fleetRoutes } from '../fleet/fleet.routes.ts';
 import type { Logger } from '../logger.ts';
@@ -36,6 +39,7 @@ export interface AppDeps {
 /** Every /api/v1 route; the OpenAPI document and the role × tenant tests read this same list. */
 export const apiRoutes: RouteDef[] = [
   ...authRoutes,
+  ...demoRoutes,
   ...accountRoutes,
   ...runRoutes,
   ...fleetRoutes,
@@ -45,7 +49,8 @@ export const apiRoutes: RouteDef[] = [
   ...paymentRoutes,
 ];
 
-const WEB_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../web');
+// The web app as Vite built it (npm install builds it; see scripts/build-web.mjs).
+const WEB_DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../web/dist');
 
 export function createApp(deps: AppDeps): Express {
   const app = express();
@@ -75,7 +80,7 @@ export function createApp(deps: AppDeps): Express {
   app.use('/api/v1', mountRoutes(apiRoutes, deps));
   app.use('/api', notFoundRoute);
   app.use(verifyRoutes(deps.db));
-  app.use(express.static(WEB_DIR, { index: 'index.html', fallthrough: true }));
+  app.use(webApp(WEB_DIST));
   app.use(notFoundRoute);
   app.use(errorHandler(deps.log));
   return app;
@@ -114,6 +119,35 @@ function securityHeaders(config: Config): express.RequestHandler {
     xFrameOptions: { action: 'deny' },
     referrerPolicy: { policy: 'no-referrer' },
   });
+}
+
+/**
+ * The single-page app: hashed assets cached for a year, index.html never cached, and index.html
+ * for any other GET that asks for a page, so client routes (/runs/12) load on a reload too.
+ */
+function webApp(dist: string): express.Router {
+  const router = express.Router();
+  const index = path.join(dist, 'index.html');
+  // The app's files go gzipped (its first load is about 400 KB as built, 120 KB gzipped); the API
+  // is left alone, its event streams most of all.
+  router.use(compression());
+  router.use(
+    '/assets',
+    express.static(path.join(dist, 'assets'), { immutable: true, maxAge: '365d', fallthrough: false }),
+  );
+  router.use(express.static(dist, { index: false }));
+  router.get(/.*/, (req, res, next) => {
+    if (!req.accepts('html')) return next();
+    if (!fs.existsSync(index)) {
+      res
+        .status(503)
+        .type('text/plain')
+        .send('The web app is not built: run `npm install` (or `npm run build:web`), then reload.\n');
+      return;
+    }
+    res.set('cache-control', 'no-cache').sendFile(index);
+  });
+  return router;
 }
 
 /** Just /healthz and /readyz: what a worker process serves on HEALTH_PORT for its orchestrator. */

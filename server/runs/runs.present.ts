@@ -15,6 +15,7 @@ import {
   listViolations,
   type runColumns,
   totalRunChangesByVehicle,
+  type ViolationFilter,
   vehicleExists,
 } from './runs.repo.ts';
 import { type RunSettings, startImportRun, startRun } from './runs.service.ts';
@@ -155,6 +156,7 @@ export async function listChanges(
     changes: rows.map((c) => ({
       ticketNumber: c.ticket_number,
       vehicleId: c.vehicle_id.toString(),
+      plateKey: c.plate_key,
       previousVehicleId: c.previous_vehicle_id?.toString() ?? null,
       change: c.change,
       held: c.held,
@@ -217,6 +219,7 @@ function presentViolation(v: ViolationRow) {
   return {
     ticketNumber: v.ticket_number,
     vehicleId: v.vehicle_id.toString(),
+    plateKey: v.plate_key,
     state: v.state,
     offenceAt: v.offence_at,
     typeCode: v.type_code,
@@ -235,11 +238,7 @@ function presentViolation(v: ViolationRow) {
   };
 }
 
-export async function listCurrentViolations(
-  trx: Tx,
-  accountId: bigint,
-  filter: { state?: string; vehicleId?: bigint; after?: string; limit: number },
-) {
+export async function listCurrentViolations(trx: Tx, accountId: bigint, filter: ViolationFilter) {
   const rows = await listViolations(trx, accountId, filter);
   return {
     violations: rows.map(presentViolation),

@@ -714,6 +714,14 @@ export function listRunChanges(
       'amount_minor',
       'pre_acquisition',
     ])
+    .select((eb) =>
+      eb
+        .selectFrom('vehicles')
+        .select('vehicles.plate_key')
+        .whereRef('vehicles.account_id', '=', 'run_changes.account_id')
+        .whereRef('vehicles.id', '=', 'run_changes.vehicle_id')
+        .as('plate_key'),
+    )
     .where('account_id', '=', accountId)
     .where('run_id', '=', runId)
     .orderBy('ticket_number')
@@ -798,20 +806,42 @@ export const violationColumns = [
   'last_changed_run',
 ] as const;
 
-export function listViolations(
-  trx: Executor,
-  accountId: bigint,
-  filter: { state?: string; vehicleId?: bigint; limit: number; after?: string },
-) {
+export interface ViolationFilter {
+  state?: string;
+  vehicleId?: bigint;
+  costCentre?: string;
+  /** Offence times from (inclusive) and to (exclusive). */
+  from?: Date;
+  to?: Date;
+  minAmountMinor?: bigint;
+  maxAmountMinor?: bigint;
+  limit: number;
+  after?: string;
+}
+
+export function listViolations(trx: Executor, accountId: bigint, filter: ViolationFilter) {
   let query = trx
     .selectFrom('violations')
-    .select(violationColumns)
-    .where('account_id', '=', accountId)
-    .orderBy('ticket_number')
+    .innerJoin('vehicles', (join) =>
+      join
+        .onRef('vehicles.account_id', '=', 'violations.account_id')
+        .onRef('vehicles.id', '=', 'violations.vehicle_id'),
+    )
+    .select(violationColumns.map((c) => `violations.${c}` as const))
+    .select('vehicles.plate_key')
+    .where('violations.account_id', '=', accountId)
+    .orderBy('violations.ticket_number')
     .limit(filter.limit);
-  if (filter.state) query = query.where('state', '=', filter.state);
-  if (filter.vehicleId !== undefined) query = query.where('vehicle_id', '=', filter.vehicleId);
-  if (filter.after !== undefined) query = query.where('ticket_number', '>', filter.after);
+  if (filter.state) query = query.where('violations.state', '=', filter.state);
+  if (filter.vehicleId !== undefined) query = query.where('violations.vehicle_id', '=', filter.vehicleId);
+  if (filter.costCentre !== undefined) query = query.where('vehicles.cost_centre', '=', filter.costCentre);
+  if (filter.from !== undefined) query = query.where('violations.offence_at', '>=', filter.from);
+  if (filter.to !== undefined) query = query.where('violations.offence_at', '<', filter.to);
+  if (filter.minAmountMinor !== undefined)
+    query = query.where('violations.amount_minor', '>=', filter.minAmountMinor);
+  if (filter.maxAmountMinor !== undefined)
+    query = query.where('violations.amount_minor', '<=', filter.maxAmountMinor);
+  if (filter.after !== undefined) query = query.where('violations.ticket_number', '>', filter.after);
   return query.execute();
 }
 

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { receiveUpload } from '../fleet/upload-receive.ts';
 import { envelope } from '../http/errors.ts';
 import { defineRoute, idParam } from '../http/routes.ts';
+import { accountDashboard } from './dashboard.service.ts';
 import { abortRun } from './run-ending.service.ts';
 import { runImportLimits } from './run-imports.service.ts';
 import {
@@ -44,9 +45,24 @@ function pause(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
+const minorAmount = z
+  .string()
+  .regex(/^\d{1,18}$/, 'an amount in minor units, digits only')
+  .transform((v) => BigInt(v));
 const limit = z.coerce.number().int().min(1).max(1000).default(200);
 
 export const runRoutes = [
+  defineRoute({
+    method: 'get',
+    path: '/dashboard',
+    tag: 'runs',
+    summary:
+      'The account at a glance: outstanding now, the last run and its changes, the run in progress, the next nightly run, the next escalation deadlines (amount at stake, what paying now saves), open exceptions, outstanding after each of the last nights',
+    access: { kind: 'account', permission: 'fleet.read' },
+    handle: async (ctx) => ({
+      body: await ctx.tenant((trx) => accountDashboard(trx, ctx.account!.id, new Date())),
+    }),
+  }),
   defineRoute({
     method: 'post',
     path: '/runs',
@@ -245,12 +261,18 @@ export const runRoutes = [
     method: 'get',
     path: '/violations',
     tag: 'violations',
-    summary: 'Current state of the account’s violations; filter by state and vehicle, page with `after`',
+    summary:
+      'Current state of the account’s violations with their plates; filter by state, vehicle, cost centre, offence date (`from` inclusive, `to` exclusive, ISO dates or times) and amount in minor units, page with `after`',
     access: { kind: 'account', permission: 'fleet.read' },
     query: z
       .object({
         state: z.enum(['outstanding', 'settled', 'cancelled']).optional(),
         vehicleId: idParam.optional(),
+        costCentre: z.string().trim().min(1).max(200).optional(),
+        from: z.coerce.date().optional(),
+        to: z.coerce.date().optional(),
+        minAmountMinor: minorAmount.optional(),
+        maxAmountMinor: minorAmount.optional(),
         after: z.string().max(100).optional(),
         limit,
       })

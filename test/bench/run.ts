@@ -10,6 +10,7 @@ import { floorBenches } from './floors.bench.ts';
 import { type Bench, type BenchResult, benchDatabase, peakRssMb } from './harness.ts';
 import { paymentBenches } from './payments.bench.ts';
 import { runBenches } from './runs.bench.ts';
+import { webBenches } from './web.bench.ts';
 
 const benches: Bench[] = [
   ...floorBenches,
@@ -17,6 +18,7 @@ const benches: Bench[] = [
   ...runBenches,
   ...authorityBenches,
   ...paymentBenches,
+  ...webBenches,
 ];
 
 const wanted = process.argv.slice(2);

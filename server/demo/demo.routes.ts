@@ -1,0 +1,18 @@
+import { DomainError } from '../errors.ts';
+import { defineRoute } from '../http/routes.ts';
+import { DEMO_PASSWORD, demoUsers } from './demo.service.ts';
+
+export const demoRoutes = [
+  defineRoute({
+    method: 'get',
+    path: '/demo',
+    tag: 'session',
+    summary:
+      'Where the demo accounts exist (embedded quick start or DEMO=true): the demo users and their shared password, for the sign-in page; 404 otherwise',
+    access: { kind: 'public' },
+    handle: async (ctx) => {
+      if (!ctx.config.demo) throw new DomainError('not_found', 'there is no demo here', { status: 404 });
+      return { body: { password: DEMO_PASSWORD, users: demoUsers() } };
+    },
+  }),
+];

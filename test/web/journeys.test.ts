@@ -1,0 +1,179 @@
+import path from 'node:path';
+import type { Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { DEMO_PASSWORD } from '../../server/demo/demo.service.ts';
+import { useTestDatabase } from '../support/database.ts';
+import { useProduct } from '../support/http.ts';
+import { expectAccessible, newPage, screenshot, signIn, useBrowser } from './browser.ts';
+
+// The product as a newcomer gets it: demo accounts with a fleet and two nights run by the
+// pipeline against the built-in simulator; the web app built into web/dist and served by it.
+const test = useTestDatabase();
+const app = useProduct(test, { DEMO: 'true' });
+const chrome = useBrowser();
+const MESSY = path.resolve(import.meta.dirname, '../../fixtures/fleets/jo-messy.xlsx');
+
+let page: Page;
+
+/** Waits for a condition as a busy machine allows (the default second is too short here). */
+const poll = <T>(fn: () => Promise<T>) => expect.poll(fn, { timeout: 20_000, interval: 200 });
+
+/** A link of the main navigation, by its exact name. */
+const nav = (p: Page, name: string) => p.locator('nav.mainnav').getByRole('link', { name, exact: true });
+
+beforeAll(async () => {
+  page = await newPage(chrome.browser, app.product.url!);
+}, 60_000);
+
+describe('the web app in a real browser', { timeout: 120_000 }, () => {
+  it('names the demo users on the sign-in page and says a wrong password in words', async () => {
+    await page.goto('/');
+    await poll(() => page.getByText('fleet.jo@demo.fleet').count()).toBe(1);
+    await expectAccessible(page, 'sign-in');
+    await screenshot(page, 'en-sign-in');
+    await page.getByLabel('Email').fill('fleet.jo@demo.fleet');
+    await page.getByLabel('Password').fill('not the password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await poll(() => page.getByRole('alert').textContent()).toBe('Wrong email or password.');
+  });
+
+  it('shows the first minute: outstanding money, last night’s changes and deadlines', async () => {
+    await signIn(page, 'fleet.jo@demo.fleet', DEMO_PASSWORD);
+    await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+    const outstanding = await page.getByTestId('outstanding-amount').textContent();
+    // Jordanian dinars with the currency's three decimals, and more than nothing.
+    expect(outstanding).toMatch(/^JOD\s[\d,]+\.\d{3}$/);
+    expect(outstanding).not.toMatch(/^JOD\s0\.000$/);
+    // Last night (the demo's second night, a week after its first) changed something.
+    expect(
+      await page.locator('section:has(h2:text("What the last run changed")) tbody tr').count(),
+    ).toBeGreaterThan(0);
+    await page.getByRole('heading', { name: 'Next escalation deadlines' }).waitFor();
+    expect(
+      await page.locator('section:has(h2:text("Next escalation deadlines")) tbody tr').count(),
+    ).toBeGreaterThan(0);
+    await page.locator('.chart canvas').first().waitFor();
+    await expectAccessible(page, 'dashboard');
+    await screenshot(page, 'en-dashboard');
+  });
+
+  it('previews a messy file in the browser, shows the server’s errors, and applies it', async () => {
+    await nav(page, 'Fleet').click();
+    await page.getByRole('heading', { name: 'Upload a vehicle list' }).waitFor();
+    await page.locator('input[type=file]').setInputFiles(MESSY);
+    // The first rows, read in the browser before anything is sent.
+    await page.locator('table.preview tbody tr').first().waitFor();
+    expect(await page.locator('table.preview tbody tr').count()).toBeGreaterThan(3);
+    await page.getByRole('button', { name: 'Check the file' }).click();
+    await page.getByRole('heading', { name: 'Rejected rows' }).waitFor();
+    const rows = page.locator('table.issues').first().locator('tbody tr');
+    expect(await rows.count()).toBeGreaterThan(0);
+    const first = await rows.first().locator('td').allTextContents();
+    expect(first[0]).toMatch(/^\d+$/);
+    expect(first[2]).toMatch(/plate/i);
+    await expectAccessible(page, 'fleet with a report');
+    await screenshot(page, 'en-fleet-report');
+    const apply = page.getByRole('button', { name: 'Apply to the fleet' });
+    // Replacing with rejected rows needs the person to say so.
+    expect(await apply.isDisabled()).toBe(true);
+    await page.getByLabel(/Apply without the \d+ rejected rows/).check();
+    await apply.click();
+    await page.getByText('The fleet is updated.').waitFor();
+    await page.getByRole('link', { name: 'Start a run' }).waitFor();
+  });
+
+  it('finds a vehicle by its plate written in Arabic-Indic digits', async () => {
+    const plate = (await page.locator('table:has(th:text("Driver")) tbody tr td a').first().textContent())!;
+    const arabic = plate.replace(/\d/g, (d) => String.fromCharCode(0x0660 + Number(d)));
+    await page.getByLabel('Plate, registration, VIN or name').fill(arabic);
+    await page.getByRole('button', { name: 'Search' }).click();
+    await poll(() => page.locator('table:has(th:text("Driver")) tbody tr td a').allTextContents()).toEqual([
+      plate,
+    ]);
+  });
+
+  it('starts a run, watches it finish, and filters its changes', async () => {
+    await nav(page, 'Runs').click();
+    await page.getByRole('button', { name: 'Start a run' }).click();
+    await page.waitForURL(/\/runs\/\d+$/);
+    await page.locator('progress').waitFor();
+    await page.locator('h1 .badge', { hasText: /^(Done|Partial)$/ }).waitFor({ timeout: 60_000 });
+    await page.getByRole('heading', { name: 'Changes' }).waitFor();
+    await page.getByLabel('Show').selectOption('new');
+    await page.waitForURL(/change=new/);
+    await poll(async () => {
+      const kinds = await page.locator('[data-testid=changes] tbody tr td:nth-child(2)').allTextContents();
+      return kinds.length > 0 && kinds.every((k) => k.startsWith('New'));
+    }).toBe(true);
+    await expectAccessible(page, 'run');
+    await screenshot(page, 'en-run');
+  }, 90_000);
+
+  it('switches to Arabic, mirrored, and keeps it after a reload', async () => {
+    await page.getByRole('button', { name: 'العربية' }).click();
+    await poll(() => page.evaluate(() => document.documentElement.dir)).toBe('rtl');
+    expect(await page.evaluate(() => document.documentElement.lang)).toBe('ar');
+    await page.reload();
+    await page.getByRole('heading', { name: 'التغييرات' }).waitFor();
+    expect(await page.evaluate(() => document.documentElement.dir)).toBe('rtl');
+    await expectAccessible(page, 'run in Arabic');
+    await screenshot(page, 'ar-run');
+    await nav(page, 'لوحة المتابعة').click();
+    await page.getByRole('heading', { name: 'أقرب مواعيد مضاعفة الغرامات' }).waitFor();
+    await expectAccessible(page, 'dashboard in Arabic');
+    await screenshot(page, 'ar-dashboard');
+  });
+
+  it('shows Arabic-Indic digits when chosen', async () => {
+    await nav(page, 'الإعدادات').click();
+    await page.getByLabel('الأرقام').selectOption('arab');
+    await nav(page, 'لوحة المتابعة').click();
+    await poll(() => page.getByTestId('outstanding-amount').textContent()).toMatch(/[\u0660-\u0669]/);
+    const text = (await page.getByTestId('outstanding-amount').textContent())!;
+    expect(text).not.toMatch(/[0-9]/);
+    // Dinars keep their three decimals after the Arabic decimal separator.
+    expect(text).toMatch(/٫[\u0660-\u0669]{3}/);
+    await nav(page, 'الإعدادات').click();
+    await page.getByLabel('الأرقام').selectOption('latn');
+  });
+
+  it('hides what a role may not do', async () => {
+    const accountant = await newPage(chrome.browser, app.product.url!);
+    await signIn(accountant, 'accountant.jo@demo.fleet', DEMO_PASSWORD);
+    await nav(accountant, 'Runs').click();
+    await accountant.getByRole('heading', { name: 'History' }).waitFor();
+    expect(await accountant.getByRole('button', { name: 'Start a run' }).count()).toBe(0);
+    await nav(accountant, 'Fleet').click();
+    await accountant.getByRole('heading', { name: 'Vehicles' }).waitFor();
+    expect(await accountant.locator('input[type=file]').count()).toBe(0);
+    await accountant.context().close();
+  });
+
+  const variants = [
+    ['en', 1280],
+    ['ar', 1280],
+    ['en', 390],
+    ['ar', 390],
+  ] as const;
+  for (const [language, width] of variants) {
+    it(`keeps the main pages accessible and photographed: ${language} at ${width}px`, async () => {
+      const p = await newPage(chrome.browser, app.product.url!, { width, height: 844 });
+      await p.addInitScript((lang) => localStorage.setItem('ff.language', lang), language);
+      await signIn(p, 'owner.jo@demo.fleet', DEMO_PASSWORD);
+      for (const url of ['/', '/fleet', '/runs', '/violations', '/settings']) {
+        await p.goto(url);
+        await p.locator('main h1').waitFor();
+        await p.waitForLoadState('networkidle');
+        await expectAccessible(p, `${language} ${width}px ${url}`);
+        const name = url === '/' ? 'dashboard' : url.slice(1);
+        await screenshot(p, `${language}-${width < 500 ? 'phone-' : ''}${name}`);
+        if (width < 500) {
+          // Usable at phone width: nothing wider than the screen except inside scrolling tables.
+          const overflow = await p.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+          expect(overflow, `${language} ${url} overflows the phone's width`).toBeLessThanOrEqual(0);
+        }
+      }
+      await p.context().close();
+    }, 150_000);
+  }
+});

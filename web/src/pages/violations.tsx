@@ -1,0 +1,209 @@
+import { useQuery } from '@tanstack/react-query';
+import { Link, useLocation, useSearch } from 'wouter';
+import { get, query } from '../api.ts';
+import { useFormats, usePreferences, useT } from '../locale.tsx';
+import { type CurrencyCode, parseMajor } from '../money.ts';
+import { useCursorPages } from '../paging.ts';
+import { useSession } from '../session.tsx';
+import { plateText, type Violation } from '../types.ts';
+import { Badge, Card, Empty, ErrorMessage, Loading, Pager, TableScroll } from '../ui.tsx';
+
+const states = ['outstanding', 'settled', 'cancelled'] as const;
+
+export default function Violations() {
+  const t = useT();
+  const { account } = useSession();
+  const f = useFormats(account);
+  const { language } = usePreferences();
+  const search = new URLSearchParams(useSearch());
+  const [location, navigate] = useLocation();
+  const state = search.get('state') ?? '';
+  const vehicleId = search.get('vehicleId') ?? '';
+  const costCentre = search.get('costCentre') ?? '';
+  const from = search.get('from') ?? '';
+  const to = search.get('to') ?? '';
+  const minAmount = search.get('min') ?? '';
+  const currency = (account?.currency ?? 'JOD') as CurrencyCode;
+  const minAmountMinor = minAmount ? parseMajor(minAmount, currency) : undefined;
+  const badAmount = minAmount !== '' && minAmountMinor === undefined;
+  const pages = useCursorPages();
+  const violations = useQuery({
+    queryKey: ['violations', state, vehicleId, costCentre, from, to, minAmountMinor?.toString(), pages.after],
+    queryFn: () =>
+      get<{ violations: Violation[]; next: string | null }>(
+        `/violations${query({
+          state,
+          vehicleId,
+          costCentre,
+          // Dates are the account's local days; the server takes instants, so send local midnights.
+          from: from ? zonedMidnight(from, account?.timeZone) : undefined,
+          to: to ? zonedMidnight(nextDay(to), account?.timeZone) : undefined,
+          minAmountMinor: minAmountMinor?.toString(),
+          after: pages.after,
+          limit: 50,
+        })}`,
+      ),
+    placeholderData: (previous) => previous,
+    enabled: !badAmount && account !== undefined,
+  });
+  const setFilter = (name: string, value: string) => {
+    const next = new URLSearchParams(search);
+    if (value) next.set(name, value);
+    else next.delete(name);
+    pages.reset();
+    const qs = next.toString();
+    navigate(qs ? `${location}?${qs}` : location, { replace: true });
+  };
+  return (
+    <div className="page">
+      <h1>{t('violations.title')}</h1>
+      <Card>
+        <div className="filters">
+          <label>
+            {t('violations.state')}
+            <select value={state} onChange={(e) => setFilter('state', e.target.value)}>
+              <option value="">{t('violations.all_states')}</option>
+              {states.map((s) => (
+                <option key={s} value={s}>
+                  {t(`state.${s}`)}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label>
+            {t('fleet.cost_centre')}
+            <input
+              defaultValue={costCentre}
+              onBlur={(e) => setFilter('costCentre', e.target.value.trim())}
+              onKeyDown={(e) => {
+                if (e.key === 'Enter') setFilter('costCentre', e.currentTarget.value.trim());
+              }}
+            />
+          </label>
+          <label>
+            {t('violations.from')}
+            <input type="date" value={from} onChange={(e) => setFilter('from', e.target.value)} />
+          </label>
+          <label>
+            {t('violations.to')}
+            <input type="date" value={to} onChange={(e) => setFilter('to', e.target.value)} />
+          </label>
+          <label>
+            {t('violations.min_amount', { currency })}
+            <input
+              inputMode="decimal"
+              defaultValue={minAmount}
+              aria-invalid={badAmount}
+              onBlur={(e) => setFilter('min', e.target.value.trim())}
+              onKeyDown={(e) => {
+                if (e.key === 'Enter') setFilter('min', e.currentTarget.value.trim());
+              }}
+            />
+          </label>
+          {vehicleId ? (
+            <button type="button" onClick={() => setFilter('vehicleId', '')}>
+              {t('violations.clear_vehicle', { id: vehicleId })}
+            </button>
+          ) : null}
+        </div>
+        {badAmount ? <p className="error">{t('violations.bad_amount')}</p> : null}
+        {violations.isPending ? (
+          <Loading />
+        ) : violations.isError ? (
+          <ErrorMessage error={violations.error} />
+        ) : violations.data.violations.length === 0 ? (
+          <Empty title={t('violations.none')}>
+            <p>{t('violations.none_next')}</p>
+          </Empty>
+        ) : (
+          <>
+            <TableScroll>
+              <ViolationTable violations={violations.data.violations} f={f} language={language} />
+            </TableScroll>
+            <Pager
+              page={pages.page}
+              hasNext={Boolean(violations.data.next)}
+              onPrevious={pages.previous}
+              onNext={() => pages.next(violations.data?.next)}
+            />
+          </>
+        )}
+      </Card>
+    </div>
+  );
+}
+
+export function ViolationTable({
+  violations,
+  f,
+  language,
+  showVehicle = true,
+}: {
+  violations: Violation[];
+  f: ReturnType<typeof useFormats>;
+  language: 'ar' | 'en';
+  showVehicle?: boolean;
+}) {
+  const t = useT();
+  return (
+    <table>
+      <thead>
+        <tr>
+          <th scope="col">{t('violations.ticket')}</th>
+          <th scope="col">{t('violations.offence')}</th>
+          {showVehicle ? <th scope="col">{t('violations.vehicle')}</th> : null}
+          <th scope="col">{t('violations.description')}</th>
+          <th scope="col">{t('violations.state')}</th>
+          <th scope="col" className="num">
+            {t('runs.amount')}
+          </th>
+        </tr>
+      </thead>
+      <tbody>
+        {violations.map((v) => (
+          <tr key={v.ticketNumber}>
+            <td dir="ltr" className="mono">
+              {v.ticketNumber}
+            </td>
+            <td>{f.dateTime(v.offenceAt)}</td>
+            {showVehicle ? (
+              <td>
+                <Link href={`/vehicles/${v.vehicleId}`} dir="ltr">
+                  {v.plateKey ? plateText(v.plateKey) : v.vehicleId}
+                </Link>
+              </td>
+            ) : null}
+            <td>
+              {language === 'ar' ? v.descriptionAr : v.descriptionEn}
+              <div className="muted small">{v.location}</div>
+            </td>
+            <td>
+              <Badge kind={v.state === 'outstanding' ? 'warn' : 'muted'}>{t(`state.${v.state}`)}</Badge>
+              {v.suspectSettlement ? <Badge kind="bad">{t('violations.suspect')}</Badge> : null}
+            </td>
+            <td className="num">{f.money(v.amountMinor)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+function nextDay(date: string): string {
+  const d = new Date(`${date}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + 1);
+  return d.toISOString().slice(0, 10);
+}
+
+/** The instant a local date starts in a time zone (its offset read back from Intl). */
+function zonedMidnight(date: string, timeZone: string | undefined): string {
+  const utc = new Date(`${date}T00:00:00Z`);
+  if (!timeZone) return utc.toISOString();
+  const offsetName = new Intl.DateTimeFormat('en', { timeZone, timeZoneName: 'longOffset' })
+    .formatToParts(utc)
+    .find((p) => p.type === 'timeZoneName')?.value;
+  const m = /GMT([+-])(\d{2}):?(\d{2})?/.exec(offsetName ?? '');
+  if (!m) return utc.toISOString();
+  const minutes = (Number(m[2]) * 60 + Number(m[3] ?? 0)) * (m[1] === '+' ? 1 : -1);
+  return new Date(utc.getTime() - minutes * 60_000).toISOString();
+}

@@ -1,0 +1,95 @@
+import { type ReactNode, useId } from 'react';
+import { useIntl } from 'react-intl';
+import { errorText } from './errors.ts';
+import { useT } from './locale.tsx';
+
+/** An API error said in words, announced to screen readers. */
+export function ErrorMessage({ error }: { error: unknown }) {
+  const t = useT();
+  const intl = useIntl();
+  if (!error) return null;
+  return (
+    <p className="error" role="alert">
+      {errorText(t, error, (id) => id in intl.messages)}
+    </p>
+  );
+}
+
+export function Loading() {
+  const t = useT();
+  return (
+    <p className="muted" aria-live="polite">
+      {t('common_ui.loading')}
+    </p>
+  );
+}
+
+/** An empty list: what it means and what to do next. */
+export function Empty({ title, children }: { title: string; children?: ReactNode }) {
+  return (
+    <div className="empty">
+      <p className="empty-title">{title}</p>
+      {children}
+    </div>
+  );
+}
+
+export function Card({
+  title,
+  children,
+  className,
+}: {
+  title?: string;
+  children: ReactNode;
+  className?: string;
+}) {
+  const id = useId();
+  return (
+    <section className={`card ${className ?? ''}`} aria-labelledby={title ? id : undefined}>
+      {title ? <h2 id={id}>{title}</h2> : null}
+      {children}
+    </section>
+  );
+}
+
+/** Server-side paging by cursor: the pages seen so far are a stack of cursors. */
+export function Pager({
+  page,
+  hasNext,
+  onPrevious,
+  onNext,
+}: {
+  page: number;
+  hasNext: boolean;
+  onPrevious(): void;
+  onNext(): void;
+}) {
+  const t = useT();
+  if (page === 0 && !hasNext) return null;
+  return (
+    <nav className="pager" aria-label={t('common_ui.pages')}>
+      <button type="button" onClick={onPrevious} disabled={page === 0}>
+        {t('common_ui.previous')}
+      </button>
+      <span>{t('common_ui.page', { page: page + 1 })}</span>
+      <button type="button" onClick={onNext} disabled={!hasNext}>
+        {t('common_ui.next')}
+      </button>
+    </nav>
+  );
+}
+
+export function Badge({ kind, children }: { kind: string; children: ReactNode }) {
+  return <span className={`badge badge-${kind}`}>{children}</span>;
+}
+
+/** A wide table's box: it scrolls sideways on a phone, and takes focus so a keyboard can scroll it. */
+export function TableScroll({ children }: { children: ReactNode }) {
+  const t = useT();
+  return (
+    // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrolling region must be reachable by keyboard
+    <section className="table-scroll" tabIndex={0} aria-label={t('common_ui.table')}>
+      {children}
+    </section>
+  );
+}
