@@ -151,9 +151,9 @@ export async function writeRunStatementPdf(statement: RunStatement, language: La
     text('violations'),
     [
       { header: text('plate'), weight: 1.7 },
-      { header: text('ticket'), weight: 2.9 },
+      { header: text('ticket'), weight: 3.4 },
       { header: text('offence_at'), weight: 2.3 },
-      { header: text('description'), weight: 2.9 },
+      { header: text('description'), weight: 2.6 },
       { header: text('authority_status'), weight: 1.9 },
       { header: text('amount'), weight: 1.5, align: 'end' },
       { header: text('notes'), weight: 1.4 },

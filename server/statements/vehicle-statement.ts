@@ -80,9 +80,9 @@ async function renderVehicleStatement(
   await pdf.table(
     text('violations'),
     [
-      { header: text('ticket'), weight: 2.9 },
+      { header: text('ticket'), weight: 3.4 },
       { header: text('offence_at'), weight: 2.3 },
-      { header: text('description'), weight: 3.6 },
+      { header: text('description'), weight: 3.3 },
       { header: text('authority_status'), weight: 1.6 },
       { header: text('amount'), weight: 1.5, align: 'end' },
       { header: text('notes'), weight: 1.2 },
@@ -105,7 +105,7 @@ async function renderVehicleStatement(
     text('history'),
     [
       { header: text('recorded_at'), weight: 2.3 },
-      { header: text('ticket'), weight: 2.9 },
+      { header: text('ticket'), weight: 3.4 },
       { header: text('version'), weight: 0.9, align: 'end' },
       { header: text('run'), weight: 1.4, align: 'end' },
       { header: text('change'), weight: 2.2 },

@@ -91,8 +91,8 @@ async function runToEnd(client: ApiClient): Promise<RunBody> {
 
 /** The database's outstanding lines of an account (the latest run's state). */
 async function outstandingInDb(accountId: bigint) {
-  const { rows } = await sql<{ ticket_number: string; amount_minor: string; plate: string }>`
-    select v.ticket_number, v.amount_minor::text, h.plate_display as plate
+  const { rows } = await sql<{ ticket_number: string; amount_minor: string; plate: string; status: string }>`
+    select v.ticket_number, v.amount_minor::text, h.plate_display as plate, v.authority_status as status
     from violations v join vehicles h on h.account_id = v.account_id and h.id = v.vehicle_id
     where v.account_id = ${accountId} and v.state = 'outstanding' order by v.ticket_number`.execute(
     test.ownerDb,
@@ -218,10 +218,20 @@ describe.each(['JO', 'IQ', 'EG'] as const)('a %s run statement', (jurisdiction) 
         expect(totalLine, text.slice(0, 2000)).toContain(format(dbTotal));
         expect(totalLine).toContain(String(db.length));
       }
-      // Every outstanding line is printed with its plate and amount on its row; they add up.
+      // Every outstanding line is printed whole on its row of the violations table (the one with the
+      // authority status) with its plate and amount; they add up.
+      const statusWords: Record<string, Record<string, string>> = {
+        en: { unpaid: 'Unpaid', under_objection: 'Under objection' },
+        ar: { unpaid: 'غير مسددة', under_objection: 'قيد الاعتراض' },
+      };
       let sum = 0n;
       for (const line of db) {
-        const row = lines.find((l) => l.includes(line.ticket_number) && l.includes(format(line.amount)));
+        const row = lines.find(
+          (l) =>
+            l.includes(line.ticket_number) &&
+            l.includes(format(line.amount)) &&
+            l.includes(statusWords[lang]![line.status]!),
+        );
         expect(row, `${lang}: ${line.ticket_number} ${format(line.amount)}`).toBeTruthy();
         // The plate's parts intact (a plate with Arabic letters is laid out right to left).
         for (const part of line.plate.split('-')) expect(row).toContain(part);
