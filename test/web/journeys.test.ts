@@ -188,6 +188,16 @@ describe('the web app in a real browser', { timeout: 120_000 }, () => {
     expect(BigInt((await lines.locator('tfoot td[data-minor]').getAttribute('data-minor'))!)).toBe(total);
     await expectAccessible(accountant, 'payments');
     await screenshot(accountant, 'en-payments');
+    // A vehicle with something outstanding gets no clearance certificate, and the page says why.
+    await accountant.locator('[data-testid=payment-numbers] a[href^="/vehicles/"]').first().click();
+    await accountant.getByRole('heading', { name: 'Statement, clearance and payment' }).waitFor();
+    await accountant.getByRole('button', { name: 'Issue a clearance certificate' }).click();
+    await poll(() => accountant.getByRole('alert').first().textContent()).toMatch(
+      /^No certificate: the vehicle has \d+ outstanding violations?\./,
+    );
+    expect(await accountant.locator('[role=alert] li').count()).toBeGreaterThan(0);
+    await nav(accountant, 'Payments').click();
+    await accountant.getByRole('heading', { name: 'Payment numbers' }).waitFor();
     await accountant.getByRole('button', { name: 'العربية' }).click();
     await accountant.getByRole('heading', { name: 'أرقام الدفع' }).waitFor();
     await expectAccessible(accountant, 'payments in Arabic');
