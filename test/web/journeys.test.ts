@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -149,6 +150,61 @@ describe('the web app in a real browser', { timeout: 120_000 }, () => {
     await accountant.context().close();
   });
 
+  it('lets an accountant download a run statement and see payment numbers whose lines add up', async () => {
+    const accountant = await newPage(chrome.browser, app.product.url!);
+    await signIn(accountant, 'accountant.jo@demo.fleet', DEMO_PASSWORD);
+    await nav(accountant, 'Runs').click();
+    await accountant.getByRole('heading', { name: 'History' }).waitFor();
+    // The demo's first night: finished and rendered before the browser opened.
+    await accountant.locator('table a[href^="/runs/"]').last().click();
+    await accountant.locator('h1 .badge', { hasText: /^(Done|Partial)$/ }).waitFor();
+    await accountant.getByRole('heading', { name: 'Statement' }).waitFor();
+    // A statement still rendering answers 202, which the page says in words; then it is asked again.
+    let bytes: Buffer | undefined;
+    for (let attempt = 0; attempt < 12 && !bytes; attempt++) {
+      const saved = accountant.waitForEvent('download', { timeout: 5_000 }).catch(() => undefined);
+      await accountant.getByRole('button', { name: 'PDF, English' }).click();
+      const download = await saved;
+      if (download) bytes = fs.readFileSync((await download.path())!);
+      else await accountant.getByText(/being prepared/).waitFor();
+    }
+    expect(bytes?.subarray(0, 4).toString('latin1')).toBe('%PDF');
+
+    await nav(accountant, 'Payments').click();
+    await accountant.getByRole('heading', { name: 'Payment numbers' }).waitFor();
+    const first = accountant.locator('[data-testid=payment-numbers] tbody tr[data-number]').first();
+    await first.waitFor();
+    const number = (await first.getAttribute('data-number'))!;
+    const total = BigInt((await first.locator('td[data-minor]').getAttribute('data-minor'))!);
+    expect(total).toBeGreaterThan(0n);
+    await first.getByRole('button', { name: /\d+ lines?$/ }).click();
+    const lines = accountant.getByTestId(`lines-${number}`);
+    await lines.locator('tbody tr').first().waitFor();
+    const amounts = await lines
+      .locator('tbody td[data-minor]')
+      .evaluateAll((cells) => cells.map((c) => c.getAttribute('data-minor')!));
+    expect(amounts.length).toBeGreaterThan(0);
+    expect(amounts.reduce((sum, a) => sum + BigInt(a), 0n)).toBe(total);
+    expect(BigInt((await lines.locator('tfoot td[data-minor]').getAttribute('data-minor'))!)).toBe(total);
+    await expectAccessible(accountant, 'payments');
+    await screenshot(accountant, 'en-payments');
+    // A vehicle with something outstanding gets no clearance certificate, and the page says why.
+    await accountant.locator('[data-testid=payment-numbers] a[href^="/vehicles/"]').first().click();
+    await accountant.getByRole('heading', { name: 'Statement, clearance and payment' }).waitFor();
+    await accountant.getByRole('button', { name: 'Issue a clearance certificate' }).click();
+    await poll(() => accountant.getByRole('alert').first().textContent()).toMatch(
+      /^No certificate: the vehicle has \d+ outstanding violations?\./,
+    );
+    expect(await accountant.locator('[role=alert] li').count()).toBeGreaterThan(0);
+    await nav(accountant, 'Payments').click();
+    await accountant.getByRole('heading', { name: 'Payment numbers' }).waitFor();
+    await accountant.getByRole('button', { name: 'العربية' }).click();
+    await accountant.getByRole('heading', { name: 'أرقام الدفع' }).waitFor();
+    await expectAccessible(accountant, 'payments in Arabic');
+    await screenshot(accountant, 'ar-payments');
+    await accountant.context().close();
+  }, 120_000);
+
   const variants = [
     ['en', 1280],
     ['ar', 1280],
@@ -160,7 +216,7 @@ describe('the web app in a real browser', { timeout: 120_000 }, () => {
       const p = await newPage(chrome.browser, app.product.url!, { width, height: 844 });
       await p.addInitScript((lang) => localStorage.setItem('ff.language', lang), language);
       await signIn(p, 'owner.jo@demo.fleet', DEMO_PASSWORD);
-      for (const url of ['/', '/fleet', '/runs', '/violations', '/settings']) {
+      for (const url of ['/', '/fleet', '/runs', '/violations', '/payments', '/settings']) {
         await p.goto(url);
         await p.locator('main h1').waitFor();
         await p.waitForLoadState('networkidle');

@@ -90,10 +90,25 @@ export async function postForm<T>(path: string, form: FormData): Promise<T> {
   return (await res.json()) as T;
 }
 
-/** Downloads a file the API serves (the account header and cookie are needed, so not a plain link). */
+/**
+ * Downloads a file the API serves (the account header and cookie are needed, so not a plain link).
+ * A document still being rendered answers 202: that becomes the `document_rendering` error, so
+ * the page says "try again shortly" instead of saving the 202's JSON as the file.
+ */
 export async function download(path: string, fallbackName: string): Promise<void> {
-  const res = await fetch(`/api/v1${path}`, { credentials: 'same-origin', headers: headers('GET') });
+  let res: Response;
+  try {
+    res = await fetch(`/api/v1${path}`, { credentials: 'same-origin', headers: headers('GET') });
+  } catch {
+    throw new ApiError(0, 'network', 'the server could not be reached', null);
+  }
   if (!res.ok) throw await failure(res);
+  if (res.status === 202) {
+    const body = (await res.json().catch(() => ({}))) as { retryAfterSeconds?: number };
+    throw new ApiError(202, 'document_rendering', 'the document is being prepared', {
+      seconds: body.retryAfterSeconds ?? Number(res.headers.get('retry-after') ?? 5),
+    });
+  }
   const disposition = res.headers.get('content-disposition') ?? '';
   const name = /filename\*=UTF-8''([^;]+)/.exec(disposition)?.[1];
   const blob = await res.blob();

@@ -14,6 +14,7 @@ const Vehicle = lazy(() => import('./pages/vehicle.tsx'));
 const Runs = lazy(() => import('./pages/runs.tsx'));
 const Run = lazy(() => import('./pages/run.tsx'));
 const Violations = lazy(() => import('./pages/violations.tsx'));
+const Payments = lazy(() => import('./pages/payments.tsx'));
 const Exceptions = lazy(() => import('./pages/exceptions.tsx'));
 const Settings = lazy(() => import('./pages/settings.tsx'));
 
@@ -160,6 +161,7 @@ function Shell() {
         <NavLink href="/fleet" label={t('nav.fleet')} />
         <NavLink href="/runs" label={t('nav.runs')} />
         <NavLink href="/violations" label={t('nav.violations')} />
+        {may('money.read') ? <NavLink href="/payments" label={t('nav.payments')} /> : null}
         {may('money.read') ? <NavLink href="/exceptions" label={t('nav.exceptions')} /> : null}
         <NavLink href="/settings" label={t('nav.settings')} />
       </nav>
@@ -172,6 +174,7 @@ function Shell() {
             <Route path="/runs" component={Runs} />
             <Route path="/runs/:id">{(p) => <Run id={p.id} />}</Route>
             <Route path="/violations" component={Violations} />
+            <Route path="/payments" component={Payments} />
             <Route path="/exceptions" component={Exceptions} />
             <Route path="/settings" component={Settings} />
             <Route path="/sign-in">

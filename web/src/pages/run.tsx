@@ -8,12 +8,13 @@ import { useCursorPages } from '../paging.ts';
 import { useSession } from '../session.tsx';
 import { type Change, changeKinds, finished, plateText, type Run as RunData } from '../types.ts';
 import { Badge, Card, Empty, ErrorMessage, Loading, Pager, TableScroll } from '../ui.tsx';
+import { DocumentButtons, runStatementDocuments } from './documents.tsx';
 import { RunProgress, RunStatus } from './run-parts.tsx';
 
 export default function Run({ id }: { id: string }) {
   const t = useT();
   const client = useQueryClient();
-  const { account, membership } = useSession();
+  const { account, membership, may } = useSession();
   const f = useFormats(account);
   const initial = useQuery({ queryKey: ['run', id], queryFn: () => get<RunData>(`/runs/${id}`) });
   const run = useRunEvents(id, membership?.id, initial.data);
@@ -93,6 +94,12 @@ export default function Run({ id }: { id: string }) {
               </ul>
             </details>
           ) : null}
+        </Card>
+      ) : null}
+      {done && run.status !== 'failed' && may('money.read') ? (
+        <Card title={t('documents.run_statement')}>
+          <p className="hint">{t('documents.run_statement_hint')}</p>
+          <DocumentButtons label={t('documents.download')} documents={runStatementDocuments(t, run.id)} />
         </Card>
       ) : null}
       {done ? <Changes runId={run.id} /> : null}

@@ -5,6 +5,7 @@ import { useFormats, usePreferences, useT } from '../locale.tsx';
 import { useSession } from '../session.tsx';
 import type { Vehicle as VehicleData, Violation } from '../types.ts';
 import { Card, Empty, ErrorMessage, Loading } from '../ui.tsx';
+import { VehicleMoney } from './vehicle-money.tsx';
 
 interface Version {
   version: number;
@@ -72,6 +73,7 @@ export default function Vehicle({ id }: { id: string }) {
           </div>
         </dl>
       </Card>
+      <VehicleMoney vehicleId={v.id} />
       <Card title={t('vehicle.violations')}>
         {violations.isPending ? (
           <Loading />

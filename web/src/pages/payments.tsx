@@ -1,0 +1,272 @@
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { Fragment, useState } from 'react';
+import { Link, useSearch } from 'wouter';
+import { get, post, query } from '../api.ts';
+import { useFormats, useT } from '../locale.tsx';
+import { useCursorPages } from '../paging.ts';
+import { useSession } from '../session.tsx';
+import { Badge, Card, Empty, ErrorMessage, Loading, Pager, TableScroll } from '../ui.tsx';
+import {
+  type IssueOutcome,
+  NumberLines,
+  NumberState,
+  type PaymentNumber,
+  PaymentNumberSummary,
+} from './payment-parts.tsx';
+
+const numberStates = ['open', 'paid', 'partially_paid', 'superseded', 'expired'] as const;
+
+interface Payment {
+  id: string;
+  network: string;
+  transactionId: string;
+  number: string | null;
+  amountMinor: string;
+  feeMinor: string;
+  paidAt: string;
+  channel: string | null;
+  outcome: string;
+}
+
+const outcomeBadge: Record<string, string> = {
+  matched: 'ok',
+  short: 'warn',
+  over: 'warn',
+  duplicate: 'muted',
+};
+
+export default function Payments() {
+  const t = useT();
+  const { may } = useSession();
+  if (!may('money.read')) return <p className="error">{t('error.forbidden')}</p>;
+  return (
+    <div className="page">
+      <h1>{t('payments.title')}</h1>
+      {may('money.write') ? <IssueConsolidated /> : null}
+      <PaymentNumbers />
+      <PaymentsReceived />
+    </div>
+  );
+}
+
+function IssueConsolidated() {
+  const t = useT();
+  const client = useQueryClient();
+  const issue = useMutation({
+    mutationFn: () =>
+      post<IssueOutcome>('/payment-numbers', { kind: 'consolidated', selection: { scope: 'account' } }),
+    onSuccess: () => client.invalidateQueries({ queryKey: ['payment-numbers'] }),
+  });
+  return (
+    <Card title={t('payments.issue_title')}>
+      <p className="hint">{t('payments.issue_text')}</p>
+      <div className="actions">
+        <button type="button" onClick={() => issue.mutate()} disabled={issue.isPending}>
+          {issue.isPending ? t('payments.issuing') : t('payments.issue_consolidated')}
+        </button>
+      </div>
+      <ErrorMessage error={issue.error} />
+      {issue.data ? <PaymentNumberSummary outcome={issue.data} /> : null}
+    </Card>
+  );
+}
+
+function PaymentNumbers() {
+  const t = useT();
+  const { account } = useSession();
+  const f = useFormats(account);
+  const vehicleId = new URLSearchParams(useSearch()).get('vehicle') ?? undefined;
+  const [state, setState] = useState('');
+  const [open, setOpen] = useState<string | null>(null);
+  const pages = useCursorPages();
+  const numbers = useQuery({
+    queryKey: ['payment-numbers', state, vehicleId, pages.after],
+    queryFn: () =>
+      get<{ paymentNumbers: PaymentNumber[]; nextCursor: string | null }>(
+        `/payment-numbers${query({ state, vehicleId, after: pages.after, limit: 25 })}`,
+      ),
+    placeholderData: (previous) => previous,
+  });
+  return (
+    <Card title={t('payments.numbers')}>
+      <div className="filters">
+        <label>
+          {t('violations.state')}
+          <select
+            name="state"
+            value={state}
+            onChange={(e) => {
+              pages.reset();
+              setState(e.target.value);
+            }}
+          >
+            <option value="">{t('payments.all_states')}</option>
+            {numberStates.map((s) => (
+              <option key={s} value={s}>
+                {t(`payment_state.${s}`)}
+              </option>
+            ))}
+          </select>
+        </label>
+        {vehicleId ? (
+          <p>
+            {t('payments.one_vehicle')} <Link href="/payments">{t('payments.all_vehicles')}</Link>
+          </p>
+        ) : null}
+      </div>
+      {numbers.isPending ? (
+        <Loading />
+      ) : numbers.isError ? (
+        <ErrorMessage error={numbers.error} />
+      ) : numbers.data.paymentNumbers.length === 0 ? (
+        <Empty title={t('payments.no_numbers')}>
+          <p>{t('payments.no_numbers_next')}</p>
+        </Empty>
+      ) : (
+        <>
+          <TableScroll>
+            <table data-testid="payment-numbers">
+              <thead>
+                <tr>
+                  <th scope="col">{t('payments.number')}</th>
+                  <th scope="col">{t('payments.kind')}</th>
+                  <th scope="col">{t('violations.state')}</th>
+                  <th scope="col" className="num">
+                    {t('payments.total')}
+                  </th>
+                  <th scope="col" className="num">
+                    {t('payments.due_now')}
+                  </th>
+                  <th scope="col">{t('payments.issued_at')}</th>
+                  <th scope="col">{t('payments.expires')}</th>
+                  <th scope="col">{t('payments.lines')}</th>
+                </tr>
+              </thead>
+              <tbody>
+                {numbers.data.paymentNumbers.map((n) => (
+                  <Fragment key={n.number}>
+                    <tr data-number={n.number}>
+                      <td dir="ltr" className="mono">
+                        {n.number}
+                      </td>
+                      <td>
+                        {n.vehicleId ? (
+                          <Link href={`/vehicles/${n.vehicleId}`}>{t(`payment_kind.${n.kind}`)}</Link>
+                        ) : (
+                          t(`payment_kind.${n.kind}`)
+                        )}
+                      </td>
+                      <td>
+                        <NumberState state={n.state} />
+                      </td>
+                      <td className="num" data-minor={n.totalMinor}>
+                        {f.money(n.totalMinor)}
+                      </td>
+                      <td className="num">{f.money(n.dueNowMinor)}</td>
+                      <td>{f.date(n.issuedAt)}</td>
+                      <td>{n.expiresAt ? f.dateTime(n.expiresAt) : '—'}</td>
+                      <td>
+                        <button
+                          type="button"
+                          className="link-button"
+                          aria-expanded={open === n.number}
+                          aria-controls={`lines-${n.number}`}
+                          onClick={() => setOpen(open === n.number ? null : n.number)}
+                        >
+                          {t('payments.show_lines', { count: n.lineCount })}
+                        </button>
+                      </td>
+                    </tr>
+                    {open === n.number ? (
+                      <tr id={`lines-${n.number}`}>
+                        <td colSpan={8}>
+                          <NumberLines number={n.number} />
+                        </td>
+                      </tr>
+                    ) : null}
+                  </Fragment>
+                ))}
+              </tbody>
+            </table>
+          </TableScroll>
+          <Pager
+            page={pages.page}
+            hasNext={Boolean(numbers.data.nextCursor)}
+            onPrevious={pages.previous}
+            onNext={() => pages.next(numbers.data?.nextCursor)}
+          />
+        </>
+      )}
+    </Card>
+  );
+}
+
+function PaymentsReceived() {
+  const t = useT();
+  const { account } = useSession();
+  const f = useFormats(account);
+  const pages = useCursorPages();
+  const payments = useQuery({
+    queryKey: ['payments', pages.after],
+    queryFn: () =>
+      get<{ payments: Payment[]; nextCursor: string | null }>(
+        `/payments${query({ after: pages.after, limit: 25 })}`,
+      ),
+    placeholderData: (previous) => previous,
+  });
+  return (
+    <Card title={t('payments.received')}>
+      {payments.isPending ? (
+        <Loading />
+      ) : payments.isError ? (
+        <ErrorMessage error={payments.error} />
+      ) : payments.data.payments.length === 0 ? (
+        <Empty title={t('payments.no_payments')} />
+      ) : (
+        <>
+          <TableScroll>
+            <table data-testid="payments">
+              <thead>
+                <tr>
+                  <th scope="col">{t('payments.paid_at')}</th>
+                  <th scope="col">{t('payments.number')}</th>
+                  <th scope="col">{t('payments.network')}</th>
+                  <th scope="col" className="num">
+                    {t('runs.amount')}
+                  </th>
+                  <th scope="col">{t('payments.outcome')}</th>
+                </tr>
+              </thead>
+              <tbody>
+                {payments.data.payments.map((p) => (
+                  <tr key={p.id}>
+                    <td>{f.dateTime(p.paidAt)}</td>
+                    <td dir="ltr" className="mono">
+                      {p.number ?? '—'}
+                    </td>
+                    <td dir="ltr">
+                      {p.network}
+                      {p.channel ? ` · ${p.channel}` : ''}
+                    </td>
+                    <td className="num">{f.money(p.amountMinor)}</td>
+                    <td>
+                      <Badge kind={outcomeBadge[p.outcome] ?? 'bad'}>
+                        {t(`payment_outcome.${p.outcome}`)}
+                      </Badge>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </TableScroll>
+          <Pager
+            page={pages.page}
+            hasNext={Boolean(payments.data.nextCursor)}
+            onPrevious={pages.previous}
+            onNext={() => pages.next(payments.data?.nextCursor)}
+          />
+        </>
+      )}
+    </Card>
+  );
+}
