@@ -1,10 +1,22 @@
 import { sql } from 'kysely';
 import type { Executor } from '../db/tenant.ts';
 
-/** The account's outstanding violations: how many and how much, now. */
+/**
+ * The account's outstanding violations, now: those of the fleet, and apart from them those of
+ * vehicles no longer in it (as a run's summary counts them).
+ */
 export async function outstandingTotals(trx: Executor, accountId: bigint) {
-  const { rows } = await sql<{ violations: number; amount_minor: bigint }>`
-    select count(*)::int as violations, coalesce(sum(amount_minor), 0)::bigint as amount_minor
+  const { rows } = await sql<{
+    violations: number;
+    amount_minor: bigint;
+    outside_violations: number;
+    outside_amount_minor: bigint;
+  }>`
+    select count(*) filter (where outside_fleet_since_run is null)::int as violations,
+           coalesce(sum(amount_minor) filter (where outside_fleet_since_run is null), 0)::bigint as amount_minor,
+           count(*) filter (where outside_fleet_since_run is not null)::int as outside_violations,
+           coalesce(sum(amount_minor) filter (where outside_fleet_since_run is not null), 0)::bigint
+             as outside_amount_minor
     from violations where account_id = ${accountId} and state = 'outstanding'`.execute(trx);
   return rows[0]!;
 }

@@ -80,6 +80,10 @@ export async function accountDashboard(trx: Tx, accountId: bigint, now: Date) {
     currency: account.currency,
     timeZone,
     outstanding: { violations: outstanding.violations, amountMinor: outstanding.amount_minor.toString() },
+    outsideFleet: {
+      violations: outstanding.outside_violations,
+      amountMinor: outstanding.outside_amount_minor.toString(),
+    },
     lastRun: lastFinished ? presentRun(lastFinished as Parameters<typeof presentRun>[0]) : null,
     activeRun: active ? presentRun(active as Parameters<typeof presentRun>[0]) : null,
     nextScheduledRun: nextNightlyRun(now, timeZone, account.nightly_run_time.slice(0, 5)),

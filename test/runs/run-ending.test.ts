@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { AuthorityViolation, PlateLookup } from '../../server/authority/contract.ts';
 import { withTenant } from '../../server/db/tenant.ts';
 import { decideSuspectSettlement } from '../../server/exceptions/exceptions.service.ts';
+import { accountDashboard } from '../../server/runs/dashboard.service.ts';
 import {
   abortRun,
   giveUpLookupBatch,
@@ -286,6 +287,12 @@ describe('what runs leave behind', () => {
     ]);
     expect(first.summary.outstanding).toEqual({ violations: 1, amountMinor: 7_000n });
     expect(first.summary.outsideFleet).toEqual({ violations: 1, amountMinor: 5_000n });
+    // The dashboard counts them as the run does: the fleet's outstanding, and the rest apart.
+    const dashboard = await withTenant(test.db, accountId, (trx) =>
+      accountDashboard(trx, accountId, new Date()),
+    );
+    expect(dashboard.outstanding).toEqual({ violations: 1, amountMinor: '7000' });
+    expect(dashboard.outsideFleet).toEqual({ violations: 1, amountMinor: '5000' });
     for (let i = 0; i < 2; i++) {
       const later = await night();
       expect(await changeLines(later.run.id)).toEqual([]);

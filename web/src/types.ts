@@ -28,6 +28,7 @@ export interface Dashboard {
   currency: string;
   timeZone: string;
   outstanding: { violations: number; amountMinor: string };
+  outsideFleet: { violations: number; amountMinor: string };
   lastRun: Run | null;
   activeRun: Run | null;
   nextScheduledRun: string;

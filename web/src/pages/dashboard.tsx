@@ -52,6 +52,14 @@ export default function Dashboard() {
             {f.money(d.outstanding.amountMinor)}
           </p>
           <p className="muted">{t('common.violations', { count: d.outstanding.violations })}</p>
+          {d.outsideFleet.violations > 0 && (
+            <p className="muted" data-testid="outside-fleet">
+              {t('dashboard.outside_fleet', {
+                amount: f.money(d.outsideFleet.amountMinor),
+                count: d.outsideFleet.violations,
+              })}
+            </p>
+          )}
           <Link href="/violations?state=outstanding">{t('dashboard.see_violations')}</Link>
         </Card>
         <Card title={t('dashboard.last_run')}>
