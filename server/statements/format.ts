@@ -39,3 +39,10 @@ export const localDateText = (at: Date, zone: string) =>
 
 export const DATE_TIME_FORMAT = 'yyyy-mm-dd hh:mm';
 export const DATE_FORMAT = 'yyyy-mm-dd';
+
+/** What a violation line's notes column says: held as suspect, carried forward as stale. */
+export function notes(line: { held: boolean; stale: boolean }, language: Language): string {
+  return [line.held ? t(language, 'note_held') : '', line.stale ? t(language, 'note_stale') : '']
+    .filter(Boolean)
+    .join(language === 'ar' ? '، ' : ', ');
+}

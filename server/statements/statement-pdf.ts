@@ -7,17 +7,15 @@
 import { PagedPdf, type TableColumn, tablePages } from '../documents/pdf-pages.ts';
 import { isolate, ltr } from '../documents/pdf-text.ts';
 import type { Language } from '../i18n/messages.ts';
-import { amountText, localDateText, localDateTimeText, t } from './format.ts';
+import type { Currency } from '../money/money.ts';
+import { amountText, localDateText, localDateTimeText, notes, t } from './format.ts';
 import type { RunStatement } from './run-statement.ts';
-import { notes } from './statement-xlsx.ts';
 
 export async function writeRunStatementPdf(statement: RunStatement, language: Language): Promise<Buffer> {
   const { header } = statement;
   const zone = header.account.timeZone;
   const currency = header.currency;
-  const text = (key: string, values?: Record<string, string | number>) => t(language, key, values);
-  const money = (amount: bigint) => ltr(amountText(amount, currency, language));
-  const when = (at: Date) => ltr(localDateTimeText(at, zone));
+  const { text, money, when, violationCells } = pdfCells(language, currency, zone);
   const accountName = language === 'ar' ? header.account.nameAr : header.account.nameEn;
   const hasFailed = statement.failed.length > 0;
   const totalPages =
@@ -160,15 +158,7 @@ export async function writeRunStatementPdf(statement: RunStatement, language: La
     ],
     (async function* () {
       for await (const page of statement.violations()) {
-        yield page.map((v) => [
-          isolate(v.plate_display),
-          ltr(v.ticket_number),
-          when(v.offence_at),
-          isolate(language === 'ar' ? v.description_ar : v.description_en),
-          text(`status_${v.authority_status}`),
-          money(v.amount_minor),
-          notes(v, language),
-        ]);
+        yield page.map((v) => [isolate(v.plate_display), ltr(v.ticket_number), ...violationCells(v)]);
       }
     })(),
     text('none'),
@@ -200,4 +190,28 @@ export async function writeRunStatementPdf(statement: RunStatement, language: La
   );
 
   return pdf.finish();
+}
+
+/** How a PDF statement writes text, amounts and local times, and an outstanding violation's cells. */
+export function pdfCells(language: Language, currency: Currency, zone: string) {
+  const text = (key: string, values?: Record<string, string | number>) => t(language, key, values);
+  const money = (amount: bigint) => ltr(amountText(amount, currency, language));
+  const when = (at: Date) => ltr(localDateTimeText(at, zone));
+  /** Offence time, description, authority status, amount and notes, as both statements list them. */
+  const violationCells = (v: {
+    offence_at: Date;
+    description_ar: string;
+    description_en: string;
+    authority_status: string;
+    amount_minor: bigint;
+    held: boolean;
+    stale: boolean;
+  }) => [
+    when(v.offence_at),
+    isolate(language === 'ar' ? v.description_ar : v.description_en),
+    text(`status_${v.authority_status}`),
+    money(v.amount_minor),
+    notes(v, language),
+  ];
+  return { text, money, when, violationCells };
 }

@@ -14,6 +14,7 @@ import {
   DATE_FORMAT,
   DATE_TIME_FORMAT,
   localCellDate,
+  notes,
   t,
 } from './format.ts';
 import type { RunStatement } from './run-statement.ts';
@@ -232,10 +233,4 @@ export async function writeRunStatementXlsx(statement: RunStatement, language: L
   await workbook.commit();
   await finished;
   return Buffer.concat(chunks);
-}
-
-export function notes(line: { held: boolean; stale: boolean }, language: Language): string {
-  return [line.held ? t(language, 'note_held') : '', line.stale ? t(language, 'note_stale') : '']
-    .filter(Boolean)
-    .join(language === 'ar' ? '، ' : ', ');
 }

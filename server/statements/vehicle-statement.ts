@@ -14,8 +14,8 @@ import { isolate, ltr } from '../documents/pdf-text.ts';
 import { DomainError } from '../errors.ts';
 import type { Language } from '../i18n/messages.ts';
 import { type Currency, currencies } from '../money/money.ts';
-import { amountText, localDateTimeText, t } from './format.ts';
-import { notes } from './statement-xlsx.ts';
+import { localDateTimeText } from './format.ts';
+import { pdfCells } from './statement-pdf.ts';
 import {
   countVehicleHistory,
   lastFinishedRun,
@@ -38,9 +38,7 @@ async function renderVehicleStatement(
   const historyCount = await countVehicleHistory(trx, accountId, vehicleId);
   const currency = currencies[account.currency as Currency['code']];
   const zone = account.time_zone;
-  const text = (key: string, values?: Record<string, string | number>) => t(language, key, values);
-  const money = (amount: bigint) => ltr(amountText(amount, currency, language));
-  const when = (at: Date) => ltr(localDateTimeText(at, zone));
+  const { text, money, when, violationCells } = pdfCells(language, currency, zone);
   const pdf = new PagedPdf({
     base: language === 'ar' ? 'rtl' : 'ltr',
     totalPages: 1 + tablePages(totals.violations) + tablePages(historyCount),
@@ -89,14 +87,7 @@ async function renderVehicleStatement(
     ],
     (async function* () {
       for await (const page of cursorPages(trx, vehicleOutstandingQuery(accountId, vehicleId))) {
-        yield page.map((v) => [
-          ltr(v.ticket_number),
-          when(v.offence_at),
-          isolate(language === 'ar' ? v.description_ar : v.description_en),
-          text(`status_${v.authority_status}`),
-          money(v.amount_minor),
-          notes(v, language),
-        ]);
+        yield page.map((v) => [ltr(v.ticket_number), ...violationCells(v)]);
       }
     })(),
     text('none'),
