@@ -1,7 +1,8 @@
 /**
  * What to pay by when, from the jurisdiction profile: a line's amount now, the next escalation
  * deadline still ahead of it and the amount after it, a number's expiry, and what each payment
- * channel costs. Pure; integers only.
+ * channel costs. Pure; integers only. Issuing works the lines' due amounts out in SQL
+ * (payment-numbers.repo.ts); `lineDue` states the rule and the database tests hold the SQL to it.
  *
  * Rounding rules: an escalation rounds down to the minor unit (`floor`, as the authority
  * computes it); a channel surcharge rounds up (`ceil`: the payer is never told less than the
@@ -9,7 +10,7 @@
  */
 import { DateTime } from 'luxon';
 import type { JurisdictionProfile } from '../jurisdictions/profiles.ts';
-import { applyRate, sumMinor } from '../money/money.ts';
+import { applyRate } from '../money/money.ts';
 
 export interface LineDue {
   amountMinor: bigint;
@@ -42,32 +43,13 @@ export function lineDue(
   };
 }
 
-/** A number expires at the earliest deadline among its lines, or after the profile's maximum validity. */
-export function numberExpiry(profile: JurisdictionProfile, lines: readonly LineDue[], issuedAt: Date): Date {
-  let expiry = DateTime.fromJSDate(issuedAt).plus({ days: profile.payments.maxValidityDays }).toJSDate();
-  for (const line of lines) {
-    if (line.nextDeadlineAt && line.nextDeadlineAt < expiry) expiry = line.nextDeadlineAt;
-  }
-  return expiry;
-}
-
-export interface NumberDue {
-  totalMinor: bigint;
-  totalAfterDeadlineMinor: bigint;
-  nextDeadlineAt: Date | null;
-}
-
-export function numberDue(lines: readonly LineDue[]): NumberDue {
-  let nextDeadlineAt: Date | null = null;
-  for (const line of lines) {
-    if (line.nextDeadlineAt && (!nextDeadlineAt || line.nextDeadlineAt < nextDeadlineAt))
-      nextDeadlineAt = line.nextDeadlineAt;
-  }
-  return {
-    totalMinor: sumMinor(lines.map((l) => l.amountMinor)),
-    totalAfterDeadlineMinor: sumMinor(lines.map((l) => l.amountAfterDeadlineMinor)),
-    nextDeadlineAt,
-  };
+/**
+ * When a number with no escalation deadline among its lines expires: after the profile's maximum
+ * validity. (A number expires at the earliest deadline among its lines when one comes sooner;
+ * the staging works that out in SQL by the same rule as `lineDue`.)
+ */
+export function maxValidityEnd(profile: JurisdictionProfile, issuedAt: Date): Date {
+  return DateTime.fromJSDate(issuedAt).plus({ days: profile.payments.maxValidityDays }).toJSDate();
 }
 
 /** What paying `amountMinor` costs through each of the profile's channels. */

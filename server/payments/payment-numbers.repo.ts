@@ -27,20 +27,17 @@ function selectionFilter(selection: Selection) {
   }
 }
 
-/**
- * Stages, for this transaction, the payable lines of a selection (outstanding, not already paid
- * through one of our numbers) grouped as the kind groups them: per vehicle, per violation or all
- * in one; each group's exact line set is named by the SHA-256 of its sorted "ticket:amount" lines.
- */
-export async function stagePayableGroups(
-  trx: Executor,
-  accountId: bigint,
-  kind: PaymentNumberKind,
-  selection: Selection,
-): Promise<void> {
-  await sql`drop table if exists pay_lines, pay_groups`.execute(trx);
-  await sql`
-    create temp table pay_lines on commit drop as
+/** The escalation rules of a profile and the longest validity, as the staging computes what is due. */
+export interface DueRules {
+  timeZone: string;
+  /** Sorted by `afterDays`: the first deadline still ahead is the next one. */
+  escalation: ReadonlyArray<{ afterDays: number; numerator: number; denominator: number }>;
+  /** When a number with no deadline among its lines expires. */
+  validUntil: Date;
+}
+
+function payableLines(accountId: bigint, kind: PaymentNumberKind, selection: Selection) {
+  return sql`
     select v.ticket_number, v.vehicle_id, v.offence_at, v.amount_minor,
            case ${kind}::text when 'vehicle' then v.vehicle_id::text when 'violation' then v.ticket_number else '' end
              as group_key
@@ -49,15 +46,104 @@ export async function stagePayableGroups(
       and not exists (select 1 from payment_number_lines l
                       where l.account_id = v.account_id and l.ticket_number = v.ticket_number
                         and l.state = 'paid_pending')
-      ${selectionFilter(selection)}`.execute(trx);
+      ${selectionFilter(selection)}`;
+}
+
+/**
+ * A line's next deadline and the amount from it on, in SQL: a rule's deadline is the local
+ * midnight starting the day `afterDays` after the offence's local day; the first still ahead of
+ * `now` is the next. The amount after it is `amount × numerator ÷ denominator` in integers,
+ * rounded down (amounts are positive, so integer division is the floor).
+ */
+function dueColumns(rules: DueRules, now: Date) {
+  const deadline = (afterDays: number) =>
+    sql`((o.local_day + make_interval(days => ${afterDays}::int)) at time zone ${rules.timeZone}::text)`;
+  if (rules.escalation.length === 0)
+    return sql`null::timestamptz as next_deadline_at, p.amount_minor as amount_after_deadline_minor`;
+  const whenAhead = (then: (r: DueRules['escalation'][number]) => ReturnType<typeof sql>) =>
+    sql.join(
+      rules.escalation.map((r) => sql`when ${deadline(r.afterDays)} > ${now}::timestamptz then ${then(r)}`),
+      sql` `,
+    );
+  return sql`
+    case ${whenAhead((r) => deadline(r.afterDays))} end as next_deadline_at,
+    case ${whenAhead((r) => sql`p.amount_minor * ${r.numerator}::bigint / ${r.denominator}::bigint`)}
+      else p.amount_minor end as amount_after_deadline_minor`;
+}
+
+/**
+ * Stages the payable lines of a selection (outstanding, not already paid through one of our
+ * numbers) with what each is due after its next deadline, grouped as the kind groups them: per
+ * vehicle, per violation or all in one. Each group's exact line set is named by the SHA-256 of
+ * its sorted "ticket:amount" lines, carries its totals and expiry, how many numbers that set had
+ * before (the authority's key changes with it) and its open number if it has one. The tables are
+ * the session's: the caller keeps the connection from staging to recording and drops them.
+ */
+export async function stagePayableGroups(
+  trx: Executor,
+  accountId: bigint,
+  kind: PaymentNumberKind,
+  selection: Selection,
+  rules: DueRules,
+  now: Date,
+): Promise<void> {
+  await dropStaging(trx);
   await sql`
-    create temp table pay_groups on commit drop as
-    select group_key, min(vehicle_id) as vehicle_id, count(*)::int as line_count, sum(amount_minor)::bigint as total_minor,
-           encode(sha256(convert_to(string_agg(ticket_number || ':' || amount_minor, ',' order by ticket_number collate "C"),
-                                    'UTF8')), 'hex') as line_hash
-    from pay_lines group by group_key`.execute(trx);
+    create temp table pay_lines as
+    select p.*, ${dueColumns(rules, now)}
+    from (${payableLines(accountId, kind, selection)}) p
+    cross join lateral (select date_trunc('day', p.offence_at at time zone ${rules.timeZone}::text) as local_day) o`.execute(
+    trx,
+  );
+  await sql`
+    create temp table pay_groups as
+    with g as (
+      select group_key, min(vehicle_id) as vehicle_id, count(*)::int as line_count,
+             sum(amount_minor)::bigint as total_minor,
+             sum(amount_after_deadline_minor)::bigint as total_after_deadline_minor,
+             min(next_deadline_at) as next_deadline_at,
+             least(min(next_deadline_at), ${rules.validUntil}::timestamptz) as expires_at,
+             encode(sha256(convert_to(string_agg(ticket_number || ':' || amount_minor, ',' order by ticket_number collate "C"),
+                                      'UTF8')), 'hex') as line_hash
+      from pay_lines group by group_key
+    )
+    select g.*, coalesce(n.generation, 0) as generation, n.open_id
+    from g left join (
+      select p.line_hash, count(*)::int as generation, max(p.id) filter (where p.state = 'open') as open_id
+      from payment_numbers p
+      where p.account_id = ${accountId} and p.kind = ${kind} and p.line_hash in (select line_hash from g)
+      group by p.line_hash
+    ) n on n.line_hash = g.line_hash`.execute(trx);
   await sql`create index on pay_lines (group_key)`.execute(trx);
+  await sql`create unique index on pay_groups (group_key)`.execute(trx);
   await sql`analyze pay_lines, pay_groups`.execute(trx);
+}
+
+export async function dropStaging(trx: Executor): Promise<void> {
+  await sql`drop table if exists pay_lines, pay_groups`.execute(trx);
+}
+
+/**
+ * Before recording: drops the staged groups whose payable set is no longer what was staged (a
+ * line settled, cancelled, changed amount or vehicle, was paid, or a new one came in), comparing
+ * the staged lines with the selection's payable lines now in one pass. Those sets get no number
+ * this time; the next request stages them afresh. Answers how many groups were dropped.
+ */
+export async function dropChangedGroups(
+  trx: Executor,
+  accountId: bigint,
+  kind: PaymentNumberKind,
+  selection: Selection,
+): Promise<number> {
+  const result = await sql`
+    delete from pay_groups g where g.group_key in (
+      select k.group_key
+      from pay_lines l full join (${payableLines(accountId, kind, selection)}) c on c.ticket_number = l.ticket_number
+      cross join lateral (values (l.group_key), (c.group_key)) k(group_key)
+      where (l.ticket_number is null or c.ticket_number is null or l.vehicle_id <> c.vehicle_id
+             or l.amount_minor <> c.amount_minor)
+        and k.group_key is not null)`.execute(trx);
+  return Number(result.numAffectedRows ?? 0n);
 }
 
 export interface StagedGroup {
@@ -66,36 +152,34 @@ export interface StagedGroup {
   line_hash: string;
   line_count: number;
   total_minor: bigint;
-  /** Earlier numbers for this exact set (superseded, expired or paid): the authority's key changes with it. */
   generation: number;
-  open_id: bigint | null;
 }
 
-export async function stagedGroups(trx: Executor, accountId: bigint, kind: PaymentNumberKind) {
+/** The staged groups without an open number: what the authority is asked for. */
+export async function stagedGroupsWithoutNumber(trx: Executor) {
   const { rows } = await sql<StagedGroup>`
-    select g.group_key, g.vehicle_id, g.line_hash, g.line_count, g.total_minor,
-           (select count(*)::int from payment_numbers p
-            where p.account_id = ${accountId} and p.kind = ${kind} and p.line_hash = g.line_hash) as generation,
-           (select o.id from payment_numbers o
-            where o.account_id = ${accountId} and o.kind = ${kind} and o.line_hash = g.line_hash and o.state = 'open')
-             as open_id
-    from pay_groups g order by g.group_key`.execute(trx);
+    select group_key, vehicle_id, line_hash, line_count, total_minor, generation
+    from pay_groups where open_id is null order by group_key`.execute(trx);
   return rows;
+}
+
+export async function stagedGroupCount(trx: Executor): Promise<number> {
+  const { rows } = await sql<{ n: number }>`select count(*)::int as n from pay_groups`.execute(trx);
+  return rows[0]!.n;
 }
 
 export interface StagedLine {
   group_key: string;
   ticket_number: string;
-  vehicle_id: bigint;
-  offence_at: Date;
   amount_minor: bigint;
 }
 
-/** The lines of the groups still without an open number, oldest first within each group. */
-export async function stagedLinesOfGroups(trx: Executor, groupKeys: readonly string[]) {
+/** The lines of the groups without an open number, oldest first within each group. */
+export async function stagedLinesWithoutNumber(trx: Executor) {
   const { rows } = await sql<StagedLine>`
-    select l.group_key, l.ticket_number, l.vehicle_id, l.offence_at, l.amount_minor
-    from pay_lines l where l.group_key = any(${groupKeys}::text[])
+    select l.group_key, l.ticket_number, l.amount_minor
+    from pay_lines l join pay_groups g on g.group_key = l.group_key
+    where g.open_id is null
     order by l.group_key, l.offence_at, l.ticket_number collate "C"`.execute(trx);
   return rows;
 }
@@ -156,71 +240,65 @@ export async function supersedeIncompleteNumbers(
   return 0;
 }
 
-export interface IssuedGroup {
+export interface IssuedNumber {
   lineHash: string;
   number: string;
   issuer: 'authority' | 'product';
-  expiresAt: Date;
-  totalAfterDeadlineMinor: bigint;
-  nextDeadlineAt: Date | null;
-}
-
-export interface LineDueRow {
-  ticketNumber: string;
-  amountAfterDeadlineMinor: bigint;
-  nextDeadlineAt: Date | null;
+  /** The authority's own expiry: it wins when sooner than the lines' (and still ahead). */
+  authorityExpiresAt: Date | null;
 }
 
 /**
- * Records issued numbers and their frozen lines in one statement, set-based, for the groups whose
- * line set is still the staged one. A number already open for the same set wins (the constraint
- * decides between concurrent issuers). Answers how many numbers were recorded.
+ * Records issued numbers and their frozen lines in one statement from the staged groups and
+ * lines (totals, due amounts and expiry already worked out there), for the groups still staged.
+ * A number already open for the same set wins (the constraint decides between concurrent
+ * issuers). Answers how many numbers were recorded.
  */
 export async function insertIssuedNumbers(
   trx: Executor,
   meta: {
     accountId: bigint;
     kind: PaymentNumberKind;
+    selection: Selection;
     currency: string;
     now: Date;
     runId: bigint | null;
     requestedBy: bigint | null;
-    selectionOf: (group: string) => Selection;
   },
-  groups: ReadonlyArray<IssuedGroup & { groupKey: string }>,
-  lines: readonly LineDueRow[],
+  issued: readonly IssuedNumber[],
 ): Promise<number> {
-  if (groups.length === 0) return 0;
+  if (issued.length === 0) return 0;
   const { rows } = await sql<{ n: number }>`
     with issued as (
-      select * from unnest(${groups.map((g) => g.lineHash)}::text[], ${groups.map((g) => g.number)}::text[],
-                           ${groups.map((g) => g.issuer)}::text[], ${groups.map((g) => g.expiresAt)}::timestamptz[],
-                           ${groups.map((g) => g.totalAfterDeadlineMinor)}::bigint[],
-                           ${groups.map((g) => g.nextDeadlineAt)}::timestamptz[],
-                           ${groups.map((g) => toJsonb(meta.selectionOf(g.groupKey)))}::jsonb[])
-        as i(line_hash, number, issuer, expires_at, total_after, next_deadline, selection)
+      select * from unnest(${issued.map((i) => i.lineHash)}::text[], ${issued.map((i) => i.number)}::text[],
+                           ${issued.map((i) => i.issuer)}::text[],
+                           ${issued.map((i) => i.authorityExpiresAt)}::timestamptz[])
+        as i(line_hash, number, issuer, authority_expires_at)
     ), inserted as (
       insert into payment_numbers (account_id, number, kind, issuer, selection, vehicle_id, line_hash, line_count,
                                    total_minor, total_after_deadline_minor, next_deadline_at, currency, issued_at,
                                    expires_at, issued_by_run, requested_by)
-      select ${meta.accountId}, i.number, ${meta.kind}, i.issuer, i.selection,
+      select ${meta.accountId}, i.number, ${meta.kind}, i.issuer,
+             case ${meta.kind}::text
+               when 'vehicle' then jsonb_build_object('scope', 'vehicle', 'vehicleId', g.vehicle_id::text)
+               when 'violation' then jsonb_build_object('scope', 'tickets', 'ticketNumbers', jsonb_build_array(g.group_key))
+               else ${toJsonb(meta.selection)}::jsonb end,
              case when ${meta.kind}::text = 'vehicle' then g.vehicle_id end, g.line_hash, g.line_count, g.total_minor,
-             i.total_after, i.next_deadline, ${meta.currency}, ${meta.now}, i.expires_at, ${meta.runId}, ${meta.requestedBy}
+             g.total_after_deadline_minor, g.next_deadline_at, ${meta.currency}, ${meta.now},
+             case when i.authority_expires_at > ${meta.now}::timestamptz and i.authority_expires_at < g.expires_at
+                  then i.authority_expires_at else g.expires_at end,
+             ${meta.runId}, ${meta.requestedBy}
       from issued i join pay_groups g on g.line_hash = i.line_hash
       on conflict do nothing
       returning id, line_hash
-    ), due as (
-      select * from unnest(${lines.map((l) => l.ticketNumber)}::text[],
-                           ${lines.map((l) => l.amountAfterDeadlineMinor)}::bigint[],
-                           ${lines.map((l) => l.nextDeadlineAt)}::timestamptz[]) as d(ticket_number, after, deadline)
     ), line_rows as (
       insert into payment_number_lines (account_id, payment_number_id, ticket_number, vehicle_id, offence_at, amount_minor,
                                         amount_after_deadline_minor, next_deadline_at)
-      select ${meta.accountId}, n.id, l.ticket_number, l.vehicle_id, l.offence_at, l.amount_minor, d.after, d.deadline
+      select ${meta.accountId}, n.id, l.ticket_number, l.vehicle_id, l.offence_at, l.amount_minor,
+             l.amount_after_deadline_minor, l.next_deadline_at
       from inserted n
       join pay_groups g on g.line_hash = n.line_hash
       join pay_lines l on l.group_key = g.group_key
-      join due d on d.ticket_number = l.ticket_number
     )
     select count(*)::int as n from inserted`.execute(trx);
   return rows[0]!.n;

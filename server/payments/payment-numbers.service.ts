@@ -6,21 +6,24 @@ import { type Tx, withTenant } from '../db/tenant.ts';
 import { DomainError } from '../errors.ts';
 import { type JurisdictionCode, type JurisdictionProfile, jurisdictions } from '../jurisdictions/profiles.ts';
 import { lockAccountViolations } from '../runs/runs.repo.ts';
-import { channelCosts, type LineDue, lineDue, numberDue, numberExpiry } from './due.ts';
+import { channelCosts, maxValidityEnd } from './due.ts';
 import { composePaymentNumber, type PaymentNumberKind, PRODUCT_ISSUER_DIGIT } from './payment-number.ts';
 import {
+  type DueRules,
+  dropChangedGroups,
+  dropStaging,
   expireNumbers,
-  type IssuedGroup,
+  type IssuedNumber,
   insertIssuedNumbers,
-  type LineDueRow,
   type LineRow,
   type NumberRow,
   nextPaymentOrderSerials,
   openNumbersOfStagedGroups,
   type Selection,
-  type StagedLine,
-  stagedGroups,
-  stagedLinesOfGroups,
+  type StagedGroup,
+  stagedGroupCount,
+  stagedGroupsWithoutNumber,
+  stagedLinesWithoutNumber,
   stagePayableGroups,
   supersedeChangedNumbers,
   supersedeIncompleteNumbers,
@@ -56,23 +59,24 @@ async function refreshOpenNumbers(trx: Tx, accountId: bigint, now: Date) {
   return supersedeChangedNumbers(trx, accountId, now);
 }
 
-const selectionOfGroup =
-  (kind: PaymentNumberKind, selection: Selection) =>
-  (groupKey: string): Selection => {
-    if (kind === 'vehicle') return { scope: 'vehicle', vehicleId: groupKey };
-    if (kind === 'violation') return { scope: 'tickets', ticketNumbers: [groupKey] };
-    return selection;
+function dueRules(profile: JurisdictionProfile, now: Date): DueRules {
+  return {
+    timeZone: profile.timeZone,
+    escalation: [...profile.escalation].sort((x, y) => x.afterDays - y.afterDays),
+    validUntil: maxValidityEnd(profile, now),
   };
+}
 
 /**
  * Payment numbers for a selection: one per vehicle, per violation, or one for all of it, each an
- * exact frozen set of the payable lines. A set that already has an open number answers it; the
- * others are issued by the authority in batched calls made outside any transaction (idempotent
- * per set: the key names the account, kind, line set and how many numbers that set had before),
- * or by the product as payment orders where the authority issues no such kind. Recording checks
- * the sets are still current and lets the one-open-number constraint decide between concurrent
- * callers, so fifty requests at once, a retried job, or an answer lost mid-call all end with one
- * open number per set. An authority that cannot be reached throws and records nothing.
+ * exact frozen set of the payable lines. The sets are staged once, with what each line is due
+ * worked out in SQL; a set that already has an open number answers it; the others are issued by
+ * the authority in batched calls made outside any transaction (idempotent per set: the key names
+ * the account, kind, line set and how many numbers that set had before), or by the product as
+ * payment orders where the authority issues no such kind. Recording drops the sets that changed
+ * meanwhile and lets the one-open-number constraint decide between concurrent callers, so fifty
+ * requests at once, a retried job, or an answer lost mid-call all end with one open number per
+ * set. An authority that cannot be reached throws and records nothing.
  */
 export async function issuePaymentNumbers(
   db: Database,
@@ -80,138 +84,112 @@ export async function issuePaymentNumbers(
   request: IssueRequest,
 ): Promise<IssueOutcome> {
   const { accountId, kind, selection, now } = request;
-  const prepared = await withTenant(db, accountId, async (trx) => {
-    const profile = await accountProfile(trx, accountId);
-    await lockAccountViolations(trx, accountId);
-    await refreshOpenNumbers(trx, accountId, now);
-    await stagePayableGroups(trx, accountId, kind, selection);
-    const groups = await stagedGroups(trx, accountId, kind);
-    const missing = groups.filter((g) => g.open_id === null);
-    const lines =
-      missing.length > 0
-        ? await stagedLinesOfGroups(
-            trx,
-            missing.map((g) => g.group_key),
-          )
-        : [];
-    const existing =
-      missing.length === groups.length ? [] : await openNumbersOfStagedGroups(trx, accountId, kind);
-    return { profile, groups, missing, lines, existing };
+  // The staging lives in session tables, so staging and recording share one connection.
+  return db.connection().execute(async (conn) => {
+    try {
+      return await issueOnConnection(conn, issuer, request);
+    } finally {
+      await dropStaging(conn);
+    }
   });
-  const { profile, missing } = prepared;
-  if (prepared.groups.length === 0) {
-    throw new DomainError('payments.nothing_payable', 'nothing in this selection is outstanding and unpaid', {
-      status: 422,
-      details: { kind, selection },
+
+  async function issueOnConnection(conn: Database, issuer: AuthorityIssuer, request: IssueRequest) {
+    const prepared = await withTenant(conn, accountId, async (trx) => {
+      const profile = await accountProfile(trx, accountId);
+      await lockAccountViolations(trx, accountId);
+      await refreshOpenNumbers(trx, accountId, now);
+      await stagePayableGroups(trx, accountId, kind, selection, dueRules(profile, now), now);
+      const staged = await stagedGroupCount(trx);
+      const missing = await stagedGroupsWithoutNumber(trx);
+      const lines = missing.length > 0 ? await stagedLinesWithoutNumber(trx) : [];
+      const existing = missing.length === staged ? [] : await openNumbersOfStagedGroups(trx, accountId, kind);
+      return { profile, staged, missing, lines, existing };
     });
-  }
-  if (missing.length === 0) {
-    return { numbers: prepared.existing, issued: 0, refused: [], jurisdiction: profile.code };
-  }
-
-  const linesByGroup = new Map<string, StagedLine[]>();
-  for (const line of prepared.lines) {
-    const list = linesByGroup.get(line.group_key) ?? [];
-    list.push(line);
-    linesByGroup.set(line.group_key, list);
-  }
-  const dueByTicket = new Map<string, LineDue>();
-  for (const line of prepared.lines)
-    dueByTicket.set(line.ticket_number, lineDue(profile, line.offence_at, line.amount_minor, now));
-
-  const byAuthority = kind !== 'consolidated' || profile.payments.authorityIssuesConsolidated;
-  const keyOf = (g: (typeof missing)[number]) => `${accountId}:${kind}:${g.line_hash}:${g.generation}`;
-  const numbers = new Map<
-    string,
-    { number: string; issuer: 'authority' | 'product'; authorityExpiry?: Date }
-  >();
-  const refused: IssueOutcome['refused'] = [];
-  if (byAuthority) {
-    const items: IssuanceItem[] = missing.map((g) => ({
-      key: keyOf(g),
-      kind,
-      tickets: (linesByGroup.get(g.group_key) ?? []).map((l) => ({
-        ticketNumber: l.ticket_number,
-        amountMinor: l.amount_minor,
-      })),
-    }));
-    const outcomes = await issuer.issue(profile.code, items);
-    for (const g of missing) {
-      const outcome = outcomes.get(keyOf(g))!;
-      if (outcome.status === 'issued')
-        numbers.set(g.line_hash, {
-          number: outcome.number,
-          issuer: 'authority',
-          authorityExpiry: outcome.expiresAt,
-        });
-      else refused.push({ lines: g.line_count, code: outcome.code, message: outcome.message });
-    }
-  }
-
-  const recorded = await withTenant(db, accountId, async (trx) => {
-    await lockAccountViolations(trx, accountId);
-    await refreshOpenNumbers(trx, accountId, now);
-    await stagePayableGroups(trx, accountId, kind, selection);
-    await supersedeIncompleteNumbers(trx, accountId, kind, selection, now);
-    if (!byAuthority) {
-      const serials = await nextPaymentOrderSerials(trx, missing.length);
-      missing.forEach((g, i) => {
-        numbers.set(g.line_hash, {
-          number: composePaymentNumber(kind, PRODUCT_ISSUER_DIGIT, serials[i]!),
-          issuer: 'product',
-        });
-      });
-    }
-    const groups: Array<IssuedGroup & { groupKey: string }> = [];
-    const dueRows: LineDueRow[] = [];
-    for (const g of missing) {
-      const got = numbers.get(g.line_hash);
-      if (!got) continue;
-      const dues = (linesByGroup.get(g.group_key) ?? []).map((l) => dueByTicket.get(l.ticket_number)!);
-      const totals = numberDue(dues);
-      let expiresAt = numberExpiry(profile, dues, now);
-      // The authority's own expiry wins when it is sooner (and still ahead).
-      if (got.authorityExpiry && got.authorityExpiry > now && got.authorityExpiry < expiresAt)
-        expiresAt = got.authorityExpiry;
-      groups.push({
-        groupKey: g.group_key,
-        lineHash: g.line_hash,
-        number: got.number,
-        issuer: got.issuer,
-        expiresAt,
-        totalAfterDeadlineMinor: totals.totalAfterDeadlineMinor,
-        nextDeadlineAt: totals.nextDeadlineAt,
-      });
-    }
-    for (const line of prepared.lines) {
-      const due = dueByTicket.get(line.ticket_number)!;
-      dueRows.push({
-        ticketNumber: line.ticket_number,
-        amountAfterDeadlineMinor: due.amountAfterDeadlineMinor,
-        nextDeadlineAt: due.nextDeadlineAt,
-      });
-    }
-    // The numbers and due amounts arrive as arrays, which the planner guesses at 100 rows: joined
-    // by nested loops to the staged lines that would be quadratic, so hash joins are asked for.
-    const issued = await withoutNestedLoops(trx, () =>
-      insertIssuedNumbers(
-        trx,
+    const { profile, missing } = prepared;
+    if (prepared.staged === 0) {
+      throw new DomainError(
+        'payments.nothing_payable',
+        'nothing in this selection is outstanding and unpaid',
         {
-          accountId,
-          kind,
-          currency: profile.currency,
-          now,
-          runId: request.runId ?? null,
-          requestedBy: request.requestedBy ?? null,
-          selectionOf: selectionOfGroup(kind, selection),
+          status: 422,
+          details: { kind, selection },
         },
-        groups,
-        dueRows,
-      ),
-    );
-    return { issued, numbers: await openNumbersOfStagedGroups(trx, accountId, kind) };
-  });
-  return { ...recorded, refused, jurisdiction: profile.code };
+      );
+    }
+    if (missing.length === 0) {
+      return { numbers: prepared.existing, issued: 0, refused: [], jurisdiction: profile.code };
+    }
+
+    const byAuthority = kind !== 'consolidated' || profile.payments.authorityIssuesConsolidated;
+    const issued: IssuedNumber[] = [];
+    const refused: IssueOutcome['refused'] = [];
+    if (byAuthority) {
+      const ticketsByGroup = new Map<string, IssuanceItem['tickets']>();
+      for (const line of prepared.lines) {
+        let tickets = ticketsByGroup.get(line.group_key);
+        if (!tickets) {
+          tickets = [];
+          ticketsByGroup.set(line.group_key, tickets);
+        }
+        tickets.push({ ticketNumber: line.ticket_number, amountMinor: line.amount_minor });
+      }
+      const keyOf = (g: StagedGroup) => `${accountId}:${kind}:${g.line_hash}:${g.generation}`;
+      const outcomes = await issuer.issue(
+        profile.code,
+        missing.map((g) => ({ key: keyOf(g), kind, tickets: ticketsByGroup.get(g.group_key) ?? [] })),
+      );
+      for (const g of missing) {
+        const outcome = outcomes.get(keyOf(g))!;
+        if (outcome.status === 'issued')
+          issued.push({
+            lineHash: g.line_hash,
+            number: outcome.number,
+            issuer: 'authority',
+            authorityExpiresAt: outcome.expiresAt,
+          });
+        else refused.push({ lines: g.line_count, code: outcome.code, message: outcome.message });
+      }
+    }
+
+    const recorded = await withTenant(conn, accountId, async (trx) => {
+      await lockAccountViolations(trx, accountId);
+      // Numbers whose lines changed since staging belong to sets that changed: dropping those
+      // sets is enough here, the next request supersedes them.
+      await expireNumbers(trx, accountId, now);
+      await dropChangedGroups(trx, accountId, kind, selection);
+      await supersedeIncompleteNumbers(trx, accountId, kind, selection, now);
+      if (!byAuthority) {
+        const serials = await nextPaymentOrderSerials(trx, missing.length);
+        missing.forEach((g, i) => {
+          issued.push({
+            lineHash: g.line_hash,
+            number: composePaymentNumber(kind, PRODUCT_ISSUER_DIGIT, serials[i]!),
+            issuer: 'product',
+            authorityExpiresAt: null,
+          });
+        });
+      }
+      // The numbers arrive as arrays, which the planner guesses at 100 rows: joined by nested
+      // loops to the staged lines that would be quadratic, so hash joins are asked for.
+      const count = await withoutNestedLoops(trx, () =>
+        insertIssuedNumbers(
+          trx,
+          {
+            accountId,
+            kind,
+            selection,
+            currency: profile.currency,
+            now,
+            runId: request.runId ?? null,
+            requestedBy: request.requestedBy ?? null,
+          },
+          issued,
+        ),
+      );
+      return { issued: count, numbers: await openNumbersOfStagedGroups(trx, accountId, kind) };
+    });
+    return { ...recorded, refused, jurisdiction: profile.code };
+  }
 }
 
 export function presentNumber(row: NumberRow, lines?: LineRow[]) {
