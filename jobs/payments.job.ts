@@ -1,6 +1,5 @@
-import assert from 'node:assert/strict';
 import { z } from 'zod';
-import { issueAfterRun, PAYMENTS_ISSUE_QUEUE } from '../server/payments/payment-stage.service.ts';
+import { PAYMENTS_ISSUE_QUEUE, runPaymentStage } from '../server/payments/payment-stage.service.ts';
 import { defineJob } from './job.ts';
 
 const id = z
@@ -23,9 +22,8 @@ export const paymentsIssueJob = defineJob({
   },
   work: { pollingIntervalSeconds: 1, notifyPollingIntervalSeconds: 2 },
   handle: async (ctx, payloads) => {
-    assert(ctx.issuer, 'payments.issue needs the authority issuance client in the job context');
     for (const job of payloads) {
-      const summary = await issueAfterRun(ctx.db, ctx.issuer, job, ctx.now());
+      const summary = await runPaymentStage(ctx.db, ctx.queue, ctx.issuer, job, ctx.now());
       ctx.log.info({ ...job, ...summary }, 'payment numbers issued');
     }
   },

@@ -1,6 +1,7 @@
 import type { Job, JobWithMetadata } from 'pg-boss';
 import { z } from 'zod';
 import type { Database } from '../server/db/database.ts';
+import { markRunIssuing } from '../server/payments/payment-stage.repo.ts';
 import { PAYMENTS_ISSUE_QUEUE } from '../server/payments/payment-stage.service.ts';
 import type { JobQueue } from '../server/queue.ts';
 import { giveUpLookupBatch, giveUpReconciliation, sweepRuns } from '../server/runs/run-ending.service.ts';
@@ -142,11 +143,12 @@ export const reconcileJob = defineJob({
   work: polling,
   handle: async (ctx, payloads) => {
     for (const job of payloads) {
-      const summary = await reconcileRun(ctx.db, ctx.queue, job, ctx.config.runs, (trx) =>
-        ctx.queue.send(trx, PAYMENTS_ISSUE_QUEUE, [
+      const summary = await reconcileRun(ctx.db, ctx.queue, job, ctx.config.runs, async (trx) => {
+        await ctx.queue.send(trx, PAYMENTS_ISSUE_QUEUE, [
           { accountId: job.accountId.toString(), runId: job.runId.toString() },
-        ]),
-      );
+        ]);
+        await markRunIssuing(trx, job.accountId, job.runId);
+      });
       if (summary) ctx.log.info({ ...job, held: summary.heldSettlements }, 'run reconciled');
     }
   },

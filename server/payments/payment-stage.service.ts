@@ -4,8 +4,11 @@ import type { Database } from '../db/database.ts';
 import { withTenant } from '../db/tenant.ts';
 import { DomainError } from '../errors.ts';
 import { type JurisdictionCode, jurisdictions } from '../jurisdictions/profiles.ts';
+import type { JobQueue } from '../queue.ts';
 import { lockAccountViolations } from '../runs/runs.repo.ts';
+import { wakeWaitingRun } from '../runs/runs.service.ts';
 import { issuePaymentNumbers } from './payment-numbers.service.ts';
+import { finishIssuingRun } from './payment-stage.repo.ts';
 import { confirmSettledLines, flagPaidStillOutstanding, flagSettledWithoutPayment } from './payments.repo.ts';
 
 export const PAYMENTS_ISSUE_QUEUE = 'payments.issue';
@@ -66,4 +69,28 @@ export async function issueAfterRun(
   const vehicleNumbers = await issue('vehicle');
   const consolidated = await issue('consolidated');
   return { ...checked, vehicleNumbers, consolidated };
+}
+
+/**
+ * The run's payment stage as the `payments.issue` job runs it: the run shows `issuing` from the
+ * end of reconciliation (markRunIssuing, in that transaction) until here, where it ends, in the
+ * transaction that also wakes a run waiting behind it. It ends after a failed attempt too (the
+ * job retries the issuing; the run does not wait for it), so no run stays `issuing`.
+ */
+export async function runPaymentStage(
+  db: Database,
+  queue: JobQueue,
+  issuer: AuthorityIssuer | undefined,
+  job: { accountId: bigint; runId: bigint },
+  now: Date,
+): Promise<PaymentStageSummary> {
+  try {
+    if (!issuer) throw new Error('payments.issue needs the authority issuance client in the job context');
+    return await issueAfterRun(db, issuer, job, now);
+  } finally {
+    await withTenant(db, job.accountId, async (trx) => {
+      if (await finishIssuingRun(trx, job.accountId, job.runId))
+        await wakeWaitingRun(trx, queue, job.accountId);
+    });
+  }
 }

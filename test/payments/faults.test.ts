@@ -33,6 +33,7 @@ const app = useProduct(test, {
 } as Record<string, string>);
 
 let account: AccountFixture;
+let fleet: ApiClient;
 let accountant: ApiClient;
 let owner: ApiClient;
 let tickets: string[];
@@ -63,7 +64,7 @@ beforeAll(async () => {
     account.id,
     Array.from({ length: 10 }, (_, i) => `JO:${20 + i}-${41000 + i}`),
   );
-  const fleet = new ApiClient(app.product.url!);
+  fleet = new ApiClient(app.product.url!);
   await fleet.signIn(account.users.fleet_admin.email);
   fleet.accountId = account.id.toString();
   await runThroughPayments(fleet, test.ownerDb, account.id);
@@ -364,5 +365,39 @@ describe('signed notifications', () => {
     expect(after.state).toBe('paid');
     expect(after.paidMinor).toBe(after.totalMinor);
     expect(after.lines!.every((l) => l.state === 'paid_pending')).toBe(true);
+  });
+});
+
+describe('the run while its payment numbers are issued', { timeout: 120_000 }, () => {
+  it('shows `issuing` until the payments stage ends, then ends as reconciliation decided', async () => {
+    // Every open number gone stale: the run's payments stage has to ask the (slow) authority again.
+    await sql`update payment_numbers set state = 'superseded' where account_id = ${account.id} and state = 'open'`.execute(
+      test.ownerDb,
+    );
+    simulator.setFaults({ issuanceLatencyMs: 1500 });
+    try {
+      const seen = new Set<string>();
+      const watching = (async () => {
+        const deadline = Date.now() + 90_000;
+        for (;;) {
+          const runs = await fleet.get<{ runs: Array<{ status: string }> }>('/runs?limit=1');
+          const status = runs.body.runs[0]?.status;
+          if (status) seen.add(status);
+          if (seen.has('issuing') && (status === 'done' || status === 'partial')) return status;
+          if (Date.now() > deadline) throw new Error(`the run went through ${[...seen].join(', ')}`);
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+      })();
+      const { status } = await runThroughPayments(fleet, test.ownerDb, account.id);
+      expect(await watching).toBe(status);
+      expect(seen.has('issuing')).toBe(true);
+      const issuedTonight = await sql<{ n: number }>`
+        select count(*)::int as n from payment_numbers where account_id = ${account.id} and state = 'open'`.execute(
+        test.ownerDb,
+      );
+      expect(issuedTonight.rows[0]!.n).toBeGreaterThan(0);
+    } finally {
+      simulator.setFaults({ issuanceLatencyMs: 0 });
+    }
   });
 });
