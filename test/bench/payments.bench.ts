@@ -1,14 +1,40 @@
 import { sql } from 'kysely';
 import type { AuthorityIssuer } from '../../server/authority/issuance-client.ts';
+import { loadConfig } from '../../server/config.ts';
 import { createDatabase } from '../../server/db/database.ts';
+import { createLogger } from '../../server/logger.ts';
 import { composePaymentNumber } from '../../server/payments/payment-number.ts';
 import { issuePaymentNumbers } from '../../server/payments/payment-numbers.service.ts';
+import { signNotification } from '../../server/payments/signature.ts';
+import { startProduct } from '../../server/product.ts';
 import { makeAccount } from '../support/factories.ts';
 import type { Bench } from './harness.ts';
 import { time } from './harness.ts';
 
 const VEHICLES = Number(process.env.BENCH_PAYMENT_VEHICLES ?? 50_000);
 const VIOLATIONS = VEHICLES * 5;
+const NOTIFICATIONS = Number(process.env.BENCH_PAYMENT_NOTIFICATIONS ?? 4_000);
+const NOTIFICATION_CONCURRENCY = 16;
+
+/** Runs `send` `count` times, `concurrency` at once; answers the wall time and each call's latency. */
+async function load(count: number, concurrency: number, send: (i: number) => Promise<void>) {
+  const latencies: number[] = [];
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      for (let i = next++; i < count; i = next++) {
+        const t = performance.now();
+        await send(i);
+        latencies.push(performance.now() - t);
+      }
+    }),
+  );
+  const ms = performance.now() - started;
+  latencies.sort((a, b) => a - b);
+  const p99 = latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * 0.99))]!;
+  return { perSecond: Math.round((count / ms) * 1000), p99: Math.round(p99 * 10) / 10 };
+}
 
 /**
  * The authority's side, excluded from the figure as the issue asks: numbers composed at once,
@@ -158,6 +184,108 @@ export const paymentBenches: Bench[] = [
         });
       } finally {
         await appDb.destroy();
+      }
+    },
+  },
+  {
+    name: 'payments.notifications',
+    description: `POST /api/v1/payments/notifications (generic network, HMAC-signed, one transaction paying one vehicle's number in full) ${NOTIFICATIONS.toLocaleString('en')} times, ${NOTIFICATION_CONCURRENCY} at once, against the product's GET /healthz the same way; throughput and p99 latency on this machine's cores, the product in this process`,
+    async run({ db, env, appUrl, record }) {
+      const account = await makeAccount(db, 'JO');
+      await sql`
+        insert into vehicles (account_id, plate_key, plate, plate_display, active_from)
+        select ${account.id}, 'JO:' || (10 + i % 80) || '-' || (300000 + i), '{}'::jsonb, 'N' || i, '2020-01-01'
+        from generate_series(1, ${NOTIFICATIONS}::int) i`.execute(db);
+      await sql`
+        insert into violations (account_id, ticket_number, vehicle_id, state, offence_at, type_code, description_ar,
+                                description_en, location, amount_minor, currency, authority_status, version,
+                                first_seen_run, last_changed_run)
+        select ${account.id}, 'N' || lpad(i::text, 9, '0'), first.id + i % ${NOTIFICATIONS}::int, 'outstanding',
+               now() - make_interval(days => i % 25), 'SPD', 'سرعة', 'Speeding', 'Amman', 20000 + (i * 7919) % 130000,
+               'JOD', 'unpaid', 1, 1, 1
+        from generate_series(1, ${NOTIFICATIONS * 2}::int) i,
+             (select min(id) as id from vehicles where account_id = ${account.id}) first`.execute(db);
+      await sql`analyze vehicles, violations`.execute(db);
+      const secret = `whsec_bench_${'x'.repeat(32)}`;
+      await sql`insert into payment_network_secrets (account_id, network, secret)
+                values (${account.id}, 'generic', ${secret})`.execute(db);
+      const appDb = createDatabase(appUrl, 4, 'fleet-bench-notifications');
+      let numbers: Array<{ number: string; total: string }>;
+      try {
+        const outcome = await issuePaymentNumbers(appDb, instantIssuer(), {
+          accountId: account.id,
+          kind: 'vehicle',
+          selection: { scope: 'account' },
+          now: new Date(),
+        });
+        numbers = outcome.numbers.map((n) => ({ number: n.number, total: n.total_minor.toString() }));
+      } finally {
+        await appDb.destroy();
+      }
+      if (numbers.length !== NOTIFICATIONS) throw new Error(`issued ${numbers.length} numbers`);
+
+      const config = loadConfig({ ...env, PORT: '0', DEMO: 'false' }, ['--role=web']);
+      const product = await startProduct(config, createLogger({ level: 'warn', pretty: false }));
+      try {
+        const base = product.url!;
+        const healthz = await load(NOTIFICATIONS, NOTIFICATION_CONCURRENCY, async () => {
+          const res = await fetch(`${base}/healthz`);
+          await res.text();
+          if (res.status !== 200) throw new Error(`healthz answered ${res.status}`);
+        });
+        const notified = await load(NOTIFICATIONS, NOTIFICATION_CONCURRENCY, async (i) => {
+          const paid = numbers[i]!;
+          const body = JSON.stringify({
+            transactions: [
+              {
+                transactionId: `BENCH-${i}`,
+                number: paid.number,
+                amountMinor: paid.total,
+                currency: 'JOD',
+                paidAt: new Date().toISOString(),
+                channel: 'online',
+              },
+            ],
+          });
+          const timestamp = String(Math.floor(Date.now() / 1000));
+          const res = await fetch(`${base}/api/v1/payments/notifications`, {
+            method: 'POST',
+            headers: {
+              'content-type': 'application/json',
+              'x-account-id': account.id.toString(),
+              'x-payment-timestamp': timestamp,
+              'x-payment-signature': signNotification(secret, timestamp, body),
+            },
+            body,
+          });
+          const answer = await res.text();
+          if (res.status !== 200) throw new Error(`notification answered ${res.status}: ${answer}`);
+        });
+        const { rows } = await sql<{ n: number }>`
+          select count(*)::int as n from payments where account_id = ${account.id} and outcome = 'matched'`.execute(
+          db,
+        );
+        if (rows[0]!.n !== NOTIFICATIONS)
+          throw new Error(`${rows[0]!.n} payments matched of ${NOTIFICATIONS}`);
+        console.log(
+          `  notifications: ${notified.perSecond}/s, p99 ${notified.p99} ms; healthz: ${healthz.perSecond}/s, p99 ${healthz.p99} ms`,
+        );
+        record({
+          name: 'payments.notifications_rate',
+          value: notified.perSecond,
+          unit: 'req/s',
+          floor: healthz.perSecond,
+          kind: 'rate',
+        });
+        record({
+          name: 'payments.notifications_p99',
+          value: notified.p99,
+          unit: 'ms',
+          floor: healthz.p99,
+          kind: 'time',
+        });
+      } finally {
+        await product.stop();
       }
     },
   },
