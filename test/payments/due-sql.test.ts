@@ -1,0 +1,123 @@
+/**
+ * Issuing works each line's due amounts out in SQL; this holds it to the rule as `lineDue` states
+ * it (local deadline days, DST included; integer escalation rounded down), for random fines in
+ * each jurisdiction, and each number's totals and expiry to its lines.
+ */
+import fc from 'fast-check';
+import { sql } from 'kysely';
+import { describe, expect, it } from 'vitest';
+import type { AuthorityIssuer } from '../../server/authority/issuance-client.ts';
+import { type JurisdictionCode, jurisdictions } from '../../server/jurisdictions/profiles.ts';
+import { lineDue, maxValidityEnd } from '../../server/payments/due.ts';
+import { composePaymentNumber } from '../../server/payments/payment-number.ts';
+import { issuePaymentNumbers } from '../../server/payments/payment-numbers.service.ts';
+import { useTestDatabase } from '../support/database.ts';
+import { makeAccount, makeVehicles } from '../support/factories.ts';
+
+const test = useTestDatabase();
+
+/** Numbers at once, as the authority would give them; its expiry far off so the lines' decide. */
+function instantIssuer(): AuthorityIssuer {
+  let serial = 0n;
+  return {
+    async issue(_jurisdiction, items) {
+      return new Map(
+        items.map((item) => {
+          serial += 1n;
+          return [
+            item.key,
+            {
+              status: 'issued' as const,
+              number: composePaymentNumber(item.kind, '1', serial),
+              amountMinor: item.tickets.reduce((s, t) => s + t.amountMinor, 0n),
+              expiresAt: new Date('2099-01-01T00:00:00Z'),
+            },
+          ];
+        }),
+      );
+    },
+  };
+}
+
+const fine = fc.record({
+  // Up to 90 days before the issue: deadlines both ahead and behind.
+  minutesBefore: fc.integer({ min: 0, max: 90 * 1440 }),
+  amountMinor: fc.bigInt({ min: 1n, max: 10_000_000n }),
+  vehicle: fc.integer({ min: 0, max: 3 }),
+});
+
+describe('due amounts worked out in SQL', { timeout: 120_000 }, () => {
+  for (const code of ['JO', 'IQ', 'EG'] as JurisdictionCode[]) {
+    it(`match lineDue for ${code}, and every number's totals and expiry match its lines`, async () => {
+      const profile = jurisdictions[code];
+      const account = await makeAccount(test.db, code);
+      const vehicles = await makeVehicles(
+        test.db,
+        account.id,
+        [0, 1, 2, 3].map((i) => `${code}:${i}-DUE`),
+      );
+      // Issued on a random day over years with and without daylight saving in Amman, Baghdad and Cairo.
+      const now = fc.sample(
+        fc.date({ min: new Date('2008-03-01'), max: new Date('2027-01-01'), noInvalidDate: true }),
+        {
+          numRuns: 1,
+          seed: 7,
+        },
+      )[0]!;
+      const samples = fc
+        .sample(fc.array(fine, { minLength: 60, maxLength: 60 }), { numRuns: 1, seed: 19 })[0]!
+        .map((f) => ({ ...f, offenceAt: new Date(now.getTime() - f.minutesBefore * 60_000) }));
+      await sql`
+        insert into violations (account_id, ticket_number, vehicle_id, state, offence_at, type_code, description_ar,
+                                description_en, location, amount_minor, currency, authority_status, version,
+                                first_seen_run, last_changed_run)
+        select ${account.id}, t.ticket, t.vehicle, 'outstanding', t.offence_at, 'SPD', 'سرعة', 'Speeding', 'X', t.amount,
+               ${profile.currency}, 'unpaid', 1, 1, 1
+        from unnest(${samples.map((_, i) => `D${i}`)}::text[], ${samples.map((s) => vehicles[s.vehicle]!)}::bigint[],
+                    ${samples.map((s) => s.offenceAt)}::timestamptz[], ${samples.map((s) => s.amountMinor)}::bigint[])
+          as t(ticket, vehicle, offence_at, amount)`.execute(test.ownerDb);
+      const outcome = await issuePaymentNumbers(test.db, instantIssuer(), {
+        accountId: account.id,
+        kind: 'vehicle',
+        selection: { scope: 'account' },
+        now,
+      });
+      expect(outcome.issued).toBe(new Set(samples.map((s) => s.vehicle)).size);
+      const ahead = samples.filter((s) => lineDue(profile, s.offenceAt, s.amountMinor, now).nextDeadlineAt);
+      expect(ahead.length).toBeGreaterThan(0);
+      expect(ahead.length).toBeLessThan(samples.length);
+      const { rows: lines } = await sql<{
+        ticket_number: string;
+        payment_number_id: bigint;
+        amount_after_deadline_minor: bigint;
+        next_deadline_at: Date | null;
+      }>`select ticket_number, payment_number_id, amount_after_deadline_minor, next_deadline_at
+         from payment_number_lines where account_id = ${account.id}`.execute(test.ownerDb);
+      expect(lines).toHaveLength(samples.length);
+      const dues = new Map<bigint, ReturnType<typeof lineDue>[]>();
+      for (const line of lines) {
+        const s = samples[Number(line.ticket_number.slice(1))]!;
+        const due = lineDue(profile, s.offenceAt, s.amountMinor, now);
+        expect({
+          ticket: line.ticket_number,
+          after: line.amount_after_deadline_minor,
+          at: line.next_deadline_at,
+        }).toEqual({
+          ticket: line.ticket_number,
+          after: due.amountAfterDeadlineMinor,
+          at: due.nextDeadlineAt,
+        });
+        dues.set(line.payment_number_id, [...(dues.get(line.payment_number_id) ?? []), due]);
+      }
+      for (const n of outcome.numbers) {
+        const own = dues.get(n.id)!;
+        expect(n.total_after_deadline_minor).toBe(own.reduce((s, d) => s + d.amountAfterDeadlineMinor, 0n));
+        const deadlines = own.flatMap((d) => (d.nextDeadlineAt ? [d.nextDeadlineAt.getTime()] : []));
+        const next = deadlines.length > 0 ? Math.min(...deadlines) : null;
+        expect(n.next_deadline_at?.getTime() ?? null).toBe(next);
+        const validUntil = maxValidityEnd(profile, now).getTime();
+        expect(n.expires_at.getTime()).toBe(next !== null && next < validUntil ? next : validUntil);
+      }
+    });
+  }
+});
