@@ -6,7 +6,7 @@ import { DomainError } from '../errors.ts';
 import { type JurisdictionCode, jurisdictions } from '../jurisdictions/profiles.ts';
 import type { JobQueue } from '../queue.ts';
 import { lockAccountViolations } from '../runs/runs.repo.ts';
-import { wakeWaitingRun } from '../runs/runs.service.ts';
+import { STATEMENTS_RENDER_QUEUE, wakeWaitingRun } from '../runs/runs.service.ts';
 import { issuePaymentNumbers } from './payment-numbers.service.ts';
 import { finishIssuingRun } from './payment-stage.repo.ts';
 import { confirmSettledLines, flagPaidStillOutstanding, flagSettledWithoutPayment } from './payments.repo.ts';
@@ -74,8 +74,9 @@ export async function issueAfterRun(
 /**
  * The run's payment stage as the `payments.issue` job runs it: the run shows `issuing` from the
  * end of reconciliation (markRunIssuing, in that transaction) until here, where it ends, in the
- * transaction that also wakes a run waiting behind it. It ends after a failed attempt too (the
- * job retries the issuing; the run does not wait for it), so no run stays `issuing`.
+ * transaction that also wakes a run waiting behind it and asks for the run's statements. It ends
+ * after a failed attempt too (the job retries the issuing; the run does not wait for it), so no
+ * run stays `issuing`.
  */
 export async function runPaymentStage(
   db: Database,
@@ -89,8 +90,13 @@ export async function runPaymentStage(
     return await issueAfterRun(db, issuer, job, now);
   } finally {
     await withTenant(db, job.accountId, async (trx) => {
-      if (await finishIssuingRun(trx, job.accountId, job.runId))
-        await wakeWaitingRun(trx, queue, job.accountId);
+      if (!(await finishIssuingRun(trx, job.accountId, job.runId))) return;
+      await wakeWaitingRun(trx, queue, job.accountId);
+      // Statements are of finished runs: the render sent at reconciliation found this one issuing
+      // (rendering is idempotent, so a run that was not still gets one render).
+      await queue.send(trx, STATEMENTS_RENDER_QUEUE, [
+        { accountId: job.accountId.toString(), runId: job.runId.toString() },
+      ]);
     });
   }
 }

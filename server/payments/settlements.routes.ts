@@ -5,8 +5,8 @@ import { receiveUpload } from '../fleet/upload-receive.ts';
 import { defineRoute } from '../http/routes.ts';
 import { message } from '../i18n/messages.ts';
 import type { Currency } from '../money/money.ts';
-import { recordPayments } from './payments.service.ts';
 import { defaultSettlementLimits, readSettlementFile, SettlementFileError } from './settlement-file.ts';
+import { recordPaymentBatch } from './settlement-matching.service.ts';
 
 const REPORTED_ERRORS = 1000;
 const fileNetworks = z.enum(['generic', 'efawateercom', 'fawry']);
@@ -80,7 +80,7 @@ export const settlementRoute = defineRoute({
       );
     }
     const results = await ctx.tenant((trx) =>
-      recordPayments(trx, accountId, network.data, 'settlement_file', file.payments),
+      recordPaymentBatch(trx, accountId, network.data, 'settlement_file', file.payments),
     );
     const outcomes: Record<string, number> = {};
     for (const r of results.filter((x) => x.status === 'recorded'))

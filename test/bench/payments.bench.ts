@@ -1,10 +1,15 @@
 import { sql } from 'kysely';
 import type { AuthorityIssuer } from '../../server/authority/issuance-client.ts';
 import { loadConfig } from '../../server/config.ts';
+import { copyInto } from '../../server/db/copy.ts';
+import { copyLine } from '../../server/db/copy-text.ts';
 import { createDatabase } from '../../server/db/database.ts';
+import { withTenant } from '../../server/db/tenant.ts';
 import { createLogger } from '../../server/logger.ts';
 import { composePaymentNumber } from '../../server/payments/payment-number.ts';
 import { issuePaymentNumbers } from '../../server/payments/payment-numbers.service.ts';
+import type { IncomingPayment } from '../../server/payments/payments.service.ts';
+import { recordPaymentBatch } from '../../server/payments/settlement-matching.service.ts';
 import { signNotification } from '../../server/payments/signature.ts';
 import { startProduct } from '../../server/product.ts';
 import { makeAccount } from '../support/factories.ts';
@@ -15,6 +20,7 @@ const VEHICLES = Number(process.env.BENCH_PAYMENT_VEHICLES ?? 50_000);
 const VIOLATIONS = VEHICLES * 5;
 const NOTIFICATIONS = Number(process.env.BENCH_PAYMENT_NOTIFICATIONS ?? 4_000);
 const NOTIFICATION_CONCURRENCY = 16;
+const SETTLEMENT_PAYMENTS = Number(process.env.BENCH_SETTLEMENT_PAYMENTS ?? 100_000);
 
 /** Runs `send` `count` times, `concurrency` at once; answers the wall time and each call's latency. */
 async function load(count: number, concurrency: number, send: (i: number) => Promise<void>) {
@@ -286,6 +292,110 @@ export const paymentBenches: Bench[] = [
         });
       } finally {
         await product.stop();
+      }
+    },
+  },
+  {
+    name: 'payments.settlement',
+    description: `matching a settlement file of ${SETTLEMENT_PAYMENTS.toLocaleString('en')} payments (its rows already read: mostly exact, some short, over, paid twice or for unknown numbers) against numbers of one violation each, against a COPY of its rows into a copy of the payments table`,
+    async run({ db, appUrl, record }) {
+      const account = await makeAccount(db, 'JO');
+      const count = SETTLEMENT_PAYMENTS;
+      const numbers = Array.from({ length: count }, (_, i) =>
+        composePaymentNumber('violation', '1', BigInt(i + 1)),
+      );
+      const amountOf = (i: number) => BigInt(20_000 + ((i * 7919) % 130_000));
+      await sql`
+        insert into payment_numbers (account_id, number, kind, issuer, selection, line_hash, line_count, total_minor,
+                                     total_after_deadline_minor, currency, issued_at, expires_at)
+        select ${account.id}, n.number, 'violation', 'authority', '{}'::jsonb, md5(n.number) || md5(n.number), 1,
+               20000 + ((n.i - 1) * 7919) % 130000, 20000 + ((n.i - 1) * 7919) % 130000, 'JOD', now(),
+               now() + interval '30 days'
+        from unnest(${numbers}::text[]) with ordinality as n(number, i)`.execute(db);
+      await sql`
+        insert into payment_number_lines (account_id, payment_number_id, ticket_number, vehicle_id, offence_at,
+                                          amount_minor, amount_after_deadline_minor)
+        select account_id, id, 'S' || id, 1, now() - interval '3 days', total_minor, total_minor
+        from payment_numbers where account_id = ${account.id}`.execute(db);
+      await sql`analyze payment_numbers, payment_number_lines`.execute(db);
+
+      // Every 20th short, every 50th over, every 100th for a number nobody issued, every 40th pays
+      // the number before it a second time; the rest exact.
+      const paidAt = new Date();
+      const payments: IncomingPayment[] = Array.from({ length: count }, (_, i) => {
+        const target = i % 40 === 39 ? i - 1 : i;
+        const due = amountOf(target);
+        const amountMinor = i % 20 === 7 ? due - 1_000n : i % 50 === 11 ? due + 500n : due;
+        return {
+          transactionId: `SETTLE-${i}`,
+          reference:
+            i % 100 === 3 ? composePaymentNumber('violation', '1', BigInt(count + i)) : numbers[target]!,
+          amountMinor,
+          feeMinor: 150n,
+          currency: 'JOD',
+          paidAt,
+          settledOn: paidAt.toISOString().slice(0, 10),
+          channel: 'online',
+        };
+      });
+
+      await sql`create table floor_settlement (like payments including all)`.execute(db);
+      const floor = await time(() =>
+        db.transaction().execute(async (trx) => {
+          const text = payments
+            .map((p) =>
+              copyLine([
+                account.id.toString(),
+                'settlement_file',
+                p.transactionId,
+                'settlement_file',
+                p.reference,
+                p.amountMinor.toString(),
+                p.feeMinor.toString(),
+                p.currency,
+                p.paidAt.toISOString(),
+                p.settledOn,
+                p.channel,
+                'matched',
+              ]),
+            )
+            .join('');
+          await copyInto(
+            trx,
+            'copy floor_settlement (account_id, network, transaction_id, source, reference, amount_minor, fee_minor, currency, paid_at, settled_on, channel, outcome) from stdin',
+            [text],
+          );
+        }),
+      );
+      record({
+        name: 'floor.settlement_copy',
+        value: Math.round(floor.ms),
+        unit: 'ms',
+        floor: Math.round(floor.ms),
+        kind: 'time',
+      });
+
+      const appDb = createDatabase(appUrl, 4, 'fleet-bench-settlement');
+      try {
+        const matched = await time(() =>
+          withTenant(appDb, account.id, (trx) =>
+            recordPaymentBatch(trx, account.id, 'generic', 'settlement_file', payments),
+          ),
+        );
+        const outcomes: Record<string, number> = {};
+        for (const r of matched.value) outcomes[r.outcome] = (outcomes[r.outcome] ?? 0) + 1;
+        console.log(`  outcomes: ${JSON.stringify(outcomes)}`);
+        if (matched.value.length !== count || !outcomes.matched || !outcomes.duplicate || !outcomes.short)
+          throw new Error('the settlement was not matched as built');
+        record({
+          name: 'payments.settlement_match',
+          value: Math.round(matched.ms),
+          unit: 'ms',
+          floor: Math.round(floor.ms),
+          kind: 'time',
+        });
+      } finally {
+        await appDb.destroy();
       }
     },
   },
