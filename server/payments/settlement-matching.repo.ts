@@ -33,7 +33,7 @@ export async function stageAndClassifyPayments(
   network: NewPayment['network'],
   payments: readonly StagedPayment[],
 ): Promise<void> {
-  await sql`drop table if exists pay_in, pay_classified, pay_applied`.execute(trx);
+  await sql`drop table if exists pay_in, pay_classified, pay_applied, pay_lines_paid`.execute(trx);
   await sql`
     create temp table pay_in (
       ordinal int not null, transaction_id text not null, reference text not null, number text,
@@ -186,7 +186,9 @@ export async function recordClassifiedPayments(
     select number_id, sum(amount_minor)::bigint as amount_minor, max(total_minor) as total_minor,
            max(number_paid_minor) as number_paid_minor,
            (array_agg(paid_at order by ordinal desc))[1] as last_paid_at
-    from pay_classified where outcome in ('matched', 'short', 'over') group by number_id`.execute(trx);
+    from pay_classified where outcome in ('matched', 'short', 'over') and seen_id is null group by number_id`.execute(
+    trx,
+  );
   await sql`analyze pay_applied`.execute(trx);
   await sql`
     update payment_numbers n
@@ -195,8 +197,15 @@ export async function recordClassifiedPayments(
         state_changed_at = a.last_paid_at
     from pay_applied a where n.account_id = ${accountId} and n.id = a.number_id`.execute(trx);
   // Oldest line first: each open line takes what it still needs from what is left of the money.
+  // A line paid in full remembers the payment that completed it (the first whose running sum of
+  // the number's payments reaches what the line and the older ones needed).
   await sql`
-    with due as (
+    create temp table pay_lines_paid on commit drop as
+    with runs as (
+      select number_id, ordinal, paid_at,
+             sum(amount_minor) over (partition by number_id order by ordinal) as through_minor
+      from pay_classified where outcome in ('matched', 'short', 'over') and seen_id is null
+    ), due as (
       select l.payment_number_id, l.ticket_number, l.amount_minor - l.paid_minor as due_minor, a.amount_minor as paid,
              coalesce(sum(l.amount_minor - l.paid_minor) over (
                partition by l.payment_number_id order by l.offence_at, l.ticket_number collate "C"
@@ -204,26 +213,34 @@ export async function recordClassifiedPayments(
       from payment_number_lines l join pay_applied a on a.number_id = l.payment_number_id
       where l.account_id = ${accountId} and l.state = 'open'
     ), shares as (
-      select payment_number_id, ticket_number, least(due_minor, paid - due_before) as take
+      select payment_number_id, ticket_number, least(due_minor, paid - due_before) as take,
+             due_before + due_minor as needed
       from due where paid > due_before
+    ), updated as (
+      update payment_number_lines l
+      set paid_minor = l.paid_minor + s.take,
+          state = case when l.paid_minor + s.take >= l.amount_minor then 'paid_pending' else 'open' end
+      from shares s
+      where l.account_id = ${accountId} and l.payment_number_id = s.payment_number_id
+        and l.ticket_number = s.ticket_number
+      returning l.payment_number_id, l.ticket_number, l.state, s.needed
     )
-    update payment_number_lines l
-    set paid_minor = l.paid_minor + s.take,
-        state = case when l.paid_minor + s.take >= l.amount_minor then 'paid_pending' else 'open' end
-    from shares s
-    where l.account_id = ${accountId} and l.payment_number_id = s.payment_number_id
-      and l.ticket_number = s.ticket_number`.execute(trx);
-  // Other open numbers asking for a line now paid would have it paid twice: they are superseded.
+    select u.payment_number_id, u.ticket_number, r.ordinal, r.paid_at
+    from updated u
+    cross join lateral (select r.ordinal, r.paid_at from runs r
+                        where r.number_id = u.payment_number_id and r.through_minor >= u.needed
+                        order by r.ordinal limit 1) r
+    where u.state = 'paid_pending'`.execute(trx);
+  // Other open numbers asking for a line now paid would have it paid twice: they are superseded,
+  // as of the first payment that paid such a line.
   await sql`
     update payment_numbers p set state = 'superseded', state_changed_at = hit.at
     from (
-      select other.payment_number_id as id, max(a.last_paid_at) as at
-      from pay_applied a
-      join payment_number_lines mine on mine.account_id = ${accountId} and mine.payment_number_id = a.number_id
-                                    and mine.state = 'paid_pending'
-      join payment_number_lines other on other.account_id = mine.account_id and other.ticket_number = mine.ticket_number
-                                     and other.payment_number_id <> mine.payment_number_id
-      group by other.payment_number_id
+      select distinct on (other.payment_number_id) other.payment_number_id as id, pl.paid_at as at
+      from pay_lines_paid pl
+      join payment_number_lines other on other.account_id = ${accountId} and other.ticket_number = pl.ticket_number
+                                     and other.payment_number_id <> pl.payment_number_id
+      order by other.payment_number_id, pl.ordinal
     ) hit
     where p.account_id = ${accountId} and p.id = hit.id and p.state = 'open'`.execute(trx);
   await sql`
