@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
@@ -85,6 +86,14 @@ const envSchema = z.object({
   LOGIN_MAX_FAILURES_PER_IP: z.coerce.number().int().min(1).max(100_000).default(50),
   LOGIN_THROTTLE_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
   DEMO: booleanFlag.optional(),
+  // 32 bytes, base64: seals the payment networks' signing secrets at rest.
+  SECRETS_KEY: z
+    .string()
+    .refine(
+      (v) => Buffer.from(v, 'base64').length === 32,
+      'must be 32 random bytes in base64 (openssl rand -base64 32)',
+    )
+    .optional(),
   PUBLIC_URL: z.string().url().optional(),
   AUTHORITY_URL: z.string().url().optional(),
   AUTHORITY_API_KEY: z.string().min(1).optional(),
@@ -106,6 +115,9 @@ const envSchema = z.object({
 });
 
 export type Role = 'web' | 'worker' | 'all';
+
+/** Published, so only for demo data and the embedded database: never for real secrets. */
+const DEVELOPMENT_SECRETS_KEY = createHash('sha256').update('fleet-fines development secrets key').digest();
 
 export interface Config {
   role: Role;
@@ -138,6 +150,12 @@ export interface Config {
    * default on the embedded database listening on loopback; never on any other address.
    */
   demo: boolean;
+  /**
+   * Seals payment-network secrets at rest (SECRETS_KEY). Without it a published development key
+   * stands in, in demo mode or on the embedded database only; elsewhere it is absent and using a
+   * network secret is refused until it is set.
+   */
+  secretsKey: Buffer | undefined;
   /** Where people reach the product (links printed on certificates); the request's own host when unset. */
   publicUrl: string | undefined;
   authority: AuthoritySettings;
@@ -245,6 +263,11 @@ export function loadConfig(
       throttleWindowSeconds: e.LOGIN_THROTTLE_WINDOW_SECONDS,
     },
     demo,
+    secretsKey: e.SECRETS_KEY
+      ? Buffer.from(e.SECRETS_KEY, 'base64')
+      : demo || e.DATABASE_URL === undefined
+        ? DEVELOPMENT_SECRETS_KEY
+        : undefined,
     publicUrl: e.PUBLIC_URL,
     authority: {
       url: e.AUTHORITY_URL,

@@ -224,11 +224,17 @@ export async function flagSettledWithoutPayment(
 }
 
 export async function currentSecrets(trx: Executor, accountId: bigint, network: string, now: Date) {
-  const { rows } = await sql<{ secret: string }>`
-    select secret from payment_network_secrets
+  const { rows } = await sql<{ id: bigint; secret: string }>`
+    select id, secret from payment_network_secrets
     where account_id = ${accountId} and network = ${network} and (valid_until is null or valid_until > ${now})
     order by id desc`.execute(trx);
-  return rows.map((r) => r.secret);
+  return rows;
+}
+
+/** A secret stored in plain text (before sealing) replaced by its sealed form. */
+export async function resealSecret(trx: Executor, accountId: bigint, id: bigint, sealed: string) {
+  await sql`update payment_network_secrets set secret = ${sealed}
+            where account_id = ${accountId} and id = ${id}`.execute(trx);
 }
 
 /** A new secret for a network; the ones in use stay valid for `overlapSeconds` more. */

@@ -216,7 +216,7 @@ export const paymentRoutes = [
         });
       }
       const body = await withTenant(ctx.db, account.data, (trx) =>
-        receiveNotification(trx, account.data, network as NotificationNetwork, {
+        receiveNotification(trx, ctx.config.secretsKey, account.data, network as NotificationNetwork, {
           headers: {
             timestamp: ctx.req.get('x-payment-timestamp'),
             signature: ctx.req.get('x-payment-signature'),
@@ -248,7 +248,14 @@ export const paymentRoutes = [
     }),
     handle: async (ctx, { body }) => {
       const created = await ctx.tenant((trx) =>
-        rotateNetworkSecret(trx, ctx.account!.id, body.network, new Date(), body.overlapSeconds),
+        rotateNetworkSecret(
+          trx,
+          ctx.config.secretsKey,
+          ctx.account!.id,
+          body.network,
+          new Date(),
+          body.overlapSeconds,
+        ),
       );
       await ctx.audit({
         accountId: ctx.account!.id,

@@ -23,9 +23,11 @@ import {
   type PaymentOutcome,
   type PaymentRow,
   rememberSignature,
+  resealSecret,
   rotateSecret,
   unpaidLines,
 } from './payments.repo.ts';
+import { isSealed, openSecret, sealSecret } from './secret-sealing.ts';
 import { checkSignature } from './signature.ts';
 
 /** One transaction as a network (or a settlement file row) reports it, already validated. */
@@ -192,13 +194,14 @@ function duplicateDelivery(incoming: IncomingPayment, seen: PaymentRow): Recorde
  */
 export async function authenticateNotification(
   trx: Tx,
+  secretsKey: Buffer | undefined,
   accountId: bigint,
   network: string,
   headers: { timestamp: string | undefined; signature: string | undefined },
   rawBody: Buffer,
   now: Date,
 ): Promise<void> {
-  const secrets = await currentSecrets(trx, accountId, network, now);
+  const secrets = await networkSecrets(trx, secretsKey, accountId, network, now);
   const check = checkSignature(secrets, headers, rawBody, now);
   if (!check.ok) {
     throw new DomainError(`payments.${check.problem}`, signatureMessages[check.problem], { status: 401 });
@@ -212,6 +215,39 @@ export async function authenticateNotification(
       },
     );
   }
+}
+
+function requireSecretsKey(secretsKey: Buffer | undefined): Buffer {
+  if (secretsKey) return secretsKey;
+  throw new DomainError(
+    'payments.secrets_key_missing',
+    'payment-network secrets are sealed with SECRETS_KEY, which this server is not given',
+    { status: 503 },
+  );
+}
+
+/**
+ * The network's secrets in force for the account, opened; one still stored in plain text (from
+ * before secrets were sealed) is sealed on the way.
+ */
+async function networkSecrets(
+  trx: Tx,
+  secretsKey: Buffer | undefined,
+  accountId: bigint,
+  network: string,
+  now: Date,
+): Promise<string[]> {
+  const rows = await currentSecrets(trx, accountId, network, now);
+  if (rows.length === 0) return [];
+  const key = requireSecretsKey(secretsKey);
+  const boundTo = `${accountId}:${network}`;
+  const secrets: string[] = [];
+  for (const row of rows) {
+    if (!isSealed(row.secret))
+      await resealSecret(trx, accountId, row.id, sealSecret(key, row.secret, boundTo));
+    secrets.push(openSecret(key, row.secret, boundTo));
+  }
+  return secrets;
 }
 
 const signatureMessages = {
@@ -228,6 +264,7 @@ const signatureMessages = {
  */
 export async function receiveNotification(
   trx: Tx,
+  secretsKey: Buffer | undefined,
   accountId: bigint,
   network: NotificationNetwork,
   delivery: {
@@ -241,9 +278,21 @@ export async function receiveNotification(
   const currency = (account?.currency ?? 'JOD') as Currency['code'];
   let read: ReadDelivery;
   if (network === 'fawry') {
-    read = readFawry(delivery.body, await currentSecrets(trx, accountId, network, delivery.now), currency);
+    read = readFawry(
+      delivery.body,
+      await networkSecrets(trx, secretsKey, accountId, network, delivery.now),
+      currency,
+    );
   } else {
-    await authenticateNotification(trx, accountId, network, delivery.headers, delivery.rawBody, delivery.now);
+    await authenticateNotification(
+      trx,
+      secretsKey,
+      accountId,
+      network,
+      delivery.headers,
+      delivery.rawBody,
+      delivery.now,
+    );
     read = network === 'generic' ? readGeneric(delivery.body) : readEfawateer(delivery.body, currency);
   }
   return read.answer(await recordPayments(trx, accountId, network, 'notification', read.payments));
@@ -252,13 +301,22 @@ export async function receiveNotification(
 /** A new signing secret for a network; the previous ones keep working for the overlap. */
 export async function rotateNetworkSecret(
   trx: Tx,
+  secretsKey: Buffer | undefined,
   accountId: bigint,
   network: string,
   now: Date,
   overlapSeconds: number,
 ) {
+  const key = requireSecretsKey(secretsKey);
   const secret = `whsec_${randomBytes(32).toString('base64url')}`;
-  await rotateSecret(trx, accountId, network, secret, now, overlapSeconds);
+  await rotateSecret(
+    trx,
+    accountId,
+    network,
+    sealSecret(key, secret, `${accountId}:${network}`),
+    now,
+    overlapSeconds,
+  );
   return { network, secret, previousValidForSeconds: overlapSeconds };
 }
 

@@ -48,7 +48,12 @@ export interface Bench {
 export interface BenchDatabase {
   url: string;
   appUrl: string;
-  env: { DATABASE_URL: string; APP_DATABASE_PASSWORD: string; QUEUE_DATABASE_PASSWORD: string };
+  env: {
+    DATABASE_URL: string;
+    APP_DATABASE_PASSWORD: string;
+    QUEUE_DATABASE_PASSWORD: string;
+    SECRETS_KEY: string;
+  };
   close(): Promise<void>;
 }
 
@@ -77,7 +82,12 @@ export async function benchDatabase(): Promise<BenchDatabase> {
   return {
     url,
     appUrl: loginUrl(url, APP_ROLE, logins.app),
-    env: { DATABASE_URL: url, APP_DATABASE_PASSWORD: logins.app, QUEUE_DATABASE_PASSWORD: logins.queue },
+    env: {
+      DATABASE_URL: url,
+      APP_DATABASE_PASSWORD: logins.app,
+      QUEUE_DATABASE_PASSWORD: logins.queue,
+      SECRETS_KEY: randomBytes(32).toString('base64'),
+    },
     async close() {
       const client = new pg.Client({ connectionString: adminUrl });
       await client.connect();

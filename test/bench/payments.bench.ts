@@ -9,6 +9,7 @@ import { createLogger } from '../../server/logger.ts';
 import { composePaymentNumber } from '../../server/payments/payment-number.ts';
 import { issuePaymentNumbers } from '../../server/payments/payment-numbers.service.ts';
 import type { IncomingPayment } from '../../server/payments/payments.service.ts';
+import { sealSecret } from '../../server/payments/secret-sealing.ts';
 import { recordPaymentBatch } from '../../server/payments/settlement-matching.service.ts';
 import { signNotification } from '../../server/payments/signature.ts';
 import { startProduct } from '../../server/product.ts';
@@ -213,8 +214,9 @@ export const paymentBenches: Bench[] = [
              (select min(id) as id from vehicles where account_id = ${account.id}) first`.execute(db);
       await sql`analyze vehicles, violations`.execute(db);
       const secret = `whsec_bench_${'x'.repeat(32)}`;
+      const sealed = sealSecret(Buffer.from(env.SECRETS_KEY, 'base64'), secret, `${account.id}:generic`);
       await sql`insert into payment_network_secrets (account_id, network, secret)
-                values (${account.id}, 'generic', ${secret})`.execute(db);
+                values (${account.id}, 'generic', ${sealed})`.execute(db);
       const appDb = createDatabase(appUrl, 4, 'fleet-bench-notifications');
       let numbers: Array<{ number: string; total: string }>;
       try {

@@ -4,6 +4,9 @@ import { createDatabase, type Database } from '../../server/db/database.ts';
 import { APP_ROLE, type LoginPasswords, loginUrl, QUEUE_ROLE } from '../../server/db/logins.ts';
 import { createTestDatabase, databaseUrl, dropTestDatabase, TEST_DB_PREFIX } from './test-databases.ts';
 
+/** What the product seals payment-network secrets with in tests (SECRETS_KEY). */
+export const TEST_SECRETS_KEY = randomBytes(32).toString('base64');
+
 export interface TestDatabase {
   /** Kysely on this file's own database as the application's login, behind row-level security. */
   db: Database;
@@ -16,7 +19,12 @@ export interface TestDatabase {
   /** The job queue's login (fleet_queue) on this database. */
   queueUrl: string;
   /** The settings that start the product on this database: DATABASE_URL and the logins' passwords. */
-  env: { DATABASE_URL: string; APP_DATABASE_PASSWORD: string; QUEUE_DATABASE_PASSWORD: string };
+  env: {
+    DATABASE_URL: string;
+    APP_DATABASE_PASSWORD: string;
+    QUEUE_DATABASE_PASSWORD: string;
+    SECRETS_KEY: string;
+  };
   logins: LoginPasswords;
   name: string;
 }
@@ -34,7 +42,12 @@ export function useTestDatabase(): TestDatabase {
     url,
     appUrl: loginUrl(url, APP_ROLE, logins.app),
     queueUrl: loginUrl(url, QUEUE_ROLE, logins.queue),
-    env: { DATABASE_URL: url, APP_DATABASE_PASSWORD: logins.app, QUEUE_DATABASE_PASSWORD: logins.queue },
+    env: {
+      DATABASE_URL: url,
+      APP_DATABASE_PASSWORD: logins.app,
+      QUEUE_DATABASE_PASSWORD: logins.queue,
+      SECRETS_KEY: TEST_SECRETS_KEY,
+    },
     logins,
   } as TestDatabase;
   beforeAll(async () => {
