@@ -264,6 +264,8 @@ export interface PaymentsTable {
   outcome: string;
   received_at: Generated<Date>;
   evidence: JsonWithDefault;
+  reversed_at: Date | null;
+  reversal_transaction_id: string | null;
 }
 
 export interface RunChangesTable {

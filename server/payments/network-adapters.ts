@@ -7,7 +7,7 @@
  *                 settlement dates, channel; signed like the generic adapter; answered per transaction
  *   fawry         Fawry's status callback (EG): one reference per charge, every status change,
  *                 signed with SHA-256 over named fields plus the secret; deduplicated on
- *                 reference + status; only PAID becomes a payment
+ *                 reference + status; PAID becomes a payment, REFUNDED reverses it
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
@@ -15,14 +15,24 @@ import { amountMinorSchema } from '../authority/contract.ts';
 import { DomainError } from '../errors.ts';
 import { type Currency, currencies, minorToMajorText, parseMajor } from '../money/money.ts';
 import type { IncomingPayment, RecordedPayment } from './payments.service.ts';
+import type { RecordedReversal } from './reversals.service.ts';
 
 export const notificationNetworks = ['generic', 'efawateercom', 'fawry'] as const;
 export type NotificationNetwork = (typeof notificationNetworks)[number];
 
+/** A network taking back a payment it reported (a refund): which one, by which event, when. */
+export interface IncomingReversal {
+  transactionId: string;
+  reversesTransactionId: string;
+  at: Date;
+}
+
 export interface ReadDelivery {
   /** Payments to record (a Fawry status other than PAID has none). */
   payments: IncomingPayment[];
-  answer(results: RecordedPayment[]): unknown;
+  /** Payments reported earlier that the network takes back (Fawry: REFUNDED). */
+  reversals?: IncomingReversal[];
+  answer(results: RecordedPayment[], reversals: RecordedReversal[]): unknown;
 }
 
 const invalid = (error: z.ZodError) =>
@@ -210,13 +220,25 @@ export function readFawry(
           },
         ]
       : [];
+  // A refund takes back the payment this reference's PAID event made.
+  const reversals =
+    n.orderStatus === 'REFUNDED'
+      ? [
+          {
+            transactionId: `${n.fawryRefNumber}:${n.orderStatus}`,
+            reversesTransactionId: `${n.fawryRefNumber}:PAID`,
+            at: n.paymentTime ? new Date(n.paymentTime) : new Date(),
+          },
+        ]
+      : [];
   return {
     payments,
-    answer: (results) => ({
+    reversals,
+    answer: (results, reversed) => ({
       requestId: n.requestId,
       statusCode: 200,
-      // Other statuses (unpaid, expired, refunded …) are acknowledged; they move no money here.
-      recorded: results[0] ?? { status: 'acknowledged', orderStatus: n.orderStatus },
+      // Other statuses (unpaid, expired, canceled …) are acknowledged; they move no money here.
+      recorded: results[0] ?? reversed[0] ?? { status: 'acknowledged', orderStatus: n.orderStatus },
     }),
   };
 }

@@ -41,7 +41,7 @@ export async function insertPayment(trx: Executor, accountId: bigint, p: NewPaym
 }
 
 export const paymentColumns = sql`p.id, p.network, p.transaction_id, p.source, p.reference, p.amount_minor, p.fee_minor,
-  p.currency, p.paid_at, p.settled_on, p.channel, p.outcome, p.received_at, p.evidence,
+  p.currency, p.paid_at, p.settled_on, p.channel, p.outcome, p.received_at, p.evidence, p.reversed_at,
   (select n.number from payment_numbers n where n.account_id = p.account_id and n.id = p.payment_number_id) as number`;
 
 export interface PaymentRow {
@@ -59,6 +59,7 @@ export interface PaymentRow {
   outcome: PaymentOutcome;
   received_at: Date;
   evidence: unknown;
+  reversed_at: Date | null;
   number: string | null;
 }
 

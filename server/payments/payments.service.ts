@@ -27,6 +27,7 @@ import {
   rotateSecret,
   unpaidLines,
 } from './payments.repo.ts';
+import { recordReversals } from './reversals.service.ts';
 import { isSealed, openSecret, sealSecret } from './secret-sealing.ts';
 import { checkSignature } from './signature.ts';
 
@@ -295,7 +296,9 @@ export async function receiveNotification(
     );
     read = network === 'generic' ? readGeneric(delivery.body) : readEfawateer(delivery.body, currency);
   }
-  return read.answer(await recordPayments(trx, accountId, network, 'notification', read.payments));
+  const recorded = await recordPayments(trx, accountId, network, 'notification', read.payments);
+  const reversed = await recordReversals(trx, accountId, network, read.reversals ?? []);
+  return read.answer(recorded, reversed);
 }
 
 /** A new signing secret for a network; the previous ones keep working for the overlap. */
@@ -336,6 +339,7 @@ export function presentPayment(row: PaymentRow) {
     channel: row.channel,
     outcome: row.outcome,
     receivedAt: row.received_at,
+    reversedAt: row.reversed_at,
     evidence: row.evidence,
   };
 }
