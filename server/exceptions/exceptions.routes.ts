@@ -42,6 +42,7 @@ export const exceptionRoutes = [
             'duplicate_payment',
             'paid_still_outstanding',
             'settled_without_payment',
+            'payment_reversed',
           ])
           .optional(),
         limit: z.coerce.number().int().min(1).max(200).default(50),

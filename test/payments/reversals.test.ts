@@ -19,6 +19,7 @@ const app = useProduct(test);
 let eg: AccountFixture;
 let secret: string;
 let numbers: Array<{ id: bigint; number: string; total_minor: bigint }>;
+let owner: ApiClient;
 
 const issuer: AuthorityIssuer = {
   async issue(_jurisdiction, items) {
@@ -103,7 +104,7 @@ beforeAll(async () => {
       test.ownerDb,
     )
   ).rows;
-  const owner = new ApiClient(app.product.url!);
+  owner = new ApiClient(app.product.url!);
   await owner.signIn(eg.users.owner.email);
   owner.accountId = eg.id.toString();
   secret = (await owner.post<{ secret: string }>('/payments/secrets', { network: 'fawry' })).body.secret;
@@ -144,6 +145,11 @@ describe('Fawry refunds', { timeout: 60_000 }, () => {
       'duplicate_delivery',
     );
     expect((await exceptionsOf('F-100:PAID')).length).toBe(1);
+    const listed = await owner.get<{ exceptions: Array<{ kind: string }> }>(
+      '/exceptions?kind=payment_reversed',
+    );
+    expect(listed.status).toBe(200);
+    expect(listed.body.exceptions.length).toBeGreaterThan(0);
     // Payable again: asking for the vehicle's number answers the same, open number.
     const reissued = await issuePaymentNumbers(test.db, issuer, {
       accountId: eg.id,
