@@ -225,12 +225,10 @@ export async function recordClassifiedPayments(
         and l.ticket_number = s.ticket_number
       returning l.payment_number_id, l.ticket_number, l.state, s.needed
     )
-    select u.payment_number_id, u.ticket_number, r.ordinal, r.paid_at
-    from updated u
-    cross join lateral (select r.ordinal, r.paid_at from runs r
-                        where r.number_id = u.payment_number_id and r.through_minor >= u.needed
-                        order by r.ordinal limit 1) r
-    where u.state = 'paid_pending'`.execute(trx);
+    select distinct on (u.payment_number_id, u.ticket_number) u.payment_number_id, u.ticket_number, r.ordinal, r.paid_at
+    from updated u join runs r on r.number_id = u.payment_number_id and r.through_minor >= u.needed
+    where u.state = 'paid_pending'
+    order by u.payment_number_id, u.ticket_number, r.ordinal`.execute(trx);
   // Other open numbers asking for a line now paid would have it paid twice: they are superseded,
   // as of the first payment that paid such a line.
   await sql`
