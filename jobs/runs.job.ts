@@ -4,6 +4,7 @@ import type { Database } from '../server/db/database.ts';
 import { PAYMENTS_ISSUE_QUEUE } from '../server/payments/payment-stage.service.ts';
 import type { JobQueue } from '../server/queue.ts';
 import { giveUpLookupBatch, giveUpReconciliation, sweepRuns } from '../server/runs/run-ending.service.ts';
+import { recordRunMetrics } from '../server/runs/run-metrics.service.ts';
 import { accountSchedules } from '../server/runs/runs.repo.ts';
 import { NIGHTLY_RUN_QUEUE, scheduleNightlyRun } from '../server/runs/runs.schedule.ts';
 import {
@@ -147,7 +148,10 @@ export const reconcileJob = defineJob({
           { accountId: job.accountId.toString(), runId: job.runId.toString() },
         ]),
       );
-      if (summary) ctx.log.info({ ...job, held: summary.heldSettlements }, 'run reconciled');
+      if (summary) {
+        ctx.log.info({ ...job, held: summary.heldSettlements }, 'run reconciled');
+        await recordRunMetrics(ctx.db, job, summary);
+      }
     }
   },
 });
