@@ -113,14 +113,14 @@ export const startRunJob = defineJob({
   },
 });
 
-/** Ends runs stuck past the limit and starts waiting runs nothing blocks any more. */
+/** Ends runs stuck past the limit, starts waiting runs nothing blocks any more and nightly runs the scheduler lost. */
 export const runSweepJob = defineJob({
   name: 'run.sweep',
   payload: z.object({}).strict(),
   work: { localConcurrency: 1 },
   schedule: (config) => ({ cron: config.runSweepCron, tz: 'UTC', data: {} }),
   handle: async (ctx) => {
-    const swept = await sweepRuns(ctx.db, ctx.queue, ctx.config.runs);
+    const swept = await sweepRuns(ctx.db, ctx.queue, ctx.config.runs, ctx.now());
     if (swept.length > 0) ctx.log.warn({ swept }, 'run sweep acted');
   },
 });
