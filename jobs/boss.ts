@@ -4,6 +4,7 @@ import type { Config } from '../server/config.ts';
 import { createDatabase, type Database } from '../server/db/database.ts';
 import { APP_ROLE } from '../server/db/logins.ts';
 import type { Logger } from '../server/logger.ts';
+import { jobSeconds } from '../server/metrics/metrics.ts';
 import type { JobQueue } from '../server/queue.ts';
 import type { JobContext, JobDefinition } from './job.ts';
 import { checkRegistry } from './registry.ts';
@@ -129,11 +130,11 @@ $wall$`;
 /** The JobQueue services use: pg-boss inserts through the caller's Kysely transaction. */
 export function createJobQueue(boss: PgBoss): JobQueue {
   return {
-    async send(trx, queue, payloads) {
+    async send(trx, queue, payloads, priorities) {
       if (payloads.length === 0) return;
       await boss.insert(
         queue,
-        payloads.map((data) => ({ data })),
+        payloads.map((data, i) => ({ data, priority: priorities?.[i] ?? 0 })),
         { db: fromKysely(trx) },
       );
     },
@@ -189,7 +190,15 @@ export async function startJobWorkers(
             });
           }
         }
-        if (valid.length > 0) await definition.handle(ctx, payloads, valid);
+        if (valid.length === 0) return;
+        const end = jobSeconds.startTimer({ queue: definition.name });
+        try {
+          await definition.handle(ctx, payloads, valid);
+          end({ outcome: 'ok' });
+        } catch (error) {
+          end({ outcome: 'error' });
+          throw error;
+        }
       },
     );
     const schedule = definition.schedule?.(config);

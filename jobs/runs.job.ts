@@ -5,6 +5,7 @@ import { markRunIssuing } from '../server/payments/payment-stage.repo.ts';
 import { PAYMENTS_ISSUE_QUEUE } from '../server/payments/payment-stage.service.ts';
 import type { JobQueue } from '../server/queue.ts';
 import { giveUpLookupBatch, giveUpReconciliation, sweepRuns } from '../server/runs/run-ending.service.ts';
+import { recordRunMetrics } from '../server/runs/run-metrics.service.ts';
 import { accountSchedules } from '../server/runs/runs.repo.ts';
 import { NIGHTLY_RUN_QUEUE, scheduleNightlyRun } from '../server/runs/runs.schedule.ts';
 import {
@@ -113,14 +114,14 @@ export const startRunJob = defineJob({
   },
 });
 
-/** Ends runs stuck past the limit and starts waiting runs nothing blocks any more. */
+/** Ends runs stuck past the limit, starts waiting runs nothing blocks any more and nightly runs the scheduler lost. */
 export const runSweepJob = defineJob({
   name: 'run.sweep',
   payload: z.object({}).strict(),
   work: { localConcurrency: 1 },
   schedule: (config) => ({ cron: config.runSweepCron, tz: 'UTC', data: {} }),
   handle: async (ctx) => {
-    const swept = await sweepRuns(ctx.db, ctx.queue, ctx.config.runs);
+    const swept = await sweepRuns(ctx.db, ctx.queue, ctx.config.runs, ctx.now());
     if (swept.length > 0) ctx.log.warn({ swept }, 'run sweep acted');
   },
 });
@@ -149,7 +150,10 @@ export const reconcileJob = defineJob({
         ]);
         await markRunIssuing(trx, job.accountId, job.runId);
       });
-      if (summary) ctx.log.info({ ...job, held: summary.heldSettlements }, 'run reconciled');
+      if (summary) {
+        ctx.log.info({ ...job, held: summary.heldSettlements }, 'run reconciled');
+        await recordRunMetrics(ctx.db, job, summary);
+      }
     }
   },
 });

@@ -112,6 +112,10 @@ const envSchema = z.object({
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(5_000),
   MAINTENANCE_CRON: cronExpression.default('30 3 * * *'),
   MAINTENANCE_TZ: timeZone.default('Asia/Amman'),
+  METRICS_TOKEN: z
+    .string()
+    .regex(/^\S{16,200}$/, 'must be 16 to 200 characters without spaces')
+    .optional(),
 });
 
 export type Role = 'web' | 'worker' | 'all';
@@ -170,6 +174,8 @@ export interface Config {
   eventStreamsPerUser: number;
   /** On shutdown, how long requests in flight may finish before their connections are closed. */
   shutdownGraceMs: number;
+  /** The bearer token GET /metrics asks for; without it there is no /metrics. */
+  metricsToken: string | undefined;
 }
 
 export interface AuthoritySettings {
@@ -290,6 +296,7 @@ export function loadConfig(
     runSweepCron: e.RUN_SWEEP_CRON,
     eventStreamsPerUser: e.EVENT_STREAMS_PER_USER,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    metricsToken: e.METRICS_TOKEN,
   };
 }
 

@@ -24,6 +24,7 @@ import {
 import { createApp, createHealthApp } from './http/app.ts';
 import { EventStreams } from './http/event-streams.ts';
 import type { Logger } from './logger.ts';
+import { trackQueue } from './metrics/metrics.ts';
 import { NIGHTLY_RUN_QUEUE } from './runs/runs.schedule.ts';
 
 export interface RunningProduct {
@@ -89,6 +90,7 @@ export async function startProduct(config: Config, log: Logger): Promise<Running
     const db = createDatabase(appUrl, config.dbPoolMax);
     cleanup.push(() => db.destroy());
     await boss.start();
+    trackQueue(boss);
     cleanup.push(() => boss.stop({ graceful: true, close: true, timeout: config.shutdownTimeoutMs }));
     // What the queue's jobs use is stopped after the queue has drained them (cleanup runs backwards).
     let bossStep = cleanup.length - 1;
@@ -188,7 +190,7 @@ export async function startProduct(config: Config, log: Logger): Promise<Running
     const streams = new EventStreams(config.eventStreamsPerUser);
     const app =
       config.role === 'worker'
-        ? createHealthApp({ db, boss, log })
+        ? createHealthApp({ db, boss, log, metricsToken: config.metricsToken })
         : createApp({
             db,
             boss,

@@ -5,7 +5,11 @@ import type { Tx } from './db/tenant.ts';
  * needs it committed. jobs/boss.ts implements it with pg-boss; services only see this.
  */
 export interface JobQueue {
-  send(trx: Tx, queue: string, payloads: object[]): Promise<void>;
+  /**
+   * `priorities[i]` ranks payload i among the queue's jobs: higher first, and first come first
+   * served among equals (0 when not given).
+   */
+  send(trx: Tx, queue: string, payloads: object[], priorities?: number[]): Promise<void>;
   /** Creates or replaces the recurring schedule `key` of a queue: a cron in a time zone. */
   schedule(queue: string, key: string, cron: string, timeZone: string, data: object): Promise<void>;
   unschedule(queue: string, key: string): Promise<void>;

@@ -1,11 +1,18 @@
 import type { AuthoritySettings } from '../config.ts';
 import type { Database } from '../db/database.ts';
 import type { JurisdictionCode } from '../jurisdictions/profiles.ts';
+import {
+  attemptOutcome,
+  authorityGateWaitSeconds,
+  authorityRequestSeconds,
+  authorityRequests,
+} from '../metrics/metrics.ts';
 import type { AuthorityDirectory } from '../runs/runs.service.ts';
 import { CircuitBreaker } from './breaker.ts';
 import { createAuthorityClient } from './client.ts';
 import type { AuthorityProvider } from './contract.ts';
 import { configureAuthorityGate, createPgAuthorityGate } from './gate.repo.ts';
+import type { AuthorityGate } from './gate.ts';
 
 /** The gate row every worker shares for the gateway. */
 export const GATEWAY_GATE = 'gateway';
@@ -29,7 +36,7 @@ export async function createAuthorityDirectory(
     maxInFlight: settings.maxInFlight,
     leaseMs: settings.timeoutMs * 2,
   });
-  const gate = createPgAuthorityGate(gateDb, GATEWAY_GATE);
+  const gate = timedGate(createPgAuthorityGate(gateDb, GATEWAY_GATE));
   const breaker = new CircuitBreaker({ failureThreshold: 8, cooldownMs: 15_000 });
   const clients = new Map<JurisdictionCode, AuthorityProvider>();
   return {
@@ -45,10 +52,26 @@ export async function createAuthorityDirectory(
           requestTimeoutMs: settings.timeoutMs,
           maxAttempts: settings.maxAttempts,
           ...(settings.apiKey ? { apiKey: settings.apiKey } : {}),
+          onAttempt: (attempt) => {
+            authorityRequests.inc({ jurisdiction, outcome: attemptOutcome(attempt.outcome, attempt.error) });
+            authorityRequestSeconds.observe({ jurisdiction }, attempt.durationMs / 1000);
+          },
         });
         clients.set(jurisdiction, client);
       }
       return client;
+    },
+  };
+}
+
+/** The gate, with each wait for it in fleet_authority_gate_wait_seconds. */
+function timedGate(gate: AuthorityGate): AuthorityGate {
+  return {
+    async acquire(signal) {
+      const end = authorityGateWaitSeconds.startTimer();
+      const release = await gate.acquire(signal);
+      end();
+      return release;
     },
   };
 }

@@ -1,5 +1,6 @@
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
+import { trackPool } from '../metrics/metrics.ts';
 import { registerCopyClients } from './copy.ts';
 import type { DB } from './schema.ts';
 
@@ -26,6 +27,7 @@ export function createPool(connectionString: string, max = 10, applicationName =
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on('error', () => {});
   registerCopyClients(pool);
+  trackPool(pool, applicationName);
   return pool;
 }
 

@@ -17,6 +17,7 @@ import { demoRoutes } from '../demo/demo.routes.ts';
 import { exceptionRoutes } from '../exceptions/exceptions.routes.ts';
 import { fleetRoutes } from '../fleet/fleet.routes.ts';
 import type { Logger } from '../logger.ts';
+import { metricsRoute, requestMetrics } from '../metrics/metrics.routes.ts';
 import { paymentRoutes } from '../payments/payments.routes.ts';
 import type { JobQueue } from '../queue.ts';
 import { runRoutes } from '../runs/runs.routes.ts';
@@ -57,6 +58,7 @@ export function createApp(deps: AppDeps): Express {
   app.disable('x-powered-by');
   app.set('trust proxy', deps.config.trustProxy);
   app.use(securityHeaders(deps.config));
+  app.use(requestMetrics());
   // Ids and money are bigint inside; JSON carries them as decimal strings.
   app.set('json replacer', (_key: string, value: unknown) =>
     typeof value === 'bigint' ? value.toString() : value,
@@ -73,6 +75,7 @@ export function createApp(deps: AppDeps): Express {
   );
 
   app.use(healthRoutes(deps));
+  app.get('/metrics', metricsRoute(deps.config.metricsToken));
   const document = openApiDocument(apiRoutes);
   app.get('/api/v1/openapi.json', (_req, res) => {
     res.json(document);
@@ -150,11 +153,15 @@ function webApp(dist: string): express.Router {
   return router;
 }
 
-/** Just /healthz and /readyz: what a worker process serves on HEALTH_PORT for its orchestrator. */
-export function createHealthApp(deps: Pick<AppDeps, 'db' | 'boss' | 'log'>): Express {
+/** /healthz, /readyz and /metrics: what a worker process serves on HEALTH_PORT for its orchestrator and its scraper. */
+export function createHealthApp(
+  deps: Pick<AppDeps, 'db' | 'boss' | 'log'> & { metricsToken?: string | undefined },
+): Express {
   const app = express();
   app.disable('x-powered-by');
+  app.use(requestMetrics());
   app.use(healthRoutes(deps));
+  app.get('/metrics', metricsRoute(deps.metricsToken));
   app.use(notFoundRoute);
   return app;
 }
@@ -216,7 +223,7 @@ function requestLog(log: Logger): express.RequestHandler {
   return (req, res, next) => {
     const started = process.hrtime.bigint();
     res.on('finish', () => {
-      if (req.path === '/healthz' || req.path === '/readyz') return;
+      if (req.path === '/healthz' || req.path === '/readyz' || req.path === '/metrics') return;
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       log.info(
         { method: req.method, url: redactedUrl(req.originalUrl), status: res.statusCode, ms: Math.round(ms) },

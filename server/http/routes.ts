@@ -101,6 +101,7 @@ export function mountRoutes(routes: RouteDef[], deps: RouteDeps): express.Router
   const router = express.Router();
   for (const route of routes) {
     router[route.method](route.path, async (req, res) => {
+      res.locals.route = `${req.baseUrl}${route.path}`;
       const result = await runRoute(route, req, res, deps);
       if (res.headersSent) return;
       const status = result.status ?? 200;

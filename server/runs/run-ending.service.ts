@@ -2,6 +2,7 @@ import type { Database } from '../db/database.ts';
 import { type Tx, withTenant } from '../db/tenant.ts';
 import { DomainError } from '../errors.ts';
 import type { JobQueue } from '../queue.ts';
+import { missedNightlyRuns } from './missed-nights.repo.ts';
 import {
   failPendingLookups,
   markRunFailed,
@@ -9,7 +10,16 @@ import {
   runsToSweep,
 } from './run-ending.repo.ts';
 import { lockRun } from './runs.repo.ts';
-import { RECONCILE_QUEUE, type RunSettings, startWaitingRun, wakeWaitingRun } from './runs.service.ts';
+import {
+  RECONCILE_QUEUE,
+  type RunSettings,
+  startScheduledRun,
+  startWaitingRun,
+  wakeWaitingRun,
+} from './runs.service.ts';
+
+/** The scheduler's own lag (a pass every 30 s, then a forward): a night is missed only after this. */
+const MISSED_NIGHT_GRACE_SECONDS = 120;
 
 /**
  * How runs end when they cannot finish on their own: an owner's abort, a job out of retries (its
@@ -88,10 +98,16 @@ export async function giveUpReconciliation(
 /**
  * Ends what nothing else will: a run still fetching past the limit has its pending lookups failed
  * and goes on to reconcile what landed; one still reconciling past it ends `failed`; a waiting run
- * with nothing in its way is started. Answers what it did, per run.
+ * with nothing in its way is started; a nightly run that fell due today and was never started (the
+ * scheduler lost it) is started now. Answers what it did, per run.
  */
-export async function sweepRuns(db: Database, queue: JobQueue, settings: RunSettings) {
+export async function sweepRuns(db: Database, queue: JobQueue, settings: RunSettings, now = new Date()) {
   const swept: Array<{ accountId: bigint; runId: bigint; action: string }> = [];
+  // Nights the scheduler lost (a failed forward of its job) start late rather than never.
+  for (const accountId of await missedNightlyRuns(db, now, MISSED_NIGHT_GRACE_SECONDS)) {
+    const run = await startScheduledRun(db, queue, accountId, now, settings);
+    if (run) swept.push({ accountId, runId: run.id, action: 'missed_night_started' });
+  }
   for (const found of await runsToSweep(db, settings.stuckAfterMinutes)) {
     const { account_id: accountId, run_id: runId } = found;
     if (found.status === 'waiting') {

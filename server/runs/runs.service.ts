@@ -106,10 +106,15 @@ async function launchRun(trx: Tx, queue: JobQueue, accountId: bigint, runId: big
   const { vehicles, batches } = await snapshotFleet(trx, accountId, runId, settings.batchSize);
   const ids = { accountId: accountId.toString(), runId: runId.toString() };
   if (batches > 0) {
+    // Round robin across the night's runs: every run's n-th batch goes before any run's (n+1)-th,
+    // so a fleet of thousands of vehicles enqueued first does not keep a fleet of tens waiting
+    // behind all of its batches. Among equals, the run that started first goes first.
+    const batchNos = Array.from({ length: batches }, (_, batchNo) => batchNo);
     await queue.send(
       trx,
       LOOKUP_BATCH_QUEUE,
-      Array.from({ length: batches }, (_, batchNo) => ({ ...ids, batchNo })),
+      batchNos.map((batchNo) => ({ ...ids, batchNo })),
+      batchNos.map((batchNo) => -batchNo),
     );
   }
   await markRunSnapshotted(trx, accountId, runId, vehicles);

@@ -1,0 +1,33 @@
+import type { Database } from '../db/database.ts';
+import { withTenant } from '../db/tenant.ts';
+import { lookupsFailed, lookupsTotal, runStageSeconds, runsEnded } from '../metrics/metrics.ts';
+import { findRunStageTimes } from './run-metrics.repo.ts';
+import type { RunSummary } from './runs.service.ts';
+
+/**
+ * A reconciled run's numbers: how long its stages took (snapshot from the run's creation, a
+ * waiting run's wait included; lookups to the last answer stored; the reconciliation's statements;
+ * the whole run), its lookups and those that failed.
+ */
+export async function recordRunMetrics(
+  db: Database,
+  job: { accountId: bigint; runId: bigint },
+  summary: RunSummary,
+): Promise<void> {
+  const run = await withTenant(db, job.accountId, (trx) => findRunStageTimes(trx, job.accountId, job.runId));
+  if (!run) return;
+  const between = (from: Date | null, to: Date | null) =>
+    from && to ? Math.max(0, (to.getTime() - from.getTime()) / 1000) : undefined;
+  const stages = {
+    snapshot: between(run.created_at, run.snapshotted_at),
+    lookups: between(run.snapshotted_at, run.fetched_at),
+    reconcile: summary.reconcileMs / 1000,
+    total: between(run.created_at, run.finished_at),
+  };
+  for (const [stage, seconds] of Object.entries(stages)) {
+    if (seconds !== undefined) runStageSeconds.observe({ stage, kind: run.kind }, seconds);
+  }
+  runsEnded.inc({ status: run.status });
+  lookupsTotal.inc(run.lookups_total);
+  lookupsFailed.inc(summary.failedVehicles.length);
+}
