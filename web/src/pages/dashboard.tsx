@@ -2,10 +2,11 @@ import { useQuery } from '@tanstack/react-query';
 import { lazy, Suspense, useMemo } from 'react';
 import { Link } from 'wouter';
 import { get } from '../api.ts';
+import { EmptyState } from '../components/empty-state.tsx';
 import { useFormats, useT } from '../locale.tsx';
 import { useSession } from '../session.tsx';
 import { type Dashboard as DashboardData, finished, plateText } from '../types.ts';
-import { Card, Empty, ErrorMessage, Loading, TableScroll } from '../ui.tsx';
+import { Card, ErrorMessage, Loading, TableScroll } from '../ui.tsx';
 import { RunProgress, RunStatus } from './run-parts.tsx';
 
 const OutstandingChart = lazy(() => import('./chart.tsx'));
@@ -130,9 +131,9 @@ export default function Dashboard() {
             </tbody>
           </table>
         ) : (
-          <Empty title={last ? t('dashboard.nothing_changed') : t('dashboard.no_changes')}>
+          <EmptyState title={last ? t('dashboard.nothing_changed') : t('dashboard.no_changes')}>
             {!last && may('fleet.write') ? <Link href="/fleet">{t('dashboard.upload_first')}</Link> : null}
-          </Empty>
+          </EmptyState>
         )}
       </Card>
 
@@ -173,7 +174,7 @@ export default function Dashboard() {
             </table>
           </TableScroll>
         ) : (
-          <Empty title={t('dashboard.no_deadlines')} />
+          <EmptyState title={t('dashboard.no_deadlines')} />
         )}
       </Card>
 
@@ -203,7 +204,7 @@ export default function Dashboard() {
             </details>
           </>
         ) : (
-          <Empty title={t('dashboard.no_history')} />
+          <EmptyState title={t('dashboard.no_history')} />
         )}
       </Card>
     </div>

@@ -2,11 +2,13 @@ import { useQuery } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { Link } from 'wouter';
 import { get, query } from '../api.ts';
+import { EmptyState } from '../components/empty-state.tsx';
+import { Pager } from '../components/pager.tsx';
 import { useFormats, useT } from '../locale.tsx';
 import { useCursorPages } from '../paging.ts';
 import { useSession } from '../session.tsx';
 import type { Vehicle } from '../types.ts';
-import { Badge, Card, Empty, ErrorMessage, Loading, Pager, TableScroll } from '../ui.tsx';
+import { Badge, Card, ErrorMessage, Loading, TableScroll } from '../ui.tsx';
 import { UploadCard } from './fleet-upload.tsx';
 
 export default function Fleet() {
@@ -75,9 +77,9 @@ function VehiclesCard() {
       ) : vehicles.isError ? (
         <ErrorMessage error={vehicles.error} />
       ) : vehicles.data.vehicles.length === 0 ? (
-        <Empty title={search ? t('fleet.no_match') : t('fleet.no_vehicles')}>
+        <EmptyState title={search ? t('fleet.no_match') : t('fleet.no_vehicles')}>
           {!search && may('fleet.write') ? <p>{t('fleet.no_vehicles_next')}</p> : null}
-        </Empty>
+        </EmptyState>
       ) : (
         <>
           <TableScroll>

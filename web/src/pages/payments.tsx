@@ -2,10 +2,12 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Fragment, useState } from 'react';
 import { Link, useSearch } from 'wouter';
 import { get, post, query } from '../api.ts';
+import { EmptyState } from '../components/empty-state.tsx';
+import { Pager } from '../components/pager.tsx';
 import { useFormats, useT } from '../locale.tsx';
 import { useCursorPages } from '../paging.ts';
 import { useSession } from '../session.tsx';
-import { Badge, Card, Empty, ErrorMessage, Loading, Pager, TableScroll } from '../ui.tsx';
+import { Badge, Card, ErrorMessage, Loading, TableScroll } from '../ui.tsx';
 import {
   type IssueOutcome,
   NumberLines,
@@ -119,9 +121,9 @@ function PaymentNumbers() {
       ) : numbers.isError ? (
         <ErrorMessage error={numbers.error} />
       ) : numbers.data.paymentNumbers.length === 0 ? (
-        <Empty title={t('payments.no_numbers')}>
+        <EmptyState title={t('payments.no_numbers')}>
           <p>{t('payments.no_numbers_next')}</p>
-        </Empty>
+        </EmptyState>
       ) : (
         <>
           <TableScroll>
@@ -221,7 +223,7 @@ function PaymentsReceived() {
       ) : payments.isError ? (
         <ErrorMessage error={payments.error} />
       ) : payments.data.payments.length === 0 ? (
-        <Empty title={t('payments.no_payments')} />
+        <EmptyState title={t('payments.no_payments')} />
       ) : (
         <>
           <TableScroll>

@@ -2,12 +2,14 @@ import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect } from 'react';
 import { Link, useLocation, useSearch } from 'wouter';
 import { get, query } from '../api.ts';
+import { EmptyState } from '../components/empty-state.tsx';
+import { Pager } from '../components/pager.tsx';
 import { useRunEvents } from '../events.ts';
 import { useFormats, useT } from '../locale.tsx';
 import { useCursorPages } from '../paging.ts';
 import { useSession } from '../session.tsx';
 import { type Change, changeKinds, finished, plateText, type Run as RunData } from '../types.ts';
-import { Badge, Card, Empty, ErrorMessage, Loading, Pager, TableScroll } from '../ui.tsx';
+import { Badge, Card, ErrorMessage, Loading, TableScroll } from '../ui.tsx';
 import { DocumentButtons, runStatementDocuments } from './documents.tsx';
 import { RunProgress, RunStatus } from './run-parts.tsx';
 
@@ -148,7 +150,7 @@ function Changes({ runId }: { runId: string }) {
       ) : changes.isError ? (
         <ErrorMessage error={changes.error} />
       ) : changes.data.changes.length === 0 ? (
-        <Empty title={t('runs.no_changes')} />
+        <EmptyState title={t('runs.no_changes')} />
       ) : (
         <>
           <TableScroll>

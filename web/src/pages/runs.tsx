@@ -2,10 +2,11 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { Link, useLocation } from 'wouter';
 import { ApiError, get, post, postForm, query } from '../api.ts';
+import { EmptyState } from '../components/empty-state.tsx';
 import { useFormats, useT } from '../locale.tsx';
 import { useSession } from '../session.tsx';
 import type { Run } from '../types.ts';
-import { Card, Empty, ErrorMessage, Loading, TableScroll } from '../ui.tsx';
+import { Card, ErrorMessage, Loading, TableScroll } from '../ui.tsx';
 import { RunStatus } from './run-parts.tsx';
 
 const PAGE = 25;
@@ -30,9 +31,9 @@ export default function Runs() {
         ) : runs.isError ? (
           <ErrorMessage error={runs.error} />
         ) : runs.data.runs.length === 0 ? (
-          <Empty title={t('runs.none')}>
+          <EmptyState title={t('runs.none')}>
             <p>{may('runs.start') ? t('runs.none_next') : t('runs.none_wait')}</p>
-          </Empty>
+          </EmptyState>
         ) : (
           <>
             <TableScroll>

@@ -1,10 +1,11 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { del, get, post, query } from '../api.ts';
+import { EmptyState } from '../components/empty-state.tsx';
 import { useFormats, useT } from '../locale.tsx';
 import { useSession } from '../session.tsx';
 import { roles } from '../types.ts';
-import { Card, Empty, ErrorMessage, Loading, TableScroll } from '../ui.tsx';
+import { Card, ErrorMessage, Loading, TableScroll } from '../ui.tsx';
 
 interface Token {
   id: string;
@@ -51,9 +52,9 @@ export function Tokens() {
       ) : tokens.isError ? (
         <ErrorMessage error={tokens.error} />
       ) : tokens.data.tokens.length === 0 ? (
-        <Empty title={t('settings.no_tokens')}>
+        <EmptyState title={t('settings.no_tokens')}>
           <p>{t('settings.no_tokens_next')}</p>
-        </Empty>
+        </EmptyState>
       ) : (
         <TableScroll>
           <table>
@@ -149,7 +150,7 @@ export function Audit() {
       ) : audit.isError ? (
         <ErrorMessage error={audit.error} />
       ) : audit.data.entries.length === 0 ? (
-        <Empty title={t('settings.no_audit')} />
+        <EmptyState title={t('settings.no_audit')} />
       ) : (
         <>
           <TableScroll>

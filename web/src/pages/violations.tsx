@@ -1,12 +1,14 @@
 import { useQuery } from '@tanstack/react-query';
 import { Link, useLocation, useSearch } from 'wouter';
 import { get, query } from '../api.ts';
+import { EmptyState } from '../components/empty-state.tsx';
+import { Pager } from '../components/pager.tsx';
 import { useFormats, usePreferences, useT } from '../locale.tsx';
 import { type CurrencyCode, parseMajor } from '../money.ts';
 import { useCursorPages } from '../paging.ts';
 import { useSession } from '../session.tsx';
 import { plateText, type Violation } from '../types.ts';
-import { Badge, Card, Empty, ErrorMessage, Loading, Pager, TableScroll } from '../ui.tsx';
+import { Badge, Card, ErrorMessage, Loading, TableScroll } from '../ui.tsx';
 
 const states = ['outstanding', 'settled', 'cancelled'] as const;
 
@@ -112,9 +114,9 @@ export default function Violations() {
         ) : violations.isError ? (
           <ErrorMessage error={violations.error} />
         ) : violations.data.violations.length === 0 ? (
-          <Empty title={t('violations.none')}>
+          <EmptyState title={t('violations.none')}>
             <p>{t('violations.none_next')}</p>
-          </Empty>
+          </EmptyState>
         ) : (
           <>
             <TableScroll>
