@@ -48,7 +48,11 @@ export default function Run({ id }: { id: string }) {
       </Card>
       {run.summary ? (
         <Card title={t('runs.summary')}>
-          <p>
+          <p
+            data-testid="run-outstanding"
+            data-minor={run.summary.outstanding.amountMinor}
+            data-count={run.summary.outstanding.violations}
+          >
             {t('runs.outstanding_after', {
               amount: f.money(run.summary.outstanding.amountMinor),
               count: run.summary.outstanding.violations,
