@@ -153,6 +153,24 @@ describe('an accountant’s documents and money in a real browser', { timeout: 1
     expect(totalLine).toContain(String(count));
   }, 120_000);
 
+  it('filters the vehicles list by cost centre and status on the server', async () => {
+    await nav(page, 'Fleet').click();
+    const vehicles = page.getByTestId('vehicles');
+    await poll(() => vehicles.locator('tbody tr').count()).toBeGreaterThan(1);
+    const centres = await vehicles.locator('tbody td:nth-child(4)').allTextContents();
+    const centre = centres.find((c) => c.trim() !== '')!;
+    await page.getByLabel('Cost centre', { exact: true }).fill(centre);
+    await page.getByLabel('Status').selectOption('all');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await poll(async () => {
+      const shown = await vehicles.locator('tbody td:nth-child(4)').allTextContents();
+      return shown.length > 0 && shown.every((c) => c === centre);
+    }).toBe(true);
+    await page.getByLabel('Cost centre', { exact: true }).fill('no such centre');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.getByText('No vehicle matches these filters.').waitFor();
+  });
+
   it('obtains a clearance certificate in Arabic, opens it and its verification page, then revokes it', async () => {
     const vehicle = await cleanVehicle();
     await page.getByRole('button', { name: 'العربية' }).click();

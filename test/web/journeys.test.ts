@@ -84,6 +84,8 @@ describe('the web app in a real browser', { timeout: 120_000 }, () => {
   });
 
   it('finds a vehicle by its plate written in Arabic-Indic digits', async () => {
+    // The list refetches after the apply; read a plate of the fleet as it is now.
+    await page.waitForLoadState('networkidle');
     const plate = (await page.locator('table:has(th:text("Driver")) tbody tr td a').first().textContent())!;
     const arabic = plate.replace(/\d/g, (d) => String.fromCharCode(0x0660 + Number(d)));
     await page.getByLabel('Plate, registration, VIN or name').fill(arabic);

@@ -2,14 +2,15 @@ import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect } from 'react';
 import { Link, useLocation, useSearch } from 'wouter';
 import { get, query } from '../api.ts';
+import { type Column, DataTable } from '../components/data-table.tsx';
 import { EmptyState } from '../components/empty-state.tsx';
-import { Pager } from '../components/pager.tsx';
+import { QueryList } from '../components/query-list.tsx';
 import { useRunEvents } from '../events.ts';
 import { useFormats, useT } from '../locale.tsx';
 import { useCursorPages } from '../paging.ts';
 import { useSession } from '../session.tsx';
 import { type Change, changeKinds, finished, plateText, type Run as RunData } from '../types.ts';
-import { Badge, Card, ErrorMessage, Loading, TableScroll } from '../ui.tsx';
+import { Badge, Card, ErrorMessage, Loading } from '../ui.tsx';
 import { DocumentButtons, runStatementDocuments } from './documents.tsx';
 import { RunProgress, RunStatus } from './run-parts.tsx';
 
@@ -134,6 +135,47 @@ function Changes({ runId }: { runId: string }) {
     pages.reset();
     navigate(value ? `${location}?change=${value}` : location, { replace: true });
   };
+  const columns: Column<Change>[] = [
+    {
+      key: 'ticket',
+      header: t('violations.ticket'),
+      className: 'mono',
+      cell: (c) => <span dir="ltr">{c.ticketNumber}</span>,
+    },
+    {
+      key: 'change',
+      header: t('runs.change'),
+      cell: (c) => (
+        <>
+          {t(`change.${c.change}`)}
+          {c.held ? <Badge kind="warn">{t('runs.held_one')}</Badge> : null}
+          {c.preAcquisition ? <Badge kind="muted">{t('violations.pre_acquisition')}</Badge> : null}
+        </>
+      ),
+    },
+    {
+      key: 'vehicle',
+      header: t('violations.vehicle'),
+      cell: (c) => (
+        <Link href={`/vehicles/${c.vehicleId}`} dir="ltr">
+          {c.plateKey ? plateText(c.plateKey) : c.vehicleId}
+        </Link>
+      ),
+    },
+    {
+      key: 'before',
+      header: t('runs.before'),
+      numeric: true,
+      cell: (c) => (c.previousAmountMinor ? f.money(c.previousAmountMinor) : '—'),
+    },
+    {
+      key: 'amount',
+      header: t('runs.amount'),
+      numeric: true,
+      minor: (c) => c.amountMinor,
+      cell: (c) => f.money(c.amountMinor),
+    },
+  ];
   return (
     <Card title={t('runs.changes')}>
       <div className="filters">
@@ -149,62 +191,17 @@ function Changes({ runId }: { runId: string }) {
           </select>
         </label>
       </div>
-      {changes.isPending ? (
-        <Loading />
-      ) : changes.isError ? (
-        <ErrorMessage error={changes.error} />
-      ) : changes.data.changes.length === 0 ? (
-        <EmptyState title={t('runs.no_changes')} />
-      ) : (
-        <>
-          <TableScroll>
-            <table data-testid="changes">
-              <thead>
-                <tr>
-                  <th scope="col">{t('violations.ticket')}</th>
-                  <th scope="col">{t('runs.change')}</th>
-                  <th scope="col">{t('violations.vehicle')}</th>
-                  <th scope="col" className="num">
-                    {t('runs.before')}
-                  </th>
-                  <th scope="col" className="num">
-                    {t('runs.amount')}
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {changes.data.changes.map((c) => (
-                  <tr key={c.ticketNumber}>
-                    <td dir="ltr" className="mono">
-                      {c.ticketNumber}
-                    </td>
-                    <td>
-                      {t(`change.${c.change}`)}
-                      {c.held ? <Badge kind="warn">{t('runs.held_one')}</Badge> : null}
-                      {c.preAcquisition ? (
-                        <Badge kind="muted">{t('violations.pre_acquisition')}</Badge>
-                      ) : null}
-                    </td>
-                    <td>
-                      <Link href={`/vehicles/${c.vehicleId}`} dir="ltr">
-                        {c.plateKey ? plateText(c.plateKey) : c.vehicleId}
-                      </Link>
-                    </td>
-                    <td className="num">{c.previousAmountMinor ? f.money(c.previousAmountMinor) : '—'}</td>
-                    <td className="num">{f.money(c.amountMinor)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </TableScroll>
-          <Pager
-            page={pages.page}
-            hasNext={Boolean(changes.data.next)}
-            onPrevious={pages.previous}
-            onNext={() => pages.next(changes.data?.next)}
-          />
-        </>
-      )}
+      <QueryList
+        query={changes}
+        rows={(d) => d.changes}
+        nextCursor={(d) => d.next}
+        pages={pages}
+        empty={<EmptyState title={t('runs.no_changes')} />}
+      >
+        {(rows) => (
+          <DataTable rows={rows} columns={columns} rowKey={(c) => c.ticketNumber} testId="changes" />
+        )}
+      </QueryList>
     </Card>
   );
 }
