@@ -116,8 +116,13 @@ function StartRun() {
       <Card title={t('runs.import_title')}>
         <form className="form" onSubmit={submitImport}>
           <p className="muted">{t('runs.import_text')}</p>
-          <label>
-            {t('runs.import_file')}
+          {/* The native chooser's words are the browser's language, not the page's: the label speaks instead. */}
+          <label className="dropzone">
+            <span>{t('runs.import_file')}</span>
+            {file ? <span dir="auto">{file.name}</span> : null}
+            <span className="choose" aria-hidden="true">
+              {file ? t('fleet.choose_other') : t('fleet.choose')}
+            </span>
             <input
               type="file"
               accept=".csv,.xlsx,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
