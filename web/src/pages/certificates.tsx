@@ -1,10 +1,11 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useId, useState } from 'react';
-import { Link } from 'wouter';
 import { get, post, query } from '../api.ts';
 import { type Column, DataTable } from '../components/data-table.tsx';
 import { EmptyState } from '../components/empty-state.tsx';
+import { FilterSelect } from '../components/filter-select.tsx';
 import { QueryList } from '../components/query-list.tsx';
+import { VehicleLink } from '../components/vehicle-link.tsx';
 import { useFormats, useT } from '../locale.tsx';
 import { useCursorPages } from '../paging.ts';
 import { useSession } from '../session.tsx';
@@ -47,11 +48,7 @@ export default function Certificates() {
     {
       key: 'plate',
       header: t('violations.plate'),
-      cell: (c) => (
-        <Link href={`/vehicles/${c.vehicleId}`} dir="ltr">
-          {c.plate}
-        </Link>
-      ),
+      cell: (c) => <VehicleLink id={c.vehicleId} plate={c.plate} />,
     },
     { key: 'as-of', header: t('certificates.as_of'), cell: (c) => f.dateTime(c.asOf) },
     { key: 'issued', header: t('certificates.issued_at'), cell: (c) => f.dateTime(c.issuedAt) },
@@ -111,23 +108,16 @@ export default function Certificates() {
       <h1>{t('certificates.title')}</h1>
       <Card title={t('certificates.list')}>
         <div className="filters">
-          <label>
-            {t('fleet.status')}
-            <select
-              value={status}
-              onChange={(e) => {
-                pages.reset();
-                setStatus(e.target.value);
-              }}
-            >
-              <option value="">{t('fleet.status_all')}</option>
-              {statuses.map((s) => (
-                <option key={s} value={s}>
-                  {t(`certificates.status_${s}`)}
-                </option>
-              ))}
-            </select>
-          </label>
+          <FilterSelect
+            label={t('fleet.status')}
+            value={status}
+            all={t('fleet.status_all')}
+            options={statuses.map((s) => ({ value: s, label: t(`certificates.status_${s}`) }))}
+            onChange={(value) => {
+              pages.reset();
+              setStatus(value);
+            }}
+          />
         </div>
         <QueryList
           query={clearances}

@@ -1,10 +1,11 @@
 import { useQuery } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
-import { Link } from 'wouter';
 import { get, query } from '../api.ts';
 import { type Column, DataTable } from '../components/data-table.tsx';
 import { EmptyState } from '../components/empty-state.tsx';
+import { FilterSelect } from '../components/filter-select.tsx';
 import { QueryList } from '../components/query-list.tsx';
+import { VehicleLink } from '../components/vehicle-link.tsx';
 import { useFormats, useT } from '../locale.tsx';
 import { useCursorPages } from '../paging.ts';
 import { useSession } from '../session.tsx';
@@ -51,11 +52,7 @@ function VehiclesCard() {
     {
       key: 'plate',
       header: t('violations.plate'),
-      cell: (v) => (
-        <Link href={`/vehicles/${v.id}`} dir="ltr">
-          {v.plateDisplay}
-        </Link>
-      ),
+      cell: (v) => <VehicleLink id={v.id} plate={v.plateDisplay} />,
     },
     { key: 'label', header: t('fleet.label'), cell: (v) => v.label ?? '' },
     { key: 'driver', header: t('fleet.driver'), cell: (v) => v.driver ?? '' },
@@ -87,20 +84,18 @@ function VehiclesCard() {
           {t('fleet.cost_centre_filter')}
           <input type="text" name="costCentre" value={centre} onChange={(e) => setCentre(e.target.value)} />
         </label>
-        <label>
-          {t('fleet.status')}
-          <select
-            value={status}
-            onChange={(e) => {
-              pages.reset();
-              setStatus(e.target.value as typeof status);
-            }}
-          >
-            <option value="active">{t('fleet.status_active')}</option>
-            <option value="removed">{t('fleet.status_removed')}</option>
-            <option value="all">{t('fleet.status_all')}</option>
-          </select>
-        </label>
+        <FilterSelect
+          label={t('fleet.status')}
+          value={status}
+          options={(['active', 'removed', 'all'] as const).map((s) => ({
+            value: s,
+            label: t(`fleet.status_${s}`),
+          }))}
+          onChange={(value) => {
+            pages.reset();
+            setStatus(value as typeof status);
+          }}
+        />
         <button type="submit">{t('fleet.search_button')}</button>
       </form>
       <QueryList

@@ -4,6 +4,7 @@ import { Link, useSearch } from 'wouter';
 import { get, post, query } from '../api.ts';
 import { type Column, DataTable } from '../components/data-table.tsx';
 import { EmptyState } from '../components/empty-state.tsx';
+import { FilterSelect } from '../components/filter-select.tsx';
 import { QueryList } from '../components/query-list.tsx';
 import { useFormats, useT } from '../locale.tsx';
 import { useCursorPages } from '../paging.ts';
@@ -93,24 +94,17 @@ function PaymentNumbers() {
   return (
     <Card title={t('payments.numbers')}>
       <div className="filters">
-        <label>
-          {t('violations.state')}
-          <select
-            name="state"
-            value={state}
-            onChange={(e) => {
-              pages.reset();
-              setState(e.target.value);
-            }}
-          >
-            <option value="">{t('payments.all_states')}</option>
-            {numberStates.map((s) => (
-              <option key={s} value={s}>
-                {t(`payment_state.${s}`)}
-              </option>
-            ))}
-          </select>
-        </label>
+        <FilterSelect
+          label={t('violations.state')}
+          name="state"
+          value={state}
+          all={t('payments.all_states')}
+          options={numberStates.map((s) => ({ value: s, label: t(`payment_state.${s}`) }))}
+          onChange={(value) => {
+            pages.reset();
+            setState(value);
+          }}
+        />
         {vehicleId ? (
           <p>
             {t('payments.one_vehicle')} <Link href="/payments">{t('payments.all_vehicles')}</Link>

@@ -4,7 +4,9 @@ import { Link, useLocation, useSearch } from 'wouter';
 import { get, query } from '../api.ts';
 import { type Column, DataTable } from '../components/data-table.tsx';
 import { EmptyState } from '../components/empty-state.tsx';
+import { FilterSelect } from '../components/filter-select.tsx';
 import { QueryList } from '../components/query-list.tsx';
+import { VehicleLink } from '../components/vehicle-link.tsx';
 import { useRunEvents } from '../events.ts';
 import { useFormats, useT } from '../locale.tsx';
 import { useCursorPages } from '../paging.ts';
@@ -156,11 +158,7 @@ function Changes({ runId }: { runId: string }) {
     {
       key: 'vehicle',
       header: t('violations.vehicle'),
-      cell: (c) => (
-        <Link href={`/vehicles/${c.vehicleId}`} dir="ltr">
-          {c.plateKey ? plateText(c.plateKey) : c.vehicleId}
-        </Link>
-      ),
+      cell: (c) => <VehicleLink id={c.vehicleId} plate={c.plateKey ? plateText(c.plateKey) : c.vehicleId} />,
     },
     {
       key: 'before',
@@ -179,17 +177,14 @@ function Changes({ runId }: { runId: string }) {
   return (
     <Card title={t('runs.changes')}>
       <div className="filters">
-        <label>
-          {t('runs.change_filter')}
-          <select value={change} onChange={(e) => setChange(e.target.value)} name="change">
-            <option value="">{t('runs.all_changes')}</option>
-            {changeKinds.map((k) => (
-              <option key={k} value={k}>
-                {t(`change.${k}`)}
-              </option>
-            ))}
-          </select>
-        </label>
+        <FilterSelect
+          label={t('runs.change_filter')}
+          name="change"
+          value={change}
+          all={t('runs.all_changes')}
+          options={changeKinds.map((k) => ({ value: k, label: t(`change.${k}`) }))}
+          onChange={setChange}
+        />
       </div>
       <QueryList
         query={changes}

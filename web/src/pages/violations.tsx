@@ -1,9 +1,10 @@
 import { useQuery } from '@tanstack/react-query';
-import { Link, useLocation, useSearch } from 'wouter';
+import { useLocation, useSearch } from 'wouter';
 import { get, query } from '../api.ts';
 import { type Column, DataTable } from '../components/data-table.tsx';
 import { EmptyState } from '../components/empty-state.tsx';
 import { QueryList } from '../components/query-list.tsx';
+import { VehicleLink } from '../components/vehicle-link.tsx';
 import { useFormats, usePreferences, useT } from '../locale.tsx';
 import { type CurrencyCode, parseMajor } from '../money.ts';
 import { useCursorPages } from '../paging.ts';
@@ -150,11 +151,7 @@ function ViolationTable({
     {
       key: 'vehicle',
       header: t('violations.vehicle'),
-      cell: (v) => (
-        <Link href={`/vehicles/${v.vehicleId}`} dir="ltr">
-          {v.plateKey ? plateText(v.plateKey) : v.vehicleId}
-        </Link>
-      ),
+      cell: (v) => <VehicleLink id={v.vehicleId} plate={v.plateKey ? plateText(v.plateKey) : v.vehicleId} />,
     },
     {
       key: 'description',
