@@ -14,7 +14,7 @@ import { useSession } from '../session.tsx';
 import { type Change, changeKinds, finished, plateText, type Run as RunData } from '../types.ts';
 import { Badge, Card, ErrorMessage, Loading } from '../ui.tsx';
 import { DocumentButtons, runStatementDocuments } from './documents.tsx';
-import { RunProgress, RunStatus } from './run-parts.tsx';
+import { ChangeCounts, RunProgress, RunStatus } from './run-parts.tsx';
 
 export default function Run({ id }: { id: string }) {
   const t = useT();
@@ -62,31 +62,7 @@ export default function Run({ id }: { id: string }) {
             })}
           </p>
           {run.summary.changes.length > 0 ? (
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">{t('runs.change')}</th>
-                  <th scope="col" className="num">
-                    {t('runs.violations')}
-                  </th>
-                  <th scope="col" className="num">
-                    {t('runs.amount')}
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {run.summary.changes.map((c) => (
-                  <tr key={c.change}>
-                    <td>
-                      {t(`change.${c.change}`)}
-                      {c.held > 0 ? <Badge kind="warn">{t('runs.held', { count: c.held })}</Badge> : null}
-                    </td>
-                    <td className="num">{f.number(c.violations)}</td>
-                    <td className="num">{f.money(c.amountMinor)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+            <ChangeCounts runId={run.id} changes={run.summary.changes} />
           ) : null}
           {run.summary.failedVehicles.length > 0 ? (
             <details>
