@@ -182,7 +182,7 @@ describe('an accountant’s documents and money in a real browser', { timeout: 1
     await notice.waitFor();
     const verifyUrl = (await notice.locator('a[href*="/verify/"]').getAttribute('href'))!;
     await expectAccessible(page, 'vehicle with a certificate, Arabic');
-    await screenshot(page, 'ar-vehicle-clearance');
+    await screenshot(page, 'journey-ar-vehicle-clearance');
 
     // The certificate: a PDF naming the plate and the verification address.
     const certificate = await downloadBytes(page, 'الشهادة PDF (بالعربية والإنجليزية)');
@@ -204,7 +204,7 @@ describe('an accountant’s documents and money in a real browser', { timeout: 1
     await row.waitFor();
     expect(await row.locator('.badge').textContent()).toBe('سارية');
     await expectAccessible(page, 'certificates, Arabic');
-    await screenshot(page, 'ar-certificates');
+    await screenshot(page, 'journey-ar-certificates');
     await row.getByRole('button', { name: 'إلغاء…' }).click();
     const confirm = page.getByRole('button', { name: 'إلغاء الشهادة' });
     expect(await confirm.isDisabled()).toBe(true);
