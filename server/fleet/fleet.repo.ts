@@ -572,6 +572,8 @@ export type VehicleRow = NonNullable<Awaited<ReturnType<typeof findVehicle>>>;
 
 export interface VehicleSearch {
   status: 'active' | 'removed' | 'all';
+  /** Exact cost centre, as the fleet file wrote it. */
+  costCentre?: string;
   /** Exact canonical plate, when the search text parses as a plate. */
   plateKey?: string;
   /** Text to find at the start of the registration number or VIN, or anywhere in the label or plate. */
@@ -592,6 +594,7 @@ export function listVehicles(trx: Executor, accountId: bigint, search: VehicleSe
   if (search.status === 'active') query = query.where('active_until', 'is', null);
   if (search.status === 'removed') query = query.where('active_until', 'is not', null);
   if (search.after !== undefined) query = query.where('id', '>', search.after);
+  if (search.costCentre !== undefined) query = query.where('cost_centre', '=', search.costCentre);
   const { plateKey, text } = search;
   if (plateKey !== undefined || text !== undefined) {
     query = query.where((eb) => {

@@ -144,11 +144,12 @@ export const fleetRoutes = [
     path: '/vehicles',
     tag: 'fleet',
     summary:
-      'Vehicles of the account, a page at a time; q finds a plate in any written form, or a registration number, VIN or label',
+      'Vehicles of the account, a page at a time; q finds a plate in any written form, or a registration number, VIN or label; costCentre keeps one cost centre (exact)',
     access: { kind: 'account', permission: 'fleet.read' },
     query: z.object({
       q: z.string().max(100).optional(),
       status: z.enum(['active', 'removed', 'all']).default('active'),
+      costCentre: z.string().trim().min(1).max(200).optional(),
       limit: z.coerce.number().int().min(1).max(500).default(50),
       after: idParam.optional(),
     }),

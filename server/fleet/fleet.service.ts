@@ -511,6 +511,7 @@ export function presentVehicle(row: VehicleRow) {
 export interface VehicleQuery {
   q?: string | undefined;
   status: 'active' | 'removed' | 'all';
+  costCentre?: string | undefined;
   limit: number;
   after?: bigint | undefined;
 }
@@ -533,6 +534,7 @@ export async function searchVehicles(trx: Tx, accountId: bigint, query: VehicleQ
   }
   const rows = await listVehicles(trx, accountId, {
     status: query.status,
+    ...(query.costCentre !== undefined ? { costCentre: query.costCentre } : {}),
     plateKey,
     text,
     after: query.after,

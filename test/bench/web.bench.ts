@@ -20,7 +20,7 @@ export const webBenches: Bench[] = [
     name: 'web',
     description:
       "the web app's build (JS gzip: all of it, and what the dashboard's first load fetches, against the 250 KB budget) and the dashboard's time to interactive on the demo data, against fetching its API answer alone in the same browser",
-    async run({ url, record }) {
+    async run({ env, record }) {
       ensureWebBuilt();
       const all = fs
         .readdirSync(path.join(DIST, 'assets'))
@@ -28,7 +28,7 @@ export const webBenches: Bench[] = [
         .reduce((sum, f) => sum + gzipped(path.join(DIST, 'assets', f)), 0);
       console.log(`  all JS chunks, gzipped: ${(all / 1024).toFixed(1)} KB`);
 
-      const config = loadConfig({ DATABASE_URL: url, PORT: '0', DEMO: 'true' }, ['--role=all']);
+      const config = loadConfig({ ...env, PORT: '0', DEMO: 'true' }, ['--role=all']);
       const product = await startProduct(config, createLogger({ level: 'silent', pretty: false }));
       const browser = await chromium.launch({ executablePath: '/usr/bin/chromium' });
       try {

@@ -14,6 +14,7 @@ interface VehicleView {
   plateDisplay: string;
   registrationNumber: string | null;
   label: string | null;
+  costCentre: string | null;
   active: boolean;
 }
 interface Page {
@@ -92,6 +93,28 @@ describe('searching vehicles', () => {
     expect(res.status).toBe(404);
     expect(res.body.error.code).toBe('not_found');
     expect(await search(stranger, '14-59697')).toEqual([]);
+  });
+
+  it('filters by cost centre on the server, with the status filter and paging', async () => {
+    const all = (await client.get<Page>('/vehicles?limit=500')).body.vehicles;
+    const centre = all.find((v) => v.costCentre)!.costCentre!;
+    const expected = all.filter((v) => v.costCentre === centre).map((v) => v.id);
+    expect(expected.length).toBeLessThan(all.length);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const res: { body: Page } = await client.get<Page>(
+        `/vehicles?costCentre=${encodeURIComponent(centre)}&limit=2${cursor ? `&after=${cursor}` : ''}`,
+      );
+      seen.push(...res.body.vehicles.map((v) => v.id));
+      cursor = res.body.nextCursor;
+    } while (cursor);
+    expect(seen).toEqual(expected);
+    expect(
+      (await client.get<Page>(`/vehicles?costCentre=${encodeURIComponent(centre)}&status=removed`)).body
+        .vehicles,
+    ).toEqual([]);
+    expect((await client.get<Page>('/vehicles?costCentre=no-such-centre')).body.vehicles).toEqual([]);
   });
 
   it('validates its query', async () => {

@@ -17,6 +17,7 @@ const Violations = lazy(() => import('./pages/violations.tsx'));
 const Payments = lazy(() => import('./pages/payments.tsx'));
 const Exceptions = lazy(() => import('./pages/exceptions.tsx'));
 const Settings = lazy(() => import('./pages/settings.tsx'));
+const Certificates = lazy(() => import('./pages/certificates.tsx'));
 
 export function App() {
   const me = useMe();
@@ -163,6 +164,7 @@ function Shell() {
         <NavLink href="/violations" label={t('nav.violations')} />
         {may('money.read') ? <NavLink href="/payments" label={t('nav.payments')} /> : null}
         {may('money.read') ? <NavLink href="/exceptions" label={t('nav.exceptions')} /> : null}
+        {may('money.read') ? <NavLink href="/certificates" label={t('nav.certificates')} /> : null}
         <NavLink href="/settings" label={t('nav.settings')} />
       </nav>
       <main id="main" ref={main} tabIndex={-1}>
@@ -177,6 +179,7 @@ function Shell() {
             <Route path="/payments" component={Payments} />
             <Route path="/exceptions" component={Exceptions} />
             <Route path="/settings" component={Settings} />
+            <Route path="/certificates" component={Certificates} />
             <Route path="/sign-in">
               <Redirect to="/" />
             </Route>

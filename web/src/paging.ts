@@ -1,5 +1,7 @@
 import { useState } from 'react';
 
+export type CursorPages = ReturnType<typeof useCursorPages>;
+
 /** Cursor paging: `after` of the current page, and moves that keep the cursors seen so far. */
 export function useCursorPages() {
   const [cursors, setCursors] = useState<Array<string | undefined>>([undefined]);

@@ -24,16 +24,6 @@ export function Loading() {
   );
 }
 
-/** An empty list: what it means and what to do next. */
-export function Empty({ title, children }: { title: string; children?: ReactNode }) {
-  return (
-    <div className="empty">
-      <p className="empty-title">{title}</p>
-      {children}
-    </div>
-  );
-}
-
 export function Card({
   title,
   children,
@@ -49,33 +39,6 @@ export function Card({
       {title ? <h2 id={id}>{title}</h2> : null}
       {children}
     </section>
-  );
-}
-
-/** Server-side paging by cursor: the pages seen so far are a stack of cursors. */
-export function Pager({
-  page,
-  hasNext,
-  onPrevious,
-  onNext,
-}: {
-  page: number;
-  hasNext: boolean;
-  onPrevious(): void;
-  onNext(): void;
-}) {
-  const t = useT();
-  if (page === 0 && !hasNext) return null;
-  return (
-    <nav className="pager" aria-label={t('common_ui.pages')}>
-      <button type="button" onClick={onPrevious} disabled={page === 0}>
-        {t('common_ui.previous')}
-      </button>
-      <span>{t('common_ui.page', { page: page + 1 })}</span>
-      <button type="button" onClick={onNext} disabled={!hasNext}>
-        {t('common_ui.next')}
-      </button>
-    </nav>
   );
 }
 

@@ -2,11 +2,12 @@ import { useQuery } from '@tanstack/react-query';
 import { lazy, Suspense, useMemo } from 'react';
 import { Link } from 'wouter';
 import { get } from '../api.ts';
+import { EmptyState } from '../components/empty-state.tsx';
 import { useFormats, useT } from '../locale.tsx';
 import { useSession } from '../session.tsx';
 import { type Dashboard as DashboardData, finished, plateText } from '../types.ts';
-import { Card, Empty, ErrorMessage, Loading, TableScroll } from '../ui.tsx';
-import { RunProgress, RunStatus } from './run-parts.tsx';
+import { Card, ErrorMessage, Loading, TableScroll } from '../ui.tsx';
+import { ChangeCounts, RunProgress, RunStatus } from './run-parts.tsx';
 
 const OutstandingChart = lazy(() => import('./chart.tsx'));
 
@@ -98,41 +99,23 @@ export default function Dashboard() {
 
       <Card title={t('dashboard.last_changes')}>
         {lastChanges.length > 0 ? (
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">{t('runs.change')}</th>
-                <th scope="col" className="num">
-                  {t('runs.violations')}
-                </th>
-                <th scope="col" className="num">
-                  {t('runs.amount')}
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {lastChanges.map((c) => (
-                <tr key={c.change}>
-                  <td>
-                    <Link href={`/runs/${last!.id}?change=${c.change}`}>{t(`change.${c.change}`)}</Link>
-                  </td>
-                  <td className="num">{f.number(c.violations)}</td>
-                  <td className="num">{f.money(c.amountMinor)}</td>
-                </tr>
-              ))}
-              {held > 0 ? (
+          <ChangeCounts
+            runId={last!.id}
+            changes={lastChanges}
+            footer={
+              held > 0 ? (
                 <tr>
                   <td>{t('dashboard.held')}</td>
                   <td className="num">{f.number(held)}</td>
                   <td />
                 </tr>
-              ) : null}
-            </tbody>
-          </table>
+              ) : null
+            }
+          />
         ) : (
-          <Empty title={last ? t('dashboard.nothing_changed') : t('dashboard.no_changes')}>
+          <EmptyState title={last ? t('dashboard.nothing_changed') : t('dashboard.no_changes')}>
             {!last && may('fleet.write') ? <Link href="/fleet">{t('dashboard.upload_first')}</Link> : null}
-          </Empty>
+          </EmptyState>
         )}
       </Card>
 
@@ -173,7 +156,7 @@ export default function Dashboard() {
             </table>
           </TableScroll>
         ) : (
-          <Empty title={t('dashboard.no_deadlines')} />
+          <EmptyState title={t('dashboard.no_deadlines')} />
         )}
       </Card>
 
@@ -203,7 +186,7 @@ export default function Dashboard() {
             </details>
           </>
         ) : (
-          <Empty title={t('dashboard.no_history')} />
+          <EmptyState title={t('dashboard.no_history')} />
         )}
       </Card>
     </div>

@@ -14,7 +14,16 @@ export interface DocumentLink {
  * Buttons that fetch documents with the account header and save them. A document still being
  * rendered (202) is said in words ("being prepared, try again shortly"), never saved as a file.
  */
-export function DocumentButtons({ documents, label }: { documents: DocumentLink[]; label: string }) {
+export function DocumentButtons({
+  documents,
+  label,
+  compact = false,
+}: {
+  documents: DocumentLink[];
+  label: string;
+  /** In a table's cell: the legend is for screen readers only. */
+  compact?: boolean;
+}) {
   const t = useT();
   const [busy, setBusy] = useState<string | null>(null);
   const [error, setError] = useState<unknown>(null);
@@ -32,7 +41,7 @@ export function DocumentButtons({ documents, label }: { documents: DocumentLink[
   return (
     <div>
       <fieldset className="inline">
-        <legend>{label}</legend>
+        <legend className={compact ? 'visually-hidden' : undefined}>{label}</legend>
         {documents.map((d) => (
           <button
             key={d.path}

@@ -2,9 +2,10 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Link } from 'wouter';
 import { get, post, query } from '../api.ts';
+import { EmptyState } from '../components/empty-state.tsx';
 import { useFormats, useT } from '../locale.tsx';
 import { useSession } from '../session.tsx';
-import { Badge, Card, Empty, ErrorMessage, Loading } from '../ui.tsx';
+import { Badge, Card, ErrorMessage, Loading } from '../ui.tsx';
 
 interface AccountException {
   id: string;
@@ -55,7 +56,7 @@ export default function Exceptions() {
         ) : list.isError ? (
           <ErrorMessage error={list.error} />
         ) : list.data.exceptions.length === 0 ? (
-          <Empty title={t('exceptions.none')} />
+          <EmptyState title={t('exceptions.none')} />
         ) : (
           <ul className="exception-list">
             {list.data.exceptions.map((x) => (

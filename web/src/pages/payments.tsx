@@ -2,10 +2,14 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Fragment, useState } from 'react';
 import { Link, useSearch } from 'wouter';
 import { get, post, query } from '../api.ts';
+import { type Column, DataTable } from '../components/data-table.tsx';
+import { EmptyState } from '../components/empty-state.tsx';
+import { FilterSelect } from '../components/filter-select.tsx';
+import { QueryList } from '../components/query-list.tsx';
 import { useFormats, useT } from '../locale.tsx';
 import { useCursorPages } from '../paging.ts';
 import { useSession } from '../session.tsx';
-import { Badge, Card, Empty, ErrorMessage, Loading, Pager, TableScroll } from '../ui.tsx';
+import { Badge, Card, ErrorMessage, TableScroll } from '../ui.tsx';
 import {
   type IssueOutcome,
   NumberLines,
@@ -90,40 +94,35 @@ function PaymentNumbers() {
   return (
     <Card title={t('payments.numbers')}>
       <div className="filters">
-        <label>
-          {t('violations.state')}
-          <select
-            name="state"
-            value={state}
-            onChange={(e) => {
-              pages.reset();
-              setState(e.target.value);
-            }}
-          >
-            <option value="">{t('payments.all_states')}</option>
-            {numberStates.map((s) => (
-              <option key={s} value={s}>
-                {t(`payment_state.${s}`)}
-              </option>
-            ))}
-          </select>
-        </label>
+        <FilterSelect
+          label={t('violations.state')}
+          name="state"
+          value={state}
+          all={t('payments.all_states')}
+          options={numberStates.map((s) => ({ value: s, label: t(`payment_state.${s}`) }))}
+          onChange={(value) => {
+            pages.reset();
+            setState(value);
+          }}
+        />
         {vehicleId ? (
           <p>
             {t('payments.one_vehicle')} <Link href="/payments">{t('payments.all_vehicles')}</Link>
           </p>
         ) : null}
       </div>
-      {numbers.isPending ? (
-        <Loading />
-      ) : numbers.isError ? (
-        <ErrorMessage error={numbers.error} />
-      ) : numbers.data.paymentNumbers.length === 0 ? (
-        <Empty title={t('payments.no_numbers')}>
-          <p>{t('payments.no_numbers_next')}</p>
-        </Empty>
-      ) : (
-        <>
+      <QueryList
+        query={numbers}
+        rows={(d) => d.paymentNumbers}
+        nextCursor={(d) => d.nextCursor}
+        pages={pages}
+        empty={
+          <EmptyState title={t('payments.no_numbers')}>
+            <p>{t('payments.no_numbers_next')}</p>
+          </EmptyState>
+        }
+      >
+        {(rows) => (
           <TableScroll>
             <table data-testid="payment-numbers">
               <thead>
@@ -143,7 +142,7 @@ function PaymentNumbers() {
                 </tr>
               </thead>
               <tbody>
-                {numbers.data.paymentNumbers.map((n) => (
+                {rows.map((n) => (
                   <Fragment key={n.number}>
                     <tr data-number={n.number}>
                       <td dir="ltr" className="mono">
@@ -189,14 +188,8 @@ function PaymentNumbers() {
               </tbody>
             </table>
           </TableScroll>
-          <Pager
-            page={pages.page}
-            hasNext={Boolean(numbers.data.nextCursor)}
-            onPrevious={pages.previous}
-            onNext={() => pages.next(numbers.data?.nextCursor)}
-          />
-        </>
-      )}
+        )}
+      </QueryList>
     </Card>
   );
 }
@@ -214,59 +207,48 @@ function PaymentsReceived() {
       ),
     placeholderData: (previous) => previous,
   });
+  const columns: Column<Payment>[] = [
+    { key: 'paid-at', header: t('payments.paid_at'), cell: (p) => f.dateTime(p.paidAt) },
+    {
+      key: 'number',
+      header: t('payments.number'),
+      className: 'mono',
+      cell: (p) => <span dir="ltr">{p.number ?? '—'}</span>,
+    },
+    {
+      key: 'network',
+      header: t('payments.network'),
+      cell: (p) => (
+        <span dir="ltr">
+          {p.network}
+          {p.channel ? ` · ${p.channel}` : ''}
+        </span>
+      ),
+    },
+    {
+      key: 'amount',
+      header: t('runs.amount'),
+      numeric: true,
+      minor: (p) => p.amountMinor,
+      cell: (p) => f.money(p.amountMinor),
+    },
+    {
+      key: 'outcome',
+      header: t('payments.outcome'),
+      cell: (p) => <Badge kind={outcomeBadge[p.outcome] ?? 'bad'}>{t(`payment_outcome.${p.outcome}`)}</Badge>,
+    },
+  ];
   return (
     <Card title={t('payments.received')}>
-      {payments.isPending ? (
-        <Loading />
-      ) : payments.isError ? (
-        <ErrorMessage error={payments.error} />
-      ) : payments.data.payments.length === 0 ? (
-        <Empty title={t('payments.no_payments')} />
-      ) : (
-        <>
-          <TableScroll>
-            <table data-testid="payments">
-              <thead>
-                <tr>
-                  <th scope="col">{t('payments.paid_at')}</th>
-                  <th scope="col">{t('payments.number')}</th>
-                  <th scope="col">{t('payments.network')}</th>
-                  <th scope="col" className="num">
-                    {t('runs.amount')}
-                  </th>
-                  <th scope="col">{t('payments.outcome')}</th>
-                </tr>
-              </thead>
-              <tbody>
-                {payments.data.payments.map((p) => (
-                  <tr key={p.id}>
-                    <td>{f.dateTime(p.paidAt)}</td>
-                    <td dir="ltr" className="mono">
-                      {p.number ?? '—'}
-                    </td>
-                    <td dir="ltr">
-                      {p.network}
-                      {p.channel ? ` · ${p.channel}` : ''}
-                    </td>
-                    <td className="num">{f.money(p.amountMinor)}</td>
-                    <td>
-                      <Badge kind={outcomeBadge[p.outcome] ?? 'bad'}>
-                        {t(`payment_outcome.${p.outcome}`)}
-                      </Badge>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </TableScroll>
-          <Pager
-            page={pages.page}
-            hasNext={Boolean(payments.data.nextCursor)}
-            onPrevious={pages.previous}
-            onNext={() => pages.next(payments.data?.nextCursor)}
-          />
-        </>
-      )}
+      <QueryList
+        query={payments}
+        rows={(d) => d.payments}
+        nextCursor={(d) => d.nextCursor}
+        pages={pages}
+        empty={<EmptyState title={t('payments.no_payments')} />}
+      >
+        {(rows) => <DataTable rows={rows} columns={columns} rowKey={(p) => p.id} testId="payments" />}
+      </QueryList>
     </Card>
   );
 }

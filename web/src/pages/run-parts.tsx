@@ -1,5 +1,9 @@
-import { useT } from '../locale.tsx';
-import { finished, type Run } from '../types.ts';
+import type { ReactNode } from 'react';
+import { Link } from 'wouter';
+import { type Column, DataTable } from '../components/data-table.tsx';
+import { useFormats, useT } from '../locale.tsx';
+import { useSession } from '../session.tsx';
+import { finished, type Run, type RunSummary } from '../types.ts';
 import { Badge } from '../ui.tsx';
 
 export function RunStatus({ run }: { run: Run }) {
@@ -29,4 +33,42 @@ export function RunProgress({ run }: { run: Run }) {
       </span>
     </div>
   );
+}
+
+type ChangeCount = RunSummary['changes'][number];
+
+/** A run's changes counted by kind with their amounts, each kind linking to its changes. */
+export function ChangeCounts({
+  runId,
+  changes,
+  footer,
+}: {
+  runId: string;
+  changes: readonly ChangeCount[];
+  footer?: ReactNode;
+}) {
+  const t = useT();
+  const { account } = useSession();
+  const f = useFormats(account);
+  const columns: Column<ChangeCount>[] = [
+    {
+      key: 'change',
+      header: t('runs.change'),
+      cell: (c) => (
+        <>
+          <Link href={`/runs/${runId}?change=${c.change}`}>{t(`change.${c.change}`)}</Link>
+          {c.held > 0 ? <Badge kind="warn">{t('runs.held', { count: c.held })}</Badge> : null}
+        </>
+      ),
+    },
+    { key: 'violations', header: t('runs.violations'), numeric: true, cell: (c) => f.number(c.violations) },
+    {
+      key: 'amount',
+      header: t('runs.amount'),
+      numeric: true,
+      minor: (c) => c.amountMinor,
+      cell: (c) => f.money(c.amountMinor),
+    },
+  ];
+  return <DataTable rows={changes} columns={columns} rowKey={(c) => c.change} footer={footer} />;
 }

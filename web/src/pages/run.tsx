@@ -2,14 +2,19 @@ import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect } from 'react';
 import { Link, useLocation, useSearch } from 'wouter';
 import { get, query } from '../api.ts';
+import { type Column, DataTable } from '../components/data-table.tsx';
+import { EmptyState } from '../components/empty-state.tsx';
+import { FilterSelect } from '../components/filter-select.tsx';
+import { QueryList } from '../components/query-list.tsx';
+import { VehicleLink } from '../components/vehicle-link.tsx';
 import { useRunEvents } from '../events.ts';
 import { useFormats, useT } from '../locale.tsx';
 import { useCursorPages } from '../paging.ts';
 import { useSession } from '../session.tsx';
 import { type Change, changeKinds, finished, plateText, type Run as RunData } from '../types.ts';
-import { Badge, Card, Empty, ErrorMessage, Loading, Pager, TableScroll } from '../ui.tsx';
+import { Badge, Card, ErrorMessage, Loading } from '../ui.tsx';
 import { DocumentButtons, runStatementDocuments } from './documents.tsx';
-import { RunProgress, RunStatus } from './run-parts.tsx';
+import { ChangeCounts, RunProgress, RunStatus } from './run-parts.tsx';
 
 export default function Run({ id }: { id: string }) {
   const t = useT();
@@ -46,38 +51,18 @@ export default function Run({ id }: { id: string }) {
       </Card>
       {run.summary ? (
         <Card title={t('runs.summary')}>
-          <p>
+          <p
+            data-testid="run-outstanding"
+            data-minor={run.summary.outstanding.amountMinor}
+            data-count={run.summary.outstanding.violations}
+          >
             {t('runs.outstanding_after', {
               amount: f.money(run.summary.outstanding.amountMinor),
               count: run.summary.outstanding.violations,
             })}
           </p>
           {run.summary.changes.length > 0 ? (
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">{t('runs.change')}</th>
-                  <th scope="col" className="num">
-                    {t('runs.violations')}
-                  </th>
-                  <th scope="col" className="num">
-                    {t('runs.amount')}
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {run.summary.changes.map((c) => (
-                  <tr key={c.change}>
-                    <td>
-                      {t(`change.${c.change}`)}
-                      {c.held > 0 ? <Badge kind="warn">{t('runs.held', { count: c.held })}</Badge> : null}
-                    </td>
-                    <td className="num">{f.number(c.violations)}</td>
-                    <td className="num">{f.money(c.amountMinor)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+            <ChangeCounts runId={run.id} changes={run.summary.changes} />
           ) : null}
           {run.summary.failedVehicles.length > 0 ? (
             <details>
@@ -128,77 +113,66 @@ function Changes({ runId }: { runId: string }) {
     pages.reset();
     navigate(value ? `${location}?change=${value}` : location, { replace: true });
   };
+  const columns: Column<Change>[] = [
+    {
+      key: 'ticket',
+      header: t('violations.ticket'),
+      className: 'mono',
+      cell: (c) => <span dir="ltr">{c.ticketNumber}</span>,
+    },
+    {
+      key: 'change',
+      header: t('runs.change'),
+      cell: (c) => (
+        <>
+          {t(`change.${c.change}`)}
+          {c.held ? <Badge kind="warn">{t('runs.held_one')}</Badge> : null}
+          {c.preAcquisition ? <Badge kind="muted">{t('violations.pre_acquisition')}</Badge> : null}
+        </>
+      ),
+    },
+    {
+      key: 'vehicle',
+      header: t('violations.vehicle'),
+      cell: (c) => <VehicleLink id={c.vehicleId} plate={c.plateKey ? plateText(c.plateKey) : c.vehicleId} />,
+    },
+    {
+      key: 'before',
+      header: t('runs.before'),
+      numeric: true,
+      cell: (c) => (c.previousAmountMinor ? f.money(c.previousAmountMinor) : '—'),
+    },
+    {
+      key: 'amount',
+      header: t('runs.amount'),
+      numeric: true,
+      minor: (c) => c.amountMinor,
+      cell: (c) => f.money(c.amountMinor),
+    },
+  ];
   return (
     <Card title={t('runs.changes')}>
       <div className="filters">
-        <label>
-          {t('runs.change_filter')}
-          <select value={change} onChange={(e) => setChange(e.target.value)} name="change">
-            <option value="">{t('runs.all_changes')}</option>
-            {changeKinds.map((k) => (
-              <option key={k} value={k}>
-                {t(`change.${k}`)}
-              </option>
-            ))}
-          </select>
-        </label>
+        <FilterSelect
+          label={t('runs.change_filter')}
+          name="change"
+          value={change}
+          all={t('runs.all_changes')}
+          options={changeKinds.map((k) => ({ value: k, label: t(`change.${k}`) }))}
+          onChange={setChange}
+        />
       </div>
-      {changes.isPending ? (
-        <Loading />
-      ) : changes.isError ? (
-        <ErrorMessage error={changes.error} />
-      ) : changes.data.changes.length === 0 ? (
-        <Empty title={t('runs.no_changes')} />
-      ) : (
-        <>
-          <TableScroll>
-            <table data-testid="changes">
-              <thead>
-                <tr>
-                  <th scope="col">{t('violations.ticket')}</th>
-                  <th scope="col">{t('runs.change')}</th>
-                  <th scope="col">{t('violations.vehicle')}</th>
-                  <th scope="col" className="num">
-                    {t('runs.before')}
-                  </th>
-                  <th scope="col" className="num">
-                    {t('runs.amount')}
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {changes.data.changes.map((c) => (
-                  <tr key={c.ticketNumber}>
-                    <td dir="ltr" className="mono">
-                      {c.ticketNumber}
-                    </td>
-                    <td>
-                      {t(`change.${c.change}`)}
-                      {c.held ? <Badge kind="warn">{t('runs.held_one')}</Badge> : null}
-                      {c.preAcquisition ? (
-                        <Badge kind="muted">{t('violations.pre_acquisition')}</Badge>
-                      ) : null}
-                    </td>
-                    <td>
-                      <Link href={`/vehicles/${c.vehicleId}`} dir="ltr">
-                        {c.plateKey ? plateText(c.plateKey) : c.vehicleId}
-                      </Link>
-                    </td>
-                    <td className="num">{c.previousAmountMinor ? f.money(c.previousAmountMinor) : '—'}</td>
-                    <td className="num">{f.money(c.amountMinor)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </TableScroll>
-          <Pager
-            page={pages.page}
-            hasNext={Boolean(changes.data.next)}
-            onPrevious={pages.previous}
-            onNext={() => pages.next(changes.data?.next)}
-          />
-        </>
-      )}
+      <QueryList
+        query={changes}
+        rows={(d) => d.changes}
+        nextCursor={(d) => d.next}
+        pages={pages}
+        empty={<EmptyState title={t('runs.no_changes')} />}
+      >
+        {(rows) => (
+          <DataTable rows={rows} columns={columns} rowKey={(c) => c.ticketNumber} testId="changes" />
+        )}
+      </QueryList>
     </Card>
   );
 }

@@ -2,10 +2,14 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { Link, useLocation } from 'wouter';
 import { ApiError, get, post, postForm, query } from '../api.ts';
+import { type Column, DataTable } from '../components/data-table.tsx';
+import { EmptyState } from '../components/empty-state.tsx';
+import { QueryList } from '../components/query-list.tsx';
 import { useFormats, useT } from '../locale.tsx';
+import { useCursorPages } from '../paging.ts';
 import { useSession } from '../session.tsx';
 import type { Run } from '../types.ts';
-import { Card, Empty, ErrorMessage, Loading, TableScroll } from '../ui.tsx';
+import { Card, ErrorMessage } from '../ui.tsx';
 import { RunStatus } from './run-parts.tsx';
 
 const PAGE = 25;
@@ -14,80 +18,56 @@ export default function Runs() {
   const t = useT();
   const { account, may } = useSession();
   const f = useFormats(account);
-  const [before, setBefore] = useState<string[]>([]);
+  const pages = useCursorPages();
   const runs = useQuery({
-    queryKey: ['runs', before.at(-1)],
-    queryFn: () => get<{ runs: Run[] }>(`/runs${query({ limit: PAGE, before: before.at(-1) })}`),
+    queryKey: ['runs', pages.after],
+    queryFn: () => get<{ runs: Run[] }>(`/runs${query({ limit: PAGE, before: pages.after })}`),
     placeholderData: (previous) => previous,
   });
+  const columns: Column<Run>[] = [
+    {
+      key: 'run',
+      header: t('runs.run'),
+      cell: (r) => <Link href={`/runs/${r.id}`}>{t('runs.run_number', { id: r.id })}</Link>,
+    },
+    {
+      key: 'kind',
+      header: t('runs.kind'),
+      cell: (r) => (
+        <>
+          {t(`run_kind.${r.kind}`)}
+          {r.localNight ? <span className="muted"> · {f.date(`${r.localNight}T12:00:00Z`)}</span> : null}
+        </>
+      ),
+    },
+    { key: 'started', header: t('runs.started'), cell: (r) => f.dateTime(r.createdAt) },
+    { key: 'status', header: t('runs.status'), cell: (r) => <RunStatus run={r} /> },
+    {
+      key: 'outstanding',
+      header: t('runs.outstanding'),
+      numeric: true,
+      cell: (r) => (r.summary ? f.money(r.summary.outstanding.amountMinor) : '—'),
+    },
+  ];
   return (
     <div className="page">
       <h1>{t('runs.title')}</h1>
       {may('runs.start') ? <StartRun /> : null}
       <Card title={t('runs.history')}>
-        {runs.isPending ? (
-          <Loading />
-        ) : runs.isError ? (
-          <ErrorMessage error={runs.error} />
-        ) : runs.data.runs.length === 0 ? (
-          <Empty title={t('runs.none')}>
-            <p>{may('runs.start') ? t('runs.none_next') : t('runs.none_wait')}</p>
-          </Empty>
-        ) : (
-          <>
-            <TableScroll>
-              <table>
-                <thead>
-                  <tr>
-                    <th scope="col">{t('runs.run')}</th>
-                    <th scope="col">{t('runs.kind')}</th>
-                    <th scope="col">{t('runs.started')}</th>
-                    <th scope="col">{t('runs.status')}</th>
-                    <th scope="col" className="num">
-                      {t('runs.outstanding')}
-                    </th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {runs.data.runs.map((r) => (
-                    <tr key={r.id}>
-                      <td>
-                        <Link href={`/runs/${r.id}`}>{t('runs.run_number', { id: r.id })}</Link>
-                      </td>
-                      <td>
-                        {t(`run_kind.${r.kind}`)}
-                        {r.localNight ? (
-                          <span className="muted"> · {f.date(`${r.localNight}T12:00:00Z`)}</span>
-                        ) : null}
-                      </td>
-                      <td>{f.dateTime(r.createdAt)}</td>
-                      <td>
-                        <RunStatus run={r} />
-                      </td>
-                      <td className="num">{r.summary ? f.money(r.summary.outstanding.amountMinor) : '—'}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </TableScroll>
-            <nav className="pager" aria-label={t('common_ui.pages')}>
-              <button
-                type="button"
-                disabled={before.length === 0}
-                onClick={() => setBefore((b) => b.slice(0, -1))}
-              >
-                {t('common_ui.newer')}
-              </button>
-              <button
-                type="button"
-                disabled={runs.data.runs.length < PAGE}
-                onClick={() => setBefore((b) => [...b, runs.data!.runs.at(-1)!.id])}
-              >
-                {t('common_ui.older')}
-              </button>
-            </nav>
-          </>
-        )}
+        <QueryList
+          query={runs}
+          rows={(d) => d.runs}
+          // The history pages by the oldest run shown; a short page is the last.
+          nextCursor={(d) => (d.runs.length < PAGE ? null : d.runs.at(-1)?.id)}
+          pages={pages}
+          empty={
+            <EmptyState title={t('runs.none')}>
+              <p>{may('runs.start') ? t('runs.none_next') : t('runs.none_wait')}</p>
+            </EmptyState>
+          }
+        >
+          {(rows) => <DataTable rows={rows} columns={columns} rowKey={(r) => r.id} testId="runs" />}
+        </QueryList>
       </Card>
     </div>
   );
@@ -136,8 +116,13 @@ function StartRun() {
       <Card title={t('runs.import_title')}>
         <form className="form" onSubmit={submitImport}>
           <p className="muted">{t('runs.import_text')}</p>
-          <label>
-            {t('runs.import_file')}
+          {/* The native chooser's words are the browser's language, not the page's: the label speaks instead. */}
+          <label className="dropzone">
+            <span>{t('runs.import_file')}</span>
+            {file ? <span dir="auto">{file.name}</span> : null}
+            <span className="choose" aria-hidden="true">
+              {file ? t('fleet.choose_other') : t('fleet.choose')}
+            </span>
             <input
               type="file"
               accept=".csv,.xlsx,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

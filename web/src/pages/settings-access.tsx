@@ -1,10 +1,14 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { del, get, post, query } from '../api.ts';
+import { type Column, DataTable } from '../components/data-table.tsx';
+import { EmptyState } from '../components/empty-state.tsx';
+import { QueryList } from '../components/query-list.tsx';
 import { useFormats, useT } from '../locale.tsx';
+import { useCursorPages } from '../paging.ts';
 import { useSession } from '../session.tsx';
 import { roles } from '../types.ts';
-import { Card, Empty, ErrorMessage, Loading, TableScroll } from '../ui.tsx';
+import { Card, ErrorMessage } from '../ui.tsx';
 
 interface Token {
   id: string;
@@ -44,50 +48,48 @@ export function Tokens() {
     event.preventDefault();
     create.mutate();
   };
+  const tokenColumns: Column<Token>[] = [
+    {
+      key: 'name',
+      header: t('settings.token_name'),
+      cell: (k) => (
+        <>
+          {k.name} <code dir="ltr">{k.prefix}…</code>
+        </>
+      ),
+    },
+    { key: 'role', header: t('settings.role'), cell: (k) => t(`role.${k.role}`) },
+    {
+      key: 'last-used',
+      header: t('settings.last_used'),
+      cell: (k) => (k.lastUsedAt ? f.dateTime(k.lastUsedAt) : '—'),
+    },
+    {
+      key: 'actions',
+      header: t('settings.actions'),
+      cell: (k) =>
+        k.revokedAt ? (
+          t('settings.revoked')
+        ) : (
+          <button type="button" onClick={() => revoke.mutate(k.id)}>
+            {t('settings.revoke')}
+          </button>
+        ),
+    },
+  ];
   return (
     <Card title={t('settings.tokens')}>
-      {tokens.isPending ? (
-        <Loading />
-      ) : tokens.isError ? (
-        <ErrorMessage error={tokens.error} />
-      ) : tokens.data.tokens.length === 0 ? (
-        <Empty title={t('settings.no_tokens')}>
-          <p>{t('settings.no_tokens_next')}</p>
-        </Empty>
-      ) : (
-        <TableScroll>
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">{t('settings.token_name')}</th>
-                <th scope="col">{t('settings.role')}</th>
-                <th scope="col">{t('settings.last_used')}</th>
-                <th scope="col">{t('settings.actions')}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {tokens.data.tokens.map((k) => (
-                <tr key={k.id}>
-                  <td>
-                    {k.name} <code dir="ltr">{k.prefix}…</code>
-                  </td>
-                  <td>{t(`role.${k.role}`)}</td>
-                  <td>{k.lastUsedAt ? f.dateTime(k.lastUsedAt) : '—'}</td>
-                  <td>
-                    {k.revokedAt ? (
-                      t('settings.revoked')
-                    ) : (
-                      <button type="button" onClick={() => revoke.mutate(k.id)}>
-                        {t('settings.revoke')}
-                      </button>
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </TableScroll>
-      )}
+      <QueryList
+        query={tokens}
+        rows={(d) => d.tokens}
+        empty={
+          <EmptyState title={t('settings.no_tokens')}>
+            <p>{t('settings.no_tokens_next')}</p>
+          </EmptyState>
+        }
+      >
+        {(rows) => <DataTable rows={rows} columns={tokenColumns} rowKey={(k) => k.id} testId="tokens" />}
+      </QueryList>
       <form className="form inline-form" onSubmit={submit}>
         <label>
           {t('settings.token_name')}
@@ -120,6 +122,8 @@ export function Tokens() {
   );
 }
 
+const AUDIT_PAGE = 50;
+
 interface AuditEntry {
   id: string;
   at: string;
@@ -135,67 +139,41 @@ export function Audit() {
   const t = useT();
   const { account } = useSession();
   const f = useFormats(account);
-  const [before, setBefore] = useState<string[]>([]);
+  const pages = useCursorPages();
   const audit = useQuery({
-    queryKey: ['audit', before.at(-1)],
+    queryKey: ['audit', pages.after],
     queryFn: () =>
-      get<{ entries: AuditEntry[] }>(`/account/audit${query({ limit: 50, before: before.at(-1) })}`),
+      get<{ entries: AuditEntry[] }>(`/account/audit${query({ limit: AUDIT_PAGE, before: pages.after })}`),
     placeholderData: (previous) => previous,
   });
+  const auditColumns: Column<AuditEntry>[] = [
+    { key: 'when', header: t('settings.when'), cell: (e) => f.dateTime(e.at) },
+    {
+      key: 'action',
+      header: t('settings.action'),
+      className: 'mono',
+      cell: (e) => <span dir="ltr">{e.action}</span>,
+    },
+    {
+      key: 'target',
+      header: t('settings.target'),
+      className: 'mono',
+      cell: (e) => <span dir="ltr">{e.target ?? ''}</span>,
+    },
+    { key: 'outcome', header: t('settings.outcome'), cell: (e) => e.outcome },
+  ];
   return (
     <Card title={t('settings.audit')}>
-      {audit.isPending ? (
-        <Loading />
-      ) : audit.isError ? (
-        <ErrorMessage error={audit.error} />
-      ) : audit.data.entries.length === 0 ? (
-        <Empty title={t('settings.no_audit')} />
-      ) : (
-        <>
-          <TableScroll>
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">{t('settings.when')}</th>
-                  <th scope="col">{t('settings.action')}</th>
-                  <th scope="col">{t('settings.target')}</th>
-                  <th scope="col">{t('settings.outcome')}</th>
-                </tr>
-              </thead>
-              <tbody>
-                {audit.data.entries.map((e) => (
-                  <tr key={e.id}>
-                    <td>{f.dateTime(e.at)}</td>
-                    <td dir="ltr" className="mono">
-                      {e.action}
-                    </td>
-                    <td dir="ltr" className="mono">
-                      {e.target ?? ''}
-                    </td>
-                    <td>{e.outcome}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </TableScroll>
-          <nav className="pager" aria-label={t('common_ui.pages')}>
-            <button
-              type="button"
-              disabled={before.length === 0}
-              onClick={() => setBefore((b) => b.slice(0, -1))}
-            >
-              {t('common_ui.newer')}
-            </button>
-            <button
-              type="button"
-              disabled={audit.data.entries.length < 50}
-              onClick={() => setBefore((b) => [...b, audit.data!.entries.at(-1)!.id])}
-            >
-              {t('common_ui.older')}
-            </button>
-          </nav>
-        </>
-      )}
+      <QueryList
+        query={audit}
+        rows={(d) => d.entries}
+        // The log pages by the oldest entry shown; a short page is the last.
+        nextCursor={(d) => (d.entries.length < AUDIT_PAGE ? null : d.entries.at(-1)?.id)}
+        pages={pages}
+        empty={<EmptyState title={t('settings.no_audit')} />}
+      >
+        {(rows) => <DataTable rows={rows} columns={auditColumns} rowKey={(e) => e.id} testId="audit" />}
+      </QueryList>
     </Card>
   );
 }

@@ -6,6 +6,7 @@ import { type Account, useSession } from '../session.tsx';
 import { roles } from '../types.ts';
 import { Card, ErrorMessage, Loading, TableScroll } from '../ui.tsx';
 import { Audit, Tokens } from './settings-access.tsx';
+import { type Invitation, PendingInvitations } from './settings-invitations.tsx';
 
 export default function Settings() {
   const t = useT();
@@ -98,7 +99,10 @@ function Users() {
   const t = useT();
   const client = useQueryClient();
   const { me } = useSession();
-  const users = useQuery({ queryKey: ['users'], queryFn: () => get<{ users: Member[] }>('/account/users') });
+  const users = useQuery({
+    queryKey: ['users'],
+    queryFn: () => get<{ users: Member[]; invitations: Invitation[] }>('/account/users'),
+  });
   const [email, setEmail] = useState('');
   const [role, setRole] = useState<string>('viewer');
   const [invitationLink, setInvitationLink] = useState<string | null>(null);
@@ -180,6 +184,7 @@ function Users() {
           </table>
         </TableScroll>
       )}
+      {users.data ? <PendingInvitations invitations={users.data.invitations} /> : null}
       <ErrorMessage error={change.error ?? remove.error} />
       <form className="form inline-form" onSubmit={submit}>
         <label>

@@ -1,10 +1,11 @@
 import { useQuery } from '@tanstack/react-query';
 import { Link } from 'wouter';
 import { get } from '../api.ts';
+import { EmptyState } from '../components/empty-state.tsx';
 import { useFormats, usePreferences, useT } from '../locale.tsx';
 import { useSession } from '../session.tsx';
 import type { Vehicle as VehicleData, Violation } from '../types.ts';
-import { Card, Empty, ErrorMessage, Loading } from '../ui.tsx';
+import { Card, ErrorMessage, Loading } from '../ui.tsx';
 import { VehicleMoney } from './vehicle-money.tsx';
 
 interface Version {
@@ -80,7 +81,7 @@ export default function Vehicle({ id }: { id: string }) {
         ) : violations.isError ? (
           <ErrorMessage error={violations.error} />
         ) : violations.data.violations.length === 0 ? (
-          <Empty title={t('vehicle.no_violations')} />
+          <EmptyState title={t('vehicle.no_violations')} />
         ) : (
           <ul className="violation-list">
             {violations.data.violations.map((x) => (

@@ -1,12 +1,16 @@
 import { useQuery } from '@tanstack/react-query';
-import { Link, useLocation, useSearch } from 'wouter';
+import { useLocation, useSearch } from 'wouter';
 import { get, query } from '../api.ts';
+import { type Column, DataTable } from '../components/data-table.tsx';
+import { EmptyState } from '../components/empty-state.tsx';
+import { QueryList } from '../components/query-list.tsx';
+import { VehicleLink } from '../components/vehicle-link.tsx';
 import { useFormats, usePreferences, useT } from '../locale.tsx';
 import { type CurrencyCode, parseMajor } from '../money.ts';
 import { useCursorPages } from '../paging.ts';
 import { useSession } from '../session.tsx';
 import { plateText, type Violation } from '../types.ts';
-import { Badge, Card, Empty, ErrorMessage, Loading, Pager, TableScroll } from '../ui.tsx';
+import { Badge, Card } from '../ui.tsx';
 
 const states = ['outstanding', 'settled', 'cancelled'] as const;
 
@@ -107,86 +111,77 @@ export default function Violations() {
           ) : null}
         </div>
         {badAmount ? <p className="error">{t('violations.bad_amount')}</p> : null}
-        {violations.isPending ? (
-          <Loading />
-        ) : violations.isError ? (
-          <ErrorMessage error={violations.error} />
-        ) : violations.data.violations.length === 0 ? (
-          <Empty title={t('violations.none')}>
-            <p>{t('violations.none_next')}</p>
-          </Empty>
-        ) : (
-          <>
-            <TableScroll>
-              <ViolationTable violations={violations.data.violations} f={f} language={language} />
-            </TableScroll>
-            <Pager
-              page={pages.page}
-              hasNext={Boolean(violations.data.next)}
-              onPrevious={pages.previous}
-              onNext={() => pages.next(violations.data?.next)}
-            />
-          </>
-        )}
+        <QueryList
+          query={violations}
+          rows={(d) => d.violations}
+          nextCursor={(d) => d.next}
+          pages={pages}
+          empty={
+            <EmptyState title={t('violations.none')}>
+              <p>{t('violations.none_next')}</p>
+            </EmptyState>
+          }
+        >
+          {(rows) => <ViolationTable violations={rows} f={f} language={language} />}
+        </QueryList>
       </Card>
     </div>
   );
 }
 
-export function ViolationTable({
+/** Violations in a table: ticket, offence time, vehicle, what and where, state, amount. */
+function ViolationTable({
   violations,
   f,
   language,
-  showVehicle = true,
 }: {
-  violations: Violation[];
+  violations: readonly Violation[];
   f: ReturnType<typeof useFormats>;
   language: 'ar' | 'en';
-  showVehicle?: boolean;
 }) {
   const t = useT();
-  return (
-    <table>
-      <thead>
-        <tr>
-          <th scope="col">{t('violations.ticket')}</th>
-          <th scope="col">{t('violations.offence')}</th>
-          {showVehicle ? <th scope="col">{t('violations.vehicle')}</th> : null}
-          <th scope="col">{t('violations.description')}</th>
-          <th scope="col">{t('violations.state')}</th>
-          <th scope="col" className="num">
-            {t('runs.amount')}
-          </th>
-        </tr>
-      </thead>
-      <tbody>
-        {violations.map((v) => (
-          <tr key={v.ticketNumber}>
-            <td dir="ltr" className="mono">
-              {v.ticketNumber}
-            </td>
-            <td>{f.dateTime(v.offenceAt)}</td>
-            {showVehicle ? (
-              <td>
-                <Link href={`/vehicles/${v.vehicleId}`} dir="ltr">
-                  {v.plateKey ? plateText(v.plateKey) : v.vehicleId}
-                </Link>
-              </td>
-            ) : null}
-            <td>
-              {language === 'ar' ? v.descriptionAr : v.descriptionEn}
-              <div className="muted small">{v.location}</div>
-            </td>
-            <td>
-              <Badge kind={v.state === 'outstanding' ? 'warn' : 'muted'}>{t(`state.${v.state}`)}</Badge>
-              {v.suspectSettlement ? <Badge kind="bad">{t('violations.suspect')}</Badge> : null}
-            </td>
-            <td className="num">{f.money(v.amountMinor)}</td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
-  );
+  const columns: Column<Violation>[] = [
+    {
+      key: 'ticket',
+      header: t('violations.ticket'),
+      className: 'mono',
+      cell: (v) => <span dir="ltr">{v.ticketNumber}</span>,
+    },
+    { key: 'offence', header: t('violations.offence'), cell: (v) => f.dateTime(v.offenceAt) },
+    {
+      key: 'vehicle',
+      header: t('violations.vehicle'),
+      cell: (v) => <VehicleLink id={v.vehicleId} plate={v.plateKey ? plateText(v.plateKey) : v.vehicleId} />,
+    },
+    {
+      key: 'description',
+      header: t('violations.description'),
+      cell: (v) => (
+        <>
+          {language === 'ar' ? v.descriptionAr : v.descriptionEn}
+          <div className="muted small">{v.location}</div>
+        </>
+      ),
+    },
+    {
+      key: 'state',
+      header: t('violations.state'),
+      cell: (v) => (
+        <>
+          <Badge kind={v.state === 'outstanding' ? 'warn' : 'muted'}>{t(`state.${v.state}`)}</Badge>
+          {v.suspectSettlement ? <Badge kind="bad">{t('violations.suspect')}</Badge> : null}
+        </>
+      ),
+    },
+    {
+      key: 'amount',
+      header: t('runs.amount'),
+      numeric: true,
+      minor: (v) => v.amountMinor,
+      cell: (v) => f.money(v.amountMinor),
+    },
+  ];
+  return <DataTable rows={violations} columns={columns} rowKey={(v) => v.ticketNumber} testId="violations" />;
 }
 
 function nextDay(date: string): string {
