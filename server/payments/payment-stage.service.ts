@@ -1,7 +1,7 @@
 import { findAccount } from '../accounts/accounts.repo.ts';
 import type { AuthorityIssuer } from '../authority/issuance-client.ts';
 import type { Database } from '../db/database.ts';
-import { withTenant } from '../db/tenant.ts';
+import { type Tx, withTenant } from '../db/tenant.ts';
 import { DomainError } from '../errors.ts';
 import { type JurisdictionCode, jurisdictions } from '../jurisdictions/profiles.ts';
 import { lockAccountViolations } from '../runs/runs.repo.ts';
@@ -24,12 +24,14 @@ export interface PaymentStageSummary {
  * payment of ours, become exceptions; then every vehicle with payable lines gets its number and
  * the account its consolidated one (numbers whose lines changed are superseded on the way).
  * Rerunnable: a second delivery confirms and flags nothing new and finds every number open.
+ * `next` starts the pipeline's next stage (the run's statements) once the numbers are recorded.
  */
 export async function issueAfterRun(
   db: Database,
   issuer: AuthorityIssuer,
   job: { accountId: bigint; runId: bigint },
   now: Date,
+  next?: (trx: Tx, summary: PaymentStageSummary) => Promise<void>,
 ): Promise<PaymentStageSummary> {
   const { accountId, runId } = job;
   const checked = await withTenant(db, accountId, async (trx) => {
@@ -65,5 +67,7 @@ export async function issueAfterRun(
   };
   const vehicleNumbers = await issue('vehicle');
   const consolidated = await issue('consolidated');
-  return { ...checked, vehicleNumbers, consolidated };
+  const summary = { ...checked, vehicleNumbers, consolidated };
+  if (next) await withTenant(db, accountId, (trx) => next(trx, summary));
+  return summary;
 }

@@ -44,8 +44,6 @@ export const START_RUN_QUEUE = 'run.start';
 /** Dead-letter queues: a lookup batch or a reconciliation that ran out of retries ends here. */
 export const LOOKUP_BATCH_GAVE_UP_QUEUE = 'lookup.batch_gave_up';
 export const RECONCILE_GAVE_UP_QUEUE = 'run.reconcile_gave_up';
-/** Named here, handled in server/statements: runs do not depend on statements. */
-export const STATEMENTS_RENDER_QUEUE = 'statements.render';
 
 export interface RunSettings {
   /** Plates per lookup batch job. */
@@ -396,10 +394,7 @@ export async function reconcileRun(
     }
     await finishRun(trx, accountId, runId, { status: failed.length > 0 ? 'partial' : 'done', summary });
     await wakeWaitingRun(trx, queue, accountId);
-    // The run's next stage: its statements (server/statements), rendered by a job of their own.
-    await queue.send(trx, STATEMENTS_RENDER_QUEUE, [
-      { accountId: accountId.toString(), runId: runId.toString() },
-    ]);
+    // The run's next stage (its payment numbers, then its statements), given by the caller.
     await next?.(trx);
     return summary;
   });
