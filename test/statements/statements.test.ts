@@ -267,6 +267,8 @@ describe.each(['JO', 'IQ', 'EG'] as const)('a %s run statement', (jurisdiction) 
   });
 
   it('shows the payment numbers the run issued, each total equal to the database and to its lines', async () => {
+    // The statements come after the payments stage, so its numbers are in the database by then.
+    const xlsx = await waitForDocument(fleet.accountant, `/runs/${run.id}/statement.xlsx?lang=en`);
     const numbers = await numbersInDb(fleet.account.id);
     const vehicleNumbers = numbers.filter((n) => n.kind === 'vehicle');
     const consolidated = numbers.find((n) => n.kind === 'consolidated');
@@ -280,9 +282,7 @@ describe.each(['JO', 'IQ', 'EG'] as const)('a %s run statement', (jurisdiction) 
     );
     expect(jobRows.map((r) => r.data.payments?.status)).toContain('issued');
 
-    const workbook = await readWorkbook(
-      (await waitForDocument(fleet.accountant, `/runs/${run.id}/statement.xlsx?lang=en`)).bytes,
-    );
+    const workbook = await readWorkbook(xlsx.bytes);
     const [summary, vehicles, violations, , numberSheet] = workbook.worksheets as ExcelJS.Worksheet[];
     const amount = (cell: ExcelJS.Cell) => toMinor(cell.value as number, currency.minorUnits);
     const sheetNumbers = sheetRows(numberSheet!);
@@ -490,5 +490,38 @@ describe('statement documents', () => {
   it('refuse a bad language', async () => {
     const bad = await fetchBytes(fleet.accountant, `/runs/${run.id}/statement.pdf?lang=fr`);
     expect(bad.status).toBe(400);
+  });
+});
+
+describe('a run whose payment numbers could not be issued', () => {
+  it('still gets its statements, which say the numbers are unavailable and why', async () => {
+    const fleet = await makeFleet('JO', 8);
+    simulator.setFaults({ issuanceFailures: 1_000_000 });
+    try {
+      const run = await runToEnd(fleet.admin);
+      // The payments stage fails and is retried; once out of retries pg-boss dead-letters it.
+      await withTenant(test.db, fleet.account.id, (trx) =>
+        jobs.queue.send(trx, 'payments.issue_gave_up', [
+          { accountId: fleet.account.id.toString(), runId: run.id },
+        ]),
+      );
+      const xlsx = await waitForDocument(fleet.accountant, `/runs/${run.id}/statement.xlsx?lang=en`);
+      const pdf = await waitForDocument(fleet.accountant, `/runs/${run.id}/statement.pdf?lang=en`);
+      const workbook = await readWorkbook(xlsx.bytes);
+      const [summary, vehicles, violations, , numberSheet] = workbook.worksheets as ExcelJS.Worksheet[];
+      const note = sheetRows(summary!).find((r) => r.getCell(1).value === 'Payment numbers')!;
+      expect(note.getCell(2).value).toMatch(
+        /^Payment numbers are unavailable for this run: issuing payment numbers gave up/,
+      );
+      expect(sheetRows(numberSheet!)).toHaveLength(0);
+      const payable = sheetRows(vehicles!).filter((r) => (r.getCell(5).value as number) > 0);
+      expect(payable.length).toBeGreaterThan(0);
+      for (const row of payable) expect(row.getCell(9).value).toBe('Unavailable');
+      for (const row of sheetRows(violations!)) expect(row.getCell(10).value).toBe('Unavailable');
+      const text = (await pdfText(pdf.bytes)).replace(/\s+/g, ' ');
+      expect(text).toContain('Payment numbers are unavailable for this run: issuing payment numbers gave up');
+    } finally {
+      simulator.setFaults({ issuanceFailures: 0 });
+    }
   });
 });
