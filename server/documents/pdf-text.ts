@@ -8,7 +8,9 @@
  */
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
+import path from 'node:path';
 import bidiModule, { type Bidi } from 'bidi-js';
+import PDFDocument from 'pdfkit';
 
 // A CommonJS module whose `module.exports` is the factory; its typings describe an ES default export.
 const bidi = (bidiModule as unknown as () => Bidi)();
@@ -124,31 +126,132 @@ export function fitText(doc: TextSurface, text: string, width: number, base: Dir
   return `${chars.slice(0, low).join('').trimEnd()}…`;
 }
 
+/**
+ * The part of pdfkit's EmbeddedFont (not public API) the shaping cache relies on: `layout` lays a
+ * run with features out through `layoutRun`, and the encoder only reads the run it answers.
+ */
 interface ShapingFont {
-  layoutRun(text: string, features?: string[]): unknown;
+  layoutRun(text: string, features?: string[]): ShapedRun;
+  layout(text: string, features?: string[], onlyWidth?: boolean): unknown;
+}
+
+interface ShapedRun {
+  glyphs: object[];
+  positions: object[];
+}
+
+/** pdfkit versions whose EmbeddedFont the shaping cache was checked against. */
+export const SHAPING_CACHE_PDFKIT = '>=0.15 <0.21';
+
+/** Whether a pdfkit version is one the shaping cache was checked against (0.15 to 0.20). */
+export function shapingCacheSupports(version: string): boolean {
+  const match = /^0\.(\d+)\.\d+/.exec(version);
+  return match !== null && Number(match[1]) >= 15 && Number(match[1]) <= 20;
+}
+
+export class ShapingCacheError extends Error {
+  override name = 'ShapingCacheError';
+}
+
+function pdfkitVersion(): string {
+  const main = require.resolve('pdfkit');
+  const manifest = JSON.parse(
+    fs.readFileSync(path.join(path.dirname(main), '..', 'package.json'), 'utf8'),
+  ) as { name?: string; version?: string };
+  if (manifest.name !== 'pdfkit' || !manifest.version)
+    throw new ShapingCacheError(`pdfkit's package.json was not found beside ${main}`);
+  return manifest.version;
+}
+
+const unsupported = (version: string, why: string) =>
+  new ShapingCacheError(
+    `pdfkit ${version}: the Arabic shaping cache (server/documents/pdf-text.ts) cannot attach: ${why}. ` +
+      `It was checked against pdfkit ${SHAPING_CACHE_PDFKIT}; pin pdfkit to that range, or check that ` +
+      'EmbeddedFont.layout still lays out runs with features through layoutRun and widen the range.',
+  );
+
+/** A shaped run made read-only: a pdfkit that began changing cached runs would fail loudly, not garble text. */
+function freezeRun(run: ShapedRun): ShapedRun {
+  for (const glyph of run.glyphs) Object.freeze(glyph);
+  for (const position of run.positions) Object.freeze(position);
+  Object.freeze(run.glyphs);
+  Object.freeze(run.positions);
+  return Object.freeze(run);
 }
 
 /**
  * Remembers the shaped runs of a registered font (pdfkit caches only runs laid out without
  * features): a statement repeats the same Arabic words on every row, and shaping Amiri is the
- * costliest step of drawing a line. The runs are read, never changed, by pdfkit's encoder.
+ * costliest step of drawing a line. It wraps a method of pdfkit's font object, which is not
+ * public API: the pdfkit version and the method's shape are checked first, and at start-up
+ * `checkShapingCache` proves the cache is used and shapes exactly as pdfkit does.
  */
 export function rememberShaping(doc: PDFKit.PDFDocument, fontName: string, limit = 20_000): void {
+  const version = pdfkitVersion();
+  if (!shapingCacheSupports(version)) throw unsupported(version, 'the version is outside the range');
   doc.font(fontName);
-  const font = (doc as unknown as { _font: ShapingFont })._font;
+  const font = (doc as unknown as { _font?: Partial<ShapingFont> })._font;
+  if (typeof font?.layoutRun !== 'function' || typeof font.layout !== 'function')
+    throw unsupported(version, 'its font object has no layoutRun/layout methods');
   const shape = font.layoutRun.bind(font);
-  const known = new Map<string, unknown>();
+  const known = new Map<string, ShapedRun>();
   font.layoutRun = (text, features) => {
     if (!features) return shape(text, features);
     const key = `${features.join(',')}\u0000${text}`;
     let run = known.get(key);
     if (run === undefined) {
       if (known.size >= limit) known.clear();
-      run = shape(text, features);
+      run = freezeRun(shape(text, features));
       known.set(key, run);
     }
     return run;
   };
+}
+
+/**
+ * Proves, on a scratch document, that the shaping cache attaches to this pdfkit, is really used
+ * (a repeated Arabic run is shaped once) and changes nothing (the same widths and the same PDF
+ * bytes as pdfkit alone). Rejects with a ShapingCacheError saying what to do otherwise.
+ */
+export async function checkShapingCache(): Promise<void> {
+  const version = pdfkitVersion();
+  const sample = 'كشف المخالفات المرورية';
+  const draw = async (cached: boolean) => {
+    const doc = new PDFDocument({
+      autoFirstPage: false,
+      compress: false,
+      info: { CreationDate: new Date(0) },
+    });
+    const chunks: Buffer[] = [];
+    doc.on('data', (chunk: Buffer) => chunks.push(chunk));
+    const ended = new Promise((resolve) => doc.on('end', resolve));
+    doc.registerFont('probe', fonts.regular);
+    if (cached) rememberShaping(doc, 'probe');
+    doc.font('probe').fontSize(10).addPage();
+    // Counts the shaping engine's work under whatever pdfkit does with the run.
+    const engine = (doc as unknown as { _font: { font?: { layout?: (...a: unknown[]) => unknown } } })._font
+      .font;
+    if (typeof engine?.layout !== 'function')
+      throw unsupported(version, 'its font object has no fontkit font');
+    let shaped = 0;
+    const layout = engine.layout.bind(engine);
+    engine.layout = (...args: unknown[]) => {
+      shaped += 1;
+      return layout(...args);
+    };
+    const surface = doc as unknown as TextSurface;
+    const widths = [1, 2, 3].map(() => surface.widthOfString(sample, { features: RTL_FEATURES }));
+    surface.text(sample, 10, 10, { lineBreak: false, features: RTL_FEATURES });
+    doc.end();
+    await ended;
+    return { widths: widths.join(), bytes: Buffer.concat(chunks), shaped };
+  };
+  const plain = await draw(false);
+  const cached = await draw(true);
+  if (cached.shaped !== 1)
+    throw unsupported(version, `a run measured three times and drawn once was shaped ${cached.shaped} times`);
+  if (cached.widths !== plain.widths || !cached.bytes.equals(plain.bytes))
+    throw unsupported(version, 'a cached run measures or draws differently from pdfkit alone');
 }
 
 export interface LineBox {
