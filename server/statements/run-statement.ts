@@ -201,7 +201,14 @@ export async function loadRunStatement(
   };
 }
 
-/** A vehicle's due amounts as of the run, line by line by the payments module's rules. */
+const DAY_MS = 86_400_000;
+
+/**
+ * A vehicle's due amounts as of the run, line by line by the payments module's rules. A line
+ * offended more than the longest escalation (plus a day for its local day's start and a zone's
+ * clock change) before the run has no deadline ahead, which is what lineDue answers for it: such
+ * lines, most of a fleet's, skip its time-zone arithmetic.
+ */
 function withDue(
   profile: JurisdictionProfile,
   vehicle: VehicleLineRow,
@@ -210,7 +217,16 @@ function withDue(
 ): StatementVehicleRow {
   const offences = vehicle.line_offences ?? [];
   const amounts = vehicle.line_amounts ?? [];
-  const due = numberDue(offences.map((at, i) => lineDue(profile, new Date(at), BigInt(amounts[i]!), asOf)));
+  const longest = Math.max(0, ...profile.escalation.map((rule) => rule.afterDays));
+  const surelyPast = asOf.getTime() - (longest + 2) * DAY_MS;
+  const due = numberDue(
+    offences.map((at, i) => {
+      const amount = BigInt(amounts[i]!);
+      return at < surelyPast
+        ? { amountMinor: amount, nextDeadlineAt: null, amountAfterDeadlineMinor: amount }
+        : lineDue(profile, new Date(at), amount, asOf);
+    }),
+  );
   return {
     ...vehicle,
     payment_number: numbersShown ? vehicle.payment_number : null,

@@ -10,6 +10,7 @@ import { floorBenches } from './floors.bench.ts';
 import { type Bench, type BenchResult, benchDatabase, peakRssMb } from './harness.ts';
 import { paymentBenches } from './payments.bench.ts';
 import { runBenches } from './runs.bench.ts';
+import { statementBenches } from './statements.bench.ts';
 import { webBenches } from './web.bench.ts';
 
 const benches: Bench[] = [
@@ -19,6 +20,7 @@ const benches: Bench[] = [
   ...authorityBenches,
   ...paymentBenches,
   ...webBenches,
+  ...statementBenches,
 ];
 
 const wanted = process.argv.slice(2);
