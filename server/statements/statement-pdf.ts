@@ -22,8 +22,8 @@ import { amountText, localDateText, localDateTimeText, notes, t } from './format
 import { numberDueNow, type RunStatement } from './run-statement.ts';
 import type { PaymentNumberRow } from './statements.repo.ts';
 
-/** Barcode geometry: a module of 0.75 pt (0.26 mm) prints and scans well on an office printer. */
-const BAR_MODULE = 0.75;
+/** Barcode geometry: a module of 0.72 pt (0.25 mm) prints and scans well on an office printer. */
+const BAR_MODULE = 0.72;
 const BAR_HEIGHT = 18;
 const BARCODE_ROW_HEIGHT = 34;
 
@@ -137,14 +137,14 @@ export async function writeRunStatementPdf(statement: RunStatement, language: La
     text('vehicles'),
     [
       { header: text('plate'), weight: 2 },
-      { header: text('label'), weight: 1.9 },
-      { header: text('cost_centre'), weight: 1.3 },
-      { header: text('lookup'), weight: 1.1 },
-      { header: text('count'), weight: 0.7, align: 'end' },
-      { header: text('due_now'), weight: 1.6, align: 'end' },
-      { header: text('due_after_escalation'), weight: 1.7, align: 'end' },
-      { header: text('next_escalation'), weight: 1.5, align: 'end' },
-      { header: text('payment_number'), weight: 2.2, align: 'end' },
+      { header: text('label'), weight: 2.1 },
+      { header: text('cost_centre'), weight: 1.9 },
+      { header: text('lookup'), weight: 1.3 },
+      { header: text('count'), weight: 1.2, align: 'end' },
+      { header: text('due_now'), weight: 1.9, align: 'end' },
+      { header: text('due_after_escalation'), weight: 2.6, align: 'end' },
+      { header: text('next_escalation'), weight: 2.5, align: 'end' },
+      { header: text('payment_number'), weight: 2.7, align: 'end' },
     ],
     (async function* () {
       for await (const page of statement.vehicles()) {
@@ -249,14 +249,14 @@ export async function writeRunStatementPdf(statement: RunStatement, language: La
   await pdf.table(
     text('payment_numbers'),
     [
-      { header: text('payment_number'), weight: 3.3 },
-      { header: text('number_kind'), weight: 1.1 },
-      { header: text('plate'), weight: 1.9 },
-      { header: text('lines'), weight: 0.7, align: 'end' },
-      { header: text('due_now'), weight: 1.6, align: 'end' },
-      { header: text('due_after_escalation'), weight: 1.7, align: 'end' },
-      { header: text('next_escalation'), weight: 1.5, align: 'end' },
-      { header: text('valid_until'), weight: 1.5, align: 'end' },
+      { header: text('payment_number'), weight: 3.4 },
+      { header: text('number_kind'), weight: 1.6 },
+      { header: text('plate'), weight: 1.8 },
+      { header: text('lines'), weight: 0.9, align: 'end' },
+      { header: text('due_now'), weight: 1.7, align: 'end' },
+      { header: text('due_after_escalation'), weight: 2.2, align: 'end' },
+      { header: text('next_escalation'), weight: 2.1, align: 'end' },
+      { header: text('valid_until'), weight: 1.7, align: 'end' },
     ],
     (async function* () {
       if (payments.consolidated) yield [numberCells(payments.consolidated)];

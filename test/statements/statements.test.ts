@@ -306,7 +306,7 @@ describe.each(['JO', 'IQ', 'EG'] as const)('a %s run statement', (jurisdiction) 
       }
     }
     const summaryRow = (label: string) => sheetRows(summary!).find((r) => r.getCell(1).value === label)!;
-    const numbersTotal = summaryRow('Total of the vehicle payment numbers');
+    const numbersTotal = summaryRow('Vehicle numbers: total');
     expect(numbersTotal.getCell(3).value).toBe(vehicleNumbers.length);
     expect(amount(numbersTotal.getCell(4))).toBe(vehicleTotal);
     expect(
@@ -339,7 +339,7 @@ describe.each(['JO', 'IQ', 'EG'] as const)('a %s run statement', (jurisdiction) 
       }
       expect(printed).toBe(vehicleTotal);
       const totalLine = lines.find((l) =>
-        l.includes(lang === 'en' ? 'Total of the vehicle payment numbers' : 'مجموع أرقام دفع المركبات'),
+        l.includes(lang === 'en' ? 'Vehicle numbers: total' : 'مجموع أرقام المركبات'),
       )!;
       expect(totalLine).toContain(format(vehicleTotal));
       if (consolidated) {
