@@ -31,6 +31,13 @@ describe('visual runs', () => {
     expect(shown('Company شركة النقل ltd', 'ltr')).toEqual(['L:Company ', 'R:شركة النقل', 'L: ltd']);
   });
 
+  it('answers a left-to-right isolate in an Arabic line, and a plain English line, as one run', () => {
+    expect(shown(ltr('2026-12-05 10:00'), 'rtl')).toEqual(['L:2026-12-05 10:00']);
+    expect(shown('Outstanding total', 'ltr')).toEqual(['L:Outstanding total']);
+    // Neutrals between numbers in a right-to-left paragraph are not one run: the algorithm decides.
+    expect(shown('10 / 20', 'rtl')).toEqual(['L:20', 'R: / ', 'L:10']);
+  });
+
   it('mirrors brackets inside right-to-left runs', () => {
     expect(shown('(مصر)', 'rtl')).toEqual(['R:)مصر(']);
   });

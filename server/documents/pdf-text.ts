@@ -34,6 +34,9 @@ export const isolate = (text: string) => `\u2068${text}\u2069`;
 /** Splits a line into directional runs, answered in visual order, left to right. */
 export function visualRuns(line: string, base: Direction): DirectionalRun[] {
   if (line.length === 0) return [];
+  // Most table cells (amounts, dates, tickets) are one left-to-right run: no need for the algorithm.
+  const single = singleLtrRun(line, base);
+  if (single !== undefined) return [{ text: single, rtl: false }];
   const { levels } = bidi.getEmbeddingLevels(line, base);
   const mirrored = bidi.getMirroredCharactersMap(line, levels);
   const chars = [...line];
@@ -71,6 +74,19 @@ export function visualRuns(line: string, base: Direction): DirectionalRun[] {
     }
   }
   return runs.map((r) => ({ text: r.text, rtl: r.level % 2 === 1 }));
+}
+
+/**
+ * The text of a line that is a single left-to-right run whatever the algorithm does: no
+ * right-to-left character, and either a left-to-right paragraph with no marks, or one left-to-right
+ * isolate (`ltr`) with nothing outside it. Undefined otherwise.
+ */
+function singleLtrRun(line: string, base: Direction): string | undefined {
+  if (hasRtl(line)) return undefined;
+  if (base === 'ltr') return BIDI_CONTROL.test(line) ? undefined : line;
+  if (!line.startsWith('\u2066') || !line.endsWith('\u2069')) return undefined;
+  const inner = line.slice(1, -1);
+  return BIDI_CONTROL.test(inner) ? undefined : inner;
 }
 
 /** Whether a text has any right-to-left character (Arabic, Hebrew…). */

@@ -314,7 +314,9 @@ export const statementBenches: Bench[] = [
         '--import',
         path.join(ROOT, 'test/bench/loop-delay-probe.ts'),
       ]);
-      const worker = await startRole(ctx, 'worker', {});
+      // As in production, the worker has a gateway of its own rather than the simulator in process;
+      // rendering never calls it.
+      const worker = await startRole(ctx, 'worker', { AUTHORITY_URL: 'http://127.0.0.1:9' });
       const boss = createBoss({
         connectionString: loginUrl(ctx.url, QUEUE_ROLE, ctx.env.QUEUE_DATABASE_PASSWORD),
         worker: false,
