@@ -44,6 +44,8 @@ export const START_RUN_QUEUE = 'run.start';
 /** Dead-letter queues: a lookup batch or a reconciliation that ran out of retries ends here. */
 export const LOOKUP_BATCH_GAVE_UP_QUEUE = 'lookup.batch_gave_up';
 export const RECONCILE_GAVE_UP_QUEUE = 'run.reconcile_gave_up';
+/** Named here, handled in server/statements: runs do not depend on statements. */
+export const STATEMENTS_RENDER_QUEUE = 'statements.render';
 
 export interface RunSettings {
   /** Plates per lookup batch job. */

@@ -6,9 +6,10 @@
 import { z } from 'zod';
 import type { Tx } from '../db/tenant.ts';
 import type { JobQueue } from '../queue.ts';
+import { STATEMENTS_RENDER_QUEUE } from '../runs/runs.service.ts';
 import type { PaymentStageOutcome } from './run-statement.ts';
 
-export const STATEMENTS_RENDER_QUEUE = 'statements.render';
+export { STATEMENTS_RENDER_QUEUE };
 
 const id = z
   .string()
