@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { JobDefinition } from './job.ts';
 import { maintenanceJob } from './maintenance.job.ts';
-import { paymentsIssueJob } from './payments.job.ts';
+import { paymentsIssueGaveUpJob, paymentsIssueJob } from './payments.job.ts';
 import {
   lookupBatchGaveUpJob,
   lookupBatchJob,
@@ -27,6 +27,7 @@ export const jobRegistry: JobDefinition[] = [
   reconcileJob as JobDefinition,
   runSweepJob as JobDefinition,
   renderStatementsJob as JobDefinition,
+  paymentsIssueGaveUpJob as JobDefinition,
   paymentsIssueJob as JobDefinition,
 ];
 

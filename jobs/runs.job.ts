@@ -62,7 +62,7 @@ const batchPayload = z.object({ accountId: id, runId: id, batchNo: z.number().in
 const runPayload = z.object({ accountId: id, runId: id }).strict();
 
 /** Why a dead-lettered job gave up: its last error, as pg-boss kept it. */
-function gaveUpReason(stage: string, job: Job<unknown>): string {
+export function gaveUpReason(stage: string, job: Job<unknown>): string {
   const output = (job as JobWithMetadata<unknown>).sourceOutput as { message?: unknown } | null | undefined;
   const retries = (job as JobWithMetadata<unknown>).sourceRetryCount;
   const last = typeof output?.message === 'string' ? `: ${output.message.slice(0, 500)}` : '';

@@ -21,6 +21,7 @@ import {
   seedDemo,
   seedDemoHistory,
 } from './demo/demo.service.ts';
+import { checkShapingCache } from './documents/pdf-text.ts';
 import { createApp, createHealthApp } from './http/app.ts';
 import { EventStreams } from './http/event-streams.ts';
 import type { Logger } from './logger.ts';
@@ -131,6 +132,8 @@ export async function startProduct(config: Config, log: Logger): Promise<Running
     const today = new Date().toISOString().slice(0, 10);
     const weekAgo = new Date(Date.now() - 7 * 86_400_000).toISOString().slice(0, 10);
     let simulator: AuthoritySimulator | undefined;
+    // Both roles draw PDFs: a pdfkit the Arabic shaping cache does not fit stops start-up here, saying so.
+    await checkShapingCache();
 
     if (worker) {
       if (!authorityUrl) {

@@ -10,7 +10,8 @@ import { type Direction, drawLine, fitText, fonts, rememberShaping } from './pdf
 
 export const PAGE = { width: 595.28, height: 841.89, margin: 36 } as const;
 const FOOTER_HEIGHT = 24;
-const ROW_HEIGHT = 14;
+/** One line of a table. */
+export const ROW_HEIGHT = 14;
 const TABLE_FONT_SIZE = 8.5;
 const TITLE_HEIGHT = 24;
 /** The lowest y a table row may start at. */
@@ -24,11 +25,27 @@ export interface TableColumn {
   align?: 'start' | 'end' | 'center';
 }
 
-/** Table rows that fit one page under its title and header. */
-export const ROWS_PER_PAGE = Math.floor((BODY_BOTTOM - PAGE.margin - TITLE_HEIGHT - ROW_HEIGHT) / ROW_HEIGHT);
+/** Table rows of `rowHeight` points that fit one page under its title and header. */
+export const rowsPerPage = (rowHeight = ROW_HEIGHT) =>
+  Math.floor((BODY_BOTTOM - PAGE.margin - TITLE_HEIGHT - ROW_HEIGHT) / rowHeight);
 
 /** Pages a table of `rows` rows takes (an empty table still takes one, saying so). */
-export const tablePages = (rows: number) => Math.max(1, Math.ceil(rows / ROWS_PER_PAGE));
+export const tablePages = (rows: number, rowHeight = ROW_HEIGHT) =>
+  Math.max(1, Math.ceil(rows / rowsPerPage(rowHeight)));
+
+export interface CellBox {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+export interface TableOptions {
+  /** Each row's height in points: one line of text unless a column draws something taller. */
+  rowHeight?: number;
+  /** Draws a cell itself (a barcode, say) and answers true; false leaves it to be drawn as text. */
+  drawCell?: (column: number, cell: string, box: CellBox) => boolean;
+}
 
 export interface PagedPdfOptions {
   base: Direction;
@@ -202,22 +219,36 @@ export class PagedPdf {
    * A table over its pages: each page gets the title and header again. `rows` answers cell texts
    * in column order; the table takes exactly tablePages(count) pages, starting on a new one.
    */
-  async table(title: string, columns: TableColumn[], rows: AsyncIterable<string[][]>, empty: string) {
+  async table(
+    title: string,
+    columns: TableColumn[],
+    rows: AsyncIterable<string[][]>,
+    empty: string,
+    options: TableOptions = {},
+  ) {
     const boxes = this.columnBoxes(columns);
-    let onPage = ROWS_PER_PAGE;
+    const rowHeight = options.rowHeight ?? ROW_HEIGHT;
+    const perPage = rowsPerPage(rowHeight);
+    // Text sits at the foot of a taller row, on the line of whatever a cell draws above it.
+    const textOffset = rowHeight - ROW_HEIGHT;
+    let onPage = perPage;
     let any = false;
     for await (const page of rows) {
       for (const cells of page) {
-        if (onPage === ROWS_PER_PAGE) {
+        if (onPage === perPage) {
           this.newPage();
           this.tableHead(title, columns);
           onPage = 0;
         }
-        this.doc.font('regular').fontSize(TABLE_FONT_SIZE);
         cells.forEach((cell, index) => {
-          if (cell) drawLine(this.doc, cell, { ...boxes[index]!, y: this.y, base: this.base });
+          if (!cell) return;
+          const box = boxes[index]!;
+          if (options.drawCell?.(index, cell, { x: box.x, y: this.y, width: box.width, height: rowHeight }))
+            return;
+          this.doc.font('regular').fontSize(TABLE_FONT_SIZE);
+          drawLine(this.doc, cell, { ...box, y: this.y + textOffset, base: this.base });
         });
-        this.y += ROW_HEIGHT;
+        this.y += rowHeight;
         onPage += 1;
         any = true;
       }

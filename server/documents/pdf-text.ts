@@ -8,7 +8,9 @@
  */
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
+import path from 'node:path';
 import bidiModule, { type Bidi } from 'bidi-js';
+import PDFDocument from 'pdfkit';
 
 // A CommonJS module whose `module.exports` is the factory; its typings describe an ES default export.
 const bidi = (bidiModule as unknown as () => Bidi)();
@@ -32,6 +34,9 @@ export const isolate = (text: string) => `\u2068${text}\u2069`;
 /** Splits a line into directional runs, answered in visual order, left to right. */
 export function visualRuns(line: string, base: Direction): DirectionalRun[] {
   if (line.length === 0) return [];
+  // Most table cells (amounts, dates, tickets) are one left-to-right run: no need for the algorithm.
+  const single = singleLtrRun(line, base);
+  if (single !== undefined) return [{ text: single, rtl: false }];
   const { levels } = bidi.getEmbeddingLevels(line, base);
   const mirrored = bidi.getMirroredCharactersMap(line, levels);
   const chars = [...line];
@@ -71,6 +76,19 @@ export function visualRuns(line: string, base: Direction): DirectionalRun[] {
   return runs.map((r) => ({ text: r.text, rtl: r.level % 2 === 1 }));
 }
 
+/**
+ * The text of a line that is a single left-to-right run whatever the algorithm does: no
+ * right-to-left character, and either a left-to-right paragraph with no marks, or one left-to-right
+ * isolate (`ltr`) with nothing outside it. Undefined otherwise.
+ */
+function singleLtrRun(line: string, base: Direction): string | undefined {
+  if (hasRtl(line)) return undefined;
+  if (base === 'ltr') return BIDI_CONTROL.test(line) ? undefined : line;
+  if (!line.startsWith('\u2066') || !line.endsWith('\u2069')) return undefined;
+  const inner = line.slice(1, -1);
+  return BIDI_CONTROL.test(inner) ? undefined : inner;
+}
+
 /** Whether a text has any right-to-left character (Arabic, Hebrew…). */
 export function hasRtl(text: string): boolean {
   return /[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]/.test(text);
@@ -86,15 +104,26 @@ export const fonts = {
 
 /**
  * Shaping for Arabic runs (fontkit adds the positional forms by script); given features, pdfkit lays
- * the run out whole, so its glyphs are reversed once. Left-to-right runs go without: pdfkit then lays
- * them out word by word from its own cache, which is right for left-to-right text.
+ * the run out whole, so its glyphs are reversed once.
  */
 const RTL_FEATURES = ['rlig', 'liga', 'calt', 'mark', 'mkmk', 'kern'];
-const LTR_FEATURES = undefined;
+/**
+ * Left-to-right runs (plates, amounts, dates, tickets, Latin words) with every OpenType feature
+ * off: Amiri's contextual lookups do nothing to digits and plain Latin, yet cost more than all
+ * else in drawing a statement, and without features pdfkit would keep every distinct word (every
+ * ticket number of a 250,000-line statement) in its own unbounded cache.
+ */
+const LTR_FEATURES: Record<string, false> = Object.fromEntries(
+  [
+    ...['rvrn', 'ltra', 'ltrm', 'frac', 'numr', 'dnom'],
+    ...['ccmp', 'locl', 'rlig', 'mark', 'mkmk'],
+    ...['calt', 'clig', 'liga', 'rclt', 'curs', 'kern'],
+  ].map((tag) => [tag, false]),
+);
 
 /** What a line needs from a pdfkit document: measuring and drawing one run at a point. */
 export interface TextSurface {
-  widthOfString(text: string, options?: { features?: string[] | undefined }): number;
+  widthOfString(text: string, options?: { features?: string[] | Record<string, false> }): number;
   text(text: string, x: number, y: number, options?: object): unknown;
 }
 
@@ -124,31 +153,138 @@ export function fitText(doc: TextSurface, text: string, width: number, base: Dir
   return `${chars.slice(0, low).join('').trimEnd()}…`;
 }
 
+/**
+ * The part of pdfkit's EmbeddedFont (not public API) the shaping cache relies on: `layout` lays a
+ * run with features out through `layoutRun`, and the encoder only reads the run it answers.
+ */
 interface ShapingFont {
-  layoutRun(text: string, features?: string[]): unknown;
+  layoutRun(text: string, features?: string[] | Record<string, false>): ShapedRun;
+  layout(text: string, features?: string[] | Record<string, false>, onlyWidth?: boolean): unknown;
+}
+
+interface ShapedRun {
+  glyphs: object[];
+  positions: object[];
+}
+
+/** pdfkit versions whose EmbeddedFont the shaping cache was checked against. */
+export const SHAPING_CACHE_PDFKIT = '>=0.15 <0.21';
+
+/** Whether a pdfkit version is one the shaping cache was checked against (0.15 to 0.20). */
+export function shapingCacheSupports(version: string): boolean {
+  const match = /^0\.(\d+)\.\d+/.exec(version);
+  return match !== null && Number(match[1]) >= 15 && Number(match[1]) <= 20;
+}
+
+export class ShapingCacheError extends Error {
+  override name = 'ShapingCacheError';
+}
+
+function pdfkitVersion(): string {
+  const main = require.resolve('pdfkit');
+  const manifest = JSON.parse(
+    fs.readFileSync(path.join(path.dirname(main), '..', 'package.json'), 'utf8'),
+  ) as { name?: string; version?: string };
+  if (manifest.name !== 'pdfkit' || !manifest.version)
+    throw new ShapingCacheError(`pdfkit's package.json was not found beside ${main}`);
+  return manifest.version;
+}
+
+const unsupported = (version: string, why: string) =>
+  new ShapingCacheError(
+    `pdfkit ${version}: the Arabic shaping cache (server/documents/pdf-text.ts) cannot attach: ${why}. ` +
+      `It was checked against pdfkit ${SHAPING_CACHE_PDFKIT}; pin pdfkit to that range, or check that ` +
+      'EmbeddedFont.layout still lays out runs with features through layoutRun and widen the range.',
+  );
+
+/** A shaped run made read-only: a pdfkit that began changing cached runs would fail loudly, not garble text. */
+function freezeRun(run: ShapedRun): ShapedRun {
+  for (const glyph of run.glyphs) Object.freeze(glyph);
+  for (const position of run.positions) Object.freeze(position);
+  Object.freeze(run.glyphs);
+  Object.freeze(run.positions);
+  return Object.freeze(run);
 }
 
 /**
  * Remembers the shaped runs of a registered font (pdfkit caches only runs laid out without
  * features): a statement repeats the same Arabic words on every row, and shaping Amiri is the
- * costliest step of drawing a line. The runs are read, never changed, by pdfkit's encoder.
+ * costliest step of drawing a line. It wraps a method of pdfkit's font object, which is not
+ * public API: the pdfkit version and the method's shape are checked first, and at start-up
+ * `checkShapingCache` proves the cache is used and shapes exactly as pdfkit does.
  */
 export function rememberShaping(doc: PDFKit.PDFDocument, fontName: string, limit = 20_000): void {
+  const version = pdfkitVersion();
+  if (!shapingCacheSupports(version)) throw unsupported(version, 'the version is outside the range');
   doc.font(fontName);
-  const font = (doc as unknown as { _font: ShapingFont })._font;
+  const font = (doc as unknown as { _font?: Partial<ShapingFont> })._font;
+  if (typeof font?.layoutRun !== 'function' || typeof font.layout !== 'function')
+    throw unsupported(version, 'its font object has no layoutRun/layout methods');
   const shape = font.layoutRun.bind(font);
-  const known = new Map<string, unknown>();
+  const known = new Map<string, ShapedRun>();
+  // Only right-to-left runs (features as a list) repeat enough to be worth keeping; a left-to-right
+  // run is kept from being measured to being drawn, which follows at once.
+  let lastLtr: { text: string; run: ShapedRun } | undefined;
   font.layoutRun = (text, features) => {
-    if (!features) return shape(text, features);
+    if (!Array.isArray(features)) {
+      if (lastLtr?.text !== text) lastLtr = { text, run: freezeRun(shape(text, features)) };
+      return lastLtr.run;
+    }
     const key = `${features.join(',')}\u0000${text}`;
     let run = known.get(key);
     if (run === undefined) {
       if (known.size >= limit) known.clear();
-      run = shape(text, features);
+      run = freezeRun(shape(text, features));
       known.set(key, run);
     }
     return run;
   };
+}
+
+/**
+ * Proves, on a scratch document, that the shaping cache attaches to this pdfkit, is really used
+ * (a repeated Arabic run is shaped once) and changes nothing (the same widths and the same PDF
+ * bytes as pdfkit alone). Rejects with a ShapingCacheError saying what to do otherwise.
+ */
+export async function checkShapingCache(): Promise<void> {
+  const version = pdfkitVersion();
+  const sample = 'كشف المخالفات المرورية';
+  const draw = async (cached: boolean) => {
+    const doc = new PDFDocument({
+      autoFirstPage: false,
+      compress: false,
+      info: { CreationDate: new Date(0) },
+    });
+    const chunks: Buffer[] = [];
+    doc.on('data', (chunk: Buffer) => chunks.push(chunk));
+    const ended = new Promise((resolve) => doc.on('end', resolve));
+    doc.registerFont('probe', fonts.regular);
+    if (cached) rememberShaping(doc, 'probe');
+    doc.font('probe').fontSize(10).addPage();
+    // Counts the shaping engine's work under whatever pdfkit does with the run.
+    const engine = (doc as unknown as { _font: { font?: { layout?: (...a: unknown[]) => unknown } } })._font
+      .font;
+    if (typeof engine?.layout !== 'function')
+      throw unsupported(version, 'its font object has no fontkit font');
+    let shaped = 0;
+    const layout = engine.layout.bind(engine);
+    engine.layout = (...args: unknown[]) => {
+      shaped += 1;
+      return layout(...args);
+    };
+    const surface = doc as unknown as TextSurface;
+    const widths = [1, 2, 3].map(() => surface.widthOfString(sample, { features: RTL_FEATURES }));
+    surface.text(sample, 10, 10, { lineBreak: false, features: RTL_FEATURES });
+    doc.end();
+    await ended;
+    return { widths: widths.join(), bytes: Buffer.concat(chunks), shaped };
+  };
+  const plain = await draw(false);
+  const cached = await draw(true);
+  if (cached.shaped !== 1)
+    throw unsupported(version, `a run measured three times and drawn once was shaped ${cached.shaped} times`);
+  if (cached.widths !== plain.widths || !cached.bytes.equals(plain.bytes))
+    throw unsupported(version, 'a cached run measures or draws differently from pdfkit alone');
 }
 
 export interface LineBox {
@@ -167,10 +303,14 @@ export interface LineBox {
  * size are used.
  */
 export function drawLine(doc: TextSurface, text: string, box: LineBox): number {
-  const fitted = fitText(doc, text, box.width, box.base);
-  const runs = visualRuns(fitted, box.base);
-  const widths = runs.map((run) => doc.widthOfString(run.text, { features: featuresOf(run) }));
-  const total = widths.reduce((a, b) => a + b, 0);
+  let runs = visualRuns(text, box.base);
+  let widths = runs.map((run) => doc.widthOfString(run.text, { features: featuresOf(run) }));
+  let total = widths.reduce((a, b) => a + b, 0);
+  if (total > box.width) {
+    runs = visualRuns(fitText(doc, text, box.width, box.base), box.base);
+    widths = runs.map((run) => doc.widthOfString(run.text, { features: featuresOf(run) }));
+    total = widths.reduce((a, b) => a + b, 0);
+  }
   const align = box.align ?? 'start';
   const startsRight = (align === 'start') === (box.base === 'rtl');
   let x =

@@ -1,12 +1,12 @@
 import { findAccount } from '../accounts/accounts.repo.ts';
 import type { AuthorityIssuer } from '../authority/issuance-client.ts';
 import type { Database } from '../db/database.ts';
-import { withTenant } from '../db/tenant.ts';
+import { type Tx, withTenant } from '../db/tenant.ts';
 import { DomainError } from '../errors.ts';
 import { type JurisdictionCode, jurisdictions } from '../jurisdictions/profiles.ts';
 import type { JobQueue } from '../queue.ts';
 import { lockAccountViolations } from '../runs/runs.repo.ts';
-import { STATEMENTS_RENDER_QUEUE, wakeWaitingRun } from '../runs/runs.service.ts';
+import { wakeWaitingRun } from '../runs/runs.service.ts';
 import { issuePaymentNumbers } from './payment-numbers.service.ts';
 import { finishIssuingRun } from './payment-stage.repo.ts';
 import { confirmSettledLines, flagPaidStillOutstanding, flagSettledWithoutPayment } from './payments.repo.ts';
@@ -27,12 +27,14 @@ export interface PaymentStageSummary {
  * payment of ours, become exceptions; then every vehicle with payable lines gets its number and
  * the account its consolidated one (numbers whose lines changed are superseded on the way).
  * Rerunnable: a second delivery confirms and flags nothing new and finds every number open.
+ * `next` starts the pipeline's next stage (the run's statements) once the numbers are recorded.
  */
 export async function issueAfterRun(
   db: Database,
   issuer: AuthorityIssuer,
   job: { accountId: bigint; runId: bigint },
   now: Date,
+  next?: (trx: Tx, summary: PaymentStageSummary) => Promise<void>,
 ): Promise<PaymentStageSummary> {
   const { accountId, runId } = job;
   const checked = await withTenant(db, accountId, async (trx) => {
@@ -68,15 +70,17 @@ export async function issueAfterRun(
   };
   const vehicleNumbers = await issue('vehicle');
   const consolidated = await issue('consolidated');
-  return { ...checked, vehicleNumbers, consolidated };
+  const summary = { ...checked, vehicleNumbers, consolidated };
+  if (next) await withTenant(db, accountId, (trx) => next(trx, summary));
+  return summary;
 }
 
 /**
  * The run's payment stage as the `payments.issue` job runs it: the run shows `issuing` from the
- * end of reconciliation (markRunIssuing, in that transaction) until here, where it ends, in the
- * transaction that also wakes a run waiting behind it and asks for the run's statements. It ends
- * after a failed attempt too (the job retries the issuing; the run does not wait for it), so no
- * run stays `issuing`.
+ * end of reconciliation (markRunIssuing, in that transaction) until here. It ends in the
+ * transaction that records the stage's outcome, wakes a run waiting behind it and starts the next
+ * stage (`next`), so the next stage always sees a finished run. It ends after a failed attempt
+ * too (the job retries the issuing; the run does not wait for it), so no run stays `issuing`.
  */
 export async function runPaymentStage(
   db: Database,
@@ -84,19 +88,20 @@ export async function runPaymentStage(
   issuer: AuthorityIssuer | undefined,
   job: { accountId: bigint; runId: bigint },
   now: Date,
+  next?: (trx: Tx, summary: PaymentStageSummary) => Promise<void>,
 ): Promise<PaymentStageSummary> {
+  let ended = false;
+  const endStage = async (trx: Tx) => {
+    if (await finishIssuingRun(trx, job.accountId, job.runId)) await wakeWaitingRun(trx, queue, job.accountId);
+    ended = true;
+  };
   try {
     if (!issuer) throw new Error('payments.issue needs the authority issuance client in the job context');
-    return await issueAfterRun(db, issuer, job, now);
-  } finally {
-    await withTenant(db, job.accountId, async (trx) => {
-      if (!(await finishIssuingRun(trx, job.accountId, job.runId))) return;
-      await wakeWaitingRun(trx, queue, job.accountId);
-      // Statements are of finished runs: the render sent at reconciliation found this one issuing
-      // (rendering is idempotent, so a run that was not still gets one render).
-      await queue.send(trx, STATEMENTS_RENDER_QUEUE, [
-        { accountId: job.accountId.toString(), runId: job.runId.toString() },
-      ]);
+    return await issueAfterRun(db, issuer, job, now, async (trx, summary) => {
+      await endStage(trx);
+      if (next) await next(trx, summary);
     });
+  } finally {
+    if (!ended) await withTenant(db, job.accountId, endStage);
   }
 }

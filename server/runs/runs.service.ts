@@ -401,10 +401,7 @@ export async function reconcileRun(
     }
     await finishRun(trx, accountId, runId, { status: failed.length > 0 ? 'partial' : 'done', summary });
     await wakeWaitingRun(trx, queue, accountId);
-    // The run's next stage: its statements (server/statements), rendered by a job of their own.
-    await queue.send(trx, STATEMENTS_RENDER_QUEUE, [
-      { accountId: accountId.toString(), runId: runId.toString() },
-    ]);
+    // The run's next stage (its payment numbers, then its statements), given by the caller.
     await next?.(trx);
     return summary;
   });

@@ -6,8 +6,19 @@ import { DateTime } from 'luxon';
 import { type Language, type MessageValues, message } from '../i18n/messages.ts';
 import { type Currency, formatMinor, minorToMajorText } from '../money/money.ts';
 
-export const t = (language: Language, key: string, values?: MessageValues) =>
-  message(language, `statements.${key}`, values);
+const words = new Map<string, string>();
+
+/** A word of the `statements` catalogue; those without values are formatted once (tables repeat them per row). */
+export function t(language: Language, key: string, values?: MessageValues): string {
+  if (values) return message(language, `statements.${key}`, values);
+  const cacheKey = `${language}:${key}`;
+  let word = words.get(cacheKey);
+  if (word === undefined) {
+    word = message(language, `statements.${key}`);
+    words.set(cacheKey, word);
+  }
+  return word;
+}
 
 /** An amount for a page: the currency's display decimals, Western digits, no symbol. */
 export const amountText = (amount: bigint, currency: Currency, language: Language) =>

@@ -7,8 +7,9 @@ import { z } from 'zod';
 import { cursorPages } from '../db/cursor.ts';
 import type { Tx } from '../db/tenant.ts';
 import type { Language } from '../i18n/messages.ts';
-import { type JurisdictionCode, jurisdictions } from '../jurisdictions/profiles.ts';
+import { type JurisdictionCode, type JurisdictionProfile, jurisdictions } from '../jurisdictions/profiles.ts';
 import { type Currency, currencies } from '../money/money.ts';
+import { lineDue, numberDue } from '../payments/due.ts';
 import {
   type ChangeLineRow,
   changeLinesQuery,
@@ -18,8 +19,12 @@ import {
   findStatementRun,
   longestTexts,
   type OutstandingTotals,
+  openConsolidatedNumber,
+  openVehicleNumbersQuery,
   outstandingLinesQuery,
+  type PaymentNumberRow,
   totalChangeLines,
+  totalOpenVehicleNumbers,
   totalOutstandingAsOf,
   type VehicleLineRow,
   type ViolationLineRow,
@@ -61,8 +66,37 @@ export interface ChangeTotal {
   held: number;
 }
 
+/**
+ * How the run's payments stage ended, as its job tells the statements job: numbers issued (some
+ * sets may have been refused by the authority), or none to show, and why.
+ */
+export type PaymentStageOutcome =
+  | { status: 'issued'; refused: number }
+  | { status: 'unavailable'; reason: string };
+
+/** A vehicle line with what is due now and after its next deadline (server/payments/due.ts). */
+export interface StatementVehicleRow extends VehicleLineRow {
+  due_now_minor: bigint;
+  due_after_deadline_minor: bigint;
+  next_deadline_at: Date | null;
+}
+
+export interface StatementPayments {
+  outcome: PaymentStageOutcome;
+  /** The account's open consolidated number, when the stage issued one. */
+  consolidated: PaymentNumberRow | undefined;
+  /** The open vehicle numbers together: how many, their lines, due now and after their deadlines. */
+  vehicleNumbers: { numbers: number; lines: number; total_minor: bigint; after_deadline_minor: bigint };
+  numbers(): AsyncGenerator<PaymentNumberRow[]>;
+}
+
+/** What a payment number asks for now: its total less what was already paid into it. */
+export const numberDueNow = (n: { total_minor: bigint; paid_minor: bigint }) =>
+  n.total_minor > n.paid_minor ? n.total_minor - n.paid_minor : 0n;
+
 export interface RunStatement {
   header: StatementHeader;
+  payments: StatementPayments;
   outstanding: OutstandingTotals;
   vehiclesLookedUp: number;
   /** Per change since the previous run; `unchanged` is counted only (it has no lines). */
@@ -70,7 +104,7 @@ export interface RunStatement {
   failed: FailedLookupRow[];
   counts: { vehicles: number; violations: number; changes: number };
   widths: Awaited<ReturnType<typeof longestTexts>>;
-  vehicles(): AsyncGenerator<VehicleLineRow[]>;
+  vehicles(): AsyncGenerator<StatementVehicleRow[]>;
   violations(): AsyncGenerator<ViolationLineRow[]>;
   changeLines(): AsyncGenerator<ChangeLineRow[]>;
 }
@@ -87,24 +121,28 @@ export async function loadRunStatement(
   accountId: bigint,
   runId: bigint,
   generatedAt: Date,
+  paymentStage: PaymentStageOutcome,
 ): Promise<RunStatement | undefined> {
   const run = await findStatementRun(trx, accountId, runId);
   if (!run?.finished_at || !['done', 'partial'].includes(run.status)) return undefined;
   const profile = jurisdictions[run.jurisdiction as JurisdictionCode];
-  if (profile.escalation.length !== 1) {
-    throw new Error(
-      `${profile.code}: statements work out one escalation rule, the profile has ${profile.escalation.length}`,
-    );
-  }
-  const rule = profile.escalation[0]!;
   const asOf = run.finished_at;
   const [outstanding, lineTotals, failed, vehicleCount, widths] = [
     await totalOutstandingAsOf(trx, accountId, runId),
     await totalChangeLines(trx, accountId, runId),
     await failedLookupVehicles(trx, accountId, runId),
-    await countVehicleLines(trx, accountId, runId, asOf, rule),
+    await countVehicleLines(trx, accountId, runId),
     await longestTexts(trx, accountId),
   ];
+  const issued = paymentStage.status === 'issued';
+  const payments: StatementPayments = {
+    outcome: paymentStage,
+    consolidated: issued ? await openConsolidatedNumber(trx, accountId) : undefined,
+    vehicleNumbers: issued
+      ? await totalOpenVehicleNumbers(trx, accountId)
+      : { numbers: 0, lines: 0, total_minor: 0n, after_deadline_minor: 0n },
+    numbers: issued ? () => cursorPages(trx, openVehicleNumbersQuery(accountId)) : async function* () {},
+  };
   const unchanged = summaryChanges.parse(run.summary).changes.find((c) => c.change === 'unchanged');
   const changes = changeOrder.flatMap((change): ChangeTotal[] => {
     if (change === 'unchanged') {
@@ -138,6 +176,7 @@ export async function loadRunStatement(
       source: run.import_file_name ? { kind: 'file', fileName: run.import_file_name } : { kind: 'gateway' },
       generatedAt,
     },
+    payments,
     outstanding,
     vehiclesLookedUp: run.lookups_total,
     changes,
@@ -148,9 +187,52 @@ export async function loadRunStatement(
       changes: lineTotals.reduce((sum, t) => sum + t.violations, 0),
     },
     widths,
-    vehicles: () => cursorPages(trx, vehicleLinesQuery(accountId, runId, asOf, rule)),
-    violations: () => cursorPages(trx, outstandingLinesQuery(accountId, runId)),
+    vehicles: async function* () {
+      for await (const page of cursorPages(trx, vehicleLinesQuery(accountId, runId))) {
+        yield page.map((v) => withDue(profile, v, asOf, issued));
+      }
+    },
+    violations: async function* () {
+      for await (const page of cursorPages(trx, outstandingLinesQuery(accountId, runId))) {
+        yield issued ? page : page.map((v) => ({ ...v, payment_number: null }));
+      }
+    },
     changeLines: () => cursorPages(trx, changeLinesQuery(accountId, runId)),
+  };
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * A vehicle's due amounts as of the run, line by line by the payments module's rules. A line
+ * offended more than the longest escalation (plus a day for its local day's start and a zone's
+ * clock change) before the run has no deadline ahead, which is what lineDue answers for it: such
+ * lines, most of a fleet's, skip its time-zone arithmetic.
+ */
+function withDue(
+  profile: JurisdictionProfile,
+  vehicle: VehicleLineRow,
+  asOf: Date,
+  numbersShown: boolean,
+): StatementVehicleRow {
+  const offences = vehicle.line_offences ?? [];
+  const amounts = vehicle.line_amounts ?? [];
+  const longest = Math.max(0, ...profile.escalation.map((rule) => rule.afterDays));
+  const surelyPast = asOf.getTime() - (longest + 2) * DAY_MS;
+  const due = numberDue(
+    offences.map((at, i) => {
+      const amount = BigInt(amounts[i]!);
+      return at < surelyPast
+        ? { amountMinor: amount, nextDeadlineAt: null, amountAfterDeadlineMinor: amount }
+        : lineDue(profile, new Date(at), amount, asOf);
+    }),
+  );
+  return {
+    ...vehicle,
+    payment_number: numbersShown ? vehicle.payment_number : null,
+    due_now_minor: due.totalMinor,
+    due_after_deadline_minor: due.totalAfterDeadlineMinor,
+    next_deadline_at: due.nextDeadlineAt,
   };
 }
 

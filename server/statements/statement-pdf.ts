@@ -1,15 +1,31 @@
 /**
- * The run statement as a PDF: A4, the header block and summary on the first page, then the tables
- * (vehicles, vehicles whose lookup failed, outstanding violations, change lines), each repeating
- * its header on every page, every page numbered "X of Y". Lines come from cursor pages.
+ * The run statement as a PDF: A4, the header block, summary and consolidated payment number on
+ * the first page, then the tables (vehicles, vehicles whose lookup failed, outstanding violations,
+ * change lines, payment numbers as Code 128 barcodes), each repeating its header on every page,
+ * every page numbered "X of Y". Lines come from cursor pages.
  */
 
-import { PagedPdf, type TableColumn, tablePages } from '../documents/pdf-pages.ts';
-import { isolate, ltr } from '../documents/pdf-text.ts';
+import { code128Width, drawCode128 } from '../documents/pdf-barcode.ts';
+import {
+  type CellBox,
+  contentWidth,
+  PAGE,
+  PagedPdf,
+  ROW_HEIGHT,
+  type TableColumn,
+  tablePages,
+} from '../documents/pdf-pages.ts';
+import { drawLine, isolate, ltr } from '../documents/pdf-text.ts';
 import type { Language } from '../i18n/messages.ts';
 import type { Currency } from '../money/money.ts';
 import { amountText, localDateText, localDateTimeText, notes, t } from './format.ts';
-import type { RunStatement } from './run-statement.ts';
+import { numberDueNow, type RunStatement } from './run-statement.ts';
+import type { PaymentNumberRow } from './statements.repo.ts';
+
+/** Barcode geometry: a module of 0.72 pt (0.25 mm) prints and scans well on an office printer. */
+const BAR_MODULE = 0.72;
+const BAR_HEIGHT = 18;
+const BARCODE_ROW_HEIGHT = 34;
 
 export async function writeRunStatementPdf(statement: RunStatement, language: Language): Promise<Buffer> {
   const { header } = statement;
@@ -18,12 +34,18 @@ export async function writeRunStatementPdf(statement: RunStatement, language: La
   const { text, money, when, violationCells } = pdfCells(language, currency, zone);
   const accountName = language === 'ar' ? header.account.nameAr : header.account.nameEn;
   const hasFailed = statement.failed.length > 0;
+  const payments = statement.payments;
+  const available = payments.outcome.status === 'issued';
+  const numberRows = (payments.consolidated ? 1 : 0) + payments.vehicleNumbers.numbers;
   const totalPages =
     1 +
     tablePages(statement.counts.vehicles) +
     (hasFailed ? tablePages(statement.failed.length) : 0) +
     tablePages(statement.counts.violations) +
-    tablePages(statement.counts.changes);
+    tablePages(statement.counts.changes) +
+    tablePages(numberRows, BARCODE_ROW_HEIGHT);
+  const numberText = (number: string | null | undefined, payable: boolean) =>
+    number ? ltr(number) : !payable ? '' : available ? text('number_not_issued') : text('number_unavailable');
   const title = text('run_title');
   const pdf = new PagedPdf({
     base: language === 'ar' ? 'rtl' : 'ltr',
@@ -89,17 +111,40 @@ export async function writeRunStatementPdf(statement: RunStatement, language: La
       : [[text('none'), '', '', '']],
   );
 
+  pdf.line(text('payment_numbers'), { size: 13, bold: true });
+  if (payments.outcome.status === 'unavailable') {
+    pdf.paragraph(text('numbers_unavailable', { reason: payments.outcome.reason }), { size: 9 });
+  } else {
+    const c = payments.consolidated;
+    if (c) {
+      pdf.field(text('consolidated_number'), ltr(c.number), { bold: true });
+      barcodeAtStart(pdf, c.number);
+      pdf.field(text('due_now'), money(numberDueNow(c)));
+      pdf.field(
+        text('due_after_escalation'),
+        c.next_deadline_at
+          ? `${money(c.total_after_deadline_minor)} (${when(c.next_deadline_at)})`
+          : money(c.total_after_deadline_minor),
+      );
+      pdf.field(text('valid_until'), when(c.expires_at));
+    } else pdf.line(text('no_consolidated'), { size: 9 });
+    const v = payments.vehicleNumbers;
+    pdf.field(text('numbers_total'), `${ltr(String(v.numbers))} · ${money(v.total_minor)}`);
+    pdf.line(text('numbers_refused', { count: payments.outcome.refused }), { size: 9 });
+  }
+
   await pdf.table(
     text('vehicles'),
     [
-      { header: text('plate'), weight: 2.2 },
-      { header: text('label'), weight: 2.2 },
-      { header: text('cost_centre'), weight: 1.6 },
-      { header: text('lookup'), weight: 1.2 },
-      { header: text('count'), weight: 0.8, align: 'end' },
-      { header: text('due_now'), weight: 1.6, align: 'end' },
-      { header: text('due_after_escalation'), weight: 1.8, align: 'end' },
-      { header: text('next_escalation'), weight: 1.6, align: 'end' },
+      { header: text('plate'), weight: 2 },
+      { header: text('label'), weight: 2.1 },
+      { header: text('cost_centre'), weight: 1.9 },
+      { header: text('lookup'), weight: 1.3 },
+      { header: text('count'), weight: 1.2, align: 'end' },
+      { header: text('due_now'), weight: 1.9, align: 'end' },
+      { header: text('due_after_escalation'), weight: 2.6, align: 'end' },
+      { header: text('next_escalation'), weight: 2.5, align: 'end' },
+      { header: text('payment_number'), weight: 2.7, align: 'end' },
     ],
     (async function* () {
       for await (const page of statement.vehicles()) {
@@ -115,9 +160,10 @@ export async function writeRunStatementPdf(statement: RunStatement, language: La
                 : `lookup_${v.lookup_status}`,
           ),
           ltr(String(v.violations)),
-          money(v.amount_minor),
-          money(v.due_after_escalation_minor),
-          v.next_escalation_at ? ltr(localDateText(v.next_escalation_at, zone)) : '',
+          money(v.due_now_minor),
+          money(v.due_after_deadline_minor),
+          v.next_deadline_at ? ltr(localDateText(v.next_deadline_at, zone)) : '',
+          numberText(v.payment_number, v.violations > 0),
         ]);
       }
     })(),
@@ -189,7 +235,63 @@ export async function writeRunStatementPdf(statement: RunStatement, language: La
     text('none'),
   );
 
+  // Payment numbers, each also as a barcode: the consolidated one first, then each vehicle's.
+  const numberCells = (n: PaymentNumberRow) => [
+    n.number,
+    text(`number_kind_${n.kind}`),
+    n.plate_display ? isolate(n.plate_display) : '',
+    ltr(String(n.line_count)),
+    money(numberDueNow(n)),
+    money(n.total_after_deadline_minor),
+    n.next_deadline_at ? ltr(localDateText(n.next_deadline_at, zone)) : '',
+    ltr(localDateText(n.expires_at, zone)),
+  ];
+  await pdf.table(
+    text('payment_numbers'),
+    [
+      { header: text('payment_number'), weight: 3.4 },
+      { header: text('number_kind'), weight: 1.6 },
+      { header: text('plate'), weight: 1.8 },
+      { header: text('lines'), weight: 0.9, align: 'end' },
+      { header: text('due_now'), weight: 1.7, align: 'end' },
+      { header: text('due_after_escalation'), weight: 2.2, align: 'end' },
+      { header: text('next_escalation'), weight: 2.1, align: 'end' },
+      { header: text('valid_until'), weight: 1.7, align: 'end' },
+    ],
+    (async function* () {
+      if (payments.consolidated) yield [numberCells(payments.consolidated)];
+      for await (const page of payments.numbers()) yield page.map(numberCells);
+    })(),
+    payments.outcome.status === 'unavailable'
+      ? text('numbers_unavailable', { reason: payments.outcome.reason })
+      : text('none'),
+    {
+      rowHeight: BARCODE_ROW_HEIGHT,
+      drawCell: (column, cell, box) => column === 0 && drawNumberCell(pdf, cell, box),
+    },
+  );
+
   return pdf.finish();
+}
+
+/** A payment number's cell: its barcode, the digits under it on the row's text line, at the start side. */
+function drawNumberCell(pdf: PagedPdf, number: string, box: CellBox): true {
+  const width = code128Width(number, BAR_MODULE);
+  const x = pdf.base === 'rtl' ? box.x + box.width - width : box.x;
+  const textY = box.y + box.height - ROW_HEIGHT;
+  drawCode128(pdf.doc, number, { x, y: box.y + 1, module: BAR_MODULE, height: textY - box.y - 2 });
+  pdf.doc.font('regular').fontSize(8.5);
+  drawLine(pdf.doc, ltr(number), { x, y: textY, width, base: pdf.base, align: 'center' });
+  return true;
+}
+
+/** A barcode on its own line at the start side of the page, under the field that names it. */
+function barcodeAtStart(pdf: PagedPdf, number: string) {
+  const width = code128Width(number, BAR_MODULE);
+  const labelWidth = contentWidth * 0.32;
+  const x = pdf.base === 'rtl' ? PAGE.margin + contentWidth - labelWidth - width : PAGE.margin + labelWidth;
+  drawCode128(pdf.doc, number, { x, y: pdf.y, module: BAR_MODULE, height: BAR_HEIGHT + 4 });
+  pdf.y += BAR_HEIGHT + 10;
 }
 
 /** How a PDF statement writes text, amounts and local times, and an outstanding violation's cells. */

@@ -1,5 +1,5 @@
 /**
- * The run statement as a workbook: summary, vehicles, violations and changes, written with
+ * The run statement as a workbook: summary, vehicles, violations, changes and payment numbers, written with
  * exceljs's streaming writer from cursor pages. Typed cells (amounts as numbers with the currency's
  * display decimals, times as dates in the account's zone), frozen header rows, filters, columns
  * made to fit, right-to-left sheets in Arabic. Values are only ever plain strings, numbers and
@@ -17,7 +17,7 @@ import {
   notes,
   t,
 } from './format.ts';
-import type { RunStatement } from './run-statement.ts';
+import { numberDueNow, type RunStatement } from './run-statement.ts';
 
 type CellValue = string | number | Date | null;
 
@@ -82,6 +82,48 @@ export async function writeRunStatementXlsx(statement: RunStatement, language: L
     ws.commit();
   };
 
+  const payments = statement.payments;
+  const available = payments.outcome.status === 'issued';
+  /** A vehicle's or line's payment number, or why it has none. */
+  const numberCell = (number: string | null | undefined, payable: boolean): string | null =>
+    number ?? (!payable ? null : available ? text('number_not_issued') : text('number_unavailable'));
+  function paymentSummary(): CellValue[][] {
+    if (payments.outcome.status === 'unavailable') {
+      return [
+        [
+          text('payment_numbers'),
+          text('numbers_unavailable', { reason: payments.outcome.reason }),
+          null,
+          null,
+        ],
+      ];
+    }
+    const c = payments.consolidated;
+    const v = payments.vehicleNumbers;
+    return [
+      c
+        ? [text('consolidated_number'), c.number, c.line_count, amountCellValue(numberDueNow(c), currency)]
+        : [text('consolidated_number'), text('no_consolidated'), null, null],
+      ...(c
+        ? [
+            [
+              text('consolidated_after_deadline'),
+              c.next_deadline_at ? localCellDate(c.next_deadline_at, zone) : null,
+              c.line_count,
+              amountCellValue(c.total_after_deadline_minor, currency),
+            ],
+          ]
+        : []),
+      [text('numbers_total'), null, v.numbers, amountCellValue(v.total_minor, currency)],
+      [
+        text('payment_numbers'),
+        text('numbers_refused', { count: payments.outcome.refused }),
+        payments.outcome.refused,
+        null,
+      ],
+    ];
+  }
+
   // Summary: the header block (item → value), then figures (item → count, amount).
   const lookupWord = (status: string | null) => text(status ? `lookup_${status}` : 'lookup_not_in_run');
   const o = statement.outstanding;
@@ -119,6 +161,7 @@ export async function writeRunStatementXlsx(statement: RunStatement, language: L
       c.violations,
       amountCellValue(c.amountMinor, currency),
     ]),
+    ...paymentSummary(),
   ];
   const summaryColumns: Column[] = [
     {
@@ -152,6 +195,7 @@ export async function writeRunStatementXlsx(statement: RunStatement, language: L
         width: columnWidth(text('next_escalation'), 12),
         numFmt: DATE_FORMAT,
       },
+      { header: text('payment_number'), width: columnWidth(text('payment_number'), 16) },
     ],
     async function* () {
       for await (const page of statement.vehicles()) {
@@ -163,9 +207,10 @@ export async function writeRunStatementXlsx(statement: RunStatement, language: L
             ? text('lookup_ok')
             : lookupWord(v.lookup_status),
           v.violations,
-          amountCellValue(v.amount_minor, currency),
-          amountCellValue(v.due_after_escalation_minor, currency),
-          v.next_escalation_at ? localCellDate(v.next_escalation_at, zone) : null,
+          amountCellValue(v.due_now_minor, currency),
+          amountCellValue(v.due_after_deadline_minor, currency),
+          v.next_deadline_at ? localCellDate(v.next_deadline_at, zone) : null,
+          numberCell(v.payment_number, v.violations > 0),
         ]);
       }
     },
@@ -184,6 +229,7 @@ export async function writeRunStatementXlsx(statement: RunStatement, language: L
       { header: text('authority_status'), width: columnWidth(text('authority_status'), 14) },
       { header: text('amount'), width: columnWidth(text('amount'), 14), numFmt: money },
       { header: text('notes'), width: columnWidth(text('notes'), 16) },
+      { header: text('payment_number'), width: columnWidth(text('payment_number'), 16) },
     ],
     async function* () {
       for await (const page of statement.violations()) {
@@ -197,6 +243,7 @@ export async function writeRunStatementXlsx(statement: RunStatement, language: L
           text(`status_${v.authority_status}`),
           amountCellValue(v.amount_minor, currency),
           notes(v, language) || null,
+          numberCell(v.payment_number, true),
         ]);
       }
     },
@@ -227,6 +274,45 @@ export async function writeRunStatementXlsx(statement: RunStatement, language: L
           c.offence_at ? localCellDate(c.offence_at, zone) : null,
         ]);
       }
+    },
+  );
+
+  // Payment numbers: the consolidated one first, then each vehicle's, by plate.
+  const numberRow = (n: NonNullable<typeof payments.consolidated>): CellValue[] => [
+    text(`number_kind_${n.kind}`),
+    n.number,
+    n.plate_display,
+    n.line_count,
+    amountCellValue(numberDueNow(n), currency),
+    amountCellValue(n.total_after_deadline_minor, currency),
+    n.next_deadline_at ? localCellDate(n.next_deadline_at, zone) : null,
+    localCellDate(n.expires_at, zone),
+    text(`issuer_${n.issuer}`),
+  ];
+  await sheet(
+    text('sheet_payment_numbers'),
+    [
+      { header: text('number_kind'), width: columnWidth(text('number_kind'), 12) },
+      { header: text('payment_number'), width: columnWidth(text('payment_number'), 16) },
+      { header: text('plate'), width: columnWidth(text('plate'), widths.plate) },
+      { header: text('lines'), width: columnWidth(text('lines'), 6) },
+      { header: text('due_now'), width: columnWidth(text('due_now'), 14), numFmt: money },
+      {
+        header: text('due_after_escalation'),
+        width: columnWidth(text('due_after_escalation'), 14),
+        numFmt: money,
+      },
+      {
+        header: text('next_escalation'),
+        width: columnWidth(text('next_escalation'), 16),
+        numFmt: DATE_TIME_FORMAT,
+      },
+      { header: text('valid_until'), width: columnWidth(text('valid_until'), 16), numFmt: DATE_TIME_FORMAT },
+      { header: text('issued_by'), width: columnWidth(text('issued_by'), 16) },
+    ],
+    async function* () {
+      if (payments.consolidated) yield [numberRow(payments.consolidated)];
+      for await (const page of payments.numbers()) yield page.map(numberRow);
     },
   );
 

@@ -5,7 +5,6 @@
  */
 import { type RawBuilder, sql } from 'kysely';
 import type { Executor } from '../db/tenant.ts';
-import type { EscalationRule } from '../jurisdictions/profiles.ts';
 
 export async function findStatementRun(trx: Executor, accountId: bigint, runId: bigint) {
   const { rows } = await sql<{
@@ -94,15 +93,91 @@ export interface ViolationLineRow {
   location: string;
   stale: boolean;
   held: boolean;
+  /** The open vehicle payment number this line is on (run statements only). */
+  payment_number?: string | null;
 }
 
-/** Every outstanding violation line as of the run, by plate and offence time. */
+/** Every outstanding violation line as of the run, by plate and offence time, with its open vehicle number. */
 export function outstandingLinesQuery(accountId: bigint, runId: bigint): RawBuilder<ViolationLineRow> {
   return sql<ViolationLineRow>`
-    select o.*, coalesce(h.plate_display, '') as plate_display
+    select o.*, coalesce(h.plate_display, '') as plate_display, n.number as payment_number
     from (${outstandingAsOf(accountId, runId)}) o
     left join vehicles h on h.account_id = ${accountId} and h.id = o.vehicle_id
+    left join (${openVehicleNumberLines(accountId)}) n on n.ticket_number = o.ticket_number
     order by h.plate_display, o.vehicle_id, o.offence_at, o.ticket_number`;
+}
+
+/** Each vehicle's open vehicle payment number (the newest, should two ever be open). */
+const openVehicleNumbers = (accountId: bigint) => sql`
+  select distinct on (vehicle_id) vehicle_id, id, number
+  from payment_numbers
+  where account_id = ${accountId} and kind = 'vehicle' and state = 'open'
+  order by vehicle_id, id desc`;
+
+/** The tickets on those numbers. */
+const openVehicleNumberLines = (accountId: bigint) => sql`
+  select l.ticket_number, n.number
+  from (${openVehicleNumbers(accountId)}) n
+  join payment_number_lines l on l.account_id = ${accountId} and l.payment_number_id = n.id`;
+
+export interface PaymentNumberRow {
+  number: string;
+  kind: 'vehicle' | 'consolidated';
+  issuer: string;
+  plate_display: string | null;
+  line_count: number;
+  total_minor: bigint;
+  paid_minor: bigint;
+  total_after_deadline_minor: bigint;
+  next_deadline_at: Date | null;
+  expires_at: Date;
+  /** What its lines add up to (the number's total is checked against it). */
+  lines_minor: bigint;
+}
+
+const paymentNumberColumns = sql`
+  p.number, p.kind, p.issuer, p.line_count, p.total_minor, p.paid_minor, p.total_after_deadline_minor,
+  p.next_deadline_at, p.expires_at,
+  (select coalesce(sum(l.amount_minor), 0)::bigint from payment_number_lines l
+   where l.account_id = p.account_id and l.payment_number_id = p.id) as lines_minor`;
+
+/** The account's open consolidated number for all of its payable violations, if any. */
+export async function openConsolidatedNumber(
+  trx: Executor,
+  accountId: bigint,
+): Promise<PaymentNumberRow | undefined> {
+  const { rows } = await sql<PaymentNumberRow>`
+    select ${paymentNumberColumns}, null as plate_display
+    from payment_numbers p
+    where p.account_id = ${accountId} and p.kind = 'consolidated' and p.state = 'open'
+      and p.selection ->> 'scope' = 'account'
+    order by p.id desc limit 1`.execute(trx);
+  return rows[0];
+}
+
+/** The open vehicle numbers, by plate: the payment numbers sheet and pages. */
+export function openVehicleNumbersQuery(accountId: bigint): RawBuilder<PaymentNumberRow> {
+  return sql<PaymentNumberRow>`
+    select ${paymentNumberColumns}, h.plate_display
+    from (${openVehicleNumbers(accountId)}) n
+    join payment_numbers p on p.account_id = ${accountId} and p.id = n.id
+    join vehicles h on h.account_id = ${accountId} and h.id = n.vehicle_id
+    order by h.plate_display, h.id`;
+}
+
+export async function totalOpenVehicleNumbers(trx: Executor, accountId: bigint) {
+  const { rows } = await sql<{
+    numbers: number;
+    lines: number;
+    total_minor: bigint;
+    after_deadline_minor: bigint;
+  }>`
+    select count(*)::int as numbers, coalesce(sum(p.line_count), 0)::int as lines,
+           coalesce(sum(p.total_minor - least(p.paid_minor, p.total_minor)), 0)::bigint as total_minor,
+           coalesce(sum(p.total_after_deadline_minor), 0)::bigint as after_deadline_minor
+    from (${openVehicleNumbers(accountId)}) n
+    join payment_numbers p on p.account_id = ${accountId} and p.id = n.id`.execute(trx);
+  return rows[0]!;
 }
 
 export interface VehicleLineRow {
@@ -114,29 +189,23 @@ export interface VehicleLineRow {
   lookup_error: string | null;
   violations: number;
   amount_minor: bigint;
-  due_after_escalation_minor: bigint;
-  next_escalation_at: Date | null;
+  /** The outstanding lines' offence times (epoch ms) and amounts, for the payments module's due rules. */
+  line_offences: number[] | null;
+  line_amounts: string[] | null;
+  payment_number: string | null;
 }
 
 /**
- * Per vehicle: what is outstanding as of the run, and what it comes to once every fine not yet
- * escalated passes its deadline (rounded half up per line, like the authority's escalation). Every
+ * Per vehicle: what is outstanding as of the run, its lines (what is due after each deadline is
+ * worked out from them by server/payments/due.ts) and its open vehicle payment number. Every
  * vehicle with something outstanding, and every vehicle whose lookup failed, even with nothing known.
  */
-export function vehicleLinesQuery(
-  accountId: bigint,
-  runId: bigint,
-  asOf: Date,
-  rule: EscalationRule,
-): RawBuilder<VehicleLineRow> {
-  const deadline = sql`o.offence_at + make_interval(days => ${rule.afterDays})`;
+export function vehicleLinesQuery(accountId: bigint, runId: bigint): RawBuilder<VehicleLineRow> {
   return sql<VehicleLineRow>`
     with per_vehicle as (
       select o.vehicle_id, count(*)::int as violations, sum(o.amount_minor)::bigint as amount_minor,
-             sum(case when ${deadline} > ${asOf}
-                      then (2 * o.amount_minor * ${rule.numerator} + ${rule.denominator}) / (2 * ${rule.denominator})
-                      else o.amount_minor end)::bigint as due_after_escalation_minor,
-             min(${deadline}) filter (where ${deadline} > ${asOf}) as next_escalation_at
+             array_agg((extract(epoch from o.offence_at) * 1000)::float8) as line_offences,
+             array_agg(o.amount_minor::text) as line_amounts
       from (${outstandingAsOf(accountId, runId)}) o
       group by o.vehicle_id
     ), failed as (
@@ -146,23 +215,18 @@ export function vehicleLinesQuery(
     select h.id as vehicle_id, h.plate_display, h.label, h.cost_centre, k.status as lookup_status,
            k.last_error as lookup_error,
            coalesce(p.violations, 0) as violations, coalesce(p.amount_minor, 0)::bigint as amount_minor,
-           coalesce(p.due_after_escalation_minor, 0)::bigint as due_after_escalation_minor, p.next_escalation_at
+           p.line_offences, p.line_amounts, n.number as payment_number
     from per_vehicle p
     full join failed f on f.vehicle_id = p.vehicle_id
     join vehicles h on h.account_id = ${accountId} and h.id = coalesce(p.vehicle_id, f.vehicle_id)
     left join lookups k on k.account_id = ${accountId} and k.run_id = ${runId} and k.vehicle_id = h.id
+    left join (${openVehicleNumbers(accountId)}) n on n.vehicle_id = h.id
     order by h.plate_display, h.id`;
 }
 
-export async function countVehicleLines(
-  trx: Executor,
-  accountId: bigint,
-  runId: bigint,
-  asOf: Date,
-  rule: EscalationRule,
-): Promise<number> {
+export async function countVehicleLines(trx: Executor, accountId: bigint, runId: bigint): Promise<number> {
   const { rows } = await sql<{ n: number }>`
-    select count(*)::int as n from (${vehicleLinesQuery(accountId, runId, asOf, rule)}) v`.execute(trx);
+    select count(*)::int as n from (${vehicleLinesQuery(accountId, runId)}) v`.execute(trx);
   return rows[0]!.n;
 }
 

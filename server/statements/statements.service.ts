@@ -13,7 +13,7 @@ import { storeDocument } from '../documents/documents.service.ts';
 import { DomainError } from '../errors.ts';
 import type { Language } from '../i18n/messages.ts';
 import { findRun } from '../runs/runs.repo.ts';
-import { loadRunStatement, statementFileName } from './run-statement.ts';
+import { loadRunStatement, type PaymentStageOutcome, statementFileName } from './run-statement.ts';
 import { writeRunStatementPdf } from './statement-pdf.ts';
 import { writeRunStatementXlsx } from './statement-xlsx.ts';
 
@@ -40,10 +40,11 @@ export async function renderRunStatement(
   format: DocumentFormat,
   language: Language,
   now: Date,
+  paymentStage: PaymentStageOutcome,
 ): Promise<boolean> {
   const key = runStatementKey(runId, format, language);
   if (await findDocument(trx, accountId, key)) return true;
-  const statement = await loadRunStatement(trx, accountId, runId, now);
+  const statement = await loadRunStatement(trx, accountId, runId, now, paymentStage);
   if (!statement) return false;
   const bytes =
     format === 'xlsx'
@@ -57,20 +58,23 @@ export async function renderRunStatement(
 }
 
 /**
- * The run's last stage: certificates a late-recorded fine disproves are revoked, then each
- * statement is rendered in its own transaction, so a crash keeps those already stored.
+ * The run's last stage, started by the payments stage when it ends (whatever its outcome), so the
+ * statements show the run's payment numbers: certificates a late-recorded fine disproves are
+ * revoked, then each statement is rendered in its own transaction, so a crash keeps those already
+ * stored. A job without the payments stage's outcome shows the numbers open when it renders.
  */
 export async function renderRunStatements(
   db: Database,
-  job: { accountId: bigint; runId: bigint },
+  job: { accountId: bigint; runId: bigint; payments?: PaymentStageOutcome | undefined },
   now: Date,
 ): Promise<{ revoked: number; rendered: number }> {
   const { accountId, runId } = job;
+  const paymentStage = job.payments ?? { status: 'issued', refused: 0 };
   const revoked = await withTenant(db, accountId, (trx) => revokeForLateFines(trx, accountId, runId));
   let rendered = 0;
   for (const { language, format } of renderOrder) {
     const done = await withTenant(db, accountId, (trx) =>
-      renderRunStatement(trx, accountId, runId, format, language, now),
+      renderRunStatement(trx, accountId, runId, format, language, now, paymentStage),
     );
     if (done) rendered += 1;
   }

@@ -11,6 +11,7 @@ import { type Bench, type BenchResult, benchDatabase, peakRssMb } from './harnes
 import { paymentBenches } from './payments.bench.ts';
 import { platformBenches } from './platform.bench.ts';
 import { runBenches } from './runs.bench.ts';
+import { statementBenches } from './statements.bench.ts';
 import { webBenches } from './web.bench.ts';
 
 const benches: Bench[] = [
@@ -21,6 +22,7 @@ const benches: Bench[] = [
   ...paymentBenches,
   ...webBenches,
   ...platformBenches,
+  ...statementBenches,
 ];
 
 const wanted = process.argv.slice(2);

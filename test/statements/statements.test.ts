@@ -100,6 +100,25 @@ async function outstandingInDb(accountId: bigint) {
   return rows.map((r) => ({ ...r, amount: BigInt(r.amount_minor) }));
 }
 
+/** The account's open vehicle and consolidated payment numbers, with what their lines add up to. */
+async function numbersInDb(accountId: bigint) {
+  const { rows } = await sql<{
+    number: string;
+    kind: 'vehicle' | 'consolidated';
+    plate: string | null;
+    total_minor: string;
+    line_count: number;
+    lines_minor: string;
+  }>`
+    select p.number, p.kind, h.plate_display as plate, p.total_minor::text, p.line_count,
+           (select sum(l.amount_minor)::text from payment_number_lines l
+            where l.account_id = p.account_id and l.payment_number_id = p.id) as lines_minor
+    from payment_numbers p left join vehicles h on h.account_id = p.account_id and h.id = p.vehicle_id
+    where p.account_id = ${accountId} and p.state = 'open' and p.kind in ('vehicle', 'consolidated')
+    order by p.number`.execute(test.ownerDb);
+  return rows.map((r) => ({ ...r, total: BigInt(r.total_minor), linesTotal: BigInt(r.lines_minor) }));
+}
+
 const toMinor = (value: number, minorUnits: number) => BigInt(Math.round(value * 10 ** minorUnits));
 
 async function readWorkbook(bytes: Buffer) {
@@ -138,7 +157,13 @@ describe.each(['JO', 'IQ', 'EG'] as const)('a %s run statement', (jurisdiction) 
     expect(db.length).toBeGreaterThan(3);
 
     const workbook = await readWorkbook(got.bytes);
-    expect(workbook.worksheets.map((s) => s.name)).toEqual(['الملخص', 'المركبات', 'المخالفات', 'التغيرات']);
+    expect(workbook.worksheets.map((s) => s.name)).toEqual([
+      'الملخص',
+      'المركبات',
+      'المخالفات',
+      'التغيرات',
+      'أرقام الدفع',
+    ]);
     const [summary, vehicles, violations, changes] = workbook.worksheets as [
       ExcelJS.Worksheet,
       ExcelJS.Worksheet,
@@ -238,6 +263,91 @@ describe.each(['JO', 'IQ', 'EG'] as const)('a %s run statement', (jurisdiction) 
         sum += line.amount;
       }
       expect(sum).toBe(dbTotal);
+    }
+  });
+
+  it('shows the payment numbers the run issued, each total equal to the database and to its lines', async () => {
+    // The statements come after the payments stage, so its numbers are in the database by then.
+    const xlsx = await waitForDocument(fleet.accountant, `/runs/${run.id}/statement.xlsx?lang=en`);
+    const numbers = await numbersInDb(fleet.account.id);
+    const vehicleNumbers = numbers.filter((n) => n.kind === 'vehicle');
+    const consolidated = numbers.find((n) => n.kind === 'consolidated');
+    expect(vehicleNumbers.length).toBeGreaterThan(3);
+    for (const n of numbers) expect(n.linesTotal, n.number).toBe(n.total);
+    const vehicleTotal = vehicleNumbers.reduce((sum, n) => sum + n.total, 0n);
+    // Rendered after the payments stage, which said how it ended.
+    const { rows: jobRows } = await sql<{ data: { payments?: { status: string } } }>`
+      select data from pgboss.job where name = 'statements.render' and data ->> 'runId' = ${run.id}`.execute(
+      test.ownerDb,
+    );
+    expect(jobRows.map((r) => r.data.payments?.status)).toContain('issued');
+
+    const workbook = await readWorkbook(xlsx.bytes);
+    const [summary, vehicles, violations, , numberSheet] = workbook.worksheets as ExcelJS.Worksheet[];
+    const amount = (cell: ExcelJS.Cell) => toMinor(cell.value as number, currency.minorUnits);
+    const sheetNumbers = sheetRows(numberSheet!);
+    expect(sheetNumbers.map((r) => r.getCell(2).value).sort()).toEqual(numbers.map((n) => n.number).sort());
+    if (consolidated) expect(sheetNumbers[0]!.getCell(2).value).toBe(consolidated.number);
+    for (const n of numbers) {
+      const row = sheetNumbers.find((r) => r.getCell(2).value === n.number)!;
+      expect(amount(row.getCell(5)), n.number).toBe(n.total);
+      expect(row.getCell(4).value).toBe(n.line_count);
+      if (n.kind === 'vehicle') {
+        expect(row.getCell(3).value).toBe(n.plate);
+        // The violation lines the number covers add up to it, and so many lines there are.
+        const lines = sheetRows(violations!).filter((r) => r.getCell(10).value === n.number);
+        expect(lines).toHaveLength(n.line_count);
+        expect(
+          lines.reduce((sum, r) => sum + amount(r.getCell(8)), 0n),
+          n.number,
+        ).toBe(n.total);
+        const vehicle = sheetRows(vehicles!).find((r) => r.getCell(1).value === n.plate)!;
+        expect(vehicle.getCell(9).value).toBe(n.number);
+      }
+    }
+    const summaryRow = (label: string) => sheetRows(summary!).find((r) => r.getCell(1).value === label)!;
+    const numbersTotal = summaryRow('Vehicle numbers: total');
+    expect(numbersTotal.getCell(3).value).toBe(vehicleNumbers.length);
+    expect(amount(numbersTotal.getCell(4))).toBe(vehicleTotal);
+    expect(
+      sheetNumbers
+        .filter((r) => r.getCell(1).value === 'Vehicle')
+        .reduce((sum, r) => sum + amount(r.getCell(5)), 0n),
+    ).toBe(vehicleTotal);
+    const consolidatedRow = summaryRow('Consolidated payment number');
+    if (consolidated) {
+      expect(consolidatedRow.getCell(2).value).toBe(consolidated.number);
+      expect(amount(consolidatedRow.getCell(4))).toBe(consolidated.total);
+    } else expect(consolidatedRow.getCell(2).value).toMatch(/^No consolidated number/);
+
+    for (const lang of ['en', 'ar'] as const) {
+      const pdf = await waitForDocument(fleet.accountant, `/runs/${run.id}/statement.pdf?lang=${lang}`);
+      const lines = (await pdfText(pdf.bytes)).split('\n');
+      const format = (value: bigint) => formatMinor(value, currency, { locale: lang });
+      // Each number on its row of the payment numbers table (its digits under its barcode) with its total.
+      let printed = 0n;
+      for (const n of vehicleNumbers) {
+        // A plate with Arabic letters is laid out right to left: its parts are checked, not their order.
+        const row = lines.find(
+          (l) =>
+            l.includes(n.number) &&
+            l.includes(format(n.total)) &&
+            n.plate!.split('-').every((part) => l.includes(part)),
+        );
+        expect(row, `${lang}: ${n.number}`).toBeTruthy();
+        printed += n.total;
+      }
+      expect(printed).toBe(vehicleTotal);
+      const totalLine = lines.find((l) =>
+        l.includes(lang === 'en' ? 'Vehicle numbers: total' : 'مجموع أرقام المركبات'),
+      )!;
+      expect(totalLine).toContain(format(vehicleTotal));
+      if (consolidated) {
+        const line = lines.find((l) =>
+          l.includes(lang === 'en' ? 'Consolidated payment number' : 'رقم الدفع الموحد'),
+        )!;
+        expect(line).toContain(consolidated.number);
+      }
     }
   });
 });
@@ -380,5 +490,38 @@ describe('statement documents', () => {
   it('refuse a bad language', async () => {
     const bad = await fetchBytes(fleet.accountant, `/runs/${run.id}/statement.pdf?lang=fr`);
     expect(bad.status).toBe(400);
+  });
+});
+
+describe('a run whose payment numbers could not be issued', () => {
+  it('still gets its statements, which say the numbers are unavailable and why', async () => {
+    const fleet = await makeFleet('JO', 8);
+    simulator.setFaults({ issuanceFailures: 1_000_000 });
+    try {
+      const run = await runToEnd(fleet.admin);
+      // The payments stage fails and is retried; once out of retries pg-boss dead-letters it.
+      await withTenant(test.db, fleet.account.id, (trx) =>
+        jobs.queue.send(trx, 'payments.issue_gave_up', [
+          { accountId: fleet.account.id.toString(), runId: run.id },
+        ]),
+      );
+      const xlsx = await waitForDocument(fleet.accountant, `/runs/${run.id}/statement.xlsx?lang=en`);
+      const pdf = await waitForDocument(fleet.accountant, `/runs/${run.id}/statement.pdf?lang=en`);
+      const workbook = await readWorkbook(xlsx.bytes);
+      const [summary, vehicles, violations, , numberSheet] = workbook.worksheets as ExcelJS.Worksheet[];
+      const note = sheetRows(summary!).find((r) => r.getCell(1).value === 'Payment numbers')!;
+      expect(note.getCell(2).value).toMatch(
+        /^Payment numbers are unavailable for this run: issuing payment numbers gave up/,
+      );
+      expect(sheetRows(numberSheet!)).toHaveLength(0);
+      const payable = sheetRows(vehicles!).filter((r) => (r.getCell(5).value as number) > 0);
+      expect(payable.length).toBeGreaterThan(0);
+      for (const row of payable) expect(row.getCell(9).value).toBe('Unavailable');
+      for (const row of sheetRows(violations!)) expect(row.getCell(10).value).toBe('Unavailable');
+      const text = (await pdfText(pdf.bytes)).replace(/\s+/g, ' ');
+      expect(text).toContain('Payment numbers are unavailable for this run: issuing payment numbers gave up');
+    } finally {
+      simulator.setFaults({ issuanceFailures: 0 });
+    }
   });
 });
