@@ -10,7 +10,7 @@
  */
 import { DateTime } from 'luxon';
 import type { JurisdictionProfile } from '../jurisdictions/profiles.ts';
-import { applyRate } from '../money/money.ts';
+import { applyRate, sumMinor } from '../money/money.ts';
 
 export interface LineDue {
   amountMinor: bigint;
@@ -40,6 +40,26 @@ export function lineDue(
     amountMinor,
     nextDeadlineAt: next?.at ?? null,
     amountAfterDeadlineMinor: next ? applyRate(amountMinor, next.rate, 'floor') : amountMinor,
+  };
+}
+
+export interface NumberDue {
+  totalMinor: bigint;
+  totalAfterDeadlineMinor: bigint;
+  nextDeadlineAt: Date | null;
+}
+
+/** A set of lines due together: their totals now and after the earliest of their deadlines. */
+export function numberDue(lines: readonly LineDue[]): NumberDue {
+  let nextDeadlineAt: Date | null = null;
+  for (const line of lines) {
+    if (line.nextDeadlineAt && (!nextDeadlineAt || line.nextDeadlineAt < nextDeadlineAt))
+      nextDeadlineAt = line.nextDeadlineAt;
+  }
+  return {
+    totalMinor: sumMinor(lines.map((l) => l.amountMinor)),
+    totalAfterDeadlineMinor: sumMinor(lines.map((l) => l.amountAfterDeadlineMinor)),
+    nextDeadlineAt,
   };
 }
 

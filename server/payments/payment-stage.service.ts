@@ -92,7 +92,8 @@ export async function runPaymentStage(
 ): Promise<PaymentStageSummary> {
   let ended = false;
   const endStage = async (trx: Tx) => {
-    if (await finishIssuingRun(trx, job.accountId, job.runId)) await wakeWaitingRun(trx, queue, job.accountId);
+    if (await finishIssuingRun(trx, job.accountId, job.runId))
+      await wakeWaitingRun(trx, queue, job.accountId);
     ended = true;
   };
   try {
