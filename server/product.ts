@@ -6,6 +6,8 @@ import { type AuthoritySimulator, startAuthoritySimulator } from '../fixtures/au
 import { createBoss, createJobQueue, ensureQueues, startJobWorkers, wallQueue } from '../jobs/boss.ts';
 import { jobRegistry } from '../jobs/registry.ts';
 import { syncRunSchedules } from '../jobs/runs.job.ts';
+import { alertsConfig } from './alerts/alerts.settings.ts';
+import { startAlertDelivery } from './alerts/delivery.ts';
 import { createAuthorityDirectory } from './authority/directory.ts';
 import { createIssuanceClient } from './authority/issuance-client.ts';
 import type { Config } from './config.ts';
@@ -153,10 +155,19 @@ export async function startProduct(config: Config, log: Logger): Promise<Running
         authorityUrl,
         config.runs.batchSize,
       );
+      // Alert channels (the quick start's own SMTP server and SMS stub where none is configured).
+      const alerts = await startAlertDelivery(
+        alertsConfig(process.env, config.dataDir),
+        config.dataDir,
+        config.publicUrl ?? `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`,
+        log,
+      );
+      stopAfterQueue(() => alerts.close());
       await startJobWorkers(
         boss,
         jobRegistry,
         {
+          alerts,
           db,
           config,
           log,

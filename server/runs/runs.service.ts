@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { DateTime } from 'luxon';
 import { findAccount } from '../accounts/accounts.repo.ts';
+import { recordRunAlerts } from '../alerts/run-events.service.ts';
 import type { AuthorityProvider, PlateLookup } from '../authority/contract.ts';
 import type { Database } from '../db/database.ts';
 import { withBitmapScans, withoutNestedLoops, withParallelQuery } from '../db/planner.ts';
@@ -396,6 +397,8 @@ export async function reconcileRun(
     }
     await finishRun(trx, accountId, runId, { status: failed.length > 0 ? 'partial' : 'done', summary });
     await wakeWaitingRun(trx, queue, accountId);
+    // Its alerts go into the outbox with its results: written exactly when the run is.
+    await recordRunAlerts(trx, queue, accountId, runId);
     // The run's next stage: its statements (server/statements), rendered by a job of their own.
     await queue.send(trx, STATEMENTS_RENDER_QUEUE, [
       { accountId: accountId.toString(), runId: runId.toString() },
