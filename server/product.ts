@@ -159,7 +159,8 @@ export async function startProduct(config: Config, log: Logger): Promise<Running
       const alerts = await startAlertDelivery(
         alertsConfig(process.env, config.dataDir),
         config.dataDir,
-        config.publicUrl ?? `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`,
+        config.publicUrl ??
+          `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`,
         log,
       );
       stopAfterQueue(() => alerts.close());
