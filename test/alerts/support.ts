@@ -5,7 +5,7 @@ import { Webhook } from 'standardwebhooks';
 import type { AuthorityViolation, PlateLookup } from '../../server/authority/contract.ts';
 import type { Database } from '../../server/db/database.ts';
 import { withTenant } from '../../server/db/tenant.ts';
-import type { JurisdictionCode } from '../../server/jurisdictions/profiles.ts';
+import { type JurisdictionCode, jurisdictions } from '../../server/jurisdictions/profiles.ts';
 import type { JobQueue } from '../../server/queue.ts';
 import {
   type AuthorityDirectory,
@@ -24,16 +24,17 @@ export const RUN_SETTINGS: RunSettings = {
 const currencyOf = { JO: 'JOD', IQ: 'IQD', EG: 'EGP' } as const;
 
 /**
- * Per plate, two fines: one committed `oldDays` ago (its escalation deadline, 30 days on, falls
- * within the week ahead) and one two days ago (outside the horizon). Amounts differ per plate.
+ * Per plate, two fines: one whose escalation deadline (the jurisdiction's rule) falls in five
+ * days, within the week ahead, and one from two days ago (outside it). Amounts differ per plate.
  */
 export function finesFor(jurisdiction: JurisdictionCode, plateKeys: string[], now = new Date()) {
   const ago = (days: number) => new Date(now.getTime() - days * 86_400_000).toISOString();
+  const soon = jurisdictions[jurisdiction].escalation[0]!.afterDays - 5;
   return new Map(
     plateKeys.map((key, i): [string, AuthorityViolation[]] => [
       key,
       [
-        { days: 25, amount: 15_000n + BigInt(i) * 1_250n },
+        { days: soon, amount: 15_000n + BigInt(i) * 1_250n },
         { days: 2, amount: 7_500n + BigInt(i) * 10n },
       ].map((f, j) => ({
         ticketNumber: `${jurisdiction}-${i}-${j}-${f.days}`,
