@@ -91,6 +91,18 @@ export async function addRecipient(trx: Tx, accountId: bigint, input: RecipientI
   };
 }
 
+const DEMO_PHONES = { JO: '+962790000001', IQ: '+9647700000001', EG: '+201000000001' } as const;
+
+/**
+ * A demo account's alerts: its owners by email in Arabic, its accountants by email in English,
+ * and an SMS number, so the quick start's night ends with digests to look at.
+ */
+export async function addDemoRecipients(trx: Tx, accountId: bigint, jurisdiction: keyof typeof DEMO_PHONES) {
+  await addRecipient(trx, accountId, { channel: 'email', role: 'owner', language: 'ar' });
+  await addRecipient(trx, accountId, { channel: 'email', role: 'accountant', language: 'en' });
+  await addRecipient(trx, accountId, { channel: 'sms', address: DEMO_PHONES[jurisdiction], language: 'ar' });
+}
+
 export async function removeRecipient(trx: Tx, accountId: bigint, recipientId: bigint): Promise<void> {
   if (!(await deactivateRecipient(trx, accountId, recipientId))) {
     throw new DomainError('alerts.recipient_not_found', 'no such alert recipient in this account', {
