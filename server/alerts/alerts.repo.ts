@@ -75,9 +75,14 @@ export async function deactivateRecipient(trx: Executor, accountId: bigint, id: 
   return (result.numAffectedRows ?? 0n) > 0n;
 }
 
-/** The run as the digest reads it, with its account's currency, zone and name. */
+/**
+ * The run as the digest reads it, in one statement: its account's currency, zone and alert
+ * settings, whether anyone receives alerts, the exceptions it opened, and the open payment numbers
+ * that expire within the horizon (how many, their total, the soonest).
+ */
 export async function findRunForAlerts(trx: Executor, accountId: bigint, runId: bigint) {
   const { rows } = await sql<{
+    id: bigint;
     status: string;
     kind: string;
     local_night: string | null;
@@ -93,11 +98,41 @@ export async function findRunForAlerts(trx: Executor, accountId: bigint, runId: 
     time_zone: string;
     jurisdiction: string;
     now: Date;
+    horizon_days: number;
+    daily_all_clear: boolean;
+    quiet_start: string | null;
+    quiet_end: string | null;
+    has_recipients: boolean;
+    exceptions_opened: number;
+    expiring: number;
+    expiring_minor: string;
+    expiring_first: string | null;
+    expiring_first_at: Date | null;
   }>`
-    select r.status, r.kind, r.local_night::text, r.finished_at, r.summary, r.error,
-           a.currency, a.time_zone, a.jurisdiction, statement_timestamp() as now
-    from runs r join accounts a on a.id = r.account_id
-    where r.account_id = ${accountId} and r.id = ${runId}`.execute(trx);
+    with run as (
+      select r.*, a.currency, a.time_zone, a.jurisdiction, statement_timestamp() as now,
+             coalesce(s.horizon_days, ${DEFAULT_SETTINGS.horizon_days}) as horizon_days,
+             coalesce(s.daily_all_clear, false) as daily_all_clear,
+             to_char(s.quiet_start, 'HH24:MI') as quiet_start, to_char(s.quiet_end, 'HH24:MI') as quiet_end
+      from runs r join accounts a on a.id = r.account_id
+      left join alert_settings s on s.account_id = r.account_id
+      where r.account_id = ${accountId} and r.id = ${runId}
+    )
+    select run.id, run.status, run.kind, run.local_night::text, run.finished_at, run.summary, run.error, run.currency,
+           run.time_zone, run.jurisdiction, run.now, run.horizon_days, run.daily_all_clear, run.quiet_start,
+           run.quiet_end,
+           exists (select from alert_recipients where account_id = ${accountId} and active) as has_recipients,
+           (select count(*)::int from exceptions
+            where account_id = ${accountId} and run_id = ${runId} and status = 'open') as exceptions_opened,
+           p.n as expiring, p.total as expiring_minor, p.first_number as expiring_first, p.first_expires as expiring_first_at
+    from run,
+    lateral (
+      select count(*)::int as n, coalesce(sum(total_minor - paid_minor), 0)::text as total,
+             (array_agg(number order by expires_at, id))[1] as first_number, min(expires_at) as first_expires
+      from payment_numbers
+      where account_id = ${accountId} and state = 'open' and expires_at > run.now
+        and expires_at <= run.now + make_interval(days => run.horizon_days)
+    ) p`.execute(trx);
   return rows[0];
 }
 
@@ -116,31 +151,6 @@ export async function outstandingOffencesBetween(trx: Executor, accountId: bigin
       and v.offence_at >= ${from} and v.offence_at < ${to}
     order by v.offence_at, v.ticket_number`.execute(trx);
   return rows;
-}
-
-export async function countRunExceptions(trx: Executor, accountId: bigint, runId: bigint): Promise<number> {
-  const { rows } = await sql<{ n: number }>`
-    select count(*)::int as n from exceptions
-    where account_id = ${accountId} and run_id = ${runId} and status = 'open'`.execute(trx);
-  return rows[0]!.n;
-}
-
-/** Open payment numbers that expire before `until`: how many, their total, the soonest. */
-export async function expiringPaymentNumbers(trx: Executor, accountId: bigint, now: Date, until: Date) {
-  const { rows } = await sql<{
-    n: number;
-    total: string;
-    first_number: string | null;
-    first_expires: Date | null;
-  }>`
-    select count(*)::int as n, coalesce(sum(total_minor - paid_minor), 0)::text as total,
-           (array_agg(number order by expires_at, id))[1] as first_number,
-           min(expires_at) as first_expires
-    from payment_numbers
-    where account_id = ${accountId} and state = 'open' and expires_at > ${now} and expires_at <= ${until}`.execute(
-    trx,
-  );
-  return rows[0]!;
 }
 
 /**

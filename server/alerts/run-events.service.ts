@@ -4,10 +4,7 @@ import { type JurisdictionCode, jurisdictions } from '../jurisdictions/profiles.
 import type { JobQueue } from '../queue.ts';
 import { escalatedAmount, escalationDeadline } from '../runs/dashboard.service.ts';
 import {
-  countRunExceptions,
-  expiringPaymentNumbers,
   findRunForAlerts,
-  findSettings,
   insertRunDigests,
   outstandingNow,
   outstandingOffencesBetween,
@@ -32,14 +29,13 @@ export async function recordRunAlerts(
   runId: bigint,
 ): Promise<number> {
   const run = await findRunForAlerts(trx, accountId, runId);
-  if (!run || !['done', 'partial', 'failed'].includes(run.status)) return 0;
-  const settings = await findSettings(trx, accountId);
+  if (!run?.has_recipients || !['done', 'partial', 'failed'].includes(run.status)) return 0;
   const now = run.now;
-  const events = await runEvents(trx, accountId, runId, run, settings.horizon_days);
+  const events = await runEvents(trx, accountId, run);
   const acting = actionCount(events) > 0;
-  const allClear = !acting && settings.daily_all_clear && run.kind === 'scheduled';
+  const allClear = !acting && run.daily_all_clear && run.kind === 'scheduled';
   if (!acting && !allClear) return 0;
-  const peopleAfter = peopleMayBeAlertedAt(now, run.time_zone, settings.quiet_start, settings.quiet_end);
+  const peopleAfter = peopleMayBeAlertedAt(now, run.time_zone, run.quiet_start, run.quiet_end);
   const written = await insertRunDigests(
     trx,
     accountId,
@@ -54,14 +50,9 @@ export async function recordRunAlerts(
 type RunRow = NonNullable<Awaited<ReturnType<typeof findRunForAlerts>>>;
 
 /** The run's events in numbers: its changes, the deadlines ahead, what it held or opened, what expires. */
-async function runEvents(
-  trx: Tx,
-  accountId: bigint,
-  runId: bigint,
-  run: RunRow,
-  horizonDays: number,
-): Promise<DigestEvents> {
-  const now = run.now;
+async function runEvents(trx: Tx, accountId: bigint, run: RunRow): Promise<DigestEvents> {
+  const { now, horizon_days: horizonDays } = run;
+  const runId = run.id;
   const until = DateTime.fromJSDate(now).plus({ days: horizonDays }).toJSDate();
   const change = (kind: string) => {
     const found = run.summary?.changes?.find((c) => c.change === kind);
@@ -70,11 +61,7 @@ async function runEvents(
   const outstanding = run.summary?.outstanding
     ? { count: run.summary.outstanding.violations, amountMinor: run.summary.outstanding.amountMinor }
     : await outstandingNow(trx, accountId).then((o) => ({ count: o.n, amountMinor: o.total }));
-  const [deadlines, exceptionsOpened, expiring] = await Promise.all([
-    upcomingDeadlines(trx, accountId, run, now, until),
-    countRunExceptions(trx, accountId, runId),
-    expiringPaymentNumbers(trx, accountId, now, until),
-  ]);
+  const deadlines = await upcomingDeadlines(trx, accountId, run, now, until);
   return {
     runId: runId.toString(),
     night:
@@ -90,13 +77,13 @@ async function runEvents(
     horizonDays,
     deadlines,
     heldSettlements: run.summary?.heldSettlements ?? 0,
-    exceptionsOpened,
+    exceptionsOpened: run.exceptions_opened,
     expiring: {
-      count: expiring.n,
-      amountMinor: expiring.total,
+      count: run.expiring,
+      amountMinor: run.expiring_minor,
       first:
-        expiring.first_number && expiring.first_expires
-          ? { number: expiring.first_number, expiresAt: expiring.first_expires.toISOString() }
+        run.expiring_first && run.expiring_first_at
+          ? { number: run.expiring_first, expiresAt: run.expiring_first_at.toISOString() }
           : null,
     },
     path: `/runs/${runId}`,
