@@ -9,8 +9,8 @@ import {
   listAccounts,
 } from '../accounts/accounts.repo.ts';
 import { openAccount } from '../accounts/accounts.service.ts';
-import { addDemoRecipients } from '../alerts/alerts.service.ts';
 import type { Role } from '../accounts/permissions.ts';
+import { addDemoRecipients } from '../alerts/alerts.service.ts';
 import { hashPassword } from '../auth/secrets.ts';
 import type { Database } from '../db/database.ts';
 import { asOperator, type Tx, withTenant } from '../db/tenant.ts';

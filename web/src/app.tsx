@@ -17,6 +17,7 @@ const Violations = lazy(() => import('./pages/violations.tsx'));
 const Payments = lazy(() => import('./pages/payments.tsx'));
 const Exceptions = lazy(() => import('./pages/exceptions.tsx'));
 const Settings = lazy(() => import('./pages/settings.tsx'));
+const Alerts = lazy(() => import('./pages/alerts.tsx'));
 
 export function App() {
   const me = useMe();
@@ -164,6 +165,7 @@ function Shell() {
         {may('money.read') ? <NavLink href="/payments" label={t('nav.payments')} /> : null}
         {may('money.read') ? <NavLink href="/exceptions" label={t('nav.exceptions')} /> : null}
         <NavLink href="/settings" label={t('nav.settings')} />
+        {may('account.manage') ? <NavLink href="/alerts" label={t('alerts.page_title')} /> : null}
       </nav>
       <main id="main" ref={main} tabIndex={-1}>
         <Suspense fallback={<Loading />}>
@@ -177,6 +179,7 @@ function Shell() {
             <Route path="/payments" component={Payments} />
             <Route path="/exceptions" component={Exceptions} />
             <Route path="/settings" component={Settings} />
+            <Route path="/alerts" component={Alerts} />
             <Route path="/sign-in">
               <Redirect to="/" />
             </Route>
