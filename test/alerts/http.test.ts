@@ -4,8 +4,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AuthoritySimulator, startAuthoritySimulator } from '../../fixtures/authority/simulator.ts';
 import { useTestDatabase } from '../support/database.ts';
-import { type AccountFixture, makeAccount, makeVehicles } from '../support/factories.ts';
+import { type AccountFixture, makeAccount, makeVehicles, TEST_PASSWORD } from '../support/factories.ts';
 import { ApiClient, useProduct } from '../support/http.ts';
+import { expectAccessible, newPage, screenshot, signIn, useBrowser } from '../web/browser.ts';
 import { startWebhookReceiver } from './support.ts';
 
 /**
@@ -32,6 +33,7 @@ afterAll(async () => {
   delete process.env.ALERTS_LOCAL_SMTP_PORT;
   fs.rmSync(dataDir, { recursive: true, force: true });
 });
+const web = useBrowser();
 const app = useProduct(test, {
   get AUTHORITY_URL() {
     return process.env.TEST_ALERTS_AUTHORITY_URL!;
@@ -219,5 +221,30 @@ describe("a run's digest on the quick start", { timeout: 180_000 }, () => {
     } finally {
       await hook.close();
     }
+  });
+});
+
+describe('the Alerts page', { timeout: 120_000 }, () => {
+  it('shows an owner the settings, recipients, outbox and what the quick start received, in both languages', async () => {
+    const page = await newPage(web.browser, app.product.url!);
+    await signIn(page, account.users.owner.email, TEST_PASSWORD);
+    await page.getByRole('link', { name: 'Alerts' }).click();
+    await page.getByRole('heading', { name: 'Outbox' }).waitFor();
+    await page.locator('table').getByText('sent', { exact: true }).first().waitFor();
+    await page.getByText(/Received on this machine/).waitFor();
+    await expectAccessible(page, 'alerts (en)');
+    await screenshot(page, 'alerts-en');
+    // A refused address says why, in the page's language.
+    await page.getByLabel('Channel').selectOption('sms');
+    await page.getByLabel(/Email, phone/).fill('12345');
+    await page.getByRole('button', { name: 'Add recipient' }).click();
+    await page.getByText(/not a phone number in international form/).waitFor();
+    await page.evaluate(() => localStorage.setItem('ff.language', 'ar'));
+    await page.reload();
+    await page.getByRole('heading', { name: 'صندوق الصادر' }).waitFor();
+    expect(await page.locator('html').getAttribute('dir')).toBe('rtl');
+    await expectAccessible(page, 'alerts (ar)');
+    await screenshot(page, 'alerts-ar');
+    await page.context().close();
   });
 });
