@@ -5,7 +5,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type SmsStub, startSmsStub } from '../../fixtures/sms/stub.ts';
 import { claimDigests } from '../../server/alerts/alerts.repo.ts';
-import { addRecipient } from '../../server/alerts/alerts.service.ts';
+import { addRecipient, saveAlertSettings } from '../../server/alerts/alerts.service.ts';
 import type { AlertChannels } from '../../server/alerts/channels/channel.ts';
 import { createEmailChannel } from '../../server/alerts/channels/email.ts';
 import { createSmsChannel } from '../../server/alerts/channels/sms.ts';
@@ -19,10 +19,12 @@ import {
 import { drainOutbox, outgoing } from '../../server/alerts/outbox.ts';
 import { recordRunAlerts } from '../../server/alerts/run-events.service.ts';
 import { withTenant } from '../../server/db/tenant.ts';
+import { abortRun } from '../../server/runs/run-ending.service.ts';
+import { startRun } from '../../server/runs/runs.service.ts';
 import { useTestDatabase } from '../support/database.ts';
 import { type AccountFixture, makeAccount, makeVehicles } from '../support/factories.ts';
 import { useJobQueue } from '../support/queue.ts';
-import { finesFor, runNight, startWebhookReceiver } from './support.ts';
+import { finesFor, RUN_SETTINGS, runNight, startWebhookReceiver } from './support.ts';
 
 const test = useTestDatabase();
 const jobs = useJobQueue(test);
@@ -289,5 +291,52 @@ describe('a failing receiver', { timeout: 60_000 }, () => {
       await failing.close();
       await slow.close();
     }
+  });
+});
+
+describe('what a run gives to alert about', { timeout: 60_000 }, () => {
+  it('is nothing on a night with nothing to act on, and an all-clear on a scheduled night when asked', async () => {
+    const account = await makeAccount(test.db, 'JO');
+    await makeVehicles(test.db, account.id, ['JO:20-1001']);
+    await withTenant(test.db, account.id, (trx) =>
+      addRecipient(trx, account.id, { channel: 'sms', address: '+962790000123', language: 'en' }),
+    );
+    const quiet = await runNight(test.db, jobs.queue, account.id, new Map());
+    expect(await digests(account.id, quiet.runId)).toEqual([]);
+    await withTenant(test.db, account.id, (trx) =>
+      saveAlertSettings(trx, account.id, { horizonDays: 7, dailyAllClear: true, quietHours: null }),
+    );
+    const manual = await runNight(test.db, jobs.queue, account.id, new Map());
+    expect(await digests(account.id, manual.runId)).toEqual([]);
+    const nightly = await runNight(test.db, jobs.queue, account.id, new Map(), '2026-12-01');
+    const [allClear] = await sql<{ kind: string }>`
+      select kind from alert_digests where account_id = ${account.id} and run_id = ${nightly.runId}`
+      .execute(test.ownerDb)
+      .then((r) => r.rows);
+    expect(allClear).toEqual({ kind: 'all_clear' });
+  });
+
+  it('is the failure, with its reason, when a run is aborted', async () => {
+    const account = await makeAccount(test.db, 'IQ');
+    await makeVehicles(test.db, account.id, ['IQ:5-5005']);
+    await withTenant(test.db, account.id, (trx) =>
+      addRecipient(trx, account.id, { channel: 'email', role: 'owner', language: 'ar' }),
+    );
+    const run = await withTenant(test.db, account.id, (trx) =>
+      startRun(
+        trx,
+        jobs.queue,
+        { accountId: account.id, kind: 'manual', localNight: null, requestedBy: null },
+        RUN_SETTINGS,
+      ),
+    );
+    await withTenant(test.db, account.id, (trx) => abortRun(trx, jobs.queue, account.id, run!.id));
+    const { rows } = await sql<{ events: { status: string; runError: string } }>`
+      select events from alert_digests where account_id = ${account.id} and run_id = ${run!.id}`.execute(
+      test.ownerDb,
+    );
+    expect(rows.map((r) => [r.events.status, r.events.runError])).toEqual([
+      ['failed', 'aborted by an owner'],
+    ]);
   });
 });

@@ -52,12 +52,13 @@ export function finesFor(jurisdiction: JurisdictionCode, plateKeys: string[], no
   );
 }
 
-/** One run of an account through the real pipeline (start, lookup batch, reconcile), answered by `answers`. */
+/** One run of an account through the real pipeline (start, lookup batch, reconcile), answered by `answers`; scheduled when given its night. */
 export async function runNight(
   db: Database,
   queue: JobQueue,
   accountId: bigint,
   answers: Map<string, AuthorityViolation[]>,
+  localNight: string | null = null,
 ) {
   const authority: AuthorityDirectory = {
     forJurisdiction: () => ({
@@ -68,7 +69,12 @@ export async function runNight(
     }),
   };
   const run = await withTenant(db, accountId, (trx) =>
-    startRun(trx, queue, { accountId, kind: 'manual', localNight: null, requestedBy: null }, RUN_SETTINGS),
+    startRun(
+      trx,
+      queue,
+      { accountId, kind: localNight ? 'scheduled' : 'manual', localNight, requestedBy: null },
+      RUN_SETTINGS,
+    ),
   );
   await runLookupBatch(db, queue, authority, { accountId, runId: run!.id, batchNo: 0 });
   const summary = await reconcileRun(db, queue, { accountId, runId: run!.id }, RUN_SETTINGS);
