@@ -162,6 +162,7 @@ export async function startProduct(config: Config, log: Logger): Promise<Running
         config.publicUrl ??
           `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`,
         log,
+        embedded !== undefined || config.demo,
       );
       stopAfterQueue(() => alerts.close());
       await startJobWorkers(

@@ -41,6 +41,8 @@ const app = useProduct(test, {
   AUTHORITY_RATE_LIMIT: '200',
   AUTHORITY_BATCH_SIZE: '10',
   DATA_DIR: dataDir,
+  // The quick start's shape: demo data, so the product runs its own SMTP server and SMS stub.
+  DEMO: 'true',
 } as Record<string, string>);
 
 let account: AccountFixture;
