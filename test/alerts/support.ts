@@ -93,9 +93,12 @@ export interface WebhookDelivery {
  */
 export async function startWebhookReceiver(secret: () => string, plan: number[] = [], delayMs = 0) {
   const requests: Array<{ id: string; status: number }> = [];
+  /** Deliveries that reached the receiver, answered or not yet. */
+  const arrived: string[] = [];
   const accepted = new Map<string, WebhookDelivery>();
   let always: number | undefined;
   const server = http.createServer((req, res) => {
+    arrived.push(String(req.headers['webhook-id']));
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', async () => {
@@ -130,6 +133,7 @@ export async function startWebhookReceiver(secret: () => string, plan: number[] 
   return {
     url: `http://127.0.0.1:${port}/hooks/fleet`,
     requests,
+    arrived,
     accepted,
     alwaysAnswer(status: number) {
       always = status;
