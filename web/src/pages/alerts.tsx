@@ -237,7 +237,7 @@ function RecipientsCard() {
         ) : null}
         {channel === 'email' && byRole ? (
           <label>
-            {t('alerts.page_who')}
+            {t('alerts.page_role')}
             <select value={role} onChange={(e) => setRole(e.target.value)}>
               {['owner', 'fleet_admin', 'accountant', 'viewer'].map((r) => (
                 <option key={r} value={r}>
@@ -309,6 +309,16 @@ function OutboxCard() {
       ) : (
         <TableScroll>
           <table>
+            <thead>
+              <tr>
+                <th scope="col">{t('alerts.page_col_created')}</th>
+                <th scope="col">{t('alerts.page_col_kind')}</th>
+                <th scope="col">{t('alerts.page_channel')}</th>
+                <th scope="col">{t('alerts.page_col_destination')}</th>
+                <th scope="col">{t('alerts.page_status')}</th>
+                <th scope="col">{t('alerts.page_col_actions')}</th>
+              </tr>
+            </thead>
             <tbody>
               {outbox.data.digests.map((d) => (
                 <tr key={d.id}>
