@@ -6,7 +6,6 @@ import { type AuthoritySimulator, startAuthoritySimulator } from '../fixtures/au
 import { createBoss, createJobQueue, ensureQueues, startJobWorkers, wallQueue } from '../jobs/boss.ts';
 import { jobRegistry } from '../jobs/registry.ts';
 import { syncRunSchedules } from '../jobs/runs.job.ts';
-import { alertsConfig } from './alerts/alerts.settings.ts';
 import { startAlertDelivery } from './alerts/delivery.ts';
 import { createAuthorityDirectory } from './authority/directory.ts';
 import { createIssuanceClient } from './authority/issuance-client.ts';
@@ -157,7 +156,7 @@ export async function startProduct(config: Config, log: Logger): Promise<Running
       );
       // Alert channels (the quick start's own SMTP server and SMS stub where none is configured).
       const alerts = await startAlertDelivery(
-        alertsConfig(process.env, config.dataDir),
+        config.alerts,
         config.dataDir,
         config.publicUrl ??
           `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`,

@@ -23,14 +23,9 @@ beforeAll(async () => {
     world: { startDate: '2026-06-01', dailyViolationRate: 0.08, notFoundRate: 0 },
   });
   process.env.TEST_ALERTS_AUTHORITY_URL = simulator.url;
-  // The outbox's settings come from the environment; one attempt dead-letters at once.
-  process.env.ALERTS_MAX_ATTEMPTS = '1';
-  process.env.ALERTS_LOCAL_SMTP_PORT = '0';
 });
 afterAll(async () => {
   await simulator?.close();
-  delete process.env.ALERTS_MAX_ATTEMPTS;
-  delete process.env.ALERTS_LOCAL_SMTP_PORT;
   fs.rmSync(dataDir, { recursive: true, force: true });
 });
 const web = useBrowser();
@@ -41,6 +36,9 @@ const app = useProduct(test, {
   AUTHORITY_RATE_LIMIT: '200',
   AUTHORITY_BATCH_SIZE: '10',
   DATA_DIR: dataDir,
+  // One attempt dead-letters at once; the local SMTP server on any free port.
+  ALERTS_MAX_ATTEMPTS: '1',
+  ALERTS_LOCAL_SMTP_PORT: '0',
   // The quick start's shape: demo data, so the product runs its own SMTP server and SMS stub.
   DEMO: 'true',
 } as Record<string, string>);
