@@ -64,7 +64,11 @@ export const alertRoutes = [
         path: ['address'],
       }),
     handle: async (ctx, { body }) => {
-      const added = await ctx.tenant((trx) => addRecipient(trx, ctx.account!.id, body));
+      const added = await ctx.tenant((trx) =>
+        addRecipient(trx, ctx.account!.id, body, {
+          allowPrivateWebhooks: ctx.config.alerts.webhookAllowPrivate,
+        }),
+      );
       await ctx.audit({
         accountId: ctx.account!.id,
         action: 'alerts.recipient_added',

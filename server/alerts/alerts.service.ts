@@ -19,6 +19,7 @@ import {
 } from './alerts.repo.ts';
 import { ALERTS_DELIVER_QUEUE } from './alerts.settings.ts';
 import type { CurrencyCode, DigestEvents } from './digest.ts';
+import { firstPrivate, resolveHost, urlHost } from './webhook-address.ts';
 
 const refused = (key: string, field: string, values: Record<string, string> = {}) => {
   const words = bilingual(`alerts.${key}`, values);
@@ -69,9 +70,29 @@ export function normaliseAddress(channel: RecipientInput['channel'], raw: string
   return url.toString();
 }
 
-export async function addRecipient(trx: Tx, accountId: bigint, input: RecipientInput) {
+/**
+ * A webhook URL whose host is, or resolves to, a loopback, private, link-local or metadata address
+ * is refused unless private receivers are allowed. A host that does not resolve now is kept: DNS
+ * can be down for a moment, and every send resolves and checks again.
+ */
+async function refusePrivateWebhook(address: string): Promise<void> {
+  const host = urlHost(new URL(address));
+  const addresses = await resolveHost(host).catch(() => []);
+  const bad = firstPrivate(addresses);
+  if (bad) throw refused('recipient_url_private', 'address', { address, resolved: bad });
+}
+
+export async function addRecipient(
+  trx: Tx,
+  accountId: bigint,
+  input: RecipientInput,
+  options: { allowPrivateWebhooks?: boolean } = {},
+) {
   if (input.role && input.channel !== 'email') throw refused('recipient_role_channel', 'role');
   const address = input.role ? null : normaliseAddress(input.channel, input.address ?? '');
+  if (input.channel === 'webhook' && address && !options.allowPrivateWebhooks) {
+    await refusePrivateWebhook(address);
+  }
   // A webhook endpoint gets its own secret, shown once here (Standard Webhooks' whsec_ form).
   const secret = input.channel === 'webhook' ? `whsec_${randomBytes(24).toString('base64')}` : null;
   const id = await insertRecipient(trx, accountId, {

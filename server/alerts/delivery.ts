@@ -76,7 +76,7 @@ export async function startAlertDelivery(
           maxSegments: config.smsMaxSegments,
         })
       : unconfigured('SMS provider (ALERTS_SMS_URL)'),
-    webhook: createWebhookChannel({ timeoutMs: config.timeoutMs }),
+    webhook: createWebhookChannel({ timeoutMs: config.timeoutMs, allowPrivate: config.webhookAllowPrivate }),
   };
   return {
     channels,

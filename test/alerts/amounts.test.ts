@@ -21,7 +21,7 @@ import { currencies, formatMinor } from '../../server/money/money.ts';
 import { useTestDatabase } from '../support/database.ts';
 import { makeAccount, makeVehicles } from '../support/factories.ts';
 import { useJobQueue } from '../support/queue.ts';
-import { finesFor, runNight, startWebhookReceiver } from './support.ts';
+import { finesFor, LOCAL_RECEIVERS, runNight, startWebhookReceiver } from './support.ts';
 
 const test = useTestDatabase();
 const jobs = useJobQueue(test);
@@ -51,7 +51,11 @@ describe("a digest's amounts equal the run's totals", { timeout: 60_000 }, () =>
     let secret = '';
     const hook = await startWebhookReceiver(() => secret);
     const email = createEmailChannel({ smtpUrl: mailbox.url, from: 'alerts@fleet.test', timeoutMs: 3000 });
-    const channels: AlertChannels = { email, sms: email, webhook: createWebhookChannel({ timeoutMs: 3000 }) };
+    const channels: AlertChannels = {
+      email,
+      sms: email,
+      webhook: createWebhookChannel({ timeoutMs: 3000, allowPrivate: true }),
+    };
     try {
       await withTenant(test.db, account.id, async (trx) => {
         await addRecipient(trx, account.id, {
@@ -65,7 +69,12 @@ describe("a digest's amounts equal the run's totals", { timeout: 60_000 }, () =>
           language: 'en',
         });
         secret = (
-          await addRecipient(trx, account.id, { channel: 'webhook', address: hook.url, language: 'ar' })
+          await addRecipient(
+            trx,
+            account.id,
+            { channel: 'webhook', address: hook.url, language: 'ar' },
+            LOCAL_RECEIVERS,
+          )
         ).secret!;
       });
       const fines = finesFor(jurisdiction, plates);

@@ -9,7 +9,7 @@ import { withTenant } from '../../server/db/tenant.ts';
 import { useTestDatabase } from '../support/database.ts';
 import { makeAccount, makeVehicles } from '../support/factories.ts';
 import { useJobQueue } from '../support/queue.ts';
-import { finesFor, runNight, startWebhookReceiver } from './support.ts';
+import { finesFor, LOCAL_RECEIVERS, runNight, startWebhookReceiver } from './support.ts';
 
 const test = useTestDatabase();
 const jobs = useJobQueue(test);
@@ -25,7 +25,12 @@ describe('a worker killed in the middle of sending', { timeout: 90_000 }, () => 
     try {
       await withTenant(test.db, account.id, async (trx) => {
         secret = (
-          await addRecipient(trx, account.id, { channel: 'webhook', address: hook.url, language: 'en' })
+          await addRecipient(
+            trx,
+            account.id,
+            { channel: 'webhook', address: hook.url, language: 'en' },
+            LOCAL_RECEIVERS,
+          )
         ).secret!;
       });
       const { runId } = await runNight(test.db, jobs.queue, account.id, finesFor('JO', plates));
@@ -55,7 +60,7 @@ describe('a worker killed in the middle of sending', { timeout: 90_000 }, () => 
         ).rows;
       // Claimed by the dead worker, and nobody else's until its lease has passed.
       expect(await status()).toEqual([{ status: 'sending', attempts: 1 }]);
-      const webhook = createWebhookChannel({ timeoutMs: 10_000 });
+      const webhook = createWebhookChannel({ timeoutMs: 10_000, allowPrivate: true });
       const channels = { email: webhook, sms: webhook, webhook };
       const options = {
         retry: { maxAttempts: 5, baseSeconds: 1, maxSeconds: 1 },

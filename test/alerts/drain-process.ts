@@ -9,7 +9,7 @@ import { createDatabase } from '../../server/db/database.ts';
 
 const [url, lease] = process.argv.slice(2);
 const db = createDatabase(url!, 2, 'fleet-alerts-drain-process');
-const webhook = createWebhookChannel({ timeoutMs: 60_000 });
+const webhook = createWebhookChannel({ timeoutMs: 60_000, allowPrivate: true });
 const result = await drainOutbox(
   db,
   { email: webhook, sms: webhook, webhook },

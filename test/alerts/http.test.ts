@@ -39,6 +39,8 @@ const app = useProduct(test, {
   // One attempt dead-letters at once; the local SMTP server on any free port.
   ALERTS_MAX_ATTEMPTS: '1',
   ALERTS_LOCAL_SMTP_PORT: '0',
+  // The test's webhook receiver listens on localhost.
+  ALERTS_WEBHOOK_ALLOW_PRIVATE: 'true',
   // The quick start's shape: demo data, so the product runs its own SMTP server and SMS stub.
   DEMO: 'true',
 } as Record<string, string>);

@@ -24,7 +24,7 @@ import { startRun } from '../../server/runs/runs.service.ts';
 import { useTestDatabase } from '../support/database.ts';
 import { type AccountFixture, makeAccount, makeVehicles } from '../support/factories.ts';
 import { useJobQueue } from '../support/queue.ts';
-import { finesFor, RUN_SETTINGS, runNight, startWebhookReceiver } from './support.ts';
+import { finesFor, LOCAL_RECEIVERS, RUN_SETTINGS, runNight, startWebhookReceiver } from './support.ts';
 
 const test = useTestDatabase();
 const jobs = useJobQueue(test);
@@ -43,7 +43,7 @@ beforeAll(async () => {
   channels = {
     email: createEmailChannel({ smtpUrl: mailbox.url, from: 'alerts@fleet.test', timeoutMs: 3000 }),
     sms: createSmsChannel({ url: sms.url, timeoutMs: 3000, maxSegments: 3 }),
-    webhook: createWebhookChannel({ timeoutMs: 500 }),
+    webhook: createWebhookChannel({ timeoutMs: 500, allowPrivate: true }),
   };
 });
 afterAll(async () => {
@@ -92,7 +92,12 @@ describe('the alerts outbox', { timeout: 60_000 }, () => {
       });
       await addRecipient(trx, account.id, { channel: 'sms', address: '+962 79 123 4567', language: 'ar' });
       secret = (
-        await addRecipient(trx, account.id, { channel: 'webhook', address: hook.url, language: 'en' })
+        await addRecipient(
+          trx,
+          account.id,
+          { channel: 'webhook', address: hook.url, language: 'en' },
+          LOCAL_RECEIVERS,
+        )
       ).secret!;
     });
   });
@@ -193,7 +198,12 @@ describe('a failing receiver', { timeout: 60_000 }, () => {
     try {
       await withTenant(test.db, account.id, async (trx) => {
         secret = (
-          await addRecipient(trx, account.id, { channel: 'webhook', address: hook.url, language: 'ar' })
+          await addRecipient(
+            trx,
+            account.id,
+            { channel: 'webhook', address: hook.url, language: 'ar' },
+            LOCAL_RECEIVERS,
+          )
         ).secret!;
       });
       const { runId } = await runNight(test.db, jobs.queue, account.id, finesFor('JO', plates));
@@ -252,8 +262,18 @@ describe('a failing receiver', { timeout: 60_000 }, () => {
     const mixed: AlertChannels = { ...channels, email: deadSmtp };
     try {
       await withTenant(test.db, account.id, async (trx) => {
-        await addRecipient(trx, account.id, { channel: 'webhook', address: failing.url, language: 'en' });
-        await addRecipient(trx, account.id, { channel: 'webhook', address: slow.url, language: 'en' });
+        await addRecipient(
+          trx,
+          account.id,
+          { channel: 'webhook', address: failing.url, language: 'en' },
+          LOCAL_RECEIVERS,
+        );
+        await addRecipient(
+          trx,
+          account.id,
+          { channel: 'webhook', address: slow.url, language: 'en' },
+          LOCAL_RECEIVERS,
+        );
         await addRecipient(trx, account.id, {
           channel: 'email',
           address: 'ops@example.test',

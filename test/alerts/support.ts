@@ -145,3 +145,6 @@ export async function startWebhookReceiver(secret: () => string, plan: number[] 
       }),
   };
 }
+
+/** The tests' webhook receivers listen on localhost, which only an explicit setting allows. */
+export const LOCAL_RECEIVERS = { allowPrivateWebhooks: true };
