@@ -189,6 +189,26 @@ export async function insertRunDigests(
   return rows[0]!.n;
 }
 
+/**
+ * A run's digests that no attempt has touched yet take the count of the run's open exceptions as
+ * it is now (an all-clear with exceptions becomes a digest); what went out under a key never changes.
+ */
+export async function refreshDigestExceptions(
+  trx: Executor,
+  accountId: bigint,
+  runId: bigint,
+): Promise<number> {
+  const result = await sql`
+    update alert_digests d
+    set events = jsonb_set(d.events, '{exceptionsOpened}', to_jsonb(x.n)),
+        kind = case when x.n > 0 then 'run' else d.kind end
+    from (select count(*)::int as n from exceptions
+          where account_id = ${accountId} and run_id = ${runId} and status = 'open') x
+    where d.account_id = ${accountId} and d.run_id = ${runId} and d.kind in ('run', 'all_clear')
+      and d.status = 'pending' and d.attempts = 0`.execute(trx);
+  return Number(result.numAffectedRows ?? 0n);
+}
+
 export interface DigestListRow {
   id: bigint;
   run_id: bigint | null;

@@ -8,6 +8,7 @@ import {
   insertRunDigests,
   outstandingNow,
   outstandingOffencesBetween,
+  refreshDigestExceptions,
 } from './alerts.repo.ts';
 import { ALERTS_DELIVER_QUEUE } from './alerts.settings.ts';
 import { actionCount, type CurrencyCode, type DeadlineItem, type DigestEvents } from './digest.ts';
@@ -28,6 +29,23 @@ export async function recordRunAlerts(
   accountId: bigint,
   runId: bigint,
 ): Promise<number> {
+  const written = await writeRunDigests(trx, accountId, runId);
+  if (written > 0) await queue.send(trx, ALERTS_DELIVER_QUEUE, [{ accountId: accountId.toString() }]);
+  return written;
+}
+
+/**
+ * Exceptions the payments stage opened for a run, in its transaction: the run's digests not yet
+ * attempted count them, and a run that had nothing to alert about gets its digests now. Digests
+ * already sent are not followed by a second one (one digest per run, recipient and channel); the
+ * exceptions are on their page. The delivery job's minute tick sends what this writes.
+ */
+export async function recordStageExceptions(trx: Tx, accountId: bigint, runId: bigint): Promise<number> {
+  const refreshed = await refreshDigestExceptions(trx, accountId, runId);
+  return refreshed + (await writeRunDigests(trx, accountId, runId));
+}
+
+async function writeRunDigests(trx: Tx, accountId: bigint, runId: bigint): Promise<number> {
   const run = await findRunForAlerts(trx, accountId, runId);
   if (!run?.has_recipients || !['done', 'partial', 'failed'].includes(run.status)) return 0;
   const now = run.now;
@@ -36,15 +54,13 @@ export async function recordRunAlerts(
   const allClear = !acting && run.daily_all_clear && run.kind === 'scheduled';
   if (!acting && !allClear) return 0;
   const peopleAfter = peopleMayBeAlertedAt(now, run.time_zone, run.quiet_start, run.quiet_end);
-  const written = await insertRunDigests(
+  return insertRunDigests(
     trx,
     accountId,
     { runId, kind: acting ? 'run' : 'all_clear', events: JSON.stringify(events) },
     now,
     peopleAfter,
   );
-  if (written > 0) await queue.send(trx, ALERTS_DELIVER_QUEUE, [{ accountId: accountId.toString() }]);
-  return written;
 }
 
 type RunRow = NonNullable<Awaited<ReturnType<typeof findRunForAlerts>>>;
