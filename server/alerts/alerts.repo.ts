@@ -80,19 +80,7 @@ export async function deactivateRecipient(trx: Executor, accountId: bigint, id: 
  * settings, whether anyone receives alerts, the exceptions it opened, and the open payment numbers
  * that expire within the horizon (how many, their total, the soonest).
  */
-/**
- * A run as its alerts need it, in one statement: the run, the account's zone and settings,
- * whether anyone is to be alerted, its open exceptions, payment numbers expiring within the
- * horizon, and the outstanding fines whose offence could put an escalation deadline within the
- * horizon (offences in [now - (longest rule + 2) days, now + horizon - (shortest rule - 2) days),
- * two days' slack each side for zones and clock changes; the caller applies each rule exactly).
- */
-export async function findRunForAlerts(
-  trx: Executor,
-  accountId: bigint,
-  runId: bigint,
-  ruleDays: { shortest: number; longest: number },
-) {
+export async function findRunForAlerts(trx: Executor, accountId: bigint, runId: bigint) {
   const { rows } = await sql<{
     id: bigint;
     status: string;
@@ -120,7 +108,6 @@ export async function findRunForAlerts(
     expiring_minor: string;
     expiring_first: string | null;
     expiring_first_at: Date | null;
-    deadline_candidates: DeadlineCandidate[];
   }>`
     with run as (
       select r.*, a.currency, a.time_zone, a.jurisdiction, statement_timestamp() as now,
@@ -137,8 +124,7 @@ export async function findRunForAlerts(
            exists (select from alert_recipients where account_id = ${accountId} and active) as has_recipients,
            (select count(*)::int from exceptions
             where account_id = ${accountId} and run_id = ${runId} and status = 'open') as exceptions_opened,
-           p.n as expiring, p.total as expiring_minor, p.first_number as expiring_first, p.first_expires as expiring_first_at,
-           coalesce(c.list, '[]') as deadline_candidates
+           p.n as expiring, p.total as expiring_minor, p.first_number as expiring_first, p.first_expires as expiring_first_at
     from run,
     lateral (
       select count(*)::int as n, coalesce(sum(total_minor - paid_minor), 0)::text as total,
@@ -146,26 +132,25 @@ export async function findRunForAlerts(
       from payment_numbers
       where account_id = ${accountId} and state = 'open' and expires_at > run.now
         and expires_at <= run.now + make_interval(days => run.horizon_days)
-    ) p,
-    lateral (
-      select jsonb_agg(jsonb_build_object('ticketNumber', v.ticket_number, 'plateKey', ve.plate_key,
-                                          'offenceAt', v.offence_at, 'amountMinor', v.amount_minor::text)
-                       order by v.offence_at, v.ticket_number) as list
-      from violations v
-      join vehicles ve on ve.account_id = v.account_id and ve.id = v.vehicle_id
-      where v.account_id = ${accountId} and v.state = 'outstanding' and v.outside_fleet_since_run is null
-        and v.offence_at >= run.now - make_interval(days => ${ruleDays.longest + 2}::int)
-        and v.offence_at < run.now + make_interval(days => run.horizon_days - ${ruleDays.shortest - 2}::int)
-    ) c`.execute(trx);
+    ) p`.execute(trx);
   return rows[0];
 }
 
-export interface DeadlineCandidate {
-  ticketNumber: string;
-  plateKey: string;
-  /** ISO time as JSON gives it. */
-  offenceAt: string;
-  amountMinor: string;
+/** Outstanding violations of the fleet whose offence lies in [from, to): candidates for a deadline. */
+export async function outstandingOffencesBetween(trx: Executor, accountId: bigint, from: Date, to: Date) {
+  const { rows } = await sql<{
+    ticket_number: string;
+    plate_key: string;
+    offence_at: Date;
+    amount_minor: bigint;
+  }>`
+    select v.ticket_number, ve.plate_key, v.offence_at, v.amount_minor
+    from violations v
+    join vehicles ve on ve.account_id = v.account_id and ve.id = v.vehicle_id
+    where v.account_id = ${accountId} and v.state = 'outstanding' and v.outside_fleet_since_run is null
+      and v.offence_at >= ${from} and v.offence_at < ${to}
+    order by v.offence_at, v.ticket_number`.execute(trx);
+  return rows;
 }
 
 /**

@@ -7,6 +7,7 @@ import {
   findRunForAlerts,
   insertRunDigests,
   outstandingNow,
+  outstandingOffencesBetween,
   refreshDigestExceptions,
 } from './alerts.repo.ts';
 import { ALERTS_DELIVER_QUEUE } from './alerts.settings.ts';
@@ -15,10 +16,6 @@ import { peopleMayBeAlertedAt } from './quiet-hours.ts';
 
 /** Deadline lines a digest names one by one; the rest are in the totals. */
 const FIRST_DEADLINES = 3;
-
-/** The shortest and longest escalation rule of any jurisdiction: the window of offences the run's read brings. */
-const allRuleDays = Object.values(jurisdictions).flatMap((j) => j.escalation.map((r) => r.afterDays));
-const RULE_DAYS = { shortest: Math.min(...allRuleDays), longest: Math.max(...allRuleDays) };
 
 /**
  * Writes a finished run's digests into the outbox, in the run's own transaction: one per
@@ -49,7 +46,7 @@ export async function recordStageExceptions(trx: Tx, accountId: bigint, runId: b
 }
 
 async function writeRunDigests(trx: Tx, accountId: bigint, runId: bigint): Promise<number> {
-  const run = await findRunForAlerts(trx, accountId, runId, RULE_DAYS);
+  const run = await findRunForAlerts(trx, accountId, runId);
   if (!run?.has_recipients || !['done', 'partial', 'failed'].includes(run.status)) return 0;
   const now = run.now;
   const events = await runEvents(trx, accountId, run);
@@ -80,7 +77,7 @@ async function runEvents(trx: Tx, accountId: bigint, run: RunRow): Promise<Diges
   const outstanding = run.summary?.outstanding
     ? { count: run.summary.outstanding.violations, amountMinor: run.summary.outstanding.amountMinor }
     : await outstandingNow(trx, accountId).then((o) => ({ count: o.n, amountMinor: o.total }));
-  const deadlines = upcomingDeadlines(run, now, until);
+  const deadlines = await upcomingDeadlines(trx, accountId, run, now, until);
   return {
     runId: runId.toString(),
     night:
@@ -113,7 +110,7 @@ async function runEvents(trx: Tx, accountId: bigint, run: RunRow): Promise<Diges
  * Outstanding fines whose escalation deadline (the jurisdiction's rules, in the account's zone)
  * falls after now and within the horizon, with what they cost now, after, and what paying now saves.
  */
-function upcomingDeadlines(run: RunRow, now: Date, until: Date) {
+async function upcomingDeadlines(trx: Tx, accountId: bigint, run: RunRow, now: Date, until: Date) {
   const rules = jurisdictions[run.jurisdiction as JurisdictionCode].escalation;
   const items: Array<DeadlineItem & { escalatedMinor: bigint }> = [];
   for (const rule of rules) {
@@ -124,19 +121,16 @@ function upcomingDeadlines(run: RunRow, now: Date, until: Date) {
     const to = DateTime.fromJSDate(until)
       .minus({ days: rule.afterDays - 1 })
       .toJSDate();
-    for (const v of run.deadline_candidates) {
-      const offenceAt = new Date(v.offenceAt);
-      if (offenceAt < from || offenceAt >= to) continue;
-      const escalatesAt = escalationDeadline(offenceAt, run.time_zone, rule);
+    for (const v of await outstandingOffencesBetween(trx, accountId, from, to)) {
+      const escalatesAt = escalationDeadline(v.offence_at, run.time_zone, rule);
       if (escalatesAt <= now || escalatesAt > until) continue;
-      const amount = BigInt(v.amountMinor);
-      const escalated = escalatedAmount(amount, rule);
+      const escalated = escalatedAmount(v.amount_minor, rule);
       items.push({
-        plate: v.plateKey,
-        ticketNumber: v.ticketNumber,
+        plate: v.plate_key,
+        ticketNumber: v.ticket_number,
         escalatesAt: escalatesAt.toISOString(),
-        amountMinor: v.amountMinor,
-        savesMinor: (escalated - amount).toString(),
+        amountMinor: v.amount_minor.toString(),
+        savesMinor: (escalated - v.amount_minor).toString(),
         escalatedMinor: escalated,
       });
     }
