@@ -1,5 +1,6 @@
 import type { Job, Queue, WorkOptions } from 'pg-boss';
 import type { z } from 'zod';
+import type { AlertDelivery } from '../server/alerts/delivery.ts';
 import type { AuthorityIssuer } from '../server/authority/issuance-client.ts';
 import type { Config } from '../server/config.ts';
 import type { Database } from '../server/db/database.ts';
@@ -17,6 +18,8 @@ export interface JobContext {
   authorities: AuthorityDirectory;
   /** The authority's issuance call (payment numbers); absent in contexts that issue none. */
   issuer?: AuthorityIssuer;
+  /** The alert channels (alerts.deliver); absent in contexts that send none. */
+  alerts?: AlertDelivery;
 }
 
 export interface JobDefinition<Payload = unknown> {

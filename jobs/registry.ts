@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { alertsDeliverJob } from './alerts.job.ts';
 import type { JobDefinition } from './job.ts';
 import { maintenanceJob } from './maintenance.job.ts';
 import { paymentsIssueGaveUpJob, paymentsIssueJob } from './payments.job.ts';
@@ -29,6 +30,7 @@ export const jobRegistry: JobDefinition[] = [
   renderStatementsJob as JobDefinition,
   paymentsIssueGaveUpJob as JobDefinition,
   paymentsIssueJob as JobDefinition,
+  alertsDeliverJob as JobDefinition,
 ];
 
 /** Fails start-up when a queue has no handler or two. */

@@ -297,6 +297,7 @@ export function loadConfig(
     eventStreamsPerUser: e.EVENT_STREAMS_PER_USER,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     metricsToken: e.METRICS_TOKEN,
+    alerts: alertsConfig(cleaned, demo),
   };
 }
 
@@ -363,4 +364,85 @@ function parseRole(argv: string[], env: NodeJS.ProcessEnv): Role {
     throw new ConfigError(`--role=${JSON.stringify(raw)}: must be one of web, worker, all`, ['ROLE']);
   }
   return raw;
+}
+
+// Alerts (issue 22): email, SMS and webhook delivery settings.
+const alertsEnvSchema = z.object({
+  ALERTS_SMTP_URL: z
+    .string()
+    .refine((v) => /^smtps?:\/\//.test(v) && URL.canParse(v), 'must be an smtp:// or smtps:// URL')
+    .optional(),
+  ALERTS_SMS_URL: z
+    .string()
+    .refine((v) => /^https?:\/\//.test(v) && URL.canParse(v), 'must be an http(s) URL')
+    .optional(),
+  ALERTS_SMS_API_KEY: z.string().min(1).optional(),
+  ALERTS_FROM: z.string().min(3).default('Fleet fines alerts <alerts@fleet-fines.localhost>'),
+  ALERTS_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(10_000),
+  ALERTS_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(8),
+  ALERTS_RETRY_BASE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(30),
+  ALERTS_RETRY_MAX_SECONDS: z.coerce.number().int().min(1).max(604_800).default(3600),
+  ALERTS_SMS_MAX_SEGMENTS: z.coerce.number().int().min(1).max(10).default(3),
+  ALERTS_LOCAL_SMTP_PORT: z.coerce.number().int().min(0).max(65535).default(2525),
+  ALERTS_WEBHOOK_ALLOW_PRIVATE: booleanFlag.optional(),
+});
+
+export interface Config {
+  alerts: AlertsConfig;
+}
+
+export interface AlertsConfig {
+  /** Where email goes; unset on the quick start, where the product's own SMTP server keeps it. */
+  smtpUrl: string | undefined;
+  smsUrl: string | undefined;
+  smsApiKey: string | undefined;
+  from: string;
+  timeoutMs: number;
+  retry: AlertsRetryPolicy;
+  smsMaxSegments: number;
+  localSmtpPort: number;
+  /**
+   * Webhooks may go to loopback, private, link-local or cloud-metadata addresses: by default only
+   * with demo data (loopback HOST), where the receivers are on this machine; elsewhere refused.
+   */
+  webhookAllowPrivate: boolean;
+}
+
+export interface AlertsRetryPolicy {
+  maxAttempts: number;
+  baseSeconds: number;
+  maxSeconds: number;
+}
+
+/** The alerts' settings, validated like the rest (`env` as loadConfig got it, without empty values). */
+function alertsConfig(env: Record<string, string | undefined>, demo: boolean): AlertsConfig {
+  const parsed = alertsEnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const names = parsed.error.issues.map((issue) => String(issue.path[0] ?? '?'));
+    throw new ConfigError(
+      `invalid configuration: ${parsed.error.issues
+        .map((issue, i) => {
+          const name = names[i]!;
+          return `${name}=${JSON.stringify(redactedValue(name, env[name] ?? ''))}: ${issue.message}`;
+        })
+        .join('; ')}`,
+      names,
+    );
+  }
+  const e = parsed.data;
+  return {
+    smtpUrl: e.ALERTS_SMTP_URL,
+    smsUrl: e.ALERTS_SMS_URL,
+    smsApiKey: e.ALERTS_SMS_API_KEY,
+    from: e.ALERTS_FROM,
+    timeoutMs: e.ALERTS_TIMEOUT_MS,
+    retry: {
+      maxAttempts: e.ALERTS_MAX_ATTEMPTS,
+      baseSeconds: e.ALERTS_RETRY_BASE_SECONDS,
+      maxSeconds: e.ALERTS_RETRY_MAX_SECONDS,
+    },
+    smsMaxSegments: e.ALERTS_SMS_MAX_SEGMENTS,
+    localSmtpPort: e.ALERTS_LOCAL_SMTP_PORT,
+    webhookAllowPrivate: e.ALERTS_WEBHOOK_ALLOW_PRIVATE ?? demo,
+  };
 }

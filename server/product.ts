@@ -6,6 +6,7 @@ import { type AuthoritySimulator, startAuthoritySimulator } from '../fixtures/au
 import { createBoss, createJobQueue, ensureQueues, startJobWorkers, wallQueue } from '../jobs/boss.ts';
 import { jobRegistry } from '../jobs/registry.ts';
 import { syncRunSchedules } from '../jobs/runs.job.ts';
+import { startAlertDelivery } from './alerts/delivery.ts';
 import { createAuthorityDirectory } from './authority/directory.ts';
 import { createIssuanceClient } from './authority/issuance-client.ts';
 import type { Config } from './config.ts';
@@ -158,10 +159,21 @@ export async function startProduct(config: Config, log: Logger): Promise<Running
         authorityUrl,
         config.runs.batchSize,
       );
+      // Alert channels (the quick start's own SMTP server and SMS stub where none is configured).
+      const alerts = await startAlertDelivery(
+        config.alerts,
+        config.dataDir,
+        config.publicUrl ??
+          `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`,
+        log,
+        embedded !== undefined || config.demo,
+      );
+      stopAfterQueue(() => alerts.close());
       await startJobWorkers(
         boss,
         jobRegistry,
         {
+          alerts,
           db,
           config,
           log,

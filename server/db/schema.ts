@@ -20,6 +20,56 @@ export interface AccountsTable {
   updated_at: Generated<Date>;
 }
 
+export interface AlertAttemptsTable {
+  account_id: bigint;
+  digest_id: bigint;
+  attempt: number;
+  at: Date;
+  outcome: string;
+  error: string | null;
+}
+
+export interface AlertDigestsTable {
+  account_id: bigint;
+  id: Generated<bigint>;
+  run_id: bigint | null;
+  recipient_id: bigint;
+  kind: string;
+  channel: string;
+  destination: string;
+  language: string;
+  events: Json;
+  idempotency_key: string;
+  status: Generated<string>;
+  attempts: Generated<number>;
+  next_attempt_at: Generated<Date>;
+  lease_until: Date | null;
+  last_error: string | null;
+  sent_at: Date | null;
+  created_at: Generated<Date>;
+}
+
+export interface AlertRecipientsTable {
+  account_id: bigint;
+  id: Generated<bigint>;
+  channel: string;
+  role: string | null;
+  address: string | null;
+  language: Generated<string>;
+  secret: string | null;
+  active: Generated<boolean>;
+  created_at: Generated<Date>;
+}
+
+export interface AlertSettingsTable {
+  account_id: bigint;
+  horizon_days: Generated<number>;
+  daily_all_clear: Generated<boolean>;
+  quiet_start: string | null;
+  quiet_end: string | null;
+  updated_at: Generated<Date>;
+}
+
 export interface ApiTokensTable {
   account_id: bigint;
   id: Generated<bigint>;
@@ -75,12 +125,14 @@ export interface ClearancesTable {
   revoked_by_run: bigint | null;
   revoke_reason: string | null;
 }
+
 export interface DocumentContentsTable {
   account_id: bigint;
   sha256: string;
   content: Buffer;
   created_at: Generated<Date>;
 }
+
 export interface DocumentsTable {
   account_id: bigint;
   id: Generated<bigint>;
@@ -95,6 +147,7 @@ export interface DocumentsTable {
   storage: Generated<string>;
   created_at: Generated<Date>;
 }
+
 export interface ExceptionsTable {
   account_id: bigint;
   id: Generated<bigint>;
@@ -475,6 +528,10 @@ export interface ViolationsTable {
 
 export interface DB {
   accounts: AccountsTable;
+  alert_attempts: AlertAttemptsTable;
+  alert_digests: AlertDigestsTable;
+  alert_recipients: AlertRecipientsTable;
+  alert_settings: AlertSettingsTable;
   api_tokens: ApiTokensTable;
   audit_log: AuditLogTable;
   authority_gate: AuthorityGateTable;

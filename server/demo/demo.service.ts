@@ -10,6 +10,7 @@ import {
 } from '../accounts/accounts.repo.ts';
 import { openAccount } from '../accounts/accounts.service.ts';
 import type { Role } from '../accounts/permissions.ts';
+import { addDemoRecipients } from '../alerts/alerts.service.ts';
 import { hashPassword } from '../auth/secrets.ts';
 import type { Database } from '../db/database.ts';
 import { asOperator, type Tx, withTenant } from '../db/tenant.ts';
@@ -88,6 +89,7 @@ export function demoUsers(): DemoOutcome['users'] {
 /** Creates the demo operator and one account per jurisdiction with an owner, a fleet admin and an accountant. */
 export async function seedDemo(db: Database): Promise<DemoOutcome> {
   const users = demoUsers();
+  const opened: Array<{ id: bigint; jurisdiction: JurisdictionCode }> = [];
   const created = await asOperator(db, async (trx) => {
     if (await findUserIdByEmail(trx, DEMO_OPERATOR)) return false;
     const passwordHash = await hashPassword(DEMO_PASSWORD);
@@ -115,9 +117,13 @@ export async function seedDemo(db: Database): Promise<DemoOutcome> {
         });
         if (user) await insertMembership(trx, BigInt(row.id), user.id, r.role);
       }
+      opened.push({ id: BigInt(row.id), jurisdiction: account.jurisdiction });
     }
     return true;
   });
+  for (const account of opened) {
+    await withTenant(db, account.id, (trx) => addDemoRecipients(trx, account.id, account.jurisdiction));
+  }
   return { created, users };
 }
 

@@ -7,6 +7,7 @@ import helmet from 'helmet';
 import { sql } from 'kysely';
 import type { PgBoss } from 'pg-boss';
 import { accountRoutes } from '../accounts/accounts.routes.ts';
+import { alertRoutes } from '../alerts/alerts.routes.ts';
 import { authRoutes } from '../auth/auth.routes.ts';
 import type { AuthorityIssuer } from '../authority/issuance-client.ts';
 import { clearanceRoutes } from '../clearances/clearances.routes.ts';
@@ -48,6 +49,7 @@ export const apiRoutes: RouteDef[] = [
   ...statementRoutes,
   ...clearanceRoutes,
   ...paymentRoutes,
+  ...alertRoutes,
 ];
 
 // The web app as Vite built it (npm install builds it; see scripts/build-web.mjs).

@@ -1,4 +1,5 @@
 import { findAccount } from '../accounts/accounts.repo.ts';
+import { recordStageExceptions } from '../alerts/run-events.service.ts';
 import type { AuthorityIssuer } from '../authority/issuance-client.ts';
 import type { Database } from '../db/database.ts';
 import { type Tx, withTenant } from '../db/tenant.ts';
@@ -50,6 +51,8 @@ export async function issueAfterRun(
       profile.payments.paidStillOutstandingDays,
     );
     const settledWithoutPayment = await flagSettledWithoutPayment(trx, accountId, runId);
+    // The night's alerts are written at reconciliation; the exceptions opened here join them.
+    if (paidStillOutstanding + settledWithoutPayment > 0) await recordStageExceptions(trx, accountId, runId);
     return { confirmedLines, paidStillOutstanding, settledWithoutPayment };
   });
   const issue = async (kind: 'vehicle' | 'consolidated') => {

@@ -1,3 +1,4 @@
+import { recordRunAlerts } from '../alerts/run-events.service.ts';
 import type { Database } from '../db/database.ts';
 import { type Tx, withTenant } from '../db/tenant.ts';
 import { DomainError } from '../errors.ts';
@@ -34,6 +35,7 @@ async function endRunFailed(trx: Tx, queue: JobQueue, accountId: bigint, runId: 
   await failPendingLookups(trx, accountId, runId, error);
   await markRunFailed(trx, accountId, runId, error);
   await wakeWaitingRun(trx, queue, accountId);
+  await recordRunAlerts(trx, queue, accountId, runId);
 }
 
 /**

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { DateTime } from 'luxon';
 import { findAccount } from '../accounts/accounts.repo.ts';
+import { recordRunAlerts } from '../alerts/run-events.service.ts';
 import type { AuthorityProvider, PlateLookup } from '../authority/contract.ts';
 import type { Database } from '../db/database.ts';
 import { withBitmapScans, withoutNestedLoops, withParallelQuery } from '../db/planner.ts';
@@ -401,6 +402,8 @@ export async function reconcileRun(
     }
     await finishRun(trx, accountId, runId, { status: failed.length > 0 ? 'partial' : 'done', summary });
     await wakeWaitingRun(trx, queue, accountId);
+    // Its alerts go into the outbox with its results: written exactly when the run is.
+    await recordRunAlerts(trx, queue, accountId, runId);
     // The run's next stage (its payment numbers, then its statements), given by the caller.
     await next?.(trx);
     return summary;

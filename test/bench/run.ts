@@ -4,6 +4,7 @@
  */
 import fs from 'node:fs';
 import { createDatabase } from '../../server/db/database.ts';
+import { alertBenches } from './alerts.bench.ts';
 import { authorityBenches } from './authority.bench.ts';
 import { fleetBenches } from './fleet.bench.ts';
 import { floorBenches } from './floors.bench.ts';
@@ -23,6 +24,7 @@ const benches: Bench[] = [
   ...webBenches,
   ...platformBenches,
   ...statementBenches,
+  ...alertBenches,
 ];
 
 const wanted = process.argv.slice(2);

@@ -18,6 +18,7 @@ const Payments = lazy(() => import('./pages/payments.tsx'));
 const Exceptions = lazy(() => import('./pages/exceptions.tsx'));
 const Settings = lazy(() => import('./pages/settings.tsx'));
 const Certificates = lazy(() => import('./pages/certificates.tsx'));
+const Alerts = lazy(() => import('./pages/alerts.tsx'));
 
 export function App() {
   const me = useMe();
@@ -166,6 +167,7 @@ function Shell() {
         {may('money.read') ? <NavLink href="/exceptions" label={t('nav.exceptions')} /> : null}
         {may('money.read') ? <NavLink href="/certificates" label={t('nav.certificates')} /> : null}
         <NavLink href="/settings" label={t('nav.settings')} />
+        {may('account.manage') ? <NavLink href="/alerts" label={t('alerts.page_title')} /> : null}
       </nav>
       <main id="main" ref={main} tabIndex={-1}>
         <Suspense fallback={<Loading />}>
@@ -180,6 +182,7 @@ function Shell() {
             <Route path="/exceptions" component={Exceptions} />
             <Route path="/settings" component={Settings} />
             <Route path="/certificates" component={Certificates} />
+            <Route path="/alerts" component={Alerts} />
             <Route path="/sign-in">
               <Redirect to="/" />
             </Route>

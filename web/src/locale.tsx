@@ -1,7 +1,9 @@
 import { createContext, type ReactNode, useContext, useEffect, useMemo, useState } from 'react';
 import { IntlProvider, useIntl } from 'react-intl';
+import arAlerts from '../../server/i18n/catalog/ar/alerts.json' with { type: 'json' };
 import arCommon from '../../server/i18n/catalog/ar/common.json' with { type: 'json' };
 import arWeb from '../../server/i18n/catalog/ar/web.json' with { type: 'json' };
+import enAlerts from '../../server/i18n/catalog/en/alerts.json' with { type: 'json' };
 import enCommon from '../../server/i18n/catalog/en/common.json' with { type: 'json' };
 import enWeb from '../../server/i18n/catalog/en/web.json' with { type: 'json' };
 import { type CurrencyCode, formatMinor } from './money.ts';
@@ -15,8 +17,8 @@ const prefixed = (namespace: string, entries: Record<string, string>) =>
 // The server's catalogues (server/i18n/catalog/<lang>/<namespace>.json): the web's own words under
 // their keys, the shared ones as `common.<key>`, so one catalogue test checks them all.
 const catalogs: Record<Language, Record<string, string>> = {
-  en: { ...enWeb, ...prefixed('common', enCommon) },
-  ar: { ...arWeb, ...prefixed('common', arCommon) },
+  en: { ...enWeb, ...prefixed('common', enCommon), ...prefixed('alerts', enAlerts) },
+  ar: { ...arWeb, ...prefixed('common', arCommon), ...prefixed('alerts', arAlerts) },
 };
 
 const stored = (key: string) => {
