@@ -4,7 +4,7 @@ import type { Database } from '../db/database.ts';
 import { withTenant } from '../db/tenant.ts';
 import { DomainError } from '../errors.ts';
 import { type JurisdictionCode, jurisdictions } from '../jurisdictions/profiles.ts';
-import { lockAccountViolations } from '../runs/runs.repo.ts';
+import { lockAccountViolations } from '../violations/violations.repo.ts';
 import { issuePaymentNumbers } from './payment-numbers.service.ts';
 import { confirmSettledLines, flagPaidStillOutstanding, flagSettledWithoutPayment } from './payments.repo.ts';
 

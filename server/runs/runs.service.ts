@@ -9,32 +9,35 @@ import { DomainError } from '../errors.ts';
 import { closeDecidedSuspicions } from '../exceptions/exceptions.repo.ts';
 import type { JurisdictionCode } from '../jurisdictions/profiles.ts';
 import type { JobQueue } from '../queue.ts';
+import { lockAccountViolations, totalOutsideFleet } from '../violations/violations.repo.ts';
 import { foldBatchAnswers } from './answers.ts';
-import { countRunPlates, insertRunImport } from './run-imports.repo.ts';
-import { importedAuthority, type ValidatedImport } from './run-imports.service.ts';
+import {
+  failedLookups,
+  findBatchContext,
+  isUniqueViolation,
+  pendingLookups,
+  recordLookupBatch,
+  snapshotFleet,
+} from './lookups.repo.ts';
 import {
   applyDiff,
   countHeldSince,
   diffAnswers,
-  failedLookups,
+  type GuardSettings,
+  insertSuspectException,
+} from './reconcile.repo.ts';
+import { countRunPlates, insertRunImport } from './run-imports.repo.ts';
+import { importedAuthority, type ValidatedImport } from './run-imports.service.ts';
+import {
   findActiveRun,
-  findBatchContext,
   findWaitingRun,
   finishRun,
-  type GuardSettings,
   insertRun,
-  insertSuspectException,
-  isUniqueViolation,
-  lockAccountViolations,
   lockRun,
   markRunFetched,
   markRunSnapshotted,
   markRunStarted,
-  pendingLookups,
   type RunKind,
-  recordLookupBatch,
-  snapshotFleet,
-  totalOutsideFleet,
 } from './runs.repo.ts';
 
 export const LOOKUP_BATCH_QUEUE = 'lookup.batch';
