@@ -75,12 +75,14 @@ export interface ClearancesTable {
   revoked_by_run: bigint | null;
   revoke_reason: string | null;
 }
+
 export interface DocumentContentsTable {
   account_id: bigint;
   sha256: string;
   content: Buffer;
   created_at: Generated<Date>;
 }
+
 export interface DocumentsTable {
   account_id: bigint;
   id: Generated<bigint>;
@@ -95,6 +97,7 @@ export interface DocumentsTable {
   storage: Generated<string>;
   created_at: Generated<Date>;
 }
+
 export interface ExceptionsTable {
   account_id: bigint;
   id: Generated<bigint>;
@@ -193,6 +196,13 @@ export interface MembershipsTable {
   role: string;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
+}
+
+export interface NightPartitionsTable {
+  lo: bigint;
+  hi: bigint;
+  opened_at: Date | null;
+  closed_at: Date | null;
 }
 
 export interface PaymentNetworkSecretsTable {
@@ -488,6 +498,7 @@ export interface DB {
   lookups: LookupsTable;
   maintenance_runs: MaintenanceRunsTable;
   memberships: MembershipsTable;
+  night_partitions: NightPartitionsTable;
   payment_network_secrets: PaymentNetworkSecretsTable;
   payment_notifications_seen: PaymentNotificationsSeenTable;
   payment_number_lines: PaymentNumberLinesTable;
