@@ -9,8 +9,8 @@ import { dropExpiredNightPartitions, openRunNight, type PartitionOutcome } from 
 const SESSION_RETENTION_DAYS = 30;
 
 export const defaultRetention: RetentionSettings = {
-  answersDays: 14,
-  lookupsDays: 35,
+  answersDays: 3,
+  lookupsDays: 14,
   importFilesDays: 35,
   runChangesDays: 400,
   jobsDays: 2,

@@ -9,6 +9,7 @@ import { fleetBenches } from './fleet.bench.ts';
 import { floorBenches } from './floors.bench.ts';
 import { type Bench, type BenchResult, benchDatabase, peakRssMb } from './harness.ts';
 import { paymentBenches } from './payments.bench.ts';
+import { platformStorageBenches } from './platform-storage.bench.ts';
 import { runBenches } from './runs.bench.ts';
 import { webBenches } from './web.bench.ts';
 
@@ -19,6 +20,7 @@ const benches: Bench[] = [
   ...authorityBenches,
   ...paymentBenches,
   ...webBenches,
+  ...platformStorageBenches,
 ];
 
 const wanted = process.argv.slice(2);
