@@ -309,3 +309,52 @@ export async function insertSuspectException(
     .onConflict((oc) => oc.doNothing())
     .execute();
 }
+
+/**
+ * A new account's first night: with no violation known yet, every answer is `new` and nothing can
+ * be settled, stale, moved or held, so the answers are written straight from the raw answers (each
+ * violation, its first version, its change line) without a diff. Answers the same totals applyDiff
+ * would. The caller holds lockAccountViolations and has seen the account has no violations.
+ */
+export async function applyFirstNight(
+  trx: Executor,
+  accountId: bigint,
+  runId: bigint,
+): Promise<ChangeTotalRow[]> {
+  const state = sql`case authority_status when 'paid' then 'settled' when 'cancelled' then 'cancelled'
+                    else 'outstanding' end`;
+  await sql`
+    insert into violations (account_id, ticket_number, vehicle_id, state, offence_at, type_code, description_ar,
+                            description_en, location, amount_minor, currency, authority_status,
+                            authority_payment_ref, pre_acquisition, suspect_since_run, version,
+                            first_seen_run, last_changed_run)
+    select account_id, ticket_number, vehicle_id, ${state}, offence_at, type_code, description_ar, description_en,
+           location, amount_minor, currency, authority_status, authority_payment_ref, pre_acquisition, null, 1,
+           ${runId}, ${runId}
+    from lookup_violations where account_id = ${accountId} and run_id = ${runId}
+    -- In vehicle order, as applyDiff stores new violations.
+    order by vehicle_id, ticket_number`.execute(trx);
+  const { rows } = await sql<ChangeTotalRow>`
+    with versions as (
+      insert into violation_versions (account_id, ticket_number, version, run_id, vehicle_id, state, amount_minor,
+                                      authority_status, authority_payment_ref, change)
+      select account_id, ticket_number, 1, run_id, vehicle_id, ${state}, amount_minor, authority_status,
+             authority_payment_ref, 'new'
+      from lookup_violations where account_id = ${accountId} and run_id = ${runId}
+      order by ticket_number
+    ), lines as (
+      insert into run_changes (account_id, run_id, ticket_number, vehicle_id, change, held, amount_minor,
+                               pre_acquisition)
+      select account_id, run_id, ticket_number, vehicle_id, 'new', false, amount_minor, pre_acquisition
+      from lookup_violations where account_id = ${accountId} and run_id = ${runId}
+      order by ticket_number
+    )
+    select 'new' as change, count(*)::int as violations, coalesce(sum(amount_minor), 0)::bigint as amount_minor,
+           0::int as held,
+           (count(*) filter (where authority_status in ('unpaid', 'under_objection')))::int as outstanding,
+           coalesce(sum(amount_minor) filter (where authority_status in ('unpaid', 'under_objection')), 0)::bigint
+             as outstanding_minor
+    from lookup_violations where account_id = ${accountId} and run_id = ${runId}
+    having count(*) > 0`.execute(trx);
+  return rows;
+}

@@ -9,7 +9,7 @@ import { DomainError } from '../errors.ts';
 import { closeDecidedSuspicions } from '../exceptions/exceptions.repo.ts';
 import type { JurisdictionCode } from '../jurisdictions/profiles.ts';
 import type { JobQueue } from '../queue.ts';
-import { lockAccountViolations, totalOutsideFleet } from '../violations/violations.repo.ts';
+import { hasViolations, lockAccountViolations, totalOutsideFleet } from '../violations/violations.repo.ts';
 import { foldBatchAnswers } from './answers.ts';
 import {
   failedLookups,
@@ -21,6 +21,7 @@ import {
 } from './lookups.repo.ts';
 import {
   applyDiff,
+  applyFirstNight,
   countHeldSince,
   diffAnswers,
   type GuardSettings,
@@ -355,12 +356,14 @@ export async function reconcileRun(
     if (run?.status !== 'reconciling') return undefined;
     await lockAccountViolations(trx, accountId);
     const started = performance.now();
-    const totals = await withoutNestedLoops(trx, () =>
-      withBitmapScans(trx, async () => {
-        await withParallelQuery(trx, () => diffAnswers(trx, accountId, runId));
-        return applyDiff(trx, accountId, runId, settings.guard);
-      }),
-    );
+    const totals = (await hasViolations(trx, accountId))
+      ? await withoutNestedLoops(trx, () =>
+          withBitmapScans(trx, async () => {
+            await withParallelQuery(trx, () => diffAnswers(trx, accountId, runId));
+            return applyDiff(trx, accountId, runId, settings.guard);
+          }),
+        )
+      : await applyFirstNight(trx, accountId, runId);
     const closed = await closeDecidedSuspicions(trx, accountId, runId);
     const outsideFleet = await totalOutsideFleet(trx, accountId);
     // The run's counters say whether any lookup failed; only then are they looked for.

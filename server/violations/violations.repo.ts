@@ -112,3 +112,10 @@ export async function vehicleExists(trx: Executor, accountId: bigint, vehicleId:
   );
   return rows[0]!.found;
 }
+
+/** Whether the account has any violation yet (none before its first night's run). */
+export async function hasViolations(trx: Executor, accountId: bigint): Promise<boolean> {
+  const { rows } = await sql<{ found: boolean }>`
+    select exists (select from violations where account_id = ${accountId}) as found`.execute(trx);
+  return rows[0]!.found;
+}
