@@ -20,8 +20,8 @@ const nightAt = (k: number) => new Date(Date.parse('2027-01-01T00:30:00Z') + k *
 /** Bytes of a table with all its partitions and indexes. */
 async function tableBytes(db: Database, table: string): Promise<number> {
   const { rows } = await sql<{ bytes: string }>`
-    select coalesce(sum(pg_total_relation_size(relid)), 0)::text as bytes
-    from pg_partition_tree(${table}::regclass)`.execute(db);
+    select coalesce((select sum(pg_total_relation_size(relid)) from pg_partition_tree(${table}::regclass)),
+                    pg_total_relation_size(${table}::regclass))::text as bytes`.execute(db);
   return Number(rows[0]!.bytes);
 }
 
