@@ -63,15 +63,20 @@ $$;
 grant select, insert, update on lookups, lookup_violations to fleet_app;
 grant select, insert on run_changes, run_imports to fleet_app;
 
--- Creates the partitions of a run id range (those missing) on every per-night table.
+-- Creates the partitions of a run id range (those missing) on every per-night table. Made as a
+-- table of its own, then attached: attaching locks the parent only against other schema changes,
+-- where `create table … partition of` would lock out, and could deadlock with, a run using it.
 create function create_night_partition(p_lo bigint, p_hi bigint)
 returns void language plpgsql security definer set search_path = public as $$
 declare
   t text;
+  part text;
 begin
   foreach t in array array['lookups', 'lookup_violations', 'run_changes', 'run_imports'] loop
-    execute format('create table if not exists %I partition of %I for values from (%s) to (%s)',
-                   t || '_r' || (p_lo / 1000000), t, p_lo, p_hi);
+    part := t || '_r' || (p_lo / 1000000);
+    continue when exists (select from pg_class where oid = to_regclass(part) and relispartition);
+    execute format('create table if not exists %I (like %I including defaults including constraints)', part, t);
+    execute format('alter table %I attach partition %I for values from (%s) to (%s)', t, part, p_lo, p_hi);
   end loop;
   insert into night_partitions (lo, hi) values (p_lo, p_hi) on conflict (lo) do nothing;
 end
@@ -110,8 +115,7 @@ grant execute on function open_run_night(integer, timestamptz) to fleet_app;
 -- (days before `at`, by table name: lookups, lookup_violations, run_changes, run_imports), unless a kept
 -- document still needs them: a range with a run still in progress keeps everything; a suspected
 -- mass settlement reads its run's held change lines, so those stay while the exception is kept.
--- Answers what it dropped and what it kept past its retention, and why. A partition another
--- session is using is left for the next night (lock timeout) instead of waiting on it.
+-- Answers what it dropped and what it kept past its retention, and why.
 create function drop_expired_night_partitions(retain_days jsonb, at timestamptz)
 returns table (table_name text, partition_name text, lo bigint, hi bigint, closed_at timestamptz,
                bytes bigint, outcome text)
@@ -139,13 +143,16 @@ begin
       table_name := t; partition_name := part; lo := p.lo; hi := p.hi; closed_at := p.closed_at;
       bytes := pg_total_relation_size(part::regclass);
       if why is null then
+        -- Dropping locks the parent: a partition another session is using is left for the next
+        -- night, given up before the deadlock check would pick a victim (deadlock_timeout, 1 s).
         begin
-          set local lock_timeout = '5s';
+          perform set_config('lock_timeout', '500ms', true);
           execute format('drop table %I', part);
           outcome := 'dropped';
-        exception when lock_not_available then
+        exception when lock_not_available or deadlock_detected then
           outcome := 'kept: busy, tried again next night';
         end;
+        perform set_config('lock_timeout', '0', true);
       else
         outcome := why;
       end if;
