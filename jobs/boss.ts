@@ -147,11 +147,20 @@ export function createJobQueue(boss: PgBoss): JobQueue {
   };
 }
 
-/** Creates (or updates) every registered queue: web processes enqueue before any worker has started. */
-export async function ensureQueues(boss: PgBoss, registry: JobDefinition[]): Promise<void> {
+/**
+ * Creates (or updates) every registered queue: web processes enqueue before any worker has started.
+ * Completed jobs are kept `jobsDays` (RETAIN_JOBS_DAYS), then pg-boss deletes them.
+ */
+export async function ensureQueues(
+  boss: PgBoss,
+  registry: JobDefinition[],
+  retention?: { jobsDays: number },
+): Promise<void> {
+  const kept = retention ? { deleteAfterSeconds: retention.jobsDays * 86_400 } : {};
   for (const definition of registry) {
-    await boss.createQueue(definition.name, definition.queue);
-    if (definition.queue) await boss.updateQueue(definition.name, definition.queue);
+    const options = { ...kept, ...definition.queue };
+    await boss.createQueue(definition.name, options);
+    if (definition.queue || retention) await boss.updateQueue(definition.name, options);
   }
 }
 
@@ -166,7 +175,7 @@ export async function startJobWorkers(
   config: Config,
 ): Promise<void> {
   checkRegistry(registry);
-  await ensureQueues(boss, registry);
+  await ensureQueues(boss, registry, config.maintenance.retention);
   for (const definition of registry) {
     await boss.work(
       definition.name,

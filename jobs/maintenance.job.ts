@@ -13,9 +13,22 @@ export const maintenanceJob = defineJob({
   }),
   handle: async (ctx, payloads) => {
     for (const { timeZone } of payloads) {
-      const outcome = await runNightlyMaintenance(ctx.db, ctx.now(), timeZone);
+      const outcome = await runNightlyMaintenance(
+        ctx.db,
+        ctx.now(),
+        timeZone,
+        ctx.config.maintenance.retention,
+      );
+      const dropped = (outcome.partitions ?? []).filter((p) => p.outcome === 'dropped');
       ctx.log.info(
-        outcome,
+        {
+          ...outcome,
+          partitions: undefined,
+          dropped: dropped.map((p) => ({ partition: p.partitionName, bytes: p.bytes })),
+          keptPastRetention: (outcome.partitions ?? [])
+            .filter((p) => p.outcome !== 'dropped')
+            .map((p) => ({ partition: p.partitionName, why: p.outcome })),
+        },
         outcome.ran ? 'nightly maintenance done' : 'nightly maintenance already done tonight',
       );
     }

@@ -8,7 +8,11 @@ describe('loadConfig', () => {
     expect(config.port).toBe(3000);
     expect(config.databaseUrl).toBeUndefined();
     expect(config.embeddedPgDir).toMatch(/\.data\/pg$/);
-    expect(config.maintenance).toEqual({ cron: '30 3 * * *', tz: 'Asia/Amman' });
+    expect(config.maintenance).toEqual({
+      cron: '30 3 * * *',
+      tz: 'Asia/Amman',
+      retention: { answersDays: 3, lookupsDays: 14, importFilesDays: 35, runChangesDays: 400, jobsDays: 2 },
+    });
   });
 
   it('reads the role from --role= or --role', () => {

@@ -116,12 +116,31 @@ const envSchema = z.object({
     .string()
     .regex(/^\S{16,200}$/, 'must be 16 to 200 characters without spaces')
     .optional(),
+  RETAIN_ANSWERS_DAYS: z.coerce.number().int().min(1).max(3_650).default(3),
+  RETAIN_LOOKUPS_DAYS: z.coerce.number().int().min(1).max(3_650).default(14),
+  RETAIN_IMPORT_FILES_DAYS: z.coerce.number().int().min(1).max(3_650).default(35),
+  RETAIN_RUN_CHANGES_DAYS: z.coerce.number().int().min(1).max(3_650).default(400),
+  RETAIN_JOBS_DAYS: z.coerce.number().int().min(1).max(365).default(2),
 });
 
 export type Role = 'web' | 'worker' | 'all';
 
 /** Published, so only for demo data and the embedded database: never for real secrets. */
 const DEVELOPMENT_SECRETS_KEY = createHash('sha256').update('fleet-fines development secrets key').digest();
+
+/** How long each kind of per-night data is kept, in days after its night ended (README "Retention"). */
+export interface RetentionSettings {
+  /** The authority's raw answers (lookup_violations): read only by their own run's reconciliation. */
+  answersDays: number;
+  /** Each vehicle's lookup per run (lookups): the run page's vehicles and a clearance's last lookup. */
+  lookupsDays: number;
+  /** Imported authority export files (run_imports). */
+  importFilesDays: number;
+  /** What each run concluded per violation (run_changes): the run page, statements rendered later. */
+  runChangesDays: number;
+  /** Completed jobs in the queue (pg-boss deletes them itself). */
+  jobsDays: number;
+}
 
 export interface Config {
   role: Role;
@@ -147,7 +166,7 @@ export interface Config {
   /** How often a worker looks for jobs whose worker died (missed heartbeats) and retries them. */
   queueSuperviseSeconds: number;
   shutdownTimeoutMs: number;
-  maintenance: { cron: string; tz: string };
+  maintenance: { cron: string; tz: string; retention: RetentionSettings };
   auth: AuthSettings;
   /**
    * Create the demo accounts and users (published password) at start: with DEMO=true, or by
@@ -259,7 +278,17 @@ export function loadConfig(
     workerConcurrency: e.WORKER_CONCURRENCY,
     queueSuperviseSeconds: e.QUEUE_SUPERVISE_SECONDS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
-    maintenance: { cron: e.MAINTENANCE_CRON, tz: e.MAINTENANCE_TZ },
+    maintenance: {
+      cron: e.MAINTENANCE_CRON,
+      tz: e.MAINTENANCE_TZ,
+      retention: {
+        answersDays: e.RETAIN_ANSWERS_DAYS,
+        lookupsDays: e.RETAIN_LOOKUPS_DAYS,
+        importFilesDays: e.RETAIN_IMPORT_FILES_DAYS,
+        runChangesDays: e.RETAIN_RUN_CHANGES_DAYS,
+        jobsDays: e.RETAIN_JOBS_DAYS,
+      },
+    },
     auth: {
       sessionIdleMinutes: e.SESSION_IDLE_MINUTES,
       sessionMaxHours: e.SESSION_MAX_HOURS,

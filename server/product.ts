@@ -104,7 +104,7 @@ export async function startProduct(config: Config, log: Logger): Promise<Running
     } finally {
       await queueDb.destroy();
     }
-    await ensureQueues(boss, jobRegistry);
+    await ensureQueues(boss, jobRegistry, config.maintenance.retention);
     await assertWalledLogin(db, 'app');
     const queue = createJobQueue(boss);
 

@@ -248,6 +248,13 @@ export interface MembershipsTable {
   updated_at: Generated<Date>;
 }
 
+export interface NightPartitionsTable {
+  lo: bigint;
+  hi: bigint;
+  opened_at: Date | null;
+  closed_at: Date | null;
+}
+
 export interface PaymentNetworkSecretsTable {
   account_id: bigint;
   id: Generated<bigint>;
@@ -547,6 +554,7 @@ export interface DB {
   lookups: LookupsTable;
   maintenance_runs: MaintenanceRunsTable;
   memberships: MembershipsTable;
+  night_partitions: NightPartitionsTable;
   payment_network_secrets: PaymentNetworkSecretsTable;
   payment_notifications_seen: PaymentNotificationsSeenTable;
   payment_number_lines: PaymentNumberLinesTable;

@@ -41,6 +41,8 @@ export async function generateSchemaTypes(db: Kysely<any>): Promise<string> {
     from information_schema.columns c
     join information_schema.tables t on t.table_schema = c.table_schema and t.table_name = c.table_name
     where c.table_schema = 'public' and t.table_type = 'BASE TABLE' and c.table_name not like 'kysely\\_%'
+      -- A partition is read and written through its table, never by name.
+      and not (select relispartition from pg_class where oid = format('public.%I', c.table_name)::regclass)
     order by c.table_name, c.ordinal_position`.execute(db);
 
   const tables = new Map<string, ColumnRow[]>();

@@ -2,7 +2,7 @@ import { appendAudit } from '../audit/audit.repo.ts';
 import type { Tx } from '../db/tenant.ts';
 import { DomainError } from '../errors.ts';
 import { message } from '../i18n/messages.ts';
-import { lockAccountViolations } from '../runs/runs.repo.ts';
+import { lockAccountViolations } from '../violations/violations.repo.ts';
 import {
   clearHeldViolations,
   findException,

@@ -23,6 +23,7 @@ import { paymentRoutes } from '../payments/payments.routes.ts';
 import type { JobQueue } from '../queue.ts';
 import { runRoutes } from '../runs/runs.routes.ts';
 import { statementRoutes } from '../statements/statements.routes.ts';
+import { violationRoutes } from '../violations/violations.routes.ts';
 import { envelope, errorHandler, notFoundRoute } from './errors.ts';
 import type { EventStreams } from './event-streams.ts';
 import { openApiDocument } from './openapi.ts';
@@ -44,6 +45,7 @@ export const apiRoutes: RouteDef[] = [
   ...demoRoutes,
   ...accountRoutes,
   ...runRoutes,
+  ...violationRoutes,
   ...fleetRoutes,
   ...exceptionRoutes,
   ...statementRoutes,

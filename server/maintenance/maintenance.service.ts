@@ -1,32 +1,65 @@
 import { DateTime } from 'luxon';
 import { pruneAuthState } from '../auth/auth.repo.ts';
+import type { RetentionSettings } from '../config.ts';
 import type { Database } from '../db/database.ts';
 import { claimMaintenanceNight, finishMaintenanceNight } from './maintenance.repo.ts';
+import { dropExpiredNightPartitions, openRunNight, type PartitionOutcome } from './retention.repo.ts';
 
 /** Ended sessions are kept this long (for the audit trail's sake), then deleted. */
 const SESSION_RETENTION_DAYS = 30;
+
+export const defaultRetention: RetentionSettings = {
+  answersDays: 3,
+  lookupsDays: 14,
+  importFilesDays: 35,
+  runChangesDays: 400,
+  jobsDays: 2,
+};
 
 export interface MaintenanceOutcome {
   localDate: string;
   timeZone: string;
   ran: boolean;
+  /** Per-night partitions dropped tonight, and those kept past their retention with the reason. */
+  partitions?: PartitionOutcome[];
 }
 
 /**
  * The nightly housekeeping. Runs at most once per local night: the claim and the work share one
- * transaction, so a duplicate delivery waits on the claim and then finds the night done.
+ * transaction, so a duplicate delivery waits on the claim and then finds the night done. Tonight's
+ * runs get a fresh range of per-night partitions, and expired ranges are dropped whole.
  */
 export async function runNightlyMaintenance(
   db: Database,
   now: Date,
   timeZone: string,
+  retention: RetentionSettings = defaultRetention,
 ): Promise<MaintenanceOutcome> {
   const localDate = DateTime.fromJSDate(now, { zone: timeZone }).toISODate()!;
-  const ran = await db.transaction().execute(async (trx) => {
-    if (!(await claimMaintenanceNight(trx, localDate, timeZone))) return false;
+  const done = await db.transaction().execute(async (trx) => {
+    if (!(await claimMaintenanceNight(trx, localDate, timeZone))) return undefined;
     const pruned = await pruneAuthState(trx, SESSION_RETENTION_DAYS);
-    await finishMaintenanceNight(trx, localDate, timeZone, { pruned });
-    return true;
+    const night = await openRunNight(trx, now);
+    const partitions = await dropExpiredNightPartitions(
+      trx,
+      {
+        lookup_violations: retention.answersDays,
+        lookups: retention.lookupsDays,
+        run_imports: retention.importFilesDays,
+        run_changes: retention.runChangesDays,
+      },
+      now,
+    );
+    const dropped = partitions.filter((p) => p.outcome === 'dropped');
+    await finishMaintenanceNight(trx, localDate, timeZone, {
+      pruned,
+      runIds: { from: night.lo.toString(), to: night.hi.toString() },
+      dropped: dropped.map((p) => ({ partition: p.partitionName, bytes: p.bytes })),
+      kept: partitions
+        .filter((p) => p.outcome !== 'dropped')
+        .map((p) => ({ partition: p.partitionName, why: p.outcome })),
+    });
+    return partitions;
   });
-  return { localDate, timeZone, ran };
+  return done ? { localDate, timeZone, ran: true, partitions: done } : { localDate, timeZone, ran: false };
 }

@@ -5,7 +5,7 @@ import { withoutNestedLoops } from '../db/planner.ts';
 import { type Tx, withTenant } from '../db/tenant.ts';
 import { DomainError } from '../errors.ts';
 import { type JurisdictionCode, type JurisdictionProfile, jurisdictions } from '../jurisdictions/profiles.ts';
-import { lockAccountViolations } from '../runs/runs.repo.ts';
+import { lockAccountViolations } from '../violations/violations.repo.ts';
 import { channelCosts, maxValidityEnd } from './due.ts';
 import { composePaymentNumber, type PaymentNumberKind, PRODUCT_ISSUER_DIGIT } from './payment-number.ts';
 import {

@@ -10,32 +10,36 @@ import { DomainError } from '../errors.ts';
 import { closeDecidedSuspicions } from '../exceptions/exceptions.repo.ts';
 import type { JurisdictionCode } from '../jurisdictions/profiles.ts';
 import type { JobQueue } from '../queue.ts';
+import { hasViolations, lockAccountViolations, totalOutsideFleet } from '../violations/violations.repo.ts';
 import { foldBatchAnswers } from './answers.ts';
+import {
+  failedLookups,
+  findBatchContext,
+  isUniqueViolation,
+  pendingLookups,
+  recordLookupBatch,
+  snapshotFleet,
+} from './lookups.repo.ts';
+import {
+  applyDiff,
+  applyFirstNight,
+  countHeldSince,
+  diffAnswers,
+  type GuardSettings,
+  insertSuspectException,
+} from './reconcile.repo.ts';
 import { countRunPlates, insertRunImport } from './run-imports.repo.ts';
 import { importedAuthority, type ValidatedImport } from './run-imports.service.ts';
 import {
-  applyDiff,
-  countHeldSince,
-  diffAnswers,
-  failedLookups,
   findActiveRun,
-  findBatchContext,
   findWaitingRun,
   finishRun,
-  type GuardSettings,
   insertRun,
-  insertSuspectException,
-  isUniqueViolation,
-  lockAccountViolations,
   lockRun,
   markRunFetched,
   markRunSnapshotted,
   markRunStarted,
-  pendingLookups,
   type RunKind,
-  recordLookupBatch,
-  snapshotFleet,
-  totalOutsideFleet,
 } from './runs.repo.ts';
 
 export const LOOKUP_BATCH_QUEUE = 'lookup.batch';
@@ -358,12 +362,14 @@ export async function reconcileRun(
     if (run?.status !== 'reconciling') return undefined;
     await lockAccountViolations(trx, accountId);
     const started = performance.now();
-    const totals = await withoutNestedLoops(trx, () =>
-      withBitmapScans(trx, async () => {
-        await withParallelQuery(trx, () => diffAnswers(trx, accountId, runId));
-        return applyDiff(trx, accountId, runId, settings.guard);
-      }),
-    );
+    const totals = (await hasViolations(trx, accountId))
+      ? await withoutNestedLoops(trx, () =>
+          withBitmapScans(trx, async () => {
+            await withParallelQuery(trx, () => diffAnswers(trx, accountId, runId));
+            return applyDiff(trx, accountId, runId, settings.guard);
+          }),
+        )
+      : await applyFirstNight(trx, accountId, runId);
     const closed = await closeDecidedSuspicions(trx, accountId, runId);
     const outsideFleet = await totalOutsideFleet(trx, accountId);
     // The run's counters say whether any lookup failed; only then are they looked for.

@@ -11,6 +11,7 @@ import { floorBenches } from './floors.bench.ts';
 import { type Bench, type BenchResult, benchDatabase, peakRssMb } from './harness.ts';
 import { paymentBenches } from './payments.bench.ts';
 import { platformBenches } from './platform.bench.ts';
+import { platformStorageBenches } from './platform-storage.bench.ts';
 import { runBenches } from './runs.bench.ts';
 import { statementBenches } from './statements.bench.ts';
 import { webBenches } from './web.bench.ts';
@@ -25,6 +26,7 @@ const benches: Bench[] = [
   ...platformBenches,
   ...statementBenches,
   ...alertBenches,
+  ...platformStorageBenches,
 ];
 
 const wanted = process.argv.slice(2);

@@ -1,0 +1,242 @@
+import { sql } from 'kysely';
+import type { Executor } from '../db/tenant.ts';
+import type { AnsweredViolation, LookupOutcome } from './answers.ts';
+
+/** Snapshots the active fleet into the run's lookups, numbered into batches; answers the batch count. */
+export async function snapshotFleet(
+  trx: Executor,
+  accountId: bigint,
+  runId: bigint,
+  batchSize: number,
+): Promise<{ vehicles: number; batches: number }> {
+  const { rows } = await sql<{ vehicles: number; batches: number }>`
+    with snapshot as (
+      insert into lookups (account_id, run_id, vehicle_id, plate_key, vehicle_active_from, batch_no)
+      select account_id, ${runId}, id, plate_key, active_from,
+             ((row_number() over (order by id)) - 1) / ${batchSize}
+      from vehicles
+      where account_id = ${accountId} and active_until is null
+      returning batch_no
+    )
+    select count(*)::int as vehicles, coalesce(max(batch_no) + 1, 0)::int as batches from snapshot`.execute(
+    trx,
+  );
+  return rows[0]!;
+}
+
+/** What a lookup batch needs to know about its run: the account's jurisdiction and any imported export. */
+export async function findBatchContext(trx: Executor, accountId: bigint, runId: bigint) {
+  const { rows } = await sql<{
+    jurisdiction: string;
+    sha256: string | null;
+    covers_all_plates: boolean | null;
+  }>`
+    select a.jurisdiction, i.sha256, i.covers_all_plates
+    from accounts a
+    left join run_imports i on i.account_id = a.id and i.run_id = ${runId}
+    where a.id = ${accountId}`.execute(trx);
+  return rows[0];
+}
+
+/** The batch's lookups still pending, each with its vehicle's earlier periods in the fleet. */
+export async function pendingLookups(trx: Executor, accountId: bigint, runId: bigint, batchNo: number) {
+  const { rows } = await sql<{
+    vehicle_id: bigint;
+    plate_key: string;
+    vehicle_active_from: Date;
+    earlier_periods: Array<{ from: string; until: string }> | null;
+  }>`
+    select l.vehicle_id, l.plate_key, l.vehicle_active_from,
+           (select json_agg(json_build_object('from', p.active_from, 'until', p.active_until))
+            from vehicle_past_periods p
+            where p.account_id = ${accountId} and p.vehicle_id = l.vehicle_id) as earlier_periods
+    from lookups l
+    where l.account_id = ${accountId} and l.run_id = ${runId} and l.batch_no = ${batchNo} and l.status = 'pending'
+    order by l.vehicle_id`.execute(trx);
+  return rows.map((r) => ({
+    ...r,
+    earlier_periods: (r.earlier_periods ?? []).map((p) => ({
+      from: new Date(p.from),
+      until: new Date(p.until),
+    })),
+  }));
+}
+
+/**
+ * Records a landed lookup batch in one statement: marks its lookups answered (only those still
+ * pending, with what each ok answer said), stores the raw answers, and adds the marked lookups to
+ * the run's counters. The row locks it takes make a second delivery of the batch wait, then find
+ * nothing pending and write nothing. Exactly one batch sees the count reach the total: that one
+ * moves the run to reconciling (`complete`).
+ *
+ * One row per ticket per run. A ticket another batch already stored for another vehicle fails a
+ * `storing: 'plain'` statement on the key (almost never: a third cheaper than resolving conflicts
+ * on every row); redone with `storing: 'folding'`, the lower vehicle id keeps the row and the other
+ * joins other_vehicle_ids, so the outcome is the same in any order. The batch number keeps the
+ * marking to the batch's own rows whatever the planner believes about a run newer than its
+ * statistics.
+ */
+export async function recordLookupBatch(
+  trx: Executor,
+  batch: {
+    accountId: bigint;
+    runId: bigint;
+    batchNo: number;
+    outcomes: LookupOutcome[];
+    violations: AnsweredViolation[];
+  },
+  storing: 'plain' | 'folding',
+): Promise<{ marked: number; failed: number; complete: boolean }> {
+  const { accountId, runId, outcomes, violations } = batch;
+  if (outcomes.length === 0) return { marked: 0, failed: 0, complete: false };
+  const of = <T>(pick: (outcome: LookupOutcome) => T) => outcomes.map(pick);
+  const column = <T>(pick: (row: AnsweredViolation) => T) => violations.map(pick);
+  // Descriptions and locations repeat across a batch's answers: each text is sent once and the
+  // rows say which, by position. Sent in full, they were a third of the bytes of every batch, and
+  // writing and encoding those bytes is much of the worker's time in the lookup stage.
+  const texts = new Map<string, number>();
+  const textAt = (text: string) => {
+    const at = texts.get(text) ?? texts.size + 1;
+    texts.set(text, at);
+    return at;
+  };
+  const descriptionsAr = column((r) => textAt(r.descriptionAr));
+  const descriptionsEn = column((r) => textAt(r.descriptionEn));
+  const locations = column((r) => textAt(r.location));
+  const keepsExcluded = sql`excluded.vehicle_id < lookup_violations.vehicle_id`;
+  const kept = (name: string) =>
+    sql`${sql.ref(name)} = case when ${keepsExcluded} then ${sql.ref(`excluded.${name}`)} else ${sql.ref(`lookup_violations.${name}`)} end`;
+  const folding = sql`
+    on conflict (account_id, run_id, ticket_number) do update set
+      ${sql.join(
+        [
+          'offence_at',
+          'type_code',
+          'description_ar',
+          'description_en',
+          'location',
+          'amount_minor',
+          'currency',
+          'authority_status',
+          'authority_payment_ref',
+          'pre_acquisition',
+        ].map(kept),
+      )},
+      vehicle_id = least(lookup_violations.vehicle_id, excluded.vehicle_id),
+      other_vehicle_ids = array(
+        select distinct o from unnest(lookup_violations.other_vehicle_ids || excluded.other_vehicle_ids
+                                      || greatest(lookup_violations.vehicle_id, excluded.vehicle_id)) as o
+        order by o)
+    where excluded.vehicle_id <> lookup_violations.vehicle_id`;
+  const { rows } = await sql<{ marked: number; failed: number; complete: boolean }>`
+    with outcome as (
+      select * from unnest(${of((o) => o.vehicleId.toString())}::bigint[], ${of((o) => o.status)}::text[],
+                           ${of((o) => o.attempts)}::int[], ${of((o) => o.lastError)}::text[],
+                           ${of((o) => o.answered?.violations ?? null)}::int[],
+                           ${of((o) => o.answered?.outstanding ?? null)}::int[],
+                           ${of((o) => o.answered?.outstandingMinor.toString() ?? null)}::bigint[])
+        as o(vehicle_id, status, attempts, last_error, answered_violations, answered_outstanding,
+             answered_outstanding_minor)
+    ), marked as (
+      update lookups l set status = o.status, attempts = o.attempts, last_error = o.last_error, answered_at = now(),
+                           answered_violations = o.answered_violations, answered_outstanding = o.answered_outstanding,
+                           answered_outstanding_minor = o.answered_outstanding_minor
+      from outcome o
+      where l.account_id = ${accountId} and l.run_id = ${runId} and l.batch_no = ${batch.batchNo}
+        and l.vehicle_id = o.vehicle_id and l.status = 'pending'
+      returning l.status
+    ), stored as (
+      insert into lookup_violations (account_id, run_id, vehicle_id, other_vehicle_ids, ticket_number, offence_at,
+                                     type_code, description_ar, description_en, location, amount_minor, currency,
+                                     authority_status, authority_payment_ref, pre_acquisition)
+      select ${accountId}, ${runId}, v.vehicle_id, v.others::bigint[], v.ticket_number, v.offence_at, v.type_code,
+             texts.list[v.description_ar], texts.list[v.description_en], texts.list[v.location], v.amount_minor,
+             v.currency, v.authority_status, v.authority_payment_ref, v.pre_acquisition
+      from unnest(${column((r) => r.vehicleId.toString())}::bigint[],
+                  ${column((r) => `{${r.otherVehicleIds.join(',')}}`)}::text[],
+                  ${column((r) => r.ticketNumber)}::text[], ${column((r) => r.offenceAt)}::timestamptz[],
+                  ${column((r) => r.typeCode)}::text[], ${descriptionsAr}::int[],
+                  ${descriptionsEn}::int[], ${locations}::int[],
+                  ${column((r) => r.amountMinor.toString())}::bigint[], ${column((r) => r.currency)}::text[],
+                  ${column((r) => r.status)}::text[], ${column((r) => r.authorityPaymentRef)}::text[],
+                  ${column((r) => r.preAcquisition)}::boolean[])
+        as v(vehicle_id, others, ticket_number, offence_at, type_code, description_ar, description_en, location,
+             amount_minor, currency, authority_status, authority_payment_ref, pre_acquisition)
+      cross join (select ${[...texts.keys()]}::text[] as list) texts
+      where exists (select from marked)
+      ${storing === 'folding' ? folding : sql``}
+      returning amount_minor, authority_status
+    ), counted as (
+      select count(*)::int as marked, (count(*) filter (where status = 'failed'))::int as failed from marked
+    ), stored_totals as (
+      select count(*)::int as stored, coalesce(sum(amount_minor), 0) as stored_minor,
+             (count(*) filter (where authority_status in ('unpaid', 'under_objection')))::int as outstanding,
+             coalesce(sum(amount_minor) filter (where authority_status in ('unpaid', 'under_objection')), 0)
+               as outstanding_minor
+      from stored
+    ), progress as (
+      update runs r set
+        lookups_done = r.lookups_done + c.marked,
+        lookups_failed = r.lookups_failed + c.failed,
+        -- Plainly stored rows are new rows, added up here; folded ones may replace a row another
+        -- batch counted, so the run's answers are then added up at reconciliation instead.
+        answers_counted = r.answers_counted and ${storing === 'plain'},
+        answers_stored = r.answers_stored + st.stored,
+        answers_minor = r.answers_minor + st.stored_minor,
+        answers_outstanding = r.answers_outstanding + st.outstanding,
+        answers_outstanding_minor = r.answers_outstanding_minor + st.outstanding_minor,
+        status = case when r.lookups_done + c.marked >= r.lookups_total then 'reconciling' else r.status end,
+        fetched_at = case when r.lookups_done + c.marked >= r.lookups_total then now() end
+      from counted c, stored_totals st
+      where r.account_id = ${accountId} and r.id = ${runId} and r.status = 'fetching' and c.marked > 0
+      returning r.status
+    )
+    select c.marked, c.failed, coalesce((select status = 'reconciling' from progress), false) as complete
+    from counted c`.execute(trx);
+  return rows[0]!;
+}
+
+/** Whether an error is a unique-key failure (the one a `plain` recordLookupBatch can meet). */
+export function isUniqueViolation(error: unknown): boolean {
+  return (error as { code?: string }).code === '23505';
+}
+
+export function failedLookups(trx: Executor, accountId: bigint, runId: bigint) {
+  return trx
+    .selectFrom('lookups')
+    .select(['vehicle_id', 'plate_key', 'status', 'attempts', 'last_error'])
+    .where('account_id', '=', accountId)
+    .where('run_id', '=', runId)
+    .where('status', 'in', ['failed', 'pending'])
+    .orderBy('vehicle_id')
+    .execute();
+}
+
+/** A page of the run's vehicles (its fleet snapshot) with each lookup's outcome and answer totals. */
+export function listRunVehicles(
+  trx: Executor,
+  accountId: bigint,
+  runId: bigint,
+  filter: { status?: string; limit: number; after?: bigint },
+) {
+  let query = trx
+    .selectFrom('lookups')
+    .select([
+      'vehicle_id',
+      'plate_key',
+      'status',
+      'attempts',
+      'last_error',
+      'answered_at',
+      'answered_violations',
+      'answered_outstanding',
+      'answered_outstanding_minor',
+    ])
+    .where('account_id', '=', accountId)
+    .where('run_id', '=', runId)
+    .orderBy('vehicle_id')
+    .limit(filter.limit);
+  if (filter.status) query = query.where('status', '=', filter.status);
+  if (filter.after !== undefined) query = query.where('vehicle_id', '>', filter.after);
+  return query.execute();
+}
