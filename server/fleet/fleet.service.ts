@@ -17,6 +17,8 @@ import { withoutNestedLoops } from '../db/planner.ts';
 import { type Tx, withTenant } from '../db/tenant.ts';
 import { DomainError, notFound } from '../errors.ts';
 import { type JurisdictionCode, jurisdictions } from '../jurisdictions/profiles.ts';
+import { parsePlate } from '../plates/plates.ts';
+import { normaliseCell, toAsciiDigits } from '../sheets/normalise.ts';
 import {
   accountJurisdiction,
   bumpFleetVersion,
@@ -46,8 +48,6 @@ import {
   updateUploadVehicles,
   type VehicleRow,
 } from './fleet.repo.ts';
-import { normaliseCell, toAsciiDigits } from './normalise.ts';
-import { parsePlate } from './plates.ts';
 import type { VehicleField } from './upload-columns.ts';
 import { UploadError, type UploadErrorCode } from './upload-error.ts';
 import { type ErrorsFileRow, writeErrorsWorkbook } from './upload-errors-file.ts';

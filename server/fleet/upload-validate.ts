@@ -9,9 +9,9 @@
  * column is a vehicle field, a warning for an extra column.
  */
 import type { JurisdictionCode } from '../jurisdictions/profiles.ts';
-import { normaliseCell, toAsciiDigits } from './normalise.ts';
+import type { PlateFields } from '../plates/plates.ts';
+import { normaliseCell, toAsciiDigits } from '../sheets/normalise.ts';
 import { parsePlateParts } from './plate-types.ts';
-import type { PlateFields } from './plates.ts';
 import type { VehicleField } from './upload-columns.ts';
 import { columnTitles } from './upload-columns.ts';
 import type { RowIssue, UploadColumn, UploadRow, UploadTable } from './upload-read.ts';

@@ -11,9 +11,9 @@ import type { Config } from '../config.ts';
 import type { Database } from '../db/database.ts';
 import { type Tx, withTenant } from '../db/tenant.ts';
 import { DomainError } from '../errors.ts';
-import { toAsciiDigits } from '../fleet/normalise.ts';
 import type { Logger } from '../logger.ts';
 import type { JobQueue } from '../queue.ts';
+import { toAsciiDigits } from '../sheets/normalise.ts';
 import type { EventStreams } from './event-streams.ts';
 
 export const SESSION_COOKIE = 'fleet_session';

@@ -24,7 +24,7 @@
  */
 import type { JurisdictionCode, JurisdictionProfile } from '../jurisdictions/profiles.ts';
 import { jurisdictions } from '../jurisdictions/profiles.ts';
-import { ARABIC_LETTER, foldForMatching, normaliseIdentifier } from './normalise.ts';
+import { ARABIC_LETTER, foldForMatching, normaliseIdentifier } from '../sheets/normalise.ts';
 
 export type PlateErrorCode =
   | 'plate.empty'
