@@ -28,14 +28,12 @@ import {
   endVehiclesNotListed,
   findReusableUpload,
   findUpload,
-  findVehicle,
   fleetVersion,
   insertRejectedUpload,
   insertUpload,
   insertUploadVehicles,
   listRejectedRows,
   listUploadIssues,
-  listVehicles,
   lockFleet,
   markUploadApplied,
   type OptionalVehicleColumn,
@@ -46,7 +44,6 @@ import {
   type UploadMode,
   type UploadRow,
   updateUploadVehicles,
-  type VehicleRow,
 } from './fleet.repo.ts';
 import type { VehicleField } from './upload-columns.ts';
 import { UploadError, type UploadErrorCode } from './upload-error.ts';
@@ -55,6 +52,7 @@ import { parseUpload } from './upload-parse.ts';
 import { defaultUploadLimits, type UploadLimits } from './upload-read.ts';
 import type { ReceivedUpload } from './upload-receive.ts';
 import { writeUploadTemplate } from './upload-template.ts';
+import { findVehicle, listVehicles, type VehicleRow } from './vehicles.repo.ts';
 
 /**
  * What one upload may be: up to 100,000 vehicles and 25 MB (a 100,000-row CSV with every column

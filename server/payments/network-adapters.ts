@@ -14,7 +14,7 @@ import { z } from 'zod';
 import { amountMinorSchema } from '../authority/contract.ts';
 import { DomainError } from '../errors.ts';
 import { type Currency, currencies, minorToMajorText, parseMajor } from '../money/money.ts';
-import type { IncomingPayment, RecordedPayment } from './payments.service.ts';
+import type { IncomingPayment, RecordedPayment } from './incoming-payment.ts';
 
 export const notificationNetworks = ['generic', 'efawateercom', 'fawry'] as const;
 export type NotificationNetwork = (typeof notificationNetworks)[number];
