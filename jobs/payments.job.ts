@@ -1,17 +1,11 @@
 import assert from 'node:assert/strict';
-import { z } from 'zod';
-import { issueAfterRun, PAYMENTS_ISSUE_QUEUE } from '../server/payments/payment-stage.service.ts';
+import { issueAfterRun } from '../server/payments/payment-stage.service.ts';
+import { paymentJobs } from '../server/payments/payments.jobs.ts';
 import { defineJob } from './job.ts';
-
-const id = z
-  .string()
-  .regex(/^[1-9]\d{0,17}$/)
-  .transform((v) => BigInt(v));
 
 /** After reconciliation: confirm what was paid, flag what does not add up, issue the night's numbers. */
 export const paymentsIssueJob = defineJob({
-  name: PAYMENTS_ISSUE_QUEUE,
-  payload: z.object({ accountId: id, runId: id }).strict(),
+  ...paymentJobs.issue,
   // The authority's issuance call is idempotent per set, so a retried job records the same numbers.
   queue: {
     heartbeatSeconds: 10,

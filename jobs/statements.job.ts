@@ -1,17 +1,10 @@
-import { z } from 'zod';
-import { STATEMENTS_RENDER_QUEUE } from '../server/runs/runs.service.ts';
+import { statementJobs } from '../server/statements/statements.jobs.ts';
 import { renderRunStatements } from '../server/statements/statements.service.ts';
 import { defineJob } from './job.ts';
 
-const id = z
-  .string()
-  .regex(/^[1-9]\d{0,17}$/)
-  .transform((v) => BigInt(v));
-
 /** A run's last stage: late-fine revocations, then its statements in both languages and formats. */
 export const renderStatementsJob = defineJob({
-  name: STATEMENTS_RENDER_QUEUE,
-  payload: z.object({ accountId: id, runId: id }).strict(),
+  ...statementJobs.render,
   // A big fleet's four statements take minutes: an hour before the job counts as expired, while the
   // heartbeat hands a crashed worker's job to another within half a minute.
   queue: {

@@ -8,8 +8,6 @@ import { lockAccountViolations } from '../runs/runs.repo.ts';
 import { issuePaymentNumbers } from './payment-numbers.service.ts';
 import { confirmSettledLines, flagPaidStillOutstanding, flagSettledWithoutPayment } from './payments.repo.ts';
 
-export const PAYMENTS_ISSUE_QUEUE = 'payments.issue';
-
 export interface PaymentStageSummary {
   confirmedLines: number;
   paidStillOutstanding: number;

@@ -8,8 +8,9 @@ import {
   markRunFetchedIfComplete,
   runsToSweep,
 } from './run-ending.repo.ts';
+import { runJobs } from './runs.jobs.ts';
 import { lockRun } from './runs.repo.ts';
-import { RECONCILE_QUEUE, type RunSettings, startWaitingRun, wakeWaitingRun } from './runs.service.ts';
+import { type RunSettings, startWaitingRun, wakeWaitingRun } from './runs.service.ts';
 
 /**
  * How runs end when they cannot finish on their own: an owner's abort, a job out of retries (its
@@ -63,7 +64,9 @@ export async function giveUpLookupBatch(
     if (run?.status !== 'fetching') return 0;
     const failed = await failPendingLookups(trx, accountId, runId, reason, job.batchNo);
     if (await markRunFetchedIfComplete(trx, accountId, runId)) {
-      await queue.send(trx, RECONCILE_QUEUE, [{ accountId: accountId.toString(), runId: runId.toString() }]);
+      await queue.send(trx, runJobs.reconcile, [
+        { accountId: accountId.toString(), runId: runId.toString() },
+      ]);
     }
     return failed;
   });
@@ -105,7 +108,7 @@ export async function sweepRuns(db: Database, queue: JobQueue, settings: RunSett
       if (run?.status === 'fetching') {
         await failPendingLookups(trx, accountId, runId, `not answered within ${limit} of the run's start`);
         if (await markRunFetchedIfComplete(trx, accountId, runId)) {
-          await queue.send(trx, RECONCILE_QUEUE, [
+          await queue.send(trx, runJobs.reconcile, [
             { accountId: accountId.toString(), runId: runId.toString() },
           ]);
         }

@@ -9,9 +9,11 @@ import { DomainError } from '../errors.ts';
 import { closeDecidedSuspicions } from '../exceptions/exceptions.repo.ts';
 import type { JurisdictionCode } from '../jurisdictions/profiles.ts';
 import type { JobQueue } from '../queue.ts';
+import { statementJobs } from '../statements/statements.jobs.ts';
 import { foldBatchAnswers } from './answers.ts';
 import { countRunPlates, insertRunImport } from './run-imports.repo.ts';
 import { importedAuthority, type ValidatedImport } from './run-imports.service.ts';
+import { runJobs } from './runs.jobs.ts';
 import {
   applyDiff,
   countHeldSince,
@@ -36,16 +38,6 @@ import {
   snapshotFleet,
   totalOutsideFleet,
 } from './runs.repo.ts';
-
-export const LOOKUP_BATCH_QUEUE = 'lookup.batch';
-export const RECONCILE_QUEUE = 'run.reconcile';
-/** Starts a run that waited for the one before it. */
-export const START_RUN_QUEUE = 'run.start';
-/** Dead-letter queues: a lookup batch or a reconciliation that ran out of retries ends here. */
-export const LOOKUP_BATCH_GAVE_UP_QUEUE = 'lookup.batch_gave_up';
-export const RECONCILE_GAVE_UP_QUEUE = 'run.reconcile_gave_up';
-/** Named here, handled in server/statements: runs do not depend on statements. */
-export const STATEMENTS_RENDER_QUEUE = 'statements.render';
 
 export interface RunSettings {
   /** Plates per lookup batch job. */
@@ -108,14 +100,14 @@ async function launchRun(trx: Tx, queue: JobQueue, accountId: bigint, runId: big
   if (batches > 0) {
     await queue.send(
       trx,
-      LOOKUP_BATCH_QUEUE,
+      runJobs.lookupBatch,
       Array.from({ length: batches }, (_, batchNo) => ({ ...ids, batchNo })),
     );
   }
   await markRunSnapshotted(trx, accountId, runId, vehicles);
   if (batches === 0) {
     await markRunFetched(trx, accountId, runId);
-    await queue.send(trx, RECONCILE_QUEUE, [ids]);
+    await queue.send(trx, runJobs.reconcile, [ids]);
   }
 }
 
@@ -123,9 +115,7 @@ async function launchRun(trx: Tx, queue: JobQueue, accountId: bigint, runId: big
 export async function wakeWaitingRun(trx: Tx, queue: JobQueue, accountId: bigint): Promise<void> {
   const waiting = await findWaitingRun(trx, accountId);
   if (waiting) {
-    await queue.send(trx, START_RUN_QUEUE, [
-      { accountId: accountId.toString(), runId: waiting.id.toString() },
-    ]);
+    await queue.send(trx, runJobs.start, [{ accountId: accountId.toString(), runId: waiting.id.toString() }]);
   }
 }
 
@@ -278,7 +268,7 @@ export async function runLookupBatch(
       async (trx) => {
         const recorded = await recordLookupBatch(trx, batch, storing);
         if (recorded.complete) {
-          await queue.send(trx, RECONCILE_QUEUE, [
+          await queue.send(trx, runJobs.reconcile, [
             { accountId: accountId.toString(), runId: runId.toString() },
           ]);
         }
@@ -397,7 +387,7 @@ export async function reconcileRun(
     await finishRun(trx, accountId, runId, { status: failed.length > 0 ? 'partial' : 'done', summary });
     await wakeWaitingRun(trx, queue, accountId);
     // The run's next stage: its statements (server/statements), rendered by a job of their own.
-    await queue.send(trx, STATEMENTS_RENDER_QUEUE, [
+    await queue.send(trx, statementJobs.render, [
       { accountId: accountId.toString(), runId: runId.toString() },
     ]);
     await next?.(trx);

@@ -6,6 +6,7 @@ import { type AuthoritySimulator, startAuthoritySimulator } from '../../fixtures
 import { withTenant } from '../../server/db/tenant.ts';
 import type { JurisdictionCode } from '../../server/jurisdictions/profiles.ts';
 import { currencies, formatMinor, minorToMajorText } from '../../server/money/money.ts';
+import { statementJobs } from '../../server/statements/statements.jobs.ts';
 import { useTestDatabase } from '../support/database.ts';
 import { type AccountFixture, makeAccount, makeVehicles } from '../support/factories.ts';
 import { ApiClient, useProduct } from '../support/http.ts';
@@ -275,7 +276,7 @@ describe('statement documents', () => {
       test.ownerDb,
     );
     await withTenant(test.db, fleet.account.id, (trx) =>
-      jobs.queue.send(trx, 'statements.render', [{ accountId: fleet.account.id.toString(), runId: run.id }]),
+      jobs.queue.send(trx, statementJobs.render, [{ accountId: fleet.account.id.toString(), runId: run.id }]),
     );
     // The job is done when pg-boss says so.
     for (let i = 0; i < 100; i++) {
