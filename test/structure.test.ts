@@ -105,6 +105,24 @@ describe('the structure of the code', () => {
     expect(cycles().map((circle) => circle.join(' → '))).toEqual([]);
   });
 
+  it('answers every not-found with one shape: `<thing>_not_found` (server/errors.ts notFound)', () => {
+    const codes: string[] = [];
+    // server/errors.ts builds the codes of notFound; every other 404 is written out.
+    const writers = files.filter(
+      (f) => f.startsWith('server/') && !f.endsWith('.test.ts') && f !== 'server/errors.ts',
+    );
+    for (const file of writers) {
+      const text = fs.readFileSync(path.join(root, file), 'utf8');
+      for (const call of text.split(/new DomainError\(/).slice(1)) {
+        const [, code] = /^\s*['`]([^'`]+)['`]/.exec(call) ?? [];
+        const options = call.slice(0, call.search(/\n\s*\);|\);/) + 1);
+        if (code && /status: 404\b/.test(options)) codes.push(`${file}: ${code}`);
+      }
+    }
+    expect(codes.length).toBeGreaterThan(5);
+    expect(codes.filter((entry) => !/: [a-z]+(_[a-z]+)*_not_found$/.test(entry))).toEqual([]);
+  });
+
   it('type-checks only folders that exist', () => {
     const config = JSON.parse(fs.readFileSync(path.join(root, 'tsconfig.json'), 'utf8')) as {
       include: string[];

@@ -200,7 +200,7 @@ export async function getClearance(trx: Tx, accountId: bigint, id: bigint): Prom
 export async function certificateDownload(trx: Tx, accountId: bigint, id: bigint, actor: Actor) {
   await getClearance(trx, accountId, id);
   const document = await findDocument(trx, accountId, certificateKey(id));
-  if (!document) throw notFound('certificate');
+  if (!document) throw notFound('certificate', 'no such certificate in this account');
   return downloadDocument(trx, accountId, document, actor);
 }
 

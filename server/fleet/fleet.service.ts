@@ -194,7 +194,7 @@ async function reportOf(trx: Tx, accountId: bigint, upload: UploadRow): Promise<
 
 async function loadUpload(trx: Tx, accountId: bigint, uploadId: bigint, lock = false): Promise<UploadRow> {
   const upload = await findUpload(trx, accountId, uploadId, { lock });
-  if (!upload) throw notFound('upload', { uploadId: uploadId.toString() });
+  if (!upload) throw notFound('upload', 'no such upload in this account', { uploadId: uploadId.toString() });
   return upload;
 }
 
@@ -545,6 +545,6 @@ export async function searchVehicles(trx: Tx, accountId: bigint, query: VehicleQ
 
 export async function getVehicle(trx: Tx, accountId: bigint, vehicleId: bigint) {
   const row = await findVehicle(trx, accountId, vehicleId);
-  if (!row) throw notFound('vehicle', { vehicleId: vehicleId.toString() });
+  if (!row) throw notFound('vehicle', 'no such vehicle in this account', { vehicleId: vehicleId.toString() });
   return presentVehicle(row);
 }

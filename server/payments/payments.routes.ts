@@ -133,7 +133,7 @@ export const paymentRoutes = [
       body: await ctx.tenant(async (trx) => {
         const row = await findNumber(trx, ctx.account!.id, params.number);
         if (!row) {
-          throw new DomainError('payments.number_not_found', message('en', 'payments.number_not_found'), {
+          throw new DomainError('payment_number_not_found', message('en', 'payments.number_not_found'), {
             status: 404,
             details: { number: params.number },
           });
@@ -192,7 +192,7 @@ export const paymentRoutes = [
       const network = ctx.req.get('x-payment-network') ?? 'generic';
       if (!(notificationNetworks as readonly string[]).includes(network)) {
         throw new DomainError(
-          'payments.unknown_network',
+          'payment_network_not_found',
           `no notification adapter for network "${network}"`,
           {
             status: 404,
