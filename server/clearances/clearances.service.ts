@@ -183,7 +183,7 @@ export async function clearancesOfAccount(
   const page = rows.slice(0, filter.limit);
   return {
     clearances: page.map(presentClearance),
-    next: rows.length > filter.limit ? page.at(-1)!.id.toString() : null,
+    nextCursor: rows.length > filter.limit ? page.at(-1)!.id.toString() : null,
   };
 }
 

@@ -164,7 +164,7 @@ export async function listChanges(
       amountMinor: c.amount_minor.toString(),
       preAcquisition: c.pre_acquisition,
     })),
-    next: rows.length === filter.limit ? rows.at(-1)!.ticket_number : null,
+    nextCursor: rows.length === filter.limit ? rows.at(-1)!.ticket_number : null,
   };
 }
 
@@ -209,7 +209,7 @@ export async function listVehicleSummaries(
           held: t.held,
         })),
     })),
-    next: lookups.length === filter.limit ? lookups.at(-1)!.vehicle_id.toString() : null,
+    nextCursor: lookups.length === filter.limit ? lookups.at(-1)!.vehicle_id.toString() : null,
   };
 }
 
@@ -242,7 +242,7 @@ export async function listCurrentViolations(trx: Tx, accountId: bigint, filter: 
   const rows = await listViolations(trx, accountId, filter);
   return {
     violations: rows.map(presentViolation),
-    next: rows.length === filter.limit ? rows.at(-1)!.ticket_number : null,
+    nextCursor: rows.length === filter.limit ? rows.at(-1)!.ticket_number : null,
   };
 }
 

@@ -118,7 +118,7 @@ function Changes({ runId }: { runId: string }) {
   const changes = useQuery({
     queryKey: ['changes', runId, change, pages.after],
     queryFn: () =>
-      get<{ changes: Change[]; next: string | null }>(
+      get<{ changes: Change[]; nextCursor: string | null }>(
         `/runs/${runId}/changes${query({ change, after: pages.after, limit: 50 })}`,
       ),
     placeholderData: (previous) => previous,
@@ -193,9 +193,9 @@ function Changes({ runId }: { runId: string }) {
           </TableScroll>
           <Pager
             page={pages.page}
-            hasNext={Boolean(changes.data.next)}
+            hasNext={Boolean(changes.data.nextCursor)}
             onPrevious={pages.previous}
-            onNext={() => pages.next(changes.data?.next)}
+            onNext={() => pages.next(changes.data?.nextCursor)}
           />
         </>
       )}

@@ -30,7 +30,7 @@ export default function Violations() {
   const violations = useQuery({
     queryKey: ['violations', state, vehicleId, costCentre, from, to, minAmountMinor?.toString(), pages.after],
     queryFn: () =>
-      get<{ violations: Violation[]; next: string | null }>(
+      get<{ violations: Violation[]; nextCursor: string | null }>(
         `/violations${query({
           state,
           vehicleId,
@@ -122,9 +122,9 @@ export default function Violations() {
             </TableScroll>
             <Pager
               page={pages.page}
-              hasNext={Boolean(violations.data.next)}
+              hasNext={Boolean(violations.data.nextCursor)}
               onPrevious={pages.previous}
-              onNext={() => pages.next(violations.data?.next)}
+              onNext={() => pages.next(violations.data?.nextCursor)}
             />
           </>
         )}
