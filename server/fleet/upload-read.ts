@@ -3,6 +3,7 @@
  * type comes from the bytes, sizes are checked before anything is decompressed or parsed, and
  * rows are counted while streaming. Row numbers are the ones the user sees in the spreadsheet.
  */
+import { message } from '../i18n/messages.ts';
 import type { JurisdictionCode } from '../jurisdictions/profiles.ts';
 import { columnLetter } from '../sheets/columns.ts';
 import type { CsvEncoding } from '../sheets/csv-text.ts';
@@ -329,8 +330,8 @@ class RowReader {
         column: null,
         code: 'row.ragged',
         severity: 'error',
-        message: `The row has ${width} cells but the header has ${headerWidth}; a value probably contains an unquoted separator.`,
-        messageAr: `الصف فيه ${width} خلايا والعناوين ${headerWidth}؛ غالباً هناك فاصل غير محاط بعلامات اقتباس.`,
+        message: message('en', 'uploads.row_ragged', { width, headerWidth }),
+        messageAr: message('ar', 'uploads.row_ragged', { width, headerWidth }),
       };
     }
     if (width <= lastNamed) {
@@ -339,8 +340,8 @@ class RowReader {
         column: null,
         code: 'row.short',
         severity: 'warning',
-        message: `The row has only ${width} cell${width === 1 ? '' : 's'} but the header has ${headerWidth}; the missing ones are read as empty.`,
-        messageAr: `الصف فيه ${width} خلايا والعناوين ${headerWidth}؛ اعتُبرت الخلايا الناقصة فارغة.`,
+        message: message('en', 'uploads.row_short', { width, headerWidth }),
+        messageAr: message('ar', 'uploads.row_short', { width, headerWidth }),
       };
     }
     return null;
