@@ -56,9 +56,12 @@ export const fleetRoutes = [
       if (!parsed.success) {
         return {
           status: 400,
-          body: envelope('invalid_request', 'the form field "mode" must be "replace" or "merge"', [
-            { path: 'mode', message: parsed.error.issues[0]?.message ?? 'invalid', code: 'invalid_value' },
-          ]),
+          body: envelope(
+            'invalid_request',
+            'the form field "mode" must be "replace" or "merge"',
+            [{ path: 'mode', message: parsed.error.issues[0]?.message ?? 'invalid', code: 'invalid_value' }],
+            ctx.req,
+          ),
         };
       }
       const { created, report } = await createUpload(
@@ -133,6 +136,7 @@ export const fleetRoutes = [
             'upload.stale',
             'the fleet has changed since this preview; the diff has been recomputed — check it and apply again',
             { upload: result.report },
+            ctx.req,
           ),
         };
       }

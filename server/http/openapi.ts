@@ -8,7 +8,15 @@ const errorEnvelope = {
     error: {
       type: 'object',
       required: ['code', 'message', 'details'],
-      properties: { code: { type: 'string' }, message: { type: 'string' }, details: {} },
+      properties: {
+        code: { type: 'string' },
+        message: { type: 'string' },
+        details: {},
+        requestId: {
+          type: 'string',
+          description: 'the request id in the logs, also the x-request-id header',
+        },
+      },
     },
   },
 };

@@ -95,13 +95,18 @@ export const runRoutes = [
       if (!covers.success) {
         return {
           status: 400,
-          body: envelope('invalid_request', 'the form field "coversAllPlates" must be "true" or "false"', [
-            {
-              path: 'coversAllPlates',
-              message: covers.error.issues[0]?.message ?? 'invalid',
-              code: 'invalid_value',
-            },
-          ]),
+          body: envelope(
+            'invalid_request',
+            'the form field "coversAllPlates" must be "true" or "false"',
+            [
+              {
+                path: 'coversAllPlates',
+                message: covers.error.issues[0]?.message ?? 'invalid',
+                code: 'invalid_value',
+              },
+            ],
+            ctx.req,
+          ),
         };
       }
       const requestedBy = ctx.principal?.kind === 'session' ? ctx.principal.userId : null;
