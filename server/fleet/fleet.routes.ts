@@ -1,7 +1,7 @@
 import type { Response } from 'express';
 import { z } from 'zod';
 import { envelope } from '../http/errors.ts';
-import { defineRoute, idParam, type RouteContext } from '../http/routes.ts';
+import { actingParty, defineRoute, idParam, type RouteContext } from '../http/routes.ts';
 import { jurisdictionCodes } from '../jurisdictions/profiles.ts';
 import {
   type Actor,
@@ -18,11 +18,7 @@ import {
 } from './fleet.service.ts';
 import { receiveUpload } from './upload-receive.ts';
 
-const actorOf = (ctx: RouteContext): Actor => ({
-  userId: ctx.principal?.kind === 'session' ? ctx.principal.userId : null,
-  tokenId: ctx.principal?.kind === 'token' ? ctx.principal.tokenId : null,
-  ip: ctx.ip,
-});
+const actorOf = (ctx: RouteContext): Actor => actingParty(ctx);
 
 const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 

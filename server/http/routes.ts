@@ -49,6 +49,22 @@ export interface RouteContext {
   tenant<T>(work: (trx: Tx) => Promise<T>): Promise<T>;
 }
 
+/** Who acts on a request: the signed-in user or the API token (neither on public routes), and from where. */
+export interface ActingParty {
+  userId: bigint | null;
+  tokenId: bigint | null;
+  ip: string | null;
+}
+
+/** The one way a route names who acts, for audit trails and `requested_by` columns. */
+export function actingParty(ctx: Pick<RouteContext, 'principal' | 'ip'>): ActingParty {
+  return {
+    userId: ctx.principal?.kind === 'session' ? ctx.principal.userId : null,
+    tokenId: ctx.principal?.kind === 'token' ? ctx.principal.tokenId : null,
+    ip: ctx.ip,
+  };
+}
+
 export interface RouteResult {
   status?: number;
   body?: unknown;

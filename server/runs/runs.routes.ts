@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { receiveUpload } from '../fleet/upload-receive.ts';
 import { envelope } from '../http/errors.ts';
-import { defineRoute, idParam } from '../http/routes.ts';
+import { actingParty, defineRoute, idParam } from '../http/routes.ts';
 import { accountDashboard } from './dashboard.service.ts';
 import { abortRun } from './run-ending.service.ts';
 import { runImportLimits } from './run-imports.service.ts';
@@ -71,7 +71,7 @@ export const runRoutes = [
     access: { kind: 'account', permission: 'runs.start' },
     successStatus: 202,
     handle: async (ctx) => {
-      const requestedBy = ctx.principal?.kind === 'session' ? ctx.principal.userId : null;
+      const requestedBy = actingParty(ctx).userId;
       const run = await ctx.tenant((trx) =>
         startManualRun(trx, ctx.queue, ctx.account!.id, requestedBy, ctx.config.runs),
       );
@@ -109,7 +109,7 @@ export const runRoutes = [
           ),
         };
       }
-      const requestedBy = ctx.principal?.kind === 'session' ? ctx.principal.userId : null;
+      const requestedBy = actingParty(ctx).userId;
       const run = await importRun(
         ctx.tenant,
         ctx.queue,
