@@ -45,6 +45,7 @@ export const fleetRoutes = [
     summary:
       'Upload a vehicle list (multipart: file in "file", mode=replace|merge): validated, stored and previewed as a diff; nothing is applied yet',
     access: { kind: 'account', permission: 'fleet.write' },
+    multipart: { fields: { mode } },
     successStatus: 201,
     handle: async (ctx) => {
       const received = await receiveUpload(ctx.req, fleetUploadLimits.maxBytes);

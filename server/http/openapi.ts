@@ -74,6 +74,26 @@ export function openApiDocument(routes: RouteDef[]) {
         content: { 'application/json': { schema: jsonSchema(route.body) } },
       };
     }
+    if (route.multipart) {
+      const fields = Object.fromEntries(
+        Object.entries(route.multipart.fields).map(([name, schema]) => [name, jsonSchema(schema)]),
+      );
+      operation.requestBody = {
+        required: true,
+        content: {
+          'multipart/form-data': {
+            schema: {
+              type: 'object',
+              required: ['file'],
+              properties: {
+                file: { type: 'string', contentMediaType: 'application/octet-stream' },
+                ...fields,
+              },
+            },
+          },
+        },
+      };
+    }
     paths[path] = { ...paths[path], [route.method]: operation };
   }
   return {

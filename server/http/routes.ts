@@ -80,6 +80,11 @@ export interface RouteDef<Body = unknown, Params = unknown, Query = unknown> {
   body?: z.ZodType<Body>;
   params?: z.ZodType<Params>;
   query?: z.ZodType<Query>;
+  /**
+   * A multipart/form-data body (read by receiveUpload): one file in the field `file`, and these
+   * form fields. For the API document; the handler reads and checks them.
+   */
+  multipart?: { fields: Record<string, z.ZodType> };
   /** Example success status for the API document. */
   successStatus?: number;
   handle(ctx: RouteContext, input: { body: Body; params: Params; query: Query }): Promise<RouteResult>;

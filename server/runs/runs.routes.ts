@@ -86,6 +86,7 @@ export const runRoutes = [
     summary:
       'Start a run answered by an authority\'s bulk export (multipart: CSV or XLSX in "file", optional coversAllPlates=true): the whole file is validated first and a bad one starts nothing; 409 with the running run id if one is going',
     access: { kind: 'account', permission: 'runs.start' },
+    multipart: { fields: { coversAllPlates } },
     successStatus: 202,
     handle: async (ctx) => {
       const received = await receiveUpload(ctx.req, runImportLimits.maxBytes, {
