@@ -6,6 +6,7 @@ import {
   numericValue,
   ok,
   type PlateScheme,
+  refuse,
   unrecognised,
 } from './scheme.ts';
 
@@ -78,11 +79,10 @@ export const egyptScheme: PlateScheme = {
       );
     }
     if (letters.length > egypt.lettersMax) {
-      return fail(
-        'plate.letters_too_many',
-        `The plate has ${letters.length} letters; Egyptian plates have at most ${egypt.lettersMax}.`,
-        `اللوحة فيها ${letters.length} حروف، واللوحات المصرية فيها ${egypt.lettersMax} حروف على الأكثر.`,
-      );
+      return refuse('plate.letters_too_many', 'letters_too_many', {
+        count: letters.length,
+        max: egypt.lettersMax,
+      });
     }
     const error = checkNumber(number, egypt.lettersNumberMaxDigits);
     if (error) return error;

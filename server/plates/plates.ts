@@ -28,7 +28,7 @@ import { normaliseIdentifier } from '../sheets/normalise.ts';
 import { egyptScheme } from './egypt.ts';
 import { iraqScheme } from './iraq.ts';
 import { jordanScheme } from './jordan.ts';
-import { fail, PLATE_MAX_INPUT_LENGTH, type PlateResult, type PlateScheme, tokenise } from './scheme.ts';
+import { PLATE_MAX_INPUT_LENGTH, type PlateResult, type PlateScheme, refuse, tokenise } from './scheme.ts';
 
 export { iraqGovernorates } from './iraq.ts';
 export {
@@ -51,26 +51,18 @@ export function parsePlate(jurisdiction: JurisdictionCode, raw: string): PlateRe
   const scheme = plateSchemes[jurisdictions[jurisdiction].plateScheme];
   // Generous bound on the raw text (invisibles and spaces still in it) so normalising stays cheap.
   if (raw.length > PLATE_MAX_INPUT_LENGTH * 4) {
-    return fail('plate.too_long', 'This is too long to be a plate.', 'هذا أطول من أن يكون رقم لوحة.');
+    return refuse('plate.too_long', 'too_long_raw');
   }
   const text = normaliseIdentifier(raw);
-  if (text === '') return fail('plate.empty', 'The plate is empty.', 'رقم اللوحة فارغ.');
+  if (text === '') return refuse('plate.empty', 'empty');
   if (text.length > PLATE_MAX_INPUT_LENGTH) {
-    return fail(
-      'plate.too_long',
-      `This is too long to be a plate (${text.length} characters; at most ${PLATE_MAX_INPUT_LENGTH}).`,
-      `هذا أطول من أن يكون رقم لوحة (${text.length} حرفاً؛ الحد ${PLATE_MAX_INPUT_LENGTH}).`,
-    );
+    return refuse('plate.too_long', 'too_long', { length: text.length, max: PLATE_MAX_INPUT_LENGTH });
   }
   const tokens = tokenise(text);
   if (!Array.isArray(tokens)) {
-    return fail(
-      'plate.invalid_character',
-      `The character "${tokens.invalid}" cannot be part of a plate.`,
-      `الرمز "${tokens.invalid}" لا يمكن أن يكون جزءاً من رقم لوحة.`,
-    );
+    return refuse('plate.invalid_character', 'invalid_character', { character: tokens.invalid });
   }
   const meaningful = tokens.filter((token) => token.kind === 'digits' || !scheme.noiseWords.has(token.text));
-  if (meaningful.length === 0) return fail('plate.empty', 'The plate is empty.', 'رقم اللوحة فارغ.');
+  if (meaningful.length === 0) return refuse('plate.empty', 'empty');
   return scheme.parse(meaningful);
 }

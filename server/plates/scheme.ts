@@ -2,6 +2,7 @@
  * What every plate scheme shares: the parsed plate and its errors, tokenising (separators only
  * split tokens, so their order is free), numeric values, and the code/number split.
  */
+import { type MessageValues, message } from '../i18n/messages.ts';
 import { ARABIC_LETTER, normaliseIdentifier } from '../sheets/normalise.ts';
 
 export type PlateErrorCode =
@@ -74,6 +75,16 @@ export function fail(code: PlateErrorCode, message: string, messageAr: string): 
   return { ok: false, code, message, messageAr };
 }
 
+/** A refusal in the plates catalogue's words; `valuesAr` where an argument is itself words. */
+export function refuse(
+  code: PlateErrorCode,
+  key: string,
+  values: MessageValues = {},
+  valuesAr: MessageValues = values,
+): PlateResult {
+  return fail(code, message('en', `plates.${key}`, values), message('ar', `plates.${key}`, valuesAr));
+}
+
 export function ok(key: string, fields: PlateFields, display: string): PlateResult {
   return { ok: true, plate: { key, fields, display } };
 }
@@ -117,18 +128,14 @@ export function numericValue(digits: string): string {
 
 export function checkNumber(number: string, maxDigits: number): PlateResult | null {
   if (/^0+$/.test(number)) {
-    return fail(
-      'plate.number_invalid',
-      'The plate number cannot be zero.',
-      'رقم اللوحة لا يمكن أن يكون صفراً.',
-    );
+    return refuse('plate.number_invalid', 'number_zero');
   }
   if (number.length > maxDigits) {
-    return fail(
-      'plate.number_too_long',
-      `The plate number ${number} has ${number.length} digits; at most ${maxDigits} are allowed.`,
-      `رقم اللوحة ${number} فيه ${number.length} أرقام، والحد الأقصى ${maxDigits}.`,
-    );
+    return refuse('plate.number_too_long', 'number_too_long', {
+      number,
+      length: number.length,
+      max: maxDigits,
+    });
   }
   return null;
 }
@@ -148,8 +155,4 @@ export function splitCodeAndNumber(
 }
 
 export const unrecognised = (expected: string, expectedAr: string): PlateResult =>
-  fail(
-    'plate.unrecognised',
-    `Not a plate this system recognises: expected ${expected}.`,
-    `صيغة اللوحة غير معروفة: المتوقع ${expectedAr}.`,
-  );
+  refuse('plate.unrecognised', 'unrecognised', { expected }, { expected: expectedAr });
