@@ -1,13 +1,8 @@
 import assert from 'node:assert/strict';
-import { z } from 'zod';
-import { ALERTS_DELIVER_QUEUE } from '../server/alerts/alerts.settings.ts';
+import type { z } from 'zod';
+import { alertJobs } from '../server/alerts/alerts.jobs.ts';
 import { drainOutbox } from '../server/alerts/outbox.ts';
 import { defineJob } from './job.ts';
-
-const id = z
-  .string()
-  .regex(/^[1-9]\d{0,17}$/)
-  .transform((v) => BigInt(v));
 
 /**
  * Drains the alerts outbox: woken for one account when its run (or a test-send, or a re-send)
@@ -15,11 +10,8 @@ const id = z
  * digests whose sender died. Retries and the dead letter are the outbox's own (per digest, with
  * the reason), so the job itself only fails when the database does.
  */
-const payload = z.object({ accountId: id.optional() }).strict();
-
-export const alertsDeliverJob = defineJob<z.output<typeof payload>>({
-  name: ALERTS_DELIVER_QUEUE,
-  payload,
+export const alertsDeliverJob = defineJob<z.output<typeof alertJobs.deliver.payload>>({
+  ...alertJobs.deliver,
   queue: { heartbeatSeconds: 30, retryLimit: 3, retryDelay: 5, retryBackoff: true, notify: true },
   work: { pollingIntervalSeconds: 1, notifyPollingIntervalSeconds: 2, batchSize: 10 },
   schedule: () => ({ cron: '* * * * *', tz: 'UTC', data: {} }),

@@ -5,7 +5,7 @@ import { createDatabase, type Database } from '../server/db/database.ts';
 import { APP_ROLE } from '../server/db/logins.ts';
 import type { Logger } from '../server/logger.ts';
 import { jobSeconds } from '../server/metrics/metrics.ts';
-import type { JobQueue } from '../server/queue.ts';
+import { checkJobPayloads, type JobQueue } from '../server/queue.ts';
 import type { JobContext, JobDefinition } from './job.ts';
 import { checkRegistry } from './registry.ts';
 
@@ -130,19 +130,21 @@ $wall$`;
 /** The JobQueue services use: pg-boss inserts through the caller's Kysely transaction. */
 export function createJobQueue(boss: PgBoss): JobQueue {
   return {
-    async send(trx, queue, payloads, priorities) {
+    async send(trx, job, payloads, priorities) {
       if (payloads.length === 0) return;
+      checkJobPayloads(job, payloads);
       await boss.insert(
-        queue,
+        job.name,
         payloads.map((data, i) => ({ data, priority: priorities?.[i] ?? 0 })),
         { db: fromKysely(trx) },
       );
     },
-    async schedule(queue, key, cron, timeZone, data) {
-      await boss.schedule(queue, cron, data, { tz: timeZone, key, missed: 'once' });
+    async schedule(job, key, cron, timeZone, data) {
+      checkJobPayloads(job, [data]);
+      await boss.schedule(job.name, cron, data, { tz: timeZone, key, missed: 'once' });
     },
-    async unschedule(queue, key) {
-      await boss.unschedule(queue, key);
+    async unschedule(job, key) {
+      await boss.unschedule(job.name, key);
     },
   };
 }

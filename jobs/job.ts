@@ -22,11 +22,14 @@ export interface JobContext {
   alerts?: AlertDelivery;
 }
 
+/** A job's handler and queue settings, over its contract (`name`, `payload`: see server/queue.ts). */
 export interface JobDefinition<Payload = unknown> {
   name: string;
   /** Validates every payload at the edge; an invalid one fails its job without running it. */
   payload: z.ZodType<Payload>;
-  handle: (ctx: JobContext, payloads: Payload[], jobs: Job<unknown>[]) => Promise<void>;
+  // A method, so a definition of any payload is a JobDefinition of the registry (parameters of
+  // methods are compared both ways); the registry parses each payload with the same schema.
+  handle(ctx: JobContext, payloads: Payload[], jobs: Job<unknown>[]): Promise<void>;
   work?: WorkOptions;
   /** Queue settings: retries, and a heartbeat so a job of a killed worker is retried soon. */
   queue?: Omit<Queue, 'name'>;

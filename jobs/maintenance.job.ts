@@ -1,10 +1,9 @@
-import { z } from 'zod';
+import { maintenanceJobs } from '../server/maintenance/maintenance.jobs.ts';
 import { runNightlyMaintenance } from '../server/maintenance/maintenance.service.ts';
 import { defineJob } from './job.ts';
 
 export const maintenanceJob = defineJob({
-  name: 'maintenance.nightly',
-  payload: z.object({ timeZone: z.string().min(1) }).strict(),
+  ...maintenanceJobs.nightly,
   work: { localConcurrency: 1 },
   schedule: (config) => ({
     cron: config.maintenance.cron,

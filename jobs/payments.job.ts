@@ -1,23 +1,14 @@
-import { z } from 'zod';
 import { withTenant } from '../server/db/tenant.ts';
 import { DomainError } from '../server/errors.ts';
-import { PAYMENTS_ISSUE_QUEUE, runPaymentStage } from '../server/payments/payment-stage.service.ts';
+import { runPaymentStage } from '../server/payments/payment-stage.service.ts';
+import { paymentJobs } from '../server/payments/payments.jobs.ts';
 import { startStatementsStage } from '../server/statements/render-stage.ts';
 import { defineJob } from './job.ts';
 import { gaveUpReason } from './runs.job.ts';
 
-const id = z
-  .string()
-  .regex(/^[1-9]\d{0,17}$/)
-  .transform((v) => BigInt(v));
-const runPayload = z.object({ accountId: id, runId: id }).strict();
-
 /** Dead-letter queue: a payments stage out of retries lands here, and the run's statements go on without numbers. */
-export const PAYMENTS_ISSUE_GAVE_UP_QUEUE = 'payments.issue_gave_up';
-
 export const paymentsIssueGaveUpJob = defineJob({
-  name: PAYMENTS_ISSUE_GAVE_UP_QUEUE,
-  payload: runPayload,
+  ...paymentJobs.issueGaveUp,
   queue: { heartbeatSeconds: 10, retryLimit: 10, retryDelay: 1, retryBackoff: true, notify: true },
   work: { pollingIntervalSeconds: 1, notifyPollingIntervalSeconds: 2, includeMetadata: true },
   handle: async (ctx, payloads, jobs) => {
@@ -38,8 +29,7 @@ export const paymentsIssueGaveUpJob = defineJob({
  * and, out of retries, dead-lettered to the same end.
  */
 export const paymentsIssueJob = defineJob({
-  name: PAYMENTS_ISSUE_QUEUE,
-  payload: runPayload,
+  ...paymentJobs.issue,
   // The authority's issuance call is idempotent per set, so a retried job records the same numbers.
   queue: {
     heartbeatSeconds: 10,
@@ -48,7 +38,7 @@ export const paymentsIssueJob = defineJob({
     retryBackoff: true,
     retryDelayMax: 120,
     notify: true,
-    deadLetter: PAYMENTS_ISSUE_GAVE_UP_QUEUE,
+    deadLetter: paymentJobs.issueGaveUp.name,
   },
   work: { pollingIntervalSeconds: 1, notifyPollingIntervalSeconds: 2 },
   handle: async (ctx, payloads) => {

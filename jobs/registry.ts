@@ -19,18 +19,18 @@ import { renderStatementsJob } from './statements.job.ts';
  * before the queue that names it (queues are created in this order).
  */
 export const jobRegistry: JobDefinition[] = [
-  maintenanceJob as JobDefinition,
-  nightlyRunJob as JobDefinition,
-  startRunJob as JobDefinition,
-  lookupBatchGaveUpJob as JobDefinition,
-  lookupBatchJob as JobDefinition,
-  reconcileGaveUpJob as JobDefinition,
-  reconcileJob as JobDefinition,
-  runSweepJob as JobDefinition,
-  renderStatementsJob as JobDefinition,
-  paymentsIssueGaveUpJob as JobDefinition,
-  paymentsIssueJob as JobDefinition,
-  alertsDeliverJob as JobDefinition,
+  maintenanceJob,
+  nightlyRunJob,
+  startRunJob,
+  lookupBatchGaveUpJob,
+  lookupBatchJob,
+  reconcileGaveUpJob,
+  reconcileJob,
+  runSweepJob,
+  renderStatementsJob,
+  paymentsIssueGaveUpJob,
+  paymentsIssueJob,
+  alertsDeliverJob,
 ];
 
 /** Fails start-up when a queue has no handler or two. */

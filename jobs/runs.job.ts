@@ -1,30 +1,21 @@
 import type { Job, JobWithMetadata } from 'pg-boss';
-import { z } from 'zod';
 import type { Database } from '../server/db/database.ts';
 import { markRunIssuing } from '../server/payments/payment-stage.repo.ts';
-import { PAYMENTS_ISSUE_QUEUE } from '../server/payments/payment-stage.service.ts';
+import { paymentJobs } from '../server/payments/payments.jobs.ts';
 import type { JobQueue } from '../server/queue.ts';
 import { giveUpLookupBatch, giveUpReconciliation, sweepRuns } from '../server/runs/run-ending.service.ts';
 import { recordRunMetrics } from '../server/runs/run-metrics.service.ts';
+import { runJobs } from '../server/runs/runs.jobs.ts';
 import { accountSchedules } from '../server/runs/runs.repo.ts';
-import { NIGHTLY_RUN_QUEUE, scheduleNightlyRun } from '../server/runs/runs.schedule.ts';
+import { scheduleNightlyRun } from '../server/runs/runs.schedule.ts';
 import {
-  LOOKUP_BATCH_GAVE_UP_QUEUE,
-  LOOKUP_BATCH_QUEUE,
-  RECONCILE_GAVE_UP_QUEUE,
-  RECONCILE_QUEUE,
   reconcileRun,
   runLookupBatch,
-  START_RUN_QUEUE,
   startScheduledRun,
   startWaitingRun,
 } from '../server/runs/runs.service.ts';
 import { defineJob } from './job.ts';
 
-const id = z
-  .string()
-  .regex(/^[1-9]\d{0,17}$/)
-  .transform((v) => BigInt(v));
 // A worker killed mid-job stops heart-beating; pg-boss hands the job to another worker after this.
 const crashRecovery = {
   heartbeatSeconds: 10,
@@ -39,8 +30,7 @@ const crashRecovery = {
 const polling = { pollingIntervalSeconds: 1, notifyPollingIntervalSeconds: 2 };
 
 export const nightlyRunJob = defineJob({
-  name: NIGHTLY_RUN_QUEUE,
-  payload: z.object({ accountId: id }).strict(),
+  ...runJobs.nightly,
   queue: crashRecovery,
   work: polling,
   handle: async (ctx, payloads) => {
@@ -58,9 +48,6 @@ export const nightlyRunJob = defineJob({
   },
 });
 
-const batchPayload = z.object({ accountId: id, runId: id, batchNo: z.number().int().min(0) }).strict();
-const runPayload = z.object({ accountId: id, runId: id }).strict();
-
 /** Why a dead-lettered job gave up: its last error, as pg-boss kept it. */
 export function gaveUpReason(stage: string, job: Job<unknown>): string {
   const output = (job as JobWithMetadata<unknown>).sourceOutput as { message?: unknown } | null | undefined;
@@ -74,8 +61,7 @@ export function gaveUpReason(stage: string, job: Job<unknown>): string {
 
 // Dead-letter queues (created before the queues that name them): a job out of retries lands here.
 export const lookupBatchGaveUpJob = defineJob({
-  name: LOOKUP_BATCH_GAVE_UP_QUEUE,
-  payload: batchPayload,
+  ...runJobs.lookupBatchGaveUp,
   queue: crashRecovery,
   work: { ...polling, includeMetadata: true },
   handle: async (ctx, payloads, jobs) => {
@@ -88,8 +74,7 @@ export const lookupBatchGaveUpJob = defineJob({
 });
 
 export const reconcileGaveUpJob = defineJob({
-  name: RECONCILE_GAVE_UP_QUEUE,
-  payload: runPayload,
+  ...runJobs.reconcileGaveUp,
   queue: crashRecovery,
   work: { ...polling, includeMetadata: true },
   handle: async (ctx, payloads, jobs) => {
@@ -102,8 +87,7 @@ export const reconcileGaveUpJob = defineJob({
 });
 
 export const startRunJob = defineJob({
-  name: START_RUN_QUEUE,
-  payload: runPayload,
+  ...runJobs.start,
   queue: crashRecovery,
   work: polling,
   handle: async (ctx, payloads) => {
@@ -116,8 +100,7 @@ export const startRunJob = defineJob({
 
 /** Ends runs stuck past the limit, starts waiting runs nothing blocks any more and nightly runs the scheduler lost. */
 export const runSweepJob = defineJob({
-  name: 'run.sweep',
-  payload: z.object({}).strict(),
+  ...runJobs.sweep,
   work: { localConcurrency: 1 },
   schedule: (config) => ({ cron: config.runSweepCron, tz: 'UTC', data: {} }),
   handle: async (ctx) => {
@@ -127,9 +110,8 @@ export const runSweepJob = defineJob({
 });
 
 export const lookupBatchJob = defineJob({
-  name: LOOKUP_BATCH_QUEUE,
-  payload: batchPayload,
-  queue: { ...crashRecovery, deadLetter: LOOKUP_BATCH_GAVE_UP_QUEUE },
+  ...runJobs.lookupBatch,
+  queue: { ...crashRecovery, deadLetter: runJobs.lookupBatchGaveUp.name },
   // Two batches per fetch, fetched back to back while the queue is full; the gate paces the authority.
   work: { ...polling, batchSize: 2, burstWhenBatchFull: true },
   handle: async (ctx, payloads) => {
@@ -138,14 +120,13 @@ export const lookupBatchJob = defineJob({
 });
 
 export const reconcileJob = defineJob({
-  name: RECONCILE_QUEUE,
-  payload: runPayload,
-  queue: { ...crashRecovery, deadLetter: RECONCILE_GAVE_UP_QUEUE },
+  ...runJobs.reconcile,
+  queue: { ...crashRecovery, deadLetter: runJobs.reconcileGaveUp.name },
   work: polling,
   handle: async (ctx, payloads) => {
     for (const job of payloads) {
       const summary = await reconcileRun(ctx.db, ctx.queue, job, ctx.config.runs, async (trx) => {
-        await ctx.queue.send(trx, PAYMENTS_ISSUE_QUEUE, [
+        await ctx.queue.send(trx, paymentJobs.issue, [
           { accountId: job.accountId.toString(), runId: job.runId.toString() },
         ]);
         await markRunIssuing(trx, job.accountId, job.runId);
@@ -173,7 +154,6 @@ export async function syncRunSchedules(
     });
   }
   const active = new Set(accounts.map((a) => a.account_id.toString()));
-  for (const key of existingKeys.filter((k) => !active.has(k)))
-    await queue.unschedule(NIGHTLY_RUN_QUEUE, key);
+  for (const key of existingKeys.filter((k) => !active.has(k))) await queue.unschedule(runJobs.nightly, key);
   return accounts.length;
 }

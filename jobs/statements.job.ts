@@ -1,4 +1,4 @@
-import { renderStatementsPayload, STATEMENTS_RENDER_QUEUE } from '../server/statements/render-stage.ts';
+import { statementJobs } from '../server/statements/statements.jobs.ts';
 import { renderRunStatements } from '../server/statements/statements.service.ts';
 import { defineJob } from './job.ts';
 
@@ -7,8 +7,7 @@ import { defineJob } from './job.ts';
  * both languages and formats.
  */
 export const renderStatementsJob = defineJob({
-  name: STATEMENTS_RENDER_QUEUE,
-  payload: renderStatementsPayload,
+  ...statementJobs.render,
   // A big fleet's four statements take minutes: an hour before the job counts as expired, while the
   // heartbeat hands a crashed worker's job to another within half a minute.
   queue: {

@@ -16,5 +16,9 @@ export class DomainError extends Error {
   }
 }
 
-export const notFound = (what: string, details?: unknown) =>
-  new DomainError('not_found', `${what} not found`, { status: 404, details });
+/**
+ * The one not-found shape: code `<thing>_not_found` with status 404, and the thing's key in
+ * details where the request named one. The web's error messages are keyed by these codes.
+ */
+export const notFound = (thing: string, message: string, details?: unknown) =>
+  new DomainError(`${thing}_not_found`, message, { status: 404, details });

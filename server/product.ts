@@ -27,7 +27,7 @@ import { createApp, createHealthApp } from './http/app.ts';
 import { EventStreams } from './http/event-streams.ts';
 import type { Logger } from './logger.ts';
 import { trackQueue } from './metrics/metrics.ts';
-import { NIGHTLY_RUN_QUEUE } from './runs/runs.schedule.ts';
+import { runJobs } from './runs/runs.jobs.ts';
 
 export interface RunningProduct {
   db: Database;
@@ -184,7 +184,7 @@ export async function startProduct(config: Config, log: Logger): Promise<Running
         },
         config,
       );
-      const existing = (await boss.getSchedules(NIGHTLY_RUN_QUEUE)).map((s) => s.key);
+      const existing = (await boss.getSchedules(runJobs.nightly.name)).map((s) => s.key);
       const scheduled = await syncRunSchedules(db, queue, existing);
       log.info({ queues: jobRegistry.map((j) => j.name), nightlyRuns: scheduled }, 'job workers started');
       if (simulator && demoHistory.length > 0) {

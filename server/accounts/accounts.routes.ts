@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { listAudit } from '../audit/audit.repo.ts';
 import { asOperator } from '../db/tenant.ts';
 import { DomainError } from '../errors.ts';
-import { defineRoute, idParam, type RouteContext } from '../http/routes.ts';
+import { actingParty, defineRoute, idParam, type RouteContext } from '../http/routes.ts';
 import { jurisdictionCodes } from '../jurisdictions/profiles.ts';
 import { scheduleNightlyRun } from '../runs/runs.schedule.ts';
 import {
@@ -25,11 +25,10 @@ import {
 } from './accounts.service.ts';
 import { roles } from './permissions.ts';
 
-const actorOf = (ctx: RouteContext) => ({
-  actorUserId: ctx.principal?.kind === 'session' ? ctx.principal.userId : null,
-  actorTokenId: ctx.principal?.kind === 'token' ? ctx.principal.tokenId : null,
-  ip: ctx.ip,
-});
+const actorOf = (ctx: RouteContext) => {
+  const { userId, tokenId, ip } = actingParty(ctx);
+  return { actorUserId: userId, actorTokenId: tokenId, ip };
+};
 
 const localTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a local time HH:MM');
 const timeZone = z.string().refine((tz) => {
@@ -281,7 +280,7 @@ export const accountRoutes = [
       })
       .strict(),
     handle: async (ctx, { body }) => {
-      const operatorId = ctx.principal?.kind === 'session' ? ctx.principal.userId : null;
+      const operatorId = actingParty(ctx).userId;
       const created = await asOperator(ctx.db, (trx) => createAccount(trx, body, operatorId));
       await scheduleNightlyRun(ctx.queue, created.account);
       return { status: 201, body: created };

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type { Tx } from '../db/tenant.ts';
-import { DomainError } from '../errors.ts';
-import { toAsciiDigits } from '../fleet/normalise.ts';
+import { DomainError, notFound } from '../errors.ts';
 import { bilingual } from '../i18n/messages.ts';
 import type { JobQueue } from '../queue.ts';
+import { toAsciiDigits } from '../sheets/normalise.ts';
+import { alertJobs } from './alerts.jobs.ts';
 import {
   type AlertSettingsRow,
   deactivateRecipient,
@@ -17,7 +18,6 @@ import {
   requeueDigest,
   upsertSettings,
 } from './alerts.repo.ts';
-import { ALERTS_DELIVER_QUEUE } from './alerts.settings.ts';
 import type { CurrencyCode, DigestEvents } from './digest.ts';
 import { firstPrivate, resolveHost, urlHost } from './webhook-address.ts';
 
@@ -126,9 +126,7 @@ export async function addDemoRecipients(trx: Tx, accountId: bigint, jurisdiction
 
 export async function removeRecipient(trx: Tx, accountId: bigint, recipientId: bigint): Promise<void> {
   if (!(await deactivateRecipient(trx, accountId, recipientId))) {
-    throw new DomainError('alerts.recipient_not_found', 'no such alert recipient in this account', {
-      status: 404,
-    });
+    throw notFound('alert_recipient', 'no such alert recipient in this account');
   }
 }
 
@@ -174,9 +172,7 @@ export async function saveAlertSettings(
 export async function testSend(trx: Tx, queue: JobQueue, accountId: bigint, recipientId: bigint) {
   const recipients = await listRecipients(trx, accountId);
   if (!recipients.some((r) => r.id === recipientId)) {
-    throw new DomainError('alerts.recipient_not_found', 'no such alert recipient in this account', {
-      status: 404,
-    });
+    throw notFound('alert_recipient', 'no such alert recipient in this account');
   }
   const account = (await findAccountForAlerts(trx, accountId))!;
   const zero = { count: 0, amountMinor: '0' };
@@ -205,7 +201,7 @@ export async function testSend(trx: Tx, queue: JobQueue, accountId: bigint, reci
     account.now,
     account.now,
   );
-  await queue.send(trx, ALERTS_DELIVER_QUEUE, [{ accountId: accountId.toString() }]);
+  await queue.send(trx, alertJobs.deliver, [{ accountId: accountId.toString() }]);
   return { digests: written };
 }
 
@@ -241,7 +237,7 @@ export async function listOutbox(
 export async function resendDigest(trx: Tx, queue: JobQueue, accountId: bigint, digestId: bigint, now: Date) {
   const result = await requeueDigest(trx, accountId, digestId, now);
   if (result.status === null) {
-    throw new DomainError('alerts.digest_not_found', 'no such alert in this account', { status: 404 });
+    throw notFound('alert_digest', 'no such alert in this account');
   }
   if (!result.requeued) {
     const words = bilingual('alerts.digest_not_resendable', { status: result.status });
@@ -250,6 +246,6 @@ export async function resendDigest(trx: Tx, queue: JobQueue, accountId: bigint, 
       details: { status: result.status, message: words },
     });
   }
-  await queue.send(trx, ALERTS_DELIVER_QUEUE, [{ accountId: accountId.toString() }]);
+  await queue.send(trx, alertJobs.deliver, [{ accountId: accountId.toString() }]);
   return { id: digestId.toString(), status: 'pending' };
 }

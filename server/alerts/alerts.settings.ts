@@ -1,7 +1,6 @@
 import type { AlertsRetryPolicy } from '../config.ts';
 
 /** The outbox's delivery job: drains due digests (one account's when named, else every account's). */
-export const ALERTS_DELIVER_QUEUE = 'alerts.deliver';
 
 export type { AlertsConfig, AlertsRetryPolicy as RetryPolicy } from '../config.ts';
 

@@ -1,8 +1,9 @@
 import { DateTime } from 'luxon';
 import type { Tx } from '../db/tenant.ts';
+import { escalatedAmount, escalationDeadline } from '../jurisdictions/escalation.ts';
 import { type JurisdictionCode, jurisdictions } from '../jurisdictions/profiles.ts';
 import type { JobQueue } from '../queue.ts';
-import { escalatedAmount, escalationDeadline } from '../runs/dashboard.service.ts';
+import { alertJobs } from './alerts.jobs.ts';
 import {
   findRunForAlerts,
   insertRunDigests,
@@ -10,7 +11,6 @@ import {
   outstandingOffencesBetween,
   refreshDigestExceptions,
 } from './alerts.repo.ts';
-import { ALERTS_DELIVER_QUEUE } from './alerts.settings.ts';
 import { actionCount, type CurrencyCode, type DeadlineItem, type DigestEvents } from './digest.ts';
 import { peopleMayBeAlertedAt } from './quiet-hours.ts';
 
@@ -30,7 +30,7 @@ export async function recordRunAlerts(
   runId: bigint,
 ): Promise<number> {
   const written = await writeRunDigests(trx, accountId, runId);
-  if (written > 0) await queue.send(trx, ALERTS_DELIVER_QUEUE, [{ accountId: accountId.toString() }]);
+  if (written > 0) await queue.send(trx, alertJobs.deliver, [{ accountId: accountId.toString() }]);
   return written;
 }
 

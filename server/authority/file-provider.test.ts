@@ -1,13 +1,13 @@
 import ExcelJS from 'exceljs';
 import { describe, expect, it } from 'vitest';
-import { buildZip } from '../fleet/zip-builder.test-support.ts';
+import { buildZip } from '../sheets/zip-builder.test-support.ts';
+import { matchExportHeader } from './export-columns.ts';
 import {
   AuthorityExportError,
   createFileAuthorityProvider,
   defaultExportLimits,
   describeProblem,
   type ExportLimits,
-  matchExportHeader,
   readAuthorityExport,
 } from './file-provider.ts';
 

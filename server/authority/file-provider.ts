@@ -12,28 +12,26 @@
  * row is `failed` too, never answered in part. The file cannot say a plate is unknown, so it
  * never answers `not_found`.
  *
- * Reading is safe like fleet uploads: the type comes from the bytes, an XLSX's zip is checked
- * for bombs before anything is inflated and read with exceljs's streaming reader, and sizes, rows
- * and cells are capped. Whole-file problems throw `AuthorityExportError`; row problems are
- * collected with their row and column (`AuthorityExport.problems`), so an import can refuse the
- * file naming every one while the provider fails only the plates concerned.
+ * The file is read by ../sheets/read.ts (type from the bytes, zip guard, strict decoding, capped
+ * cells), off the event loop with `readAuthorityExportOffThread` (export-read.ts). Whole-file problems throw
+ * `AuthorityExportError`; row problems are collected with their row and column
+ * (`AuthorityExport.problems`), so an import can refuse the file naming every one while the
+ * provider fails only the plates concerned.
  */
-import { decodeCsvBytes } from '../fleet/csv-text.ts';
-import { sniffFileType } from '../fleet/file-type.ts';
-import { foldForMatching, normaliseCell, toAsciiDigits } from '../fleet/normalise.ts';
-import { parsePlate } from '../fleet/plates.ts';
-import {
-  csvRecords,
-  type ExcelValue,
-  excelText,
-  isFormula,
-  xlsxFirstSheetRows,
-} from '../fleet/sheet-records.ts';
-import { columnLetter, headerMatcher } from '../fleet/upload-columns.ts';
-import { detectDelimiter, type UploadLimits } from '../fleet/upload-read.ts';
-import { guardZip, ZipGuardError } from '../fleet/zip-guard.ts';
 import { type JurisdictionCode, jurisdictions } from '../jurisdictions/profiles.ts';
 import { parseMajor } from '../money/money.ts';
+import { parsePlate } from '../plates/plates.ts';
+import { columnLetter } from '../sheets/columns.ts';
+import { foldForMatching, normaliseCell, toAsciiDigits } from '../sheets/normalise.ts';
+import {
+  readSheet,
+  readSheetText,
+  SheetError,
+  type SheetFormat,
+  type SheetLimits,
+  type SheetSink,
+} from '../sheets/read.ts';
+import { type ExcelValue, excelText, isFormula } from '../sheets/records.ts';
 import { readAnswer } from './answer.ts';
 import {
   type AuthorityProvider,
@@ -42,122 +40,13 @@ import {
   type WireViolation,
   wireViolationSchema,
 } from './contract.ts';
-
-/** The export's columns by their canonical (English) header names. */
-export const exportColumns = [
-  'plate_key',
-  'ticket_number',
-  'offence_at',
-  'type_code',
-  'description_ar',
-  'description_en',
-  'location',
-  'amount',
-  'currency',
-  'status',
-  'payment_ref',
-] as const;
-export type ExportColumn = (typeof exportColumns)[number];
-
-/** Every column but the authority's payment reference must be present (its cells may be empty). */
-export const requiredExportColumns: readonly ExportColumn[] = exportColumns.filter(
-  (c) => c !== 'payment_ref',
-);
-
-/**
- * Header names accepted for each column, English and Arabic; compared after folding (case,
- * spaces, underscores, punctuation, Arabic letter variants), so `Ticket No.` and `ticket_no` match.
- */
-export const exportColumnSynonyms: Record<ExportColumn, readonly string[]> = {
-  plate_key: ['plate_key', 'plate', 'plate number', 'plate no', 'رقم اللوحة', 'اللوحة', 'رقم اللوحه'],
-  ticket_number: [
-    'ticket_number',
-    'ticket',
-    'ticket no',
-    'violation number',
-    'violation no',
-    'رقم المخالفة',
-    'رقم المخالفه',
-    'رقم الضبط',
-  ],
-  offence_at: [
-    'offence_at',
-    'offense_at',
-    'offence time',
-    'offense time',
-    'offence date',
-    'violation date',
-    'تاريخ المخالفة',
-    'وقت المخالفة',
-    'تاريخ ووقت المخالفة',
-  ],
-  type_code: [
-    'type_code',
-    'type',
-    'offence code',
-    'violation code',
-    'violation type',
-    'رمز المخالفة',
-    'كود المخالفة',
-    'نوع المخالفة',
-  ],
-  description_ar: [
-    'description_ar',
-    'arabic description',
-    'description arabic',
-    'وصف المخالفة',
-    'الوصف بالعربية',
-    'الوصف',
-  ],
-  description_en: ['description_en', 'english description', 'description english', 'description'],
-  location: ['location', 'place', 'الموقع', 'مكان المخالفة', 'المكان'],
-  amount: ['amount', 'fine', 'fine amount', 'المبلغ', 'قيمة المخالفة', 'الغرامة', 'قيمة الغرامة'],
-  currency: ['currency', 'العملة'],
-  status: ['status', 'الحالة', 'حالة المخالفة'],
-  payment_ref: [
-    'payment_ref',
-    'payment reference',
-    'authority payment reference',
-    'رقم الدفع',
-    'رقم السداد',
-    'مرجع الدفع',
-  ],
-};
-
-/** The Arabic header each column is named by in messages (and in the README). */
-export const exportColumnTitlesAr: Record<ExportColumn, string> = {
-  plate_key: 'رقم اللوحة',
-  ticket_number: 'رقم المخالفة',
-  offence_at: 'تاريخ المخالفة',
-  type_code: 'رمز المخالفة',
-  description_ar: 'وصف المخالفة',
-  description_en: 'الوصف بالإنجليزية',
-  location: 'الموقع',
-  amount: 'المبلغ',
-  currency: 'العملة',
-  status: 'الحالة',
-  payment_ref: 'رقم الدفع',
-};
-
-/** The column a header names; bilingual headers ("رقم المخالفة / Ticket") match when their parts agree. */
-export const matchExportHeader = headerMatcher<ExportColumn>(
-  exportColumns.flatMap((column) =>
-    [...exportColumnSynonyms[column], exportColumnTitlesAr[column]].map(
-      (phrase) => [phrase, column] as [string, ExportColumn],
-    ),
-  ),
-);
-
-const statusSynonyms: Record<WireViolation['status'], readonly string[]> = {
-  unpaid: ['unpaid', 'غير مدفوعة', 'غير مدفوع', 'غير مسددة', 'غير مسدد', 'مستحقة'],
-  paid: ['paid', 'مدفوعة', 'مدفوع', 'مسددة', 'مسدد'],
-  cancelled: ['cancelled', 'canceled', 'ملغاة', 'ملغى', 'ملغية'],
-  under_objection: ['under_objection', 'under objection', 'objected', 'قيد الاعتراض', 'معترض عليها'],
-};
-const statusIndex = new Map<string, WireViolation['status']>();
-for (const [status, names] of Object.entries(statusSynonyms)) {
-  for (const name of names) statusIndex.set(foldForMatching(name), status as WireViolation['status']);
-}
+import {
+  type ExportColumn,
+  exportColumnTitlesAr,
+  matchExportHeader,
+  requiredExportColumns,
+  statusIndex,
+} from './export-columns.ts';
 
 /* ------------------------------------------------------------------ errors */
 
@@ -205,8 +94,11 @@ export interface ExportRowProblem {
 
 /* ------------------------------------------------------------------ limits */
 
-/** Same limits as fleet uploads (size, rows, zip, cells), with their own defaults. */
-export type ExportLimits = UploadLimits;
+/** A sheet's limits (size, zip, cells) and the most violation rows an export may have. */
+export interface ExportLimits extends SheetLimits {
+  maxRows: number;
+  maxCellChars: number;
+}
 
 export const defaultExportLimits: ExportLimits = {
   maxBytes: 25 * 1024 * 1024,
@@ -235,24 +127,6 @@ interface RawRow {
 
 const textCell = (text: string): RawCell => ({ text, date: false });
 
-function csvRows(text: string, limits: ExportLimits): RawRow[] {
-  const { records, quoteError } = csvRecords(
-    text.replace(/^\uFEFF/, ''),
-    detectDelimiter(text),
-    limits.maxRows + HEADER_SEARCH_ROWS + 1,
-  );
-  if (quoteError) {
-    throw new AuthorityExportError(
-      'corrupt',
-      `row ${quoteError.row}: the CSV is malformed (${quoteError.message})`,
-      {
-        row: quoteError.row,
-      },
-    );
-  }
-  return records.map((record) => ({ rowNumber: record.rowNumber, cells: record.cells.map(textCell) }));
-}
-
 /** A date cell (also as a formula's result) carries no zone: it is flagged, not read as text. */
 function xlsxCell(value: ExcelValue): RawCell {
   const shown = isFormula(value) ? ((value.result ?? null) as ExcelValue) : value;
@@ -260,26 +134,42 @@ function xlsxCell(value: ExcelValue): RawCell {
   return textCell(excelText(shown));
 }
 
-async function xlsxRows(bytes: Uint8Array, limits: ExportLimits): Promise<RawRow[]> {
-  const rows: RawRow[] = [];
-  try {
-    for await (const row of xlsxFirstSheetRows(bytes)) {
-      const cells = row.values.map(xlsxCell);
-      if (cells.every((cell) => cell.text.trim() === '')) continue;
-      rows.push({ rowNumber: row.rowNumber, cells });
-      if (rows.length > limits.maxRows + HEADER_SEARCH_ROWS + 1) break;
-    }
-  } catch (error) {
-    throw new AuthorityExportError(
-      'corrupt',
-      'the workbook cannot be read; open it in Excel and save it again',
-      {
-        cause: error,
-      },
-    );
-  }
-  return rows;
+/** The refusal of a whole file, in the words of an export. */
+function exportRefusal(error: SheetError): AuthorityExportError {
+  const where = { cause: error, ...(error.row === undefined ? {} : { row: error.row }) };
+  const place =
+    error.row === undefined ? '' : `row ${error.row}${error.column ? `, column ${error.column}` : ''}: `;
+  const then =
+    error.advice !== null
+      ? `. ${error.advice}`
+      : error.reason === 'not_workbook'
+        ? '; save the export as .xlsx or .csv'
+        : error.reason === 'text'
+          ? '; save the export as "CSV UTF-8" or .xlsx'
+          : '';
+  return new AuthorityExportError(error.kind, `${place}${error.detail}${then}`, {
+    ...where,
+    ...(error.column === undefined ? {} : { column: error.column }),
+  });
 }
+
+/** Collects a file's non-blank rows, one more than the cap at most (enough to report it). */
+function rowCollector(limits: ExportLimits): { rows: RawRow[]; sink: SheetSink } {
+  const rows: RawRow[] = [];
+  const cap = limits.maxRows + HEADER_SEARCH_ROWS + 1;
+  const sink: SheetSink = {
+    row(row) {
+      rows.push({
+        rowNumber: row.rowNumber,
+        cells: row.values === null ? row.texts.map(textCell) : row.values.map(xlsxCell),
+      });
+      return rows.length <= cap;
+    },
+  };
+  return { rows, sink };
+}
+
+const refusalOf = (error: unknown) => (error instanceof SheetError ? exportRefusal(error) : error);
 
 /* ------------------------------------------------------------------ export */
 
@@ -398,17 +288,6 @@ function buildExport(
   rows: RawRow[],
   limits: ExportLimits,
 ): AuthorityExport {
-  for (const row of rows) {
-    row.cells.forEach((cell, index) => {
-      if (cell.text.length > limits.maxCellChars) {
-        throw new AuthorityExportError(
-          'cell_too_large',
-          `row ${row.rowNumber}, column ${columnLetter(index)}: a cell holds ${cell.text.length} characters (at most ${limits.maxCellChars})`,
-          { row: row.rowNumber, column: columnLetter(index) },
-        );
-      }
-    });
-  }
   const header = findHeader(rows);
   const data = rows.filter((row) => row.rowNumber > header.row.rowNumber);
   if (data.length === 0)
@@ -572,10 +451,14 @@ export function readAuthorityExportCsv(
   text: string,
   limits: ExportLimits = defaultExportLimits,
 ): AuthorityExport {
-  return buildExport(jurisdiction, 'csv', csvRows(text, limits), limits);
+  const { rows, sink } = rowCollector(limits);
+  try {
+    readSheetText(text, limits, sink);
+  } catch (error) {
+    throw refusalOf(error);
+  }
+  return buildExport(jurisdiction, 'csv', rows, limits);
 }
-
-const XLSX_REQUIRED_ENTRIES = ['[Content_Types].xml', 'xl/workbook.xml'];
 
 /**
  * Reads an export file (CSV in UTF-8/UTF-16/Windows-1256, or XLSX) safely. Throws
@@ -586,47 +469,14 @@ export async function readAuthorityExport(
   bytes: Uint8Array,
   limits: ExportLimits = defaultExportLimits,
 ): Promise<AuthorityExport> {
-  if (bytes.byteLength > limits.maxBytes) {
-    throw new AuthorityExportError(
-      'too_large',
-      `the file is ${bytes.byteLength} bytes; at most ${limits.maxBytes} bytes are accepted`,
-    );
+  const { rows, sink } = rowCollector(limits);
+  let format: SheetFormat;
+  try {
+    format = (await readSheet({ bytes }, limits, sink)).format;
+  } catch (error) {
+    throw refusalOf(error);
   }
-  if (bytes.byteLength === 0) throw new AuthorityExportError('empty', 'the file is empty');
-  const sniffed = sniffFileType(bytes);
-  if (sniffed.kind === 'refused') {
-    throw new AuthorityExportError(
-      'unsupported_type',
-      `this is ${sniffed.description}, not CSV or XLSX. ${sniffed.advice}`,
-    );
-  }
-  if (sniffed.kind === 'zip') {
-    let names: string[];
-    try {
-      names = await guardZip(bytes, {
-        maxUncompressedBytes: limits.maxUncompressedBytes,
-        maxCompressionRatio: limits.maxCompressionRatio,
-        maxEntries: limits.maxZipEntries,
-      });
-    } catch (error) {
-      if (!(error instanceof ZipGuardError)) throw error;
-      const kind = { bomb: 'zip_bomb', corrupt: 'corrupt', unsupported: 'unsupported_type' } as const;
-      throw new AuthorityExportError(kind[error.problem.kind], error.problem.detail, { cause: error });
-    }
-    if (!XLSX_REQUIRED_ENTRIES.every((name) => names.includes(name))) {
-      throw new AuthorityExportError(
-        'unsupported_type',
-        'this is a zip archive but not an Excel workbook (.xlsx); save the export as .xlsx or .csv',
-      );
-    }
-    return buildExport(jurisdiction, 'xlsx', await xlsxRows(bytes, limits), limits);
-  }
-  const decoded = decodeCsvBytes(bytes);
-  if (!decoded.ok) {
-    const kind = decoded.problem === 'encoding' ? 'encoding' : 'unsupported_type';
-    throw new AuthorityExportError(kind, `${decoded.detail}; save the export as "CSV UTF-8" or .xlsx`);
-  }
-  return readAuthorityExportCsv(jurisdiction, decoded.text, limits);
+  return buildExport(jurisdiction, format, rows, limits);
 }
 
 /* ---------------------------------------------------------------- provider */

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { sendDocument } from '../documents/send.ts';
-import { defineRoute, idParam, type RouteContext } from '../http/routes.ts';
-import { actorOf } from '../statements/statements.routes.ts';
+import { actingParty, defineRoute, idParam, type RouteContext } from '../http/routes.ts';
+
 import {
   certificateDownload,
   clearancesOfAccount,
@@ -27,7 +27,7 @@ export const clearanceRoutes = [
     handle: async (ctx, { params }) => ({
       status: 201,
       body: await ctx.tenant((trx) =>
-        issueClearance(trx, ctx.account!.id, params.vehicleId, actorOf(ctx), publicUrl(ctx), new Date()),
+        issueClearance(trx, ctx.account!.id, params.vehicleId, actingParty(ctx), publicUrl(ctx), new Date()),
       ),
     }),
   }),
@@ -59,7 +59,7 @@ export const clearanceRoutes = [
     params: clearanceParams,
     handle: async (ctx, { params }) => {
       const download = await ctx.tenant((trx) =>
-        certificateDownload(trx, ctx.account!.id, params.clearanceId, actorOf(ctx)),
+        certificateDownload(trx, ctx.account!.id, params.clearanceId, actingParty(ctx)),
       );
       sendDocument(ctx.res, download);
       return {};
@@ -76,7 +76,7 @@ export const clearanceRoutes = [
     body: z.object({ reason: z.string().trim().min(3).max(500) }).strict(),
     handle: async (ctx, { params, body }) => ({
       body: await ctx.tenant((trx) =>
-        revokeByPerson(trx, ctx.account!.id, params.clearanceId, body.reason, actorOf(ctx)),
+        revokeByPerson(trx, ctx.account!.id, params.clearanceId, body.reason, actingParty(ctx)),
       ),
     }),
   }),

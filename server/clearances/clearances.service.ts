@@ -183,7 +183,7 @@ export async function clearancesOfAccount(
   const page = rows.slice(0, filter.limit);
   return {
     clearances: page.map(presentClearance),
-    next: rows.length > filter.limit ? page.at(-1)!.id.toString() : null,
+    nextCursor: rows.length > filter.limit ? page.at(-1)!.id.toString() : null,
   };
 }
 
@@ -200,7 +200,7 @@ export async function getClearance(trx: Tx, accountId: bigint, id: bigint): Prom
 export async function certificateDownload(trx: Tx, accountId: bigint, id: bigint, actor: Actor) {
   await getClearance(trx, accountId, id);
   const document = await findDocument(trx, accountId, certificateKey(id));
-  if (!document) throw notFound('certificate');
+  if (!document) throw notFound('certificate', 'no such certificate in this account');
   return downloadDocument(trx, accountId, document, actor);
 }
 

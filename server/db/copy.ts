@@ -8,10 +8,13 @@
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { sql } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import type { Executor } from './tenant.ts';
+import type { DB } from './schema.ts';
+
+/** tenant.ts's Executor, spelled out: tenant.ts depends on database.ts, which loads this file. */
+type Executor = Kysely<DB>;
 
 const clientsByPid = new Map<number, pg.PoolClient[]>();
 

@@ -7,7 +7,12 @@ import { type Migration, type MigrationProvider, Migrator } from 'kysely/migrati
 export const SQL_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../sql');
 const FILE_PATTERN = /^(\d{4})_[a-z0-9_]+\.sql$/;
 
-/** Migrations are numbered raw `.sql` files; each runs once, in order, in its own transaction. */
+/**
+ * Migrations are numbered raw `.sql` files; each runs once, in order, in its own transaction.
+ * Numbers may leave gaps, but a new migration must sort after every one already applied (see
+ * `checkNewMigrationsSortLast`): a file numbered into a gap would run out of order on databases
+ * that are already past it.
+ */
 export class SqlFileMigrationProvider implements MigrationProvider {
   readonly folder: string;
   constructor(folder = SQL_DIR) {
@@ -34,6 +39,21 @@ export class SqlFileMigrationProvider implements MigrationProvider {
   }
 }
 
+/** The numbering rule, with a message that says which file breaks it and what to do. */
+export function checkNewMigrationsSortLast(
+  migrations: readonly { name: string; executedAt?: Date | undefined }[],
+): void {
+  const applied = migrations.filter((m) => m.executedAt !== undefined).map((m) => m.name);
+  const last = applied.sort().at(-1);
+  if (last === undefined) return;
+  const early = migrations.filter((m) => m.executedAt === undefined && m.name < last).map((m) => m.name);
+  if (early.length > 0) {
+    throw new Error(
+      `sql/${early[0]}.sql sorts before ${last}, which this database has already applied: new migrations must sort after every applied one. Renumber it above ${last.slice(0, 4)}.`,
+    );
+  }
+}
+
 export interface MigrationOutcome {
   applied: string[];
 }
@@ -42,6 +62,7 @@ export interface MigrationOutcome {
 // biome-ignore lint/suspicious/noExplicitAny: the migrator works on any database shape
 export async function migrateToLatest(db: Kysely<any>, folder = SQL_DIR): Promise<MigrationOutcome> {
   const migrator = new Migrator({ db, provider: new SqlFileMigrationProvider(folder) });
+  checkNewMigrationsSortLast(await migrator.getMigrations());
   const { error, results = [] } = await migrator.migrateToLatest();
   const failed = results.find((r) => r.status === 'Error');
   if (error) {

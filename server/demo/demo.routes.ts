@@ -1,4 +1,4 @@
-import { DomainError } from '../errors.ts';
+import { notFound } from '../errors.ts';
 import { defineRoute } from '../http/routes.ts';
 import { DEMO_PASSWORD, demoUsers } from './demo.service.ts';
 
@@ -11,7 +11,7 @@ export const demoRoutes = [
       'Where the demo accounts exist (embedded quick start or DEMO=true): the demo users and their shared password, for the sign-in page; 404 otherwise',
     access: { kind: 'public' },
     handle: async (ctx) => {
-      if (!ctx.config.demo) throw new DomainError('not_found', 'there is no demo here', { status: 404 });
+      if (!ctx.config.demo) throw notFound('route', 'there is no demo here');
       return { body: { password: DEMO_PASSWORD, users: demoUsers() } };
     },
   }),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineRoute, idParam } from '../http/routes.ts';
+import { actingParty, defineRoute, idParam } from '../http/routes.ts';
 import { decideSuspectSettlement, listAccountExceptions, resolveWithNote } from './exceptions.service.ts';
 
 const decision = (verb: 'confirm' | 'dismiss', summary: string) =>
@@ -12,11 +12,7 @@ const decision = (verb: 'confirm' | 'dismiss', summary: string) =>
     params: z.object({ exceptionId: idParam }),
     handle: async (ctx, { params }) => ({
       body: await ctx.tenant((trx) =>
-        decideSuspectSettlement(trx, ctx.account!.id, params.exceptionId, verb, {
-          userId: ctx.principal?.kind === 'session' ? ctx.principal.userId : null,
-          tokenId: ctx.principal?.kind === 'token' ? ctx.principal.tokenId : null,
-          ip: ctx.ip,
-        }),
+        decideSuspectSettlement(trx, ctx.account!.id, params.exceptionId, verb, actingParty(ctx)),
       ),
     }),
   });
@@ -63,11 +59,7 @@ export const exceptionRoutes = [
     body: z.strictObject({ note: z.string().trim().min(3).max(2000) }),
     handle: async (ctx, { params, body }) => ({
       body: await ctx.tenant((trx) =>
-        resolveWithNote(trx, ctx.account!.id, params.exceptionId, body.note, {
-          userId: ctx.principal?.kind === 'session' ? ctx.principal.userId : null,
-          tokenId: ctx.principal?.kind === 'token' ? ctx.principal.tokenId : null,
-          ip: ctx.ip,
-        }),
+        resolveWithNote(trx, ctx.account!.id, params.exceptionId, body.note, actingParty(ctx)),
       ),
     }),
   }),

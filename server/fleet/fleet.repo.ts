@@ -1,8 +1,8 @@
 /**
- * Fleet SQL: vehicles, the fleet version, uploads and their staged rows. Everything is
- * set-based: a file's rows are COPYed in while it is still being read, the diff against the
- * current fleet is one statement, and applying is one upsert plus (replace) one update — never a
- * statement per row.
+ * Fleet SQL: the fleet version, uploads and their staged rows, the diff and its apply (reading
+ * vehicles is vehicles.repo.ts). Everything is set-based: a file's rows are COPYed in while it is
+ * still being read, the diff against the current fleet is one statement, and applying is one
+ * upsert plus (replace) one update — never a statement per row.
  *
  * Every write to `vehicles` must go through an apply that holds the fleet lock and bumps
  * `fleet_state.version`; that is what makes a stale preview detectable.
@@ -538,80 +538,4 @@ export async function markUploadApplied(
     .where('account_id', '=', accountId)
     .where('id', '=', uploadId)
     .execute();
-}
-
-/* ---------------------------------------------------------------- vehicles */
-
-export const vehicleColumns = [
-  'id',
-  'plate_key',
-  'plate',
-  'plate_display',
-  'registration_number',
-  'vin',
-  'label',
-  'cost_centre',
-  'driver',
-  'attributes',
-  'active_from',
-  'active_until',
-  'created_at',
-  'updated_at',
-] as const;
-
-export function findVehicle(trx: Executor, accountId: bigint, vehicleId: bigint) {
-  return trx
-    .selectFrom('vehicles')
-    .select(vehicleColumns)
-    .where('account_id', '=', accountId)
-    .where('id', '=', vehicleId)
-    .executeTakeFirst();
-}
-
-export type VehicleRow = NonNullable<Awaited<ReturnType<typeof findVehicle>>>;
-
-export interface VehicleSearch {
-  status: 'active' | 'removed' | 'all';
-  /** Exact cost centre, as the fleet file wrote it. */
-  costCentre?: string;
-  /** Exact canonical plate, when the search text parses as a plate. */
-  plateKey?: string;
-  /** Text to find at the start of the registration number or VIN, or anywhere in the label or plate. */
-  text?: string;
-  after?: bigint;
-  limit: number;
-}
-
-const likeEscape = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
-
-export function listVehicles(trx: Executor, accountId: bigint, search: VehicleSearch) {
-  let query = trx
-    .selectFrom('vehicles')
-    .select(vehicleColumns)
-    .where('account_id', '=', accountId)
-    .orderBy('id')
-    .limit(search.limit);
-  if (search.status === 'active') query = query.where('active_until', 'is', null);
-  if (search.status === 'removed') query = query.where('active_until', 'is not', null);
-  if (search.after !== undefined) query = query.where('id', '>', search.after);
-  if (search.costCentre !== undefined) query = query.where('cost_centre', '=', search.costCentre);
-  const { plateKey, text } = search;
-  if (plateKey !== undefined || text !== undefined) {
-    query = query.where((eb) => {
-      const any = [];
-      if (plateKey !== undefined) any.push(eb('plate_key', '=', plateKey));
-      if (text !== undefined) {
-        const prefix = `${likeEscape(text)}%`;
-        const contains = `%${likeEscape(text)}%`;
-        any.push(
-          eb('registration_number', 'ilike', prefix),
-          eb('vin', 'ilike', prefix),
-          eb('label', 'ilike', contains),
-          eb('plate_display', 'ilike', contains),
-        );
-      }
-      return eb.or(any);
-    });
-  }
-  return query.execute();
 }

@@ -1,7 +1,7 @@
 import type { Response } from 'express';
 import { z } from 'zod';
 import { envelope } from '../http/errors.ts';
-import { defineRoute, idParam, type RouteContext } from '../http/routes.ts';
+import { actingParty, defineRoute, idParam, type RouteContext } from '../http/routes.ts';
 import { jurisdictionCodes } from '../jurisdictions/profiles.ts';
 import {
   type Actor,
@@ -18,11 +18,7 @@ import {
 } from './fleet.service.ts';
 import { receiveUpload } from './upload-receive.ts';
 
-const actorOf = (ctx: RouteContext): Actor => ({
-  userId: ctx.principal?.kind === 'session' ? ctx.principal.userId : null,
-  tokenId: ctx.principal?.kind === 'token' ? ctx.principal.tokenId : null,
-  ip: ctx.ip,
-});
+const actorOf = (ctx: RouteContext): Actor => actingParty(ctx);
 
 const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 
@@ -49,6 +45,7 @@ export const fleetRoutes = [
     summary:
       'Upload a vehicle list (multipart: file in "file", mode=replace|merge): validated, stored and previewed as a diff; nothing is applied yet',
     access: { kind: 'account', permission: 'fleet.write' },
+    multipart: { fields: { mode } },
     successStatus: 201,
     handle: async (ctx) => {
       const received = await receiveUpload(ctx.req, fleetUploadLimits.maxBytes);
@@ -56,9 +53,12 @@ export const fleetRoutes = [
       if (!parsed.success) {
         return {
           status: 400,
-          body: envelope('invalid_request', 'the form field "mode" must be "replace" or "merge"', [
-            { path: 'mode', message: parsed.error.issues[0]?.message ?? 'invalid', code: 'invalid_value' },
-          ]),
+          body: envelope(
+            'invalid_request',
+            'the form field "mode" must be "replace" or "merge"',
+            [{ path: 'mode', message: parsed.error.issues[0]?.message ?? 'invalid', code: 'invalid_value' }],
+            ctx.req,
+          ),
         };
       }
       const { created, report } = await createUpload(
@@ -133,6 +133,7 @@ export const fleetRoutes = [
             'upload.stale',
             'the fleet has changed since this preview; the diff has been recomputed — check it and apply again',
             { upload: result.report },
+            ctx.req,
           ),
         };
       }

@@ -17,6 +17,8 @@ import { withoutNestedLoops } from '../db/planner.ts';
 import { type Tx, withTenant } from '../db/tenant.ts';
 import { DomainError, notFound } from '../errors.ts';
 import { type JurisdictionCode, jurisdictions } from '../jurisdictions/profiles.ts';
+import { parsePlate } from '../plates/plates.ts';
+import { normaliseCell, toAsciiDigits } from '../sheets/normalise.ts';
 import {
   accountJurisdiction,
   bumpFleetVersion,
@@ -26,14 +28,12 @@ import {
   endVehiclesNotListed,
   findReusableUpload,
   findUpload,
-  findVehicle,
   fleetVersion,
   insertRejectedUpload,
   insertUpload,
   insertUploadVehicles,
   listRejectedRows,
   listUploadIssues,
-  listVehicles,
   lockFleet,
   markUploadApplied,
   type OptionalVehicleColumn,
@@ -44,10 +44,7 @@ import {
   type UploadMode,
   type UploadRow,
   updateUploadVehicles,
-  type VehicleRow,
 } from './fleet.repo.ts';
-import { normaliseCell, toAsciiDigits } from './normalise.ts';
-import { parsePlate } from './plates.ts';
 import type { VehicleField } from './upload-columns.ts';
 import { UploadError, type UploadErrorCode } from './upload-error.ts';
 import { type ErrorsFileRow, writeErrorsWorkbook } from './upload-errors-file.ts';
@@ -55,6 +52,7 @@ import { parseUpload } from './upload-parse.ts';
 import { defaultUploadLimits, type UploadLimits } from './upload-read.ts';
 import type { ReceivedUpload } from './upload-receive.ts';
 import { writeUploadTemplate } from './upload-template.ts';
+import { findVehicle, listVehicles, type VehicleRow } from './vehicles.repo.ts';
 
 /**
  * What one upload may be: up to 100,000 vehicles and 25 MB (a 100,000-row CSV with every column
@@ -196,7 +194,7 @@ async function reportOf(trx: Tx, accountId: bigint, upload: UploadRow): Promise<
 
 async function loadUpload(trx: Tx, accountId: bigint, uploadId: bigint, lock = false): Promise<UploadRow> {
   const upload = await findUpload(trx, accountId, uploadId, { lock });
-  if (!upload) throw notFound('upload', { uploadId: uploadId.toString() });
+  if (!upload) throw notFound('upload', 'no such upload in this account', { uploadId: uploadId.toString() });
   return upload;
 }
 
@@ -549,6 +547,6 @@ export async function searchVehicles(trx: Tx, accountId: bigint, query: VehicleQ
 
 export async function getVehicle(trx: Tx, accountId: bigint, vehicleId: bigint) {
   const row = await findVehicle(trx, accountId, vehicleId);
-  if (!row) throw notFound('vehicle', { vehicleId: vehicleId.toString() });
+  if (!row) throw notFound('vehicle', 'no such vehicle in this account', { vehicleId: vehicleId.toString() });
   return presentVehicle(row);
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { columnLetter } from '../sheets/columns.ts';
 import { decidePlateColumns, needsContents, type ProposedColumn } from './plate-columns.ts';
-import { columnLetter, matchAmbiguousHeader, matchHeader } from './upload-columns.ts';
+import { matchAmbiguousHeader, matchHeader } from './upload-columns.ts';
 
 function propose(headers: string[]): ProposedColumn[] {
   return headers.map((header, index) => {

@@ -5,9 +5,9 @@
  * carries a note saying why, which the preview shows before anything is applied.
  */
 import type { JurisdictionCode } from '../jurisdictions/profiles.ts';
-import { normaliseCell, toAsciiDigits } from './normalise.ts';
+import { parsePlate } from '../plates/plates.ts';
+import { normaliseCell, toAsciiDigits } from '../sheets/normalise.ts';
 import { isPlateTypeWord } from './plate-types.ts';
-import { parsePlate } from './plates.ts';
 import type { AmbiguousField, VehicleField } from './upload-columns.ts';
 import { columnTitles } from './upload-columns.ts';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { parsePlate } from '../plates/plates.ts';
 import { parsePlateParts, plateTypeOf } from './plate-types.ts';
-import { parsePlate } from './plates.ts';
 
 const key = (result: ReturnType<typeof parsePlateParts>) => (result.ok ? result.plate.key : result.code);
 

@@ -6,9 +6,9 @@
  */
 import type { JurisdictionCode, JurisdictionProfile } from '../jurisdictions/profiles.ts';
 import { jurisdictions } from '../jurisdictions/profiles.ts';
-import { foldForMatching, toAsciiDigits } from './normalise.ts';
-import type { PlateFields, PlateResult } from './plates.ts';
-import { iraqGovernorates, parsePlate } from './plates.ts';
+import type { PlateFields, PlateResult } from '../plates/plates.ts';
+import { iraqGovernorates, parsePlate } from '../plates/plates.ts';
+import { foldForMatching, toAsciiDigits } from '../sheets/normalise.ts';
 
 export type PlateForm =
   | 'jo.numeric'

@@ -1,11 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  columnLetter,
-  columnTitles,
-  matchAmbiguousHeader,
-  matchHeader,
-  vehicleFields,
-} from './upload-columns.ts';
+import { columnLetter } from '../sheets/columns.ts';
+import { columnTitles, matchAmbiguousHeader, matchHeader, vehicleFields } from './upload-columns.ts';
 
 describe('matchHeader', () => {
   it.each([

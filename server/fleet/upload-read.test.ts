@@ -1,9 +1,10 @@
 import ExcelJS from 'exceljs';
 import { describe, expect, it } from 'vitest';
+import { detectDelimiter } from '../sheets/read.ts';
+import { buildZip, workbookMarkers } from '../sheets/zip-builder.test-support.ts';
 import { UploadError } from './upload-error.ts';
 import type { UploadLimits } from './upload-read.ts';
-import { defaultUploadLimits, detectDelimiter, readUpload } from './upload-read.ts';
-import { buildZip, workbookMarkers } from './zip-builder.test-support.ts';
+import { defaultUploadLimits, readUpload } from './upload-read.ts';
 
 const csv = (text: string) => Buffer.from(text, 'utf8');
 

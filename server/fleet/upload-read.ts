@@ -3,29 +3,23 @@
  * type comes from the bytes, sizes are checked before anything is decompressed or parsed, and
  * rows are counted while streaming. Row numbers are the ones the user sees in the spreadsheet.
  */
-import Papa from 'papaparse';
+import { message } from '../i18n/messages.ts';
 import type { JurisdictionCode } from '../jurisdictions/profiles.ts';
-import type { CsvEncoding } from './csv-text.ts';
-import { decodeCsvBytes } from './csv-text.ts';
-import { sniffFileType } from './file-type.ts';
-import { normaliseCell } from './normalise.ts';
+import { columnLetter } from '../sheets/columns.ts';
+import type { CsvEncoding } from '../sheets/csv-text.ts';
+import { normaliseCell } from '../sheets/normalise.ts';
+import { readSheet, SheetError, type SheetLimits, type SheetRow } from '../sheets/read.ts';
+import { isFormula } from '../sheets/records.ts';
 import type { ColumnNote, ProposedColumn } from './plate-columns.ts';
 import { decidePlateColumns, needsContents, PLATE_COLUMN_SAMPLE_ROWS } from './plate-columns.ts';
-import { type ExcelValue, eachCsvRecord, excelText, isFormula, xlsxFirstSheetRows } from './sheet-records.ts';
 import type { VehicleField } from './upload-columns.ts';
-import { columnLetter, columnTitles, matchAmbiguousHeader, matchHeader } from './upload-columns.ts';
+import { columnTitles, matchAmbiguousHeader, matchHeader } from './upload-columns.ts';
 import { UploadError } from './upload-error.ts';
 import { isReportColumn } from './upload-report-columns.ts';
-import { guardZip, ZipGuardError } from './zip-guard.ts';
 
-export interface UploadLimits {
-  maxBytes: number;
+export interface UploadLimits extends SheetLimits {
   /** Vehicle rows (not counting header or blank rows). */
   maxRows: number;
-  maxUncompressedBytes: number;
-  maxCompressionRatio: number;
-  maxZipEntries: number;
-  /** Hard cap per cell: longer is abuse, not data (Excel itself stops at 32,767). */
   maxCellChars: number;
 }
 
@@ -118,89 +112,19 @@ export interface UploadRowSink {
 
 export type UploadHeader = Omit<UploadTable, 'rows' | 'issues'>;
 
-/* --------------------------------------------------------------------- CSV */
+/* ------------------------------------------------------------------- cells */
 
-const DELIMITERS = [',', ';', '\t'] as const;
-/** Rows sampled to choose the delimiter. */
-const DELIMITER_SAMPLE_ROWS = 20;
-
-/**
- * The delimiter that splits the first rows most consistently into more than one cell: the share
- * of sampled rows with the most common cell count, then that count. A one-column list gives ','.
- */
-export function detectDelimiter(text: string): string {
-  let best = { delimiter: ',' as string, consistency: 0, width: 1 };
-  for (const delimiter of DELIMITERS) {
-    const sample = Papa.parse<string[]>(text, {
-      delimiter,
-      preview: DELIMITER_SAMPLE_ROWS,
-      skipEmptyLines: 'greedy',
-    }).data;
-    const counts = new Map<number, number>();
-    for (const row of sample) counts.set(row.length, (counts.get(row.length) ?? 0) + 1);
-    const [width, rows] = [...counts].sort((a, b) => b[1] - a[1] || b[0] - a[0])[0] ?? [1, 0];
-    const consistency = rows / Math.max(1, sample.length);
-    if (
-      width > 1 &&
-      (consistency > best.consistency || (consistency === best.consistency && width > best.width))
-    ) {
-      best = { delimiter, consistency, width };
-    }
-  }
-  return best.delimiter;
-}
-
-function readCsvRows(file: UploadFile, text: string, delimiter: string, rows: RowReader): void {
-  const quoteError = eachCsvRecord(text, delimiter, (rowNumber, texts) =>
-    rows.push({ rowNumber, texts, formulas: null }),
-  );
-  if (quoteError) {
-    throw new UploadError(
-      'upload.corrupt',
-      { fileName: file.fileName, rowNumber: quoteError.row },
-      `the CSV is malformed (${quoteError.message}).`,
-    );
-  }
-}
-
-/* -------------------------------------------------------------------- XLSX */
-
-function xlsxRow(rowNumber: number, values: ExcelValue[]): RawRow {
-  const texts: string[] = [];
-  const formulas: RawRow['formulas'] = [];
-  for (const value of values) {
-    if (isFormula(value)) {
-      const result = value.result;
-      const calculated = result !== undefined && result !== null;
-      texts.push(calculated ? excelText(result as ExcelValue) : '');
-      formulas.push(calculated ? 'cached' : 'uncalculated');
-    } else {
-      texts.push(excelText(value));
-      formulas.push(null);
-    }
-  }
-  return { rowNumber, texts, formulas };
-}
-
-async function readXlsxRows(file: UploadFile, rows: RowReader): Promise<void> {
-  try {
-    for await (const row of xlsxFirstSheetRows(file.bytes)) {
-      if (!rows.push(xlsxRow(row.rowNumber, row.values))) return;
-    }
-  } catch (error) {
-    if (error instanceof UploadError) throw error;
-    throw new UploadError(
-      'upload.corrupt',
-      { fileName: file.fileName },
-      'the workbook cannot be read; open it in Excel and save it again.',
-      { cause: error },
-    );
-  }
+/** A sheet's row with, for XLSX, which cells are formulas with or without a saved result. */
+function rawRow(row: SheetRow): RawRow {
+  if (row.values === null) return { rowNumber: row.rowNumber, texts: row.texts, formulas: null };
+  const formulas: RawRow['formulas'] = row.values.map((value) => {
+    if (!isFormula(value)) return null;
+    return value.result !== undefined && value.result !== null ? 'cached' : 'uncalculated';
+  });
+  return { rowNumber: row.rowNumber, texts: row.texts, formulas };
 }
 
 /* ------------------------------------------------------------------ rows */
-
-const isBlank = (row: RawRow) => row.texts.every((text) => text.trim() === '');
 
 function columnsFrom(file: UploadFile, row: RawRow): ProposedColumn[] {
   const columns: ProposedColumn[] = [];
@@ -288,19 +212,8 @@ class RowReader {
     this.source = source;
   }
 
-  /** Takes the next raw row; false when reading should stop (no header in the first rows). */
+  /** Takes the next non-blank row; false when reading should stop (no header in the first rows). */
   push(row: RawRow): boolean {
-    if (isBlank(row)) return true;
-    for (let index = 0; index < row.texts.length; index++) {
-      const length = row.texts[index]!.length;
-      if (length > this.limits.maxCellChars) {
-        throw new UploadError(
-          'upload.cell_too_large',
-          { fileName: this.file.fileName, rowNumber: row.rowNumber, column: columnLetter(index) },
-          `a cell holds ${length} characters (at most ${this.limits.maxCellChars}).`,
-        );
-      }
-    }
     if (this.#pending) {
       this.#pending.rows.push(row);
       if (this.#pending.rows.length >= PLATE_COLUMN_SAMPLE_ROWS) this.#decide();
@@ -417,8 +330,8 @@ class RowReader {
         column: null,
         code: 'row.ragged',
         severity: 'error',
-        message: `The row has ${width} cells but the header has ${headerWidth}; a value probably contains an unquoted separator.`,
-        messageAr: `الصف فيه ${width} خلايا والعناوين ${headerWidth}؛ غالباً هناك فاصل غير محاط بعلامات اقتباس.`,
+        message: message('en', 'uploads.row_ragged', { width, headerWidth }),
+        messageAr: message('ar', 'uploads.row_ragged', { width, headerWidth }),
       };
     }
     if (width <= lastNamed) {
@@ -427,8 +340,8 @@ class RowReader {
         column: null,
         code: 'row.short',
         severity: 'warning',
-        message: `The row has only ${width} cell${width === 1 ? '' : 's'} but the header has ${headerWidth}; the missing ones are read as empty.`,
-        messageAr: `الصف فيه ${width} خلايا والعناوين ${headerWidth}؛ اعتُبرت الخلايا الناقصة فارغة.`,
+        message: message('en', 'uploads.row_short', { width, headerWidth }),
+        messageAr: message('ar', 'uploads.row_short', { width, headerWidth }),
       };
     }
     return null;
@@ -460,7 +373,23 @@ function toUploadRow(row: RawRow, columns: UploadColumn[]): UploadRow {
 
 /* ------------------------------------------------------------------- entry */
 
-const XLSX_REQUIRED_ENTRIES = ['[Content_Types].xml', 'xl/workbook.xml'];
+/** The refusal of a whole file, in the words of an upload. */
+function uploadRefusal(file: UploadFile, error: SheetError): UploadError {
+  const location = {
+    fileName: file.fileName,
+    ...(error.row === undefined ? {} : { rowNumber: error.row }),
+    ...(error.column === undefined ? {} : { column: error.column }),
+  };
+  const advice: Partial<Record<SheetError['reason'], string>> = {
+    not_workbook: 'Save the list as .xlsx or .csv.',
+    text:
+      error.kind === 'encoding' ? 'Save it as "CSV UTF-8" and upload again.' : 'Upload a CSV or XLSX file.',
+  };
+  const then = error.advice ?? advice[error.reason];
+  return new UploadError(`upload.${error.kind}`, location, `${error.detail}.${then ? ` ${then}` : ''}`, {
+    cause: error,
+  });
+}
 
 /**
  * Reads and checks an uploaded file, handing each row to `sink` as it is read: the file is never
@@ -472,69 +401,18 @@ export async function readUploadRows(
   options: ReadOptions,
   sink: UploadRowSink,
 ): Promise<void> {
-  const { limits } = options;
-  const location = { fileName: file.fileName };
-  if (file.bytes.byteLength > limits.maxBytes) {
-    throw new UploadError(
-      'upload.too_large',
-      location,
-      `the file is ${file.bytes.byteLength} bytes; at most ${limits.maxBytes} bytes are accepted.`,
-    );
+  let rows: RowReader | undefined;
+  try {
+    await readSheet(file, options.limits, {
+      start(source) {
+        rows = new RowReader(file, source.format, options, sink, source);
+      },
+      row: (row) => rows!.push(rawRow(row)),
+    });
+  } catch (error) {
+    throw error instanceof SheetError ? uploadRefusal(file, error) : error;
   }
-  if (file.bytes.byteLength === 0) throw new UploadError('upload.empty', location, 'the file is empty.');
-
-  const sniffed = sniffFileType(file.bytes);
-  if (sniffed.kind === 'refused') {
-    throw new UploadError(
-      'upload.unsupported_type',
-      location,
-      `this is ${sniffed.description}, not CSV or XLSX. ${sniffed.advice}`,
-    );
-  }
-
-  if (sniffed.kind === 'zip') {
-    let names: string[];
-    try {
-      names = await guardZip(file.bytes, {
-        maxUncompressedBytes: limits.maxUncompressedBytes,
-        maxCompressionRatio: limits.maxCompressionRatio,
-        maxEntries: limits.maxZipEntries,
-      });
-    } catch (error) {
-      if (!(error instanceof ZipGuardError)) throw error;
-      const code = {
-        bomb: 'upload.zip_bomb',
-        corrupt: 'upload.corrupt',
-        unsupported: 'upload.unsupported_type',
-      } as const;
-      throw new UploadError(code[error.problem.kind], location, `${error.problem.detail}.`, { cause: error });
-    }
-    if (!XLSX_REQUIRED_ENTRIES.every((name) => names.includes(name))) {
-      throw new UploadError(
-        'upload.unsupported_type',
-        location,
-        'this is a zip archive but not an Excel workbook (.xlsx). Save the list as .xlsx or .csv.',
-      );
-    }
-    const rows = new RowReader(file, 'xlsx', options, sink, { encoding: null, delimiter: null });
-    await readXlsxRows(file, rows);
-    rows.finish();
-    return;
-  }
-
-  const decoded = decodeCsvBytes(file.bytes);
-  if (!decoded.ok) {
-    const code = decoded.problem === 'encoding' ? 'upload.encoding' : 'upload.unsupported_type';
-    const advice =
-      decoded.problem === 'encoding'
-        ? 'Save it as "CSV UTF-8" and upload again.'
-        : 'Upload a CSV or XLSX file.';
-    throw new UploadError(code, location, `${decoded.detail}. ${advice}`);
-  }
-  const delimiter = detectDelimiter(decoded.text);
-  const rows = new RowReader(file, 'csv', options, sink, { encoding: decoded.encoding, delimiter });
-  readCsvRows(file, decoded.text, delimiter, rows);
-  rows.finish();
+  rows!.finish();
 }
 
 /** Reads and checks a whole file into a table (for small files and tests; uploads stream). */

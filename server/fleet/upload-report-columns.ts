@@ -3,7 +3,7 @@
  * When a fixed errors file is uploaded again the reader drops these columns, so they never become
  * vehicle attributes.
  */
-import { foldForMatching } from './normalise.ts';
+import { foldForMatching } from '../sheets/normalise.ts';
 
 export const REASON_HEADER = 'سبب الرفض / Rejection reason';
 export const ORIGINAL_ROW_HEADER = 'الصف الأصلي / Original row';

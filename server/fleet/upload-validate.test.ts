@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { columnLetter } from '../sheets/columns.ts';
 import type { VehicleField } from './upload-columns.ts';
-import { columnLetter, matchHeader } from './upload-columns.ts';
+import { matchHeader } from './upload-columns.ts';
 import type { RowIssue, UploadRow, UploadTable } from './upload-read.ts';
 import { validateUpload } from './upload-validate.ts';
 

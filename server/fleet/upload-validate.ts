@@ -8,13 +8,20 @@
  * written by a program and never opened in Excel) has no value we can trust: an error when the
  * column is a vehicle field, a warning for an extra column.
  */
+import { type MessageValues, message } from '../i18n/messages.ts';
 import type { JurisdictionCode } from '../jurisdictions/profiles.ts';
-import { normaliseCell, toAsciiDigits } from './normalise.ts';
+import type { PlateFields } from '../plates/plates.ts';
+import { normaliseCell, toAsciiDigits } from '../sheets/normalise.ts';
 import { parsePlateParts } from './plate-types.ts';
-import type { PlateFields } from './plates.ts';
 import type { VehicleField } from './upload-columns.ts';
 import { columnTitles } from './upload-columns.ts';
 import type { RowIssue, UploadColumn, UploadRow, UploadTable } from './upload-read.ts';
+
+/** A row issue's words in both languages, from the uploads catalogue. */
+const words = (key: string, values?: MessageValues) => ({
+  message: message('en', key, values),
+  messageAr: message('ar', key, values),
+});
 
 export interface VehicleCandidate {
   rowNumber: number;
@@ -61,16 +68,14 @@ function vinIssue(vin: string, column: string): Issue | null {
     return {
       column,
       code: 'vin.invalid_length',
-      message: `The VIN ${vin} has ${vin.length} characters; a VIN has exactly ${VIN_LENGTH}.`,
-      messageAr: `رقم الشاصي ${vin} فيه ${vin.length} حرفاً، ورقم الشاصي ${VIN_LENGTH} حرفاً بالضبط.`,
+      ...words('uploads.vin_length', { vin, length: vin.length, expected: VIN_LENGTH }),
     };
   }
   if (!VIN_CHARACTERS.test(vin)) {
     return {
       column,
       code: 'vin.invalid_character',
-      message: `The VIN ${vin} may contain only digits and Latin capitals other than I, O and Q.`,
-      messageAr: `رقم الشاصي ${vin} يحتوي فقط أرقاماً وحروفاً لاتينية كبيرة عدا I وO وQ.`,
+      ...words('uploads.vin_characters', { vin }),
     };
   }
   return null;
@@ -107,8 +112,7 @@ function boundedValue(
   errors.push({
     column: headers[field],
     code: 'cell.too_long',
-    message: `The value has ${value.length} characters; at most ${max} are allowed here.`,
-    messageAr: `القيمة فيها ${value.length} حرفاً، والحد الأقصى هنا ${max}.`,
+    ...words('uploads.value_too_long', { length: value.length, max }),
   });
   return undefined;
 }
@@ -141,17 +145,14 @@ export function rowValidator(
       rowWarnings.push({
         column,
         code: 'cell.formula',
-        message: 'The value comes from a formula; the result saved in the file is used.',
-        messageAr: 'القيمة ناتجة عن معادلة؛ تم استخدام النتيجة المحفوظة في الملف.',
+        ...words('uploads.formula_value'),
       });
     }
     for (const column of row.uncalculatedColumns) {
       const issue = {
         column,
         code: 'cell.formula_no_value',
-        message:
-          'The cell is a formula with no saved result; open the file in Excel, save it, and upload again.',
-        messageAr: 'الخلية معادلة بلا نتيجة محفوظة؛ افتح الملف في Excel واحفظه ثم ارفعه من جديد.',
+        ...words('uploads.formula_no_value'),
       };
       (fieldByHeader.get(column) ? rowErrors : rowWarnings).push(issue);
     }
@@ -175,8 +176,7 @@ export function rowValidator(
         rowErrors.push({
           column: plateColumn,
           code: 'row.duplicate_plate',
-          message: `The plate ${plate.plate.display} is already listed in row ${first}.`,
-          messageAr: `اللوحة ${plate.plate.display} مذكورة في الصف ${first}.`,
+          ...words('uploads.duplicate_plate', { plate: plate.plate.display, first: String(first) }),
         });
       }
     }
@@ -204,8 +204,7 @@ export function rowValidator(
           rowErrors.push({
             column: vinColumn,
             code: 'row.duplicate_vin',
-            message: `The VIN ${vin} is already listed in row ${first}.`,
-            messageAr: `رقم الشاصي ${vin} مذكور في الصف ${first}.`,
+            ...words('uploads.duplicate_vin', { vin, first: String(first) }),
           });
         }
       }
@@ -216,8 +215,7 @@ export function rowValidator(
         rowErrors.push({
           column: header,
           code: 'cell.too_long',
-          message: `The value has ${value.length} characters; at most ${ATTRIBUTE_MAX_LENGTH} are allowed here.`,
-          messageAr: `القيمة فيها ${value.length} حرفاً، والحد الأقصى هنا ${ATTRIBUTE_MAX_LENGTH}.`,
+          ...words('uploads.value_too_long', { length: value.length, max: ATTRIBUTE_MAX_LENGTH }),
         });
       }
     }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -6,6 +7,7 @@ import express, { type Express } from 'express';
 import helmet from 'helmet';
 import { sql } from 'kysely';
 import type { PgBoss } from 'pg-boss';
+import { pinoHttp } from 'pino-http';
 import { accountRoutes } from '../accounts/accounts.routes.ts';
 import { alertRoutes } from '../alerts/alerts.routes.ts';
 import { authRoutes } from '../auth/auth.routes.ts';
@@ -223,17 +225,31 @@ export function redactedUrl(url: string): string {
   return `${url.slice(0, at)}?${query}`;
 }
 
-function requestLog(log: Logger): express.RequestHandler {
-  return (req, res, next) => {
-    const started = process.hrtime.bigint();
-    res.on('finish', () => {
-      if (req.path === '/healthz' || req.path === '/readyz' || req.path === '/metrics') return;
-      const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      log.info(
-        { method: req.method, url: redactedUrl(req.originalUrl), status: res.statusCode, ms: Math.round(ms) },
-        'request',
-      );
-    });
-    next();
-  };
+/** A request id a proxy may hand on; anything else gets an id of our own. */
+const FORWARDED_REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
+
+/**
+ * pino-http: every request gets an id (`reqId` on its log lines, `x-request-id` on the answer,
+ * `requestId` in error envelopes) and one line when it ends, without query values.
+ */
+function requestLog(log: Logger) {
+  return pinoHttp({
+    logger: log,
+    genReqId: (req, res) => {
+      const forwarded = req.headers['x-request-id'];
+      const id =
+        typeof forwarded === 'string' && FORWARDED_REQUEST_ID.test(forwarded) ? forwarded : randomUUID();
+      res.setHeader('x-request-id', id);
+      return id;
+    },
+    autoLogging: {
+      ignore: (req) => req.url === '/healthz' || req.url === '/readyz' || req.url === '/metrics',
+    },
+    serializers: {
+      req: (req: { method: string; url: string }) => ({ method: req.method, url: redactedUrl(req.url) }),
+      res: (res: { statusCode: number }) => ({ status: res.statusCode }),
+    },
+    customSuccessMessage: () => 'request',
+    customErrorMessage: () => 'request failed',
+  });
 }

@@ -3,18 +3,26 @@ import { z } from 'zod';
 import { DomainError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 
+/** `requestId` is the request's id in the logs (and its `x-request-id` header), to quote when reporting it. */
 export interface ErrorEnvelope {
-  error: { code: string; message: string; details: unknown };
+  error: { code: string; message: string; details: unknown; requestId?: string };
 }
 
-export function envelope(code: string, message: string, details: unknown = null): ErrorEnvelope {
-  return { error: { code, message, details } };
+export function envelope(
+  code: string,
+  message: string,
+  details: unknown = null,
+  request?: { id: unknown },
+): ErrorEnvelope {
+  return { error: { code, message, details, ...(request ? { requestId: String(request.id) } : {}) } };
 }
 
 export const notFoundRoute: RequestHandler = (req, res) => {
   res
     .status(404)
-    .json(envelope('route_not_found', `no route for ${req.method} ${req.originalUrl.split('?')[0]}`));
+    .json(
+      envelope('route_not_found', `no route for ${req.method} ${req.originalUrl.split('?')[0]}`, null, req),
+    );
 };
 
 /** The one place errors become HTTP answers: `{ error: { code, message, details } }`. */
@@ -27,22 +35,28 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
     if (error instanceof DomainError) {
       const retryAfter = (error.details as { retryAfterSeconds?: number } | null)?.retryAfterSeconds;
       if (retryAfter !== undefined) res.set('retry-after', String(retryAfter));
-      res.status(error.status).json(envelope(error.code, error.message, error.details));
+      res.status(error.status).json(envelope(error.code, error.message, error.details, req));
       return;
     }
     if (error instanceof z.ZodError) {
       const details = error.issues.map((i) => ({ path: i.path.join('.'), message: i.message, code: i.code }));
-      res.status(400).json(envelope('invalid_request', 'the request is not valid', details));
+      res.status(400).json(envelope('invalid_request', 'the request is not valid', details, req));
       return;
     }
     // body-parser and friends mark client faults with a 4xx status and a type.
     const status = typeof error?.status === 'number' ? error.status : 500;
     if (status >= 400 && status < 500) {
       const code = typeof error.type === 'string' ? error.type.replaceAll('.', '_') : 'bad_request';
-      res.status(status).json(envelope(code, error.message ?? 'bad request'));
+      res.status(status).json(envelope(code, error.message ?? 'bad request', null, req));
       return;
     }
-    log.error({ err: error, method: req.method, url: req.originalUrl.split('?')[0] }, 'request failed');
-    res.status(500).json(envelope('internal_error', 'something went wrong on our side; it has been logged'));
+    // The request's own logger carries its id; requests that did not pass the request log use the app's.
+    (req.log ?? log).error(
+      { err: error, method: req.method, url: req.originalUrl.split('?')[0] },
+      'request failed',
+    );
+    res
+      .status(500)
+      .json(envelope('internal_error', 'something went wrong on our side; it has been logged', null, req));
   };
 }

@@ -8,7 +8,15 @@ const errorEnvelope = {
     error: {
       type: 'object',
       required: ['code', 'message', 'details'],
-      properties: { code: { type: 'string' }, message: { type: 'string' }, details: {} },
+      properties: {
+        code: { type: 'string' },
+        message: { type: 'string' },
+        details: {},
+        requestId: {
+          type: 'string',
+          description: 'the request id in the logs, also the x-request-id header',
+        },
+      },
     },
   },
 };
@@ -64,6 +72,26 @@ export function openApiDocument(routes: RouteDef[]) {
       operation.requestBody = {
         required: true,
         content: { 'application/json': { schema: jsonSchema(route.body) } },
+      };
+    }
+    if (route.multipart) {
+      const fields = Object.fromEntries(
+        Object.entries(route.multipart.fields).map(([name, schema]) => [name, jsonSchema(schema)]),
+      );
+      operation.requestBody = {
+        required: true,
+        content: {
+          'multipart/form-data': {
+            schema: {
+              type: 'object',
+              required: ['file'],
+              properties: {
+                file: { type: 'string', contentMediaType: 'application/octet-stream' },
+                ...fields,
+              },
+            },
+          },
+        },
       };
     }
     paths[path] = { ...paths[path], [route.method]: operation };

@@ -11,9 +11,9 @@ import type { Config } from '../config.ts';
 import type { Database } from '../db/database.ts';
 import { type Tx, withTenant } from '../db/tenant.ts';
 import { DomainError } from '../errors.ts';
-import { toAsciiDigits } from '../fleet/normalise.ts';
 import type { Logger } from '../logger.ts';
 import type { JobQueue } from '../queue.ts';
+import { toAsciiDigits } from '../sheets/normalise.ts';
 import type { EventStreams } from './event-streams.ts';
 
 export const SESSION_COOKIE = 'fleet_session';
@@ -49,6 +49,22 @@ export interface RouteContext {
   tenant<T>(work: (trx: Tx) => Promise<T>): Promise<T>;
 }
 
+/** Who acts on a request: the signed-in user or the API token (neither on public routes), and from where. */
+export interface ActingParty {
+  userId: bigint | null;
+  tokenId: bigint | null;
+  ip: string | null;
+}
+
+/** The one way a route names who acts, for audit trails and `requested_by` columns. */
+export function actingParty(ctx: Pick<RouteContext, 'principal' | 'ip'>): ActingParty {
+  return {
+    userId: ctx.principal?.kind === 'session' ? ctx.principal.userId : null,
+    tokenId: ctx.principal?.kind === 'token' ? ctx.principal.tokenId : null,
+    ip: ctx.ip,
+  };
+}
+
 export interface RouteResult {
   status?: number;
   body?: unknown;
@@ -64,6 +80,11 @@ export interface RouteDef<Body = unknown, Params = unknown, Query = unknown> {
   body?: z.ZodType<Body>;
   params?: z.ZodType<Params>;
   query?: z.ZodType<Query>;
+  /**
+   * A multipart/form-data body (read by receiveUpload): one file in the field `file`, and these
+   * form fields. For the API document; the handler reads and checks them.
+   */
+  multipart?: { fields: Record<string, z.ZodType> };
   /** Example success status for the API document. */
   successStatus?: number;
   handle(ctx: RouteContext, input: { body: Body; params: Params; query: Query }): Promise<RouteResult>;

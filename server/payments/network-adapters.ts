@@ -14,19 +14,17 @@ import { z } from 'zod';
 import { amountMinorSchema } from '../authority/contract.ts';
 import { DomainError } from '../errors.ts';
 import { type Currency, currencies, minorToMajorText, parseMajor } from '../money/money.ts';
-import type { IncomingPayment, RecordedPayment } from './payments.service.ts';
-import type { RecordedReversal } from './reversals.service.ts';
+import type {
+  IncomingPayment,
+  IncomingReversal,
+  RecordedPayment,
+  RecordedReversal,
+} from './incoming-payment.ts';
 
 export const notificationNetworks = ['generic', 'efawateercom', 'fawry'] as const;
 export type NotificationNetwork = (typeof notificationNetworks)[number];
 
 /** A network taking back a payment it reported (a refund): which one, by which event, when. */
-export interface IncomingReversal {
-  transactionId: string;
-  reversesTransactionId: string;
-  at: Date;
-}
-
 export interface ReadDelivery {
   /** Payments to record (a Fawry status other than PAID has none). */
   payments: IncomingPayment[];

@@ -4,7 +4,7 @@
  * 1 modulo 97), which catch every single-digit error and every swap of two adjacent digits.
  * The second digit says who issued it: 0–8 the authority, 9 the product's own payment order.
  */
-import { toAsciiDigits } from '../fleet/normalise.ts';
+import { toAsciiDigits } from '../sheets/normalise.ts';
 
 export const paymentNumberKinds = ['violation', 'vehicle', 'consolidated'] as const;
 export type PaymentNumberKind = (typeof paymentNumberKinds)[number];

@@ -12,8 +12,6 @@ import { issuePaymentNumbers } from './payment-numbers.service.ts';
 import { finishIssuingRun } from './payment-stage.repo.ts';
 import { confirmSettledLines, flagPaidStillOutstanding, flagSettledWithoutPayment } from './payments.repo.ts';
 
-export const PAYMENTS_ISSUE_QUEUE = 'payments.issue';
-
 export interface PaymentStageSummary {
   confirmedLines: number;
   paidStillOutstanding: number;

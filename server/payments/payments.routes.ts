@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { IssuanceUnavailableError } from '../authority/issuance-client.ts';
 import { withTenant } from '../db/tenant.ts';
 import { DomainError } from '../errors.ts';
-import { defineRoute, idParam } from '../http/routes.ts';
+import { actingParty, defineRoute, idParam } from '../http/routes.ts';
 import { message } from '../i18n/messages.ts';
 import { type NotificationNetwork, notificationNetworks } from './network-adapters.ts';
 import { paymentNumberKinds, readPaymentNumber } from './payment-number.ts';
@@ -33,9 +33,6 @@ const numberParam = z.object({
   }),
 });
 
-const actorOf = (principal: { kind: string; userId?: bigint } | undefined) =>
-  principal?.kind === 'session' ? (principal.userId ?? null) : null;
-
 export const paymentRoutes = [
   defineRoute({
     method: 'post',
@@ -62,7 +59,7 @@ export const paymentRoutes = [
           kind: body.kind,
           selection,
           now: new Date(),
-          requestedBy: actorOf(ctx.principal as { kind: string; userId?: bigint }),
+          requestedBy: actingParty(ctx).userId,
         });
         if (outcome.issued > 0) {
           await ctx.audit({
@@ -133,7 +130,7 @@ export const paymentRoutes = [
       body: await ctx.tenant(async (trx) => {
         const row = await findNumber(trx, ctx.account!.id, params.number);
         if (!row) {
-          throw new DomainError('payments.number_not_found', message('en', 'payments.number_not_found'), {
+          throw new DomainError('payment_number_not_found', message('en', 'payments.number_not_found'), {
             status: 404,
             details: { number: params.number },
           });
@@ -192,7 +189,7 @@ export const paymentRoutes = [
       const network = ctx.req.get('x-payment-network') ?? 'generic';
       if (!(notificationNetworks as readonly string[]).includes(network)) {
         throw new DomainError(
-          'payments.unknown_network',
+          'payment_network_not_found',
           `no notification adapter for network "${network}"`,
           {
             status: 404,

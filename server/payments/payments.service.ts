@@ -4,6 +4,7 @@ import type { Tx } from '../db/tenant.ts';
 import { DomainError } from '../errors.ts';
 import type { Currency } from '../money/money.ts';
 import { allocateOldestFirst } from './due.ts';
+import type { IncomingPayment, RecordedPayment } from './incoming-payment.ts';
 import {
   type NotificationNetwork,
   type ReadDelivery,
@@ -31,25 +32,7 @@ import { recordReversals } from './reversals.service.ts';
 import { isSealed, openSecret, sealSecret } from './secret-sealing.ts';
 import { checkSignature } from './signature.ts';
 
-/** One transaction as a network (or a settlement file row) reports it, already validated. */
-export interface IncomingPayment {
-  transactionId: string;
-  reference: string;
-  amountMinor: bigint;
-  feeMinor: bigint;
-  currency: string;
-  paidAt: Date;
-  settledOn: string | null;
-  channel: string | null;
-}
-
-export interface RecordedPayment {
-  transactionId: string;
-  /** `duplicate_delivery`: this transaction id was recorded before; nothing changed. */
-  status: 'recorded' | 'duplicate_delivery';
-  paymentId: string;
-  outcome: PaymentOutcome;
-}
+export type { IncomingPayment, RecordedPayment } from './incoming-payment.ts';
 
 const exceptionKind: Record<PaymentOutcome, string | null> = {
   matched: null,

@@ -1,21 +1,11 @@
 import type { Tx } from '../db/tenant.ts';
-import type { IncomingReversal } from './network-adapters.ts';
+import type { IncomingReversal, RecordedReversal } from './incoming-payment.ts';
 import {
   lockPaymentForReversal,
   markReversed,
   openReversalException,
   unapplyPayment,
 } from './reversals.repo.ts';
-
-export interface RecordedReversal {
-  transactionId: string;
-  /**
-   * `reversed`: the payment is taken back; `duplicate_delivery`: it was already;
-   * `unknown_payment`: no such payment of this network was recorded, nothing changed.
-   */
-  status: 'reversed' | 'duplicate_delivery' | 'unknown_payment';
-  paymentId: string | null;
-}
 
 const APPLIED = ['matched', 'short', 'over'];
 

@@ -1,25 +1,15 @@
 /**
  * A settlement file from the bank or the payment network (CSV or XLSX): one payment per row,
- * read through the shared tabular-file helpers (type from the bytes, zip guard before any
+ * read by the shared sheet reader (../sheets/read.ts: type from the bytes, zip guard before any
  * inflating, strict text decoding, streaming XLSX rows) and validated in full before anything is
  * written. Row problems are reported by row and column, in English and Arabic; the file is
  * accepted only when there are none.
  */
-import { decodeCsvBytes } from '../fleet/csv-text.ts';
-import { sniffFileType } from '../fleet/file-type.ts';
-import { normaliseCell, toAsciiDigits } from '../fleet/normalise.ts';
-import {
-  csvRecords,
-  type ExcelValue,
-  excelText,
-  isFormula,
-  xlsxFirstSheetRows,
-} from '../fleet/sheet-records.ts';
-import { columnLetter, headerMatcher } from '../fleet/upload-columns.ts';
-import { detectDelimiter } from '../fleet/upload-read.ts';
-import { guardZip, ZipGuardError } from '../fleet/zip-guard.ts';
 import { message } from '../i18n/messages.ts';
 import { type Currency, currencies, parseMajor } from '../money/money.ts';
+import { columnLetter, headerMatcher } from '../sheets/columns.ts';
+import { normaliseCell, toAsciiDigits } from '../sheets/normalise.ts';
+import { readSheet, SheetError } from '../sheets/read.ts';
 import { readPaymentNumber } from './payment-number.ts';
 import type { IncomingPayment } from './payments.service.ts';
 
@@ -88,76 +78,51 @@ export class SettlementFileError extends Error {
 }
 
 const HEADER_SEARCH_ROWS = 10;
-const XLSX_REQUIRED_ENTRIES = ['[Content_Types].xml', 'xl/workbook.xml'];
-
 interface Row {
   rowNumber: number;
   cells: string[];
 }
 
-function xlsxCellText(value: ExcelValue): string {
-  const shown = isFormula(value) ? ((value.result ?? null) as ExcelValue) : value;
-  return excelText(shown);
-}
-
-async function rowsOf(bytes: Uint8Array, limits: SettlementLimits): Promise<Row[]> {
-  if (bytes.byteLength === 0)
-    throw new SettlementFileError('settlement.empty', message('en', 'payments.settlement_empty'));
-  if (bytes.byteLength > limits.maxBytes)
-    throw new SettlementFileError('settlement.too_large', `the file is over ${limits.maxBytes} bytes`);
-  const sniffed = sniffFileType(bytes);
-  if (sniffed.kind === 'refused')
-    throw new SettlementFileError(
-      'settlement.unsupported_type',
-      `this is ${sniffed.description}, not CSV or XLSX. ${sniffed.advice}`,
-    );
-  const cap = limits.maxRows + HEADER_SEARCH_ROWS + 1;
-  if (sniffed.kind === 'zip') {
-    let names: string[];
-    try {
-      names = await guardZip(bytes, {
-        maxUncompressedBytes: limits.maxUncompressedBytes,
-        maxCompressionRatio: limits.maxCompressionRatio,
-        maxEntries: limits.maxZipEntries,
-      });
-    } catch (error) {
-      if (!(error instanceof ZipGuardError)) throw error;
-      throw new SettlementFileError(
-        `settlement.${error.problem.kind === 'bomb' ? 'zip_bomb' : 'corrupt'}`,
-        error.problem.detail,
-      );
-    }
-    if (!XLSX_REQUIRED_ENTRIES.every((n) => names.includes(n)))
-      throw new SettlementFileError(
+/** The refusal of a whole file, in the words of a settlement file. */
+function settlementRefusal(error: SheetError, limits: SettlementLimits): SettlementFileError {
+  switch (error.reason) {
+    case 'empty':
+      return new SettlementFileError('settlement.empty', message('en', 'payments.settlement_empty'));
+    case 'size':
+      return new SettlementFileError('settlement.too_large', `the file is over ${limits.maxBytes} bytes`);
+    case 'file_type':
+      return new SettlementFileError('settlement.unsupported_type', `${error.detail}. ${error.advice}`);
+    case 'not_workbook':
+      return new SettlementFileError(
         'settlement.unsupported_type',
         'a zip archive that is not an Excel workbook (.xlsx)',
       );
-    const rows: Row[] = [];
-    try {
-      for await (const row of xlsxFirstSheetRows(bytes)) {
-        const cells = row.values.map(xlsxCellText);
-        if (cells.every((c) => c.trim() === '')) continue;
-        rows.push({ rowNumber: row.rowNumber, cells });
-        if (rows.length > cap) break;
-      }
-    } catch {
-      throw new SettlementFileError(
-        'settlement.corrupt',
-        'the workbook cannot be read; open it in Excel and save it again',
+    case 'text':
+      return new SettlementFileError('settlement.encoding', error.detail);
+    case 'csv_quotes':
+      return new SettlementFileError('settlement.corrupt', `row ${error.row}: ${error.detail}`);
+    default:
+      return new SettlementFileError(
+        `settlement.${error.kind === 'zip_bomb' ? 'zip_bomb' : 'corrupt'}`,
+        error.detail,
       );
-    }
-    return rows;
   }
-  const decoded = decodeCsvBytes(bytes);
-  if (!decoded.ok) throw new SettlementFileError('settlement.encoding', decoded.detail);
-  const text = decoded.text.replace(/^\uFEFF/, '');
-  const { records, quoteError } = csvRecords(text, detectDelimiter(text), cap);
-  if (quoteError)
-    throw new SettlementFileError(
-      'settlement.corrupt',
-      `row ${quoteError.row}: the CSV is malformed (${quoteError.message})`,
-    );
-  return records;
+}
+
+async function rowsOf(bytes: Uint8Array, limits: SettlementLimits): Promise<Row[]> {
+  const rows: Row[] = [];
+  const cap = limits.maxRows + HEADER_SEARCH_ROWS + 1;
+  try {
+    await readSheet({ bytes }, limits, {
+      row(row) {
+        rows.push({ rowNumber: row.rowNumber, cells: row.texts });
+        return rows.length <= cap;
+      },
+    });
+  } catch (error) {
+    throw error instanceof SheetError ? settlementRefusal(error, limits) : error;
+  }
+  return rows;
 }
 
 export interface SettlementFile {

@@ -23,6 +23,7 @@ export const settlementRoute = defineRoute({
   summary:
     'Upload a settlement file (CSV or XLSX, multipart field "file", optional field "network"): validated in full, then each row recorded once per transaction id and matched',
   access: { kind: 'account', permission: 'money.write' },
+  multipart: { fields: { network: fileNetworks.optional() } },
   handle: async (ctx) => {
     const received = await receiveUpload(ctx.req, defaultSettlementLimits.maxBytes, {
       formHint: 'with the optional form field "network"',

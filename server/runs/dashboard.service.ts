@@ -1,8 +1,8 @@
 import { DateTime } from 'luxon';
 import { findAccount } from '../accounts/accounts.repo.ts';
 import type { Tx } from '../db/tenant.ts';
-import { type EscalationRule, type JurisdictionCode, jurisdictions } from '../jurisdictions/profiles.ts';
-import { applyRate } from '../money/money.ts';
+import { escalatedAmount, escalationDeadline } from '../jurisdictions/escalation.ts';
+import { type JurisdictionCode, jurisdictions } from '../jurisdictions/profiles.ts';
 import {
   finishedRunTotals,
   openExceptionCount,
@@ -19,22 +19,6 @@ export function nextNightlyRun(now: Date, timeZone: string, nightlyRunTime: stri
   let next = local.set({ hour, minute, second: 0, millisecond: 0 });
   if (next <= local) next = next.plus({ days: 1 }).set({ hour, minute });
   return next.toJSDate();
-}
-
-/**
- * When an unpaid fine escalates under a rule: the start of the local day `afterDays` after the
- * offence's local day (the authority counts days, not hours). Paying before it keeps the fine at
- * its amount; after it, the rule's multiplier applies (rounded down, as the authority does).
- */
-export function escalationDeadline(offenceAt: Date, timeZone: string, rule: EscalationRule) {
-  return DateTime.fromJSDate(offenceAt, { zone: timeZone })
-    .startOf('day')
-    .plus({ days: rule.afterDays })
-    .toJSDate();
-}
-
-export function escalatedAmount(amountMinor: bigint, rule: EscalationRule): bigint {
-  return applyRate(amountMinor, rule, 'floor');
 }
 
 const HISTORY_NIGHTS = 14;

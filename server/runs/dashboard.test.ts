@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { escalatedAmount, escalationDeadline, nextNightlyRun } from './dashboard.service.ts';
+import { escalatedAmount, escalationDeadline } from '../jurisdictions/escalation.ts';
+import { nextNightlyRun } from './dashboard.service.ts';
 
 describe('dashboard arithmetic', () => {
   it('finds the next nightly run in the account zone, across midnight and DST', () => {

@@ -10,14 +10,9 @@ import {
   markRunFetchedIfComplete,
   runsToSweep,
 } from './run-ending.repo.ts';
+import { runJobs } from './runs.jobs.ts';
 import { lockRun } from './runs.repo.ts';
-import {
-  RECONCILE_QUEUE,
-  type RunSettings,
-  startScheduledRun,
-  startWaitingRun,
-  wakeWaitingRun,
-} from './runs.service.ts';
+import { type RunSettings, startScheduledRun, startWaitingRun, wakeWaitingRun } from './runs.service.ts';
 
 /** The scheduler's own lag (a pass every 30 s, then a forward): a night is missed only after this. */
 const MISSED_NIGHT_GRACE_SECONDS = 120;
@@ -75,7 +70,9 @@ export async function giveUpLookupBatch(
     if (run?.status !== 'fetching') return 0;
     const failed = await failPendingLookups(trx, accountId, runId, reason, job.batchNo);
     if (await markRunFetchedIfComplete(trx, accountId, runId)) {
-      await queue.send(trx, RECONCILE_QUEUE, [{ accountId: accountId.toString(), runId: runId.toString() }]);
+      await queue.send(trx, runJobs.reconcile, [
+        { accountId: accountId.toString(), runId: runId.toString() },
+      ]);
     }
     return failed;
   });
@@ -123,7 +120,7 @@ export async function sweepRuns(db: Database, queue: JobQueue, settings: RunSett
       if (run?.status === 'fetching') {
         await failPendingLookups(trx, accountId, runId, `not answered within ${limit} of the run's start`);
         if (await markRunFetchedIfComplete(trx, accountId, runId)) {
-          await queue.send(trx, RECONCILE_QUEUE, [
+          await queue.send(trx, runJobs.reconcile, [
             { accountId: accountId.toString(), runId: runId.toString() },
           ]);
         }

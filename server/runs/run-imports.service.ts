@@ -2,7 +2,8 @@
  * Runs answered from an authority's bulk export instead of the gateway. An import is validated in
  * full before its run starts (a file with any bad row starts nothing), stored with the run, and
  * read back by the run's lookup batches through the file provider, so the same contract checks,
- * raw answers, reconciliation and mass-disappearance guard apply.
+ * raw answers, reconciliation and mass-disappearance guard apply. Both times the file is read in
+ * a reading thread, off the event loop.
  *
  * Coverage: an export says nothing about plates it does not mention, so they fail (their
  * violations are stale, never settled) — unless the importer declares the file the authority's
@@ -11,6 +12,7 @@
  */
 
 import type { AuthorityProvider, PlateLookup } from '../authority/contract.ts';
+import { readAuthorityExportOffThread } from '../authority/export-read.ts';
 import {
   type AuthorityExport,
   AuthorityExportError,
@@ -19,7 +21,6 @@ import {
   defaultExportLimits,
   describeProblem,
   type ExportLimits,
-  readAuthorityExport,
 } from '../authority/file-provider.ts';
 import type { Database } from '../db/database.ts';
 import { withTenant } from '../db/tenant.ts';
@@ -86,7 +87,7 @@ export async function validateRunImport(
   }
   let parsed: AuthorityExport;
   try {
-    parsed = await readAuthorityExport(jurisdiction, received.bytes, limits);
+    parsed = await readAuthorityExportOffThread(jurisdiction, received.bytes, limits);
   } catch (error) {
     if (!(error instanceof AuthorityExportError)) throw error;
     throw refusal(
@@ -149,7 +150,7 @@ async function buildProvider(
   const content = await withTenant(db, accountId, (trx) => findRunImportContent(trx, accountId, runId));
   if (!content) return failingProvider('the run has no imported export');
   try {
-    const parsed = await readAuthorityExport(jurisdiction, content, runImportLimits);
+    const parsed = await readAuthorityExportOffThread(jurisdiction, content, runImportLimits);
     return createFileAuthorityProvider({
       jurisdiction,
       parsed,

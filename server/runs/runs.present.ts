@@ -154,7 +154,7 @@ export async function listChanges(
       amountMinor: c.amount_minor.toString(),
       preAcquisition: c.pre_acquisition,
     })),
-    next: rows.length === filter.limit ? rows.at(-1)!.ticket_number : null,
+    nextCursor: rows.length === filter.limit ? rows.at(-1)!.ticket_number : null,
   };
 }
 
@@ -199,6 +199,6 @@ export async function listVehicleSummaries(
           held: t.held,
         })),
     })),
-    next: lookups.length === filter.limit ? lookups.at(-1)!.vehicle_id.toString() : null,
+    nextCursor: lookups.length === filter.limit ? lookups.at(-1)!.vehicle_id.toString() : null,
   };
 }

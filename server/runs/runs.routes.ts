@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { receiveUpload } from '../fleet/upload-receive.ts';
 import { envelope } from '../http/errors.ts';
-import { defineRoute, idParam } from '../http/routes.ts';
+import { actingParty, defineRoute, idParam } from '../http/routes.ts';
 import { accountDashboard } from './dashboard.service.ts';
 import { abortRun } from './run-ending.service.ts';
 import { runImportLimits } from './run-imports.service.ts';
@@ -65,7 +65,7 @@ export const runRoutes = [
     access: { kind: 'account', permission: 'runs.start' },
     successStatus: 202,
     handle: async (ctx) => {
-      const requestedBy = ctx.principal?.kind === 'session' ? ctx.principal.userId : null;
+      const requestedBy = actingParty(ctx).userId;
       const run = await ctx.tenant((trx) =>
         startManualRun(trx, ctx.queue, ctx.account!.id, requestedBy, ctx.config.runs),
       );
@@ -80,6 +80,7 @@ export const runRoutes = [
     summary:
       'Start a run answered by an authority\'s bulk export (multipart: CSV or XLSX in "file", optional coversAllPlates=true): the whole file is validated first and a bad one starts nothing; 409 with the running run id if one is going',
     access: { kind: 'account', permission: 'runs.start' },
+    multipart: { fields: { coversAllPlates } },
     successStatus: 202,
     handle: async (ctx) => {
       const received = await receiveUpload(ctx.req, runImportLimits.maxBytes, {
@@ -89,16 +90,21 @@ export const runRoutes = [
       if (!covers.success) {
         return {
           status: 400,
-          body: envelope('invalid_request', 'the form field "coversAllPlates" must be "true" or "false"', [
-            {
-              path: 'coversAllPlates',
-              message: covers.error.issues[0]?.message ?? 'invalid',
-              code: 'invalid_value',
-            },
-          ]),
+          body: envelope(
+            'invalid_request',
+            'the form field "coversAllPlates" must be "true" or "false"',
+            [
+              {
+                path: 'coversAllPlates',
+                message: covers.error.issues[0]?.message ?? 'invalid',
+                code: 'invalid_value',
+              },
+            ],
+            ctx.req,
+          ),
         };
       }
-      const requestedBy = ctx.principal?.kind === 'session' ? ctx.principal.userId : null;
+      const requestedBy = actingParty(ctx).userId;
       const run = await importRun(
         ctx.tenant,
         ctx.queue,

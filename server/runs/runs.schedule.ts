@@ -1,6 +1,5 @@
 import type { JobQueue } from '../queue.ts';
-
-export const NIGHTLY_RUN_QUEUE = 'runs.nightly';
+import { runJobs } from './runs.jobs.ts';
 
 /** Cron for a local time `HH:MM[:SS]` every day. */
 export function nightlyCron(localTime: string): string {
@@ -14,7 +13,7 @@ export function scheduleNightlyRun(
   account: { id: string | bigint; timeZone: string; nightlyRunTime: string },
 ): Promise<void> {
   const key = account.id.toString();
-  return queue.schedule(NIGHTLY_RUN_QUEUE, key, nightlyCron(account.nightlyRunTime), account.timeZone, {
+  return queue.schedule(runJobs.nightly, key, nightlyCron(account.nightlyRunTime), account.timeZone, {
     accountId: key,
   });
 }

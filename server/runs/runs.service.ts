@@ -30,6 +30,7 @@ import {
 } from './reconcile.repo.ts';
 import { countRunPlates, insertRunImport } from './run-imports.repo.ts';
 import { importedAuthority, type ValidatedImport } from './run-imports.service.ts';
+import { runJobs } from './runs.jobs.ts';
 import {
   findActiveRun,
   findWaitingRun,
@@ -41,16 +42,6 @@ import {
   markRunStarted,
   type RunKind,
 } from './runs.repo.ts';
-
-export const LOOKUP_BATCH_QUEUE = 'lookup.batch';
-export const RECONCILE_QUEUE = 'run.reconcile';
-/** Starts a run that waited for the one before it. */
-export const START_RUN_QUEUE = 'run.start';
-/** Dead-letter queues: a lookup batch or a reconciliation that ran out of retries ends here. */
-export const LOOKUP_BATCH_GAVE_UP_QUEUE = 'lookup.batch_gave_up';
-export const RECONCILE_GAVE_UP_QUEUE = 'run.reconcile_gave_up';
-/** Named here, handled in server/statements: runs do not depend on statements. */
-export const STATEMENTS_RENDER_QUEUE = 'statements.render';
 
 export interface RunSettings {
   /** Plates per lookup batch job. */
@@ -117,7 +108,7 @@ async function launchRun(trx: Tx, queue: JobQueue, accountId: bigint, runId: big
     const batchNos = Array.from({ length: batches }, (_, batchNo) => batchNo);
     await queue.send(
       trx,
-      LOOKUP_BATCH_QUEUE,
+      runJobs.lookupBatch,
       batchNos.map((batchNo) => ({ ...ids, batchNo })),
       batchNos.map((batchNo) => -batchNo),
     );
@@ -125,7 +116,7 @@ async function launchRun(trx: Tx, queue: JobQueue, accountId: bigint, runId: big
   await markRunSnapshotted(trx, accountId, runId, vehicles);
   if (batches === 0) {
     await markRunFetched(trx, accountId, runId);
-    await queue.send(trx, RECONCILE_QUEUE, [ids]);
+    await queue.send(trx, runJobs.reconcile, [ids]);
   }
 }
 
@@ -133,9 +124,7 @@ async function launchRun(trx: Tx, queue: JobQueue, accountId: bigint, runId: big
 export async function wakeWaitingRun(trx: Tx, queue: JobQueue, accountId: bigint): Promise<void> {
   const waiting = await findWaitingRun(trx, accountId);
   if (waiting) {
-    await queue.send(trx, START_RUN_QUEUE, [
-      { accountId: accountId.toString(), runId: waiting.id.toString() },
-    ]);
+    await queue.send(trx, runJobs.start, [{ accountId: accountId.toString(), runId: waiting.id.toString() }]);
   }
 }
 
@@ -288,7 +277,7 @@ export async function runLookupBatch(
       async (trx) => {
         const recorded = await recordLookupBatch(trx, batch, storing);
         if (recorded.complete) {
-          await queue.send(trx, RECONCILE_QUEUE, [
+          await queue.send(trx, runJobs.reconcile, [
             { accountId: accountId.toString(), runId: runId.toString() },
           ]);
         }

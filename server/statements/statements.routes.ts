@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { DocumentFormat } from '../documents/documents.repo.ts';
 import { contentDisposition, downloadDocument } from '../documents/documents.service.ts';
 import { sendDocument } from '../documents/send.ts';
-import { defineRoute, idParam, type RouteContext, type RouteDef } from '../http/routes.ts';
+import { actingParty, defineRoute, idParam, type RouteDef } from '../http/routes.ts';
 import { accountTimeZone, findRunStatement } from './statements.service.ts';
 import { vehicleStatementDownload } from './vehicle-statement.ts';
 import { violationsCsv } from './violations-csv.ts';
@@ -11,11 +11,7 @@ export const langQuery = z
   .object({ lang: z.enum(['ar', 'en'], { message: 'lang must be "ar" or "en"' }).default('ar') })
   .strict();
 
-export const actorOf = (ctx: RouteContext) => ({
-  userId: ctx.principal?.kind === 'session' ? ctx.principal.userId : null,
-  tokenId: ctx.principal?.kind === 'token' ? ctx.principal.tokenId : null,
-  ip: ctx.ip,
-});
+const actorOf = actingParty;
 
 const RETRY_AFTER_SECONDS = 5;
 

@@ -31,7 +31,7 @@ export async function listCurrentViolations(trx: Tx, accountId: bigint, filter: 
   const rows = await listViolations(trx, accountId, filter);
   return {
     violations: rows.map(presentViolation),
-    next: rows.length === filter.limit ? rows.at(-1)!.ticket_number : null,
+    nextCursor: rows.length === filter.limit ? rows.at(-1)!.ticket_number : null,
   };
 }
 

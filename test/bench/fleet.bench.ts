@@ -27,8 +27,8 @@ import { ApiClient } from '../support/http.ts';
 import type { Bench, BenchContext } from './harness.ts';
 import { peakRssMb, resetPeakRss, rssMb, time } from './harness.ts';
 
-const XLSX_ROWS = 50_000;
-const CSV_ROWS = 100_000;
+const XLSX_ROWS = Number(process.env.BENCH_FLEET_XLSX_ROWS ?? 50_000);
+const CSV_ROWS = Number(process.env.BENCH_FLEET_CSV_ROWS ?? 100_000);
 const HEADERS = ['Plate code', 'Plate', 'Registration No', 'VIN', 'Label', 'Cost Centre', 'Driver'];
 const labels = ['تويوتا هايلكس', 'Toyota Hiace', 'ميتسوبيشي L200', 'Isuzu NPR', 'مرسيدس أكتروس'];
 const drivers = ['أحمد العلي', 'Omar Haddad', 'يوسف إبراهيم', 'Mona Adel'];

@@ -50,6 +50,18 @@ describe('migrations', () => {
     expect((await migrateToLatest(db)).applied).toEqual([]);
   });
 
+  it('refuse a new migration numbered into a gap below one already applied, saying how to fix it', async () => {
+    const db = await emptyDatabase();
+    const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'fleet-sql-'));
+    fs.writeFileSync(path.join(folder, '0001_one.sql'), 'create table one (id int primary key);');
+    fs.writeFileSync(path.join(folder, '0003_three.sql'), 'create table three (id int primary key);');
+    expect((await migrateToLatest(db, folder)).applied).toEqual(['0001_one', '0003_three']);
+    fs.writeFileSync(path.join(folder, '0002_two.sql'), 'create table two (id int primary key);');
+    await expect(migrateToLatest(db, folder)).rejects.toThrow(
+      'sql/0002_two.sql sorts before 0003_three, which this database has already applied: new migrations must sort after every applied one. Renumber it above 0003.',
+    );
+  });
+
   it('stop at a broken migration, name it, and apply nothing of that start', async () => {
     const db = await emptyDatabase();
     const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'fleet-sql-'));

@@ -6,7 +6,7 @@ import ExcelJS from 'exceljs';
 import { sql } from 'kysely';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { fleetUploadLimits } from '../../server/fleet/fleet.service.ts';
-import { buildZip, workbookMarkers } from '../../server/fleet/zip-builder.test-support.ts';
+import { buildZip, workbookMarkers } from '../../server/sheets/zip-builder.test-support.ts';
 import { useTestDatabase } from '../support/database.ts';
 import { type AccountFixture, makeAccount } from '../support/factories.ts';
 import { ApiClient, useProduct } from '../support/http.ts';

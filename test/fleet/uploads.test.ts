@@ -429,7 +429,7 @@ describe('tenants', () => {
     for (const path of [`/uploads/${their.preview.id}`, `/uploads/${their.preview.id}/errors.xlsx`]) {
       const res = await me.get<ErrorBody>(path);
       expect(res.status, path).toBe(404);
-      expect(res.body.error.code).toBe('not_found');
+      expect(res.body.error.code).toBe('upload_not_found');
     }
     const applyTheirs = await apply(me, their.preview.id);
     expect(applyTheirs.status).toBe(404);

@@ -91,7 +91,7 @@ describe('searching vehicles', () => {
     const stranger = await signedIn(other, 'viewer');
     const res = await stranger.get<{ error: { code: string } }>(`/vehicles/${first!.id}`);
     expect(res.status).toBe(404);
-    expect(res.body.error.code).toBe('not_found');
+    expect(res.body.error.code).toBe('vehicle_not_found');
     expect(await search(stranger, '14-59697')).toEqual([]);
   });
 

@@ -32,8 +32,14 @@ describe('web role', () => {
     const res = await fetch(`${product.url}/api/v1/nothing-here`);
     expect(res.status).toBe(404);
     expect(await res.json()).toEqual({
-      error: { code: 'route_not_found', message: 'no route for GET /api/v1/nothing-here', details: null },
+      error: {
+        code: 'route_not_found',
+        message: 'no route for GET /api/v1/nothing-here',
+        details: null,
+        requestId: res.headers.get('x-request-id'),
+      },
     });
+    expect(res.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
   });
 
   it('answers a malformed JSON body with a 400 envelope, not a crash', async () => {

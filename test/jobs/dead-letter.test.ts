@@ -51,9 +51,9 @@ describe('a lookup batch out of retries', () => {
     // The run's batches allow no retry, so the first failure is the last.
     const noRetries: JobQueue = {
       ...queue,
-      async send(trx, name, payloads) {
+      async send(trx, job, payloads) {
         await boss.insert(
-          name,
+          job.name,
           payloads.map((data) => ({ data, retryLimit: 0 })),
           { db: fromKysely(trx) },
         );

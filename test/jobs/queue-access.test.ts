@@ -4,7 +4,11 @@ import { wallQueue } from '../../jobs/boss.ts';
 import { loadConfig } from '../../server/config.ts';
 import { createDatabase } from '../../server/db/database.ts';
 import { assertWalledLogin, withTenant } from '../../server/db/tenant.ts';
-import { RECONCILE_QUEUE, reconcileRun, startScheduledRun } from '../../server/runs/runs.service.ts';
+import { runJobs } from '../../server/runs/runs.jobs.ts';
+import { reconcileRun, startScheduledRun } from '../../server/runs/runs.service.ts';
+
+const RECONCILE_QUEUE = runJobs.reconcile.name;
+
 import { useTestDatabase } from '../support/database.ts';
 import { type AccountFixture, makeAccount } from '../support/factories.ts';
 import { useJobQueue } from '../support/queue.ts';
@@ -30,14 +34,14 @@ const queuedFor = async (accountId: bigint) => {
 describe('the job queue behind the tenant wall', () => {
   it("enqueues a tenant transaction's own jobs, and refuses one naming another account", async () => {
     await withTenant(test.db, a.id, (trx) =>
-      jobs.queue.send(trx, RECONCILE_QUEUE, [{ accountId: a.id.toString(), runId: '1' }]),
+      jobs.queue.send(trx, runJobs.reconcile, [{ accountId: a.id.toString(), runId: '1' }]),
     );
     expect(await queuedFor(a.id)).toBe(1);
 
     // A payload naming account B, sent from A's transaction: B's worker would act on it as B.
     await expect(
       withTenant(test.db, a.id, (trx) =>
-        jobs.queue.send(trx, RECONCILE_QUEUE, [{ accountId: b.id.toString(), runId: '1' }]),
+        jobs.queue.send(trx, runJobs.reconcile, [{ accountId: b.id.toString(), runId: '1' }]),
       ),
     ).rejects.toThrow(/row-level security/);
     // Outside any tenant transaction nothing may be enqueued at all.
@@ -45,7 +49,7 @@ describe('the job queue behind the tenant wall', () => {
       test.db
         .transaction()
         .execute((trx) =>
-          jobs.queue.send(trx, RECONCILE_QUEUE, [{ accountId: b.id.toString(), runId: '1' }]),
+          jobs.queue.send(trx, runJobs.reconcile, [{ accountId: b.id.toString(), runId: '1' }]),
         ),
     ).rejects.toThrow(/row-level security/);
     expect(await queuedFor(b.id)).toBe(0);
@@ -53,7 +57,7 @@ describe('the job queue behind the tenant wall', () => {
 
   it('lets the application read, change or delete no job, not even its own tenant’s', async () => {
     await withTenant(test.db, b.id, (trx) =>
-      jobs.queue.send(trx, RECONCILE_QUEUE, [{ accountId: b.id.toString(), runId: '2' }]),
+      jobs.queue.send(trx, runJobs.reconcile, [{ accountId: b.id.toString(), runId: '2' }]),
     );
     const statements = [
       sql`select data from pgboss.job_common`,
@@ -108,7 +112,7 @@ describe('the job queue behind the tenant wall', () => {
     await expect(assertWalledLogin(test.db, 'app')).resolves.toBeUndefined();
     await expect(sql`delete from pgboss.schedule`.execute(test.db)).rejects.toThrow(/permission denied/);
     await withTenant(test.db, a.id, (trx) =>
-      jobs.queue.send(trx, RECONCILE_QUEUE, [{ accountId: a.id.toString(), runId: '4' }]),
+      jobs.queue.send(trx, runJobs.reconcile, [{ accountId: a.id.toString(), runId: '4' }]),
     );
   });
 

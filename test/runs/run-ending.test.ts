@@ -10,18 +10,20 @@ import {
   giveUpReconciliation,
   sweepRuns,
 } from '../../server/runs/run-ending.service.ts';
+import { runJobs } from '../../server/runs/runs.jobs.ts';
 import {
   type AuthorityDirectory,
   type RunSettings,
   reconcileRun,
   runLookupBatch,
-  START_RUN_QUEUE,
   startRun,
   startWaitingRun,
 } from '../../server/runs/runs.service.ts';
 import { useTestDatabase } from '../support/database.ts';
 import { makeAccount, makeVehicles } from '../support/factories.ts';
 import { useJobQueue } from '../support/queue.ts';
+
+const START_RUN_QUEUE = runJobs.start.name;
 
 /**
  * Every run ends: poison answers fail their lookups (not the job), jobs out of retries end the run

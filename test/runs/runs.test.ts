@@ -118,11 +118,11 @@ describe('a run against the authority simulator', () => {
         answered: { violations: number; outstanding: number; outstandingMinor: string } | null;
         changes: Array<{ change: string; violations: number; amountMinor: string }>;
       }>;
-      next: string | null;
+      nextCursor: string | null;
     }>(`/runs/${latest!.id}/vehicles?limit=1000`);
     expect(vehicles.status).toBe(200);
     expect(vehicles.body.vehicles).toHaveLength(plates.length);
-    expect(vehicles.body.next).toBeNull();
+    expect(vehicles.body.nextCursor).toBeNull();
     for (const total of latest!.summary!.changes.filter((c) => c.change !== 'unchanged')) {
       const perVehicle = vehicles.body.vehicles.flatMap((v) =>
         v.changes.filter((c) => c.change === total.change),

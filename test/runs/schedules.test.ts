@@ -7,10 +7,12 @@ import { syncRunSchedules } from '../../jobs/runs.job.ts';
 import { loadConfig } from '../../server/config.ts';
 import { withTenant } from '../../server/db/tenant.ts';
 import { createLogger } from '../../server/logger.ts';
-import { NIGHTLY_RUN_QUEUE } from '../../server/runs/runs.schedule.ts';
+import { runJobs } from '../../server/runs/runs.jobs.ts';
 import { startScheduledRun } from '../../server/runs/runs.service.ts';
 import { useTestDatabase } from '../support/database.ts';
 import { type AccountFixture, makeAccount, makeVehicles } from '../support/factories.ts';
+
+const NIGHTLY_RUN_QUEUE = runJobs.nightly.name;
 
 const test = useTestDatabase();
 const log = createLogger({ level: 'silent', pretty: false });

@@ -6,6 +6,8 @@ import { type AuthoritySimulator, startAuthoritySimulator } from '../../fixtures
 import { withTenant } from '../../server/db/tenant.ts';
 import type { JurisdictionCode } from '../../server/jurisdictions/profiles.ts';
 import { currencies, formatMinor, minorToMajorText } from '../../server/money/money.ts';
+import { paymentJobs } from '../../server/payments/payments.jobs.ts';
+import { statementJobs } from '../../server/statements/statements.jobs.ts';
 import { useTestDatabase } from '../support/database.ts';
 import { type AccountFixture, makeAccount, makeVehicles } from '../support/factories.ts';
 import { ApiClient, useProduct } from '../support/http.ts';
@@ -385,7 +387,7 @@ describe('statement documents', () => {
       test.ownerDb,
     );
     await withTenant(test.db, fleet.account.id, (trx) =>
-      jobs.queue.send(trx, 'statements.render', [{ accountId: fleet.account.id.toString(), runId: run.id }]),
+      jobs.queue.send(trx, statementJobs.render, [{ accountId: fleet.account.id.toString(), runId: run.id }]),
     );
     // The job is done when pg-boss says so.
     for (let i = 0; i < 100; i++) {
@@ -501,7 +503,7 @@ describe('a run whose payment numbers could not be issued', () => {
       const run = await runToEnd(fleet.admin);
       // The payments stage fails and is retried; once out of retries pg-boss dead-letters it.
       await withTenant(test.db, fleet.account.id, (trx) =>
-        jobs.queue.send(trx, 'payments.issue_gave_up', [
+        jobs.queue.send(trx, paymentJobs.issueGaveUp, [
           { accountId: fleet.account.id.toString(), runId: run.id },
         ]),
       );

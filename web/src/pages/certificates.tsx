@@ -38,7 +38,7 @@ export default function Certificates() {
   const clearances = useQuery({
     queryKey: ['clearances', status, pages.after],
     queryFn: () =>
-      get<{ clearances: Clearance[]; next: string | null }>(
+      get<{ clearances: Clearance[]; nextCursor: string | null }>(
         `/clearances${query({ status, before: pages.after, limit: 25 })}`,
       ),
     placeholderData: (previous) => previous,
@@ -122,7 +122,7 @@ export default function Certificates() {
         <QueryList
           query={clearances}
           rows={(d) => d.clearances}
-          nextCursor={(d) => d.next}
+          nextCursor={(d) => d.nextCursor}
           pages={pages}
           empty={
             <EmptyState title={status ? t('certificates.none_here') : t('certificates.none')}>

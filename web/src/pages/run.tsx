@@ -103,7 +103,7 @@ function Changes({ runId }: { runId: string }) {
   const changes = useQuery({
     queryKey: ['changes', runId, change, pages.after],
     queryFn: () =>
-      get<{ changes: Change[]; next: string | null }>(
+      get<{ changes: Change[]; nextCursor: string | null }>(
         `/runs/${runId}/changes${query({ change, after: pages.after, limit: 50 })}`,
       ),
     placeholderData: (previous) => previous,
@@ -165,7 +165,7 @@ function Changes({ runId }: { runId: string }) {
       <QueryList
         query={changes}
         rows={(d) => d.changes}
-        nextCursor={(d) => d.next}
+        nextCursor={(d) => d.nextCursor}
         pages={pages}
         empty={<EmptyState title={t('runs.no_changes')} />}
       >

@@ -34,7 +34,7 @@ export default function Violations() {
   const violations = useQuery({
     queryKey: ['violations', state, vehicleId, costCentre, from, to, minAmountMinor?.toString(), pages.after],
     queryFn: () =>
-      get<{ violations: Violation[]; next: string | null }>(
+      get<{ violations: Violation[]; nextCursor: string | null }>(
         `/violations${query({
           state,
           vehicleId,
@@ -114,7 +114,7 @@ export default function Violations() {
         <QueryList
           query={violations}
           rows={(d) => d.violations}
-          nextCursor={(d) => d.next}
+          nextCursor={(d) => d.nextCursor}
           pages={pages}
           empty={
             <EmptyState title={t('violations.none')}>

@@ -1,11 +1,12 @@
 /**
- * Worker thread: reads and validates uploaded files, one at a time, off the main thread (a 100,000-row list
- * is about a second of CPU; the web process must keep answering meanwhile). Rows are validated
+ * The task that reads and validates an uploaded file in a reading thread (see
+ * ../sheets/off-thread.ts), off the main thread (a 100,000-row list is about a second of CPU; the
+ * web process must keep answering meanwhile). Rows are validated
  * as they are read and sent on at once as COPY text, so the main thread streams them into the
  * database while the rest of the file is still being read, and nobody holds the whole table.
  */
-import { parentPort } from 'node:worker_threads';
 import { copyLine } from '../db/copy-text.ts';
+import type { SheetTask } from '../sheets/off-thread.ts';
 import { UploadError } from './upload-error.ts';
 import type { ParsedHeader, ParseRequest, WorkerMessage } from './upload-parse.ts';
 import { readUploadRows } from './upload-read.ts';
@@ -14,9 +15,7 @@ import { type RowVerdict, rowValidator } from './upload-validate.ts';
 /** Valid rows per message: large enough to keep messages few, small enough to start COPY early. */
 const CHUNK_ROWS = 2_000;
 
-function post(message: WorkerMessage): void {
-  parentPort!.postMessage(message);
-}
+type Post = Parameters<SheetTask<ParseRequest, WorkerMessage>>[1];
 
 const encoder = new TextEncoder();
 
@@ -29,6 +28,11 @@ class RowBatch {
   #bytes = new Uint8Array(1024 * 1024);
   #length = 0;
   rows = 0;
+  readonly #post: Post;
+
+  constructor(post: Post) {
+    this.#post = post;
+  }
 
   add(line: string): void {
     // UTF-8 needs at most 3 bytes per UTF-16 code unit.
@@ -45,16 +49,16 @@ class RowBatch {
   /** Sends the batch to the main thread in a buffer of its own (moved, not copied) and starts over. */
   post(): void {
     const copy = this.#bytes.slice(0, this.#length);
-    parentPort!.postMessage({ type: 'rows', copy } satisfies WorkerMessage, [copy.buffer]);
+    this.#post({ type: 'rows', copy }, [copy.buffer]);
     this.#length = 0;
     this.rows = 0;
   }
 }
 
-async function main(request: ParseRequest): Promise<void> {
+async function parse(request: ParseRequest, post: Post): Promise<void> {
   let header: ParsedHeader | undefined;
   let validate: ReturnType<typeof rowValidator> | undefined;
-  const batch = new RowBatch();
+  const batch = new RowBatch(post);
   const issues: string[] = [];
   const rejects: string[] = [];
   const counts = { rows: 0, valid: 0, rejected: 0, duplicate: 0, warnings: 0 };
@@ -134,16 +138,12 @@ async function main(request: ParseRequest): Promise<void> {
   post({ type: 'done', counts, issues: issues.join(''), rejects: rejects.join('') });
 }
 
-/** One file at a time: the pool sends the next only after this one's last message. */
-parentPort!.on('message', (request: ParseRequest) => {
-  main(request).catch((error: unknown) => {
-    if (error instanceof UploadError) {
-      post({ type: 'refused', code: error.code, message: error.message, location: error.location });
-      return;
-    }
-    post({
-      type: 'failed',
-      message: error instanceof Error ? (error.stack ?? error.message) : String(error),
-    });
-  });
-});
+/** Reads one file; a whole-file refusal is the task's last message, as `done` is. */
+export const run: SheetTask<ParseRequest, WorkerMessage> = async (request, post) => {
+  try {
+    await parse(request, post);
+  } catch (error) {
+    if (!(error instanceof UploadError)) throw error;
+    post({ type: 'refused', code: error.code, message: error.message, location: error.location });
+  }
+};
