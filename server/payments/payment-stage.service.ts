@@ -6,6 +6,7 @@ import { type Tx, withTenant } from '../db/tenant.ts';
 import { DomainError } from '../errors.ts';
 import { type JurisdictionCode, jurisdictions } from '../jurisdictions/profiles.ts';
 import type { JobQueue } from '../queue.ts';
+import { recordRunEnded } from '../runs/run-metrics.service.ts';
 import { wakeWaitingRun } from '../runs/runs.service.ts';
 import { lockAccountViolations } from '../violations/violations.repo.ts';
 import { issuePaymentNumbers } from './payment-numbers.service.ts';
@@ -91,19 +92,26 @@ export async function runPaymentStage(
   now: Date,
   next?: (trx: Tx, summary: PaymentStageSummary) => Promise<void>,
 ): Promise<PaymentStageSummary> {
-  let ended = false;
   const endStage = async (trx: Tx) => {
-    if (await finishIssuingRun(trx, job.accountId, job.runId))
-      await wakeWaitingRun(trx, queue, job.accountId);
-    ended = true;
+    const ending = await finishIssuingRun(trx, job.accountId, job.runId);
+    if (ending) await wakeWaitingRun(trx, queue, job.accountId);
+    return ending;
   };
+  // Set once the transaction that ended the stage has committed.
+  let ended = false;
+  let endedHere = false;
   try {
     if (!issuer) throw new Error('payments.issue needs the authority issuance client in the job context');
-    return await issueAfterRun(db, issuer, job, now, async (trx, summary) => {
-      await endStage(trx);
-      if (next) await next(trx, summary);
+    let ending = false;
+    const summary = await issueAfterRun(db, issuer, job, now, async (trx, done) => {
+      ending = await endStage(trx);
+      if (next) await next(trx, done);
     });
+    ended = true;
+    endedHere = ending;
+    return summary;
   } finally {
-    if (!ended) await withTenant(db, job.accountId, endStage);
+    if (!ended) endedHere = await withTenant(db, job.accountId, endStage);
+    if (endedHere) await recordRunEnded(db, job);
   }
 }

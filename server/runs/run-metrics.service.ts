@@ -22,12 +22,24 @@ export async function recordRunMetrics(
     snapshot: between(run.created_at, run.snapshotted_at),
     lookups: between(run.snapshotted_at, run.fetched_at),
     reconcile: summary.reconcileMs / 1000,
-    total: between(run.created_at, run.finished_at),
   };
   for (const [stage, seconds] of Object.entries(stages)) {
     if (seconds !== undefined) runStageSeconds.observe({ stage, kind: run.kind }, seconds);
   }
-  runsEnded.inc({ status: run.status });
   lookupsTotal.inc(run.lookups_total);
   lookupsFailed.inc(summary.failedVehicles.length);
+  if (run.finished_at) recordEnd(run);
+}
+
+/** A run that ended after its reconciliation (its payment stage over): the whole run's time and how it ended. */
+export async function recordRunEnded(db: Database, job: { accountId: bigint; runId: bigint }): Promise<void> {
+  const run = await withTenant(db, job.accountId, (trx) => findRunStageTimes(trx, job.accountId, job.runId));
+  if (run?.finished_at) recordEnd(run);
+}
+
+function recordEnd(run: { kind: string; status: string; created_at: Date; finished_at: Date | null }): void {
+  if (!run.finished_at) return;
+  const seconds = Math.max(0, (run.finished_at.getTime() - run.created_at.getTime()) / 1000);
+  runStageSeconds.observe({ stage: 'total', kind: run.kind }, seconds);
+  runsEnded.inc({ status: run.status });
 }

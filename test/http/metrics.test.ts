@@ -97,10 +97,18 @@ describe('GET /metrics', () => {
     }
     expect(status).toBe('done');
 
-    const response = await scrape(product.url!, `Bearer ${TOKEN}`);
+    // The run shows done when its payment stage's transaction commits; the stage records the run's
+    // end in the metrics right after, so the scrape waits for it.
+    let response = await scrape(product.url!, `Bearer ${TOKEN}`);
+    let text = await response.text();
+    let all = samples(text);
+    while (total(all, 'fleet_runs_ended_total', { status: 'done' }) === 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      response = await scrape(product.url!, `Bearer ${TOKEN}`);
+      text = await response.text();
+      all = samples(text);
+    }
     expect(response.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
-    const text = await response.text();
-    const all = samples(text);
     // HTTP by route pattern, never the raw path (no run id in any label).
     const byRoute = { method: 'GET', route: '/api/v1/runs/:runId', status: '200' };
     expect(total(all, 'fleet_http_request_duration_seconds_count', byRoute)).toBeGreaterThanOrEqual(1);
