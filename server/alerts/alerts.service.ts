@@ -21,7 +21,7 @@ import {
 import type { CurrencyCode, DigestEvents } from './digest.ts';
 import { firstPrivate, resolveHost, urlHost } from './webhook-address.ts';
 
-const refused = (key: string, field: string, values: Record<string, string> = {}) => {
+const refusedSetting = (key: string, field: string, values: Record<string, string> = {}) => {
   const words = bilingual(`alerts.${key}`, values);
   return new DomainError(`alerts.${key}`, words.en, {
     status: 422,
@@ -46,7 +46,7 @@ export function normaliseAddress(channel: RecipientInput['channel'], raw: string
   if (channel === 'email') {
     const email = address.toLowerCase();
     if (!EMAIL.test(email) || email.length > 254)
-      throw refused('recipient_email_invalid', 'address', { address });
+      throw refusedSetting('recipient_email_invalid', 'address', { address });
     return email;
   }
   if (channel === 'sms') {
@@ -54,18 +54,18 @@ export function normaliseAddress(channel: RecipientInput['channel'], raw: string
     const phone = toAsciiDigits(address)
       .replace(/[\s\-().\u200e\u200f]/g, '')
       .replace(/^00/, '+');
-    if (!PHONE.test(phone)) throw refused('recipient_phone_invalid', 'address', { address });
+    if (!PHONE.test(phone)) throw refusedSetting('recipient_phone_invalid', 'address', { address });
     return phone;
   }
   let url: URL;
   try {
     url = new URL(address);
   } catch {
-    throw refused('recipient_url_invalid', 'address', { address });
+    throw refusedSetting('recipient_url_invalid', 'address', { address });
   }
   const local = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
   if (!(url.protocol === 'https:' || (url.protocol === 'http:' && local)) || url.username || url.password) {
-    throw refused('recipient_url_invalid', 'address', { address });
+    throw refusedSetting('recipient_url_invalid', 'address', { address });
   }
   return url.toString();
 }
@@ -79,7 +79,7 @@ async function refusePrivateWebhook(address: string): Promise<void> {
   const host = urlHost(new URL(address));
   const addresses = await resolveHost(host).catch(() => []);
   const bad = firstPrivate(addresses);
-  if (bad) throw refused('recipient_url_private', 'address', { address, resolved: bad });
+  if (bad) throw refusedSetting('recipient_url_private', 'address', { address, resolved: bad });
 }
 
 export async function addRecipient(
@@ -88,7 +88,7 @@ export async function addRecipient(
   input: RecipientInput,
   options: { allowPrivateWebhooks?: boolean } = {},
 ) {
-  if (input.role && input.channel !== 'email') throw refused('recipient_role_channel', 'role');
+  if (input.role && input.channel !== 'email') throw refusedSetting('recipient_role_channel', 'role');
   const address = input.role ? null : normaliseAddress(input.channel, input.address ?? '');
   if (input.channel === 'webhook' && address && !options.allowPrivateWebhooks) {
     await refusePrivateWebhook(address);

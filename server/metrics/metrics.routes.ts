@@ -12,7 +12,7 @@ export function metricsRoute(token: string | undefined): express.RequestHandler 
   const expected = token ? Buffer.from(token) : undefined;
   return async (req, res) => {
     if (!expected) {
-      res.status(404).json(envelope('not_found', 'no such resource'));
+      res.status(404).json(envelope('route_not_found', 'no such resource'));
       return;
     }
     const given = Buffer.from(req.headers.authorization?.match(/^Bearer\s+(\S+)$/i)?.[1] ?? '');

@@ -62,6 +62,7 @@ describe('web role', () => {
   it('runs the registered job workers and the nightly schedule', async () => {
     const schedules = await product.boss.getSchedules();
     expect(schedules.map((s) => [s.name, s.timezone])).toEqual([
+      ['alerts.deliver', 'UTC'],
       ['maintenance.nightly', 'Asia/Amman'],
       ['run.sweep', 'UTC'],
     ]);

@@ -28,6 +28,7 @@ const matches = (text: string, pattern: RegExp) => [...text.matchAll(pattern)].m
 const wrappers: Array<{ call: string; prefix: string }> = [
   { call: 'badRequest', prefix: '' },
   { call: 'refused', prefix: 'clearance.' },
+  { call: 'refusedSetting', prefix: 'alerts.' },
   { call: 'new SettlementFileError', prefix: '' },
 ];
 
