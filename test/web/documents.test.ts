@@ -267,6 +267,48 @@ describe('an accountant’s documents and money in a real browser', { timeout: 1
     await ar.context().close();
   });
 
+  it('issues one number per vehicle for pasted plates, and names a plate it cannot find first', async () => {
+    const vehicles = (
+      await sql<{ plate_display: string; total: string }>`
+        select ve.plate_display, sum(v.amount_minor)::text as total
+        from violations v join vehicles ve on ve.account_id = v.account_id and ve.id = v.vehicle_id
+        join accounts a on a.id = v.account_id
+        where a.registry_number = 'DEMO-JO-0001' and v.state = 'outstanding' and v.amount_minor > 0
+        group by ve.id, ve.plate_display order by ve.id limit 2`.execute(test.ownerDb)
+    ).rows;
+    expect(vehicles).toHaveLength(2);
+    const page = await newPage(chrome.browser, app.product.url!);
+    await page.addInitScript(() => localStorage.setItem('ff.language', 'en'));
+    await signIn(page, 'accountant.jo@demo.fleet', DEMO_PASSWORD);
+    await nav(page, 'Payments').click();
+    const form = page.getByTestId('issue-selection');
+    await form.locator('select[name=scope]').selectOption('vehicles');
+    await form.locator('select[name=kind]').selectOption('vehicle');
+    const plates = form.getByLabel('Plates, one per line or separated by commas');
+    await plates.fill(`${vehicles[0]!.plate_display}\nNO-SUCH-PLATE`);
+    await form.getByRole('button', { name: 'Issue payment numbers' }).click();
+    await poll(() => page.getByRole('alert').first().textContent()).toBe(
+      'No single vehicle of this account has this plate: NO-SUCH-PLATE',
+    );
+    await plates.fill(vehicles.map((v) => v.plate_display).join(', '));
+    await form.getByRole('button', { name: 'Issue payment numbers' }).click();
+    const outcome = page.getByRole('status').filter({ has: page.locator('li .mono') });
+    await outcome.waitFor();
+    const items = await outcome.locator('li').allTextContents();
+    expect(items).toHaveLength(2);
+    // One number per vehicle, each for that vehicle's outstanding total.
+    for (const v of vehicles) {
+      const amount = formatMinor(BigInt(v.total), JOD, { locale: 'en' });
+      expect(
+        items.some((i) => i.endsWith(amount)),
+        `${v.plate_display} ${amount} in ${items}`,
+      ).toBe(true);
+    }
+    expect(items.every((i) => i.includes('One vehicle'))).toBe(true);
+    await expectAccessible(page, 'payments after issuing per vehicle');
+    await page.context().close();
+  });
+
   it('shows certificates to those who handle money, and revocation only to those who may', async () => {
     const admin = await newPage(chrome.browser, app.product.url!);
     await signIn(admin, 'fleet.jo@demo.fleet', DEMO_PASSWORD);
