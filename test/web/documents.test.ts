@@ -88,6 +88,7 @@ describe('an accountant’s documents and money in a real browser', { timeout: 1
   it('issues a payment number for the whole account and sees it with lines that add up', async () => {
     await nav(page, 'Payments').click();
     await page.getByRole('heading', { name: 'Payment numbers' }).waitFor();
+    await screenshot(page, 'payments-en-selection-form');
     await page.getByRole('button', { name: 'Issue a payment number for the whole account' }).click();
     const outcome = page.getByRole('status').filter({ has: page.locator('li .mono') });
     await outcome.waitFor();
@@ -216,6 +217,97 @@ describe('an accountant’s documents and money in a real browser', { timeout: 1
     expect(await stranger.locator('.status').allTextContents()).toEqual(['ملغاة', 'Revoked']);
     await stranger.context().close();
   }, 120_000);
+
+  it('issues one consolidated number for a cost centre, in Arabic, whose lines add up to its total', async () => {
+    // A cost centre of the demo's Jordanian account with outstanding violations, and their sum.
+    const [centre] = (
+      await sql<{ cost_centre: string; total: string }>`
+        select ve.cost_centre, sum(v.amount_minor)::text as total
+        from violations v join vehicles ve on ve.account_id = v.account_id and ve.id = v.vehicle_id
+        join accounts a on a.id = v.account_id
+        where a.registry_number = 'DEMO-JO-0001' and v.state = 'outstanding' and v.amount_minor > 0
+          and ve.cost_centre is not null
+        group by ve.cost_centre order by ve.cost_centre limit 1`.execute(test.ownerDb)
+    ).rows;
+    expect(centre, 'the demo has a cost centre with outstanding violations').toBeDefined();
+    const ar = await newPage(chrome.browser, app.product.url!);
+    await ar.addInitScript(() => localStorage.setItem('ff.language', 'ar'));
+    await signIn(ar, 'accountant.jo@demo.fleet', DEMO_PASSWORD);
+    await nav(ar, 'المدفوعات').click();
+    const form = ar.getByTestId('issue-selection');
+    await form.waitFor();
+    await form.locator('select[name=scope]').selectOption('cost_centre');
+    await form.getByLabel('مركز التكلفة', { exact: true }).fill(centre!.cost_centre);
+    await form.locator('select[name=kind]').selectOption('consolidated');
+    await expectAccessible(ar, 'issue for a selection, Arabic');
+    await screenshot(ar, 'payments-ar-selection-form');
+    await form.getByRole('button', { name: 'إصدار أرقام الدفع' }).click();
+    const outcome = ar.getByRole('status').filter({ has: ar.locator('li .mono') });
+    await outcome.waitFor();
+    expect(await outcome.locator('p').first().textContent()).toMatch(
+      /^(صدر رقم دفع جديد\.|لهذه المخالفات رقم دفع مفتوح بالفعل:)$/,
+    );
+    expect(await outcome.locator('li').count()).toBe(1);
+    const issued = (await outcome.locator('li .mono').first().textContent())!.trim();
+    const row = ar.locator(`[data-testid=payment-numbers] tbody tr[data-number="${issued}"]`);
+    await row.waitFor();
+    expect(await row.locator('.badge').first().textContent()).toBe('مفتوح');
+    const total = BigInt((await row.locator('td[data-minor]').getAttribute('data-minor'))!);
+    // The number covers exactly the cost centre's outstanding violations, and its lines add up to it.
+    expect(total).toBe(BigInt(centre!.total));
+    await row.getByRole('button', { name: /بند/ }).click();
+    const lines = ar.getByTestId(`lines-${issued}`);
+    await lines.locator('tbody tr').first().waitFor();
+    const amounts = await lines
+      .locator('tbody td[data-minor]')
+      .evaluateAll((cells) => cells.map((c) => c.getAttribute('data-minor')!));
+    expect(amounts.reduce((sum, a) => sum + BigInt(a), 0n)).toBe(total);
+    expect(BigInt((await lines.locator('tfoot td[data-minor]').getAttribute('data-minor'))!)).toBe(total);
+    await expectAccessible(ar, 'payments after issuing for a cost centre, Arabic');
+    await ar.context().close();
+  });
+
+  it('issues one number per vehicle for pasted plates, and names a plate it cannot find first', async () => {
+    const vehicles = (
+      await sql<{ plate_display: string; total: string }>`
+        select ve.plate_display, sum(v.amount_minor)::text as total
+        from violations v join vehicles ve on ve.account_id = v.account_id and ve.id = v.vehicle_id
+        join accounts a on a.id = v.account_id
+        where a.registry_number = 'DEMO-JO-0001' and v.state = 'outstanding' and v.amount_minor > 0
+        group by ve.id, ve.plate_display order by ve.id limit 2`.execute(test.ownerDb)
+    ).rows;
+    expect(vehicles).toHaveLength(2);
+    const page = await newPage(chrome.browser, app.product.url!);
+    await page.addInitScript(() => localStorage.setItem('ff.language', 'en'));
+    await signIn(page, 'accountant.jo@demo.fleet', DEMO_PASSWORD);
+    await nav(page, 'Payments').click();
+    const form = page.getByTestId('issue-selection');
+    await form.locator('select[name=scope]').selectOption('vehicles');
+    await form.locator('select[name=kind]').selectOption('vehicle');
+    const plates = form.getByLabel('Plates, one per line or separated by commas');
+    await plates.fill(`${vehicles[0]!.plate_display}\nNO-SUCH-PLATE`);
+    await form.getByRole('button', { name: 'Issue payment numbers' }).click();
+    await poll(() => page.getByRole('alert').first().textContent()).toBe(
+      'No single vehicle of this account has this plate: NO-SUCH-PLATE',
+    );
+    await plates.fill(vehicles.map((v) => v.plate_display).join(', '));
+    await form.getByRole('button', { name: 'Issue payment numbers' }).click();
+    const outcome = page.getByRole('status').filter({ has: page.locator('li .mono') });
+    await outcome.waitFor();
+    const items = await outcome.locator('li').allTextContents();
+    expect(items).toHaveLength(2);
+    // One number per vehicle, each for that vehicle's outstanding total.
+    for (const v of vehicles) {
+      const amount = formatMinor(BigInt(v.total), JOD, { locale: 'en' });
+      expect(
+        items.some((i) => i.endsWith(amount)),
+        `${v.plate_display} ${amount} in ${items}`,
+      ).toBe(true);
+    }
+    expect(items.every((i) => i.includes('One vehicle'))).toBe(true);
+    await expectAccessible(page, 'payments after issuing per vehicle');
+    await page.context().close();
+  });
 
   it('shows certificates to those who handle money, and revocation only to those who may', async () => {
     const admin = await newPage(chrome.browser, app.product.url!);

@@ -10,6 +10,7 @@ import { useFormats, useT } from '../locale.tsx';
 import { useCursorPages } from '../paging.ts';
 import { useSession } from '../session.tsx';
 import { Badge, Card, ErrorMessage, TableScroll } from '../ui.tsx';
+import { IssueForSelection } from './issue-selection.tsx';
 import {
   type IssueOutcome,
   NumberLines,
@@ -47,6 +48,7 @@ export default function Payments() {
     <div className="page">
       <h1>{t('payments.title')}</h1>
       {may('money.write') ? <IssueConsolidated /> : null}
+      {may('money.write') ? <IssueForSelection /> : null}
       <PaymentNumbers />
       <PaymentsReceived />
     </div>
