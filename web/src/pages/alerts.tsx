@@ -115,7 +115,7 @@ function SettingsCard() {
   if (settings.isError) return <ErrorMessage error={settings.error} />;
   return (
     <Card title={t('alerts.page_settings')}>
-      <form className="form" onSubmit={submit}>
+      <form className="form compact" onSubmit={submit}>
         <label>
           {t('alerts.page_horizon')}
           <input
@@ -126,7 +126,7 @@ function SettingsCard() {
             onChange={(e) => setHorizon(e.target.value)}
           />
         </label>
-        <label>
+        <label className="confirm">
           <input type="checkbox" checked={allClear} onChange={(e) => setAllClear(e.target.checked)} />{' '}
           {t('alerts.page_all_clear')}
         </label>
