@@ -1,10 +1,13 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useEffect, useState } from 'react';
 import { ApiError, del, get, post, query, request } from '../api.ts';
+import { type Column, DataTable } from '../components/data-table.tsx';
 import { EmptyState } from '../components/empty-state.tsx';
+import { FilterSelect } from '../components/filter-select.tsx';
+import { QueryList } from '../components/query-list.tsx';
 import { useFormats, usePreferences, useT } from '../locale.tsx';
 import { useSession } from '../session.tsx';
-import { Badge, Card, ErrorMessage, Loading, TableScroll } from '../ui.tsx';
+import { Badge, Card, ErrorMessage, Loading } from '../ui.tsx';
 
 interface Recipient {
   id: string;
@@ -269,6 +272,8 @@ function RecipientsCard() {
   );
 }
 
+const digestStatuses = ['pending', 'sending', 'sent', 'dead'] as const;
+
 function OutboxCard() {
   const t = useT();
   const client = useQueryClient();
@@ -285,74 +290,62 @@ function OutboxCard() {
     mutationFn: (id: string) => post(`/alerts/outbox/${id}/resend`),
     onSuccess: () => client.invalidateQueries({ queryKey: ['alerts', 'outbox'] }),
   });
+  const columns: Column<Digest>[] = [
+    { key: 'created', header: t('alerts.page_col_created'), cell: (d) => f.dateTime(d.createdAt) },
+    { key: 'kind', header: t('alerts.page_col_kind'), cell: (d) => t(`alerts.page_kind_${d.kind}`) },
+    { key: 'channel', header: t('alerts.page_channel'), cell: (d) => t(`alerts.page_channel_${d.channel}`) },
+    {
+      key: 'destination',
+      header: t('alerts.page_col_destination'),
+      cell: (d) => <bdi dir="ltr">{d.destination}</bdi>,
+    },
+    {
+      key: 'status',
+      header: t('alerts.page_status'),
+      cell: (d) => (
+        <>
+          <Badge kind={d.status === 'dead' ? 'warn' : d.status === 'sent' ? 'ok' : 'muted'}>
+            {t(`alerts.page_status_${d.status}`)}
+          </Badge>{' '}
+          {t('alerts.page_attempts', { count: d.attempts })}
+          {d.lastError && d.status !== 'sent' ? (
+            <div className="muted small">
+              <bdi dir="ltr">{d.lastError}</bdi>
+            </div>
+          ) : null}
+        </>
+      ),
+    },
+    {
+      key: 'actions',
+      header: t('alerts.page_col_actions'),
+      cell: (d) =>
+        d.status === 'dead' || d.status === 'sent' ? (
+          <button type="button" onClick={() => resend.mutate(d.id)} disabled={resend.isPending}>
+            {t('alerts.page_resend')}
+          </button>
+        ) : null,
+    },
+  ];
   return (
     <Card title={t('alerts.page_outbox')}>
       <div className="filters">
-        <label>
-          {t('alerts.page_status')}
-          <select value={status} onChange={(e) => setStatus(e.target.value)}>
-            <option value="">{t('alerts.page_status_all')}</option>
-            {(['pending', 'sending', 'sent', 'dead'] as const).map((s) => (
-              <option key={s} value={s}>
-                {t(`alerts.page_status_${s}`)}
-              </option>
-            ))}
-          </select>
-        </label>
+        <FilterSelect
+          label={t('alerts.page_status')}
+          value={status}
+          all={t('alerts.page_status_all')}
+          options={digestStatuses.map((s) => ({ value: s, label: t(`alerts.page_status_${s}`) }))}
+          onChange={setStatus}
+        />
       </div>
       <Refusal error={resend.error} />
-      {outbox.isPending ? (
-        <Loading />
-      ) : outbox.isError ? (
-        <ErrorMessage error={outbox.error} />
-      ) : outbox.data.digests.length === 0 ? (
-        <EmptyState title={t('alerts.page_outbox_empty')} />
-      ) : (
-        <TableScroll>
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">{t('alerts.page_col_created')}</th>
-                <th scope="col">{t('alerts.page_col_kind')}</th>
-                <th scope="col">{t('alerts.page_channel')}</th>
-                <th scope="col">{t('alerts.page_col_destination')}</th>
-                <th scope="col">{t('alerts.page_status')}</th>
-                <th scope="col">{t('alerts.page_col_actions')}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {outbox.data.digests.map((d) => (
-                <tr key={d.id}>
-                  <td>{f.dateTime(d.createdAt)}</td>
-                  <td>{t(`alerts.page_kind_${d.kind}`)}</td>
-                  <td>{t(`alerts.page_channel_${d.channel}`)}</td>
-                  <td>
-                    <bdi dir="ltr">{d.destination}</bdi>
-                  </td>
-                  <td>
-                    <Badge kind={d.status === 'dead' ? 'warn' : d.status === 'sent' ? 'ok' : 'muted'}>
-                      {t(`alerts.page_status_${d.status}`)}
-                    </Badge>{' '}
-                    {t('alerts.page_attempts', { count: d.attempts })}
-                    {d.lastError && d.status !== 'sent' ? (
-                      <div className="muted small">
-                        <bdi dir="ltr">{d.lastError}</bdi>
-                      </div>
-                    ) : null}
-                  </td>
-                  <td>
-                    {d.status === 'dead' || d.status === 'sent' ? (
-                      <button type="button" onClick={() => resend.mutate(d.id)} disabled={resend.isPending}>
-                        {t('alerts.page_resend')}
-                      </button>
-                    ) : null}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </TableScroll>
-      )}
+      <QueryList
+        query={outbox}
+        rows={(d) => d.digests}
+        empty={<EmptyState title={t('alerts.page_outbox_empty')} />}
+      >
+        {(rows) => <DataTable rows={rows} columns={columns} rowKey={(d) => d.id} />}
+      </QueryList>
     </Card>
   );
 }
