@@ -280,22 +280,44 @@ export interface ClaimedDigest {
   legal_name_en: string;
 }
 
+/** A claimed digest's key: all that the claim, which crosses tenants, hands out. */
+export interface ClaimedKey {
+  account_id: bigint;
+  id: bigint;
+}
+
 /** Claims due digests (of one account, or all) for `leaseSeconds`; others skip them meanwhile. */
-export async function claimDigests(
+export async function claimDigestKeys(
   db: Executor,
   accountId: bigint | null,
   now: Date,
   leaseSeconds: number,
   limit: number,
-): Promise<ClaimedDigest[]> {
-  const { rows } = await sql<ClaimedDigest>`
-    select * from claim_alert_digests(${accountId}::bigint, ${now}::timestamptz,
+): Promise<ClaimedKey[]> {
+  const { rows } = await sql<ClaimedKey>`
+    select account_id, id from claim_alert_digests(${accountId}::bigint, ${now}::timestamptz,
                                       make_interval(secs => ${leaseSeconds}), ${limit}::int)`.execute(db);
   return rows;
 }
 
+/** The claimed digests of the transaction's account, with their recipient's secret and the account's names. */
+export async function readClaimedDigests(
+  trx: Executor,
+  accountId: bigint,
+  ids: bigint[],
+): Promise<ClaimedDigest[]> {
+  const { rows } = await sql<ClaimedDigest>`
+    select d.account_id, d.id, d.run_id, d.kind, d.channel, d.destination, d.language, d.events,
+           d.idempotency_key, d.attempts, r.secret, a.currency, a.time_zone, a.legal_name_ar, a.legal_name_en
+    from alert_digests d
+    join alert_recipients r on r.account_id = d.account_id and r.id = d.recipient_id
+    join accounts a on a.id = d.account_id
+    where d.account_id = ${accountId} and d.id = any(${ids.map(String)}::bigint[]) and d.status = 'sending'
+    order by d.next_attempt_at, d.id`.execute(trx);
+  return rows;
+}
+
 export interface DigestOutcome {
-  accountId: string;
   id: string;
   attempts: number;
   ok: boolean;
@@ -304,11 +326,42 @@ export interface DigestOutcome {
   retryAt: string | null;
 }
 
-/** Records what became of claimed digests (sent, retried later, dead-lettered) and logs each attempt. */
-export async function completeDigests(db: Executor, now: Date, outcomes: DigestOutcome[]): Promise<number> {
+/**
+ * Records what became of the account's claimed digests (sent, retried later, dead-lettered) and logs
+ * each attempt. Only digests still claimed by that attempt change: a sender whose lease passed and
+ * whose digest was claimed again records nothing.
+ */
+export async function completeDigests(
+  trx: Executor,
+  accountId: bigint,
+  now: Date,
+  outcomes: DigestOutcome[],
+): Promise<number> {
   if (outcomes.length === 0) return 0;
   const { rows } = await sql<{ n: number }>`
-    select complete_alert_digests(${now}::timestamptz, ${JSON.stringify(outcomes)}::jsonb) as n`.execute(db);
+    with o as (
+      select (x ->> 'id')::bigint as id, (x ->> 'attempts')::int as attempts, (x ->> 'ok')::boolean as ok,
+             x ->> 'error' as error, (x ->> 'retryAt')::timestamptz as retry_at
+      from jsonb_array_elements(${JSON.stringify(outcomes)}::jsonb) x
+    ), done as (
+      update alert_digests d set
+        status = case when o.ok then 'sent' when o.retry_at is null then 'dead' else 'pending' end,
+        sent_at = case when o.ok then ${now}::timestamptz else d.sent_at end,
+        next_attempt_at = coalesce(o.retry_at, d.next_attempt_at),
+        last_error = case when o.ok then d.last_error else o.error end,
+        lease_until = null
+      from o
+      where d.account_id = ${accountId} and d.id = o.id and d.status = 'sending' and d.attempts = o.attempts
+      returning d.account_id, d.id, d.attempts, d.status, o.error
+    ), logged as (
+      insert into alert_attempts (account_id, digest_id, attempt, at, outcome, error)
+      select account_id, id, attempts, ${now}::timestamptz,
+             case status when 'sent' then 'sent' when 'dead' then 'dead' else 'failed' end,
+             case when status = 'sent' then null else error end
+      from done
+      on conflict do nothing
+    )
+    select count(*)::int as n from done`.execute(trx);
   return rows[0]!.n;
 }
 

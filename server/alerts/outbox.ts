@@ -1,6 +1,13 @@
 import type { Database } from '../db/database.ts';
+import { withTenant } from '../db/tenant.ts';
 import type { Language } from '../i18n/messages.ts';
-import { type ClaimedDigest, claimDigests, completeDigests, type DigestOutcome } from './alerts.repo.ts';
+import {
+  type ClaimedDigest,
+  claimDigestKeys,
+  completeDigests,
+  type DigestOutcome,
+  readClaimedDigests,
+} from './alerts.repo.ts';
 import { type RetryPolicy, retryAt } from './alerts.settings.ts';
 import type { AlertChannels, OutgoingAlert } from './channels/channel.ts';
 import { type DigestEvents, renderDigest, webhookPayload } from './digest.ts';
@@ -53,7 +60,7 @@ export async function drainOutbox(
     const outcomes = await mapLimited(claimed, options.concurrency ?? 32, (digest) =>
       deliver(channels, digest, options),
     );
-    await completeDigests(db, options.now, outcomes);
+    await recordOutcomes(db, claimed, outcomes, options.now);
     for (const o of outcomes) {
       if (o.ok) result.sent++;
       else if (o.retryAt) result.retrying++;
@@ -64,13 +71,63 @@ export async function drainOutbox(
   return result;
 }
 
+/**
+ * Claims due digests and reads what they say. The claim crosses tenants but yields only keys; each
+ * account's digests, with its webhook secrets, are read inside that account's walled transaction.
+ */
+export async function claimDigests(
+  db: Database,
+  accountId: bigint | null,
+  now: Date,
+  leaseSeconds: number,
+  limit: number,
+): Promise<ClaimedDigest[]> {
+  const keys = await claimDigestKeys(db, accountId, now, leaseSeconds, limit);
+  const claimed: ClaimedDigest[] = [];
+  for (const [account, ids] of byAccount(
+    keys,
+    (k) => k.account_id,
+    (k) => k.id,
+  )) {
+    claimed.push(...(await withTenant(db, account, (trx) => readClaimedDigests(trx, account, ids))));
+  }
+  return claimed;
+}
+
+/** Records each account's outcomes inside its own walled transaction. */
+async function recordOutcomes(
+  db: Database,
+  claimed: ClaimedDigest[],
+  outcomes: DigestOutcome[],
+  now: Date,
+): Promise<void> {
+  const pairs = claimed.map((digest, i) => ({ account: digest.account_id, outcome: outcomes[i]! }));
+  for (const [account, accountOutcomes] of byAccount(
+    pairs,
+    (p) => p.account,
+    (p) => p.outcome,
+  )) {
+    await withTenant(db, account, (trx) => completeDigests(trx, account, now, accountOutcomes));
+  }
+}
+
+function byAccount<T, V>(items: T[], account: (item: T) => bigint, value: (item: T) => V): Map<bigint, V[]> {
+  const groups = new Map<bigint, V[]>();
+  for (const item of items) {
+    const key = account(item);
+    const group = groups.get(key);
+    if (group) group.push(value(item));
+    else groups.set(key, [value(item)]);
+  }
+  return groups;
+}
+
 async function deliver(
   channels: AlertChannels,
   digest: ClaimedDigest,
   options: DrainOptions,
 ): Promise<DigestOutcome> {
   const base = {
-    accountId: digest.account_id.toString(),
     id: digest.id.toString(),
     attempts: digest.attempts,
   };

@@ -50,6 +50,35 @@ describe('the tenant wall', () => {
     );
   });
 
+  it('lets the application past the wall only through functions that answer no secret', async () => {
+    // Security-definer functions see every tenant: what they return is what crosses the wall.
+    const { rows } = await sql<{ name: string; columns: string[] | null }>`
+      select p.proname as name, p.proargnames[p.pronargs + 1:] as columns
+      from pg_proc p
+      where p.pronamespace = 'public'::regnamespace and p.prosecdef
+        and has_function_privilege(current_user, p.oid, 'execute')
+      order by 1`.execute(test.db);
+    expect(rows.map((r) => r.name)).toContain('claim_alert_digests');
+    const leaking = rows.filter((r) =>
+      (r.columns ?? []).some((c) => /(^|_)(secret|hash)$|^(password|destination|events)$/.test(c)),
+    );
+    expect(leaking).toEqual([]);
+    expect(rows.find((r) => r.name === 'claim_alert_digests')?.columns).toEqual([
+      'account_id',
+      'id',
+      'attempts',
+    ]);
+  });
+
+  it('lets the application use only the sequence it calls itself', async () => {
+    const { rows } = await sql<{ name: string }>`
+      select c.relname as name from pg_class c
+      where c.relnamespace = 'public'::regnamespace and c.relkind = 'S'
+        and has_sequence_privilege(current_user, c.oid, 'usage')
+      order by 1`.execute(test.db);
+    expect(rows.map((r) => r.name)).toEqual(['payment_order_seq']);
+  });
+
   it('holds for a query that forgets its where account_id', async () => {
     const seen = await withTenant(test.db, a.id, (trx) =>
       trx.selectFrom('api_tokens').select('account_id').execute(),

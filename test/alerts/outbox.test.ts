@@ -4,7 +4,6 @@ import path from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type SmsStub, startSmsStub } from '../../fixtures/sms/stub.ts';
-import { claimDigests } from '../../server/alerts/alerts.repo.ts';
 import { addRecipient, saveAlertSettings } from '../../server/alerts/alerts.service.ts';
 import type { AlertChannels } from '../../server/alerts/channels/channel.ts';
 import { createEmailChannel } from '../../server/alerts/channels/email.ts';
@@ -16,7 +15,7 @@ import {
   readJsonFiles,
   startLocalMailbox,
 } from '../../server/alerts/local-mailbox.ts';
-import { drainOutbox, outgoing } from '../../server/alerts/outbox.ts';
+import { claimDigests, drainOutbox, outgoing } from '../../server/alerts/outbox.ts';
 import { recordRunAlerts } from '../../server/alerts/run-events.service.ts';
 import { withTenant } from '../../server/db/tenant.ts';
 import { abortRun } from '../../server/runs/run-ending.service.ts';
