@@ -84,9 +84,11 @@ describe('the web app in a real browser', { timeout: 120_000 }, () => {
   });
 
   it('finds a vehicle by its plate written in Arabic-Indic digits', async () => {
-    // The list refetches after the apply; read a plate of the fleet as it is now.
-    await page.waitForLoadState('networkidle');
-    const plate = (await page.locator('table:has(th:text("Driver")) tbody tr td a').first().textContent())!;
+    // The list refetches after the apply, later on a busy machine: a reload reads the fleet as it is now.
+    await page.reload();
+    const firstPlate = page.locator('table:has(th:text("Driver")) tbody tr td a').first();
+    await firstPlate.waitFor();
+    const plate = (await firstPlate.textContent())!;
     const arabic = plate.replace(/\d/g, (d) => String.fromCharCode(0x0660 + Number(d)));
     await page.getByLabel('Plate, registration, VIN or name').fill(arabic);
     await page.getByRole('button', { name: 'Search' }).click();
