@@ -8,6 +8,7 @@ import type { JurisdictionCode, JurisdictionProfile } from '../jurisdictions/pro
 import { jurisdictions } from '../jurisdictions/profiles.ts';
 import type { PlateFields, PlateResult } from '../plates/plates.ts';
 import { iraqGovernorates, parsePlate } from '../plates/plates.ts';
+import { refuse } from '../plates/scheme.ts';
 import { foldForMatching, toAsciiDigits } from '../sheets/normalise.ts';
 
 export type PlateForm =
@@ -178,12 +179,17 @@ export function parsePlateParts(jurisdiction: JurisdictionCode, parts: PlatePart
   const type = plateTypeOf(jurisdiction, parts.plateType);
   if (!type) {
     const known = plateTypes[jurisdictions[jurisdiction].plateScheme];
-    return {
-      ok: false,
-      code: 'plate.type_unknown',
-      message: `"${parts.plateType}" is not a plate type; write one of: ${known.map((t) => `${t.words[0]} / ${t.words.find((w) => /[\u0600-\u06ff]/.test(w))}`).join(', ')}.`,
-      messageAr: `"${parts.plateType}" ليس نوع لوحة؛ اكتب أحد الأنواع: ${known.map((t) => t.ar).join('، ')}.`,
-    };
+    return refuse(
+      'plate.type_unknown',
+      'type_unknown',
+      {
+        given: parts.plateType,
+        types: known
+          .map((t) => `${t.words[0]} / ${t.words.find((w) => /[\u0600-\u06ff]/.test(w))}`)
+          .join(', '),
+      },
+      { given: parts.plateType, types: known.map((t) => t.ar).join('، ') },
+    );
   }
   const parsed = parsePlate(
     jurisdiction,
@@ -193,10 +199,11 @@ export function parsePlateParts(jurisdiction: JurisdictionCode, parts: PlatePart
   const form = formOf(parsed.plate.fields);
   if (form === type.form) return parsed;
   const actual = plateTypes[jurisdictions[jurisdiction].plateScheme].find((t) => t.form === form)!;
-  return {
-    ok: false,
-    code: 'plate.type_mismatch',
-    message: `The plate type "${parts.plateType}" says ${type.en}, but the plate ${parsed.plate.display} is ${actual.en}.`,
-    messageAr: `نوع اللوحة "${parts.plateType}" يعني ${type.ar}، لكن اللوحة ${parsed.plate.display} ${actual.ar}.`,
-  };
+  const plate = parsed.plate.display;
+  return refuse(
+    'plate.type_mismatch',
+    'type_mismatch',
+    { given: parts.plateType, type: type.en, plate, actual: actual.en },
+    { given: parts.plateType, type: type.ar, plate, actual: actual.ar },
+  );
 }
