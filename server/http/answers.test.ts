@@ -18,6 +18,16 @@ describe('checking an answer against its route', () => {
     expect(problem).toMatch(/at/);
   });
 
+  it('refuses a field the schema does not name, as the document says no other fields come', () => {
+    const at = new Date('2026-01-02T03:04:05.000Z');
+    const body = { id: 7n, amountMinor: 1n, at, secret: 'x' };
+    expect(answerMismatch('GET /runs/:runId', 200, run, body)).toMatch(/\.secret, which its schema lacks/);
+    const list = json(z.object({ runs: z.array(z.object({ id })) }));
+    expect(answerMismatch('GET /runs', 200, list, { runs: [{ id: 1n }, { id: 2n, kind: 'x' }] })).toMatch(
+      /\.runs\[1\]\.kind/,
+    );
+  });
+
   it('refuses a status the route does not declare, and JSON where it declares a file or nothing', () => {
     expect(answerMismatch('POST /runs', 201, undefined, {})).toMatch(/does not declare/);
     expect(answerMismatch('GET /x.pdf', 200, file('a file', 'application/pdf'), { a: 1 })).toMatch(/file/);

@@ -61,7 +61,30 @@ export function answerMismatch(route: string, status: number, answer: Answer | u
   if (answer.kind !== 'json') {
     return body === undefined ? null : `${route} answered JSON with ${status}, declared as ${answer.kind}`;
   }
-  const parsed = answer.schema.safeParse(wireJson(body));
-  if (parsed.success) return null;
-  return `${route} ${status} answer does not match its schema: ${z.prettifyError(parsed.error)}`;
+  const wire = wireJson(body);
+  const parsed = answer.schema.safeParse(wire);
+  if (!parsed.success) {
+    return `${route} ${status} answer does not match its schema: ${z.prettifyError(parsed.error)}`;
+  }
+  // Objects drop fields their schema does not name; a dropped field is one the document lacks.
+  const undocumented = droppedField(wire, parsed.data, '');
+  return undocumented === null ? null : `${route} ${status} answers ${undocumented}, which its schema lacks`;
+}
+
+/** The first field of `sent` that `kept` (its parse) lost, as a path; null when none was. */
+function droppedField(sent: unknown, kept: unknown, at: string): string | null {
+  if (Array.isArray(sent) && Array.isArray(kept)) {
+    for (const [index, item] of sent.entries()) {
+      const found = droppedField(item, kept[index], `${at}[${index}]`);
+      if (found !== null) return found;
+    }
+    return null;
+  }
+  if (sent === null || typeof sent !== 'object' || kept === null || typeof kept !== 'object') return null;
+  for (const [key, value] of Object.entries(sent)) {
+    if (!(key in kept)) return `${at}.${key}`;
+    const found = droppedField(value, (kept as Record<string, unknown>)[key], `${at}.${key}`);
+    if (found !== null) return found;
+  }
+  return null;
 }

@@ -26,6 +26,12 @@ function jsonSchema(schema: z.ZodType): unknown {
   return z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
 }
 
+/** What a route sends, as JSON Schema (without the `$schema` line each standalone schema carries). */
+function outputSchema(schema: z.ZodType): unknown {
+  const { $schema: _, ...rest } = z.toJSONSchema(schema, { io: 'output', unrepresentable: 'any' });
+  return rest;
+}
+
 /** A success answer in the document: JSON with its schema (as sent), a file or a stream by media type. */
 function response(answer: Answer) {
   switch (answer.kind) {
@@ -34,7 +40,7 @@ function response(answer: Answer) {
         description: answer.description,
         content: {
           'application/json': {
-            schema: z.toJSONSchema(answer.schema, { io: 'output', unrepresentable: 'any' }),
+            schema: outputSchema(answer.schema),
           },
         },
       };
