@@ -4,6 +4,7 @@
  * parts may give its type too; the type then decides how the parts are read where they could be
  * read two ways, and a row whose parts make another form than its type says is reported.
  */
+import { bilingual } from '../i18n/messages.ts';
 import type { JurisdictionCode, JurisdictionProfile } from '../jurisdictions/profiles.ts';
 import { jurisdictions } from '../jurisdictions/profiles.ts';
 import type { PlateFields, PlateResult } from '../plates/plates.ts';
@@ -20,20 +21,16 @@ export type PlateForm =
   | 'eg.letters'
   | 'eg.numeric';
 
-interface PlateType {
+interface PlateTypeWords {
   form: PlateForm;
-  en: string;
-  ar: string;
   /** What people write for it, Arabic or English (matched folded, without the word "plate"). */
   words: string[];
 }
 
-const plateTypes: Record<JurisdictionProfile['plateScheme'], PlateType[]> = {
+const plateTypeWords: Record<JurisdictionProfile['plateScheme'], PlateTypeWords[]> = {
   jo: [
     {
       form: 'jo.numeric',
-      en: 'a plate with a numeric code',
-      ar: 'لوحة برمز رقمي',
       words: [
         ...['regular', 'private', 'public', 'commercial', 'civil', 'numeric'],
         ...['عادية', 'عادي', 'خصوصي', 'خصوصية', 'عمومي', 'عمومية', 'تجاري', 'تجارية', 'مدني', 'مدنية'],
@@ -41,8 +38,6 @@ const plateTypes: Record<JurisdictionProfile['plateScheme'], PlateType[]> = {
     },
     {
       form: 'jo.letters',
-      en: 'a government or diplomatic plate with a letter code',
-      ar: 'لوحة حكومية أو دبلوماسية برمز من حروف',
       words: [
         ...['government', 'governmental', 'diplomatic'],
         ...['حكومي', 'حكومية', 'دبلوماسي', 'دبلوماسية', 'هيئة دبلوماسية'],
@@ -52,8 +47,6 @@ const plateTypes: Record<JurisdictionProfile['plateScheme'], PlateType[]> = {
   iq: [
     {
       form: 'iq.national',
-      en: 'a new national plate',
-      ar: 'لوحة وطنية جديدة',
       words: [
         ...['national', 'new', 'new national', 'federal'],
         ...['وطنية', 'وطني', 'جديدة', 'جديد', 'وطنية جديدة', 'الجديدة', 'اتحادية', 'اتحادي'],
@@ -61,8 +54,6 @@ const plateTypes: Record<JurisdictionProfile['plateScheme'], PlateType[]> = {
     },
     {
       form: 'iq.kurdistan',
-      en: 'a Kurdistan region plate',
-      ar: 'لوحة إقليم كوردستان',
       words: [
         ...['kurdistan', 'kurdistan region', 'krg', 'kri', 'region'],
         ...['اقليم', 'الاقليم', 'اقليم كوردستان', 'اقليم كردستان', 'كوردستان', 'كردستان'],
@@ -70,8 +61,6 @@ const plateTypes: Record<JurisdictionProfile['plateScheme'], PlateType[]> = {
     },
     {
       form: 'iq.legacy',
-      en: 'a pre-2003 plate',
-      ar: 'لوحة قديمة (قبل 2003)',
       words: [
         ...['old', 'legacy', 'pre 2003', 'before 2003', 'old pre 2003'],
         ...['قديمة', 'قديم', 'القديمة', 'قبل 2003', 'قديمة قبل 2003'],
@@ -81,18 +70,24 @@ const plateTypes: Record<JurisdictionProfile['plateScheme'], PlateType[]> = {
   eg: [
     {
       form: 'eg.letters',
-      en: 'a plate with letters and digits',
-      ar: 'لوحة حروف وأرقام',
       words: [...['new', 'letters', 'letters and digits'], ...['جديدة', 'جديد', 'حروف وارقام', 'حروف']],
     },
     {
       form: 'eg.numeric',
-      en: 'an old plate of digits only',
-      ar: 'لوحة قديمة أرقام فقط',
       words: [...['old', 'numeric', 'digits only'], ...['قديمة', 'قديم', 'ارقام', 'ارقام فقط']],
     },
   ],
 };
+
+/** A plate type with its name in both languages (plates catalogue). */
+type PlateType = PlateTypeWords & { en: string; ar: string };
+
+const plateTypes = Object.fromEntries(
+  Object.entries(plateTypeWords).map(([scheme, types]) => [
+    scheme,
+    types.map((type) => ({ ...type, ...bilingual(`plates.type_name_${type.form.replace('.', '_')}`) })),
+  ]),
+) as Record<JurisdictionProfile['plateScheme'], PlateType[]>;
 
 /** "Plate", "لوحة" and the like say nothing about the type: "لوحة قديمة" is "قديمة". */
 const FILLER = new Set(['plate', 'plates', 'type', 'لوحه', 'لوحات', 'اللوحه', 'نوع']);
