@@ -121,6 +121,7 @@ const envSchema = z.object({
   RETAIN_IMPORT_FILES_DAYS: z.coerce.number().int().min(1).max(3_650).default(35),
   RETAIN_RUN_CHANGES_DAYS: z.coerce.number().int().min(1).max(3_650).default(400),
   RETAIN_JOBS_DAYS: z.coerce.number().int().min(1).max(365).default(2),
+  CHECK_RESPONSES: booleanFlag.optional(),
 });
 
 export type Role = 'web' | 'worker' | 'all';
@@ -195,6 +196,11 @@ export interface Config {
   shutdownGraceMs: number;
   /** The bearer token GET /metrics asks for; without it there is no /metrics. */
   metricsToken: string | undefined;
+  /**
+   * Check every API answer against its route's declared response (CHECK_RESPONSES): on by default
+   * under tests (NODE_ENV=test, as vitest sets), off in production, where it would cost a parse.
+   */
+  checkResponses: boolean;
 }
 
 export interface AuthoritySettings {
@@ -326,6 +332,7 @@ export function loadConfig(
     eventStreamsPerUser: e.EVENT_STREAMS_PER_USER,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     metricsToken: e.METRICS_TOKEN,
+    checkResponses: e.CHECK_RESPONSES ?? [env.NODE_ENV, process.env.NODE_ENV].includes('test'),
     alerts: alertsConfig(cleaned, demo),
   };
 }

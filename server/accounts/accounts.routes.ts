@@ -2,9 +2,25 @@ import { z } from 'zod';
 import { listAudit } from '../audit/audit.repo.ts';
 import { asOperator } from '../db/tenant.ts';
 import { DomainError } from '../errors.ts';
+import { empty, json } from '../http/answers.ts';
 import { actingParty, defineRoute, idParam, type RouteContext } from '../http/routes.ts';
 import { jurisdictionCodes } from '../jurisdictions/profiles.ts';
 import { scheduleNightlyRun } from '../runs/runs.schedule.ts';
+import {
+  accountAnswer,
+  accountCreatedAnswer,
+  accountsAnswer,
+  auditAnswer,
+  invitationAnswer,
+  invitationDecisionAnswer,
+  memberRoleAnswer,
+  membersAnswer,
+  myInvitationsAnswer,
+  newcomerAcceptedAnswer,
+  tokenCreatedAnswer,
+  tokenRevokedAnswer,
+  tokensAnswer,
+} from './accounts.schemas.ts';
 import {
   acceptInvitation,
   accountKinds,
@@ -61,6 +77,7 @@ export const accountRoutes = [
   defineRoute({
     method: 'get',
     path: '/account',
+    responses: { 200: json(accountAnswer) },
     tag: 'account',
     summary: 'The account named by x-account-id (or the API token): settings and jurisdiction profile',
     access: { kind: 'account', permission: 'account.read' },
@@ -69,6 +86,7 @@ export const accountRoutes = [
   defineRoute({
     method: 'patch',
     path: '/account',
+    responses: { 200: json(accountAnswer) },
     tag: 'account',
     summary: 'Change account settings: legal names, nightly run time, time zone',
     access: { kind: 'account', permission: 'account.manage' },
@@ -89,6 +107,7 @@ export const accountRoutes = [
   defineRoute({
     method: 'get',
     path: '/account/users',
+    responses: { 200: json(membersAnswer) },
     tag: 'users',
     summary: 'Members of the account and their roles, and the invitations still waiting for an answer',
     access: { kind: 'account', permission: 'users.manage' },
@@ -97,11 +116,11 @@ export const accountRoutes = [
   defineRoute({
     method: 'post',
     path: '/account/users',
+    responses: { 201: json(invitationAnswer, 'invited') },
     tag: 'users',
     summary:
       'Invite a person with a role: they become a member when they accept (the answer is the same whether or not the email is registered)',
     access: { kind: 'account', permission: 'users.manage' },
-    successStatus: 201,
     body: z.object({ email, role, displayName: name.optional() }).strict(),
     handle: async (ctx, { body }) => ({
       status: 201,
@@ -111,10 +130,10 @@ export const accountRoutes = [
   defineRoute({
     method: 'delete',
     path: '/account/invitations/:invitationId',
+    responses: { 204: empty },
     tag: 'users',
     summary: 'Withdraw a pending invitation',
     access: { kind: 'account', permission: 'users.manage' },
-    successStatus: 204,
     params: invitationIdParams,
     handle: async (ctx, { params }) => {
       await ctx.tenant((trx) => cancelInvitation(trx, ctx.account!.id, params.invitationId, actorOf(ctx)));
@@ -124,6 +143,7 @@ export const accountRoutes = [
   defineRoute({
     method: 'get',
     path: '/me/invitations',
+    responses: { 200: json(myInvitationsAnswer) },
     tag: 'users',
     summary: "The signed-in person's pending invitations to accounts, waiting for their consent",
     access: { kind: 'signed_in' },
@@ -132,6 +152,7 @@ export const accountRoutes = [
   defineRoute({
     method: 'post',
     path: '/me/invitations/:invitationId/accept',
+    responses: { 200: json(invitationDecisionAnswer) },
     tag: 'users',
     summary: 'Accept an invitation: become a member of its account with its role',
     access: { kind: 'signed_in' },
@@ -143,6 +164,7 @@ export const accountRoutes = [
   defineRoute({
     method: 'post',
     path: '/me/invitations/:invitationId/decline',
+    responses: { 200: json(invitationDecisionAnswer) },
     tag: 'users',
     summary: 'Decline an invitation',
     access: { kind: 'signed_in' },
@@ -154,6 +176,7 @@ export const accountRoutes = [
   defineRoute({
     method: 'patch',
     path: '/account/users/:userId',
+    responses: { 200: json(memberRoleAnswer) },
     tag: 'users',
     summary: "Change a member's role (takes effect on their next request)",
     access: { kind: 'account', permission: 'users.manage' },
@@ -168,10 +191,10 @@ export const accountRoutes = [
   defineRoute({
     method: 'delete',
     path: '/account/users/:userId',
+    responses: { 204: empty },
     tag: 'users',
     summary: 'Remove a member from the account',
     access: { kind: 'account', permission: 'users.manage' },
-    successStatus: 204,
     params: userIdParams,
     handle: async (ctx, { params }) => {
       await ctx.tenant((trx) => removeMember(trx, ctx.account!.id, params.userId, actorOf(ctx)));
@@ -181,6 +204,7 @@ export const accountRoutes = [
   defineRoute({
     method: 'get',
     path: '/account/tokens',
+    responses: { 200: json(tokensAnswer) },
     tag: 'tokens',
     summary: 'API tokens of the account (never their secrets)',
     access: { kind: 'account', permission: 'tokens.manage' },
@@ -191,11 +215,11 @@ export const accountRoutes = [
   defineRoute({
     method: 'post',
     path: '/account/tokens',
+    responses: { 201: json(tokenCreatedAnswer, 'created') },
     tag: 'tokens',
     summary:
       'Create an API token for an ERP system, scoped to this account and a role; the secret is shown once',
     access: { kind: 'account', permission: 'tokens.manage' },
-    successStatus: 201,
     body: z.object({ name: z.string().trim().min(1).max(100), role }).strict(),
     handle: async (ctx, { body }) => ({
       status: 201,
@@ -205,6 +229,7 @@ export const accountRoutes = [
   defineRoute({
     method: 'delete',
     path: '/account/tokens/:tokenId',
+    responses: { 200: json(tokenRevokedAnswer) },
     tag: 'tokens',
     summary: 'Revoke an API token; it stops working at once',
     access: { kind: 'account', permission: 'tokens.manage' },
@@ -218,6 +243,7 @@ export const accountRoutes = [
   defineRoute({
     method: 'get',
     path: '/account/audit',
+    responses: { 200: json(auditAnswer) },
     tag: 'audit',
     summary: 'The audit log of the account, newest first',
     access: { kind: 'account', permission: 'audit.read' },
@@ -246,6 +272,7 @@ export const accountRoutes = [
   defineRoute({
     method: 'post',
     path: '/invitations/accept',
+    responses: { 200: json(newcomerAcceptedAnswer) },
     tag: 'users',
     summary:
       'Accept an invitation as a person new to the platform: choose a password (at least 12 characters); anyone else signs in and accepts under /me/invitations',
@@ -256,6 +283,7 @@ export const accountRoutes = [
   defineRoute({
     method: 'get',
     path: '/accounts',
+    responses: { 200: json(accountsAnswer) },
     tag: 'operator',
     summary: 'All accounts (platform operator)',
     access: { kind: 'operator' },
@@ -264,10 +292,10 @@ export const accountRoutes = [
   defineRoute({
     method: 'post',
     path: '/accounts',
+    responses: { 201: json(accountCreatedAnswer, 'opened, its owner invited') },
     tag: 'operator',
     summary: 'Open an account for a business, with its first owner (platform operator)',
     access: { kind: 'operator' },
-    successStatus: 201,
     body: z
       .object({
         kind: z.enum(accountKinds),

@@ -1,5 +1,14 @@
 import { z } from 'zod';
+import { empty, json } from '../http/answers.ts';
 import { defineRoute, idParam } from '../http/routes.ts';
+import {
+  addedRecipientAnswer,
+  alertSettingsAnswer,
+  inboxAnswer,
+  outboxAnswer,
+  resentAnswer,
+  testSentAnswer,
+} from './alerts.schemas.ts';
 import {
   addRecipient,
   alertSettings,
@@ -18,6 +27,7 @@ export const alertRoutes = [
   defineRoute({
     method: 'get',
     path: '/alerts/settings',
+    responses: { 200: json(alertSettingsAnswer) },
     tag: 'alerts',
     summary: "The account's alert settings: horizon, daily all-clear, quiet hours and recipients",
     access: { kind: 'account', permission: 'account.manage' },
@@ -26,6 +36,7 @@ export const alertRoutes = [
   defineRoute({
     method: 'put',
     path: '/alerts/settings',
+    responses: { 200: json(alertSettingsAnswer) },
     tag: 'alerts',
     summary:
       'Sets the deadline horizon (days, default 7), the nightly all-clear and quiet hours (local HH:MM in the account zone; email and SMS wait until they end)',
@@ -46,11 +57,11 @@ export const alertRoutes = [
   defineRoute({
     method: 'post',
     path: '/alerts/recipients',
+    responses: { 201: json(addedRecipientAnswer, 'added') },
     tag: 'alerts',
     summary:
       "Adds a recipient: every member with a role (email), or one address — an email, an international phone number (SMS) or an https webhook URL; a webhook's signing secret is answered once",
     access: { kind: 'account', permission: 'account.manage' },
-    successStatus: 201,
     body: z
       .object({
         channel: z.enum(['email', 'sms', 'webhook']),
@@ -81,10 +92,10 @@ export const alertRoutes = [
   defineRoute({
     method: 'delete',
     path: '/alerts/recipients/:recipientId',
+    responses: { 204: empty },
     tag: 'alerts',
     summary: 'Stops alerts to a recipient (its past digests stay in the outbox)',
     access: { kind: 'account', permission: 'account.manage' },
-    successStatus: 204,
     params: z.object({ recipientId: idParam }),
     handle: async (ctx, { params }) => {
       await ctx.tenant((trx) => removeRecipient(trx, ctx.account!.id, params.recipientId));
@@ -99,10 +110,10 @@ export const alertRoutes = [
   defineRoute({
     method: 'post',
     path: '/alerts/recipients/:recipientId/test',
+    responses: { 202: json(testSentAnswer, 'queued') },
     tag: 'alerts',
     summary: 'Sends a test alert to a recipient through the outbox (see it there, with its outcome)',
     access: { kind: 'account', permission: 'account.manage' },
-    successStatus: 202,
     params: z.object({ recipientId: idParam }),
     handle: async (ctx, { params }) => ({
       status: 202,
@@ -112,6 +123,7 @@ export const alertRoutes = [
   defineRoute({
     method: 'get',
     path: '/alerts/outbox',
+    responses: { 200: json(outboxAnswer) },
     tag: 'alerts',
     summary:
       'Alert digests newest first, with status (pending, sending, sent, dead), attempts and each attempt’s outcome; page with `before` (nextCursor)',
@@ -138,10 +150,10 @@ export const alertRoutes = [
   defineRoute({
     method: 'post',
     path: '/alerts/outbox/:digestId/resend',
+    responses: { 202: json(resentAnswer, 'queued') },
     tag: 'alerts',
     summary: 'Sends a sent or dead-lettered digest again, with the same idempotency key',
     access: { kind: 'account', permission: 'account.manage' },
-    successStatus: 202,
     params: z.object({ digestId: idParam }),
     handle: async (ctx, { params }) => {
       const body = await ctx.tenant((trx) =>
@@ -158,6 +170,7 @@ export const alertRoutes = [
   defineRoute({
     method: 'get',
     path: '/alerts/inbox',
+    responses: { 200: json(inboxAnswer) },
     tag: 'alerts',
     summary:
       "Quick start only: the email the product's own local SMTP server kept and the SMS its provider stub received, for this account",

@@ -1,5 +1,6 @@
 import { parseCookie } from 'cookie';
 import { z } from 'zod';
+import { empty, json } from '../http/answers.ts';
 import {
   clearedSessionCookie,
   DEVICE_COOKIE,
@@ -7,12 +8,14 @@ import {
   deviceCookie,
   sessionCookie,
 } from '../http/routes.ts';
+import { meAnswer, signedInAnswer } from './auth.schemas.ts';
 import { describeUser, signIn, signOut } from './auth.service.ts';
 
 export const authRoutes = [
   defineRoute({
     method: 'post',
     path: '/session',
+    responses: { 200: json(signedInAnswer) },
     tag: 'session',
     summary: 'Sign in with email and password; answers the user, their accounts and a CSRF token',
     access: { kind: 'public' },
@@ -34,10 +37,10 @@ export const authRoutes = [
   defineRoute({
     method: 'delete',
     path: '/session',
+    responses: { 204: empty },
     tag: 'session',
     summary: 'Sign out: the session ends on the server, not only in the browser',
     access: { kind: 'signed_in' },
-    successStatus: 204,
     handle: async (ctx) => {
       await signOut(ctx.db, ctx.principal!, ctx.ip);
       ctx.res.setHeader('set-cookie', clearedSessionCookie(ctx.config));
@@ -47,6 +50,7 @@ export const authRoutes = [
   defineRoute({
     method: 'get',
     path: '/me',
+    responses: { 200: json(meAnswer) },
     tag: 'session',
     summary: 'The signed-in user and their accounts with roles (for a token: its account and role)',
     access: { kind: 'signed_in' },

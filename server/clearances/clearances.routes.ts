@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { sendDocument } from '../documents/send.ts';
+import { file, json } from '../http/answers.ts';
 import { actingParty, defineRoute, idParam, type RouteContext } from '../http/routes.ts';
+import { clearanceAnswer, clearancesAnswer, issuedClearanceAnswer } from './clearances.schemas.ts';
 
 import {
   certificateDownload,
@@ -17,13 +19,13 @@ export const clearanceRoutes = [
   defineRoute({
     method: 'post',
     path: '/vehicles/:vehicleId/clearance',
+    responses: { 201: json(issuedClearanceAnswer, 'issued') },
     tag: 'clearances',
     summary:
       'Issue a clearance certificate for a vehicle with nothing outstanding as of its last successful lookup; 409 with the outstanding, held or stale violations or the failed lookup otherwise. The verification code is answered once.',
     access: { kind: 'account', permission: 'money.write' },
     params: z.object({ vehicleId: idParam }),
     body: z.object({}).strict(),
-    successStatus: 201,
     handle: async (ctx, { params }) => ({
       status: 201,
       body: await ctx.tenant((trx) =>
@@ -34,6 +36,7 @@ export const clearanceRoutes = [
   defineRoute({
     method: 'get',
     path: '/clearances',
+    responses: { 200: json(clearancesAnswer) },
     tag: 'clearances',
     summary:
       'Clearance certificates of the account, newest first; filter by vehicle and status, page with `before`',
@@ -53,6 +56,7 @@ export const clearanceRoutes = [
   defineRoute({
     method: 'get',
     path: '/clearances/:clearanceId/certificate.pdf',
+    responses: { 200: file('the certificate', 'application/pdf') },
     tag: 'clearances',
     summary: 'The certificate as issued (Arabic and English), byte-identical on every download',
     access: { kind: 'account', permission: 'money.read' },
@@ -68,6 +72,7 @@ export const clearanceRoutes = [
   defineRoute({
     method: 'post',
     path: '/clearances/:clearanceId/revoke',
+    responses: { 200: json(clearanceAnswer) },
     tag: 'clearances',
     summary:
       'Revoke a certificate with a reason (owner or accountant); the verification page then says revoked',

@@ -73,7 +73,9 @@ export function verifyRoutes(db: Database): express.Router {
         .set('retry-after', String(VERIFY_LIMIT.windowSeconds))
         .status(429)
         .type('text/plain; charset=utf-8');
-      res.send('Too many verification requests; try again in a minute.\nطلبات تحقق كثيرة؛ حاول بعد دقيقة.');
+      res.send(
+        `${message('en', 'statements.verify_too_many')}\n${message('ar', 'statements.verify_too_many')}`,
+      );
       return;
     }
     const verdict = await verifyCode(db, req.params.code);

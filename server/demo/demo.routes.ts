@@ -1,4 +1,6 @@
+import { demoAnswer } from '../auth/auth.schemas.ts';
 import { notFound } from '../errors.ts';
+import { json } from '../http/answers.ts';
 import { defineRoute } from '../http/routes.ts';
 import { DEMO_PASSWORD, demoUsers } from './demo.service.ts';
 
@@ -6,6 +8,7 @@ export const demoRoutes = [
   defineRoute({
     method: 'get',
     path: '/demo',
+    responses: { 200: json(demoAnswer) },
     tag: 'session',
     summary:
       'Where the demo accounts exist (embedded quick start or DEMO=true): the demo users and their shared password, for the sign-in page; 404 otherwise',

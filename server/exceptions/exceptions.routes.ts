@@ -1,11 +1,14 @@
 import { z } from 'zod';
+import { json } from '../http/answers.ts';
 import { actingParty, defineRoute, idParam } from '../http/routes.ts';
+import { decidedExceptionAnswer, exceptionAnswer, exceptionsAnswer } from './exceptions.schemas.ts';
 import { decideSuspectSettlement, listAccountExceptions, resolveWithNote } from './exceptions.service.ts';
 
 const decision = (verb: 'confirm' | 'dismiss', summary: string) =>
   defineRoute({
     method: 'post',
     path: `/exceptions/:exceptionId/${verb}`,
+    responses: { 200: json(decidedExceptionAnswer) },
     tag: 'exceptions',
     summary,
     access: { kind: 'account', permission: 'money.write' },
@@ -21,6 +24,7 @@ export const exceptionRoutes = [
   defineRoute({
     method: 'get',
     path: '/exceptions',
+    responses: { 200: json(exceptionsAnswer) },
     tag: 'exceptions',
     summary:
       'What an accountant must decide, newest first, with its evidence; filter by status and kind, page with `before` (nextCursor)',
@@ -52,6 +56,7 @@ export const exceptionRoutes = [
   defineRoute({
     method: 'post',
     path: '/exceptions/:exceptionId/resolve',
+    responses: { 200: json(exceptionAnswer) },
     tag: 'exceptions',
     summary: 'Resolve a payment exception with a note saying what was done (audited)',
     access: { kind: 'account', permission: 'money.write' },

@@ -1,8 +1,10 @@
 import type { Response } from 'express';
 import { z } from 'zod';
+import { file, json, XLSX_TYPE } from '../http/answers.ts';
 import { envelope } from '../http/errors.ts';
 import { actingParty, defineRoute, idParam, type RouteContext } from '../http/routes.ts';
 import { jurisdictionCodes } from '../jurisdictions/profiles.ts';
+import { appliedUploadAnswer, uploadReportAnswer, vehicleAnswer, vehiclesAnswer } from './fleet.schemas.ts';
 import {
   type Actor,
   applyUpload,
@@ -19,8 +21,6 @@ import {
 import { receiveUpload } from './upload-receive.ts';
 
 const actorOf = (ctx: RouteContext): Actor => actingParty(ctx);
-
-const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 
 function sendXlsx(res: Response, file: { fileName: string; bytes: Buffer }): void {
   const ascii = file.fileName.replace(/[^\x20-\x7e]/g, '_').replace(/["\\]/g, '_');
@@ -41,12 +41,15 @@ export const fleetRoutes = [
   defineRoute({
     method: 'post',
     path: '/uploads',
+    responses: {
+      201: json(uploadReportAnswer, 'stored and previewed'),
+      200: json(uploadReportAnswer, 'the same file was uploaded before: its report'),
+    },
     tag: 'fleet',
     summary:
       'Upload a vehicle list (multipart: file in "file", mode=replace|merge): validated, stored and previewed as a diff; nothing is applied yet',
     access: { kind: 'account', permission: 'fleet.write' },
     multipart: { fields: { mode } },
-    successStatus: 201,
     handle: async (ctx) => {
       const received = await receiveUpload(ctx.req, fleetUploadLimits.maxBytes);
       const parsed = mode.safeParse(received.fields.mode);
@@ -75,6 +78,7 @@ export const fleetRoutes = [
   defineRoute({
     method: 'get',
     path: '/uploads/template.xlsx',
+    responses: { 200: file('the template', XLSX_TYPE) },
     tag: 'fleet',
     summary:
       "A blank vehicle list (xlsx, Arabic and English headers) for a jurisdiction, or for the account's jurisdiction",
@@ -91,6 +95,7 @@ export const fleetRoutes = [
   defineRoute({
     method: 'get',
     path: '/uploads/:uploadId',
+    responses: { 200: json(uploadReportAnswer) },
     tag: 'fleet',
     summary: "An upload's report: status, counts, errors, warnings and the diff against the fleet",
     access: { kind: 'account', permission: 'fleet.read' },
@@ -102,6 +107,7 @@ export const fleetRoutes = [
   defineRoute({
     method: 'get',
     path: '/uploads/:uploadId/errors.xlsx',
+    responses: { 200: file('the rejected rows', XLSX_TYPE) },
     tag: 'fleet',
     summary: "An upload's rejected rows with a reason column, to fix and upload again (mode merge)",
     access: { kind: 'account', permission: 'fleet.read' },
@@ -114,6 +120,7 @@ export const fleetRoutes = [
   defineRoute({
     method: 'post',
     path: '/uploads/:uploadId/apply',
+    responses: { 200: json(appliedUploadAnswer) },
     tag: 'fleet',
     summary:
       'Apply a previewed upload in one transaction; applying it again changes nothing; 409 when the fleet changed since the preview',
@@ -143,6 +150,7 @@ export const fleetRoutes = [
   defineRoute({
     method: 'get',
     path: '/vehicles',
+    responses: { 200: json(vehiclesAnswer) },
     tag: 'fleet',
     summary:
       'Vehicles of the account, a page at a time; q finds a plate in any written form, or a registration number, VIN or label; costCentre keeps one cost centre (exact)',
@@ -161,6 +169,7 @@ export const fleetRoutes = [
   defineRoute({
     method: 'get',
     path: '/vehicles/:vehicleId',
+    responses: { 200: json(vehicleAnswer) },
     tag: 'fleet',
     summary: 'One vehicle of the account',
     access: { kind: 'account', permission: 'fleet.read' },

@@ -4,12 +4,23 @@
  * column's first values. Every column taken for a plate part, and every ambiguous one left out,
  * carries a note saying why, which the preview shows before anything is applied.
  */
+import { type MessageValues, message } from '../i18n/messages.ts';
 import type { JurisdictionCode } from '../jurisdictions/profiles.ts';
 import { parsePlate } from '../plates/plates.ts';
 import { normaliseCell, toAsciiDigits } from '../sheets/normalise.ts';
 import { isPlateTypeWord } from './plate-types.ts';
 import type { AmbiguousField, VehicleField } from './upload-columns.ts';
 import { columnTitles } from './upload-columns.ts';
+
+/** A column's note in both languages, from the uploads catalogue. */
+const note = (
+  key: string,
+  values?: MessageValues,
+  valuesAr: MessageValues | undefined = values,
+): ColumnNote => ({
+  en: message('en', `uploads.${key}`, values),
+  ar: message('ar', `uploads.${key}`, valuesAr),
+});
 
 /** Data rows read before the columns are decided, when contents must decide. */
 export const PLATE_COLUMN_SAMPLE_ROWS = 50;
@@ -98,26 +109,17 @@ export function decidePlateColumns(
     if (column.ambiguous && typed) {
       decided.set(column, {
         field: null,
-        note: {
-          en: `kept as an extra column: the plate type is in "${typed.header}"`,
-          ar: `أُبقي عموداً إضافياً: نوع اللوحة في العمود "${typed.header}"`,
-        },
+        note: note('column_type_elsewhere', { header: typed.header }),
       });
     } else if (types >= 0.5 || (values.length === 0 && column.field === 'plateType')) {
       decided.set(column, {
         field: 'plateType',
-        note: {
-          en: 'the plate type: its values are plate types, and choose how each row’s plate parts are read',
-          ar: 'نوع اللوحة: قيمه أنواع لوحات، وتحدد كيف تُقرأ أجزاء اللوحة في كل صف',
-        },
+        note: note('column_is_type'),
       });
     } else {
       decided.set(column, {
         field: null,
-        note: {
-          en: `kept as an extra column, not the plate type: its values${example ? ` (such as "${example}")` : ''} are not plate types`,
-          ar: `أُبقي عموداً إضافياً وليس نوع اللوحة: قيمه${example ? ` (مثل "${example}")` : ''} ليست أنواع لوحات`,
-        },
+        note: example ? note('column_not_type_example', { example }) : note('column_not_type'),
       });
     }
   }
@@ -129,23 +131,14 @@ export function decidePlateColumns(
     if (!wholePlate && taken('plateCode').length === 0 && share(values, isPlateCode) >= 0.8) {
       decided.set(column, {
         field: 'plateCode',
-        note: {
-          en: 'the plate code: its values are 1–2 digits or 1–3 letters',
-          ar: 'رمز اللوحة: قيمه من رقم أو رقمين أو من حرف إلى ثلاثة حروف',
-        },
+        note: note('column_is_code'),
       });
     } else {
       decided.set(column, {
         field: null,
         note: wholePlate
-          ? {
-              en: `kept as an extra column: the plate is in "${wholePlate.header}"`,
-              ar: `أُبقي عموداً إضافياً: اللوحة في العمود "${wholePlate.header}"`,
-            }
-          : {
-              en: 'kept as an extra column: its values are not plate codes',
-              ar: 'أُبقي عموداً إضافياً: قيمه ليست رموز لوحات',
-            },
+          ? note('column_plate_elsewhere', { header: wholePlate.header })
+          : note('column_not_codes'),
       });
     }
   }
@@ -163,46 +156,23 @@ export function decidePlateColumns(
   for (const column of columns) {
     if (column.ambiguous !== 'plate') continue;
     const values = valuesOf(column, sample);
-    const set = (field: VehicleField | null, en: string, ar: string) =>
-      decided.set(column, { field, note: { en, ar } });
+    const set = (field: VehicleField | null, said: ColumnNote) => decided.set(column, { field, note: said });
     if (wholePlate) {
-      set(
-        null,
-        `kept as an extra column: the plate is in "${wholePlate.header}"`,
-        `أُبقي عموداً إضافياً: اللوحة في العمود "${wholePlate.header}"`,
-      );
+      set(null, note('column_plate_elsewhere', { header: wholePlate.header }));
     } else if (taken('plate').length > 0) {
-      const first = taken('plate')[0]!.header;
-      set(
-        null,
-        `kept as an extra column: "${first}" was taken as the plate number`,
-        `أُبقي عموداً إضافياً: أُخذ العمود "${first}" رقماً للوحة`,
-      );
+      set(null, note('column_number_taken', { header: taken('plate')[0]!.header }));
     } else if (isSequence(values) && (Number(values[0]) <= 1 || otherNumberColumn(column))) {
-      set(
-        null,
-        `kept as an extra column: its values run ${values.slice(0, 3).join(', ')}…, a row number`,
-        `أُبقي عموداً إضافياً: قيمه متتالية ${values.slice(0, 3).join('، ')}…، أي رقم تسلسل الصف`,
-      );
+      const run = values.slice(0, 3);
+      set(null, note('column_row_number', { values: run.join(', ') }, { values: run.join('، ') }));
     } else if (parts.length > 0 && share(values, isPlateNumber) >= 0.8) {
-      set(
-        'plate',
-        `the plate number, read with ${partsNamed}: its values are numbers`,
-        `رقم اللوحة، يُقرأ مع ${partsNamed}: قيمه أرقام`,
-      );
+      set('plate', note('column_is_number', { parts: partsNamed }));
     } else if (
       parts.length === 0 &&
       share(values, (value) => (jurisdiction ? parsePlate(jurisdiction, value).ok : /\d/.test(value))) >= 0.5
     ) {
-      set('plate', 'the plate: its values are whole plates', 'رقم اللوحة: قيمه لوحات كاملة');
+      set('plate', note('column_is_plate'));
     } else {
-      set(
-        null,
-        parts.length > 0
-          ? 'kept as an extra column: its values are not plate numbers'
-          : 'kept as an extra column: its values are not plates',
-        parts.length > 0 ? 'أُبقي عموداً إضافياً: قيمه ليست أرقام لوحات' : 'أُبقي عموداً إضافياً: قيمه ليست لوحات',
-      );
+      set(null, note(parts.length > 0 ? 'column_not_numbers' : 'column_not_plates'));
     }
   }
 
@@ -211,12 +181,12 @@ export function decidePlateColumns(
   for (const column of columns) {
     const entry = decided.get(column)!;
     if (entry.note || entry.field === null || !PART_FIELDS.includes(entry.field) || !plate) continue;
-    entry.note = {
-      en: `the plate's ${title(entry.field)
-        .en.toLowerCase()
-        .replace(/^plate /, '')}, read with "${plate.header}"`,
-      ar: `${title(entry.field).ar}، يُقرأ مع "${plate.header}"`,
-    };
+    const part = title(entry.field);
+    entry.note = note(
+      'column_part',
+      { part: part.en.toLowerCase().replace(/^plate /, ''), header: plate.header },
+      { part: part.ar, header: plate.header },
+    );
   }
   return columns.map((column) => ({
     index: column.index,

@@ -4,10 +4,12 @@
  * parts may give its type too; the type then decides how the parts are read where they could be
  * read two ways, and a row whose parts make another form than its type says is reported.
  */
+import { bilingual } from '../i18n/messages.ts';
 import type { JurisdictionCode, JurisdictionProfile } from '../jurisdictions/profiles.ts';
 import { jurisdictions } from '../jurisdictions/profiles.ts';
 import type { PlateFields, PlateResult } from '../plates/plates.ts';
 import { iraqGovernorates, parsePlate } from '../plates/plates.ts';
+import { refuse } from '../plates/scheme.ts';
 import { foldForMatching, toAsciiDigits } from '../sheets/normalise.ts';
 
 export type PlateForm =
@@ -19,20 +21,16 @@ export type PlateForm =
   | 'eg.letters'
   | 'eg.numeric';
 
-interface PlateType {
+interface PlateTypeWords {
   form: PlateForm;
-  en: string;
-  ar: string;
   /** What people write for it, Arabic or English (matched folded, without the word "plate"). */
   words: string[];
 }
 
-const plateTypes: Record<JurisdictionProfile['plateScheme'], PlateType[]> = {
+const plateTypeWords: Record<JurisdictionProfile['plateScheme'], PlateTypeWords[]> = {
   jo: [
     {
       form: 'jo.numeric',
-      en: 'a plate with a numeric code',
-      ar: 'لوحة برمز رقمي',
       words: [
         ...['regular', 'private', 'public', 'commercial', 'civil', 'numeric'],
         ...['عادية', 'عادي', 'خصوصي', 'خصوصية', 'عمومي', 'عمومية', 'تجاري', 'تجارية', 'مدني', 'مدنية'],
@@ -40,8 +38,6 @@ const plateTypes: Record<JurisdictionProfile['plateScheme'], PlateType[]> = {
     },
     {
       form: 'jo.letters',
-      en: 'a government or diplomatic plate with a letter code',
-      ar: 'لوحة حكومية أو دبلوماسية برمز من حروف',
       words: [
         ...['government', 'governmental', 'diplomatic'],
         ...['حكومي', 'حكومية', 'دبلوماسي', 'دبلوماسية', 'هيئة دبلوماسية'],
@@ -51,8 +47,6 @@ const plateTypes: Record<JurisdictionProfile['plateScheme'], PlateType[]> = {
   iq: [
     {
       form: 'iq.national',
-      en: 'a new national plate',
-      ar: 'لوحة وطنية جديدة',
       words: [
         ...['national', 'new', 'new national', 'federal'],
         ...['وطنية', 'وطني', 'جديدة', 'جديد', 'وطنية جديدة', 'الجديدة', 'اتحادية', 'اتحادي'],
@@ -60,8 +54,6 @@ const plateTypes: Record<JurisdictionProfile['plateScheme'], PlateType[]> = {
     },
     {
       form: 'iq.kurdistan',
-      en: 'a Kurdistan region plate',
-      ar: 'لوحة إقليم كوردستان',
       words: [
         ...['kurdistan', 'kurdistan region', 'krg', 'kri', 'region'],
         ...['اقليم', 'الاقليم', 'اقليم كوردستان', 'اقليم كردستان', 'كوردستان', 'كردستان'],
@@ -69,8 +61,6 @@ const plateTypes: Record<JurisdictionProfile['plateScheme'], PlateType[]> = {
     },
     {
       form: 'iq.legacy',
-      en: 'a pre-2003 plate',
-      ar: 'لوحة قديمة (قبل 2003)',
       words: [
         ...['old', 'legacy', 'pre 2003', 'before 2003', 'old pre 2003'],
         ...['قديمة', 'قديم', 'القديمة', 'قبل 2003', 'قديمة قبل 2003'],
@@ -80,18 +70,24 @@ const plateTypes: Record<JurisdictionProfile['plateScheme'], PlateType[]> = {
   eg: [
     {
       form: 'eg.letters',
-      en: 'a plate with letters and digits',
-      ar: 'لوحة حروف وأرقام',
       words: [...['new', 'letters', 'letters and digits'], ...['جديدة', 'جديد', 'حروف وارقام', 'حروف']],
     },
     {
       form: 'eg.numeric',
-      en: 'an old plate of digits only',
-      ar: 'لوحة قديمة أرقام فقط',
       words: [...['old', 'numeric', 'digits only'], ...['قديمة', 'قديم', 'ارقام', 'ارقام فقط']],
     },
   ],
 };
+
+/** A plate type with its name in both languages (plates catalogue). */
+type PlateType = PlateTypeWords & { en: string; ar: string };
+
+const plateTypes = Object.fromEntries(
+  Object.entries(plateTypeWords).map(([scheme, types]) => [
+    scheme,
+    types.map((type) => ({ ...type, ...bilingual(`plates.type_name_${type.form.replace('.', '_')}`) })),
+  ]),
+) as Record<JurisdictionProfile['plateScheme'], PlateType[]>;
 
 /** "Plate", "لوحة" and the like say nothing about the type: "لوحة قديمة" is "قديمة". */
 const FILLER = new Set(['plate', 'plates', 'type', 'لوحه', 'لوحات', 'اللوحه', 'نوع']);
@@ -178,12 +174,17 @@ export function parsePlateParts(jurisdiction: JurisdictionCode, parts: PlatePart
   const type = plateTypeOf(jurisdiction, parts.plateType);
   if (!type) {
     const known = plateTypes[jurisdictions[jurisdiction].plateScheme];
-    return {
-      ok: false,
-      code: 'plate.type_unknown',
-      message: `"${parts.plateType}" is not a plate type; write one of: ${known.map((t) => `${t.words[0]} / ${t.words.find((w) => /[\u0600-\u06ff]/.test(w))}`).join(', ')}.`,
-      messageAr: `"${parts.plateType}" ليس نوع لوحة؛ اكتب أحد الأنواع: ${known.map((t) => t.ar).join('، ')}.`,
-    };
+    return refuse(
+      'plate.type_unknown',
+      'type_unknown',
+      {
+        given: parts.plateType,
+        types: known
+          .map((t) => `${t.words[0]} / ${t.words.find((w) => /[\u0600-\u06ff]/.test(w))}`)
+          .join(', '),
+      },
+      { given: parts.plateType, types: known.map((t) => t.ar).join('، ') },
+    );
   }
   const parsed = parsePlate(
     jurisdiction,
@@ -193,10 +194,11 @@ export function parsePlateParts(jurisdiction: JurisdictionCode, parts: PlatePart
   const form = formOf(parsed.plate.fields);
   if (form === type.form) return parsed;
   const actual = plateTypes[jurisdictions[jurisdiction].plateScheme].find((t) => t.form === form)!;
-  return {
-    ok: false,
-    code: 'plate.type_mismatch',
-    message: `The plate type "${parts.plateType}" says ${type.en}, but the plate ${parsed.plate.display} is ${actual.en}.`,
-    messageAr: `نوع اللوحة "${parts.plateType}" يعني ${type.ar}، لكن اللوحة ${parsed.plate.display} ${actual.ar}.`,
-  };
+  const plate = parsed.plate.display;
+  return refuse(
+    'plate.type_mismatch',
+    'type_mismatch',
+    { given: parts.plateType, type: type.en, plate, actual: actual.en },
+    { given: parts.plateType, type: type.ar, plate, actual: actual.ar },
+  );
 }

@@ -2,6 +2,7 @@
  * The columns a vehicle list may have, and the Arabic and English headers people give them.
  * Matching ignores case, spacing, punctuation, diacritics and letter variants (see foldForMatching).
  */
+import { bilingual } from '../i18n/messages.ts';
 import { headerMatcher } from '../sheets/columns.ts';
 
 export const vehicleFields = [
@@ -19,18 +20,10 @@ export const vehicleFields = [
 
 export type VehicleField = (typeof vehicleFields)[number];
 
-export const columnTitles: Record<VehicleField, { en: string; ar: string }> = {
-  plate: { en: 'Plate number', ar: 'رقم اللوحة' },
-  plateType: { en: 'Plate type', ar: 'نوع اللوحة' },
-  plateCode: { en: 'Plate code', ar: 'رمز اللوحة' },
-  plateLetters: { en: 'Plate letters', ar: 'حروف اللوحة' },
-  governorate: { en: 'Governorate', ar: 'المحافظة' },
-  registrationNumber: { en: 'Registration number', ar: 'رقم التسجيل' },
-  vin: { en: 'VIN', ar: 'رقم الشاصي' },
-  label: { en: 'Label', ar: 'الوصف' },
-  costCentre: { en: 'Cost centre', ar: 'مركز الكلفة' },
-  driver: { en: 'Driver', ar: 'السائق' },
-};
+/** Each field's title in both languages (uploads catalogue), for templates and messages. */
+export const columnTitles = Object.fromEntries(
+  vehicleFields.map((field) => [field, bilingual(`uploads.field_${field}`)]),
+) as Record<VehicleField, { en: string; ar: string }>;
 
 const synonyms: Record<VehicleField, string[]> = {
   plate: [

@@ -3,10 +3,16 @@
  * When a fixed errors file is uploaded again the reader drops these columns, so they never become
  * vehicle attributes.
  */
+import { bilingual } from '../i18n/messages.ts';
 import { foldForMatching } from '../sheets/normalise.ts';
 
-export const REASON_HEADER = 'سبب الرفض / Rejection reason';
-export const ORIGINAL_ROW_HEADER = 'الصف الأصلي / Original row';
+const header = (key: string) => {
+  const words = bilingual(`uploads.${key}`);
+  return `${words.ar} / ${words.en}`;
+};
+
+export const REASON_HEADER = header('errors_reason_header');
+export const ORIGINAL_ROW_HEADER = header('errors_original_row_header');
 
 const reserved = new Set([REASON_HEADER, ORIGINAL_ROW_HEADER].map((header) => foldForMatching(header)));
 

@@ -4,6 +4,7 @@
  * reader only reads the first, so the examples are never uploaded as vehicles).
  */
 import ExcelJS from 'exceljs';
+import { bilingual, message } from '../i18n/messages.ts';
 import type { JurisdictionCode, JurisdictionProfile } from '../jurisdictions/profiles.ts';
 import { jurisdictions } from '../jurisdictions/profiles.ts';
 import type { VehicleField } from './upload-columns.ts';
@@ -18,30 +19,11 @@ export const templatePlateFields: Record<JurisdictionProfile['plateScheme'], Veh
   eg: ['plateLetters', 'plate'],
 };
 
-const examples: Record<JurisdictionProfile['plateScheme'], { en: string; ar: string }[]> = {
-  jo: [
-    {
-      en: 'Plate code 13, plate number 20697 (or 13-20697 in the number column)',
-      ar: 'رمز اللوحة 13، رقم اللوحة 20697 (أو 13-20697 في عمود الرقم)',
-    },
-  ],
-  iq: [
-    {
-      en: 'National plate: governorate 11 or Baghdad, letter ب, number 12345',
-      ar: 'لوحة وطنية: المحافظة 11 أو بغداد، الحرف ب، الرقم 12345',
-    },
-    {
-      en: 'Old plate: governorate Baghdad, no letter, number 123456',
-      ar: 'لوحة قديمة: المحافظة بغداد، بدون حرف، الرقم 123456',
-    },
-  ],
-  eg: [
-    { en: 'Plate letters ب ط ر, plate number 1234', ar: 'حروف اللوحة ب ط ر، رقم اللوحة 1234' },
-    {
-      en: 'Old numbers-only plate: letters empty, number 123456',
-      ar: 'لوحة أرقام فقط: الحروف فارغة، الرقم 123456',
-    },
-  ],
+/** The worked examples on the instructions sheet, per plate scheme (uploads catalogue). */
+const examples: Record<JurisdictionProfile['plateScheme'], string[]> = {
+  jo: ['template_example_jo'],
+  iq: ['template_example_iq_national', 'template_example_iq_old'],
+  eg: ['template_example_eg_letters', 'template_example_eg_numbers'],
 };
 
 /** Fixed so the same jurisdiction always gives the same workbook content. */
@@ -73,14 +55,14 @@ export async function writeUploadTemplate(jurisdiction: JurisdictionCode): Promi
 
   const help = workbook.addWorksheet('Instructions', { views: [{ rightToLeft: true }] });
   help.columns = [
-    { header: 'التعليمات', key: 'ar', width: 70 },
-    { header: 'Instructions', key: 'en', width: 70 },
+    { header: message('ar', 'uploads.template_title'), key: 'ar', width: 70 },
+    { header: message('en', 'uploads.template_title'), key: 'en', width: 70 },
   ];
   help.addRow({
-    ar: `أدخل مركبة واحدة في كل صف في الورقة الأولى (${profile.nameAr}). عمود رقم اللوحة إلزامي.`,
-    en: `Enter one vehicle per row on the first sheet (${profile.nameEn}). The plate number column is required.`,
+    ar: message('ar', 'uploads.template_intro', { country: profile.nameAr }),
+    en: message('en', 'uploads.template_intro', { country: profile.nameEn }),
   });
-  for (const example of examples[profile.plateScheme]) help.addRow(example);
+  for (const key of examples[profile.plateScheme]) help.addRow(bilingual(`uploads.${key}`));
 
   return Buffer.from(await workbook.xlsx.writeBuffer());
 }

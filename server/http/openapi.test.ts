@@ -8,7 +8,12 @@ type Operation = {
   requestBody?: { content: Record<string, { schema: { properties?: Record<string, unknown> } }> };
   responses: Record<
     string,
-    { content?: Record<string, { schema: { properties?: Record<string, unknown> } }> }
+    {
+      content?: Record<
+        string,
+        { schema: { type?: string; anyOf?: unknown[]; properties?: Record<string, unknown> } }
+      >;
+    }
   >;
 };
 
@@ -32,6 +37,48 @@ describe('the API document', () => {
       const envelope = operation.responses.default?.content?.['application/json']?.schema;
       expect(envelope?.properties, operation.route).toHaveProperty('error');
     }
+  });
+
+  it('gives every success answer its schema, its media type, or says it is empty', () => {
+    for (const operation of operations) {
+      const successes = Object.entries(operation.responses).filter(([status]) => /^2\d\d$/.test(status));
+      expect(successes.length, operation.route).toBeGreaterThan(0);
+      for (const [status, answer] of successes) {
+        const label = `${operation.route} ${status}`;
+        if (status === '204') {
+          expect(answer.content, label).toBeUndefined();
+          continue;
+        }
+        const content = Object.entries(answer.content ?? {});
+        expect(content.length, label).toBeGreaterThan(0);
+        for (const [mediaType, { schema }] of content) {
+          if (mediaType === 'application/json') expect(schema.type ?? schema.anyOf, label).toBeDefined();
+          else
+            expect(mediaType, label).toMatch(
+              /^(application\/(pdf|vnd\.openxml\S+)|text\/(csv|event-stream))$/,
+            );
+        }
+      }
+    }
+    const media = (route: string) =>
+      Object.keys(operations.find((o) => o.route === route)!.responses['200']!.content!);
+    expect(media('get /runs/{runId}/events')).toEqual(['text/event-stream']);
+    expect(media('get /violations.csv')).toEqual(['text/csv']);
+    expect(media('get /runs/{runId}/statement.pdf')).toEqual(['application/pdf']);
+    const pending = operations.find((o) => o.route === 'get /runs/{runId}/statement.xlsx')!.responses['202'];
+    expect(pending?.content?.['application/json']?.schema.properties).toHaveProperty('poll');
+  });
+
+  it('describes JSON answers as sent: ids and amounts in minor units as decimal strings', () => {
+    const run = operations.find((o) => o.route === 'get /runs/{runId}')!.responses['200']!.content![
+      'application/json'
+    ]!.schema as { properties: Record<string, { type?: string }> };
+    expect(run.properties.id?.type).toBe('string');
+    const numbers = operations.find((o) => o.route === 'get /payment-numbers')!.responses['200']!.content![
+      'application/json'
+    ]!.schema as { properties: Record<string, unknown> };
+    expect(numbers.properties).toHaveProperty('nextCursor');
+    expect(JSON.stringify(numbers)).toContain('"totalMinor":{"type":"string","pattern":"^-?[0-9]+$"}');
   });
 
   it('documents every file upload as a multipart body with its file and form fields', () => {

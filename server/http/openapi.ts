@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { Answer } from './answers.ts';
 import type { RouteDef } from './routes.ts';
 
 const errorEnvelope = {
@@ -23,6 +24,41 @@ const errorEnvelope = {
 
 function jsonSchema(schema: z.ZodType): unknown {
   return z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
+}
+
+/** What a route sends, as JSON Schema (without the `$schema` line each standalone schema carries). */
+function outputSchema(schema: z.ZodType): unknown {
+  const { $schema: _, ...rest } = z.toJSONSchema(schema, { io: 'output', unrepresentable: 'any' });
+  return rest;
+}
+
+/** A success answer in the document: JSON with its schema (as sent), a file or a stream by media type. */
+function response(answer: Answer) {
+  switch (answer.kind) {
+    case 'json':
+      return {
+        description: answer.description,
+        content: {
+          'application/json': {
+            schema: outputSchema(answer.schema),
+          },
+        },
+      };
+    case 'file':
+      return {
+        description: answer.description,
+        content: Object.fromEntries(
+          answer.mediaTypes.map((type) => [type, { schema: { type: 'string', format: 'binary' } }]),
+        ),
+      };
+    case 'stream':
+      return {
+        description: answer.description,
+        content: { [answer.mediaType]: { schema: { type: 'string' } } },
+      };
+    case 'empty':
+      return { description: answer.description };
+  }
 }
 
 /** The API document, built from the same route table that serves the API, so they cannot drift. */
@@ -54,14 +90,15 @@ export function openApiDocument(routes: RouteDef[]) {
         parameters.push({ name, in: 'query', required: false, schema });
       }
     }
-    const status = String(route.successStatus ?? 200);
     const operation: Record<string, unknown> = {
       summary: route.summary,
       tags: [route.tag],
       operationId: `${route.method}${route.path.replace(/[/:]+([a-zA-Z])/g, (_, c: string) => c.toUpperCase())}`,
       parameters,
       responses: {
-        [status]: { description: status === '204' ? 'done, nothing to answer' : 'success' },
+        ...Object.fromEntries(
+          Object.entries(route.responses).map(([status, answer]) => [status, response(answer)]),
+        ),
         default: { description: 'an error', content: { 'application/json': { schema: errorEnvelope } } },
       },
       'x-access':

@@ -14,6 +14,7 @@ import { DomainError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { JobQueue } from '../queue.ts';
 import { toAsciiDigits } from '../sheets/normalise.ts';
+import { type Answers, answerMismatch } from './answers.ts';
 import type { EventStreams } from './event-streams.ts';
 
 export const SESSION_COOKIE = 'fleet_session';
@@ -85,8 +86,8 @@ export interface RouteDef<Body = unknown, Params = unknown, Query = unknown> {
    * form fields. For the API document; the handler reads and checks them.
    */
   multipart?: { fields: Record<string, z.ZodType> };
-  /** Example success status for the API document. */
-  successStatus?: number;
+  /** What the route answers on success, per status: the API document's responses, checked in tests. */
+  responses: Answers;
   handle(ctx: RouteContext, input: { body: Body; params: Params; query: Query }): Promise<RouteResult>;
 }
 
@@ -124,6 +125,7 @@ export function mountRoutes(routes: RouteDef[], deps: RouteDeps): express.Router
     router[route.method](route.path, async (req, res) => {
       res.locals.route = `${req.baseUrl}${route.path}`;
       const result = await runRoute(route, req, res, deps);
+      if (deps.config.checkResponses) checkAnswer(route, res, result);
       if (res.headersSent) return;
       const status = result.status ?? 200;
       if (result.body === undefined) res.status(status).end();
@@ -131,6 +133,35 @@ export function mountRoutes(routes: RouteDef[], deps: RouteDeps): express.Router
     });
   }
   return router;
+}
+
+/**
+ * Fails loudly when a success answer is not what its route declares: JSON that does not parse
+ * with its schema, a status it does not list, a file of another media type. On under tests
+ * (config.checkResponses), so every HTTP test also proves the API document.
+ */
+function checkAnswer(route: RouteDef, res: Response, result: RouteResult): void {
+  const name = `${route.method.toUpperCase()} ${route.path}`;
+  if (res.headersSent) {
+    if (res.statusCode < 200 || res.statusCode > 299) return;
+    const answer = route.responses[res.statusCode as keyof Answers];
+    // A stream's headers go out with writeHead, where getHeader cannot see them.
+    if (answer?.kind === 'stream') return;
+    const type = String(res.getHeader('content-type') ?? '');
+    const declared = answer?.kind === 'file' ? answer.mediaTypes : [];
+    if (!declared.some((mediaType) => type.startsWith(mediaType))) {
+      throw new DomainError(
+        'response_mismatch',
+        `${name} sent ${res.statusCode} ${type}, which its route does not declare`,
+        { status: 500 },
+      );
+    }
+    return;
+  }
+  const status = result.status ?? 200;
+  if (status < 200 || status > 299) return;
+  const mismatch = answerMismatch(name, status, route.responses[status as keyof Answers], result.body);
+  if (mismatch) throw new DomainError('response_mismatch', mismatch, { status: 500 });
 }
 
 async function runRoute(route: RouteDef, req: Request, res: Response, deps: RouteDeps): Promise<RouteResult> {

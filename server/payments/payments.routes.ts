@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { IssuanceUnavailableError } from '../authority/issuance-client.ts';
 import { withTenant } from '../db/tenant.ts';
 import { DomainError } from '../errors.ts';
+import { json } from '../http/answers.ts';
 import { actingParty, defineRoute, idParam } from '../http/routes.ts';
 import { message } from '../i18n/messages.ts';
 import { type NotificationNetwork, notificationNetworks } from './network-adapters.ts';
@@ -9,6 +10,14 @@ import { paymentNumberKinds, readPaymentNumber } from './payment-number.ts';
 import { findNumber, listNumbers, numberLines } from './payment-numbers.repo.ts';
 import { issuePaymentNumbers, presentNumber } from './payment-numbers.service.ts';
 import { listPayments } from './payments.repo.ts';
+import {
+  issuedNumbersAnswer,
+  networkSecretAnswer,
+  notificationAnswer,
+  paymentNumberAnswer,
+  paymentNumbersAnswer,
+  paymentsAnswer,
+} from './payments.schemas.ts';
 import { presentPayment, receiveNotification, rotateNetworkSecret } from './payments.service.ts';
 import { settlementRoute } from './settlements.routes.ts';
 
@@ -37,11 +46,14 @@ export const paymentRoutes = [
   defineRoute({
     method: 'post',
     path: '/payment-numbers',
+    responses: {
+      201: json(issuedNumbersAnswer, 'numbers issued'),
+      200: json(issuedNumbersAnswer, 'the same open numbers, none issued'),
+    },
     tag: 'payments',
     summary:
       'Payment numbers for a selection: per vehicle, per violation, or one consolidated; the same set answers the same open number',
     access: { kind: 'account', permission: 'money.write' },
-    successStatus: 201,
     body: z.strictObject({ kind: z.enum(paymentNumberKinds), selection: selectionSchema }),
     handle: async (ctx, { body }) => {
       if (!ctx.issuer) {
@@ -95,6 +107,7 @@ export const paymentRoutes = [
   defineRoute({
     method: 'get',
     path: '/payment-numbers',
+    responses: { 200: json(paymentNumbersAnswer) },
     tag: 'payments',
     summary: 'Payment numbers, newest first; filter by state, kind and vehicle, page with `after`',
     access: { kind: 'account', permission: 'money.read' },
@@ -121,6 +134,7 @@ export const paymentRoutes = [
   defineRoute({
     method: 'get',
     path: '/payment-numbers/:number',
+    responses: { 200: json(paymentNumberAnswer) },
     tag: 'payments',
     summary:
       'One payment number with its frozen lines: amounts due now and after the next deadline, per channel',
@@ -142,6 +156,7 @@ export const paymentRoutes = [
   defineRoute({
     method: 'get',
     path: '/payments',
+    responses: { 200: json(paymentsAnswer) },
     tag: 'payments',
     summary:
       'Payments received, newest first, each with how it matched; filter by outcome or number, page with `after`',
@@ -181,6 +196,7 @@ export const paymentRoutes = [
   defineRoute({
     method: 'post',
     path: '/payments/notifications',
+    responses: { 200: json(notificationAnswer) },
     tag: 'payments',
     summary:
       'Payment notifications from a network (x-payment-network: generic, efawateercom or fawry) for the account in x-account-id, authenticated as that network does (generic and efawateercom: x-payment-timestamp and x-payment-signature v1=<hex HMAC-SHA256 of "<timestamp>.<raw body>">; fawry: messageSignature); answered per transaction',
@@ -229,11 +245,11 @@ export const paymentRoutes = [
   defineRoute({
     method: 'post',
     path: '/payments/secrets',
+    responses: { 201: json(networkSecretAnswer, 'created') },
     tag: 'payments',
     summary:
       "A new secret for a network's signed notifications (shown once); the previous ones stay valid for overlapSeconds (default a day)",
     access: { kind: 'account', permission: 'money.write' },
-    successStatus: 201,
     body: z.strictObject({
       network: z.enum(notificationNetworks),
       overlapSeconds: z

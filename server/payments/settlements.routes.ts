@@ -2,9 +2,11 @@ import { z } from 'zod';
 import { findAccount } from '../accounts/accounts.repo.ts';
 import { DomainError } from '../errors.ts';
 import { receiveUpload } from '../fleet/upload-receive.ts';
+import { json } from '../http/answers.ts';
 import { defineRoute } from '../http/routes.ts';
 import { message } from '../i18n/messages.ts';
 import type { Currency } from '../money/money.ts';
+import { settlementFileAnswer } from './payments.schemas.ts';
 import { defaultSettlementLimits, readSettlementFile, SettlementFileError } from './settlement-file.ts';
 import { recordPaymentBatch } from './settlement-matching.service.ts';
 
@@ -19,6 +21,7 @@ const fileNetworks = z.enum(['generic', 'efawateercom', 'fawry']);
 export const settlementRoute = defineRoute({
   method: 'post',
   path: '/payments/settlements',
+  responses: { 200: json(settlementFileAnswer) },
   tag: 'payments',
   summary:
     'Upload a settlement file (CSV or XLSX, multipart field "file", optional field "network"): validated in full, then each row recorded once per transaction id and matched',

@@ -1,7 +1,6 @@
 /** Egyptian plates: 1–3 Arabic letters and 1–4 digits (or their Latin spelling), or older numbers-only plates. */
 import {
   checkNumber,
-  fail,
   normalisedSet,
   numericValue,
   ok,
@@ -55,28 +54,19 @@ export const egyptScheme: PlateScheme = {
     }
     const latinUnknown = latinRaw.find((letter) => egyptLatinLetters[letter] === undefined);
     if (latinUnknown !== undefined) {
-      return fail(
-        'plate.letter_invalid',
-        `The Latin letter ${latinUnknown} has no Egyptian plate letter; write the Arabic letters.`,
-        `الحرف اللاتيني ${latinUnknown} لا يقابله حرف في اللوحات المصرية؛ اكتب الحروف العربية.`,
-      );
+      return refuse('plate.letter_invalid', 'latin_letter_egypt', { letter: latinUnknown });
     }
     const latin = latinRaw.map((letter) => egyptLatinLetters[letter]!);
     if (arabic.length > 0 && latin.length > 0 && arabic.join('') !== latin.join('')) {
-      return fail(
-        'plate.letter_mismatch',
-        `The Arabic letters ${arabic.join(' ')} and the Latin letters ${latinRaw.join('')} disagree.`,
-        `الحروف العربية ${arabic.join(' ')} والحروف اللاتينية ${latinRaw.join('')} غير متطابقة.`,
-      );
+      return refuse('plate.letter_mismatch', 'letters_disagree_egypt', {
+        arabic: arabic.join(' '),
+        latin: latinRaw.join(''),
+      });
     }
     const letters = arabic.length > 0 ? arabic : latin;
     const invalid = letters.find((letter) => !egyptPlateLetters.has(letter));
     if (invalid !== undefined) {
-      return fail(
-        'plate.letter_invalid',
-        `The letter ${invalid} is not used on Egyptian plates.`,
-        `الحرف ${invalid} غير مستخدم في اللوحات المصرية.`,
-      );
+      return refuse('plate.letter_invalid', 'letter_unused_egypt', { letter: invalid });
     }
     if (letters.length > egypt.lettersMax) {
       return refuse('plate.letters_too_many', 'letters_too_many', {

@@ -5,13 +5,13 @@
 import { foldForMatching } from '../sheets/normalise.ts';
 import {
   checkNumber,
-  fail,
   type IraqRegion,
   normalisedSet,
   numericValue,
   ok,
   type PlateResult,
   type PlateScheme,
+  refuse,
   splitCodeAndNumber,
   type Token,
   unrecognised,
@@ -233,10 +233,11 @@ export const iraqScheme: PlateScheme = {
 
     const regionCheck = (governorate: IraqGovernorate): PlateResult | null =>
       kurdistanMarked && governorate.region !== 'kurdistan'
-        ? fail(
+        ? refuse(
             'plate.region_mismatch',
-            `The plate is marked Kurdistan region but ${governorate.nameEn} (${governorate.code}) is not in the region.`,
-            `اللوحة معلّمة بإقليم كوردستان لكن ${governorate.nameAr} (${governorate.code}) ليست من الإقليم.`,
+            'region_mismatch',
+            { governorate: governorate.nameEn, code: String(governorate.code) },
+            { governorate: governorate.nameAr, code: String(governorate.code) },
           )
         : null;
 
@@ -275,26 +276,14 @@ export const iraqScheme: PlateScheme = {
     const arabic = arabicLetters[0];
     const latin = latinLetters[0];
     if (!arabic && !latin) {
-      return fail(
-        'plate.letter_missing',
-        'The plate has no letter: national plates are governorate code, letter, number, e.g. 11 ب 12345.',
-        'اللوحة بلا حرف: اللوحات الوطنية رمز المحافظة وحرف ورقم، مثل 11 ب 12345.',
-      );
+      return refuse('plate.letter_missing', 'letter_missing');
     }
     const fromLatin = latin === undefined ? undefined : iraqLatinLetters[latin];
     if (latin !== undefined && fromLatin === undefined) {
-      return fail(
-        'plate.letter_invalid',
-        `The Latin letter ${latin} is not used on Iraqi plates; write the Arabic letter.`,
-        `الحرف اللاتيني ${latin} غير مستخدم في اللوحات العراقية؛ اكتب الحرف العربي.`,
-      );
+      return refuse('plate.letter_invalid', 'latin_letter_iraq', { letter: latin });
     }
     if (arabic !== undefined && fromLatin !== undefined && arabic !== fromLatin) {
-      return fail(
-        'plate.letter_mismatch',
-        `The letters ${arabic} and ${latin} disagree.`,
-        `الحرفان ${arabic} و${latin} غير متطابقين.`,
-      );
+      return refuse('plate.letter_mismatch', 'letters_disagree_iraq', { arabic, latin });
     }
     const letter = (arabic ?? fromLatin)!;
 
@@ -306,27 +295,20 @@ export const iraqScheme: PlateScheme = {
       const split = splitCodeAndNumber(digitGroups[0]!, digitGroups[1]!, iraq.codeMaxDigits);
       const coded = split && iraqGovernorates.find((candidate) => String(candidate.code) === split.code);
       if (!split || !coded) {
-        return fail(
-          'plate.code_invalid',
-          `No known governorate code in ${digitGroups.join(' ')}.`,
-          `لا يوجد رمز محافظة معروف في ${digitGroups.join(' ')}.`,
-        );
+        return refuse('plate.code_invalid', 'governorate_code_unknown', { digits: digitGroups.join(' ') });
       }
       if (named && named !== coded) {
-        return fail(
+        return refuse(
           'plate.governorate_mismatch',
-          `The code ${coded.code} is ${coded.nameEn}, but the plate also says ${named.nameEn}.`,
-          `الرمز ${coded.code} هو ${coded.nameAr} لكن اللوحة تذكر ${named.nameAr}.`,
+          'governorate_mismatch',
+          { code: String(coded.code), coded: coded.nameEn, named: named.nameEn },
+          { code: String(coded.code), coded: coded.nameAr, named: named.nameAr },
         );
       }
       governorate = coded;
       number = split.number;
     } else if (digitGroups.length === 1) {
-      return fail(
-        'plate.governorate_missing',
-        'The plate has no governorate: write its code or name, e.g. 11 ب 12345.',
-        'اللوحة بلا محافظة: اكتب رمزها أو اسمها، مثل 11 ب 12345.',
-      );
+      return refuse('plate.governorate_missing', 'governorate_missing');
     } else {
       return unrecognised(
         'governorate code, letter and number, e.g. 11 ب 12345',

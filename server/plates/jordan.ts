@@ -1,11 +1,11 @@
 /** Jordanian plates: a numeric code 1–99 or a 1–3 letter code, and a number of 1–6 digits. */
 import {
   checkNumber,
-  fail,
   normalisedSet,
   numericValue,
   ok,
   type PlateScheme,
+  refuse,
   splitCodeAndNumber,
   unrecognised,
 } from './scheme.ts';
@@ -26,33 +26,24 @@ export const jordanScheme: PlateScheme = {
       .map((token) => numericValue(token.text));
     const letterTokens = tokens.filter((token) => token.kind !== 'digits');
     if (digitGroups.length === 1 && letterTokens.length === 0) {
-      return fail(
-        'plate.code_missing',
-        `The plate ${digitGroups[0]} has no code; write it as code-number, e.g. 13-20697.`,
-        `اللوحة ${digitGroups[0]} بلا رمز؛ اكتبها بالشكل رمز-رقم، مثل 13-20697.`,
-      );
+      return refuse('plate.code_missing', 'code_missing', { plate: digitGroups[0]! });
     }
     let code: string;
     let number: string;
     if (digitGroups.length === 2 && letterTokens.length === 0) {
       const split = splitCodeAndNumber(digitGroups[0]!, digitGroups[1]!, jordan.codeMaxDigits);
       if (!split || split.code === '0') {
-        return fail(
-          'plate.code_invalid',
-          `No valid plate code in ${digitGroups.join('-')}: the code is 1–2 digits (1–99).`,
-          `لا يوجد رمز لوحة صحيح في ${digitGroups.join('-')}: الرمز من 1 إلى 2 رقم (1–99).`,
-        );
+        return refuse('plate.code_invalid', 'code_not_found', { digits: digitGroups.join('-') });
       }
       ({ code, number } = split);
     } else if (digitGroups.length === 1 && letterTokens.length === 1 && tokens.length === 2) {
       code = letterTokens[0]!.text;
       number = digitGroups[0]!;
       if (code.length > jordan.letterCodeMaxLength) {
-        return fail(
-          'plate.code_invalid',
-          `The letter code ${code} is too long: at most ${jordan.letterCodeMaxLength} letters.`,
-          `رمز الحروف ${code} طويل: الحد الأقصى ${jordan.letterCodeMaxLength} حروف.`,
-        );
+        return refuse('plate.code_invalid', 'letter_code_too_long', {
+          code,
+          max: jordan.letterCodeMaxLength,
+        });
       }
     } else {
       return unrecognised(expected, expectedAr);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { receiveUpload } from '../fleet/upload-receive.ts';
+import { eventStream, json } from '../http/answers.ts';
 import { envelope } from '../http/errors.ts';
 import { actingParty, defineRoute, idParam } from '../http/routes.ts';
 import { accountDashboard } from './dashboard.service.ts';
@@ -13,6 +14,16 @@ import {
   listVehicleSummaries,
   startManualRun,
 } from './runs.present.ts';
+import {
+  abortedRunAnswer,
+  dashboardAnswer,
+  importedRunAnswer,
+  runAnswer,
+  runChangesAnswer,
+  runDetailAnswer,
+  runsAnswer,
+  runVehiclesAnswer,
+} from './runs.schemas.ts';
 
 const runIdParams = z.object({ runId: idParam });
 const changeKinds = [
@@ -49,6 +60,7 @@ export const runRoutes = [
   defineRoute({
     method: 'get',
     path: '/dashboard',
+    responses: { 200: json(dashboardAnswer) },
     tag: 'runs',
     summary:
       'The account at a glance: outstanding now, the last run and its changes, the run in progress, the next nightly run, the next escalation deadlines (amount at stake, what paying now saves), open exceptions, outstanding after each of the last nights',
@@ -60,10 +72,10 @@ export const runRoutes = [
   defineRoute({
     method: 'post',
     path: '/runs',
+    responses: { 202: json(runAnswer, 'started') },
     tag: 'runs',
     summary: 'Start a manual run now (409 with the running run id if one is going)',
     access: { kind: 'account', permission: 'runs.start' },
-    successStatus: 202,
     handle: async (ctx) => {
       const requestedBy = actingParty(ctx).userId;
       const run = await ctx.tenant((trx) =>
@@ -76,12 +88,12 @@ export const runRoutes = [
   defineRoute({
     method: 'post',
     path: '/runs/import',
+    responses: { 202: json(importedRunAnswer, 'started') },
     tag: 'runs',
     summary:
       'Start a run answered by an authority\'s bulk export (multipart: CSV or XLSX in "file", optional coversAllPlates=true): the whole file is validated first and a bad one starts nothing; 409 with the running run id if one is going',
     access: { kind: 'account', permission: 'runs.start' },
     multipart: { fields: { coversAllPlates } },
-    successStatus: 202,
     handle: async (ctx) => {
       const received = await receiveUpload(ctx.req, runImportLimits.maxBytes, {
         formHint: 'with the optional form field "coversAllPlates"',
@@ -126,6 +138,7 @@ export const runRoutes = [
   defineRoute({
     method: 'get',
     path: '/runs',
+    responses: { 200: json(runsAnswer) },
     tag: 'runs',
     summary: 'Runs of the account, newest first',
     access: { kind: 'account', permission: 'fleet.read' },
@@ -137,6 +150,7 @@ export const runRoutes = [
   defineRoute({
     method: 'get',
     path: '/runs/:runId',
+    responses: { 200: json(runDetailAnswer) },
     tag: 'runs',
     summary: 'One run: stage, progress (done/total), summary, failed vehicles',
     access: { kind: 'account', permission: 'fleet.read' },
@@ -148,6 +162,7 @@ export const runRoutes = [
   defineRoute({
     method: 'post',
     path: '/runs/:runId/abort',
+    responses: { 200: json(abortedRunAnswer) },
     tag: 'runs',
     summary:
       'Abort a run that has not ended (owners): its pending lookups fail and it ends `failed`; 409 if it has ended',
@@ -171,6 +186,11 @@ export const runRoutes = [
   defineRoute({
     method: 'get',
     path: '/runs/:runId/events',
+    responses: {
+      200: eventStream(
+        '`progress` events carrying the run as GET /runs/{runId} answers it, then one `end` event',
+      ),
+    },
     tag: 'runs',
     summary: "A live event stream (text/event-stream) of the run's progress until it ends",
     access: { kind: 'account', permission: 'fleet.read' },
@@ -222,6 +242,7 @@ export const runRoutes = [
   defineRoute({
     method: 'get',
     path: '/runs/:runId/changes',
+    responses: { 200: json(runChangesAnswer) },
     tag: 'runs',
     summary: 'What the run concluded per violation; filter by change and vehicle, page with `after`',
     access: { kind: 'account', permission: 'fleet.read' },
@@ -241,6 +262,7 @@ export const runRoutes = [
   defineRoute({
     method: 'get',
     path: '/runs/:runId/vehicles',
+    responses: { 200: json(runVehiclesAnswer) },
     tag: 'runs',
     summary:
       "The run per vehicle: the lookup's outcome, what the authority answered (violations, outstanding and its amount) and the vehicle's changes totalled per change; filter by lookup status, page with `after`",

@@ -2,7 +2,9 @@ import { z } from 'zod';
 import type { DocumentFormat } from '../documents/documents.repo.ts';
 import { contentDisposition, downloadDocument } from '../documents/documents.service.ts';
 import { sendDocument } from '../documents/send.ts';
+import { file, json, XLSX_TYPE } from '../http/answers.ts';
 import { actingParty, defineRoute, idParam, type RouteDef } from '../http/routes.ts';
+import { renderingAnswer } from './statements.schemas.ts';
 import { accountTimeZone, findRunStatement } from './statements.service.ts';
 import { vehicleStatementDownload } from './vehicle-statement.ts';
 import { violationsCsv } from './violations-csv.ts';
@@ -19,6 +21,10 @@ const runStatementRoute = (format: DocumentFormat): RouteDef =>
   defineRoute({
     method: 'get',
     path: `/runs/:runId/statement.${format}`,
+    responses: {
+      200: file('the statement', format === 'pdf' ? 'application/pdf' : XLSX_TYPE),
+      202: json(renderingAnswer, 'not rendered yet: poll again'),
+    },
     tag: 'statements',
     summary: `The run's statement as ${format.toUpperCase()} (?lang=ar|en, Arabic by default), byte-identical on every download; 202 with where to poll while it is being rendered`,
     access: { kind: 'account', permission: 'money.read' },
@@ -54,6 +60,7 @@ export const statementRoutes: RouteDef[] = [
   defineRoute({
     method: 'get',
     path: '/vehicles/:vehicleId/statement.pdf',
+    responses: { 200: file('the statement', 'application/pdf') },
     tag: 'statements',
     summary:
       "One vehicle's statement (?lang=ar|en): its outstanding violations and their history, as of the account's last finished run; the same bytes until another run finishes",
@@ -78,6 +85,7 @@ export const statementRoutes: RouteDef[] = [
   defineRoute({
     method: 'get',
     path: '/violations.csv',
+    responses: { 200: file('the violations', 'text/csv') },
     tag: 'statements',
     summary:
       "The account's violations as CSV for ERP import (UTF-8, CRLF, formulas escaped); filter by state",

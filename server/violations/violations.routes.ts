@@ -1,6 +1,8 @@
 import { z } from 'zod';
+import { json } from '../http/answers.ts';
 import { defineRoute, idParam } from '../http/routes.ts';
 import { listCurrentViolations, vehicleViolations } from './violations.present.ts';
+import { vehicleViolationsAnswer, violationsAnswer } from './violations.schemas.ts';
 
 const minorAmount = z
   .string()
@@ -12,6 +14,7 @@ export const violationRoutes = [
   defineRoute({
     method: 'get',
     path: '/violations',
+    responses: { 200: json(violationsAnswer) },
     tag: 'violations',
     summary:
       'Current state of the account’s violations with their plates; filter by state, vehicle, cost centre, offence date (`from` inclusive, `to` exclusive, ISO dates or times) and amount in minor units, page with `after`',
@@ -36,6 +39,7 @@ export const violationRoutes = [
   defineRoute({
     method: 'get',
     path: '/vehicles/:vehicleId/violations',
+    responses: { 200: json(vehicleViolationsAnswer) },
     tag: 'violations',
     summary:
       "A vehicle's violations with each one's history of versions, by ticket number; filter by state, page with `after` (the previous page's `nextCursor`)",
