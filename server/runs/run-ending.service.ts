@@ -100,9 +100,8 @@ export async function giveUpReconciliation(
  * Ends what nothing else will: a run still fetching past the limit has its pending lookups failed
  * and goes on to reconcile what landed; one still reconciling past it ends `failed`; one still
  * issuing past it (its payment stage lost) ends as reconciliation decided and its stage is sent
- * again; a waiting run
- * with nothing in its way is started; a nightly run that fell due today and was never started (the
- * scheduler lost it) is started now. Answers what it did, per run.
+ * again; a waiting run with nothing in its way is started; a nightly run that fell due today and
+ * was never started (the scheduler lost it) is started now. Answers what it did, per run.
  */
 export async function sweepRuns(db: Database, queue: JobQueue, settings: RunSettings, now = new Date()) {
   const swept: Array<{ accountId: bigint; runId: bigint; action: string }> = [];
