@@ -11,6 +11,7 @@ import { wakeWaitingRun } from '../runs/runs.service.ts';
 import { lockAccountViolations } from '../violations/violations.repo.ts';
 import { issuePaymentNumbers } from './payment-numbers.service.ts';
 import { finishIssuingRun } from './payment-stage.repo.ts';
+import { paymentJobs } from './payments.jobs.ts';
 import { confirmSettledLines, flagPaidStillOutstanding, flagSettledWithoutPayment } from './payments.repo.ts';
 
 export interface PaymentStageSummary {
@@ -114,4 +115,22 @@ export async function runPaymentStage(
     if (!ended) endedHere = await withTenant(db, job.accountId, endStage);
     if (endedHere) await recordRunEnded(db, job);
   }
+}
+
+/**
+ * A payment stage lost past the stuck limit (its job dead-lettered, or its worker killed with no
+ * retry left): the run ends as a failed attempt ends it, the run waiting behind it wakes, and the
+ * stage is sent again, so the night's numbers are still issued and its statements show them (the
+ * stage is rerunnable and finds the run ended). Answers whether the run was still issuing.
+ */
+export async function resumeLostPaymentStage(
+  trx: Tx,
+  queue: JobQueue,
+  accountId: bigint,
+  runId: bigint,
+): Promise<boolean> {
+  if (!(await finishIssuingRun(trx, accountId, runId))) return false;
+  await wakeWaitingRun(trx, queue, accountId);
+  await queue.send(trx, paymentJobs.issue, [{ accountId: accountId.toString(), runId: runId.toString() }]);
+  return true;
 }

@@ -38,7 +38,7 @@ export async function stageAndClassifyPayments(
     create temp table pay_in (
       ordinal int not null, transaction_id text not null, reference text not null, number text,
       reference_problem text, amount_minor bigint not null, fee_minor bigint not null, currency text not null,
-      paid_at timestamptz not null, settled_on date, channel text
+      paid_at timestamptz not null, paid_at_text text not null, settled_on date, channel text
     ) on commit drop`.execute(trx);
   const lines = payments.map((p) =>
     copyLine([
@@ -50,6 +50,8 @@ export async function stageAndClassifyPayments(
       p.amountMinor.toString(),
       p.feeMinor.toString(),
       p.currency,
+      p.paidAt.toISOString(),
+      // The payment time as its evidence says it (as the one-by-one path writes it).
       p.paidAt.toISOString(),
       p.settledOn,
       p.channel,
@@ -96,8 +98,6 @@ export async function stageAndClassifyPayments(
              else o.number_state
            end as state_seen
     from ordered o`.execute(trx);
-  await sql`alter table pay_classified add column payment_id bigint`.execute(trx);
-  await sql`create unique index on pay_classified (transaction_id)`.execute(trx);
   await sql`analyze pay_classified`.execute(trx);
 }
 
@@ -133,10 +133,10 @@ export interface ClassifiedPayment {
 }
 
 /**
- * Records the batch's new payments (all but `leaveOut`) with their evidence, applies the matched,
- * short and over ones to their numbers (paid amount and state; each line its share, oldest line
- * first; lines paid in full become paid-pending), supersedes other open numbers asking for a line
- * now paid, and opens an exception for every mismatch. Answers every staged payment with its
+ * Records the batch's new payments (all but `leaveOut`) with their evidence and an exception for
+ * every mismatch, applies the matched, short and over ones to their numbers (paid amount and state;
+ * each line its share, oldest line first; lines paid in full become paid-pending), and supersedes
+ * other open numbers asking for a line now paid. Answers every staged payment with its
  * outcome, or undefined when a concurrent delivery recorded one of them first (nothing is left
  * half-applied: the caller rolls back).
  */
@@ -149,7 +149,9 @@ export async function recordClassifiedPayments(
 ): Promise<ClassifiedPayment[] | undefined> {
   if (leaveOut.length > 0)
     await sql`delete from pay_classified where ordinal = any(${leaveOut}::int[])`.execute(trx);
-  const { rows: counts } = await sql<{ expected: number; inserted: number }>`
+  // The payments with their evidence, and an exception for each mismatch from the evidence just
+  // written; every staged payment answered with its payment (a repeated delivery with the one seen).
+  const { rows } = await sql<ClassifiedPayment>`
     with inserted as (
       insert into payments (account_id, network, transaction_id, source, reference, payment_number_id, amount_minor,
                             fee_minor, currency, paid_at, settled_on, channel, outcome, evidence)
@@ -159,7 +161,7 @@ export async function recordClassifiedPayments(
              jsonb_strip_nulls(jsonb_build_object(
                'network', ${network}::text, 'source', ${source}::text, 'transactionId', c.transaction_id,
                'reference', c.reference, 'amountMinor', c.amount_minor::text, 'feeMinor', c.fee_minor::text,
-               'paidAt', to_char(c.paid_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+               'paidAt', c.paid_at_text,
                'referenceProblem', c.reference_problem,
                'currencyExpected', case when c.number_currency <> c.currency then c.number_currency end,
                'numberState', case when c.number_currency = c.currency then c.state_seen end,
@@ -172,14 +174,22 @@ export async function recordClassifiedPayments(
       from pay_classified c where c.seen_id is null
       order by c.ordinal
       on conflict (account_id, network, transaction_id) do nothing
-      returning id, transaction_id
-    ), noted as (
-      update pay_classified c set payment_id = i.id from inserted i where i.transaction_id = c.transaction_id
-      returning 1
+      returning id, transaction_id, payment_number_id, outcome, evidence
+    ), opened as (
+      insert into exceptions (account_id, kind, payment_id, payment_number_id, details)
+      select ${accountId},
+             case i.outcome when 'short' then 'amount_mismatch' when 'over' then 'amount_mismatch'
+               when 'unknown_number' then 'unknown_reference' when 'superseded_number' then 'superseded_reference'
+               when 'expired_number' then 'expired_reference' when 'duplicate' then 'duplicate_payment' end,
+             i.id, i.payment_number_id, i.evidence || jsonb_build_object('outcome', i.outcome)
+      from inserted i
+      where i.outcome <> 'matched'
+      on conflict do nothing
     )
-    select (select count(*)::int from pay_classified where seen_id is null) as expected,
-           (select count(*)::int from noted) as inserted`.execute(trx);
-  if (counts[0]!.inserted !== counts[0]!.expected) return undefined;
+    select c.ordinal, c.transaction_id, c.outcome, i.id as payment_id, c.seen_id, c.seen_outcome
+    from pay_classified c left join inserted i on i.transaction_id = c.transaction_id
+    order by c.ordinal`.execute(trx);
+  if (rows.some((row) => row.seen_id === null && row.payment_id === null)) return undefined;
 
   await sql`
     create temp table pay_applied on commit drop as
@@ -241,18 +251,5 @@ export async function recordClassifiedPayments(
       order by other.payment_number_id, pl.ordinal
     ) hit
     where p.account_id = ${accountId} and p.id = hit.id and p.state = 'open'`.execute(trx);
-  await sql`
-    insert into exceptions (account_id, kind, payment_id, payment_number_id, details)
-    select ${accountId},
-           case c.outcome when 'short' then 'amount_mismatch' when 'over' then 'amount_mismatch'
-             when 'unknown_number' then 'unknown_reference' when 'superseded_number' then 'superseded_reference'
-             when 'expired_number' then 'expired_reference' when 'duplicate' then 'duplicate_payment' end,
-           c.payment_id, p.payment_number_id, p.evidence || jsonb_build_object('outcome', c.outcome)
-    from pay_classified c join payments p on p.account_id = ${accountId} and p.id = c.payment_id
-    where c.outcome <> 'matched'
-    on conflict do nothing`.execute(trx);
-  const { rows } = await sql<ClassifiedPayment>`
-    select ordinal, transaction_id, outcome, payment_id, seen_id, seen_outcome
-    from pay_classified order by ordinal`.execute(trx);
   return rows;
 }

@@ -2,6 +2,7 @@ import { recordRunAlerts } from '../alerts/run-events.service.ts';
 import type { Database } from '../db/database.ts';
 import { type Tx, withTenant } from '../db/tenant.ts';
 import { DomainError } from '../errors.ts';
+import { resumeLostPaymentStage } from '../payments/payment-stage.service.ts';
 import type { JobQueue } from '../queue.ts';
 import { missedNightlyRuns } from './missed-nights.repo.ts';
 import {
@@ -10,6 +11,7 @@ import {
   markRunFetchedIfComplete,
   runsToSweep,
 } from './run-ending.repo.ts';
+import { recordRunEnded } from './run-metrics.service.ts';
 import { runJobs } from './runs.jobs.ts';
 import { lockRun } from './runs.repo.ts';
 import { type RunSettings, startScheduledRun, startWaitingRun, wakeWaitingRun } from './runs.service.ts';
@@ -96,9 +98,10 @@ export async function giveUpReconciliation(
 
 /**
  * Ends what nothing else will: a run still fetching past the limit has its pending lookups failed
- * and goes on to reconcile what landed; one still reconciling past it ends `failed`; a waiting run
- * with nothing in its way is started; a nightly run that fell due today and was never started (the
- * scheduler lost it) is started now. Answers what it did, per run.
+ * and goes on to reconcile what landed; one still reconciling past it ends `failed`; one still
+ * issuing past it (its payment stage lost) ends as reconciliation decided and its stage is sent
+ * again; a waiting run with nothing in its way is started; a nightly run that fell due today and
+ * was never started (the scheduler lost it) is started now. Answers what it did, per run.
  */
 export async function sweepRuns(db: Database, queue: JobQueue, settings: RunSettings, now = new Date()) {
   const swept: Array<{ accountId: bigint; runId: bigint; action: string }> = [];
@@ -130,8 +133,11 @@ export async function sweepRuns(db: Database, queue: JobQueue, settings: RunSett
         await endRunFailed(trx, queue, accountId, runId, `not reconciled within ${limit} of its last answer`);
         return 'failed';
       }
+      if (run?.status === 'issuing' && (await resumeLostPaymentStage(trx, queue, accountId, runId)))
+        return 'payment_stage_resent';
       return undefined;
     });
+    if (action === 'payment_stage_resent') await recordRunEnded(db, { accountId, runId });
     if (action) swept.push({ accountId, runId, action });
   }
   return swept;

@@ -11,11 +11,13 @@ import { fawrySignature } from '../../server/payments/network-adapters.ts';
 import { composePaymentNumber } from '../../server/payments/payment-number.ts';
 import { issuePaymentNumbers } from '../../server/payments/payment-numbers.service.ts';
 import { useTestDatabase } from '../support/database.ts';
-import { type AccountFixture, makeAccount, makeVehicles } from '../support/factories.ts';
+import { type AccountFixture, makeAccount, makeVehicles, TEST_PASSWORD } from '../support/factories.ts';
 import { ApiClient, useProduct } from '../support/http.ts';
+import { expectAccessible, newPage, signIn, useBrowser } from '../web/browser.ts';
 
 const test = useTestDatabase();
 const app = useProduct(test);
+const chrome = useBrowser();
 let eg: AccountFixture;
 let secret: string;
 let numbers: Array<{ id: bigint; number: string; total_minor: bigint }>;
@@ -150,6 +152,12 @@ describe('Fawry refunds', { timeout: 60_000 }, () => {
     );
     expect(listed.status).toBe(200);
     expect(listed.body.exceptions.length).toBeGreaterThan(0);
+    // The payments list says when it was taken back.
+    const payments = await owner.get<{
+      payments: Array<{ transactionId: string; reversedAt: string | null }>;
+    }>('/payments');
+    const reversed = payments.body.payments.find((p) => p.transactionId === 'F-100:PAID')!;
+    expect(new Date(reversed.reversedAt!).getTime()).toBe(payment.rows[0]!.reversed_at!.getTime());
     // Payable again: asking for the vehicle's number answers the same, open number.
     const reissued = await issuePaymentNumbers(test.db, issuer, {
       accountId: eg.id,
@@ -172,6 +180,20 @@ describe('Fawry refunds', { timeout: 60_000 }, () => {
     const exceptions = await exceptionsOf('F-200:PAID');
     expect(exceptions.map((e) => e.kind)).toEqual(['amount_mismatch', 'payment_reversed']);
     expect(exceptions[0]!.details.reversal).toMatchObject({ reversesTransactionId: 'F-200:PAID' });
+  });
+
+  it('show a reversed payment on the payments page, in English and Arabic', async () => {
+    const words = { en: /^Reversed /, ar: /^استُرد في / };
+    for (const language of ['en', 'ar'] as const) {
+      const page = await newPage(chrome.browser, app.product.url!);
+      await page.addInitScript((lang) => localStorage.setItem('ff.language', lang), language);
+      await signIn(page, eg.users.owner.email, TEST_PASSWORD);
+      await page.goto('/payments');
+      const row = page.locator('[data-testid="payments"] tr', { hasText: numbers[0]!.number }).first();
+      await row.getByText(words[language]).first().waitFor();
+      await expectAccessible(page, `payments with a reversal, ${language}`);
+      await page.context().close();
+    }
   });
 
   it('answer a refund of a payment never received, changing nothing', async () => {

@@ -31,6 +31,8 @@ interface Payment {
   paidAt: string;
   channel: string | null;
   outcome: string;
+  /** When the network took the payment back (a refund); its number and lines are unpaid again. */
+  reversedAt: string | null;
 }
 
 const outcomeBadge: Record<string, string> = {
@@ -238,6 +240,16 @@ function PaymentsReceived() {
       key: 'outcome',
       header: t('payments.outcome'),
       cell: (p) => <Badge kind={outcomeBadge[p.outcome] ?? 'bad'}>{t(`payment_outcome.${p.outcome}`)}</Badge>,
+    },
+    {
+      key: 'reversed-at',
+      header: t('payments.reversed_at'),
+      cell: (p) =>
+        p.reversedAt ? (
+          <Badge kind="warn">{t('payments.reversed_on', { at: f.dateTime(p.reversedAt) })}</Badge>
+        ) : (
+          '—'
+        ),
     },
   ];
   return (
