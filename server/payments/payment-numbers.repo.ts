@@ -95,6 +95,8 @@ export async function stagePayableGroups(
     cross join lateral (select date_trunc('day', p.offence_at at time zone ${rules.timeZone}::text) as local_day) o`.execute(
     trx,
   );
+  // The fresh table's statistics, so the plans built on it fit its size.
+  await sql`analyze pay_lines`.execute(trx);
   await sql`
     create temp table pay_groups as
     with g as (
@@ -107,16 +109,19 @@ export async function stagePayableGroups(
                                       'UTF8')), 'hex') as line_hash
       from pay_lines group by group_key
     )
-    select g.*, coalesce(n.generation, 0) as generation, n.open_id
-    from g left join (
-      select p.line_hash, count(*)::int as generation, max(p.id) filter (where p.state = 'open') as open_id
+    -- One index probe per set (payment_numbers_by_set): the account's numbers have just been
+    -- written by the night before, so their statistics may still say the table is empty.
+    select g.*, n.generation, n.open_id
+    from g cross join lateral (
+      select count(*)::int as generation, max(p.id) filter (where p.state = 'open') as open_id
       from payment_numbers p
-      where p.account_id = ${accountId} and p.kind = ${kind} and p.line_hash in (select line_hash from g)
-      group by p.line_hash
-    ) n on n.line_hash = g.line_hash`.execute(trx);
+      where p.account_id = ${accountId} and p.kind = ${kind} and p.line_hash = g.line_hash
+    ) n`.execute(trx);
   await sql`create index on pay_lines (group_key)`.execute(trx);
   await sql`create unique index on pay_groups (group_key)`.execute(trx);
-  await sql`analyze pay_lines, pay_groups`.execute(trx);
+  await sql`create index on pay_groups (line_hash)`.execute(trx);
+  await sql`create index on pay_groups (vehicle_id)`.execute(trx);
+  await sql`analyze pay_groups`.execute(trx);
 }
 
 export async function dropStaging(trx: Executor): Promise<void> {

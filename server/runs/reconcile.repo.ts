@@ -194,10 +194,11 @@ export async function applyDiff(
         version = v.version + a.facts_changed::int,
         last_changed_run = case when a.facts_changed then ${runId} else v.last_changed_run end
       from acted a
+      -- The run's answers are hash-joined by physical address: on a night's partition a filter
+      -- "ctid = any (…)" is planned as a check of every answer against the whole list (quadratic).
       left join (select ctid, offence_at, type_code, description_ar, description_en, location, currency
                  from lookup_violations
-                 where ctid = any (array(select t_ctid from acted where not is_new and t_ctid is not null))
-                   and account_id = ${accountId} and run_id = ${runId}) f on f.ctid = a.t_ctid
+                 where account_id = ${accountId} and run_id = ${runId}) f on f.ctid = a.t_ctid
       where v.ctid = any (array(select p_ctid from acted where applies and not is_new
                                   and (facts_changed or p_suspect is distinct from suspect_since_run
                                        or p_nights <> suspect_nights
@@ -214,8 +215,7 @@ export async function applyDiff(
       from acted a
       join (select ctid, offence_at, type_code, description_ar, description_en, location, currency
             from lookup_violations
-            where ctid = any (array(select t_ctid from acted where is_new)) and account_id = ${accountId}
-              and run_id = ${runId}) f
+            where account_id = ${accountId} and run_id = ${runId}) f
         on f.ctid = a.t_ctid
       where a.is_new
       -- Stored by vehicle, not by ticket (whose number starts with its date): fines of one date
