@@ -44,7 +44,7 @@ const hourOffsets = new Map<string, { zone: Zone; hours: Map<number, number> }>(
  * and luxon asks `Intl` for every one: here it is asked twice per hour of time (at the hour's
  * first and last millisecond), and only an hour in which the offset changes is worked out per moment.
  */
-function zoneOffsetMs(zoneName: string, at: number): number {
+export function zoneOffsetMs(zoneName: string, at: number): number {
   let known = hourOffsets.get(zoneName);
   if (!known) {
     known = { zone: Info.normalizeZone(zoneName), hours: new Map() };
