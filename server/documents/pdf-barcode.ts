@@ -9,10 +9,15 @@ import bwipjs from 'bwip-js';
 /** Quiet zone each side, in modules (the standard asks for ten). */
 const QUIET_MODULES = 10;
 
+/** The last symbol encoded: a cell measures its number's barcode, then draws it. */
+let last: { text: string; widths: number[] } | undefined;
+
 /** Bar and space widths, bar first, in modules. */
 export function code128Widths(text: string): number[] {
+  if (last?.text === text) return last.widths;
   const [symbol] = bwipjs.raw('code128', text, {}) as Array<{ sbs?: number[] }>;
   if (!symbol?.sbs) throw new Error(`bwip-js answered no Code 128 bars for ${JSON.stringify(text)}`);
+  last = { text, widths: symbol.sbs };
   return symbol.sbs;
 }
 

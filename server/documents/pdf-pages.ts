@@ -86,7 +86,15 @@ export class PagedPdf {
     this.doc.registerFont('bold', fonts.bold);
     rememberShaping(this.doc, 'regular');
     rememberShaping(this.doc, 'bold');
-    this.doc.on('data', (chunk: Buffer) => this.chunks.push(chunk));
+    // zlib answers each page's compressed stream as a slice of a 64 KB buffer: kept as it is, a
+    // 13,000-page statement would hold hundreds of MB of them. Such a slice is copied to its size.
+    this.doc.on('data', (chunk: Buffer) =>
+      this.chunks.push(
+        chunk.buffer.byteLength > Buffer.poolSize && chunk.byteLength < chunk.buffer.byteLength / 2
+          ? Buffer.from(chunk)
+          : chunk,
+      ),
+    );
     this.done = new Promise((resolve, reject) => {
       this.doc.on('end', resolve);
       this.doc.on('error', reject);

@@ -6,6 +6,7 @@ import {
   isolate,
   ltr,
   rememberShaping,
+  runsByAlgorithm,
   shapingCacheSupports,
   visualRuns,
 } from './pdf-text.ts';
@@ -36,6 +37,36 @@ describe('visual runs', () => {
     expect(shown('Outstanding total', 'ltr')).toEqual(['L:Outstanding total']);
     // Neutrals between numbers in a right-to-left paragraph are not one run: the algorithm decides.
     expect(shown('10 / 20', 'rtl')).toEqual(['L:20', 'R: / ', 'L:10']);
+  });
+
+  it('answers the lines it takes as one run without the algorithm exactly as the algorithm does', () => {
+    const words = ['شركة النقل', 'تجاوز السرعة المقررة', 'مُخالفة', 'ـمخالفة', 'Speeding', '10-200001'];
+    const texts = [
+      ...words,
+      ' شركة',
+      'شركة ',
+      'شركة  النقل',
+      'شركة 12',
+      '(مصر)',
+      'غير مدفوعة',
+      'عمّان - شارع المدينة المنورة',
+      '2026-12-05 10:00',
+      'T0000012345',
+      '1,234.500',
+      ' Unpaid ',
+      'A/B (c)',
+      '',
+      '\u064bشركة',
+      'شركة\u0660',
+    ];
+    const lines = texts.flatMap((t) => [t, ltr(t), isolate(t), `${isolate(t)} `, `\u2067${t}\u2069`]);
+    for (const base of ['rtl', 'ltr'] as const) {
+      for (const line of lines) {
+        expect(visualRuns(line, base), `${base} ${JSON.stringify(line)}`).toEqual(
+          runsByAlgorithm(line, base),
+        );
+      }
+    }
   });
 
   it('mirrors brackets inside right-to-left runs', () => {

@@ -34,9 +34,17 @@ export const isolate = (text: string) => `\u2068${text}\u2069`;
 /** Splits a line into directional runs, answered in visual order, left to right. */
 export function visualRuns(line: string, base: Direction): DirectionalRun[] {
   if (line.length === 0) return [];
-  // Most table cells (amounts, dates, tickets) are one left-to-right run: no need for the algorithm.
+  // Most table cells (amounts, dates, tickets, plates, words) are one run: no need for the algorithm.
   const single = singleLtrRun(line, base);
   if (single !== undefined) return [{ text: single, rtl: false }];
+  const arabic = singleRtlRun(line, base);
+  if (arabic !== undefined) return [{ text: arabic, rtl: true }];
+  return runsByAlgorithm(line, base);
+}
+
+/** A line's runs in visual order by the Unicode Bidirectional Algorithm, whatever the line. */
+export function runsByAlgorithm(line: string, base: Direction): DirectionalRun[] {
+  if (line.length === 0) return [];
   const { levels } = bidi.getEmbeddingLevels(line, base);
   const mirrored = bidi.getMirroredCharactersMap(line, levels);
   const chars = [...line];
@@ -78,15 +86,43 @@ export function visualRuns(line: string, base: Direction): DirectionalRun[] {
 
 /**
  * The text of a line that is a single left-to-right run whatever the algorithm does: no
- * right-to-left character, and either a left-to-right paragraph with no marks, or one left-to-right
- * isolate (`ltr`) with nothing outside it. Undefined otherwise.
+ * right-to-left character, and either a left-to-right paragraph with no marks, or one isolate
+ * (`ltr`, or `isolate`, whose first strong character can then only be left to right) with nothing
+ * outside it. Undefined otherwise.
  */
 function singleLtrRun(line: string, base: Direction): string | undefined {
   if (hasRtl(line)) return undefined;
-  if (base === 'ltr') return BIDI_CONTROL.test(line) ? undefined : line;
-  if (!line.startsWith('\u2066') || !line.endsWith('\u2069')) return undefined;
+  if (base === 'ltr' && !BIDI_CONTROL.test(line)) return line;
+  const inner = isolated(line);
+  return inner === undefined || BIDI_CONTROL.test(inner) ? undefined : inner;
+}
+
+/**
+ * What one isolate (left to right, or first strong) holds when it is the whole line, unless empty
+ * or with spaces at an end (the algorithm gives those spaces the paragraph's level).
+ */
+function isolated(line: string): string | undefined {
+  const opens = line.startsWith('\u2066') || line.startsWith('\u2068');
+  if (!opens || !line.endsWith('\u2069')) return undefined;
   const inner = line.slice(1, -1);
-  return BIDI_CONTROL.test(inner) ? undefined : inner;
+  return inner.length > 0 && inner.trim() === inner ? inner : undefined;
+}
+
+/**
+ * Arabic letters and marks with spaces between them, starting with a letter: nothing neutral at
+ * either end, no digits, brackets or marks of direction.
+ */
+const ARABIC_WORDS =
+  /^[\u0621-\u063a\u0640-\u064a\u066e\u066f\u0671-\u06d3\u06d5](?:[\u0621-\u063a\u0640-\u065f\u066e-\u06d3\u06d5 ]*[\u0621-\u063a\u0640-\u065f\u066e-\u06d3\u06d5])?$/;
+
+/**
+ * The text of a line that is a single right-to-left run whatever the algorithm does: Arabic
+ * words alone in an Arabic paragraph, or alone in an isolate (`isolate`) that is the whole line.
+ */
+function singleRtlRun(line: string, base: Direction): string | undefined {
+  if (base === 'rtl' && ARABIC_WORDS.test(line)) return line;
+  const inner = line.startsWith('\u2068') ? isolated(line) : undefined;
+  return inner !== undefined && ARABIC_WORDS.test(inner) ? inner : undefined;
 }
 
 /** Whether a text has any right-to-left character (Arabic, Hebrew…). */
@@ -162,10 +198,18 @@ interface ShapingFont {
   layout(text: string, features?: string[] | Record<string, false>, onlyWidth?: boolean): unknown;
 }
 
+interface GlyphPosition {
+  xAdvance: number;
+}
+
+/** A laid-out run as pdfkit reads it: glyphs, their positions and (measuring) the total advance. */
 interface ShapedRun {
   glyphs: object[];
-  positions: object[];
+  positions: GlyphPosition[];
+  readonly advanceWidth: number;
 }
+
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
 
 /** pdfkit versions whose EmbeddedFont the shaping cache was checked against. */
 export const SHAPING_CACHE_PDFKIT = '>=0.15 <0.21';
@@ -224,10 +268,35 @@ export function rememberShaping(doc: PDFKit.PDFDocument, fontName: string, limit
   const known = new Map<string, ShapedRun>();
   // Only right-to-left runs (features as a list) repeat enough to be worth keeping; a left-to-right
   // run is kept from being measured to being drawn, which follows at once.
+  // Printable ASCII (amounts, dates, tickets, plates, English words) laid out with every feature
+  // off is each character's glyph and advance in turn: such a run is put together from its
+  // characters' runs, shaped once each.
   let lastLtr: { text: string; run: ShapedRun } | undefined;
+  const characters = new Map<string, ShapedRun>();
   font.layoutRun = (text, features) => {
     if (!Array.isArray(features)) {
-      if (lastLtr?.text !== text) lastLtr = { text, run: freezeRun(shape(text, features)) };
+      if (lastLtr?.text === text) return lastLtr.run;
+      if (!PRINTABLE_ASCII.test(text)) {
+        lastLtr = { text, run: freezeRun(shape(text, features)) };
+        return lastLtr.run;
+      }
+      const glyphs: object[] = [];
+      const positions: GlyphPosition[] = [];
+      for (const char of text) {
+        let one = characters.get(char);
+        if (one === undefined) {
+          one = freezeRun(shape(char, features));
+          characters.set(char, one);
+        }
+        glyphs.push(...one.glyphs);
+        positions.push(...one.positions);
+      }
+      // What fontkit's run answers as its width: the advances summed in order.
+      let advanceWidth = 0;
+      for (const position of positions) advanceWidth += position.xAdvance;
+      lastLtr = { text, run: Object.freeze({ glyphs, positions, advanceWidth }) };
+      Object.freeze(glyphs);
+      Object.freeze(positions);
       return lastLtr.run;
     }
     const key = `${features.join(',')}\u0000${text}`;
@@ -241,10 +310,17 @@ export function rememberShaping(doc: PDFKit.PDFDocument, fontName: string, limit
   };
 }
 
+/** Left-to-right runs as statements draw them: every printable ASCII character, and pairs a font could kern. */
+const LTR_SAMPLES = [
+  Array.from({ length: 95 }, (_, i) => String.fromCharCode(32 + i)).join(''),
+  '2026-12-05 10:00  T0000123456  1,234.500  10-200001  AVAWAY To Ty Yo fi ffl',
+  'Unpaid — 12 345,67 € ½',
+];
+
 /**
  * Proves, on a scratch document, that the shaping cache attaches to this pdfkit, is really used
  * (a repeated Arabic run is shaped once) and changes nothing (the same widths and the same PDF
- * bytes as pdfkit alone). Rejects with a ShapingCacheError saying what to do otherwise.
+ * bytes as pdfkit alone, Arabic and left-to-right runs put together from their characters). Rejects with a ShapingCacheError saying what to do otherwise.
  */
 export async function checkShapingCache(): Promise<void> {
   const version = pdfkitVersion();
@@ -275,6 +351,12 @@ export async function checkShapingCache(): Promise<void> {
     const surface = doc as unknown as TextSurface;
     const widths = [1, 2, 3].map(() => surface.widthOfString(sample, { features: RTL_FEATURES }));
     surface.text(sample, 10, 10, { lineBreak: false, features: RTL_FEATURES });
+    const counted = shaped;
+    for (const [index, line] of LTR_SAMPLES.entries()) {
+      widths.push(surface.widthOfString(line, { features: LTR_FEATURES }));
+      surface.text(line, 10, 30 + index * 12, { lineBreak: false, features: LTR_FEATURES });
+    }
+    shaped = counted;
     doc.end();
     await ended;
     return { widths: widths.join(), bytes: Buffer.concat(chunks), shaped };

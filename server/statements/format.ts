@@ -2,7 +2,7 @@
  * How statements show values: words from the `statements` catalogue, amounts through the money
  * module, times in the account's zone. Pure.
  */
-import { DateTime } from 'luxon';
+import { Info, type Zone } from 'luxon';
 import { type Language, type MessageValues, message } from '../i18n/messages.ts';
 import { type Currency, formatMinor, minorToMajorText } from '../money/money.ts';
 
@@ -35,18 +35,52 @@ export const amountCellValue = (amount: bigint, currency: Currency) =>
 export const amountCellFormat = (currency: Currency) =>
   currency.displayDecimals === 0 ? '#,##0' : `#,##0.${'0'.repeat(currency.displayDecimals)}`;
 
+const HOUR_MS = 3_600_000;
+/** Per zone, its offset (minutes) through each hour of time; NaN for an hour with a change of offset. */
+const hourOffsets = new Map<string, { zone: Zone; hours: Map<number, number> }>();
+
+/**
+ * A zone's offset from UTC at a moment, in ms. Statements convert hundreds of thousands of times,
+ * and luxon asks `Intl` for every one: here it is asked twice per hour of time (at the hour's
+ * first and last millisecond), and only an hour in which the offset changes is worked out per moment.
+ */
+export function zoneOffsetMs(zoneName: string, at: number): number {
+  let known = hourOffsets.get(zoneName);
+  if (!known) {
+    known = { zone: Info.normalizeZone(zoneName), hours: new Map() };
+    hourOffsets.set(zoneName, known);
+  }
+  const { zone, hours } = known;
+  const hour = Math.floor(at / HOUR_MS);
+  let offset = hours.get(hour);
+  if (offset === undefined) {
+    const first = zone.offset(hour * HOUR_MS);
+    offset = first === zone.offset(hour * HOUR_MS + HOUR_MS - 1) ? first : Number.NaN;
+    if (hours.size >= 100_000) hours.clear();
+    hours.set(hour, offset);
+  }
+  return (Number.isNaN(offset) ? zone.offset(at) : offset) * 60_000;
+}
+
 /**
  * A moment as a spreadsheet date showing the account's local wall-clock time: spreadsheets have no
  * zones, so the cell holds the local time as if it were UTC.
  */
 export const localCellDate = (at: Date, zone: string) =>
-  DateTime.fromJSDate(at, { zone }).setZone('UTC', { keepLocalTime: true }).toJSDate();
+  new Date(at.getTime() + zoneOffsetMs(zone, at.getTime()));
 
-export const localDateTimeText = (at: Date, zone: string) =>
-  DateTime.fromJSDate(at, { zone }).toFormat('yyyy-MM-dd HH:mm');
+const two = (n: number) => (n < 10 ? `0${n}` : String(n));
+const localDate = (local: Date) =>
+  `${String(local.getUTCFullYear()).padStart(4, '0')}-${two(local.getUTCMonth() + 1)}-${two(local.getUTCDate())}`;
 
-export const localDateText = (at: Date, zone: string) =>
-  DateTime.fromJSDate(at, { zone }).toFormat('yyyy-MM-dd');
+/** `yyyy-MM-dd HH:mm` in the zone. */
+export const localDateTimeText = (at: Date, zone: string) => {
+  const local = localCellDate(at, zone);
+  return `${localDate(local)} ${two(local.getUTCHours())}:${two(local.getUTCMinutes())}`;
+};
+
+/** `yyyy-MM-dd` in the zone. */
+export const localDateText = (at: Date, zone: string) => localDate(localCellDate(at, zone));
 
 export const DATE_TIME_FORMAT = 'yyyy-mm-dd hh:mm';
 export const DATE_FORMAT = 'yyyy-mm-dd';

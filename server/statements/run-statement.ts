@@ -8,8 +8,9 @@ import { cursorPages } from '../db/cursor.ts';
 import type { Tx } from '../db/tenant.ts';
 import type { Language } from '../i18n/messages.ts';
 import { type JurisdictionCode, type JurisdictionProfile, jurisdictions } from '../jurisdictions/profiles.ts';
-import { type Currency, currencies } from '../money/money.ts';
+import { applyRate, type Currency, currencies } from '../money/money.ts';
 import { lineDue, numberDue } from '../payments/due.ts';
+import { zoneOffsetMs } from './format.ts';
 import {
   type ChangeLineRow,
   changeLinesQuery,
@@ -188,8 +189,9 @@ export async function loadRunStatement(
     },
     widths,
     vehicles: async function* () {
+      const deadlines = new Map<number, Date | null>();
       for await (const page of cursorPages(trx, vehicleLinesQuery(accountId, runId))) {
-        yield page.map((v) => withDue(profile, v, asOf, issued));
+        yield page.map((v) => withDue(profile, v, asOf, issued, deadlines));
       }
     },
     violations: async function* () {
@@ -207,24 +209,39 @@ const DAY_MS = 86_400_000;
  * A vehicle's due amounts as of the run, line by line by the payments module's rules. A line
  * offended more than the longest escalation (plus a day for its local day's start and a zone's
  * clock change) before the run has no deadline ahead, which is what lineDue answers for it: such
- * lines, most of a fleet's, skip its time-zone arithmetic.
+ * lines, most of a fleet's, skip its time-zone arithmetic. lineDue's deadline depends on the
+ * offence's local day only, so with a profile's single rule it is asked once per local day
+ * (`deadlines`, for one statement) and the rule's rate applied to each line.
  */
 function withDue(
   profile: JurisdictionProfile,
   vehicle: VehicleLineRow,
   asOf: Date,
   numbersShown: boolean,
+  deadlines: Map<number, Date | null>,
 ): StatementVehicleRow {
   const offences = vehicle.line_offences ?? [];
   const amounts = vehicle.line_amounts ?? [];
   const longest = Math.max(0, ...profile.escalation.map((rule) => rule.afterDays));
   const surelyPast = asOf.getTime() - (longest + 2) * DAY_MS;
+  const onlyRule = profile.escalation.length === 1 ? profile.escalation[0]! : undefined;
   const due = numberDue(
     offences.map((at, i) => {
       const amount = BigInt(amounts[i]!);
-      return at < surelyPast
-        ? { amountMinor: amount, nextDeadlineAt: null, amountAfterDeadlineMinor: amount }
-        : lineDue(profile, new Date(at), amount, asOf);
+      if (at < surelyPast)
+        return { amountMinor: amount, nextDeadlineAt: null, amountAfterDeadlineMinor: amount };
+      if (!onlyRule) return lineDue(profile, new Date(at), amount, asOf);
+      const day = Math.floor((at + zoneOffsetMs(profile.timeZone, at)) / DAY_MS);
+      let next = deadlines.get(day);
+      if (next === undefined) {
+        next = lineDue(profile, new Date(at), 0n, asOf).nextDeadlineAt;
+        deadlines.set(day, next);
+      }
+      return {
+        amountMinor: amount,
+        nextDeadlineAt: next,
+        amountAfterDeadlineMinor: next ? applyRate(amount, onlyRule, 'floor') : amount,
+      };
     }),
   );
   return {

@@ -27,6 +27,9 @@ interface Column {
   numFmt?: string;
 }
 
+/** Shared by every date cell of a column without a format of its own; never changed. */
+const dateTimeStyle = { numFmt: DATE_TIME_FORMAT };
+
 const columnWidth = (header: string, longest: number, max = 60) =>
   Math.min(max, Math.max(header.length, longest) + 3);
 
@@ -65,15 +68,18 @@ export async function writeRunStatementXlsx(statement: RunStatement, language: L
     }));
     ws.getRow(1).font = { bold: true };
     ws.getRow(1).commit();
+    // One style object per column, shared by its cells: exceljs keys the styles it has seen by
+    // object, so a shared one is looked up instead of rendered to XML again for every cell. A
+    // date in a column without a format of its own (the summary's value column) gets the date's.
+    const styles = columns.map((c) => (c.numFmt ? { numFmt: c.numFmt } : {}));
     let last = 1;
     for await (const page of rows()) {
       for (const values of page) {
         const row = ws.addRow(values);
-        // A date in a column without a format of its own (the summary's value column).
-        values.forEach((value, index) => {
-          if (value instanceof Date && !columns[index]!.numFmt)
-            row.getCell(index + 1).numFmt = DATE_TIME_FORMAT;
-        });
+        for (let index = 0; index < values.length; index++) {
+          row.getCell(index + 1).style =
+            values[index] instanceof Date && !columns[index]!.numFmt ? dateTimeStyle : styles[index]!;
+        }
         row.commit();
         last += 1;
       }
