@@ -121,6 +121,8 @@ const envSchema = z.object({
   RETAIN_IMPORT_FILES_DAYS: z.coerce.number().int().min(1).max(3_650).default(35),
   RETAIN_RUN_CHANGES_DAYS: z.coerce.number().int().min(1).max(3_650).default(400),
   RETAIN_JOBS_DAYS: z.coerce.number().int().min(1).max(365).default(2),
+  RETAIN_UPLOAD_ROWS_DAYS: z.coerce.number().int().min(1).max(3_650).default(7),
+  RETAIN_THROTTLED_SIGN_INS_DAYS: z.coerce.number().int().min(1).max(3_650).default(90),
 });
 
 export type Role = 'web' | 'worker' | 'all';
@@ -140,6 +142,10 @@ export interface RetentionSettings {
   runChangesDays: number;
   /** Completed jobs in the queue (pg-boss deletes them itself). */
   jobsDays: number;
+  /** An upload's staged rows (upload_rows), after it was applied or refused. */
+  uploadRowsDays: number;
+  /** The platform audit log's throttled sign-ins (one per throttle window and key). */
+  throttledSignInsDays: number;
 }
 
 export interface Config {
@@ -287,6 +293,8 @@ export function loadConfig(
         importFilesDays: e.RETAIN_IMPORT_FILES_DAYS,
         runChangesDays: e.RETAIN_RUN_CHANGES_DAYS,
         jobsDays: e.RETAIN_JOBS_DAYS,
+        uploadRowsDays: e.RETAIN_UPLOAD_ROWS_DAYS,
+        throttledSignInsDays: e.RETAIN_THROTTLED_SIGN_INS_DAYS,
       },
     },
     auth: {
