@@ -7,7 +7,7 @@ import type { Logger } from '../server/logger.ts';
 import { jobSeconds } from '../server/metrics/metrics.ts';
 import { checkJobPayloads, type JobQueue } from '../server/queue.ts';
 import type { JobContext, JobDefinition } from './job.ts';
-import { checkRegistry } from './registry.ts';
+import { checkRegistry, workedQueues } from './registry.ts';
 
 export const QUEUE_SCHEMA = 'pgboss';
 
@@ -178,40 +178,43 @@ export async function startJobWorkers(
 ): Promise<void> {
   checkRegistry(registry);
   await ensureQueues(boss, registry, config.maintenance.retention);
+  const worked = workedQueues(registry, config.workerQueues);
   for (const definition of registry) {
-    await boss.work(
-      definition.name,
-      { localConcurrency: config.workerConcurrency, batchSize: 1, ...definition.work },
-      async (jobs: Job<unknown>[]) => {
-        const valid: Job<unknown>[] = [];
-        const payloads: unknown[] = [];
-        for (const job of jobs) {
-          const parsed = definition.payload.safeParse(job.data);
-          if (parsed.success) {
-            valid.push(job);
-            payloads.push(parsed.data);
-          } else {
-            ctx.log.error(
-              { job: job.id, queue: definition.name, issues: parsed.error.issues },
-              'invalid job payload',
-            );
-            await boss.fail(definition.name, job.id, {
-              error: 'invalid_payload',
-              issues: parsed.error.issues,
-            });
+    if (worked.has(definition.name)) {
+      await boss.work(
+        definition.name,
+        { localConcurrency: config.workerConcurrency, batchSize: 1, ...definition.work },
+        async (jobs: Job<unknown>[]) => {
+          const valid: Job<unknown>[] = [];
+          const payloads: unknown[] = [];
+          for (const job of jobs) {
+            const parsed = definition.payload.safeParse(job.data);
+            if (parsed.success) {
+              valid.push(job);
+              payloads.push(parsed.data);
+            } else {
+              ctx.log.error(
+                { job: job.id, queue: definition.name, issues: parsed.error.issues },
+                'invalid job payload',
+              );
+              await boss.fail(definition.name, job.id, {
+                error: 'invalid_payload',
+                issues: parsed.error.issues,
+              });
+            }
           }
-        }
-        if (valid.length === 0) return;
-        const end = jobSeconds.startTimer({ queue: definition.name });
-        try {
-          await definition.handle(ctx, payloads, valid);
-          end({ outcome: 'ok' });
-        } catch (error) {
-          end({ outcome: 'error' });
-          throw error;
-        }
-      },
-    );
+          if (valid.length === 0) return;
+          const end = jobSeconds.startTimer({ queue: definition.name });
+          try {
+            await definition.handle(ctx, payloads, valid);
+            end({ outcome: 'ok' });
+          } catch (error) {
+            end({ outcome: 'error' });
+            throw error;
+          }
+        },
+      );
+    }
     const schedule = definition.schedule?.(config);
     if (schedule) {
       await boss.schedule(definition.name, schedule.cron, (schedule.data ?? null) as object | null, {

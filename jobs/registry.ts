@@ -49,3 +49,22 @@ export function checkRegistry(registry: JobDefinition[], queueNames: string[] = 
     assert.ok(seen.has(name), `queue "${name}" has no handler in the job registry`);
   }
 }
+
+/**
+ * The queues a worker works (WORKER_QUEUES, WORKER_SKIP_QUEUES); a name no job has is refused at
+ * start-up rather than leaving a queue unworked by a typo.
+ */
+export function workedQueues(
+  registry: JobDefinition[],
+  selection: { only?: string[]; skip: string[] },
+): Set<string> {
+  const names = new Set(registry.map((d) => d.name));
+  const unknown = [...(selection.only ?? []), ...selection.skip].filter((name) => !names.has(name));
+  if (unknown.length > 0) {
+    throw new Error(
+      `WORKER_QUEUES / WORKER_SKIP_QUEUES name no job queue: ${unknown.join(', ')} (queues: ${[...names].join(', ')})`,
+    );
+  }
+  const only = selection.only ? new Set(selection.only) : names;
+  return new Set([...names].filter((name) => only.has(name) && !selection.skip.includes(name)));
+}

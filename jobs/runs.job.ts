@@ -3,17 +3,13 @@ import type { Database } from '../server/db/database.ts';
 import { markRunIssuing } from '../server/payments/payment-stage.repo.ts';
 import { paymentJobs } from '../server/payments/payments.jobs.ts';
 import type { JobQueue } from '../server/queue.ts';
+import { startNightlyRuns } from '../server/runs/nightly-start.service.ts';
 import { giveUpLookupBatch, giveUpReconciliation, sweepRuns } from '../server/runs/run-ending.service.ts';
 import { recordRunMetrics } from '../server/runs/run-metrics.service.ts';
 import { runJobs } from '../server/runs/runs.jobs.ts';
 import { accountSchedules } from '../server/runs/runs.repo.ts';
 import { scheduleNightlyRun } from '../server/runs/runs.schedule.ts';
-import {
-  reconcileRun,
-  runLookupBatch,
-  startScheduledRun,
-  startWaitingRun,
-} from '../server/runs/runs.service.ts';
+import { reconcileRun, runLookupBatch, startWaitingRun } from '../server/runs/runs.service.ts';
 import { defineJob } from './job.ts';
 
 // A worker killed mid-job stops heart-beating; pg-boss hands the job to another worker after this.
@@ -29,22 +25,22 @@ const crashRecovery = {
 // NOTIFY wakes idle workers; a short backstop poll covers jobs created while a worker was busy or starting.
 const polling = { pollingIntervalSeconds: 1, notifyPollingIntervalSeconds: 2 };
 
+// Every schedule falls due at its minute; a worker takes the night's due accounts up to this many at
+// a time and starts them in one transaction (startNightlyRuns) instead of one transaction each.
+const NIGHTLY_STARTS_PER_FETCH = 200;
+
 export const nightlyRunJob = defineJob({
   ...runJobs.nightly,
   queue: crashRecovery,
-  work: polling,
+  work: { ...polling, batchSize: NIGHTLY_STARTS_PER_FETCH },
   handle: async (ctx, payloads) => {
-    for (const { accountId } of payloads) {
-      const run = await startScheduledRun(ctx.db, ctx.queue, accountId, ctx.now(), ctx.config.runs);
-      ctx.log.info(
-        { accountId, runId: run?.id },
-        !run
-          ? 'nightly run already exists for tonight'
-          : run.status === 'waiting'
-            ? 'nightly run waits for the run in progress'
-            : 'nightly run started',
-      );
-    }
+    const accountIds = payloads.map((p) => p.accountId);
+    const runs = await startNightlyRuns(ctx.db, ctx.queue, accountIds, ctx.now(), ctx.config.runs.batchSize);
+    const waiting = runs.filter((r) => r.status === 'waiting').map((r) => r.account_id);
+    ctx.log.info(
+      { accounts: accountIds.length, started: runs.length - waiting.length, waiting },
+      "nightly runs started (accounts that have tonight's run already get none; waiting ones wait for the run in progress)",
+    );
   },
 });
 

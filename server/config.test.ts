@@ -11,7 +11,15 @@ describe('loadConfig', () => {
     expect(config.maintenance).toEqual({
       cron: '30 3 * * *',
       tz: 'Asia/Amman',
-      retention: { answersDays: 3, lookupsDays: 14, importFilesDays: 35, runChangesDays: 400, jobsDays: 2 },
+      retention: {
+        answersDays: 3,
+        lookupsDays: 14,
+        importFilesDays: 35,
+        runChangesDays: 400,
+        jobsDays: 2,
+        uploadRowsDays: 7,
+        throttledSignInsDays: 90,
+      },
     });
   });
 

@@ -61,6 +61,17 @@ const trustProxy = z.string().transform((raw, ctx): false | number | string => {
   return items.join(',');
 });
 
+/** A comma-separated list of job queue names (`WORKER_QUEUES`, `WORKER_SKIP_QUEUES`). */
+const queueNames = z
+  .string()
+  .transform((raw) =>
+    raw
+      .split(',')
+      .map((name) => name.trim())
+      .filter(Boolean),
+  )
+  .optional();
+
 const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().min(1).default('127.0.0.1'),
@@ -76,6 +87,8 @@ const envSchema = z.object({
   LOG_PRETTY: booleanFlag.optional(),
   DB_POOL_MAX: z.coerce.number().int().min(1).max(500).default(10),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(4),
+  WORKER_QUEUES: queueNames,
+  WORKER_SKIP_QUEUES: queueNames,
   QUEUE_SUPERVISE_SECONDS: z.coerce.number().int().min(1).max(3600).default(10),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(20_000),
   SESSION_IDLE_MINUTES: z.coerce.number().int().min(1).max(43_200).default(480),
@@ -121,6 +134,8 @@ const envSchema = z.object({
   RETAIN_IMPORT_FILES_DAYS: z.coerce.number().int().min(1).max(3_650).default(35),
   RETAIN_RUN_CHANGES_DAYS: z.coerce.number().int().min(1).max(3_650).default(400),
   RETAIN_JOBS_DAYS: z.coerce.number().int().min(1).max(365).default(2),
+  RETAIN_UPLOAD_ROWS_DAYS: z.coerce.number().int().min(1).max(3_650).default(7),
+  RETAIN_THROTTLED_SIGN_INS_DAYS: z.coerce.number().int().min(1).max(3_650).default(90),
   CHECK_RESPONSES: booleanFlag.optional(),
 });
 
@@ -141,6 +156,10 @@ export interface RetentionSettings {
   runChangesDays: number;
   /** Completed jobs in the queue (pg-boss deletes them itself). */
   jobsDays: number;
+  /** An upload's staged rows (upload_rows), after it was applied or refused. */
+  uploadRowsDays: number;
+  /** The platform audit log's throttled sign-ins (one per throttle window and key). */
+  throttledSignInsDays: number;
 }
 
 export interface Config {
@@ -164,6 +183,11 @@ export interface Config {
   logPretty: boolean;
   dbPoolMax: number;
   workerConcurrency: number;
+  /**
+   * The queues this worker works: `only` these (all when absent), less `skip`. Every worker still
+   * creates every queue and writes every schedule; a queue nobody works waits for its worker.
+   */
+  workerQueues: { only?: string[]; skip: string[] };
   /** How often a worker looks for jobs whose worker died (missed heartbeats) and retries them. */
   queueSuperviseSeconds: number;
   shutdownTimeoutMs: number;
@@ -282,6 +306,7 @@ export function loadConfig(
     logPretty: e.LOG_PRETTY ?? Boolean(process.stdout.isTTY),
     dbPoolMax: e.DB_POOL_MAX,
     workerConcurrency: e.WORKER_CONCURRENCY,
+    workerQueues: { only: e.WORKER_QUEUES, skip: e.WORKER_SKIP_QUEUES ?? [] },
     queueSuperviseSeconds: e.QUEUE_SUPERVISE_SECONDS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     maintenance: {
@@ -293,6 +318,8 @@ export function loadConfig(
         importFilesDays: e.RETAIN_IMPORT_FILES_DAYS,
         runChangesDays: e.RETAIN_RUN_CHANGES_DAYS,
         jobsDays: e.RETAIN_JOBS_DAYS,
+        uploadRowsDays: e.RETAIN_UPLOAD_ROWS_DAYS,
+        throttledSignInsDays: e.RETAIN_THROTTLED_SIGN_INS_DAYS,
       },
     },
     auth: {

@@ -3,7 +3,13 @@ import { pruneAuthState } from '../auth/auth.repo.ts';
 import type { RetentionSettings } from '../config.ts';
 import type { Database } from '../db/database.ts';
 import { claimMaintenanceNight, finishMaintenanceNight } from './maintenance.repo.ts';
-import { dropExpiredNightPartitions, openRunNight, type PartitionOutcome } from './retention.repo.ts';
+import {
+  dropExpiredNightPartitions,
+  openRunNight,
+  type PartitionOutcome,
+  pruneDecidedUploadRows,
+  pruneThrottledSignIns,
+} from './retention.repo.ts';
 
 /** Ended sessions are kept this long (for the audit trail's sake), then deleted. */
 const SESSION_RETENTION_DAYS = 30;
@@ -14,6 +20,8 @@ export const defaultRetention: RetentionSettings = {
   importFilesDays: 35,
   runChangesDays: 400,
   jobsDays: 2,
+  uploadRowsDays: 7,
+  throttledSignInsDays: 90,
 };
 
 export interface MaintenanceOutcome {
@@ -22,7 +30,11 @@ export interface MaintenanceOutcome {
   ran: boolean;
   /** Per-night partitions dropped tonight, and those kept past their retention with the reason. */
   partitions?: PartitionOutcome[];
+  /** Rows deleted tonight: staged rows of decided uploads, throttled sign-ins of the audit log. */
+  deleted?: { uploadRows: number; throttledSignIns: number };
 }
+
+const daysBefore = (at: Date, days: number) => new Date(at.getTime() - days * 86_400_000);
 
 /**
  * The nightly housekeeping. Runs at most once per local night: the claim and the work share one
@@ -51,15 +63,19 @@ export async function runNightlyMaintenance(
       now,
     );
     const dropped = partitions.filter((p) => p.outcome === 'dropped');
+    const deleted = {
+      uploadRows: await pruneDecidedUploadRows(trx, daysBefore(now, retention.uploadRowsDays)),
+      throttledSignIns: await pruneThrottledSignIns(trx, daysBefore(now, retention.throttledSignInsDays)),
+    };
     await finishMaintenanceNight(trx, localDate, timeZone, {
-      pruned,
+      pruned: { ...pruned, ...deleted },
       runIds: { from: night.lo.toString(), to: night.hi.toString() },
       dropped: dropped.map((p) => ({ partition: p.partitionName, bytes: p.bytes })),
       kept: partitions
         .filter((p) => p.outcome !== 'dropped')
         .map((p) => ({ partition: p.partitionName, why: p.outcome })),
     });
-    return partitions;
+    return { partitions, deleted };
   });
-  return done ? { localDate, timeZone, ran: true, partitions: done } : { localDate, timeZone, ran: false };
+  return done ? { localDate, timeZone, ran: true, ...done } : { localDate, timeZone, ran: false };
 }

@@ -53,3 +53,17 @@ export async function dropExpiredNightPartitions(
     outcome: r.outcome,
   }));
 }
+
+/** Deletes the staged rows of uploads applied or refused before `before` (sql/0081); answers how many. */
+export async function pruneDecidedUploadRows(db: Executor, before: Date): Promise<number> {
+  const { rows } = await sql<{ deleted: string }>`
+    select prune_decided_upload_rows(${before})::text as deleted`.execute(db);
+  return Number(rows[0]!.deleted);
+}
+
+/** Deletes the platform audit log's throttled sign-ins from before `before` (sql/0081); answers how many. */
+export async function pruneThrottledSignIns(db: Executor, before: Date): Promise<number> {
+  const { rows } = await sql<{ deleted: string }>`
+    select prune_throttled_sign_ins(${before})::text as deleted`.execute(db);
+  return Number(rows[0]!.deleted);
+}

@@ -5,6 +5,7 @@ import { DomainError } from '../errors.ts';
 import { resumeLostPaymentStage } from '../payments/payment-stage.service.ts';
 import type { JobQueue } from '../queue.ts';
 import { missedNightlyRuns } from './missed-nights.repo.ts';
+import { startNightlyRuns } from './nightly-start.service.ts';
 import {
   failPendingLookups,
   markRunFailed,
@@ -14,7 +15,7 @@ import {
 import { recordRunEnded } from './run-metrics.service.ts';
 import { runJobs } from './runs.jobs.ts';
 import { lockRun } from './runs.repo.ts';
-import { type RunSettings, startScheduledRun, startWaitingRun, wakeWaitingRun } from './runs.service.ts';
+import { type RunSettings, startWaitingRun, wakeWaitingRun } from './runs.service.ts';
 
 /** The scheduler's own lag (a pass every 30 s, then a forward): a night is missed only after this. */
 const MISSED_NIGHT_GRACE_SECONDS = 120;
@@ -106,9 +107,9 @@ export async function giveUpReconciliation(
 export async function sweepRuns(db: Database, queue: JobQueue, settings: RunSettings, now = new Date()) {
   const swept: Array<{ accountId: bigint; runId: bigint; action: string }> = [];
   // Nights the scheduler lost (a failed forward of its job) start late rather than never.
-  for (const accountId of await missedNightlyRuns(db, now, MISSED_NIGHT_GRACE_SECONDS)) {
-    const run = await startScheduledRun(db, queue, accountId, now, settings);
-    if (run) swept.push({ accountId, runId: run.id, action: 'missed_night_started' });
+  const missed = await missedNightlyRuns(db, now, MISSED_NIGHT_GRACE_SECONDS);
+  for (const run of await startNightlyRuns(db, queue, missed, now, settings.batchSize)) {
+    swept.push({ accountId: run.account_id, runId: run.run_id, action: 'missed_night_started' });
   }
   for (const found of await runsToSweep(db, settings.stuckAfterMinutes)) {
     const { account_id: accountId, run_id: runId } = found;

@@ -1,6 +1,4 @@
 import { sql } from 'kysely';
-import { DateTime } from 'luxon';
-import { findAccount } from '../accounts/accounts.repo.ts';
 import { recordRunAlerts } from '../alerts/run-events.service.ts';
 import type { AuthorityProvider, PlateLookup } from '../authority/contract.ts';
 import type { Database } from '../db/database.ts';
@@ -20,6 +18,7 @@ import {
   recordLookupBatch,
   snapshotFleet,
 } from './lookups.repo.ts';
+import { enqueueLookupBatches, startNightlyRuns } from './nightly-start.service.ts';
 import {
   applyDiff,
   applyFirstNight,
@@ -100,23 +99,11 @@ export async function startRun(
 /** Snapshots the active fleet into a run's lookups and enqueues its lookup batches. */
 async function launchRun(trx: Tx, queue: JobQueue, accountId: bigint, runId: bigint, settings: RunSettings) {
   const { vehicles, batches } = await snapshotFleet(trx, accountId, runId, settings.batchSize);
-  const ids = { accountId: accountId.toString(), runId: runId.toString() };
-  if (batches > 0) {
-    // Round robin across the night's runs: every run's n-th batch goes before any run's (n+1)-th,
-    // so a fleet of thousands of vehicles enqueued first does not keep a fleet of tens waiting
-    // behind all of its batches. Among equals, the run that started first goes first.
-    const batchNos = Array.from({ length: batches }, (_, batchNo) => batchNo);
-    await queue.send(
-      trx,
-      runJobs.lookupBatch,
-      batchNos.map((batchNo) => ({ ...ids, batchNo })),
-      batchNos.map((batchNo) => -batchNo),
-    );
-  }
+  await enqueueLookupBatches(trx, queue, { accountId, runId, batches });
   await markRunSnapshotted(trx, accountId, runId, vehicles);
   if (batches === 0) {
     await markRunFetched(trx, accountId, runId);
-    await queue.send(trx, runJobs.reconcile, [ids]);
+    await queue.send(trx, runJobs.reconcile, [{ accountId: accountId.toString(), runId: runId.toString() }]);
   }
 }
 
@@ -155,28 +142,16 @@ export async function startWaitingRun(
   });
 }
 
-/** The account's local date "tonight" at `now`: the night a scheduled run belongs to. */
-export function localNight(now: Date, timeZone: string): string {
-  return DateTime.fromJSDate(now, { zone: timeZone }).toISODate()!;
-}
-
+/** Starts one account's scheduled run for the night at `now` (see startNightlyRuns). */
 export async function startScheduledRun(
   db: Database,
   queue: JobQueue,
   accountId: bigint,
   now: Date,
   settings: RunSettings,
-) {
-  return withTenant(db, accountId, async (trx) => {
-    const account = await findAccount(trx, accountId);
-    if (account?.status !== 'active') return undefined;
-    return startRun(
-      trx,
-      queue,
-      { accountId, kind: 'scheduled', localNight: localNight(now, account.time_zone), requestedBy: null },
-      settings,
-    );
-  });
+): Promise<{ id: bigint; status: string } | undefined> {
+  const [run] = await startNightlyRuns(db, queue, [accountId], now, settings.batchSize);
+  return run && { id: run.run_id, status: run.status };
 }
 
 /**

@@ -48,7 +48,15 @@ afterAll(async () => {
 });
 
 // Short retentions so a handful of nights shows every rule; the defaults are days to months.
-const retention = { answersDays: 2, lookupsDays: 3, importFilesDays: 3, runChangesDays: 4, jobsDays: 1 };
+const retention = {
+  answersDays: 2,
+  lookupsDays: 3,
+  importFilesDays: 3,
+  runChangesDays: 4,
+  jobsDays: 1,
+  uploadRowsDays: 3,
+  throttledSignInsDays: 3,
+};
 const NIGHTS = 8;
 /** Maintenance at 03:30 in Amman on night k (time frozen: the clock is passed in). */
 const nightAt = (k: number) => new Date(Date.parse('2026-11-01T00:30:00Z') + k * 86_400_000);
