@@ -2,14 +2,17 @@ import { sql } from 'kysely';
 import { toJsonb } from '../db/json.ts';
 import type { Executor } from '../db/tenant.ts';
 
-export type PaymentOutcome =
-  | 'matched'
-  | 'short'
-  | 'over'
-  | 'unknown_number'
-  | 'superseded_number'
-  | 'expired_number'
-  | 'duplicate';
+/** How a payment matched its number: the column's values, the API's filter and its answers. */
+export const paymentOutcomes = [
+  'matched',
+  'short',
+  'over',
+  'unknown_number',
+  'superseded_number',
+  'expired_number',
+  'duplicate',
+] as const;
+export type PaymentOutcome = (typeof paymentOutcomes)[number];
 
 export interface NewPayment {
   network: 'generic' | 'efawateercom' | 'fawry' | 'settlement_file';

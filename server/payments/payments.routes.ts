@@ -9,7 +9,7 @@ import { type NotificationNetwork, notificationNetworks } from './network-adapte
 import { paymentNumberKinds, readPaymentNumber } from './payment-number.ts';
 import { findNumber, listNumbers, numberLines } from './payment-numbers.repo.ts';
 import { issuePaymentNumbers, presentNumber } from './payment-numbers.service.ts';
-import { listPayments } from './payments.repo.ts';
+import { listPayments, paymentOutcomes } from './payments.repo.ts';
 import {
   issuedNumbersAnswer,
   networkSecretAnswer,
@@ -163,17 +163,7 @@ export const paymentRoutes = [
     access: { kind: 'account', permission: 'money.read' },
     query: z
       .object({
-        outcome: z
-          .enum([
-            'matched',
-            'short',
-            'over',
-            'unknown_number',
-            'superseded_number',
-            'expired_number',
-            'duplicate',
-          ])
-          .optional(),
+        outcome: z.enum(paymentOutcomes).optional(),
         number: z
           .string()
           .regex(/^[0-9]{10,24}$/)

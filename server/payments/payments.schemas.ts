@@ -1,16 +1,9 @@
 import { z } from 'zod';
 import { id, isoDate, minorUnits, nextCursor, timestamp } from '../http/answers.ts';
 import { paymentNumberKinds } from './payment-number.ts';
+import { paymentOutcomes } from './payments.repo.ts';
 
-const outcome = z.enum([
-  'matched',
-  'short',
-  'over',
-  'unknown_number',
-  'superseded_number',
-  'expired_number',
-  'duplicate',
-]);
+const outcome = z.enum(paymentOutcomes);
 
 const paymentNumber = z.object({
   number: z.string(),

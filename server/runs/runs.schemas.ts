@@ -2,17 +2,17 @@ import { z } from 'zod';
 import { id, minorUnits, nextCursor, timestamp } from '../http/answers.ts';
 
 const tally = z.object({ violations: z.number().int(), amountMinor: minorUnits });
+/** Violations and amounts of one kind of change, with how many of them are held. */
+const changeTally = z.object({
+  change: z.string(),
+  violations: z.number().int(),
+  amountMinor: minorUnits,
+  held: z.number().int(),
+});
 
 /** What a run concluded, written when it reconciles (null before). */
 const runSummary = z.object({
-  changes: z.array(
-    z.object({
-      change: z.string(),
-      violations: z.number().int(),
-      amountMinor: minorUnits,
-      held: z.number().int(),
-    }),
-  ),
+  changes: z.array(changeTally),
   outstanding: tally,
   outsideFleet: tally,
   reconcileMs: z.number(),
@@ -137,14 +137,7 @@ export const runVehiclesAnswer = z.object({
       answered: z
         .object({ violations: z.number().int(), outstanding: z.number().int(), outstandingMinor: minorUnits })
         .nullable(),
-      changes: z.array(
-        z.object({
-          change: z.string(),
-          violations: z.number().int(),
-          amountMinor: minorUnits,
-          held: z.number().int(),
-        }),
-      ),
+      changes: z.array(changeTally),
     }),
   ),
   nextCursor,
