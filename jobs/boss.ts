@@ -180,41 +180,7 @@ export async function startJobWorkers(
   await ensureQueues(boss, registry, config.maintenance.retention);
   const worked = workedQueues(registry, config.workerQueues);
   for (const definition of registry) {
-    if (worked.has(definition.name)) {
-      await boss.work(
-        definition.name,
-        { localConcurrency: config.workerConcurrency, batchSize: 1, ...definition.work },
-        async (jobs: Job<unknown>[]) => {
-          const valid: Job<unknown>[] = [];
-          const payloads: unknown[] = [];
-          for (const job of jobs) {
-            const parsed = definition.payload.safeParse(job.data);
-            if (parsed.success) {
-              valid.push(job);
-              payloads.push(parsed.data);
-            } else {
-              ctx.log.error(
-                { job: job.id, queue: definition.name, issues: parsed.error.issues },
-                'invalid job payload',
-              );
-              await boss.fail(definition.name, job.id, {
-                error: 'invalid_payload',
-                issues: parsed.error.issues,
-              });
-            }
-          }
-          if (valid.length === 0) return;
-          const end = jobSeconds.startTimer({ queue: definition.name });
-          try {
-            await definition.handle(ctx, payloads, valid);
-            end({ outcome: 'ok' });
-          } catch (error) {
-            end({ outcome: 'error' });
-            throw error;
-          }
-        },
-      );
-    }
+    if (worked.has(definition.name)) await workQueue(boss, definition, ctx, config);
     const schedule = definition.schedule?.(config);
     if (schedule) {
       await boss.schedule(definition.name, schedule.cron, (schedule.data ?? null) as object | null, {
@@ -223,4 +189,43 @@ export async function startJobWorkers(
       });
     }
   }
+}
+
+/** Attaches a queue's handler: payloads that fail their schema fail their job, unrun; the rest are handled and timed. */
+async function workQueue(
+  boss: PgBoss,
+  definition: JobDefinition,
+  ctx: JobContext,
+  config: Config,
+): Promise<void> {
+  await boss.work(
+    definition.name,
+    { localConcurrency: config.workerConcurrency, batchSize: 1, ...definition.work },
+    async (jobs: Job<unknown>[]) => {
+      const valid: Job<unknown>[] = [];
+      const payloads: unknown[] = [];
+      for (const job of jobs) {
+        const parsed = definition.payload.safeParse(job.data);
+        if (parsed.success) {
+          valid.push(job);
+          payloads.push(parsed.data);
+        } else {
+          ctx.log.error(
+            { job: job.id, queue: definition.name, issues: parsed.error.issues },
+            'invalid job payload',
+          );
+          await boss.fail(definition.name, job.id, { error: 'invalid_payload', issues: parsed.error.issues });
+        }
+      }
+      if (valid.length === 0) return;
+      const end = jobSeconds.startTimer({ queue: definition.name });
+      try {
+        await definition.handle(ctx, payloads, valid);
+        end({ outcome: 'ok' });
+      } catch (error) {
+        end({ outcome: 'error' });
+        throw error;
+      }
+    },
+  );
 }
