@@ -47,6 +47,9 @@ function startWorker(): Worker {
       // milliseconds, so a short timeout keeps each round's wait for them to a few seconds.
       AUTHORITY_TIMEOUT_MS: '3000',
       QUEUE_SUPERVISE_SECONDS: '1',
+      // The calm run's worker stops gracefully while its statements may still be rendering: on a
+      // busy machine that can outlast the default 20 s, which would end the worker with code 1.
+      SHUTDOWN_TIMEOUT_MS: '120000',
       LOG_LEVEL: 'error',
       LOG_PRETTY: 'false',
     },

@@ -240,10 +240,15 @@ describe('a run still in progress', () => {
     await sql`update runs set status = 'failed', error = 'ended' where account_id = ${account.id} and id = ${runId}`.execute(
       test.ownerDb,
     );
-    const ended = await runNightlyMaintenance(test.db, nightAt(41), 'Asia/Amman', retention);
-    expect(ended.partitions).toContainEqual(
-      expect.objectContaining({ partitionName: partition, outcome: 'dropped' }),
-    );
+    // A partition another session holds a lock on (autovacuum, on a busy machine) is kept and
+    // tried again the next night, as the maintenance answers.
+    let outcome: string | undefined;
+    for (let night = 41; night < 45; night++) {
+      const ended = await runNightlyMaintenance(test.db, nightAt(night), 'Asia/Amman', retention);
+      outcome = ended.partitions?.find((p) => p.partitionName === partition)?.outcome;
+      if (outcome !== 'kept: busy, tried again next night') break;
+    }
+    expect(outcome).toBe('dropped');
     expect(await rowsOf(test.ownerDb, 'lookups', runId)).toBe(0);
   });
 });
