@@ -177,27 +177,44 @@ export interface NumberRow {
   issued_by_run: bigint | null;
 }
 
-/** The open numbers of the staged groups (after recording): what a request for them answers. */
-export async function openNumbersOfStagedGroups(trx: Executor, accountId: bigint, kind: PaymentNumberKind) {
-  const { rows } = await sql<NumberRow>`
-    select ${numberColumns} from payment_numbers p join pay_groups g on g.line_hash = p.line_hash
-    where p.account_id = ${accountId} and p.kind = ${kind} and p.state = 'open'
-    order by p.id`.execute(trx);
-  return rows;
+/**
+ * The open numbers of the staged groups (after recording): what a request for them answers; only
+ * how many with `count` (the nightly stage answers no more).
+ */
+export async function openNumbersOfStagedGroups(
+  trx: Executor,
+  accountId: bigint,
+  kind: PaymentNumberKind,
+  count = false,
+): Promise<NumberRow[] | number> {
+  return openNumbers(trx, sql`join pay_groups g on g.line_hash = p.line_hash`, accountId, kind, sql``, count);
 }
 
-/** The open numbers of the kind for the given sets: what a request staged inline answers. */
+/** The open numbers of the kind for the given sets: what a request staged inline answers (openNumbersOfStagedGroups). */
 export async function openNumbersOfSets(
   trx: Executor,
   accountId: bigint,
   kind: PaymentNumberKind,
   lineHashes: readonly string[],
-) {
-  const { rows } = await sql<NumberRow>`
-    select ${numberColumns} from payment_numbers p
-    where p.account_id = ${accountId} and p.kind = ${kind} and p.state = 'open'
-      and p.line_hash = any(${lineHashes}::text[])
-    order by p.id`.execute(trx);
+  count = false,
+): Promise<NumberRow[] | number> {
+  return openNumbers(trx, sql``, accountId, kind, sql`and p.line_hash = any(${lineHashes}::text[])`, count);
+}
+
+async function openNumbers(
+  trx: Executor,
+  join: ReturnType<typeof sql>,
+  accountId: bigint,
+  kind: PaymentNumberKind,
+  where: ReturnType<typeof sql>,
+  count: boolean,
+): Promise<NumberRow[] | number> {
+  const from = sql`from payment_numbers p ${join} where p.account_id = ${accountId} and p.kind = ${kind} and p.state = 'open' ${where}`;
+  if (count) {
+    const { rows } = await sql<{ n: number }>`select count(*)::int as n ${from}`.execute(trx);
+    return rows[0]!.n;
+  }
+  const { rows } = await sql<NumberRow>`select ${numberColumns} ${from} order by p.id`.execute(trx);
   return rows;
 }
 

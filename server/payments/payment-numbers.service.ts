@@ -32,6 +32,7 @@ import {
   type InlineGroup,
   payableLineCount,
   recordInline,
+  regroupStagedLines,
   type StagedGroup,
   stagedGroupCount,
   stagedGroupsWithoutNumber,
@@ -49,6 +50,8 @@ export interface IssueRequest {
   requestedBy?: bigint | null;
   /** Selections up to this many lines are staged inline (default INLINE_STAGING_LINES); 0 stages in tables. */
   inlineLines?: number;
+  /** Answer how many numbers are open, not the numbers themselves (the nightly stage). */
+  countOnly?: boolean;
 }
 
 /** Numbers of several kinds for one selection, issued together (the nightly stage's vehicle and consolidated numbers). */
@@ -59,7 +62,10 @@ export interface IssueKindsRequest extends Omit<IssueRequest, 'kind'> {
 }
 
 export interface IssueOutcome {
+  /** The open numbers of the selection's sets (none with `countOnly`). */
   numbers: NumberRow[];
+  /** How many numbers of the selection's sets are open. */
+  open: number;
   /** Numbers this call recorded (the rest were already open for the same sets). */
   issued: number;
   /** Sets the authority refused, with its reason; they get no number. */
@@ -85,6 +91,11 @@ function dueRules(profile: JurisdictionProfile, now: Date): DueRules {
     escalation: [...profile.escalation].sort((x, y) => x.afterDays - y.afterDays),
     validUntil: maxValidityEnd(profile, now),
   };
+}
+
+/** The open numbers as answered: rows, or only how many. */
+function answered(open: NumberRow[] | number) {
+  return typeof open === 'number' ? { numbers: [], open } : { numbers: open, open: open.length };
 }
 
 function nothingPayable(kind: PaymentNumberKind, selection: Selection) {
@@ -211,12 +222,15 @@ export async function issueNumbers(
       const existing = await Promise.all(
         kinds.map(async (kind, i) => {
           const groups = staged[i]!;
-          if (groups.length === 0 || groups.every((g) => g.open_id === null)) return [];
-          return openNumbersOfSets(
-            trx,
-            accountId,
-            kind,
-            groups.map((g) => g.line_hash),
+          if (groups.length === 0 || groups.every((g) => g.open_id === null)) return answered([]);
+          return answered(
+            await openNumbersOfSets(
+              trx,
+              accountId,
+              kind,
+              groups.map((g) => g.line_hash),
+              request.countOnly,
+            ),
           );
         }),
       );
@@ -240,7 +254,7 @@ export async function issueNumbers(
       ? await withTenant(db, accountId, async (trx) => {
           await lockAccountViolations(trx, accountId);
           await expireNumbers(trx, accountId, now);
-          const answers: Array<{ issued: number; numbers: NumberRow[] } | null> = [];
+          const answers: Array<{ issued: number; numbers: NumberRow[]; open: number } | null> = [];
           for (const [i, pending] of pendings.entries()) {
             if (pending.missing.length === 0) {
               answers.push(null);
@@ -259,25 +273,30 @@ export async function issueNumbers(
               },
               { accountId, kind, selection, now },
             );
-            answers.push({ issued: count, numbers: await openNumbersOfSets(trx, accountId, kind, kept) });
+            const open = await openNumbersOfSets(trx, accountId, kind, kept, request.countOnly);
+            answers.push({ issued: count, ...answered(open) });
           }
           return answers;
         })
       : [];
     return kinds.map((_, i) => {
       if (staged[i]!.length === 0) return null;
-      const answer = recorded[i] ?? { issued: 0, numbers: existing[i]! };
+      const answer = recorded[i] ?? { issued: 0, ...existing[i]! };
       return { ...answer, refused: asked[i]!.refused, jurisdiction: profile.code };
     });
   }
 
-  /** Kind after kind, staged in the session's tables (on one connection) and recorded from them. */
-  async function issueStaged(started: JurisdictionProfile): Promise<Array<IssueOutcome | null>> {
+  /**
+   * Kind after kind, staged in the session's tables (on one connection) and recorded from them:
+   * the lines are staged once, in the transaction that chose this path (after its refresh), and
+   * grouped anew for each further kind.
+   */
+  async function issueStaged(profile: JurisdictionProfile): Promise<Array<IssueOutcome | null>> {
     return db.connection().execute(async (conn) => {
       try {
         const outcomes: Array<IssueOutcome | null> = [];
         for (const [i, kind] of kinds.entries())
-          outcomes.push(await issueKindStaged(conn, kind, i === 0 ? started : null));
+          outcomes.push(await issueKindStaged(conn, kind, profile, i > 0));
         return outcomes;
       } finally {
         await dropStaging(conn);
@@ -288,27 +307,30 @@ export async function issueNumbers(
   async function issueKindStaged(
     conn: Database,
     kind: PaymentNumberKind,
-    profileOfFirst: JurisdictionProfile | null,
+    profile: JurisdictionProfile,
+    regroup: boolean,
   ): Promise<IssueOutcome | null> {
     const prepared = await withTenant(conn, accountId, async (trx) => {
-      // The first kind's checks and refresh ran in the transaction that chose this path.
-      let profile = profileOfFirst;
-      if (!profile) {
-        profile = await accountProfile(trx, accountId);
-        await lockAccountViolations(trx, accountId);
-        await refreshOpenNumbers(trx, accountId, now);
-      } else await lockAccountViolations(trx, accountId);
-      await stagePayableGroups(trx, accountId, kind, selection, dueRules(profile, now), now);
+      await lockAccountViolations(trx, accountId);
+      const rules = dueRules(profile, now);
+      if (regroup) {
+        await expireNumbers(trx, accountId, now);
+        await regroupStagedLines(trx, accountId, kind, rules);
+      } else await stagePayableGroups(trx, accountId, kind, selection, rules, now);
       const staged = await stagedGroupCount(trx);
       const missing = await stagedGroupsWithoutNumber(trx);
       const lines = missing.length > 0 ? await stagedLinesWithoutNumber(trx) : [];
-      const existing = missing.length === staged ? [] : await openNumbersOfStagedGroups(trx, accountId, kind);
-      return { profile, staged, missing, lines, existing };
+      const existing = answered(
+        missing.length === staged
+          ? []
+          : await openNumbersOfStagedGroups(trx, accountId, kind, request.countOnly),
+      );
+      return { staged, missing, lines, existing };
     });
-    const { profile, missing } = prepared;
+    const { missing } = prepared;
     if (prepared.staged === 0) return null;
     if (missing.length === 0) {
-      return { numbers: prepared.existing, issued: 0, refused: [], jurisdiction: profile.code };
+      return { ...prepared.existing, issued: 0, refused: [], jurisdiction: profile.code };
     }
     const ticketsByGroup = new Map<string, IssuanceItem['tickets']>();
     for (const line of prepared.lines) {
@@ -335,7 +357,10 @@ export async function issueNumbers(
       const count = await withoutNestedLoops(trx, () =>
         insertIssuedNumbers(trx, meta(kind, profile), issued),
       );
-      return { issued: count, numbers: await openNumbersOfStagedGroups(trx, accountId, kind) };
+      return {
+        issued: count,
+        ...answered(await openNumbersOfStagedGroups(trx, accountId, kind, request.countOnly)),
+      };
     });
     return { ...recorded, refused, jurisdiction: profile.code };
   }

@@ -57,11 +57,12 @@ export async function issueAfterRun(
     selection: { scope: 'account' },
     now,
     runId,
+    countOnly: true,
     first: checks,
   });
   const [vehicleNumbers, consolidated] = outcomes.map((outcome) =>
     outcome
-      ? { issued: outcome.issued, open: outcome.numbers.length, refused: outcome.refused.length }
+      ? { issued: outcome.issued, open: outcome.open, refused: outcome.refused.length }
       : { issued: 0, open: 0, refused: 0 },
   ) as [PaymentStageSummary['vehicleNumbers'], PaymentStageSummary['consolidated']];
   const summary = { ...checked, vehicleNumbers, consolidated };

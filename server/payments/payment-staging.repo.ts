@@ -28,11 +28,15 @@ export interface DueRules {
   validUntil: Date;
 }
 
+/** The key a line is grouped by for the kind: its vehicle, its ticket, or one group for all. */
+function groupKey(kind: PaymentNumberKind, of = sql``) {
+  return sql`case ${kind}::text when 'vehicle' then ${of}vehicle_id::text when 'violation' then ${of}ticket_number else '' end`;
+}
+
 function payableLines(accountId: bigint, kind: PaymentNumberKind, selection: Selection) {
   return sql`
     select v.ticket_number, v.vehicle_id, v.offence_at, v.amount_minor,
-           case ${kind}::text when 'vehicle' then v.vehicle_id::text when 'violation' then v.ticket_number else '' end
-             as group_key
+           ${groupKey(kind, sql`v.`)} as group_key
     from violations v
     where v.account_id = ${accountId} and v.state = 'outstanding' and v.amount_minor > 0
       and not exists (select 1 from payment_number_lines l
@@ -128,10 +132,31 @@ export async function stagePayableGroups(
   );
   // The fresh table's statistics, so the plans built on it fit its size.
   await sql`analyze pay_lines`.execute(trx);
+  await sql`create index on pay_lines (group_key)`.execute(trx);
+  await stageGroups(trx, accountId, kind, rules);
+}
+
+/**
+ * Stages the same lines again for another kind of the same selection (the nightly stage's
+ * consolidated number after the vehicles'): the staged lines are grouped anew, not read again.
+ * Lines that changed since they were staged are caught by dropChangedGroups at recording, as for
+ * the first kind.
+ */
+export async function regroupStagedLines(
+  trx: Executor,
+  accountId: bigint,
+  kind: PaymentNumberKind,
+  rules: DueRules,
+): Promise<void> {
+  await sql`drop table if exists pay_groups`.execute(trx);
+  await sql`update pay_lines set group_key = ${groupKey(kind)}`.execute(trx);
+  await stageGroups(trx, accountId, kind, rules);
+}
+
+async function stageGroups(trx: Executor, accountId: bigint, kind: PaymentNumberKind, rules: DueRules) {
   await sql`create temp table pay_groups as ${groupsOfStagedLines(accountId, kind, rules.validUntil)}`.execute(
     trx,
   );
-  await sql`create index on pay_lines (group_key)`.execute(trx);
   await sql`create unique index on pay_groups (group_key)`.execute(trx);
   await sql`create index on pay_groups (line_hash)`.execute(trx);
   await sql`create index on pay_groups (vehicle_id)`.execute(trx);
