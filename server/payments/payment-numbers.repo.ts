@@ -11,184 +11,6 @@ export type Selection =
   | { scope: 'tickets'; ticketNumbers: string[] }
   | { scope: 'cost_centre'; costCentre: string };
 
-function selectionFilter(selection: Selection) {
-  switch (selection.scope) {
-    case 'account':
-      return sql``;
-    case 'vehicle':
-      return sql`and v.vehicle_id = ${BigInt(selection.vehicleId)}`;
-    case 'vehicles':
-      return sql`and v.vehicle_id = any(${selection.vehicleIds.map(BigInt)}::bigint[])`;
-    case 'tickets':
-      return sql`and v.ticket_number = any(${selection.ticketNumbers}::text[])`;
-    case 'cost_centre':
-      return sql`and exists (select 1 from vehicles ve where ve.account_id = v.account_id and ve.id = v.vehicle_id
-                             and ve.cost_centre = ${selection.costCentre})`;
-  }
-}
-
-/** The escalation rules of a profile and the longest validity, as the staging computes what is due. */
-export interface DueRules {
-  timeZone: string;
-  /** Sorted by `afterDays`: the first deadline still ahead is the next one. */
-  escalation: ReadonlyArray<{ afterDays: number; numerator: number; denominator: number }>;
-  /** When a number with no deadline among its lines expires. */
-  validUntil: Date;
-}
-
-function payableLines(accountId: bigint, kind: PaymentNumberKind, selection: Selection) {
-  return sql`
-    select v.ticket_number, v.vehicle_id, v.offence_at, v.amount_minor,
-           case ${kind}::text when 'vehicle' then v.vehicle_id::text when 'violation' then v.ticket_number else '' end
-             as group_key
-    from violations v
-    where v.account_id = ${accountId} and v.state = 'outstanding' and v.amount_minor > 0
-      and not exists (select 1 from payment_number_lines l
-                      where l.account_id = v.account_id and l.ticket_number = v.ticket_number
-                        and l.state = 'paid_pending')
-      ${selectionFilter(selection)}`;
-}
-
-/**
- * A line's next deadline and the amount from it on, in SQL: a rule's deadline is the local
- * midnight starting the day `afterDays` after the offence's local day; the first still ahead of
- * `now` is the next. The amount after it is `amount × numerator ÷ denominator` in integers,
- * rounded down (amounts are positive, so integer division is the floor).
- */
-function dueColumns(rules: DueRules, now: Date) {
-  const deadline = (afterDays: number) =>
-    sql`((o.local_day + make_interval(days => ${afterDays}::int)) at time zone ${rules.timeZone}::text)`;
-  if (rules.escalation.length === 0)
-    return sql`null::timestamptz as next_deadline_at, p.amount_minor as amount_after_deadline_minor`;
-  const whenAhead = (then: (r: DueRules['escalation'][number]) => ReturnType<typeof sql>) =>
-    sql.join(
-      rules.escalation.map((r) => sql`when ${deadline(r.afterDays)} > ${now}::timestamptz then ${then(r)}`),
-      sql` `,
-    );
-  return sql`
-    case ${whenAhead((r) => deadline(r.afterDays))} end as next_deadline_at,
-    case ${whenAhead((r) => sql`p.amount_minor * ${r.numerator}::bigint / ${r.denominator}::bigint`)}
-      else p.amount_minor end as amount_after_deadline_minor`;
-}
-
-/**
- * Stages the payable lines of a selection (outstanding, not already paid through one of our
- * numbers) with what each is due after its next deadline, grouped as the kind groups them: per
- * vehicle, per violation or all in one. Each group's exact line set is named by the SHA-256 of
- * its sorted "ticket:amount" lines, carries its totals and expiry, how many numbers that set had
- * before (the authority's key changes with it) and its open number if it has one. The tables are
- * the session's: the caller keeps the connection from staging to recording and drops them.
- */
-export async function stagePayableGroups(
-  trx: Executor,
-  accountId: bigint,
-  kind: PaymentNumberKind,
-  selection: Selection,
-  rules: DueRules,
-  now: Date,
-): Promise<void> {
-  await dropStaging(trx);
-  await sql`
-    create temp table pay_lines as
-    select p.*, ${dueColumns(rules, now)}
-    from (${payableLines(accountId, kind, selection)}) p
-    cross join lateral (select date_trunc('day', p.offence_at at time zone ${rules.timeZone}::text) as local_day) o`.execute(
-    trx,
-  );
-  // The fresh table's statistics, so the plans built on it fit its size.
-  await sql`analyze pay_lines`.execute(trx);
-  await sql`
-    create temp table pay_groups as
-    with g as (
-      select group_key, min(vehicle_id) as vehicle_id, count(*)::int as line_count,
-             sum(amount_minor)::bigint as total_minor,
-             sum(amount_after_deadline_minor)::bigint as total_after_deadline_minor,
-             min(next_deadline_at) as next_deadline_at,
-             least(min(next_deadline_at), ${rules.validUntil}::timestamptz) as expires_at,
-             encode(sha256(convert_to(string_agg(ticket_number || ':' || amount_minor, ',' order by ticket_number collate "C"),
-                                      'UTF8')), 'hex') as line_hash
-      from pay_lines group by group_key
-    )
-    -- One index probe per set (payment_numbers_by_set): the account's numbers have just been
-    -- written by the night before, so their statistics may still say the table is empty.
-    select g.*, n.generation, n.open_id
-    from g cross join lateral (
-      select count(*)::int as generation, max(p.id) filter (where p.state = 'open') as open_id
-      from payment_numbers p
-      where p.account_id = ${accountId} and p.kind = ${kind} and p.line_hash = g.line_hash
-    ) n`.execute(trx);
-  await sql`create index on pay_lines (group_key)`.execute(trx);
-  await sql`create unique index on pay_groups (group_key)`.execute(trx);
-  await sql`create index on pay_groups (line_hash)`.execute(trx);
-  await sql`create index on pay_groups (vehicle_id)`.execute(trx);
-  await sql`analyze pay_groups`.execute(trx);
-}
-
-export async function dropStaging(trx: Executor): Promise<void> {
-  await sql`drop table if exists pay_lines, pay_groups`.execute(trx);
-}
-
-/**
- * Before recording: drops the staged groups whose payable set is no longer what was staged (a
- * line settled, cancelled, changed amount or vehicle, was paid, or a new one came in), comparing
- * the staged lines with the selection's payable lines now in one pass. Those sets get no number
- * this time; the next request stages them afresh. Answers how many groups were dropped.
- */
-export async function dropChangedGroups(
-  trx: Executor,
-  accountId: bigint,
-  kind: PaymentNumberKind,
-  selection: Selection,
-): Promise<number> {
-  const result = await sql`
-    delete from pay_groups g where g.group_key in (
-      select k.group_key
-      from pay_lines l full join (${payableLines(accountId, kind, selection)}) c on c.ticket_number = l.ticket_number
-      cross join lateral (values (l.group_key), (c.group_key)) k(group_key)
-      where (l.ticket_number is null or c.ticket_number is null or l.vehicle_id <> c.vehicle_id
-             or l.amount_minor <> c.amount_minor)
-        and k.group_key is not null)`.execute(trx);
-  return Number(result.numAffectedRows ?? 0n);
-}
-
-export interface StagedGroup {
-  group_key: string;
-  vehicle_id: bigint;
-  line_hash: string;
-  line_count: number;
-  total_minor: bigint;
-  generation: number;
-}
-
-/** The staged groups without an open number: what the authority is asked for. */
-export async function stagedGroupsWithoutNumber(trx: Executor) {
-  const { rows } = await sql<StagedGroup>`
-    select group_key, vehicle_id, line_hash, line_count, total_minor, generation
-    from pay_groups where open_id is null order by group_key`.execute(trx);
-  return rows;
-}
-
-export async function stagedGroupCount(trx: Executor): Promise<number> {
-  const { rows } = await sql<{ n: number }>`select count(*)::int as n from pay_groups`.execute(trx);
-  return rows[0]!.n;
-}
-
-export interface StagedLine {
-  group_key: string;
-  ticket_number: string;
-  amount_minor: bigint;
-}
-
-/** The lines of the groups without an open number, oldest first within each group. */
-export async function stagedLinesWithoutNumber(trx: Executor) {
-  const { rows } = await sql<StagedLine>`
-    select l.group_key, l.ticket_number, l.amount_minor
-    from pay_lines l join pay_groups g on g.group_key = l.group_key
-    where g.open_id is null
-    order by l.group_key, l.offence_at, l.ticket_number collate "C"`.execute(trx);
-  return rows;
-}
-
 /** Open numbers whose expiry has come become `expired`. */
 export async function expireNumbers(trx: Executor, accountId: bigint, now: Date): Promise<number> {
   const result = await sql`
@@ -226,23 +48,34 @@ export async function supersedeIncompleteNumbers(
   selection: Selection,
   now: Date,
 ): Promise<number> {
+  const update = supersedeIncomplete(accountId, kind, selection, now);
+  if (!update) return 0;
+  const result = await update.execute(trx);
+  return Number(result.numAffectedRows ?? 0n);
+}
+
+/** The UPDATE of supersedeIncompleteNumbers, reading the staged groups as `pay_groups`; none for kinds it leaves alone. */
+export function supersedeIncomplete(
+  accountId: bigint,
+  kind: PaymentNumberKind,
+  selection: Selection,
+  now: Date,
+) {
   if (kind === 'vehicle') {
-    const result = await sql`
+    return sql`
       update payment_numbers p set state = 'superseded', state_changed_at = ${now}
       where p.account_id = ${accountId} and p.state = 'open' and p.kind = 'vehicle'
         and p.vehicle_id in (select vehicle_id from pay_groups)
-        and not exists (select 1 from pay_groups g where g.line_hash = p.line_hash)`.execute(trx);
-    return Number(result.numAffectedRows ?? 0n);
+        and not exists (select 1 from pay_groups g where g.line_hash = p.line_hash)`;
   }
   if (kind === 'consolidated' && selection.scope === 'account') {
-    const result = await sql`
+    return sql`
       update payment_numbers p set state = 'superseded', state_changed_at = ${now}
       where p.account_id = ${accountId} and p.state = 'open' and p.kind = 'consolidated'
         and p.selection ->> 'scope' = 'account'
-        and not exists (select 1 from pay_groups g where g.line_hash = p.line_hash)`.execute(trx);
-    return Number(result.numAffectedRows ?? 0n);
+        and not exists (select 1 from pay_groups g where g.line_hash = p.line_hash)`;
   }
-  return 0;
+  return null;
 }
 
 export interface IssuedNumber {
@@ -261,20 +94,33 @@ export interface IssuedNumber {
  */
 export async function insertIssuedNumbers(
   trx: Executor,
-  meta: {
-    accountId: bigint;
-    kind: PaymentNumberKind;
-    selection: Selection;
-    currency: string;
-    now: Date;
-    runId: bigint | null;
-    requestedBy: bigint | null;
-  },
+  meta: RecordingMeta,
   issued: readonly IssuedNumber[],
 ): Promise<number> {
   if (issued.length === 0) return 0;
   const { rows } = await sql<{ n: number }>`
-    with issued as (
+    with ${recordIssued(meta, issued)}
+    select count(*)::int as n from inserted`.execute(trx);
+  return rows[0]!.n;
+}
+
+export interface RecordingMeta {
+  accountId: bigint;
+  kind: PaymentNumberKind;
+  selection: Selection;
+  currency: string;
+  now: Date;
+  runId: bigint | null;
+  requestedBy: bigint | null;
+}
+
+/**
+ * The common table expressions of insertIssuedNumbers, reading the staged groups and lines as
+ * `pay_groups` and `pay_lines`: `inserted` holds the numbers recorded.
+ */
+export function recordIssued(meta: RecordingMeta, issued: readonly IssuedNumber[]) {
+  return sql`
+    issued as (
       select * from unnest(${issued.map((i) => i.lineHash)}::text[], ${issued.map((i) => i.number)}::text[],
                            ${issued.map((i) => i.issuer)}::text[],
                            ${issued.map((i) => i.authorityExpiresAt)}::timestamptz[])
@@ -304,9 +150,7 @@ export async function insertIssuedNumbers(
       from inserted n
       join pay_groups g on g.line_hash = n.line_hash
       join pay_lines l on l.group_key = g.group_key
-    )
-    select count(*)::int as n from inserted`.execute(trx);
-  return rows[0]!.n;
+    )`;
 }
 
 export const numberColumns = sql`p.id, p.number, p.kind, p.issuer, p.selection, p.vehicle_id, p.line_count, p.total_minor,
@@ -333,12 +177,44 @@ export interface NumberRow {
   issued_by_run: bigint | null;
 }
 
-/** The open numbers of the staged groups (after recording): what a request for them answers. */
-export async function openNumbersOfStagedGroups(trx: Executor, accountId: bigint, kind: PaymentNumberKind) {
-  const { rows } = await sql<NumberRow>`
-    select ${numberColumns} from payment_numbers p join pay_groups g on g.line_hash = p.line_hash
-    where p.account_id = ${accountId} and p.kind = ${kind} and p.state = 'open'
-    order by p.id`.execute(trx);
+/**
+ * The open numbers of the staged groups (after recording): what a request for them answers; only
+ * how many with `count` (the nightly stage answers no more).
+ */
+export async function openNumbersOfStagedGroups(
+  trx: Executor,
+  accountId: bigint,
+  kind: PaymentNumberKind,
+  count = false,
+): Promise<NumberRow[] | number> {
+  return openNumbers(trx, sql`join pay_groups g on g.line_hash = p.line_hash`, accountId, kind, sql``, count);
+}
+
+/** The open numbers of the kind for the given sets: what a request staged inline answers (openNumbersOfStagedGroups). */
+export async function openNumbersOfSets(
+  trx: Executor,
+  accountId: bigint,
+  kind: PaymentNumberKind,
+  lineHashes: readonly string[],
+  count = false,
+): Promise<NumberRow[] | number> {
+  return openNumbers(trx, sql``, accountId, kind, sql`and p.line_hash = any(${lineHashes}::text[])`, count);
+}
+
+async function openNumbers(
+  trx: Executor,
+  join: ReturnType<typeof sql>,
+  accountId: bigint,
+  kind: PaymentNumberKind,
+  where: ReturnType<typeof sql>,
+  count: boolean,
+): Promise<NumberRow[] | number> {
+  const from = sql`from payment_numbers p ${join} where p.account_id = ${accountId} and p.kind = ${kind} and p.state = 'open' ${where}`;
+  if (count) {
+    const { rows } = await sql<{ n: number }>`select count(*)::int as n ${from}`.execute(trx);
+    return rows[0]!.n;
+  }
+  const { rows } = await sql<NumberRow>`select ${numberColumns} ${from} order by p.id`.execute(trx);
   return rows;
 }
 

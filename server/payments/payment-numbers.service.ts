@@ -6,28 +6,39 @@ import { type Tx, withTenant } from '../db/tenant.ts';
 import { DomainError } from '../errors.ts';
 import { type JurisdictionCode, type JurisdictionProfile, jurisdictions } from '../jurisdictions/profiles.ts';
 import { lockAccountViolations } from '../violations/violations.repo.ts';
-import { channelCosts, maxValidityEnd } from './due.ts';
+import { maxValidityEnd } from './due.ts';
 import { composePaymentNumber, type PaymentNumberKind, PRODUCT_ISSUER_DIGIT } from './payment-number.ts';
+import {
+  expireNumbers,
+  type IssuedNumber,
+  insertIssuedNumbers,
+  type NumberRow,
+  nextPaymentOrderSerials,
+  openNumbersOfSets,
+  openNumbersOfStagedGroups,
+  type RecordingMeta,
+  recordIssued,
+  type Selection,
+  supersedeChangedNumbers,
+  supersedeIncomplete,
+  supersedeIncompleteNumbers,
+} from './payment-numbers.repo.ts';
 import {
   type DueRules,
   dropChangedGroups,
   dropStaging,
-  expireNumbers,
-  type IssuedNumber,
-  insertIssuedNumbers,
-  type LineRow,
-  type NumberRow,
-  nextPaymentOrderSerials,
-  openNumbersOfStagedGroups,
-  type Selection,
+  INLINE_STAGING_LINES,
+  type InlineGroup,
+  payableLineCount,
+  recordInline,
+  regroupStagedLines,
   type StagedGroup,
   stagedGroupCount,
   stagedGroupsWithoutNumber,
   stagedLinesWithoutNumber,
+  stageInline,
   stagePayableGroups,
-  supersedeChangedNumbers,
-  supersedeIncompleteNumbers,
-} from './payment-numbers.repo.ts';
+} from './payment-staging.repo.ts';
 
 export interface IssueRequest {
   accountId: bigint;
@@ -36,10 +47,24 @@ export interface IssueRequest {
   now: Date;
   runId?: bigint | null;
   requestedBy?: bigint | null;
+  /** Selections up to this many lines are staged inline (default INLINE_STAGING_LINES); 0 stages in tables. */
+  inlineLines?: number;
+  /** Answer how many numbers are open, not the numbers themselves (the nightly stage). */
+  countOnly?: boolean;
+}
+
+/** Numbers of several kinds for one selection, issued together (the nightly stage's vehicle and consolidated numbers). */
+export interface IssueKindsRequest extends Omit<IssueRequest, 'kind'> {
+  kinds: readonly PaymentNumberKind[];
+  /** Runs first in the first transaction, under the account's violations lock (the nightly stage's checks). */
+  first?: (trx: Tx, profile: JurisdictionProfile) => Promise<void>;
 }
 
 export interface IssueOutcome {
+  /** The open numbers of the selection's sets (none with `countOnly`). */
   numbers: NumberRow[];
+  /** How many numbers of the selection's sets are open. */
+  open: number;
   /** Numbers this call recorded (the rest were already open for the same sets). */
   issued: number;
   /** Sets the authority refused, with its reason; they get no number. */
@@ -67,89 +92,256 @@ function dueRules(profile: JurisdictionProfile, now: Date): DueRules {
   };
 }
 
+/** The open numbers as answered: rows, or only how many. */
+function answered(open: NumberRow[] | number) {
+  return typeof open === 'number' ? { numbers: [], open } : { numbers: open, open: open.length };
+}
+
+function nothingPayable(kind: PaymentNumberKind, selection: Selection) {
+  return new DomainError('payments.nothing_payable', 'nothing in this selection is outstanding and unpaid', {
+    status: 422,
+    details: { kind, selection },
+  });
+}
+
 /**
  * Payment numbers for a selection: one per vehicle, per violation, or one for all of it, each an
- * exact frozen set of the payable lines. The sets are staged once, with what each line is due
- * worked out in SQL; a set that already has an open number answers it; the others are issued by
- * the authority in batched calls made outside any transaction (idempotent per set: the key names
- * the account, kind, line set and how many numbers that set had before), or by the product as
- * payment orders where the authority issues no such kind. Recording drops the sets that changed
- * meanwhile and lets the one-open-number constraint decide between concurrent callers, so fifty
- * requests at once, a retried job, or an answer lost mid-call all end with one open number per
- * set. An authority that cannot be reached throws and records nothing.
+ * exact frozen set of the payable lines (issueNumbers). Throws `payments.nothing_payable` when
+ * the selection has no payable line.
  */
 export async function issuePaymentNumbers(
   db: Database,
   issuer: AuthorityIssuer,
   request: IssueRequest,
 ): Promise<IssueOutcome> {
-  const { accountId, kind, selection, now } = request;
-  // The staging lives in session tables, so staging and recording share one connection.
-  return db.connection().execute(async (conn) => {
-    try {
-      return await issueOnConnection(conn, issuer, request);
-    } finally {
-      await dropStaging(conn);
-    }
-  });
+  const { kind, ...rest } = request;
+  const [outcome] = await issueNumbers(db, issuer, { ...rest, kinds: [kind] });
+  if (!outcome) throw nothingPayable(kind, request.selection);
+  return outcome;
+}
 
-  async function issueOnConnection(conn: Database, issuer: AuthorityIssuer, request: IssueRequest) {
+/** What the authority (or the product, as payment orders) is asked for, for one kind's sets without a number. */
+interface Pending {
+  kind: PaymentNumberKind;
+  missing: StagedGroup[];
+  ticketsByGroup: Map<string, IssuanceItem['tickets']>;
+}
+
+/**
+ * Payment numbers of each kind for a selection, each an exact frozen set of the payable lines;
+ * null for a kind with nothing payable. The sets are staged with what each line is due worked
+ * out in SQL; a set that already has an open number answers it; the others are issued by the
+ * authority in batched calls made outside any transaction (idempotent per set: the key names the
+ * account, kind, line set and how many numbers that set had before), or by the product as payment
+ * orders where the authority issues no such kind. Recording drops the sets that changed meanwhile
+ * and lets the one-open-number constraint decide between concurrent callers, so fifty requests at
+ * once, a retried job, or an answer lost mid-call all end with one open number per set. An
+ * authority that cannot be reached throws and records nothing.
+ *
+ * A small selection (up to `inlineLines` lines) is staged and recorded inline, every kind in one
+ * transaction each way; a bigger one in session tables, kind after kind, so staging and recording
+ * share one connection.
+ */
+export async function issueNumbers(
+  db: Database,
+  issuer: AuthorityIssuer,
+  request: IssueKindsRequest,
+): Promise<Array<IssueOutcome | null>> {
+  const { accountId, kinds, selection, now } = request;
+  const limit = request.inlineLines ?? INLINE_STAGING_LINES;
+  const meta = (kind: PaymentNumberKind, profile: JurisdictionProfile): RecordingMeta => ({
+    accountId,
+    kind,
+    selection,
+    currency: profile.currency,
+    now,
+    runId: request.runId ?? null,
+    requestedBy: request.requestedBy ?? null,
+  });
+  const byAuthority = (kind: PaymentNumberKind, profile: JurisdictionProfile) =>
+    kind !== 'consolidated' || profile.payments.authorityIssuesConsolidated;
+
+  /** The authority's numbers for the sets without one (none asked where the product issues the kind). */
+  async function ask(profile: JurisdictionProfile, pending: Pending) {
+    const issued: IssuedNumber[] = [];
+    const refused: IssueOutcome['refused'] = [];
+    const { kind, missing } = pending;
+    if (missing.length === 0 || !byAuthority(kind, profile)) return { issued, refused };
+    const keyOf = (g: StagedGroup) => `${accountId}:${kind}:${g.line_hash}:${g.generation}`;
+    const outcomes = await issuer.issue(
+      profile.code,
+      missing.map((g) => ({ key: keyOf(g), kind, tickets: pending.ticketsByGroup.get(g.group_key) ?? [] })),
+    );
+    for (const g of missing) {
+      const outcome = outcomes.get(keyOf(g))!;
+      if (outcome.status === 'issued')
+        issued.push({
+          lineHash: g.line_hash,
+          number: outcome.number,
+          issuer: 'authority',
+          authorityExpiresAt: outcome.expiresAt,
+        });
+      else refused.push({ lines: g.line_count, code: outcome.code, message: outcome.message });
+    }
+    return { issued, refused };
+  }
+
+  /** Payment orders of the product's own for the sets without a number, where the authority issues none of the kind. */
+  async function ownNumbers(trx: Tx, profile: JurisdictionProfile, pending: Pending, issued: IssuedNumber[]) {
+    if (byAuthority(pending.kind, profile)) return;
+    const serials = await nextPaymentOrderSerials(trx, pending.missing.length);
+    pending.missing.forEach((g, i) => {
+      issued.push({
+        lineHash: g.line_hash,
+        number: composePaymentNumber(pending.kind, PRODUCT_ISSUER_DIGIT, serials[i]!),
+        issuer: 'product',
+        authorityExpiresAt: null,
+      });
+    });
+  }
+
+  // The first transaction: the caller's checks, the refresh, and whether the selection is small.
+  const begin = async (trx: Tx) => {
+    const profile = await accountProfile(trx, accountId);
+    await lockAccountViolations(trx, accountId);
+    await request.first?.(trx, profile);
+    await refreshOpenNumbers(trx, accountId, now);
+    const inline = (await payableLineCount(trx, accountId, kinds[0]!, selection, limit)) <= limit;
+    return { profile, rules: dueRules(profile, now), inline };
+  };
+
+  /** Every kind staged and recorded inline: one transaction to stage, one to record. */
+  async function issueInline(): Promise<Array<IssueOutcome | null>> {
+    const prepared = await withTenant(db, accountId, async (trx) => {
+      const started = await begin(trx);
+      if (!started.inline) return { ...started, staged: null };
+      const staged: InlineGroup[][] = [];
+      for (const kind of kinds)
+        staged.push(await stageInline(trx, accountId, kind, selection, started.rules, now));
+      const existing = await Promise.all(
+        kinds.map(async (kind, i) => {
+          const groups = staged[i]!;
+          if (groups.length === 0 || groups.every((g) => g.open_id === null)) return answered([]);
+          return answered(
+            await openNumbersOfSets(
+              trx,
+              accountId,
+              kind,
+              groups.map((g) => g.line_hash),
+              request.countOnly,
+            ),
+          );
+        }),
+      );
+      return { ...started, staged, existing };
+    });
+    if (!prepared.staged) return issueStaged(prepared.profile);
+    const { profile, rules, staged, existing } = prepared;
+    const pendings: Pending[] = kinds.map((kind, i) => {
+      const missing = staged[i]!.filter((g) => g.open_id === null);
+      const ticketsByGroup = new Map(
+        missing.map((g) => [
+          g.group_key,
+          g.tickets.map((ticketNumber, j) => ({ ticketNumber, amountMinor: BigInt(g.amounts[j]!) })),
+        ]),
+      );
+      return { kind, missing, ticketsByGroup };
+    });
+    const asked: Array<Awaited<ReturnType<typeof ask>>> = [];
+    for (const pending of pendings) asked.push(await ask(profile, pending));
+    const recorded = pendings.some((p) => p.missing.length > 0)
+      ? await withTenant(db, accountId, async (trx) => {
+          await lockAccountViolations(trx, accountId);
+          await expireNumbers(trx, accountId, now);
+          const answers: Array<{ issued: number; numbers: NumberRow[]; open: number } | null> = [];
+          for (const [i, pending] of pendings.entries()) {
+            if (pending.missing.length === 0) {
+              answers.push(null);
+              continue;
+            }
+            const issued = asked[i]!.issued;
+            await ownNumbers(trx, profile, pending, issued);
+            const { kind } = pending;
+            const { recorded: count, kept } = await recordInline(
+              trx,
+              staged[i]!,
+              rules,
+              {
+                supersede: supersedeIncomplete(accountId, kind, selection, now),
+                record: issued.length > 0 ? recordIssued(meta(kind, profile), issued) : null,
+              },
+              { accountId, kind, selection, now },
+            );
+            const open = await openNumbersOfSets(trx, accountId, kind, kept, request.countOnly);
+            answers.push({ issued: count, ...answered(open) });
+          }
+          return answers;
+        })
+      : [];
+    return kinds.map((_, i) => {
+      if (staged[i]!.length === 0) return null;
+      const answer = recorded[i] ?? { issued: 0, ...existing[i]! };
+      return { ...answer, refused: asked[i]!.refused, jurisdiction: profile.code };
+    });
+  }
+
+  /**
+   * Kind after kind, staged in the session's tables (on one connection) and recorded from them:
+   * the lines are staged once, in the transaction that chose this path (after its refresh), and
+   * grouped anew for each further kind.
+   */
+  async function issueStaged(profile: JurisdictionProfile): Promise<Array<IssueOutcome | null>> {
+    return db.connection().execute(async (conn) => {
+      try {
+        const outcomes: Array<IssueOutcome | null> = [];
+        for (const [i, kind] of kinds.entries())
+          outcomes.push(await issueKindStaged(conn, kind, profile, i > 0));
+        return outcomes;
+      } finally {
+        await dropStaging(conn);
+      }
+    });
+  }
+
+  async function issueKindStaged(
+    conn: Database,
+    kind: PaymentNumberKind,
+    profile: JurisdictionProfile,
+    regroup: boolean,
+  ): Promise<IssueOutcome | null> {
     const prepared = await withTenant(conn, accountId, async (trx) => {
-      const profile = await accountProfile(trx, accountId);
       await lockAccountViolations(trx, accountId);
-      await refreshOpenNumbers(trx, accountId, now);
-      await stagePayableGroups(trx, accountId, kind, selection, dueRules(profile, now), now);
+      const rules = dueRules(profile, now);
+      if (regroup) {
+        await expireNumbers(trx, accountId, now);
+        await regroupStagedLines(trx, accountId, kind, rules);
+      } else await stagePayableGroups(trx, accountId, kind, selection, rules, now);
       const staged = await stagedGroupCount(trx);
       const missing = await stagedGroupsWithoutNumber(trx);
       const lines = missing.length > 0 ? await stagedLinesWithoutNumber(trx) : [];
-      const existing = missing.length === staged ? [] : await openNumbersOfStagedGroups(trx, accountId, kind);
-      return { profile, staged, missing, lines, existing };
+      const existing = answered(
+        missing.length === staged
+          ? []
+          : await openNumbersOfStagedGroups(trx, accountId, kind, request.countOnly),
+      );
+      return { staged, missing, lines, existing };
     });
-    const { profile, missing } = prepared;
-    if (prepared.staged === 0) {
-      throw new DomainError(
-        'payments.nothing_payable',
-        'nothing in this selection is outstanding and unpaid',
-        {
-          status: 422,
-          details: { kind, selection },
-        },
-      );
-    }
+    const { missing } = prepared;
+    if (prepared.staged === 0) return null;
     if (missing.length === 0) {
-      return { numbers: prepared.existing, issued: 0, refused: [], jurisdiction: profile.code };
+      return { ...prepared.existing, issued: 0, refused: [], jurisdiction: profile.code };
     }
-
-    const byAuthority = kind !== 'consolidated' || profile.payments.authorityIssuesConsolidated;
-    const issued: IssuedNumber[] = [];
-    const refused: IssueOutcome['refused'] = [];
-    if (byAuthority) {
-      const ticketsByGroup = new Map<string, IssuanceItem['tickets']>();
-      for (const line of prepared.lines) {
-        let tickets = ticketsByGroup.get(line.group_key);
-        if (!tickets) {
-          tickets = [];
-          ticketsByGroup.set(line.group_key, tickets);
-        }
-        tickets.push({ ticketNumber: line.ticket_number, amountMinor: line.amount_minor });
+    const ticketsByGroup = new Map<string, IssuanceItem['tickets']>();
+    for (const line of prepared.lines) {
+      let tickets = ticketsByGroup.get(line.group_key);
+      if (!tickets) {
+        tickets = [];
+        ticketsByGroup.set(line.group_key, tickets);
       }
-      const keyOf = (g: StagedGroup) => `${accountId}:${kind}:${g.line_hash}:${g.generation}`;
-      const outcomes = await issuer.issue(
-        profile.code,
-        missing.map((g) => ({ key: keyOf(g), kind, tickets: ticketsByGroup.get(g.group_key) ?? [] })),
-      );
-      for (const g of missing) {
-        const outcome = outcomes.get(keyOf(g))!;
-        if (outcome.status === 'issued')
-          issued.push({
-            lineHash: g.line_hash,
-            number: outcome.number,
-            issuer: 'authority',
-            authorityExpiresAt: outcome.expiresAt,
-          });
-        else refused.push({ lines: g.line_count, code: outcome.code, message: outcome.message });
-      }
+      tickets.push({ ticketNumber: line.ticket_number, amountMinor: line.amount_minor });
     }
+    const pending = { kind, missing, ticketsByGroup };
+    const { issued, refused } = await ask(profile, pending);
 
     const recorded = await withTenant(conn, accountId, async (trx) => {
       await lockAccountViolations(trx, accountId);
@@ -158,79 +350,19 @@ export async function issuePaymentNumbers(
       await expireNumbers(trx, accountId, now);
       await dropChangedGroups(trx, accountId, kind, selection);
       await supersedeIncompleteNumbers(trx, accountId, kind, selection, now);
-      if (!byAuthority) {
-        const serials = await nextPaymentOrderSerials(trx, missing.length);
-        missing.forEach((g, i) => {
-          issued.push({
-            lineHash: g.line_hash,
-            number: composePaymentNumber(kind, PRODUCT_ISSUER_DIGIT, serials[i]!),
-            issuer: 'product',
-            authorityExpiresAt: null,
-          });
-        });
-      }
+      await ownNumbers(trx, profile, pending, issued);
       // The numbers arrive as arrays, which the planner guesses at 100 rows: joined by nested
       // loops to the staged lines that would be quadratic, so hash joins are asked for.
       const count = await withoutNestedLoops(trx, () =>
-        insertIssuedNumbers(
-          trx,
-          {
-            accountId,
-            kind,
-            selection,
-            currency: profile.currency,
-            now,
-            runId: request.runId ?? null,
-            requestedBy: request.requestedBy ?? null,
-          },
-          issued,
-        ),
+        insertIssuedNumbers(trx, meta(kind, profile), issued),
       );
-      return { issued: count, numbers: await openNumbersOfStagedGroups(trx, accountId, kind) };
+      return {
+        issued: count,
+        ...answered(await openNumbersOfStagedGroups(trx, accountId, kind, request.countOnly)),
+      };
     });
     return { ...recorded, refused, jurisdiction: profile.code };
   }
-}
 
-export function presentNumber(row: NumberRow, lines?: LineRow[]) {
-  const profile = Object.values(jurisdictions).find((j) => j.currency === row.currency)!;
-  const due = row.total_minor - row.paid_minor;
-  return {
-    number: row.number,
-    kind: row.kind,
-    issuer: row.issuer,
-    state: row.state,
-    selection: row.selection,
-    vehicleId: row.vehicle_id?.toString() ?? null,
-    currency: row.currency,
-    lineCount: row.line_count,
-    totalMinor: row.total_minor.toString(),
-    paidMinor: row.paid_minor.toString(),
-    dueNowMinor: (due > 0n ? due : 0n).toString(),
-    nextDeadlineAt: row.next_deadline_at,
-    totalAfterDeadlineMinor: row.total_after_deadline_minor.toString(),
-    channels: channelCosts(profile, row.total_minor).map((c) => ({
-      channel: c.channel,
-      surchargeMinor: c.surchargeMinor.toString(),
-      totalMinor: c.totalMinor.toString(),
-    })),
-    issuedAt: row.issued_at,
-    expiresAt: row.expires_at,
-    stateChangedAt: row.state_changed_at,
-    runId: row.issued_by_run?.toString() ?? null,
-    ...(lines
-      ? {
-          lines: lines.map((l) => ({
-            ticketNumber: l.ticket_number,
-            vehicleId: l.vehicle_id.toString(),
-            offenceAt: l.offence_at,
-            amountMinor: l.amount_minor.toString(),
-            nextDeadlineAt: l.next_deadline_at,
-            amountAfterDeadlineMinor: l.amount_after_deadline_minor.toString(),
-            state: l.state,
-            paidMinor: l.paid_minor.toString(),
-          })),
-        }
-      : {}),
-  };
+  return issueInline();
 }

@@ -1,15 +1,12 @@
-import { findAccount } from '../accounts/accounts.repo.ts';
 import { recordStageExceptions } from '../alerts/run-events.service.ts';
 import type { AuthorityIssuer } from '../authority/issuance-client.ts';
 import type { Database } from '../db/database.ts';
 import { type Tx, withTenant } from '../db/tenant.ts';
-import { DomainError } from '../errors.ts';
-import { type JurisdictionCode, jurisdictions } from '../jurisdictions/profiles.ts';
+import type { JurisdictionProfile } from '../jurisdictions/profiles.ts';
 import type { JobQueue } from '../queue.ts';
 import { recordRunEnded } from '../runs/run-metrics.service.ts';
 import { wakeWaitingRun } from '../runs/runs.service.ts';
-import { lockAccountViolations } from '../violations/violations.repo.ts';
-import { issuePaymentNumbers } from './payment-numbers.service.ts';
+import { issueNumbers } from './payment-numbers.service.ts';
 import { finishIssuingRun } from './payment-stage.repo.ts';
 import { paymentJobs } from './payments.jobs.ts';
 import { confirmSettledLines, flagPaidStillOutstanding, flagSettledWithoutPayment } from './payments.repo.ts';
@@ -38,10 +35,9 @@ export async function issueAfterRun(
   next?: (trx: Tx, summary: PaymentStageSummary) => Promise<void>,
 ): Promise<PaymentStageSummary> {
   const { accountId, runId } = job;
-  const checked = await withTenant(db, accountId, async (trx) => {
-    const account = await findAccount(trx, accountId);
-    const profile = jurisdictions[account!.jurisdiction as JurisdictionCode];
-    await lockAccountViolations(trx, accountId);
+  let checked = { confirmedLines: 0, paidStillOutstanding: 0, settledWithoutPayment: 0 };
+  // The checks run in the issuing's first transaction, under its lock on the account's violations.
+  const checks = async (trx: Tx, profile: JurisdictionProfile) => {
     const confirmedLines = await confirmSettledLines(trx, accountId);
     const paidStillOutstanding = await flagPaidStillOutstanding(
       trx,
@@ -53,26 +49,22 @@ export async function issueAfterRun(
     const settledWithoutPayment = await flagSettledWithoutPayment(trx, accountId, runId);
     // The night's alerts are written at reconciliation; the exceptions opened here join them.
     if (paidStillOutstanding + settledWithoutPayment > 0) await recordStageExceptions(trx, accountId, runId);
-    return { confirmedLines, paidStillOutstanding, settledWithoutPayment };
-  });
-  const issue = async (kind: 'vehicle' | 'consolidated') => {
-    try {
-      const outcome = await issuePaymentNumbers(db, issuer, {
-        accountId,
-        kind,
-        selection: { scope: 'account' },
-        now,
-        runId,
-      });
-      return { issued: outcome.issued, open: outcome.numbers.length, refused: outcome.refused.length };
-    } catch (error) {
-      if (error instanceof DomainError && error.code === 'payments.nothing_payable')
-        return { issued: 0, open: 0, refused: 0 };
-      throw error;
-    }
+    checked = { confirmedLines, paidStillOutstanding, settledWithoutPayment };
   };
-  const vehicleNumbers = await issue('vehicle');
-  const consolidated = await issue('consolidated');
+  const outcomes = await issueNumbers(db, issuer, {
+    accountId,
+    kinds: ['vehicle', 'consolidated'],
+    selection: { scope: 'account' },
+    now,
+    runId,
+    countOnly: true,
+    first: checks,
+  });
+  const [vehicleNumbers, consolidated] = outcomes.map((outcome) =>
+    outcome
+      ? { issued: outcome.issued, open: outcome.open, refused: outcome.refused.length }
+      : { issued: 0, open: 0, refused: 0 },
+  ) as [PaymentStageSummary['vehicleNumbers'], PaymentStageSummary['consolidated']];
   const summary = { ...checked, vehicleNumbers, consolidated };
   if (next) await withTenant(db, accountId, (trx) => next(trx, summary));
   return summary;

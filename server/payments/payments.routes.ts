@@ -8,7 +8,7 @@ import { message } from '../i18n/messages.ts';
 import { type NotificationNetwork, notificationNetworks } from './network-adapters.ts';
 import { paymentNumberKinds, readPaymentNumber } from './payment-number.ts';
 import { findNumber, listNumbers, numberLines } from './payment-numbers.repo.ts';
-import { issuePaymentNumbers, presentNumber } from './payment-numbers.service.ts';
+import { issuePaymentNumbers } from './payment-numbers.service.ts';
 import { listPayments, paymentOutcomes } from './payments.repo.ts';
 import {
   issuedNumbersAnswer,
@@ -19,6 +19,7 @@ import {
   paymentsAnswer,
 } from './payments.schemas.ts';
 import { presentPayment, receiveNotification, rotateNetworkSecret } from './payments.service.ts';
+import { presentNumber } from './present-number.ts';
 import { settlementRoute } from './settlements.routes.ts';
 
 const limit = z.coerce.number().int().min(1).max(500).default(50);

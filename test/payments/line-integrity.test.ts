@@ -7,7 +7,7 @@ import { makeAccount, makeVehicles } from '../support/factories.ts';
 /**
  * A payment number's lines are tied to it as a foreign key would tie them, checked once per
  * statement (sql/0091): a line names a number of its own account, keeps it, and a number with
- * lines cannot go away.
+ * lines cannot go away. A number is tied to its account the same way (sql/0120).
  */
 const test = useTestDatabase();
 
@@ -82,5 +82,17 @@ describe('payment number lines and their numbers', () => {
       test.ownerDb,
     );
     expect(rows[0]!.lines).toBe(2);
+  });
+
+  it('refuse a number naming no account, and an account deleted from under its numbers', async () => {
+    const jo = await makeAccount(test.db, 'JO');
+    const [vehicle] = await makeVehicles(test.db, jo.id, ['JO:31-3001']);
+    await expect(numberWithLine(jo.id + 1_000_000n, vehicle!, '10000000000000000003')).rejects.toMatchObject({
+      code: '23503',
+    });
+    await numberWithLine(jo.id, vehicle!, '10000000000000000004');
+    await expect(sql`delete from accounts where id = ${jo.id}`.execute(test.ownerDb)).rejects.toMatchObject({
+      code: '23503',
+    });
   });
 });

@@ -1,0 +1,314 @@
+import { sql } from 'kysely';
+import type { Executor } from '../db/tenant.ts';
+import type { PaymentNumberKind } from './payment-number.ts';
+import type { Selection } from './payment-numbers.repo.ts';
+
+function selectionFilter(selection: Selection) {
+  switch (selection.scope) {
+    case 'account':
+      return sql``;
+    case 'vehicle':
+      return sql`and v.vehicle_id = ${BigInt(selection.vehicleId)}`;
+    case 'vehicles':
+      return sql`and v.vehicle_id = any(${selection.vehicleIds.map(BigInt)}::bigint[])`;
+    case 'tickets':
+      return sql`and v.ticket_number = any(${selection.ticketNumbers}::text[])`;
+    case 'cost_centre':
+      return sql`and exists (select 1 from vehicles ve where ve.account_id = v.account_id and ve.id = v.vehicle_id
+                             and ve.cost_centre = ${selection.costCentre})`;
+  }
+}
+
+/** The escalation rules of a profile and the longest validity, as the staging computes what is due. */
+export interface DueRules {
+  timeZone: string;
+  /** Sorted by `afterDays`: the first deadline still ahead is the next one. */
+  escalation: ReadonlyArray<{ afterDays: number; numerator: number; denominator: number }>;
+  /** When a number with no deadline among its lines expires. */
+  validUntil: Date;
+}
+
+/** The key a line is grouped by for the kind: its vehicle, its ticket, or one group for all. */
+function groupKey(kind: PaymentNumberKind, of = sql``) {
+  return sql`case ${kind}::text when 'vehicle' then ${of}vehicle_id::text when 'violation' then ${of}ticket_number else '' end`;
+}
+
+function payableLines(accountId: bigint, kind: PaymentNumberKind, selection: Selection) {
+  return sql`
+    select v.ticket_number, v.vehicle_id, v.offence_at, v.amount_minor,
+           ${groupKey(kind, sql`v.`)} as group_key
+    from violations v
+    where v.account_id = ${accountId} and v.state = 'outstanding' and v.amount_minor > 0
+      and not exists (select 1 from payment_number_lines l
+                      where l.account_id = v.account_id and l.ticket_number = v.ticket_number
+                        and l.state = 'paid_pending')
+      ${selectionFilter(selection)}`;
+}
+
+/**
+ * A line's next deadline and the amount from it on, in SQL: a rule's deadline is the local
+ * midnight starting the day `afterDays` after the offence's local day; the first still ahead of
+ * `now` is the next. The amount after it is `amount × numerator ÷ denominator` in integers,
+ * rounded down (amounts are positive, so integer division is the floor).
+ */
+function dueColumns(rules: DueRules, now: Date) {
+  const deadline = (afterDays: number) =>
+    sql`((o.local_day + make_interval(days => ${afterDays}::int)) at time zone ${rules.timeZone}::text)`;
+  if (rules.escalation.length === 0)
+    return sql`null::timestamptz as next_deadline_at, p.amount_minor as amount_after_deadline_minor`;
+  const whenAhead = (then: (r: DueRules['escalation'][number]) => ReturnType<typeof sql>) =>
+    sql.join(
+      rules.escalation.map((r) => sql`when ${deadline(r.afterDays)} > ${now}::timestamptz then ${then(r)}`),
+      sql` `,
+    );
+  return sql`
+    case ${whenAhead((r) => deadline(r.afterDays))} end as next_deadline_at,
+    case ${whenAhead((r) => sql`p.amount_minor * ${r.numerator}::bigint / ${r.denominator}::bigint`)}
+      else p.amount_minor end as amount_after_deadline_minor`;
+}
+
+/** The payable lines of a selection with what each is due, grouped as the kind groups them. */
+function stagedLines(
+  accountId: bigint,
+  kind: PaymentNumberKind,
+  selection: Selection,
+  rules: DueRules,
+  now: Date,
+) {
+  return sql`
+    select p.*, ${dueColumns(rules, now)}
+    from (${payableLines(accountId, kind, selection)}) p
+    cross join lateral (select date_trunc('day', p.offence_at at time zone ${rules.timeZone}::text) as local_day) o`;
+}
+
+/**
+ * The groups of the staged lines (read as `pay_lines`): each group's exact line set named by the
+ * SHA-256 of its sorted "ticket:amount" lines, its totals and expiry, how many numbers that set had
+ * before (the authority's key changes with it) and its open number if it has one. With `tickets`,
+ * each group's tickets and amounts too, oldest first, as the authority is asked for them.
+ */
+function groupsOfStagedLines(accountId: bigint, kind: PaymentNumberKind, validUntil: Date, tickets = false) {
+  const order = sql`order by offence_at, ticket_number collate "C"`;
+  return sql`
+    select g.*, n.generation, n.open_id
+    from (
+      select group_key, min(vehicle_id) as vehicle_id, count(*)::int as line_count,
+             sum(amount_minor)::bigint as total_minor,
+             sum(amount_after_deadline_minor)::bigint as total_after_deadline_minor,
+             min(next_deadline_at) as next_deadline_at,
+             least(min(next_deadline_at), ${validUntil}::timestamptz) as expires_at,
+             encode(sha256(convert_to(string_agg(ticket_number || ':' || amount_minor, ',' order by ticket_number collate "C"),
+                                      'UTF8')), 'hex') as line_hash
+             ${tickets ? sql`, array_agg(ticket_number ${order}) as tickets, array_agg(amount_minor::text ${order}) as amounts` : sql``}
+      from pay_lines group by group_key
+    ) g
+    -- One index probe per set (payment_numbers_by_set): the account's numbers have just been
+    -- written by the night before, so their statistics may still say the table is empty.
+    cross join lateral (
+      select count(*)::int as generation, max(p.id) filter (where p.state = 'open') as open_id
+      from payment_numbers p
+      where p.account_id = ${accountId} and p.kind = ${kind} and p.line_hash = g.line_hash
+    ) n`;
+}
+
+/**
+ * Stages the payable lines of a selection (outstanding, not already paid through one of our
+ * numbers) with what each is due after its next deadline, grouped as the kind groups them: per
+ * vehicle, per violation or all in one (groupsOfStagedLines). The tables are the session's: the
+ * caller keeps the connection from staging to recording and drops them. For selections too big
+ * to carry in a statement (see stageInline).
+ */
+export async function stagePayableGroups(
+  trx: Executor,
+  accountId: bigint,
+  kind: PaymentNumberKind,
+  selection: Selection,
+  rules: DueRules,
+  now: Date,
+): Promise<void> {
+  await dropStaging(trx);
+  await sql`create temp table pay_lines as ${stagedLines(accountId, kind, selection, rules, now)}`.execute(
+    trx,
+  );
+  // The fresh table's statistics, so the plans built on it fit its size.
+  await sql`analyze pay_lines`.execute(trx);
+  await sql`create index on pay_lines (group_key)`.execute(trx);
+  await stageGroups(trx, accountId, kind, rules);
+}
+
+/**
+ * Stages the same lines again for another kind of the same selection (the nightly stage's
+ * consolidated number after the vehicles'): the staged lines are grouped anew, not read again.
+ * Lines that changed since they were staged are caught by dropChangedGroups at recording, as for
+ * the first kind.
+ */
+export async function regroupStagedLines(
+  trx: Executor,
+  accountId: bigint,
+  kind: PaymentNumberKind,
+  rules: DueRules,
+): Promise<void> {
+  await sql`drop table if exists pay_groups`.execute(trx);
+  await sql`update pay_lines set group_key = ${groupKey(kind)}`.execute(trx);
+  await stageGroups(trx, accountId, kind, rules);
+}
+
+async function stageGroups(trx: Executor, accountId: bigint, kind: PaymentNumberKind, rules: DueRules) {
+  await sql`create temp table pay_groups as ${groupsOfStagedLines(accountId, kind, rules.validUntil)}`.execute(
+    trx,
+  );
+  await sql`create unique index on pay_groups (group_key)`.execute(trx);
+  await sql`create index on pay_groups (line_hash)`.execute(trx);
+  await sql`create index on pay_groups (vehicle_id)`.execute(trx);
+  await sql`analyze pay_groups`.execute(trx);
+}
+
+export async function dropStaging(trx: Executor): Promise<void> {
+  await sql`drop table if exists pay_lines, pay_groups`.execute(trx);
+}
+
+/**
+ * Before recording: drops the staged groups whose payable set is no longer what was staged (a
+ * line settled, cancelled, changed amount or vehicle, was paid, or a new one came in), comparing
+ * the staged lines with the selection's payable lines now in one pass. Those sets get no number
+ * this time; the next request stages them afresh. Answers how many groups were dropped.
+ */
+export async function dropChangedGroups(
+  trx: Executor,
+  accountId: bigint,
+  kind: PaymentNumberKind,
+  selection: Selection,
+): Promise<number> {
+  const result = await sql`
+    delete from pay_groups g where g.group_key in (
+      select k.group_key
+      from pay_lines l full join (${payableLines(accountId, kind, selection)}) c on c.ticket_number = l.ticket_number
+      cross join lateral (values (l.group_key), (c.group_key)) k(group_key)
+      where (l.ticket_number is null or c.ticket_number is null or l.vehicle_id <> c.vehicle_id
+             or l.amount_minor <> c.amount_minor)
+        and k.group_key is not null)`.execute(trx);
+  return Number(result.numAffectedRows ?? 0n);
+}
+
+export interface StagedGroup {
+  group_key: string;
+  vehicle_id: bigint;
+  line_hash: string;
+  line_count: number;
+  total_minor: bigint;
+  generation: number;
+}
+
+/** The staged groups without an open number: what the authority is asked for. */
+export async function stagedGroupsWithoutNumber(trx: Executor) {
+  const { rows } = await sql<StagedGroup>`
+    select group_key, vehicle_id, line_hash, line_count, total_minor, generation
+    from pay_groups where open_id is null order by group_key`.execute(trx);
+  return rows;
+}
+
+export async function stagedGroupCount(trx: Executor): Promise<number> {
+  const { rows } = await sql<{ n: number }>`select count(*)::int as n from pay_groups`.execute(trx);
+  return rows[0]!.n;
+}
+
+export interface StagedLine {
+  group_key: string;
+  ticket_number: string;
+  amount_minor: bigint;
+}
+
+/** The lines of the groups without an open number, oldest first within each group. */
+export async function stagedLinesWithoutNumber(trx: Executor) {
+  const { rows } = await sql<StagedLine>`
+    select l.group_key, l.ticket_number, l.amount_minor
+    from pay_lines l join pay_groups g on g.group_key = l.group_key
+    where g.open_id is null
+    order by l.group_key, l.offence_at, l.ticket_number collate "C"`.execute(trx);
+  return rows;
+}
+
+/**
+ * Up to this many payable lines, a selection is staged inline (stageInline, recordInline): no
+ * session tables, so none of their creation, statistics and dropping, which cost a small fleet's
+ * nightly stage more than its numbers do.
+ */
+export const INLINE_STAGING_LINES = 500;
+
+/** How many lines a selection has to pay, counted only up to `limit + 1`. */
+export async function payableLineCount(
+  trx: Executor,
+  accountId: bigint,
+  kind: PaymentNumberKind,
+  selection: Selection,
+  limit: number,
+): Promise<number> {
+  const { rows } = await sql<{ n: number }>`
+    select count(*)::int as n from (${payableLines(accountId, kind, selection)} limit ${limit + 1}) p`.execute(
+    trx,
+  );
+  return rows[0]!.n;
+}
+
+export interface InlineGroup extends StagedGroup {
+  open_id: bigint | null;
+  /** The group's tickets and amounts (decimal text), oldest first. */
+  tickets: string[];
+  amounts: string[];
+}
+
+/**
+ * Stages a small selection in one statement that answers its groups (groupsOfStagedLines) with
+ * their tickets, ordered by group as stagedGroupsWithoutNumber orders them. Nothing is kept in the
+ * database: recordInline works the lines out again under the lock and keeps the groups whose set
+ * is still the one staged.
+ */
+export async function stageInline(
+  trx: Executor,
+  accountId: bigint,
+  kind: PaymentNumberKind,
+  selection: Selection,
+  rules: DueRules,
+  now: Date,
+): Promise<InlineGroup[]> {
+  const { rows } = await sql<InlineGroup>`
+    with pay_lines as materialized (${stagedLines(accountId, kind, selection, rules, now)})
+    ${groupsOfStagedLines(accountId, kind, rules.validUntil, true)}
+    order by g.group_key`.execute(trx);
+  return rows;
+}
+
+/**
+ * Records what stageInline staged, in one statement: the selection's lines are worked out again
+ * (the same `now`, so the same due amounts) and a staged group is kept only if its set is still
+ * the one staged, under the same key (as dropChangedGroups keeps it; a line that moved to another
+ * vehicle changes both vehicles' sets). Then, as the staged path does in three statements,
+ * incomplete numbers are superseded and the issued numbers recorded with their lines
+ * (`recordIssued`, given the kept groups and their lines). Answers how many numbers were
+ * recorded and the sets kept.
+ */
+export async function recordInline(
+  trx: Executor,
+  staged: ReadonlyArray<{ group_key: string; line_hash: string }>,
+  rules: DueRules,
+  statements: { supersede: ReturnType<typeof sql> | null; record: ReturnType<typeof sql> | null },
+  meta: { accountId: bigint; kind: PaymentNumberKind; selection: Selection; now: Date },
+): Promise<{ recorded: number; kept: string[] }> {
+  const { accountId, kind, selection, now } = meta;
+  const { supersede, record } = statements;
+  const { rows } = await sql<{ recorded: number; kept: string[] }>`
+    with staged as (
+      select * from unnest(${staged.map((g) => g.group_key)}::text[], ${staged.map((g) => g.line_hash)}::text[])
+        as s(group_key, line_hash)
+    ), pay_lines as materialized (${stagedLines(accountId, kind, selection, rules, now)}),
+    pay_groups as materialized (
+      select g.* from (${groupsOfStagedLines(accountId, kind, rules.validUntil)}) g
+      join staged s on s.group_key = g.group_key and s.line_hash = g.line_hash
+    )
+    ${supersede ? sql`, superseded as (${supersede} returning 1)` : sql``},
+    ${record ?? sql`inserted as (select null::bigint as id where false)`}
+    select (select count(*)::int from inserted) as recorded, array(select line_hash from pay_groups) as kept`.execute(
+    trx,
+  );
+  return rows[0]!;
+}

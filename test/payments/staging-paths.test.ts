@@ -1,0 +1,127 @@
+/**
+ * A selection is staged inline when small and in session tables when big: both come out the same.
+ * Two accounts with the same fleet and fines get their nightly numbers (per vehicle and
+ * consolidated) one by each path, over two nights with escalated, settled and new fines between
+ * them, and every number and line (what it covers, its state, its due amounts) must agree.
+ */
+import { sql } from 'kysely';
+import { describe, expect, it } from 'vitest';
+import type { AuthorityIssuer } from '../../server/authority/issuance-client.ts';
+import type { JurisdictionCode } from '../../server/jurisdictions/profiles.ts';
+import { composePaymentNumber } from '../../server/payments/payment-number.ts';
+import { issueNumbers } from '../../server/payments/payment-numbers.service.ts';
+import { useTestDatabase } from '../support/database.ts';
+import { makeAccount, makeVehicles } from '../support/factories.ts';
+
+const test = useTestDatabase();
+
+function instantIssuer(): AuthorityIssuer {
+  let serial = 0n;
+  return {
+    async issue(_jurisdiction, items) {
+      return new Map(
+        items.map((item) => {
+          serial += 1n;
+          return [
+            item.key,
+            {
+              status: 'issued' as const,
+              number: composePaymentNumber(item.kind, '1', serial),
+              amountMinor: item.tickets.reduce((s, t) => s + t.amountMinor, 0n),
+              expiresAt: new Date('2099-01-01T00:00:00Z'),
+            },
+          ];
+        }),
+      );
+    },
+  };
+}
+
+async function fleetWithFines(code: JurisdictionCode) {
+  const account = await makeAccount(test.db, code);
+  const vehicles = await makeVehicles(
+    test.db,
+    account.id,
+    Array.from({ length: 6 }, (_, i) => `${code}:${i}-PATH`),
+  );
+  await sql`
+    insert into violations (account_id, ticket_number, vehicle_id, state, offence_at, type_code, description_ar,
+                            description_en, location, amount_minor, currency, authority_status, version,
+                            first_seen_run, last_changed_run)
+    select ${account.id}, 'P' || i, (${vehicles}::bigint[])[1 + i % 6], 'outstanding',
+           timestamptz '2026-11-20T10:00:00Z' - make_interval(days => i * 3), 'SPD', 'سرعة', 'Speeding', 'X',
+           10000 + i * 1250, c.currency, 'unpaid', 1, 1, 1
+    from generate_series(0, 20) i, (select currency from accounts where id = ${account.id}) c`.execute(
+    test.ownerDb,
+  );
+  return account.id;
+}
+
+/** What the account's numbers and lines say, without what differs by construction (ids, numbers, vehicles' ids). */
+async function numbersOf(accountId: bigint) {
+  const { rows } = await sql`
+    select p.kind, p.issuer, p.state, p.line_hash, p.line_count, p.total_minor, p.total_after_deadline_minor,
+           p.next_deadline_at, p.expires_at, p.selection ->> 'scope' as scope,
+           (select json_agg(json_build_object('ticket', l.ticket_number, 'amount', l.amount_minor::text,
+                                              'after', l.amount_after_deadline_minor::text, 'at', l.next_deadline_at,
+                                              'state', l.state) order by l.ticket_number)
+            from payment_number_lines l where l.account_id = p.account_id and l.payment_number_id = p.id) as lines
+    from payment_numbers p where p.account_id = ${accountId}
+    order by p.kind, p.state, p.line_hash`.execute(test.ownerDb);
+  return rows;
+}
+
+describe('staging inline and in tables', { timeout: 120_000 }, () => {
+  for (const code of ['JO', 'EG'] as JurisdictionCode[]) {
+    it(`issue the same numbers over two nights in ${code}`, async () => {
+      const accounts = [await fleetWithFines(code), await fleetWithFines(code)];
+      const issuers = accounts.map(() => instantIssuer());
+      const night = (now: Date) =>
+        Promise.all(
+          accounts.map((accountId, i) =>
+            issueNumbers(test.db, issuers[i]!, {
+              accountId,
+              kinds: ['vehicle', 'consolidated'],
+              selection: { scope: 'account' },
+              now,
+              inlineLines: i === 0 ? undefined : 0,
+            }),
+          ),
+        );
+      const [inline, tables] = await night(new Date('2026-11-21T00:00:00Z'));
+      expect(inline!.map((o) => o?.issued)).toEqual([6, 1]);
+      expect(tables!.map((o) => o?.issued)).toEqual([6, 1]);
+
+      // The next night: one fine escalated, one settled, one new, one moved to another vehicle.
+      for (const accountId of accounts) {
+        await sql`
+          update violations set amount_minor = amount_minor * 2 where account_id = ${accountId} and ticket_number = 'P1'`.execute(
+          test.ownerDb,
+        );
+        await sql`
+          update violations set state = 'settled' where account_id = ${accountId} and ticket_number = 'P2'`.execute(
+          test.ownerDb,
+        );
+        await sql`
+          update violations set vehicle_id = (select vehicle_id from violations
+                                              where account_id = ${accountId} and ticket_number = 'P4')
+          where account_id = ${accountId} and ticket_number = 'P3'`.execute(test.ownerDb);
+        await sql`
+          insert into violations (account_id, ticket_number, vehicle_id, state, offence_at, type_code, description_ar,
+                                  description_en, location, amount_minor, currency, authority_status, version,
+                                  first_seen_run, last_changed_run)
+          select account_id, 'P99', vehicle_id, 'outstanding', timestamptz '2026-11-22T08:00:00Z', type_code,
+                 description_ar, description_en, location, 7777, currency, 'unpaid', 1, 2, 2
+          from violations where account_id = ${accountId} and ticket_number = 'P5'`.execute(test.ownerDb);
+      }
+      const [inline2, tables2] = await night(new Date('2026-11-23T00:00:00Z'));
+      expect(inline2!.map((o) => [o?.issued, o?.open])).toEqual(tables2!.map((o) => [o?.issued, o?.open]));
+      expect(inline2![0]!.issued).toBeGreaterThan(0);
+
+      const [a, b] = [await numbersOf(accounts[0]!), await numbersOf(accounts[1]!)];
+      expect(a.length).toBeGreaterThan(8);
+      expect(a).toEqual(b);
+      expect(a.filter((n) => (n as { state: string }).state === 'superseded').length).toBeGreaterThan(0);
+    });
+  }
+});
