@@ -354,10 +354,12 @@ describe('signed notifications', () => {
         },
       ],
     });
-    // Delivered later first, then earlier, then the later one again (a network retry).
-    expect((await send(first, signed(first))).status).toBe(200);
+    // Delivered later first, then earlier, then the later one again (a network retry, signed a
+    // second after the first delivery: the same timestamp would be the same call, a replay).
+    const firstSignedAt = Math.floor(Date.now() / 1000) - 2;
+    expect((await send(first, signed(first, secret, String(firstSignedAt)))).status).toBe(200);
     expect((await send(second, signed(second))).status).toBe(200);
-    const retry = await send(first, signed(first, secret, String(Math.floor(Date.now() / 1000) - 1)));
+    const retry = await send(first, signed(first, secret, String(firstSignedAt + 1)));
     expect(((await retry.json()) as { results: Array<{ status: string }> }).results[0]!.status).toBe(
       'duplicate_delivery',
     );
