@@ -33,6 +33,10 @@ export function createBoss(options: BossOptions): PgBoss {
     superviseIntervalSeconds: options.superviseSeconds ?? 10,
     monitorIntervalSeconds: options.superviseSeconds ?? 10,
     schedule: options.worker,
+    // The nightly starts are one job a minute (runs.nightly): a cron pass every 10 s (not 30) and a
+    // forward within 2 s (not 5) start the minute's accounts at most seconds after it.
+    cronMonitorIntervalSeconds: 10,
+    cronWorkerIntervalSeconds: 2,
     // The schema is created by the migrations (sql/0015), where the queue's login may create.
     createSchema: false,
     migrate: true,
@@ -139,13 +143,6 @@ export function createJobQueue(boss: PgBoss): JobQueue {
         { db: fromKysely(trx) },
       );
     },
-    async schedule(job, key, cron, timeZone, data) {
-      checkJobPayloads(job, [data]);
-      await boss.schedule(job.name, cron, data, { tz: timeZone, key, missed: 'once' });
-    },
-    async unschedule(job, key) {
-      await boss.unschedule(job.name, key);
-    },
   };
 }
 
@@ -167,7 +164,7 @@ export async function ensureQueues(
 }
 
 /**
- * Creates every registered queue, attaches its one handler and (re)writes its schedule.
+ * Creates every registered queue, attaches its one handler and (re)writes its schedule (writeSchedules).
  * Payloads are validated at this edge: an invalid one fails its job with the reason, unrun.
  */
 export async function startJobWorkers(
@@ -181,7 +178,22 @@ export async function startJobWorkers(
   const worked = workedQueues(registry, config.workerQueues);
   for (const definition of registry) {
     if (worked.has(definition.name)) await workQueue(boss, definition, ctx, config);
+  }
+  await writeSchedules(boss, registry, config);
+}
+
+/**
+ * (Re)writes each registered job's schedule, the one schedule its queue has: any other one there
+ * (such as the per-account nightly schedules an earlier version kept) goes, so a queue is never
+ * fed by a schedule the registry does not name.
+ */
+export async function writeSchedules(boss: PgBoss, registry: JobDefinition[], config: Config): Promise<void> {
+  for (const definition of registry) {
     const schedule = definition.schedule?.(config);
+    const key = schedule?.key ?? '';
+    for (const existing of await boss.getSchedules(definition.name)) {
+      if (!schedule || existing.key !== key) await boss.unschedule(definition.name, existing.key);
+    }
     if (schedule) {
       await boss.schedule(definition.name, schedule.cron, (schedule.data ?? null) as object | null, {
         tz: schedule.tz,

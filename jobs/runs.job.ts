@@ -1,14 +1,10 @@
 import type { Job, JobWithMetadata } from 'pg-boss';
-import type { Database } from '../server/db/database.ts';
 import { markRunIssuing } from '../server/payments/payment-stage.repo.ts';
 import { paymentJobs } from '../server/payments/payments.jobs.ts';
-import type { JobQueue } from '../server/queue.ts';
-import { startNightlyRuns } from '../server/runs/nightly-start.service.ts';
+import { startDueNightlyRuns } from '../server/runs/nightly-start.service.ts';
 import { giveUpLookupBatch, giveUpReconciliation, sweepRuns } from '../server/runs/run-ending.service.ts';
 import { recordRunMetrics } from '../server/runs/run-metrics.service.ts';
 import { runJobs } from '../server/runs/runs.jobs.ts';
-import { accountSchedules } from '../server/runs/runs.repo.ts';
-import { scheduleNightlyRun } from '../server/runs/runs.schedule.ts';
 import { reconcileRun, runLookupBatch, startWaitingRun } from '../server/runs/runs.service.ts';
 import { defineJob } from './job.ts';
 
@@ -25,21 +21,22 @@ const crashRecovery = {
 // NOTIFY wakes idle workers; a short backstop poll covers jobs created while a worker was busy or starting.
 const polling = { pollingIntervalSeconds: 1, notifyPollingIntervalSeconds: 2 };
 
-// Every schedule falls due at its minute; a worker takes the night's due accounts up to this many at
-// a time and starts them in one transaction (startNightlyRuns) instead of one transaction each.
-const NIGHTLY_STARTS_PER_FETCH = 200;
-
+/**
+ * One job a minute starts every account whose nightly time in its own zone is due (sql/0140), up
+ * to thousands at once; one at a time, since two would only find each other's accounts started.
+ */
 export const nightlyRunJob = defineJob({
   ...runJobs.nightly,
   queue: crashRecovery,
-  work: { ...polling, batchSize: NIGHTLY_STARTS_PER_FETCH },
-  handle: async (ctx, payloads) => {
-    const accountIds = payloads.map((p) => p.accountId);
-    const runs = await startNightlyRuns(ctx.db, ctx.queue, accountIds, ctx.now(), ctx.config.runs.batchSize);
+  work: { ...polling, localConcurrency: 1 },
+  schedule: () => ({ cron: '* * * * *', tz: 'UTC', data: {} }),
+  handle: async (ctx) => {
+    const runs = await startDueNightlyRuns(ctx.db, ctx.queue, ctx.now(), ctx.config.runs.batchSize);
+    if (runs.length === 0) return;
     const waiting = runs.filter((r) => r.status === 'waiting').map((r) => r.account_id);
     ctx.log.info(
-      { accounts: accountIds.length, started: runs.length - waiting.length, waiting },
-      "nightly runs started (accounts that have tonight's run already get none; waiting ones wait for the run in progress)",
+      { started: runs.length - waiting.length, waiting },
+      'nightly runs started (waiting ones wait for the run in progress)',
     );
   },
 });
@@ -134,22 +131,3 @@ export const reconcileJob = defineJob({
     }
   },
 });
-
-/** One schedule per account at its nightly time in its own zone; accounts no longer active lose theirs. */
-export async function syncRunSchedules(
-  db: Database,
-  queue: JobQueue,
-  existingKeys: string[],
-): Promise<number> {
-  const accounts = await accountSchedules(db);
-  for (const account of accounts) {
-    await scheduleNightlyRun(queue, {
-      id: account.account_id,
-      timeZone: account.time_zone,
-      nightlyRunTime: account.nightly_run_time,
-    });
-  }
-  const active = new Set(accounts.map((a) => a.account_id.toString()));
-  for (const key of existingKeys.filter((k) => !active.has(k))) await queue.unschedule(runJobs.nightly, key);
-  return accounts.length;
-}

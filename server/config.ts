@@ -72,6 +72,18 @@ const queueNames = z
   )
   .optional();
 
+/** What the nightly maintenance keeps, by default (RETAIN_*): what a serious operator would pick. */
+export const defaultRetention: RetentionSettings = {
+  answersDays: 3,
+  lookupsDays: 14,
+  importFilesDays: 35,
+  runChangesDays: 400,
+  jobsDays: 2,
+  uploadRowsDays: 7,
+  throttledSignInsDays: 90,
+};
+const retainDays = z.coerce.number().int().min(1).max(3_650);
+
 const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().min(1).default('127.0.0.1'),
@@ -129,13 +141,13 @@ const envSchema = z.object({
     .string()
     .regex(/^\S{16,200}$/, 'must be 16 to 200 characters without spaces')
     .optional(),
-  RETAIN_ANSWERS_DAYS: z.coerce.number().int().min(1).max(3_650).default(3),
-  RETAIN_LOOKUPS_DAYS: z.coerce.number().int().min(1).max(3_650).default(14),
-  RETAIN_IMPORT_FILES_DAYS: z.coerce.number().int().min(1).max(3_650).default(35),
-  RETAIN_RUN_CHANGES_DAYS: z.coerce.number().int().min(1).max(3_650).default(400),
-  RETAIN_JOBS_DAYS: z.coerce.number().int().min(1).max(365).default(2),
-  RETAIN_UPLOAD_ROWS_DAYS: z.coerce.number().int().min(1).max(3_650).default(7),
-  RETAIN_THROTTLED_SIGN_INS_DAYS: z.coerce.number().int().min(1).max(3_650).default(90),
+  RETAIN_ANSWERS_DAYS: retainDays.default(defaultRetention.answersDays),
+  RETAIN_LOOKUPS_DAYS: retainDays.default(defaultRetention.lookupsDays),
+  RETAIN_IMPORT_FILES_DAYS: retainDays.default(defaultRetention.importFilesDays),
+  RETAIN_RUN_CHANGES_DAYS: retainDays.default(defaultRetention.runChangesDays),
+  RETAIN_JOBS_DAYS: z.coerce.number().int().min(1).max(365).default(defaultRetention.jobsDays),
+  RETAIN_UPLOAD_ROWS_DAYS: retainDays.default(defaultRetention.uploadRowsDays),
+  RETAIN_THROTTLED_SIGN_INS_DAYS: retainDays.default(defaultRetention.throttledSignInsDays),
   CHECK_RESPONSES: booleanFlag.optional(),
 });
 

@@ -5,7 +5,6 @@ import type { PgBoss } from 'pg-boss';
 import { type AuthoritySimulator, startAuthoritySimulator } from '../fixtures/authority/simulator.ts';
 import { createBoss, createJobQueue, ensureQueues, startJobWorkers, wallQueue } from '../jobs/boss.ts';
 import { jobRegistry } from '../jobs/registry.ts';
-import { syncRunSchedules } from '../jobs/runs.job.ts';
 import { startAlertDelivery } from './alerts/delivery.ts';
 import { createAuthorityDirectory } from './authority/directory.ts';
 import { createIssuanceClient } from './authority/issuance-client.ts';
@@ -27,7 +26,6 @@ import { createApp, createHealthApp } from './http/app.ts';
 import { EventStreams } from './http/event-streams.ts';
 import type { Logger } from './logger.ts';
 import { trackQueue } from './metrics/metrics.ts';
-import { runJobs } from './runs/runs.jobs.ts';
 
 export interface RunningProduct {
   db: Database;
@@ -184,9 +182,7 @@ export async function startProduct(config: Config, log: Logger): Promise<Running
         },
         config,
       );
-      const existing = (await boss.getSchedules(runJobs.nightly.name)).map((s) => s.key);
-      const scheduled = await syncRunSchedules(db, queue, existing);
-      log.info({ queues: jobRegistry.map((j) => j.name), nightlyRuns: scheduled }, 'job workers started');
+      log.info({ queues: jobRegistry.map((j) => j.name) }, 'job workers started');
       if (simulator && demoHistory.length > 0) {
         log.info({ accounts: demoHistory.length, nights: [weekAgo, today] }, 'demo: running two nights');
         await seedDemoHistory(

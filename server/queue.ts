@@ -61,13 +61,4 @@ export interface JobQueue {
     payloads: JobPayload<Contract>[],
     priorities?: number[],
   ): Promise<void>;
-  /** Creates or replaces the recurring schedule `key` of a job: a cron in a time zone. */
-  schedule<Contract extends JobContract>(
-    job: Contract,
-    key: string,
-    cron: string,
-    timeZone: string,
-    data: JobPayload<Contract>,
-  ): Promise<void>;
-  unschedule(job: JobContract, key: string): Promise<void>;
 }

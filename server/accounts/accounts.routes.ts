@@ -5,7 +5,6 @@ import { DomainError } from '../errors.ts';
 import { empty, json } from '../http/answers.ts';
 import { actingParty, defineRoute, idParam, type RouteContext } from '../http/routes.ts';
 import { jurisdictionCodes } from '../jurisdictions/profiles.ts';
-import { scheduleNightlyRun } from '../runs/runs.schedule.ts';
 import {
   accountAnswer,
   accountCreatedAnswer,
@@ -96,11 +95,10 @@ export const accountRoutes = [
       .strict()
       .refine((b) => Object.keys(b).length > 0, 'name at least one setting to change'),
     handle: async (ctx, { body }) => {
+      // The minute's nightly job reads the time and zone as they are: no schedule to rewrite.
       const account = await ctx.tenant((trx) =>
         changeAccountSettings(trx, ctx.account!.id, body, actorOf(ctx)),
       );
-      if (body.nightlyRunTime !== undefined || body.timeZone !== undefined)
-        await scheduleNightlyRun(ctx.queue, account);
       return { body: account };
     },
   }),
@@ -310,7 +308,6 @@ export const accountRoutes = [
     handle: async (ctx, { body }) => {
       const operatorId = actingParty(ctx).userId;
       const created = await asOperator(ctx.db, (trx) => createAccount(trx, body, operatorId));
-      await scheduleNightlyRun(ctx.queue, created.account);
       return { status: 201, body: created };
     },
   }),

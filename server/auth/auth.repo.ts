@@ -190,27 +190,23 @@ export async function listSessionAccounts(trx: Executor, sessionId: string): Pro
   return rows.map((r) => r.account_id);
 }
 
-/** Housekeeping: sessions long expired or revoked, and throttle windows long past. */
+/** Housekeeping: sessions long expired or revoked, and throttle windows long past, as of `now` (the maintenance's clock). */
 export async function pruneAuthState(
   db: Executor,
+  now: Date,
   olderThanDays: number,
 ): Promise<{ sessions: number; throttle: number }> {
+  const before = (days: number) => new Date(now.getTime() - days * 86_400_000);
   const sessions = await db
     .deleteFrom('sessions')
     .where((eb) =>
-      eb.or([
-        eb('expires_at', '<', sql<Date>`now() - make_interval(days => ${olderThanDays})`),
-        eb('revoked_at', '<', sql<Date>`now() - make_interval(days => ${olderThanDays})`),
-      ]),
+      eb.or([eb('expires_at', '<', before(olderThanDays)), eb('revoked_at', '<', before(olderThanDays))]),
     )
     .executeTakeFirst();
   const throttle = await db
     .deleteFrom('login_throttle')
-    .where('window_started_at', '<', sql<Date>`now() - interval '1 day'`)
+    .where('window_started_at', '<', before(1))
     .executeTakeFirst();
-  await db
-    .deleteFrom('login_devices')
-    .where('last_used_at', '<', sql<Date>`now() - interval '400 days'`)
-    .execute();
+  await db.deleteFrom('login_devices').where('last_used_at', '<', before(400)).execute();
   return { sessions: Number(sessions.numDeletedRows), throttle: Number(throttle.numDeletedRows) };
 }

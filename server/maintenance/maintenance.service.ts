@@ -1,6 +1,6 @@
 import { DateTime } from 'luxon';
 import { pruneAuthState } from '../auth/auth.repo.ts';
-import type { RetentionSettings } from '../config.ts';
+import { defaultRetention, type RetentionSettings } from '../config.ts';
 import type { Database } from '../db/database.ts';
 import { claimMaintenanceNight, finishMaintenanceNight } from './maintenance.repo.ts';
 import {
@@ -13,16 +13,6 @@ import {
 
 /** Ended sessions are kept this long (for the audit trail's sake), then deleted. */
 const SESSION_RETENTION_DAYS = 30;
-
-export const defaultRetention: RetentionSettings = {
-  answersDays: 3,
-  lookupsDays: 14,
-  importFilesDays: 35,
-  runChangesDays: 400,
-  jobsDays: 2,
-  uploadRowsDays: 7,
-  throttledSignInsDays: 90,
-};
 
 export interface MaintenanceOutcome {
   localDate: string;
@@ -50,7 +40,7 @@ export async function runNightlyMaintenance(
   const localDate = DateTime.fromJSDate(now, { zone: timeZone }).toISODate()!;
   const done = await db.transaction().execute(async (trx) => {
     if (!(await claimMaintenanceNight(trx, localDate, timeZone))) return undefined;
-    const pruned = await pruneAuthState(trx, SESSION_RETENTION_DAYS);
+    const pruned = await pruneAuthState(trx, now, SESSION_RETENTION_DAYS);
     const night = await openRunNight(trx, now);
     const partitions = await dropExpiredNightPartitions(
       trx,

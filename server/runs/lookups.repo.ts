@@ -2,28 +2,6 @@ import { sql } from 'kysely';
 import type { Executor } from '../db/tenant.ts';
 import type { AnsweredViolation, LookupOutcome } from './answers.ts';
 
-/** Snapshots the active fleet into the run's lookups, numbered into batches; answers the batch count. */
-export async function snapshotFleet(
-  trx: Executor,
-  accountId: bigint,
-  runId: bigint,
-  batchSize: number,
-): Promise<{ vehicles: number; batches: number }> {
-  const { rows } = await sql<{ vehicles: number; batches: number }>`
-    with snapshot as (
-      insert into lookups (account_id, run_id, vehicle_id, plate_key, vehicle_active_from, batch_no)
-      select account_id, ${runId}, id, plate_key, active_from,
-             ((row_number() over (order by id)) - 1) / ${batchSize}
-      from vehicles
-      where account_id = ${accountId} and active_until is null
-      returning batch_no
-    )
-    select count(*)::int as vehicles, coalesce(max(batch_no) + 1, 0)::int as batches from snapshot`.execute(
-    trx,
-  );
-  return rows[0]!;
-}
-
 /** What a lookup batch needs to know about its run: the account's jurisdiction and any imported export. */
 export async function findBatchContext(trx: Executor, accountId: bigint, runId: bigint) {
   const { rows } = await sql<{

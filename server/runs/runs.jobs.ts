@@ -5,8 +5,8 @@ import { jobContract, jobId, runJobPayload } from '../queue.ts';
 const batchPayload = z.object({ accountId: jobId, runId: jobId, batchNo: z.number().int().min(0) }).strict();
 
 export const runJobs = {
-  /** An account's scheduled run, at its nightly time in its own zone. */
-  nightly: jobContract('runs.nightly', z.object({ accountId: jobId }).strict()),
+  /** Every minute: starts the scheduled run of every account due then, at its nightly time in its own zone. */
+  nightly: jobContract('runs.nightly', z.object({}).strict()),
   /** Starts a run that waited for the one before it. */
   start: jobContract('run.start', runJobPayload),
   lookupBatch: jobContract('lookup.batch', batchPayload),

@@ -109,34 +109,6 @@ export function listRuns(trx: Executor, accountId: bigint, options: { limit: num
   return query.execute();
 }
 
-/**
- * Records the snapshot's size and that the snapshot stage is over (its lookup batches are
- * enqueued): the lookup stage is timed from here. The clock's time, not the transaction's start.
- */
-export async function markRunSnapshotted(
-  trx: Executor,
-  accountId: bigint,
-  runId: bigint,
-  vehicles: number,
-): Promise<void> {
-  await trx
-    .updateTable('runs')
-    .set({ lookups_total: vehicles, snapshotted_at: sql`clock_timestamp()` })
-    .where('account_id', '=', accountId)
-    .where('id', '=', runId)
-    .execute();
-}
-
-/** A run with nothing to look up goes straight to reconciliation (after its snapshot, by the clock). */
-export async function markRunFetched(trx: Executor, accountId: bigint, runId: bigint): Promise<void> {
-  await trx
-    .updateTable('runs')
-    .set({ status: 'reconciling', fetched_at: sql`clock_timestamp()` })
-    .where('account_id', '=', accountId)
-    .where('id', '=', runId)
-    .execute();
-}
-
 export async function finishRun(
   trx: Executor,
   accountId: bigint,
@@ -213,11 +185,5 @@ export async function totalRunChangesByVehicle(
     where account_id = ${accountId} and run_id = ${runId} and vehicle_id = any (${vehicleIds.map(String)}::bigint[])
     group by vehicle_id, change
     order by vehicle_id, change`.execute(trx);
-  return rows;
-}
-
-export async function accountSchedules(db: Executor) {
-  const { rows } = await sql<{ account_id: bigint; time_zone: string; nightly_run_time: string }>`
-    select account_id, time_zone, nightly_run_time::text from account_schedules()`.execute(db);
   return rows;
 }

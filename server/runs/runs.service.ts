@@ -16,9 +16,9 @@ import {
   isUniqueViolation,
   pendingLookups,
   recordLookupBatch,
-  snapshotFleet,
 } from './lookups.repo.ts';
-import { enqueueLookupBatches, startNightlyRuns } from './nightly-start.service.ts';
+import { snapshotRunFleet } from './nightly-start.repo.ts';
+import { enqueueSnapshottedRun, startNightlyRuns } from './nightly-start.service.ts';
 import {
   applyDiff,
   applyFirstNight,
@@ -36,8 +36,6 @@ import {
   finishRun,
   insertRun,
   lockRun,
-  markRunFetched,
-  markRunSnapshotted,
   markRunStarted,
   type RunKind,
 } from './runs.repo.ts';
@@ -96,15 +94,13 @@ export async function startRun(
   return created;
 }
 
-/** Snapshots the active fleet into a run's lookups and enqueues its lookup batches. */
+/**
+ * Snapshots the active fleet into a run's lookups, as a nightly start does (sql/0140), and enqueues
+ * its lookup batches, or its reconciliation with nothing to look up.
+ */
 async function launchRun(trx: Tx, queue: JobQueue, accountId: bigint, runId: bigint, settings: RunSettings) {
-  const { vehicles, batches } = await snapshotFleet(trx, accountId, runId, settings.batchSize);
-  await enqueueLookupBatches(trx, queue, { accountId, runId, batches });
-  await markRunSnapshotted(trx, accountId, runId, vehicles);
-  if (batches === 0) {
-    await markRunFetched(trx, accountId, runId);
-    await queue.send(trx, runJobs.reconcile, [{ accountId: accountId.toString(), runId: runId.toString() }]);
-  }
+  const snapshot = await snapshotRunFleet(trx, accountId, runId, settings.batchSize);
+  await enqueueSnapshottedRun(trx, queue, { accountId, runId, ...snapshot });
 }
 
 /** After a run ends: the account's oldest waiting run is started by a job (in the same transaction). */

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import os from 'node:os';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
@@ -19,6 +20,18 @@ const PLATES_PER_REQUEST = 100;
 const JURISDICTIONS: JurisdictionCode[] = ['JO', 'IQ', 'EG'];
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const METRICS_TOKEN = 'platform-bench-metrics-token';
+/**
+ * `split` (the production shape): the night's worker leaves statement rendering to a worker of its
+ * own (WORKER_SKIP_QUEUES / WORKER_QUEUES) at a lower CPU priority, so the night's critical path
+ * goes first on a shared host. A run ends when its payments stage does (`done`/`partial`), so the
+ * payment numbers stay on the night's worker; statements render after the run ended. `one`: a
+ * single worker runs every queue.
+ */
+const SHAPE = process.env.BENCH_PLATFORM_SHAPE ?? 'split';
+/** The queues of the second worker (BENCH_PLATFORM_FOLLOW_ON, e.g. `payments.issue,payments.issue_gave_up,statements.render`). */
+const FOLLOW_ON = process.env.BENCH_PLATFORM_FOLLOW_ON ?? 'statements.render';
+/** The follow-on worker's niceness (os.setPriority): below the night's worker on the same cores. */
+const FOLLOW_ON_NICE = 10;
 
 /**
  * A realistic skew: most accounts have tens of vehicles, a few tens of thousands. Shares of the
@@ -168,9 +181,9 @@ const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 
 /**
- * A platform night: every account's nightly schedule falls due at the same local minute in its
- * own zone, and one worker process runs them all against the simulator (its own process, refusing
- * anything over its limit). The bound is the authority's limit alone: the night's requests (each
+ * A platform night: every account's nightly time falls due at the same local minute in its own
+ * zone, and the night's worker (with the follow-on stages on a worker of their own, or all on one:
+ * SHAPE) runs them against the simulator (its own process, refusing anything over its limit). The bound is the authority's limit alone: the night's requests (each
  * account's plates in requests of up to 100) at the limit's rate.
  */
 export const platformBenches: Bench[] = [
@@ -220,20 +233,53 @@ export const platformBenches: Bench[] = [
           LOG_PRETTY: 'false',
           HOST: '127.0.0.1',
         };
-        const worker = startChild(['server/main.ts', '--role=worker'], { ...productEnv, HEALTH_PORT: '0' });
+        if (SHAPE !== 'split' && SHAPE !== 'one')
+          throw new Error(`BENCH_PLATFORM_SHAPE: split or one, not ${SHAPE}`);
+        const split = SHAPE === 'split';
+        const worker = startChild(['server/main.ts', '--role=worker'], {
+          ...productEnv,
+          HEALTH_PORT: '0',
+          ...(split ? { WORKER_SKIP_QUEUES: FOLLOW_ON } : {}),
+        });
         children.push(worker);
+        const followOn = split
+          ? startChild(['server/main.ts', '--role=worker'], {
+              ...productEnv,
+              HEALTH_PORT: '0',
+              WORKER_QUEUES: FOLLOW_ON,
+            })
+          : undefined;
+        if (followOn) {
+          children.push(followOn);
+          os.setPriority(followOn.process.pid!, FOLLOW_ON_NICE);
+        }
         const web = startChild(['server/main.ts', '--role=web'], { ...productEnv, PORT: '0' });
         children.push(web);
         const listening = (l: Record<string, unknown>) =>
           typeof l.url === 'string' && /listening/.test(String(l.msg)) ? l.url : undefined;
-        const [workerUrl, webUrl] = await Promise.all([worker.waitFor(listening), web.waitFor(listening)]);
+        const [workerUrl, webUrl] = await Promise.all([
+          worker.waitFor(listening),
+          web.waitFor(listening),
+          followOn?.waitFor(listening),
+        ]);
+        console.log(
+          split
+            ? `  shape: split — the night's worker, a worker of ${FOLLOW_ON} at nice ${FOLLOW_ON_NICE}, and a web process`
+            : '  shape: one worker and a web process',
+        );
+        const load = () =>
+          os
+            .loadavg()
+            .map((l) => l.toFixed(2))
+            .join(', ');
+        console.log(`  load average at the start: ${load()}`);
         if (Date.now() > dueAt.getTime() - 5_000)
           throw new Error('the processes started too late for the due minute; nothing measured');
 
         // Queue depth, runs ended and memory, sampled every second until every account's run ended.
         const samples: Array<{ t: number; queued: number; lookups: number; active: number; ended: number }> =
           [];
-        const peak = { worker: 0, web: 0 };
+        const peak = { worker: 0, followOn: 0, web: 0 };
         // Generous: on a busy shared machine a night has taken 20 times its bound.
         const deadline = dueAt.getTime() + (requests / RATE) * 20_000 + 1_200_000;
         for (;;) {
@@ -258,6 +304,7 @@ export const platformBenches: Bench[] = [
           samples.push({ t: Date.now() - dueAt.getTime(), ...now });
           peak.worker = Math.max(peak.worker, rssMb(worker.process.pid!));
           peak.web = Math.max(peak.web, rssMb(web.process.pid!));
+          if (followOn) peak.followOn = Math.max(peak.followOn, rssMb(followOn.process.pid!));
           if (now.ended >= accounts.length) break;
           // Nothing left to do, a minute and a half after the due minute (two of the scheduler's
           // passes), yet runs missing: those nights were lost, which is reported below.
@@ -302,7 +349,7 @@ export const platformBenches: Bench[] = [
         const lost = accounts.length - runs.length;
         if (lost > 0)
           console.log(
-            `  ${lost} accounts' nightly runs were never started; the worker's last errors: ${[...new Set(worker.errors)].join(' | ')}`,
+            `  ${lost} accounts' nightly runs were never started; the workers' last errors: ${[...new Set([...worker.errors, ...(followOn?.errors ?? [])])].join(' | ')}`,
           );
         const smallest = waits.reduce((m, w) => (w.vehicles < m.vehicles ? w : m));
         const slowest = waits.reduce((m, w) => (w.waitMs > m.waitMs ? w : m));
@@ -334,7 +381,7 @@ export const platformBenches: Bench[] = [
           `  simulator: ${report.stats.queries} queries, ${report.stats.rateLimited} refused over its limit (must be 0)`,
         );
         console.log(
-          `  peak RSS: worker ${Math.max(peak.worker, peakRssMb(worker.process.pid!))} MB, web ${Math.max(peak.web, peakRssMb(web.process.pid!))} MB, simulator ${report.peakRssMb} MB, bench ${peakRssMb()} MB; database ${size[0]!.mb} MB after the night`,
+          `  peak RSS: worker ${Math.max(peak.worker, peakRssMb(worker.process.pid!))} MB${followOn ? `, follow-on worker ${Math.max(peak.followOn, peakRssMb(followOn.process.pid!))} MB` : ''}, web ${Math.max(peak.web, peakRssMb(web.process.pid!))} MB, simulator ${report.peakRssMb} MB, bench ${peakRssMb()} MB; database ${size[0]!.mb} MB after the night`,
         );
         const step = Math.max(1, Math.floor(samples.length / 12));
         console.log(
@@ -343,6 +390,7 @@ export const platformBenches: Bench[] = [
             .map((s) => `${seconds(s.t)}: ${s.queued} (${s.lookups} lookups)/${s.active}, ${s.ended}`)
             .join('; ')}`,
         );
+        console.log(`  load average at the end: ${load()}`);
 
         // The worker's and the web process's own numbers, as Prometheus scrapes them.
         for (const [name, url] of [

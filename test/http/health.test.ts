@@ -65,6 +65,7 @@ describe('web role', () => {
       ['alerts.deliver', 'UTC'],
       ['maintenance.nightly', 'Asia/Amman'],
       ['run.sweep', 'UTC'],
+      ['runs.nightly', 'UTC'],
     ]);
   });
 });

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
-import { defaultRetention, runNightlyMaintenance } from '../../server/maintenance/maintenance.service.ts';
+import { defaultRetention } from '../../server/config.ts';
+import { runNightlyMaintenance } from '../../server/maintenance/maintenance.service.ts';
 import { useTestDatabase } from '../support/database.ts';
 import { makeAccount } from '../support/factories.ts';
 
