@@ -4,6 +4,7 @@ import type { Database } from '../db/database.ts';
 import { withoutNestedLoops } from '../db/planner.ts';
 import { type Tx, withTenant } from '../db/tenant.ts';
 import { DomainError } from '../errors.ts';
+import { bilingual } from '../i18n/messages.ts';
 import { type JurisdictionCode, type JurisdictionProfile, jurisdictions } from '../jurisdictions/profiles.ts';
 import { lockAccountViolations } from '../violations/violations.repo.ts';
 import { channelCosts, maxValidityEnd } from './due.ts';
@@ -107,14 +108,10 @@ export async function issuePaymentNumbers(
     });
     const { profile, missing } = prepared;
     if (prepared.staged === 0) {
-      throw new DomainError(
-        'payments.nothing_payable',
-        'nothing in this selection is outstanding and unpaid',
-        {
-          status: 422,
-          details: { kind, selection },
-        },
-      );
+      throw new DomainError('payments.nothing_payable', bilingual('payments.nothing_payable'), {
+        status: 422,
+        details: { kind, selection },
+      });
     }
     if (missing.length === 0) {
       return { numbers: prepared.existing, issued: 0, refused: [], jurisdiction: profile.code };
