@@ -180,8 +180,11 @@ function describeExpected(language: Language, jurisdiction: JurisdictionCode | u
   const split = schemes.map((code) =>
     message(language, 'uploads.file_expected_parts', {
       headers: plateInParts[code],
-      countryEn: message('en', `statements.jurisdiction_${code}`),
-      countryAr: message('ar', `statements.jurisdiction_${code}`),
+      // English names the country in both languages, as the headers are.
+      country:
+        language === 'en'
+          ? `${message('en', `statements.jurisdiction_${code}`)} / ${message('ar', `statements.jurisdiction_${code}`)}`
+          : message('ar', `statements.jurisdiction_${code}`),
     }),
   );
   return message(language, 'uploads.file_expected', {

@@ -8,7 +8,7 @@
  */
 import Papa from 'papaparse';
 import type { Words } from '../errors.ts';
-import { bilingual, message } from '../i18n/messages.ts';
+import { bilingual, type Language, message } from '../i18n/messages.ts';
 import { columnLetter } from './columns.ts';
 import { type CsvEncoding, decodeCsvBytes } from './csv-text.ts';
 import { sniffFileType } from './file-type.ts';
@@ -180,9 +180,17 @@ function readCsvText(
     return sink.row(row);
   });
   if (quoteError) {
-    throw new SheetError('corrupt', 'csv_quotes', words('csv_malformed', { problem: quoteError.message }), {
-      row: quoteError.row,
-    });
+    const problem = quoteError.code === 'MissingQuotes' ? 'csv_quote_unclosed' : 'csv_quote_misplaced';
+    const malformed = (language: Language) =>
+      message(language, 'sheets.csv_malformed', { problem: message(language, `sheets.${problem}`) });
+    throw new SheetError(
+      'corrupt',
+      'csv_quotes',
+      { en: malformed('en'), ar: malformed('ar') },
+      {
+        row: quoteError.row,
+      },
+    );
   }
   return source;
 }
