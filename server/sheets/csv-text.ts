@@ -48,7 +48,7 @@ function hasControlCharacter(text: string): boolean {
 }
 
 /** Why the bytes are not CSV text, in the words of the `sheets.<key>` message. */
-function refused(
+function notText(
   problem: 'binary' | 'markup' | 'encoding',
   key: string,
   values?: Record<string, string>,
@@ -59,13 +59,13 @@ function refused(
 
 function finish(text: string | null, encoding: CsvEncoding): DecodedCsv {
   if (text === null) {
-    return refused('encoding', 'text_not_encoding', { encoding });
+    return notText('encoding', 'text_not_encoding', { encoding });
   }
   if (text.includes('\ufffd')) {
-    return refused('encoding', 'text_replacement');
+    return notText('encoding', 'text_replacement');
   }
-  if (hasControlCharacter(text)) return refused('binary', 'text_binary');
-  if (/^\s*</.test(text)) return refused('markup', 'text_markup');
+  if (hasControlCharacter(text)) return notText('binary', 'text_binary');
+  if (/^\s*</.test(text)) return notText('markup', 'text_markup');
   return { ok: true, text, encoding };
 }
 
@@ -79,7 +79,7 @@ export function decodeCsvBytes(bytes: Uint8Array): DecodedCsv {
     return finish(strictDecode('utf-16be', bytes.subarray(2)), 'utf-16be');
   if (bytes.includes(0)) {
     const utf16 = utf16FromNulPattern(bytes);
-    if (!utf16) return refused('binary', 'text_binary');
+    if (!utf16) return notText('binary', 'text_binary');
     return finish(strictDecode(utf16, bytes), utf16);
   }
   const utf8 = strictDecode('utf-8', bytes);

@@ -37,7 +37,7 @@ const refusedSignatures: Signature[] = [
   { bytes: [0x37, 0x7a, 0xbc, 0xaf], type: 'type_7zip', advice: SAVE_AS },
 ];
 
-function refused(type: string, advice: string): RefusedType {
+function refusedType(type: string, advice: string): RefusedType {
   const description = bilingual(`sheets.${type}`);
   const then = bilingual(`sheets.${advice}`);
   return {
@@ -55,8 +55,8 @@ function startsWith(bytes: Uint8Array, prefix: number[]): boolean {
 
 export function sniffFileType(bytes: Uint8Array): SniffedType {
   if (startsWith(bytes, [0x50, 0x4b, 0x03, 0x04])) return { kind: 'zip' };
-  if (startsWith(bytes, [0x50, 0x4b, 0x05, 0x06])) return refused('type_empty_zip', SAVE_AS);
+  if (startsWith(bytes, [0x50, 0x4b, 0x05, 0x06])) return refusedType('type_empty_zip', SAVE_AS);
   const signature = refusedSignatures.find((candidate) => startsWith(bytes, candidate.bytes));
-  if (signature) return refused(signature.type, signature.advice);
+  if (signature) return refusedType(signature.type, signature.advice);
   return { kind: 'text' };
 }
