@@ -39,8 +39,8 @@ const MAX_PARALLEL = 2;
  * A thread's young generation. Left to V8, a thread's is sized from the machine's memory (192 MB
  * on a 24 GB machine) and a parse fills all of it with short-lived rows, which the process then
  * keeps: V8 holds on to a thread's pages for seconds, even after the thread has ended. 32 MB costs
- * a little more collecting and keeps the web process's peak during a 100,000-row import under
- * 400 MB (64 MB peaked at 340–430 MB, 32 MB at about 310 MB, at the same import times).
+ * a little more collecting and keeps the web process under 400 MB while it imports the largest
+ * lists (figures in docs/bench-notes/sheets.md).
  */
 const WORKER_YOUNG_MB = 32;
 /** A thread left without a file this long is ended, so an idle process does not keep it. */
