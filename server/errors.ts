@@ -1,14 +1,26 @@
-/** A domain error: a stable machine-readable code, a message for people, optional details. */
+/** The same words in both languages (see i18n/messages.ts `bilingual`). */
+export interface Words {
+  en: string;
+  ar: string;
+}
+
+/**
+ * A domain error: a stable machine-readable code, a message for people, optional details. Given
+ * `Words`, the English is the message and the Arabic travels with it (`messageAr`, also in the
+ * error envelope).
+ */
 export class DomainError extends Error {
   readonly code: string;
   readonly status: number;
   readonly details: unknown;
+  readonly messageAr: string | null;
   constructor(
     code: string,
-    message: string,
+    message: string | Words,
     options: { status?: number; details?: unknown; cause?: unknown } = {},
   ) {
-    super(message, { cause: options.cause });
+    super(typeof message === 'string' ? message : message.en, { cause: options.cause });
+    this.messageAr = typeof message === 'string' ? null : message.ar;
     this.name = 'DomainError';
     this.code = code;
     this.status = options.status ?? 400;

@@ -11,6 +11,13 @@ export const run: SheetTask<ExportReadRequest, ExportReadMessage> = async (reque
     });
   } catch (error) {
     if (!(error instanceof AuthorityExportError)) throw error;
-    post({ type: 'refused', kind: error.kind, message: error.message, row: error.row, column: error.column });
+    post({
+      type: 'refused',
+      kind: error.kind,
+      message: error.message,
+      messageAr: error.messageAr,
+      row: error.row,
+      column: error.column,
+    });
   }
 };

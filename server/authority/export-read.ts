@@ -1,4 +1,5 @@
 /** Reading an authority's export off the event loop (see ../sheets/off-thread.ts). */
+import { bilingual } from '../i18n/messages.ts';
 import type { JurisdictionCode } from '../jurisdictions/profiles.ts';
 import { ownBuffer, runOffThread } from '../sheets/off-thread.ts';
 import {
@@ -24,6 +25,7 @@ export type ExportReadMessage =
       type: 'refused';
       kind: AuthorityExportErrorKind;
       message: string;
+      messageAr: string | null;
       row: number | undefined;
       column: string | undefined;
     };
@@ -46,17 +48,16 @@ export async function readAuthorityExportOffThread(
       { heapMb: EXPORT_THREAD_HEAP_MB, isLast: () => true, transfer: handOver ? ownBuffer(bytes) : [] },
     )) {
       if (message.type === 'read') return message.export;
-      throw new AuthorityExportError(message.kind, message.message, {
+      const words =
+        message.messageAr === null ? message.message : { en: message.message, ar: message.messageAr };
+      throw new AuthorityExportError(message.kind, words, {
         ...(message.row === undefined ? {} : { row: message.row }),
         ...(message.column === undefined ? {} : { column: message.column }),
       });
     }
   } catch (error) {
     if ((error as { code?: string }).code !== 'ERR_WORKER_OUT_OF_MEMORY') throw error;
-    throw new AuthorityExportError(
-      'too_large',
-      'the export needs more memory to read than an import may use; split it by plates into smaller files',
-    );
+    throw new AuthorityExportError('too_large', bilingual('exports.needs_memory'));
   }
   throw new Error('the export reader ended without an answer');
 }

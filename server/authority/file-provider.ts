@@ -18,6 +18,8 @@
  * (`AuthorityExport.problems`), so an import can refuse the file naming every one while the
  * provider fails only the plates concerned.
  */
+import type { Words } from '../errors.ts';
+import { bilingual, type Language, message } from '../i18n/messages.ts';
 import { type JurisdictionCode, jurisdictions } from '../jurisdictions/profiles.ts';
 import { parseMajor } from '../money/money.ts';
 import { parsePlate } from '../plates/plates.ts';
@@ -63,18 +65,23 @@ export type AuthorityExportErrorKind =
   | 'cell_too_large'
   | 'invalid_row';
 
-/** The whole export is refused. `row`/`column` say where, when one place is to blame. */
+/**
+ * The whole export is refused. `row`/`column` say where, when one place is to blame. Given
+ * `Words`, the Arabic is `messageAr`; a row's problem (`invalid_row`) is worded in English only.
+ */
 export class AuthorityExportError extends Error {
   override readonly name = 'AuthorityExportError';
   readonly kind: AuthorityExportErrorKind;
+  readonly messageAr: string | null;
   readonly row: number | undefined;
   readonly column: string | undefined;
   constructor(
     kind: AuthorityExportErrorKind,
-    message: string,
+    message: string | Words,
     where: { row?: number; column?: string; cause?: unknown } = {},
   ) {
-    super(message, { cause: where.cause });
+    super(typeof message === 'string' ? message : message.en, { cause: where.cause });
+    this.messageAr = typeof message === 'string' ? null : message.ar;
     this.kind = kind;
     this.row = where.row;
     this.column = where.column;
@@ -137,17 +144,26 @@ function xlsxCell(value: ExcelValue): RawCell {
 /** The refusal of a whole file, in the words of an export. */
 function exportRefusal(error: SheetError): AuthorityExportError {
   const where = { cause: error, ...(error.row === undefined ? {} : { row: error.row }) };
-  const place =
-    error.row === undefined ? '' : `row ${error.row}${error.column ? `, column ${error.column}` : ''}: `;
-  const then =
-    error.advice !== null
-      ? `. ${error.advice}`
-      : error.reason === 'not_workbook'
-        ? '; save the export as .xlsx or .csv'
-        : error.reason === 'text'
-          ? '; save the export as "CSV UTF-8" or .xlsx'
-          : '';
-  return new AuthorityExportError(error.kind, `${place}${error.detail}${then}`, {
+  const sentence = (language: Language, detail: string) => {
+    const row = String(error.row);
+    const place =
+      error.row === undefined
+        ? ''
+        : error.column
+          ? message(language, 'exports.where_row_column', { row, column: error.column })
+          : message(language, 'exports.where_row', { row });
+    const then =
+      error.advice !== null
+        ? `. ${language === 'en' ? error.advice : error.adviceAr}`
+        : error.reason === 'not_workbook'
+          ? message(language, 'exports.advice_not_workbook')
+          : error.reason === 'text'
+            ? message(language, 'exports.advice_text')
+            : '';
+    return `${place}${detail}${then}`;
+  };
+  const words = { en: sentence('en', error.detail), ar: sentence('ar', error.detailAr) };
+  return new AuthorityExportError(error.kind, words, {
     ...where,
     ...(error.column === undefined ? {} : { column: error.column }),
   });
@@ -240,7 +256,7 @@ const OFFSET_EXAMPLE = 'e.g. 2025-01-10T08:15:00+03:00';
 
 function findHeader(rows: RawRow[]): { row: RawRow; columns: AuthorityExportColumn[] } {
   const first = rows[0];
-  if (!first) throw new AuthorityExportError('empty', 'the file is empty');
+  if (!first) throw new AuthorityExportError('empty', bilingual('exports.empty'));
   for (const row of rows.slice(0, HEADER_SEARCH_ROWS)) {
     const columns: AuthorityExportColumn[] = [];
     row.cells.forEach((cell, index) => {
@@ -253,18 +269,26 @@ function findHeader(rows: RawRow[]): { row: RawRow; columns: AuthorityExportColu
     for (const column of columns) {
       const twin = columns.find((c) => c.field === column.field && c.index < column.index);
       if (twin) {
-        throw new AuthorityExportError(
-          'duplicate_header',
-          `row ${row.rowNumber}: columns ${twin.letter} ("${twin.header}") and ${column.letter} ("${column.header}") both mean "${column.field}"; keep one`,
-          { row: row.rowNumber, column: column.header },
-        );
+        const pair = {
+          row: String(row.rowNumber),
+          first: twin.letter,
+          firstHeader: twin.header,
+          second: column.letter,
+          secondHeader: column.header,
+          field: column.field,
+        };
+        throw new AuthorityExportError('duplicate_header', bilingual('exports.duplicate_header', pair), {
+          row: row.rowNumber,
+          column: column.header,
+        });
       }
     }
     const missing = requiredExportColumns.filter((field) => !fields.has(field));
     if (missing.length > 0) {
+      const columns = missing.map((m) => `"${m}" / "${exportColumnTitlesAr[m]}"`).join(', ');
       throw new AuthorityExportError(
         'missing_column',
-        `row ${row.rowNumber}: the export lacks column(s) ${missing.map((m) => `"${m}" / "${exportColumnTitlesAr[m]}"`).join(', ')}`,
+        bilingual('exports.missing_columns', { row: String(row.rowNumber), columns }),
         { row: row.rowNumber },
       );
     }
@@ -275,9 +299,11 @@ function findHeader(rows: RawRow[]): { row: RawRow; columns: AuthorityExportColu
     .filter((h) => h !== '')
     .map((h) => `"${h}"`)
     .join(', ');
+  const noHeader = (language: Language) =>
+    message(language, 'exports.no_header', { seen: seen || message(language, 'exports.no_headers') });
   throw new AuthorityExportError(
     'missing_column',
-    `no header row with a plate column ("plate_key" / "رقم اللوحة") and a ticket column ("ticket_number" / "رقم المخالفة") was found; found: ${seen || 'no headers'}`,
+    { en: noHeader('en'), ar: noHeader('ar') },
     { row: first.rowNumber },
   );
 }
@@ -290,12 +316,11 @@ function buildExport(
 ): AuthorityExport {
   const header = findHeader(rows);
   const data = rows.filter((row) => row.rowNumber > header.row.rowNumber);
-  if (data.length === 0)
-    throw new AuthorityExportError('empty', 'the file has a header row but no violation rows');
+  if (data.length === 0) throw new AuthorityExportError('empty', bilingual('exports.no_rows'));
   if (data.length > limits.maxRows) {
     throw new AuthorityExportError(
       'too_many_rows',
-      `the export has more than ${limits.maxRows} violation rows; split it by plates into smaller files`,
+      bilingual('exports.too_many_rows', { max: String(limits.maxRows) }),
       { row: data[limits.maxRows]!.rowNumber },
     );
   }

@@ -215,7 +215,7 @@ export async function insertRejectedUpload(
     NewUpload,
     'accountId' | 'fileName' | 'sha256' | 'byteSize' | 'mode' | 'createdBy' | 'createdByToken'
   >,
-  fileError: { code: string; message: string; location: unknown },
+  fileError: { code: string; message: string; messageAr: string; location: unknown },
 ): Promise<bigint> {
   const row = await trx
     .insertInto('uploads')

@@ -43,7 +43,7 @@ export const uploadReportAnswer = z.object({
   errorsTruncated: z.boolean(),
   warnings: z.array(issue),
   warningsTruncated: z.boolean(),
-  fileError: z.object({ code: z.string(), message: z.string() }).nullable(),
+  fileError: z.object({ code: z.string(), message: z.string(), messageAr: z.string() }).nullable(),
   createdAt: timestamp,
   appliedAt: timestamp.nullable(),
 });

@@ -16,6 +16,7 @@ import type { Database } from '../db/database.ts';
 import { withoutNestedLoops } from '../db/planner.ts';
 import { type Tx, withTenant } from '../db/tenant.ts';
 import { DomainError, notFound } from '../errors.ts';
+import { bilingual, message } from '../i18n/messages.ts';
 import { type JurisdictionCode, jurisdictions } from '../jurisdictions/profiles.ts';
 import { parsePlate } from '../plates/plates.ts';
 import { normaliseCell, toAsciiDigits } from '../sheets/normalise.ts';
@@ -136,7 +137,7 @@ export interface UploadReport {
   errorsTruncated: boolean;
   warnings: UploadIssueView[];
   warningsTruncated: boolean;
-  fileError: { code: string; message: string } | null;
+  fileError: { code: string; message: string; messageAr: string } | null;
   createdAt: Date;
   appliedAt: Date | null;
 }
@@ -158,7 +159,7 @@ async function reportOf(trx: Tx, accountId: bigint, upload: UploadRow): Promise<
     upload.warning_count > 0 ? issues(trx, accountId, upload.id, 'warning') : [],
     upload.status === 'previewed' ? fleetVersion(trx, accountId) : upload.base_version,
   ]);
-  const fileError = upload.file_error as { code: string; message: string } | null;
+  const fileError = upload.file_error as { code: string; message: string; messageAr?: string } | null;
   return {
     id: upload.id.toString(),
     status: upload.status as UploadReport['status'],
@@ -186,7 +187,14 @@ async function reportOf(trx: Tx, accountId: bigint, upload: UploadRow): Promise<
     errorsTruncated: errors.length >= REPORT_ISSUE_LIMIT,
     warnings,
     warningsTruncated: warnings.length >= REPORT_ISSUE_LIMIT,
-    fileError: fileError ? { code: fileError.code, message: fileError.message } : null,
+    fileError: fileError
+      ? {
+          code: fileError.code,
+          message: fileError.message,
+          // A refusal stored without its Arabic words is said in general terms.
+          messageAr: fileError.messageAr ?? message('ar', 'uploads.file_refused'),
+        }
+      : null,
     createdAt: upload.created_at,
     appliedAt: upload.applied_at,
   };
@@ -251,7 +259,7 @@ export async function createUpload(
       throw new UploadError(
         'upload.too_large',
         { fileName: received.fileName },
-        `the file is larger than ${limits.maxBytes} bytes, the most an upload may be; split it into smaller files.`,
+        bilingual('uploads.file_too_large', { max: String(limits.maxBytes) }),
       );
     }
     // Most refusals come before the header is found; only then is a transaction worth opening.
@@ -301,13 +309,22 @@ export async function createUpload(
   } catch (error) {
     if (!(error instanceof UploadError)) throw error;
     const uploadId = await tenant((trx) =>
-      insertRejectedUpload(trx, base, { code: error.code, message: error.message, location: error.location }),
+      insertRejectedUpload(trx, base, {
+        code: error.code,
+        message: error.message,
+        messageAr: error.messageAr,
+        location: error.location,
+      }),
     );
-    throw new DomainError(error.code, error.message, {
-      status: uploadErrorStatus[error.code],
-      details: { uploadId: uploadId.toString(), location: error.location },
-      cause: error,
-    });
+    throw new DomainError(
+      error.code,
+      { en: error.message, ar: error.messageAr },
+      {
+        status: uploadErrorStatus[error.code],
+        details: { uploadId: uploadId.toString(), location: error.location },
+        cause: error,
+      },
+    );
   } finally {
     await events.return(undefined);
   }

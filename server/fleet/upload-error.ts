@@ -1,3 +1,6 @@
+import type { Words } from '../errors.ts';
+import { type Language, message } from '../i18n/messages.ts';
+
 /** File-level upload failures: the whole file is refused and nothing is applied. */
 export type UploadErrorCode =
   | 'upload.too_large'
@@ -17,27 +20,36 @@ export interface UploadErrorLocation {
   column?: string;
 }
 
+/** Where in the file, in one language: `fleet.csv, row 3, column "B"`. */
+function where(language: Language, location: UploadErrorLocation): string {
+  const parts = [location.fileName];
+  // Row numbers as written in the spreadsheet, without grouping.
+  if (location.rowNumber !== undefined)
+    parts.push(message(language, 'uploads.file_where_row', { row: String(location.rowNumber) }));
+  if (location.column !== undefined)
+    parts.push(message(language, 'uploads.file_where_column', { column: location.column }));
+  return parts.join(message(language, 'uploads.file_where_separator'));
+}
+
+/** A whole-file refusal in English (`message`) and Arabic (`messageAr`), each prefixed by where. */
 export class UploadError extends Error {
   override readonly name = 'UploadError';
   readonly code: UploadErrorCode;
   readonly location: UploadErrorLocation;
+  /** What is wrong, without where: what crosses from a reading thread to rebuild the error. */
+  readonly detail: Words;
+  readonly messageAr: string;
 
-  /** `detail` says what is wrong; the message prefixes where (file, row, column). */
   constructor(
     code: UploadErrorCode,
     location: UploadErrorLocation,
-    detail: string,
+    detail: Words,
     options?: { cause?: unknown },
   ) {
-    const where = [
-      location.fileName,
-      location.rowNumber === undefined ? null : `row ${location.rowNumber}`,
-      location.column === undefined ? null : `column "${location.column}"`,
-    ]
-      .filter(Boolean)
-      .join(', ');
-    super(`${where}: ${detail}`, options);
+    super(`${where('en', location)}: ${detail.en}`, options);
     this.code = code;
     this.location = location;
+    this.detail = detail;
+    this.messageAr = `${where('ar', location)}: ${detail.ar}`;
   }
 }

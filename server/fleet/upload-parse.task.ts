@@ -144,6 +144,6 @@ export const run: SheetTask<ParseRequest, WorkerMessage> = async (request, post)
     await parse(request, post);
   } catch (error) {
     if (!(error instanceof UploadError)) throw error;
-    post({ type: 'refused', code: error.code, message: error.message, location: error.location });
+    post({ type: 'refused', code: error.code, detail: error.detail, location: error.location });
   }
 };

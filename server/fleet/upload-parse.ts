@@ -3,6 +3,8 @@
  * ../sheets/off-thread.ts): what the task finds arrives as a stream of events, in order: the
  * header, chunks of valid rows, then the rest.
  */
+import type { Words } from '../errors.ts';
+import { bilingual } from '../i18n/messages.ts';
 import type { JurisdictionCode } from '../jurisdictions/profiles.ts';
 import { idleSheetThreadIds, ownBuffer, runOffThread } from '../sheets/off-thread.ts';
 import type { ColumnNote } from './plate-columns.ts';
@@ -51,19 +53,13 @@ export type ParseEvent =
 
 export type WorkerMessage =
   | ParseEvent
-  | { type: 'refused'; code: UploadErrorCode; message: string; location: UploadErrorLocation };
+  | { type: 'refused'; code: UploadErrorCode; detail: Words; location: UploadErrorLocation };
 
 /** The thread's heap: enough for the largest accepted list, a hard stop for anything else. */
 const WORKER_HEAP_MB = 256;
 
 /** Thread ids of the parsers waiting for a file (for tests of the pool). */
 export const idleParserThreadIds = idleSheetThreadIds;
-
-function refusal(code: UploadErrorCode, location: UploadErrorLocation, message: string): UploadError {
-  const error = new UploadError(code, location, '');
-  error.message = message;
-  return error;
-}
 
 /**
  * The events of one file, ending with `done`. Throws `UploadError` when the whole file is
@@ -79,15 +75,15 @@ export async function* parseUpload(request: ParseRequest): AsyncGenerator<ParseE
   });
   try {
     for await (const message of messages) {
-      if (message.type === 'refused') throw refusal(message.code, message.location, message.message);
+      if (message.type === 'refused') throw new UploadError(message.code, message.location, message.detail);
       yield message;
     }
   } catch (error) {
     if ((error as { code?: string }).code !== 'ERR_WORKER_OUT_OF_MEMORY') throw error;
-    throw refusal(
+    throw new UploadError(
       'upload.too_large',
       { fileName: request.fileName },
-      `${request.fileName}: the file needs more memory to read than an upload may use; split it into smaller files.`,
+      bilingual('uploads.file_needs_memory'),
     );
   }
 }

@@ -3,7 +3,8 @@
  * type comes from the bytes, sizes are checked before anything is decompressed or parsed, and
  * rows are counted while streaming. Row numbers are the ones the user sees in the spreadsheet.
  */
-import { message } from '../i18n/messages.ts';
+import type { Words } from '../errors.ts';
+import { bilingual, type Language, message } from '../i18n/messages.ts';
 import type { JurisdictionCode } from '../jurisdictions/profiles.ts';
 import { columnLetter } from '../sheets/columns.ts';
 import type { CsvEncoding } from '../sheets/csv-text.ts';
@@ -141,11 +142,22 @@ function columnsFrom(file: UploadFile, row: RawRow): ProposedColumn[] {
     const identity = column.field ?? `attribute:${column.header.toLowerCase()}`;
     const first = seen.get(identity);
     if (first) {
-      const what = column.field ? `both mean "${columnTitles[column.field].en}"` : 'have the same name';
+      const pair = {
+        first: first.letter,
+        firstHeader: first.header,
+        second: column.letter,
+        secondHeader: column.header,
+      };
+      const field = column.field;
       throw new UploadError(
         'upload.duplicate_header',
         { fileName: file.fileName, rowNumber: row.rowNumber, column: column.header },
-        `columns ${first.letter} ("${first.header}") and ${column.letter} ("${column.header}") ${what}; keep one.`,
+        field
+          ? {
+              en: message('en', 'uploads.file_duplicate_field', { ...pair, field: columnTitles[field].en }),
+              ar: message('ar', 'uploads.file_duplicate_field', { ...pair, field: columnTitles[field].ar }),
+            }
+          : bilingual('uploads.file_duplicate_name', pair),
       );
     }
     seen.set(identity, column);
@@ -155,24 +167,30 @@ function columnsFrom(file: UploadFile, row: RawRow): ProposedColumn[] {
 
 const both = (field: VehicleField) => `"${columnTitles[field].ar}" / "${columnTitles[field].en}"`;
 
-/** The plate's columns a list may have instead of one plate column, per jurisdiction. */
-const plateInParts: Record<JurisdictionCode, { en: string; ar: string; headers: string }> = {
-  IQ: {
-    en: 'Iraq',
-    ar: 'العراق',
-    headers: `${both('plateType')}, ${both('governorate')}, "الحرف" / "Letter", "الرقم" / "No."`,
-  },
-  JO: { en: 'Jordan', ar: 'الأردن', headers: `"الرمز" / "Code", "الرقم" / "No."` },
-  EG: { en: 'Egypt', ar: 'مصر', headers: `"الحروف" / "Letters", "الأرقام" / "Digits"` },
+/** The plate's columns a list may have instead of one plate column, per jurisdiction (headers as a file may write them). */
+const plateInParts: Record<JurisdictionCode, string> = {
+  IQ: `${both('plateType')}, ${both('governorate')}, "الحرف" / "Letter", "الرقم" / "No."`,
+  JO: `"الرمز" / "Code", "الرقم" / "No."`,
+  EG: `"الحروف" / "Letters", "الأرقام" / "Digits"`,
 };
 
-/** What a list needs for its plate, in Arabic and English headers. */
-function describeExpected(jurisdiction: JurisdictionCode | undefined): string {
+/** What a list needs for its plate: Arabic and English headers, described in `language`. */
+function describeExpected(language: Language, jurisdiction: JurisdictionCode | undefined): string {
   const schemes = jurisdiction ? [jurisdiction] : (['IQ', 'JO', 'EG'] as const);
-  const split = schemes.map(
-    (code) => `${plateInParts[code].headers} (${plateInParts[code].en} / ${plateInParts[code].ar})`,
+  const split = schemes.map((code) =>
+    message(language, 'uploads.file_expected_parts', {
+      headers: plateInParts[code],
+      // English names the country in both languages, as the headers are.
+      country:
+        language === 'en'
+          ? `${message('en', `statements.jurisdiction_${code}`)} / ${message('ar', `statements.jurisdiction_${code}`)}`
+          : message('ar', `statements.jurisdiction_${code}`),
+    }),
   );
-  return `a column ${both('plate')}, or the plate in parts: ${split.join('; ')}`;
+  return message(language, 'uploads.file_expected', {
+    plate: both('plate'),
+    parts: split.join(message(language, 'uploads.file_expected_separator')),
+  });
 }
 
 /**
@@ -230,7 +248,7 @@ class RowReader {
       throw new UploadError(
         'upload.too_many_rows',
         { fileName: this.file.fileName, rowNumber: row.rowNumber },
-        `the list has more than ${this.limits.maxRows} vehicle rows; split it into smaller files.`,
+        bilingual('uploads.file_too_many_rows', { max: String(this.limits.maxRows) }),
       );
     }
     this.#count += 1;
@@ -293,25 +311,36 @@ class RowReader {
   finish(): void {
     if (this.#pending) this.#decide();
     const fileName = this.file.fileName;
-    if (!this.#firstNonBlank) throw new UploadError('upload.empty', { fileName }, 'the file is empty.');
+    if (!this.#firstNonBlank)
+      throw new UploadError('upload.empty', { fileName }, bilingual('uploads.file_empty'));
     if (!this.#header) {
       const refused = this.#refused;
       const headerRow = refused?.row ?? this.#firstNonBlank;
       const seen = columnsFrom(this.file, headerRow)
         .map((column) => `"${column.header}"`)
         .join(', ');
-      const why = (refused?.columns ?? [])
-        .filter((column) => column.note)
-        .map((column) => ` "${column.header}" was ${column.note!.en}.`)
-        .join('');
+      const noPlate = (language: Language) =>
+        message(language, 'uploads.file_no_plate', {
+          seen: seen || message(language, 'uploads.file_headers_none'),
+          why: (refused?.columns ?? [])
+            .filter((column) => column.note)
+            .map((column) =>
+              message(language, 'uploads.file_header_not_taken', {
+                header: column.header,
+                note: column.note![language],
+              }),
+            )
+            .join(''),
+          expected: describeExpected(language, this.jurisdiction),
+        });
       throw new UploadError(
         'upload.missing_column',
         { fileName, rowNumber: headerRow.rowNumber },
-        `no plate column was found. Headers seen: ${seen || 'none'}.${why} Expected ${describeExpected(this.jurisdiction)}.`,
+        { en: noPlate('en'), ar: noPlate('ar') },
       );
     }
     if (this.#count === 0) {
-      throw new UploadError('upload.empty', { fileName }, 'the file has a header row but no vehicle rows.');
+      throw new UploadError('upload.empty', { fileName }, bilingual('uploads.file_no_rows'));
     }
   }
 
@@ -380,15 +409,15 @@ function uploadRefusal(file: UploadFile, error: SheetError): UploadError {
     ...(error.row === undefined ? {} : { rowNumber: error.row }),
     ...(error.column === undefined ? {} : { column: error.column }),
   };
-  const advice: Partial<Record<SheetError['reason'], string>> = {
-    not_workbook: 'Save the list as .xlsx or .csv.',
-    text:
-      error.kind === 'encoding' ? 'Save it as "CSV UTF-8" and upload again.' : 'Upload a CSV or XLSX file.',
+  const advice: Partial<Record<SheetError['reason'], Words>> = {
+    not_workbook: bilingual('uploads.advice_not_workbook'),
+    text: bilingual(error.kind === 'encoding' ? 'uploads.advice_encoding' : 'uploads.advice_csv_or_xlsx'),
   };
-  const then = error.advice ?? advice[error.reason];
-  return new UploadError(`upload.${error.kind}`, location, `${error.detail}.${then ? ` ${then}` : ''}`, {
-    cause: error,
-  });
+  const own = error.advice !== null && error.adviceAr !== null;
+  const then = own ? { en: error.advice!, ar: error.adviceAr! } : advice[error.reason];
+  const sentence = (detail: string, advice: string | undefined) => `${detail}.${advice ? ` ${advice}` : ''}`;
+  const detail = { en: sentence(error.detail, then?.en), ar: sentence(error.detailAr, then?.ar) };
+  return new UploadError(`upload.${error.kind}`, location, detail, { cause: error });
 }
 
 /**

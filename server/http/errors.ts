@@ -1,20 +1,25 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { z } from 'zod';
-import { DomainError } from '../errors.ts';
+import { DomainError, type Words } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 
-/** `requestId` is the request's id in the logs (and its `x-request-id` header), to quote when reporting it. */
+/**
+ * `requestId` is the request's id in the logs (and its `x-request-id` header), to quote when
+ * reporting it; `messageAr` is the message in Arabic, where the server words the error in both
+ * languages (whole-file refusals of uploaded files, among others).
+ */
 export interface ErrorEnvelope {
-  error: { code: string; message: string; details: unknown; requestId?: string };
+  error: { code: string; message: string; messageAr?: string; details: unknown; requestId?: string };
 }
 
 export function envelope(
   code: string,
-  message: string,
+  message: string | Words,
   details: unknown = null,
   request?: { id: unknown },
 ): ErrorEnvelope {
-  return { error: { code, message, details, ...(request ? { requestId: String(request.id) } : {}) } };
+  const words = typeof message === 'string' ? { message } : { message: message.en, messageAr: message.ar };
+  return { error: { code, ...words, details, ...(request ? { requestId: String(request.id) } : {}) } };
 }
 
 export const notFoundRoute: RequestHandler = (req, res) => {
@@ -35,7 +40,8 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
     if (error instanceof DomainError) {
       const retryAfter = (error.details as { retryAfterSeconds?: number } | null)?.retryAfterSeconds;
       if (retryAfter !== undefined) res.set('retry-after', String(retryAfter));
-      res.status(error.status).json(envelope(error.code, error.message, error.details, req));
+      const message = error.messageAr === null ? error.message : { en: error.message, ar: error.messageAr };
+      res.status(error.status).json(envelope(error.code, message, error.details, req));
       return;
     }
     if (error instanceof z.ZodError) {

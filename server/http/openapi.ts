@@ -12,6 +12,10 @@ const errorEnvelope = {
       properties: {
         code: { type: 'string' },
         message: { type: 'string' },
+        messageAr: {
+          type: 'string',
+          description: 'the message in Arabic, where the server words it in both languages',
+        },
         details: {},
         requestId: {
           type: 'string',

@@ -4,6 +4,7 @@ import type { Database } from '../db/database.ts';
 import { withoutNestedLoops } from '../db/planner.ts';
 import { type Tx, withTenant } from '../db/tenant.ts';
 import { DomainError } from '../errors.ts';
+import { bilingual } from '../i18n/messages.ts';
 import { type JurisdictionCode, type JurisdictionProfile, jurisdictions } from '../jurisdictions/profiles.ts';
 import { lockAccountViolations } from '../violations/violations.repo.ts';
 import { maxValidityEnd } from './due.ts';
@@ -98,7 +99,7 @@ function answered(open: NumberRow[] | number) {
 }
 
 function nothingPayable(kind: PaymentNumberKind, selection: Selection) {
-  return new DomainError('payments.nothing_payable', 'nothing in this selection is outstanding and unpaid', {
+  return new DomainError('payments.nothing_payable', bilingual('payments.nothing_payable'), {
     status: 422,
     details: { kind, selection },
   });

@@ -4,7 +4,7 @@ import { withTenant } from '../db/tenant.ts';
 import { DomainError } from '../errors.ts';
 import { json } from '../http/answers.ts';
 import { actingParty, defineRoute, idParam } from '../http/routes.ts';
-import { message } from '../i18n/messages.ts';
+import { bilingual, message } from '../i18n/messages.ts';
 import { type NotificationNetwork, notificationNetworks } from './network-adapters.ts';
 import { paymentNumberKinds, readPaymentNumber } from './payment-number.ts';
 import { findNumber, listNumbers, numberLines } from './payment-numbers.repo.ts';
@@ -58,7 +58,7 @@ export const paymentRoutes = [
     body: z.strictObject({ kind: z.enum(paymentNumberKinds), selection: selectionSchema }),
     handle: async (ctx, { body }) => {
       if (!ctx.issuer) {
-        throw new DomainError('payments.issuer_unavailable', message('en', 'payments.issuer_unavailable'), {
+        throw new DomainError('payments.issuer_unavailable', bilingual('payments.issuer_unavailable'), {
           status: 503,
         });
       }
@@ -94,7 +94,7 @@ export const paymentRoutes = [
         if (error instanceof IssuanceUnavailableError) {
           throw new DomainError(
             'payments.authority_unavailable',
-            message('en', 'payments.authority_unavailable'),
+            bilingual('payments.authority_unavailable'),
             {
               status: 502,
               details: { reason: error.message, messageAr: message('ar', 'payments.authority_unavailable') },
@@ -145,7 +145,7 @@ export const paymentRoutes = [
       body: await ctx.tenant(async (trx) => {
         const row = await findNumber(trx, ctx.account!.id, params.number);
         if (!row) {
-          throw new DomainError('payment_number_not_found', message('en', 'payments.number_not_found'), {
+          throw new DomainError('payment_number_not_found', bilingual('payments.number_not_found'), {
             status: 404,
             details: { number: params.number },
           });

@@ -5,7 +5,8 @@
  * written. Row problems are reported by row and column, in English and Arabic; the file is
  * accepted only when there are none.
  */
-import { message } from '../i18n/messages.ts';
+import type { Words } from '../errors.ts';
+import { bilingual, message } from '../i18n/messages.ts';
 import { type Currency, currencies, parseMajor } from '../money/money.ts';
 import { columnLetter, headerMatcher } from '../sheets/columns.ts';
 import { normaliseCell, toAsciiDigits } from '../sheets/normalise.ts';
@@ -70,10 +71,12 @@ export interface SettlementRowError {
 
 export class SettlementFileError extends Error {
   readonly code: string;
-  constructor(code: string, text: string) {
-    super(text);
+  readonly messageAr: string;
+  constructor(code: string, text: Words) {
+    super(text.en);
     this.name = 'SettlementFileError';
     this.code = code;
+    this.messageAr = text.ar;
   }
 }
 
@@ -87,25 +90,37 @@ interface Row {
 function settlementRefusal(error: SheetError, limits: SettlementLimits): SettlementFileError {
   switch (error.reason) {
     case 'empty':
-      return new SettlementFileError('settlement.empty', message('en', 'payments.settlement_empty'));
+      return new SettlementFileError('settlement.empty', bilingual('payments.settlement_empty'));
     case 'size':
-      return new SettlementFileError('settlement.too_large', `the file is over ${limits.maxBytes} bytes`);
+      return new SettlementFileError(
+        'settlement.too_large',
+        bilingual('payments.settlement_too_large', { max: String(limits.maxBytes) }),
+      );
     case 'file_type':
-      return new SettlementFileError('settlement.unsupported_type', `${error.detail}. ${error.advice}`);
+      return new SettlementFileError('settlement.unsupported_type', {
+        en: `${error.detail}. ${error.advice}`,
+        ar: `${error.detailAr}. ${error.adviceAr}`,
+      });
     case 'not_workbook':
       return new SettlementFileError(
         'settlement.unsupported_type',
-        'a zip archive that is not an Excel workbook (.xlsx)',
+        bilingual('payments.settlement_not_workbook'),
       );
     case 'text':
-      return new SettlementFileError('settlement.encoding', error.detail);
+      return new SettlementFileError('settlement.encoding', { en: error.detail, ar: error.detailAr });
     case 'csv_quotes':
-      return new SettlementFileError('settlement.corrupt', `row ${error.row}: ${error.detail}`);
+      return new SettlementFileError('settlement.corrupt', {
+        en: message('en', 'payments.settlement_where_row', { row: String(error.row), detail: error.detail }),
+        ar: message('ar', 'payments.settlement_where_row', {
+          row: String(error.row),
+          detail: error.detailAr,
+        }),
+      });
     default:
-      return new SettlementFileError(
-        `settlement.${error.kind === 'zip_bomb' ? 'zip_bomb' : 'corrupt'}`,
-        error.detail,
-      );
+      return new SettlementFileError(`settlement.${error.kind === 'zip_bomb' ? 'zip_bomb' : 'corrupt'}`, {
+        en: error.detail,
+        ar: error.detailAr,
+      });
   }
 }
 
@@ -147,7 +162,7 @@ export async function readSettlementFile(
     const missing = requiredColumns.find((c) => !first.has(c)) ?? requiredColumns[0]!;
     throw new SettlementFileError(
       'settlement.missing_column',
-      message('en', 'payments.settlement_missing_column', { column: missing }),
+      bilingual('payments.settlement_missing_column', { column: missing }),
     );
   }
   const columns = new Map<SettlementColumn, number>();
@@ -157,11 +172,11 @@ export async function readSettlementFile(
   });
   const body = rows.slice(headerAt + 1);
   if (body.length === 0)
-    throw new SettlementFileError('settlement.empty', message('en', 'payments.settlement_empty'));
+    throw new SettlementFileError('settlement.empty', bilingual('payments.settlement_empty'));
   if (body.length > limits.maxRows)
     throw new SettlementFileError(
       'settlement.too_many_rows',
-      `at most ${limits.maxRows} payment rows per file`,
+      bilingual('payments.settlement_too_many_rows', { max: String(limits.maxRows) }),
     );
 
   const money = currencies[currency];

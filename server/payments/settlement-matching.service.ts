@@ -1,6 +1,7 @@
 import { withoutNestedLoops } from '../db/planner.ts';
 import type { Tx } from '../db/tenant.ts';
 import { DomainError } from '../errors.ts';
+import { bilingual } from '../i18n/messages.ts';
 import { readPaymentNumber } from './payment-number.ts';
 import type { NewPayment } from './payments.repo.ts';
 import { type IncomingPayment, type RecordedPayment, recordPayments } from './payments.service.ts';
@@ -61,7 +62,7 @@ export async function recordPaymentBatch(
   if (!classified) {
     throw new DomainError(
       'payments.concurrent_delivery',
-      'some of these transactions were recorded by another delivery meanwhile; nothing was recorded, send the file again',
+      bilingual('payments.settlement_concurrent_delivery'),
       { status: 409 },
     );
   }

@@ -4,7 +4,7 @@ import { DomainError } from '../errors.ts';
 import { receiveUpload } from '../fleet/upload-receive.ts';
 import { json } from '../http/answers.ts';
 import { defineRoute } from '../http/routes.ts';
-import { message } from '../i18n/messages.ts';
+import { bilingual, message } from '../i18n/messages.ts';
 import type { Currency } from '../money/money.ts';
 import { settlementFileAnswer } from './payments.schemas.ts';
 import { defaultSettlementLimits, readSettlementFile, SettlementFileError } from './settlement-file.ts';
@@ -34,7 +34,7 @@ export const settlementRoute = defineRoute({
     if (!received.bytes) {
       throw new DomainError(
         'settlement.too_large',
-        `the file is over ${defaultSettlementLimits.maxBytes} bytes`,
+        bilingual('payments.settlement_too_large', { max: String(defaultSettlementLimits.maxBytes) }),
         {
           status: 413,
         },
@@ -53,15 +53,20 @@ export const settlementRoute = defineRoute({
       file = await readSettlementFile(received.bytes, currency);
     } catch (error) {
       if (!(error instanceof SettlementFileError)) throw error;
-      throw new DomainError(error.code, `${received.fileName}: ${error.message}`, {
-        status:
-          error.code === 'settlement.unsupported_type'
-            ? 415
-            : error.code === 'settlement.too_large'
-              ? 413
-              : 422,
-        details: { fileName: received.fileName },
-      });
+      const { fileName } = received;
+      throw new DomainError(
+        error.code,
+        { en: `${fileName}: ${error.message}`, ar: `${fileName}: ${error.messageAr}` },
+        {
+          status:
+            error.code === 'settlement.unsupported_type'
+              ? 415
+              : error.code === 'settlement.too_large'
+                ? 413
+                : 422,
+          details: { fileName: received.fileName },
+        },
+      );
     }
     if (file.errors.length > 0) {
       throw new DomainError(

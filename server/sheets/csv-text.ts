@@ -3,11 +3,13 @@
  * (BOM, or the unmistakable NUL pattern of ASCII in UTF-16), otherwise Windows-1256 — what Excel
  * on an Arabic Windows machine writes for "CSV". Never returns text with U+FFFD in it.
  */
+import { bilingual } from '../i18n/messages.ts';
+
 export type CsvEncoding = 'utf-8' | 'utf-16le' | 'utf-16be' | 'windows-1256';
 
 export type DecodedCsv =
   | { ok: true; text: string; encoding: CsvEncoding }
-  | { ok: false; problem: 'binary' | 'markup' | 'encoding'; detail: string };
+  | { ok: false; problem: 'binary' | 'markup' | 'encoding'; detail: string; detailAr: string };
 
 /** How much of the file the NUL-pattern check looks at. */
 const SAMPLE_BYTES = 4096;
@@ -45,26 +47,25 @@ function hasControlCharacter(text: string): boolean {
   return false;
 }
 
+/** Why the bytes are not CSV text, in the words of the `sheets.<key>` message. */
+function notText(
+  problem: 'binary' | 'markup' | 'encoding',
+  key: string,
+  values?: Record<string, string>,
+): DecodedCsv {
+  const words = bilingual(`sheets.${key}`, values);
+  return { ok: false, problem, detail: words.en, detailAr: words.ar };
+}
+
 function finish(text: string | null, encoding: CsvEncoding): DecodedCsv {
   if (text === null) {
-    return {
-      ok: false,
-      problem: 'encoding',
-      detail: `the file starts as ${encoding} but contains bytes that are not ${encoding}`,
-    };
+    return notText('encoding', 'text_not_encoding', { encoding });
   }
   if (text.includes('\ufffd')) {
-    return {
-      ok: false,
-      problem: 'encoding',
-      detail: 'the file contains replacement characters (�): it was damaged by an earlier wrong conversion',
-    };
+    return notText('encoding', 'text_replacement');
   }
-  if (hasControlCharacter(text))
-    return { ok: false, problem: 'binary', detail: 'the file contains binary data, not text' };
-  if (/^\s*</.test(text)) {
-    return { ok: false, problem: 'markup', detail: 'the file is a web page or XML document, not CSV' };
-  }
+  if (hasControlCharacter(text)) return notText('binary', 'text_binary');
+  if (/^\s*</.test(text)) return notText('markup', 'text_markup');
   return { ok: true, text, encoding };
 }
 
@@ -78,7 +79,7 @@ export function decodeCsvBytes(bytes: Uint8Array): DecodedCsv {
     return finish(strictDecode('utf-16be', bytes.subarray(2)), 'utf-16be');
   if (bytes.includes(0)) {
     const utf16 = utf16FromNulPattern(bytes);
-    if (!utf16) return { ok: false, problem: 'binary', detail: 'the file contains binary data, not text' };
+    if (!utf16) return notText('binary', 'text_binary');
     return finish(strictDecode(utf16, bytes), utf16);
   }
   const utf8 = strictDecode('utf-8', bytes);

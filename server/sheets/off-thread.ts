@@ -38,10 +38,11 @@ const MAX_PARALLEL = 2;
 /**
  * A thread's young generation. Left to V8, a thread's is sized from the machine's memory (192 MB
  * on a 24 GB machine) and a parse fills all of it with short-lived rows, which the process then
- * keeps: V8 holds on to a thread's pages for seconds, even after the thread has ended. 64 MB costs
- * a little more collecting and keeps the process about 100 MB smaller.
+ * keeps: V8 holds on to a thread's pages for seconds, even after the thread has ended. 32 MB costs
+ * a little more collecting and keeps the web process under 400 MB while it imports the largest
+ * lists (figures in docs/bench-notes/sheets.md).
  */
-const WORKER_YOUNG_MB = 64;
+const WORKER_YOUNG_MB = 32;
 /** A thread left without a file this long is ended, so an idle process does not keep it. */
 const IDLE_MS = 60_000;
 

@@ -7,6 +7,8 @@
  * reader words for its own users.
  */
 import Papa from 'papaparse';
+import type { Words } from '../errors.ts';
+import { bilingual, type Language, message } from '../i18n/messages.ts';
 import { columnLetter } from './columns.ts';
 import { type CsvEncoding, decodeCsvBytes } from './csv-text.ts';
 import { sniffFileType } from './file-type.ts';
@@ -72,14 +74,19 @@ export type SheetErrorReason =
   | 'workbook'
   | 'cell_size';
 
-/** The whole file is refused. `detail` says why, without advice or a full stop; readers add theirs. */
+/**
+ * The whole file is refused. `detail` says why, without advice or a full stop, in English
+ * (`detailAr` in Arabic); readers add theirs.
+ */
 export class SheetError extends Error {
   override readonly name = 'SheetError';
   readonly kind: SheetErrorKind;
   readonly reason: SheetErrorReason;
   readonly detail: string;
-  /** What to do about it, when the check knows (a full sentence). */
+  readonly detailAr: string;
+  /** What to do about it, when the check knows (a full sentence), in English and Arabic. */
   readonly advice: string | null;
+  readonly adviceAr: string | null;
   readonly row: number | undefined;
   /** Spreadsheet column letter, when one cell is to blame. */
   readonly column: string | undefined;
@@ -87,18 +94,22 @@ export class SheetError extends Error {
   constructor(
     kind: SheetErrorKind,
     reason: SheetErrorReason,
-    detail: string,
-    where: { advice?: string; row?: number; column?: string; cause?: unknown } = {},
+    detail: Words,
+    where: { advice?: Words; row?: number; column?: string; cause?: unknown } = {},
   ) {
-    super(detail, { cause: where.cause });
+    super(detail.en, { cause: where.cause });
     this.kind = kind;
     this.reason = reason;
-    this.detail = detail;
-    this.advice = where.advice ?? null;
+    this.detail = detail.en;
+    this.detailAr = detail.ar;
+    this.advice = where.advice?.en ?? null;
+    this.adviceAr = where.advice?.ar ?? null;
     this.row = where.row;
     this.column = where.column;
   }
 }
+
+const words = (key: string, values?: Record<string, string>) => bilingual(`sheets.${key}`, values);
 
 const DELIMITERS = [',', ';', '\t'] as const;
 /** Rows sampled to choose the delimiter. */
@@ -141,7 +152,7 @@ function checkCells(row: SheetRow, limits: SheetLimits): void {
       throw new SheetError(
         'cell_too_large',
         'cell_size',
-        `a cell holds ${length} characters (at most ${max})`,
+        words('cell_too_large', { length: String(length), max: String(max) }),
         {
           row: row.rowNumber,
           column: columnLetter(index),
@@ -169,9 +180,17 @@ function readCsvText(
     return sink.row(row);
   });
   if (quoteError) {
-    throw new SheetError('corrupt', 'csv_quotes', `the CSV is malformed (${quoteError.message})`, {
-      row: quoteError.row,
-    });
+    const problem = quoteError.code === 'MissingQuotes' ? 'csv_quote_unclosed' : 'csv_quote_misplaced';
+    const malformed = (language: Language) =>
+      message(language, 'sheets.csv_malformed', { problem: message(language, `sheets.${problem}`) });
+    throw new SheetError(
+      'corrupt',
+      'csv_quotes',
+      { en: malformed('en'), ar: malformed('ar') },
+      {
+        row: quoteError.row,
+      },
+    );
   }
   return source;
 }
@@ -195,14 +214,11 @@ async function readWorkbook(bytes: Uint8Array, limits: SheetLimits, sink: SheetS
   } catch (error) {
     if (!(error instanceof ZipGuardError)) throw error;
     const kind = { bomb: 'zip_bomb', corrupt: 'corrupt', unsupported: 'unsupported_type' } as const;
-    throw new SheetError(kind[error.problem.kind], 'zip', error.problem.detail, { cause: error });
+    const { detail, detailAr } = error.problem;
+    throw new SheetError(kind[error.problem.kind], 'zip', { en: detail, ar: detailAr }, { cause: error });
   }
   if (!XLSX_REQUIRED_ENTRIES.every((name) => names.includes(name))) {
-    throw new SheetError(
-      'unsupported_type',
-      'not_workbook',
-      'this is a zip archive but not an Excel workbook (.xlsx)',
-    );
+    throw new SheetError('unsupported_type', 'not_workbook', words('not_a_workbook'));
   }
   const source = { format: 'xlsx' as const, encoding: null, delimiter: null };
   sink.start?.(source);
@@ -213,12 +229,7 @@ async function readWorkbook(bytes: Uint8Array, limits: SheetLimits, sink: SheetS
       try {
         next = await rows.next();
       } catch (error) {
-        throw new SheetError(
-          'corrupt',
-          'workbook',
-          'the workbook cannot be read; open it in Excel and save it again',
-          { cause: error },
-        );
+        throw new SheetError('corrupt', 'workbook', words('workbook_unreadable'), { cause: error });
       }
       if (next.done) return source;
       const texts = next.value.values.map(excelText);
@@ -247,25 +258,28 @@ export async function readSheet(
     throw new SheetError(
       'too_large',
       'size',
-      `the file is ${bytes.byteLength} bytes; at most ${limits.maxBytes} bytes are accepted`,
+      words('too_large', { bytes: String(bytes.byteLength), max: String(limits.maxBytes) }),
     );
   }
-  if (bytes.byteLength === 0) throw new SheetError('empty', 'empty', 'the file is empty');
+  if (bytes.byteLength === 0) throw new SheetError('empty', 'empty', words('empty'));
 
   const sniffed = sniffFileType(bytes);
   if (sniffed.kind === 'refused') {
-    throw new SheetError('unsupported_type', 'file_type', `this is ${sniffed.description}, not CSV or XLSX`, {
-      advice: sniffed.advice,
+    const notASheet = {
+      en: message('en', 'sheets.not_a_sheet', { description: sniffed.description }),
+      ar: message('ar', 'sheets.not_a_sheet', { description: sniffed.descriptionAr }),
+    };
+    throw new SheetError('unsupported_type', 'file_type', notASheet, {
+      advice: { en: sniffed.advice, ar: sniffed.adviceAr },
     });
   }
   if (sniffed.kind === 'zip') return readWorkbook(bytes, limits, sink);
   const decoded = decodeCsvBytes(bytes);
   if (!decoded.ok) {
-    throw new SheetError(
-      decoded.problem === 'encoding' ? 'encoding' : 'unsupported_type',
-      'text',
-      decoded.detail,
-    );
+    throw new SheetError(decoded.problem === 'encoding' ? 'encoding' : 'unsupported_type', 'text', {
+      en: decoded.detail,
+      ar: decoded.detailAr,
+    });
   }
   return readCsvText(decoded.text, limits, sink, decoded.encoding);
 }

@@ -13,8 +13,8 @@ export type ExcelValue = ExcelJS.CellValue;
 
 export interface CsvRecords {
   records: Array<{ rowNumber: number; cells: string[] }>;
-  /** The first unbalanced quote; records stop there. */
-  quoteError: { row: number; message: string } | null;
+  /** The first unbalanced quote (papaparse's code: a quote never closed, or one misplaced); records stop there. */
+  quoteError: { row: number; code: 'MissingQuotes' | 'InvalidQuotes' } | null;
 }
 
 /**
@@ -35,7 +35,10 @@ export function eachCsvRecord(
       rowNumber += 1;
       const error = result.errors.find((e) => e.type === 'Quotes');
       if (error) {
-        quoteError = { row: rowNumber, message: error.message };
+        quoteError = {
+          row: rowNumber,
+          code: error.code === 'MissingQuotes' ? 'MissingQuotes' : 'InvalidQuotes',
+        };
         parser.abort();
         return;
       }

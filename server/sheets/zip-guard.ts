@@ -5,6 +5,7 @@
  * inflates past its declared size — so a lying directory cannot smuggle a bomb past the check.
  */
 import { createInflateRaw } from 'node:zlib';
+import { bilingual, type MessageValues } from '../i18n/messages.ts';
 
 export interface ZipLimits {
   maxUncompressedBytes: number;
@@ -22,7 +23,8 @@ export interface ZipEntry {
   localHeaderOffset: number;
 }
 
-export type ZipProblem = { kind: 'corrupt' | 'bomb' | 'unsupported'; detail: string };
+/** `detail` in English, `detailAr` in Arabic. */
+export type ZipProblem = { kind: 'corrupt' | 'bomb' | 'unsupported'; detail: string; detailAr: string };
 
 export class ZipGuardError extends Error {
   override readonly name = 'ZipGuardError';
@@ -54,7 +56,13 @@ const METHOD_DEFLATE = 8;
  */
 const INFLATE_CHUNK_BYTES = 256 * 1024;
 
-const corrupt = (detail: string) => new ZipGuardError({ kind: 'corrupt', detail });
+/** The problem in the words of the `sheets.<key>` message. */
+function problem(kind: ZipProblem['kind'], key: string, values?: MessageValues): ZipGuardError {
+  const words = bilingual(`sheets.${key}`, values);
+  return new ZipGuardError({ kind, detail: words.en, detailAr: words.ar });
+}
+
+const corrupt = (key: string, values?: MessageValues) => problem('corrupt', key, values);
 
 function view(bytes: Uint8Array): DataView {
   return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -62,7 +70,7 @@ function view(bytes: Uint8Array): DataView {
 
 function readU64(data: DataView, offset: number): number {
   const value = data.getBigUint64(offset, true);
-  if (value > BigInt(Number.MAX_SAFE_INTEGER)) throw corrupt('a zip size is out of range');
+  if (value > BigInt(Number.MAX_SAFE_INTEGER)) throw corrupt('zip_size_range');
   return Number(value);
 }
 
@@ -72,13 +80,13 @@ function findEndOfCentralDirectory(data: DataView): number {
   for (let offset = data.byteLength - 22; offset >= lowest; offset -= 1) {
     if (data.getUint32(offset, true) === EOCD_SIGNATURE) return offset;
   }
-  throw corrupt('the zip has no central directory (truncated or not a zip)');
+  throw corrupt('zip_no_directory');
 }
 
 /** Reads the central directory: names and declared sizes of every entry. */
 export function readCentralDirectory(bytes: Uint8Array): { entries: ZipEntry[]; directoryOffset: number } {
   const data = view(bytes);
-  if (data.byteLength < 22) throw corrupt('the zip is truncated');
+  if (data.byteLength < 22) throw corrupt('zip_truncated');
   const eocd = findEndOfCentralDirectory(data);
   let entryCount = data.getUint16(eocd + 10, true);
   let directorySize = data.getUint32(eocd + 12, true);
@@ -86,25 +94,24 @@ export function readCentralDirectory(bytes: Uint8Array): { entries: ZipEntry[]; 
   if (entryCount === U16_MAX || directorySize === U32_MAX || directoryOffset === U32_MAX) {
     const locator = eocd - 20;
     if (locator < 0 || data.getUint32(locator, true) !== ZIP64_LOCATOR_SIGNATURE) {
-      throw corrupt('the zip64 directory locator is missing');
+      throw corrupt('zip64_locator_missing');
     }
     const zip64 = readU64(data, locator + 8);
     if (zip64 + 56 > data.byteLength || data.getUint32(zip64, true) !== ZIP64_EOCD_SIGNATURE) {
-      throw corrupt('the zip64 directory record is missing');
+      throw corrupt('zip64_record_missing');
     }
     entryCount = readU64(data, zip64 + 32);
     directorySize = readU64(data, zip64 + 40);
     directoryOffset = readU64(data, zip64 + 48);
   }
-  if (directoryOffset + directorySize > data.byteLength)
-    throw corrupt('the zip directory points past the end of the file');
+  if (directoryOffset + directorySize > data.byteLength) throw corrupt('zip_directory_past_end');
 
   const entries: ZipEntry[] = [];
   let offset = directoryOffset;
   const decoder = new TextDecoder('utf-8');
   for (let index = 0; index < entryCount; index += 1) {
     if (offset + 46 > data.byteLength || data.getUint32(offset, true) !== CENTRAL_SIGNATURE) {
-      throw corrupt('the zip directory is damaged');
+      throw corrupt('zip_directory_damaged');
     }
     const flags = data.getUint16(offset + 8, true);
     const method = data.getUint16(offset + 10, true);
@@ -117,7 +124,7 @@ export function readCentralDirectory(bytes: Uint8Array): { entries: ZipEntry[]; 
     const nameStart = offset + 46;
     const extraStart = nameStart + nameLength;
     const next = extraStart + extraLength + commentLength;
-    if (next > data.byteLength) throw corrupt('the zip directory is damaged');
+    if (next > data.byteLength) throw corrupt('zip_directory_damaged');
     const name = decoder.decode(bytes.subarray(nameStart, extraStart));
     // Zip64 extra field: the 64-bit values appear only for fields saturated at 0xFFFFFFFF, in order.
     let extra = extraStart;
@@ -127,7 +134,7 @@ export function readCentralDirectory(bytes: Uint8Array): { entries: ZipEntry[]; 
       if (id === ZIP64_EXTRA_ID) {
         let field = extra + 4;
         const take = () => {
-          if (field + 8 > extra + 4 + size) throw corrupt(`the zip64 sizes of ${name} are damaged`);
+          if (field + 8 > extra + 4 + size) throw corrupt('zip64_sizes_damaged', { name });
           const value = readU64(data, field);
           field += 8;
           return value;
@@ -147,37 +154,29 @@ export function readCentralDirectory(bytes: Uint8Array): { entries: ZipEntry[]; 
 /** Declared-size checks: cheap, before a single byte is inflated. */
 export function checkDeclaredSizes(entries: ZipEntry[], limits: ZipLimits): void {
   if (entries.length > limits.maxEntries) {
-    throw new ZipGuardError({
-      kind: 'bomb',
-      detail: `the archive has ${entries.length} entries (at most ${limits.maxEntries})`,
+    throw problem('bomb', 'zip_too_many_entries', {
+      count: String(entries.length),
+      max: String(limits.maxEntries),
     });
   }
   let total = 0;
   for (const entry of entries) {
     if (entry.flags & FLAG_ENCRYPTED) {
-      throw new ZipGuardError({
-        kind: 'unsupported',
-        detail: 'the workbook is encrypted; remove the password and upload again',
-      });
+      throw problem('unsupported', 'zip_encrypted');
     }
     if (entry.method !== METHOD_STORED && entry.method !== METHOD_DEFLATE) {
-      throw new ZipGuardError({
-        kind: 'unsupported',
-        detail: `the entry ${entry.name} uses an unsupported compression method`,
-      });
+      throw problem('unsupported', 'zip_entry_method', { name: entry.name });
     }
     total += entry.uncompressedSize;
     if (total > limits.maxUncompressedBytes) {
-      throw new ZipGuardError({
-        kind: 'bomb',
-        detail: `the workbook would expand to more than ${limits.maxUncompressedBytes} bytes`,
-      });
+      throw problem('bomb', 'zip_too_big', { max: String(limits.maxUncompressedBytes) });
     }
     const ratio = entry.uncompressedSize / Math.max(1, entry.compressedSize);
     if (entry.uncompressedSize > RATIO_FLOOR_BYTES && ratio > limits.maxCompressionRatio) {
-      throw new ZipGuardError({
-        kind: 'bomb',
-        detail: `the entry ${entry.name} expands ${Math.round(ratio)}× (at most ${limits.maxCompressionRatio}×)`,
+      throw problem('bomb', 'zip_entry_ratio', {
+        name: entry.name,
+        ratio: String(Math.round(ratio)),
+        max: String(limits.maxCompressionRatio),
       });
     }
   }
@@ -198,14 +197,14 @@ export async function checkLocalEntries(
   let expectedOffset = 0;
   for (const entry of [...entries].sort((a, b) => a.localHeaderOffset - b.localHeaderOffset)) {
     const at = entry.localHeaderOffset;
-    if (at !== expectedOffset) throw corrupt('the zip contains data that its directory does not list');
+    if (at !== expectedOffset) throw corrupt('zip_unlisted_data');
     if (at + 30 > data.byteLength || data.getUint32(at, true) !== LOCAL_SIGNATURE) {
-      throw corrupt(`the entry ${entry.name} is damaged`);
+      throw corrupt('zip_entry_damaged', { name: entry.name });
     }
     const nameLength = data.getUint16(at + 26, true);
     const extraLength = data.getUint16(at + 28, true);
     const name = decoder.decode(bytes.subarray(at + 30, at + 30 + nameLength));
-    if (name !== entry.name) throw corrupt(`the entry ${entry.name} is named differently in its header`);
+    if (name !== entry.name) throw corrupt('zip_entry_renamed', { name: entry.name });
     const localFlags = data.getUint16(at + 6, true);
     const localCompressed = data.getUint32(at + 18, true);
     const localUncompressed = data.getUint32(at + 22, true);
@@ -214,11 +213,11 @@ export async function checkLocalEntries(
       sizesInHeader &&
       (localCompressed !== entry.compressedSize || localUncompressed !== entry.uncompressedSize)
     ) {
-      throw corrupt(`the entry ${entry.name} declares different sizes in its header and directory`);
+      throw corrupt('zip_entry_sizes_differ', { name: entry.name });
     }
     const dataStart = at + 30 + nameLength + extraLength;
     let end = dataStart + entry.compressedSize;
-    if (end > directoryOffset) throw corrupt(`the entry ${entry.name} runs into the directory`);
+    if (end > directoryOffset) throw corrupt('zip_entry_into_directory', { name: entry.name });
     await checkInflatedSize(bytes.subarray(dataStart, end), entry);
     if (localFlags & FLAG_DATA_DESCRIPTOR) {
       if (end + 4 <= data.byteLength && data.getUint32(end, true) === DESCRIPTOR_SIGNATURE) end += 4;
@@ -227,19 +226,18 @@ export async function checkLocalEntries(
         position === directoryOffset ||
         (position + 4 <= data.byteLength && data.getUint32(position, true) === LOCAL_SIGNATURE);
       const length = [12, 20].find((candidate) => landsOnHeader(end + candidate));
-      if (length === undefined) throw corrupt(`the entry ${entry.name} has a damaged data descriptor`);
+      if (length === undefined) throw corrupt('zip_entry_descriptor_damaged', { name: entry.name });
       end += length;
     }
     expectedOffset = end;
   }
-  if (expectedOffset !== directoryOffset)
-    throw corrupt('the zip contains data that its directory does not list');
+  if (expectedOffset !== directoryOffset) throw corrupt('zip_unlisted_data');
 }
 
 async function checkInflatedSize(compressed: Uint8Array, entry: ZipEntry): Promise<void> {
   if (entry.method === METHOD_STORED) {
     if (compressed.byteLength !== entry.uncompressedSize)
-      throw corrupt(`the entry ${entry.name} has the wrong size`);
+      throw corrupt('zip_entry_wrong_size', { name: entry.name });
     return;
   }
   const inflater = createInflateRaw({ chunkSize: INFLATE_CHUNK_BYTES });
@@ -249,18 +247,15 @@ async function checkInflatedSize(compressed: Uint8Array, entry: ZipEntry): Promi
     for await (const chunk of inflater) {
       produced += (chunk as Buffer).byteLength;
       if (produced > entry.uncompressedSize) {
-        throw new ZipGuardError({
-          kind: 'bomb',
-          detail: `the entry ${entry.name} expands past its declared size`,
-        });
+        throw problem('bomb', 'zip_entry_past_size', { name: entry.name });
       }
     }
   } catch (error) {
     inflater.destroy();
     if (error instanceof ZipGuardError) throw error;
-    throw corrupt(`the entry ${entry.name} cannot be decompressed`);
+    throw corrupt('zip_entry_not_inflated', { name: entry.name });
   }
-  if (produced !== entry.uncompressedSize) throw corrupt(`the entry ${entry.name} has the wrong size`);
+  if (produced !== entry.uncompressedSize) throw corrupt('zip_entry_wrong_size', { name: entry.name });
 }
 
 /**

@@ -204,6 +204,60 @@ describe('refused files', () => {
   );
 });
 
+/** Latin words an Arabic message may hold: formats, programs and encodings have no Arabic names. */
+const LATIN_NAMES = new Set([
+  'xml',
+  'utf-8',
+  'utf-16le',
+  'utf-16be',
+  'windows-1256',
+  'csv',
+  'xlsx',
+  'xls',
+  'excel',
+  'office',
+  'zip',
+  'zip64',
+  'utf',
+  'pdf',
+  'png',
+  'jpeg',
+  'gif',
+  'elf',
+  'windows',
+  'gzip',
+  'rar',
+]);
+
+/** Latin words left in an Arabic message once the file's name and quoted headers are taken out. */
+function englishWordsIn(text: string, fileName: string): string[] {
+  // Names of the parts inside a workbook (xl/worksheets/sheet1.xml) are the file's, not words.
+  const rest = text
+    .replaceAll(fileName, '')
+    .replace(/"[^"]*"/g, '')
+    .replace(/\S+\/\S+/g, '');
+  return (rest.match(/[A-Za-z][A-Za-z0-9-]{2,}/g) ?? []).filter(
+    (word) => !LATIN_NAMES.has(word.toLowerCase()),
+  );
+}
+
+describe('refused files, in Arabic', () => {
+  it.each(refusedFiles)(
+    'says why %s was refused in Arabic too, in the envelope and the stored report',
+    async (_name, make, fileName, _status, code) => {
+      const res = await upload(client, await make(), fileName, 'replace');
+      expect(res.body.error.code).toBe(code);
+      const { messageAr } = res.body.error as { messageAr?: string };
+      expect(messageAr, 'the envelope carries messageAr').toMatch(/[\u0600-\u06ff]/);
+      expect(messageAr).toContain(fileName);
+      expect(englishWordsIn(messageAr!, fileName)).toEqual([]);
+      const details = res.body.error.details as { uploadId: string };
+      const stored = await client.get<{ fileError: { messageAr: string } }>(`/uploads/${details.uploadId}`);
+      expect(stored.body.fileError.messageAr).toBe(messageAr);
+    },
+  );
+});
+
 describe('broken rows', () => {
   it('reports ragged rows by row and refuses to replace the fleet with them', async () => {
     const res = await upload(

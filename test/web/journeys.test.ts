@@ -209,6 +209,27 @@ describe('the web app in a real browser', { timeout: 120_000 }, () => {
     await accountant.context().close();
   }, 120_000);
 
+  it('says in Arabic why a whole file was refused: the sentence for its code, then which file and why', async () => {
+    const admin = await newPage(chrome.browser, app.product.url!);
+    await admin.addInitScript(() => localStorage.setItem('ff.language', 'ar'));
+    await signIn(admin, 'fleet.jo@demo.fleet', DEMO_PASSWORD);
+    await admin.goto('/fleet');
+    await admin.getByRole('heading', { name: 'رفع قائمة المركبات' }).waitFor();
+    await admin.locator('input[type=file]').setInputFiles({
+      name: 'fleet.pdf',
+      mimeType: 'application/pdf',
+      buffer: Buffer.from('%PDF-1.4 not a spreadsheet'),
+    });
+    await admin.getByRole('button', { name: 'فحص الملف' }).click();
+    const alert = admin.getByRole('alert');
+    await poll(() => alert.getByTestId('error-detail').textContent()).toBe(
+      'fleet.pdf: هذا الملف مستند PDF، وليس CSV ولا XLSX. ارفع جدول البيانات الذي صُنع منه ملف PDF.',
+    );
+    expect(await alert.textContent()).toMatch(/^هذا ليس ملف CSV أو XLSX\./);
+    await expectAccessible(admin, 'a refused file in Arabic');
+    await admin.context().close();
+  });
+
   it('lets an owner invite a person, see the invitation waiting, and withdraw it (in Arabic)', async () => {
     const owner = await newPage(chrome.browser, app.product.url!);
     await owner.addInitScript(() => localStorage.setItem('ff.language', 'ar'));

@@ -1,17 +1,26 @@
 /**
  * The API on the same origin: the session cookie travels by itself; the CSRF token goes back as
  * `x-csrf-token` on every write, the chosen account as `x-account-id`. Errors arrive as the one
- * envelope `{ error: { code, message, details } }` and become an ApiError the pages put in words.
+ * envelope `{ error: { code, message, messageAr?, details } }` and become an ApiError the pages put
+ * in words. `messageAr` is there when the server words the error itself in both languages.
  */
 export class ApiError extends Error {
   readonly status: number;
   readonly code: string;
   readonly details: unknown;
-  constructor(status: number, code: string, message: string, details: unknown) {
+  readonly messageAr: string | null;
+  constructor(
+    status: number,
+    code: string,
+    message: string,
+    details: unknown,
+    messageAr: string | null = null,
+  ) {
     super(message);
     this.status = status;
     this.code = code;
     this.details = details;
+    this.messageAr = messageAr;
   }
 }
 
@@ -36,9 +45,18 @@ function headers(method: string, extra?: Record<string, string>): Record<string,
 async function failure(res: Response): Promise<ApiError> {
   const text = await res.text();
   try {
-    const body = JSON.parse(text) as { error?: { code?: string; message?: string; details?: unknown } };
-    if (body.error?.code) {
-      return new ApiError(res.status, body.error.code, body.error.message ?? '', body.error.details ?? null);
+    const body = JSON.parse(text) as {
+      error?: { code?: string; message?: string; messageAr?: string; details?: unknown };
+    };
+    const error = body.error;
+    if (error?.code) {
+      return new ApiError(
+        res.status,
+        error.code,
+        error.message ?? '',
+        error.details ?? null,
+        error.messageAr ?? null,
+      );
     }
   } catch {
     // Not our envelope (a proxy's page, a cut connection): the status alone says what happened.

@@ -21,3 +21,12 @@ export function errorText(t: Translate, error: unknown, known: (id: string) => b
   }
   return t('error.generic_client');
 }
+
+/**
+ * The server's own words for an error, in the page's language, where it sent them in both (a
+ * whole file refused: which file, row and column, and why); null otherwise.
+ */
+export function serverWords(error: unknown, language: 'ar' | 'en'): string | null {
+  if (!(error instanceof ApiError) || error.messageAr === null) return null;
+  return language === 'ar' ? error.messageAr : error.message;
+}

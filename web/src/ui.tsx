@@ -1,16 +1,23 @@
 import { type ReactNode, useId } from 'react';
 import { useIntl } from 'react-intl';
-import { errorText } from './errors.ts';
-import { useT } from './locale.tsx';
+import { errorText, serverWords } from './errors.ts';
+import { usePreferences, useT } from './locale.tsx';
 
 /** An API error said in words, announced to screen readers. */
 export function ErrorMessage({ error }: { error: unknown }) {
   const t = useT();
   const intl = useIntl();
+  const { language } = usePreferences();
   if (!error) return null;
+  const words = serverWords(error, language);
   return (
     <p className="error" role="alert">
       {errorText(t, error, (id) => id in intl.messages)}
+      {words ? (
+        <span className="error-detail" dir="auto" data-testid="error-detail">
+          {words}
+        </span>
+      ) : null}
     </p>
   );
 }
