@@ -1,15 +1,25 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { z } from 'zod';
 import { DomainError, type Words } from '../errors.ts';
+import { catalogueWords } from '../i18n/messages.ts';
 import type { Logger } from '../logger.ts';
 
 /**
  * `requestId` is the request's id in the logs (and its `x-request-id` header), to quote when
- * reporting it; `messageAr` is the message in Arabic, where the server words the error in both
- * languages (whole-file refusals of uploaded files, among others).
+ * reporting it. `messageAr` is the message in Arabic: the error's own words where the server words
+ * it in both languages (whole-file refusals of uploaded files, among others, `wordsFrom: 'error'`),
+ * otherwise the catalogue's sentence for the code (`wordsFrom: 'catalogue'`, the sentence the web
+ * app shows), so no refusal reaches a client in English only.
  */
 export interface ErrorEnvelope {
-  error: { code: string; message: string; messageAr?: string; details: unknown; requestId?: string };
+  error: {
+    code: string;
+    message: string;
+    messageAr?: string;
+    wordsFrom?: 'error' | 'catalogue';
+    details: unknown;
+    requestId?: string;
+  };
 }
 
 export function envelope(
@@ -18,7 +28,16 @@ export function envelope(
   details: unknown = null,
   request?: { id: unknown },
 ): ErrorEnvelope {
-  const words = typeof message === 'string' ? { message } : { message: message.en, messageAr: message.ar };
+  const arabic = typeof message === 'string' ? catalogueWords('ar', code, details) : message.ar;
+  const words = {
+    message: typeof message === 'string' ? message : message.en,
+    ...(arabic === null
+      ? {}
+      : {
+          messageAr: arabic,
+          wordsFrom: typeof message === 'string' ? ('catalogue' as const) : ('error' as const),
+        }),
+  };
   return { error: { code, ...words, details, ...(request ? { requestId: String(request.id) } : {}) } };
 }
 

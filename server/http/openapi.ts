@@ -14,7 +14,14 @@ const errorEnvelope = {
         message: { type: 'string' },
         messageAr: {
           type: 'string',
-          description: 'the message in Arabic, where the server words it in both languages',
+          description:
+            "the message in Arabic: the error's own words, or the catalogue's sentence for the code (see wordsFrom)",
+        },
+        wordsFrom: {
+          type: 'string',
+          enum: ['error', 'catalogue'],
+          description:
+            "'error' when message and messageAr are the error's own words in both languages (a refused file: which file, row and column); 'catalogue' when messageAr is the code's general sentence",
         },
         details: {},
         requestId: {

@@ -71,3 +71,24 @@ export function message(choice: LocaleChoice | Language, key: string, values?: M
 export function bilingual(key: string, values?: MessageValues): { en: string; ar: string } {
   return { en: message('en', key, values), ar: message('ar', key, values) };
 }
+
+/**
+ * The catalogue's sentence for an error code (`web.error.<code>`, what the web app shows), with
+ * the error's details put in where they are strings or numbers; null when the catalogue has no
+ * sentence for the code or the details lack a value it names.
+ */
+export function catalogueWords(language: Language, code: string, details: unknown): string | null {
+  const key = `web.error.${code}`;
+  if (!catalogs[language].has(key)) return null;
+  const values: MessageValues = {};
+  if (details !== null && typeof details === 'object' && !Array.isArray(details)) {
+    for (const [name, value] of Object.entries(details)) {
+      if (typeof value === 'string' || typeof value === 'number') values[name] = value;
+    }
+  }
+  try {
+    return message(language, key, values);
+  } catch {
+    return null;
+  }
+}

@@ -35,6 +35,8 @@ describe('web role', () => {
       error: {
         code: 'route_not_found',
         message: 'no route for GET /api/v1/nothing-here',
+        messageAr: 'غير موجود.',
+        wordsFrom: 'catalogue',
         details: null,
         requestId: res.headers.get('x-request-id'),
       },
@@ -51,6 +53,13 @@ describe('web role', () => {
     expect(res.status).toBe(400);
     const body = (await res.json()) as { error: { code: string } };
     expect(body.error.code).toBe('entity_parse_failed');
+  });
+
+  it('answers every refusal in Arabic too, with the catalogue sentence where the error has no words of its own', async () => {
+    const res = await fetch(`${product.url}/api/v1/runs/1`);
+    const body = (await res.json()) as { error: { code: string; messageAr?: string; wordsFrom?: string } };
+    expect(body.error.messageAr).toMatch(/[\u0600-\u06ff]/);
+    expect(body.error.wordsFrom).toBe('catalogue');
   });
 
   it('serves the web page', async () => {

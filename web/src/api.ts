@@ -1,8 +1,9 @@
 /**
  * The API on the same origin: the session cookie travels by itself; the CSRF token goes back as
  * `x-csrf-token` on every write, the chosen account as `x-account-id`. Errors arrive as the one
- * envelope `{ error: { code, message, messageAr?, details } }` and become an ApiError the pages put
- * in words. `messageAr` is there when the server words the error itself in both languages.
+ * envelope `{ error: { code, message, messageAr?, wordsFrom?, details } }` and become an ApiError the
+ * pages put in words. `messageAr` is kept only when the server words the error itself in both
+ * languages (`wordsFrom: 'error'`); the code's general sentence the pages have already.
  */
 export class ApiError extends Error {
   readonly status: number;
@@ -46,7 +47,7 @@ async function failure(res: Response): Promise<ApiError> {
   const text = await res.text();
   try {
     const body = JSON.parse(text) as {
-      error?: { code?: string; message?: string; messageAr?: string; details?: unknown };
+      error?: { code?: string; message?: string; messageAr?: string; wordsFrom?: string; details?: unknown };
     };
     const error = body.error;
     if (error?.code) {
@@ -55,7 +56,7 @@ async function failure(res: Response): Promise<ApiError> {
         error.code,
         error.message ?? '',
         error.details ?? null,
-        error.messageAr ?? null,
+        error.wordsFrom === 'error' ? (error.messageAr ?? null) : null,
       );
     }
   } catch {
