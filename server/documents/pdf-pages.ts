@@ -6,7 +6,8 @@
  * the right edge. Text goes through pdf-text.ts (bidi runs), in the Amiri font.
  */
 import PDFDocument from 'pdfkit';
-import { type Direction, drawLine, fitText, fonts, rememberShaping } from './pdf-text.ts';
+import { registerFonts } from './pdf-fonts.ts';
+import { type Direction, drawLine, fitText, rememberShaping } from './pdf-text.ts';
 
 export const PAGE = { width: 595.28, height: 841.89, margin: 36 } as const;
 const FOOTER_HEIGHT = 24;
@@ -82,8 +83,7 @@ export class PagedPdf {
       },
       lang: options.base === 'rtl' ? 'ar' : 'en',
     });
-    this.doc.registerFont('regular', fonts.regular);
-    this.doc.registerFont('bold', fonts.bold);
+    registerFonts(this.doc);
     rememberShaping(this.doc, 'regular');
     rememberShaping(this.doc, 'bold');
     // zlib answers each page's compressed stream as a slice of a 64 KB buffer: kept as it is, a
