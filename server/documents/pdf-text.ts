@@ -221,14 +221,19 @@ export class ShapingCacheError extends Error {
   override name = 'ShapingCacheError';
 }
 
+let installedPdfkit: string | undefined;
+
+/** The installed pdfkit's version, read once per process. */
 function pdfkitVersion(): string {
+  if (installedPdfkit !== undefined) return installedPdfkit;
   const main = require.resolve('pdfkit');
   const manifest = JSON.parse(
     fs.readFileSync(path.join(path.dirname(main), '..', 'package.json'), 'utf8'),
   ) as { name?: string; version?: string };
   if (manifest.name !== 'pdfkit' || !manifest.version)
     throw new ShapingCacheError(`pdfkit's package.json was not found beside ${main}`);
-  return manifest.version;
+  installedPdfkit = manifest.version;
+  return installedPdfkit;
 }
 
 const unsupported = (version: string, why: string) =>
