@@ -59,17 +59,19 @@ const PART_BYTES = 1 << 20;
 /**
  * A document's bytes on their way to storage, hashed as they come. Renderers push many small
  * chunks, each possibly a view of a larger buffer (Node's 8 KB pool, zlib's output): they are
- * copied into parts of about a megabyte, so no chunk's buffer is held past its part.
+ * copied into parts of about a megabyte, so no chunk's buffer is held past its part. A document
+ * smaller than a part is stored in one write when it ends; a bigger one is staged part by part.
  */
 class DocumentSink implements DocumentOutput {
   private readonly hash = createHash('sha256');
   private pending: Buffer[] = [];
   private pendingBytes = 0;
+  private staged: StagedDocument | undefined;
   byteSize = 0;
-  private readonly staged: StagedDocument;
+  private readonly stage: () => Promise<StagedDocument>;
 
-  constructor(staged: StagedDocument) {
-    this.staged = staged;
+  constructor(stage: () => Promise<StagedDocument>) {
+    this.stage = stage;
   }
 
   push(chunk: Buffer): void {
@@ -80,26 +82,39 @@ class DocumentSink implements DocumentOutput {
   }
 
   async drain(): Promise<void> {
-    if (this.pendingBytes >= PART_BYTES) await this.flush();
+    if (this.pendingBytes < PART_BYTES) return;
+    this.staged ??= await this.stage();
+    await this.staged.append(this.takePending());
   }
 
-  async flush(): Promise<void> {
-    if (this.pendingBytes === 0) return;
+  private takePending(): Buffer {
     const part = Buffer.concat(this.pending, this.pendingBytes);
     this.pending = [];
     this.pendingBytes = 0;
-    await this.staged.append(part);
+    return part;
   }
 
+  /** The document's hash, once every chunk has been pushed. */
   sha256(): string {
     return this.hash.digest('hex');
+  }
+
+  /** Stores the whole document under its hash: what is staged and what is still pending. */
+  async store(storage: DocumentStorage, trx: Tx, accountId: bigint, sha256: string): Promise<void> {
+    if (!this.staged) {
+      await storage.put(trx, accountId, sha256, this.takePending());
+      return;
+    }
+    if (this.pendingBytes > 0) await this.staged.append(this.takePending());
+    await this.staged.store(sha256);
   }
 }
 
 /**
- * Renders a document straight into storage under its key, a part at a time, unless the key has
- * a document already (which stands and is answered). The bytes stored, their hash and size are
- * those `storeDocument` would record for the same rendering held whole.
+ * Renders a document straight into storage under its key, a part at a time. The caller has found
+ * no document under the key; should one be stored meanwhile (a re-delivered job), it stands and
+ * is answered. The bytes stored, their hash and size are those `storeDocument` would record for
+ * the same rendering held whole.
  */
 export async function storeRenderedDocument(
   trx: Tx,
@@ -109,12 +124,8 @@ export async function storeRenderedDocument(
   render: (output: DocumentOutput) => Promise<void>,
   storage: DocumentStorage = postgresStorage,
 ): Promise<{ created: boolean; document: StoredDocument }> {
-  const existing = await findDocument(trx, accountId, key);
-  if (existing) return { created: false, document: existing };
-  const staged = await storage.stage(trx, accountId);
-  const sink = new DocumentSink(staged);
+  const sink = new DocumentSink(() => storage.stage(trx, accountId));
   await render(sink);
-  await sink.flush();
   const sha256 = sink.sha256();
   const result = await insertDocument(trx, accountId, {
     ...key,
@@ -124,7 +135,7 @@ export async function storeRenderedDocument(
     byteSize: sink.byteSize,
     storage: storage.name,
   });
-  if (result.created) await staged.store(sha256);
+  if (result.created) await sink.store(storage, trx, accountId, sha256);
   return result;
 }
 

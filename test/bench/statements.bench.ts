@@ -365,7 +365,10 @@ export const statementBenches: Bench[] = [
       ]);
       // As in production, the worker has a gateway of its own rather than the simulator in process;
       // rendering never calls it.
-      const worker = await startRole(ctx, 'worker', { AUTHORITY_URL: 'http://127.0.0.1:9' });
+      // Started as `npm run start:worker` starts it.
+      const worker = await startRole(ctx, 'worker', { AUTHORITY_URL: 'http://127.0.0.1:9' }, [
+        '--max-semi-space-size=8',
+      ]);
       const boss = createBoss({
         connectionString: loginUrl(ctx.url, QUEUE_ROLE, ctx.env.QUEUE_DATABASE_PASSWORD),
         worker: false,
