@@ -6,7 +6,9 @@
  * the right edge. Text goes through pdf-text.ts (bidi runs), in the Amiri font.
  */
 import PDFDocument from 'pdfkit';
-import { type Direction, drawLine, fitText, fonts, rememberShaping } from './pdf-text.ts';
+import type { DocumentOutput } from './documents.service.ts';
+import { registerFonts } from './pdf-fonts.ts';
+import { type Direction, drawLine, fitText, rememberShaping } from './pdf-text.ts';
 
 export const PAGE = { width: 595.28, height: 841.89, margin: 36 } as const;
 const FOOTER_HEIGHT = 24;
@@ -54,9 +56,14 @@ export interface PagedPdfOptions {
   totalPages: number;
   title: string;
   createdAt: Date;
+  /** Where the bytes go as they are written; without one the document is held for `finish`. */
+  output?: DocumentOutput;
 }
 
-/** A document written page by page into memory-light chunks; `finish` answers its bytes. */
+/**
+ * A document written page by page, into its output (storage, a part at a time, between pages of
+ * rows) or into memory-light chunks that `finish` answers.
+ */
 export class PagedPdf {
   readonly doc: PDFKit.PDFDocument;
   readonly base: Direction;
@@ -82,19 +89,21 @@ export class PagedPdf {
       },
       lang: options.base === 'rtl' ? 'ar' : 'en',
     });
-    this.doc.registerFont('regular', fonts.regular);
-    this.doc.registerFont('bold', fonts.bold);
+    registerFonts(this.doc);
     rememberShaping(this.doc, 'regular');
     rememberShaping(this.doc, 'bold');
     // zlib answers each page's compressed stream as a slice of a 64 KB buffer: kept as it is, a
     // 13,000-page statement would hold hundreds of MB of them. Such a slice is copied to its size.
-    this.doc.on('data', (chunk: Buffer) =>
-      this.chunks.push(
-        chunk.buffer.byteLength > Buffer.poolSize && chunk.byteLength < chunk.buffer.byteLength / 2
-          ? Buffer.from(chunk)
-          : chunk,
-      ),
-    );
+    const output = options.output;
+    this.doc.on('data', (chunk: Buffer) => {
+      if (output) output.push(chunk);
+      else
+        this.chunks.push(
+          chunk.buffer.byteLength > Buffer.poolSize && chunk.byteLength < chunk.buffer.byteLength / 2
+            ? Buffer.from(chunk)
+            : chunk,
+        );
+    });
     this.done = new Promise((resolve, reject) => {
       this.doc.on('end', resolve);
       this.doc.on('error', reject);
@@ -260,6 +269,7 @@ export class PagedPdf {
         onPage += 1;
         any = true;
       }
+      await this.options.output?.drain();
     }
     if (!any) {
       this.newPage();
@@ -298,12 +308,19 @@ export class PagedPdf {
     this.y += ROW_HEIGHT / 2;
   }
 
-  async finish(): Promise<Buffer> {
+  /** Ends the document: its bytes have all gone to its output, or are held for `finish`. */
+  async end(): Promise<void> {
     if (this.page !== this.options.totalPages) {
       throw new Error(`${this.page} pages drawn, but the layout planned ${this.options.totalPages}`);
     }
     this.doc.end();
     await this.done;
+  }
+
+  /** Ends a document written without an output and answers its bytes. */
+  async finish(): Promise<Buffer> {
+    if (this.options.output) throw new Error('a document written to its output has no bytes to answer');
+    await this.end();
     return Buffer.concat(this.chunks);
   }
 }

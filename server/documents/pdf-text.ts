@@ -11,6 +11,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import bidiModule, { type Bidi } from 'bidi-js';
 import PDFDocument from 'pdfkit';
+import { documentFont, fonts, parsedFontOf, shapingView } from './pdf-fonts.ts';
 
 // A CommonJS module whose `module.exports` is the factory; its typings describe an ES default export.
 const bidi = (bidiModule as unknown as () => Bidi)();
@@ -132,11 +133,7 @@ export function hasRtl(text: string): boolean {
 
 const require = createRequire(import.meta.url);
 
-/** Amiri (SIL OFL) from @expo-google-fonts/amiri: Arabic, Arabic-Indic and Western digits, Latin. */
-export const fonts = {
-  regular: fs.readFileSync(require.resolve('@expo-google-fonts/amiri/400Regular/Amiri_400Regular.ttf')),
-  bold: fs.readFileSync(require.resolve('@expo-google-fonts/amiri/700Bold/Amiri_700Bold.ttf')),
-};
+export { fonts } from './pdf-fonts.ts';
 
 /**
  * Shaping for Arabic runs (fontkit adds the positional forms by script); given features, pdfkit lays
@@ -224,14 +221,19 @@ export class ShapingCacheError extends Error {
   override name = 'ShapingCacheError';
 }
 
+let installedPdfkit: string | undefined;
+
+/** The installed pdfkit's version, read once per process. */
 function pdfkitVersion(): string {
+  if (installedPdfkit !== undefined) return installedPdfkit;
   const main = require.resolve('pdfkit');
   const manifest = JSON.parse(
     fs.readFileSync(path.join(path.dirname(main), '..', 'package.json'), 'utf8'),
   ) as { name?: string; version?: string };
   if (manifest.name !== 'pdfkit' || !manifest.version)
     throw new ShapingCacheError(`pdfkit's package.json was not found beside ${main}`);
-  return manifest.version;
+  installedPdfkit = manifest.version;
+  return installedPdfkit;
 }
 
 const unsupported = (version: string, why: string) =>
@@ -250,34 +252,65 @@ function freezeRun(run: ShapedRun): ShapedRun {
   return Object.freeze(run);
 }
 
+interface ShapingCaches {
+  /** Right-to-left runs, by features and text. */
+  known: Map<string, ShapedRun>;
+  /** Printable ASCII characters, each laid out alone with every feature off. */
+  characters: Map<string, ShapedRun>;
+}
+
+/** Runs shaped for any document of the process drawn with a view of a parsed font, per parsed font. */
+const sharedShaping = new Map<object, ShapingCaches>();
+
+/** Empties the runs shared by the process's documents (the start-up check begins from none). */
+export function forgetSharedShaping(): void {
+  sharedShaping.clear();
+}
+
 /**
  * Remembers the shaped runs of a registered font (pdfkit caches only runs laid out without
  * features): a statement repeats the same Arabic words on every row, and shaping Amiri is the
  * costliest step of drawing a line. It wraps a method of pdfkit's font object, which is not
  * public API: the pdfkit version and the method's shape are checked first, and at start-up
  * `checkShapingCache` proves the cache is used and shapes exactly as pdfkit does.
+ *
+ * A font registered as a view of the process's parsed font (pdf-fonts.ts) shares its Arabic runs
+ * and characters with every document of the process, each shaped alone on a view of its own, so
+ * a run's glyphs carry the run's own characters (which pdfkit writes into the document's text
+ * map) whichever document shaped it first: a document's bytes do not depend on what the process
+ * drew before it. A font parsed on its own keeps them for its document.
  */
 export function rememberShaping(doc: PDFKit.PDFDocument, fontName: string, limit = 20_000): void {
   const version = pdfkitVersion();
   if (!shapingCacheSupports(version)) throw unsupported(version, 'the version is outside the range');
   doc.font(fontName);
-  const font = (doc as unknown as { _font?: Partial<ShapingFont> })._font;
+  const font = (doc as unknown as { _font?: Partial<ShapingFont> & { font?: object; scale?: number } })._font;
   if (typeof font?.layoutRun !== 'function' || typeof font.layout !== 'function')
     throw unsupported(version, 'its font object has no layoutRun/layout methods');
-  const shape = font.layoutRun.bind(font);
-  const known = new Map<string, ShapedRun>();
+  const own = font.layoutRun.bind(font);
+  const parsed = font.font === undefined ? undefined : parsedFontOf(font.font);
+  let caches: ShapingCaches = { known: new Map(), characters: new Map() };
+  let shape = own;
+  if (parsed !== undefined) {
+    caches = sharedShaping.get(parsed) ?? caches;
+    sharedShaping.set(parsed, caches);
+    // pdfkit's own layoutRun (it reads only `font` and `scale`), on the shared shaping view.
+    const layoutRun = font.layoutRun;
+    const scale = font.scale;
+    shape = (text, features) => layoutRun.call({ font: shapingView(parsed), scale }, text, features);
+  }
+  const { known, characters } = caches;
   // Only right-to-left runs (features as a list) repeat enough to be worth keeping; a left-to-right
   // run is kept from being measured to being drawn, which follows at once.
   // Printable ASCII (amounts, dates, tickets, plates, English words) laid out with every feature
   // off is each character's glyph and advance in turn: such a run is put together from its
   // characters' runs, shaped once each.
   let lastLtr: { text: string; run: ShapedRun } | undefined;
-  const characters = new Map<string, ShapedRun>();
   font.layoutRun = (text, features) => {
     if (!Array.isArray(features)) {
       if (lastLtr?.text === text) return lastLtr.run;
       if (!PRINTABLE_ASCII.test(text)) {
-        lastLtr = { text, run: freezeRun(shape(text, features)) };
+        lastLtr = { text, run: freezeRun(own(text, features)) };
         return lastLtr.run;
       }
       const glyphs: object[] = [];
@@ -318,14 +351,18 @@ const LTR_SAMPLES = [
 ];
 
 /**
- * Proves, on a scratch document, that the shaping cache attaches to this pdfkit, is really used
+ * Proves, on scratch documents, that the shaping cache attaches to this pdfkit, is really used
  * (a repeated Arabic run is shaped once) and changes nothing (the same widths and the same PDF
- * bytes as pdfkit alone, Arabic and left-to-right runs put together from their characters). Rejects with a ShapingCacheError saying what to do otherwise.
+ * bytes as pdfkit alone, Arabic and left-to-right runs put together from their characters), also
+ * in documents drawn with a view of the process's parsed font (pdf-fonts.ts), the first and a
+ * later one. Rejects with a ShapingCacheError saying what to do otherwise.
  */
 export async function checkShapingCache(): Promise<void> {
   const version = pdfkitVersion();
   const sample = 'كشف المخالفات المرورية';
-  const draw = async (cached: boolean) => {
+  type Font = 'parsed anew' | 'cached' | 'shared' | 'shared again';
+  const draw = async (font: Font) => {
+    const shared = font === 'shared' || font === 'shared again';
     const doc = new PDFDocument({
       autoFirstPage: false,
       compress: false,
@@ -334,39 +371,56 @@ export async function checkShapingCache(): Promise<void> {
     const chunks: Buffer[] = [];
     doc.on('data', (chunk: Buffer) => chunks.push(chunk));
     const ended = new Promise((resolve) => doc.on('end', resolve));
-    doc.registerFont('probe', fonts.regular);
-    if (cached) rememberShaping(doc, 'probe');
+    doc.registerFont('probe', shared ? documentFont('regular') : fonts.regular);
+    if (font === 'shared') forgetSharedShaping();
+    if (font !== 'parsed anew') rememberShaping(doc, 'probe');
     doc.font('probe').fontSize(10).addPage();
-    // Counts the shaping engine's work under whatever pdfkit does with the run.
-    const engine = (doc as unknown as { _font: { font?: { layout?: (...a: unknown[]) => unknown } } })._font
-      .font;
-    if (typeof engine?.layout !== 'function')
+    // Counts the shaping engine's work under whatever pdfkit does with the run: on the document's
+    // fontkit font, or on the parsed font its view and the shared shaping view inherit from.
+    type Engine = { layout?: (this: unknown, ...a: unknown[]) => unknown };
+    const own = (doc as unknown as { _font: { font?: Engine } })._font.font;
+    const engine: Engine | undefined = shared && own ? Object.getPrototypeOf(own) : own;
+    const layout = engine?.layout;
+    if (engine === undefined || typeof layout !== 'function')
       throw unsupported(version, 'its font object has no fontkit font');
     let shaped = 0;
-    const layout = engine.layout.bind(engine);
-    engine.layout = (...args: unknown[]) => {
+    engine.layout = function (...args: unknown[]) {
       shaped += 1;
-      return layout(...args);
+      return layout.apply(this, args);
     };
-    const surface = doc as unknown as TextSurface;
-    const widths = [1, 2, 3].map(() => surface.widthOfString(sample, { features: RTL_FEATURES }));
-    surface.text(sample, 10, 10, { lineBreak: false, features: RTL_FEATURES });
-    const counted = shaped;
-    for (const [index, line] of LTR_SAMPLES.entries()) {
-      widths.push(surface.widthOfString(line, { features: LTR_FEATURES }));
-      surface.text(line, 10, 30 + index * 12, { lineBreak: false, features: LTR_FEATURES });
+    try {
+      const surface = doc as unknown as TextSurface;
+      const widths = [1, 2, 3].map(() => surface.widthOfString(sample, { features: RTL_FEATURES }));
+      surface.text(sample, 10, 10, { lineBreak: false, features: RTL_FEATURES });
+      const counted = shaped;
+      for (const [index, line] of LTR_SAMPLES.entries()) {
+        widths.push(surface.widthOfString(line, { features: LTR_FEATURES }));
+        surface.text(line, 10, 30 + index * 12, { lineBreak: false, features: LTR_FEATURES });
+      }
+      shaped = counted;
+      doc.end();
+      await ended;
+      return { widths: widths.join(), bytes: Buffer.concat(chunks), shaped };
+    } finally {
+      delete engine.layout;
     }
-    shaped = counted;
-    doc.end();
-    await ended;
-    return { widths: widths.join(), bytes: Buffer.concat(chunks), shaped };
   };
-  const plain = await draw(false);
-  const cached = await draw(true);
-  if (cached.shaped !== 1)
-    throw unsupported(version, `a run measured three times and drawn once was shaped ${cached.shaped} times`);
-  if (cached.widths !== plain.widths || !cached.bytes.equals(plain.bytes))
-    throw unsupported(version, 'a cached run measures or draws differently from pdfkit alone');
+  const plain = await draw('parsed anew');
+  for (const font of ['cached', 'shared', 'shared again'] as const) {
+    const cached = await draw(font);
+    // A later document finds the run the first one shaped.
+    const expected = font === 'shared again' ? 0 : 1;
+    if (cached.shaped !== expected)
+      throw unsupported(
+        version,
+        `a run measured three times and drawn once was shaped ${cached.shaped} times, not ${expected}`,
+      );
+    if (cached.widths !== plain.widths || !cached.bytes.equals(plain.bytes))
+      throw unsupported(
+        version,
+        `a cached run (${font} font) measures or draws differently from pdfkit alone`,
+      );
+  }
 }
 
 export interface LineBox {

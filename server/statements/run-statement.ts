@@ -136,13 +136,18 @@ export async function loadRunStatement(
     await longestTexts(trx, accountId),
   ];
   const issued = paymentStage.status === 'issued';
+  const vehicleNumbers = issued
+    ? await totalOpenVehicleNumbers(trx, accountId)
+    : { numbers: 0, lines: 0, total_minor: 0n, after_deadline_minor: 0n };
+  const changeCount = lineTotals.reduce((sum, t) => sum + t.violations, 0);
+  // Each table's rows are counted above: a small run's tables are read without cursors.
   const payments: StatementPayments = {
     outcome: paymentStage,
     consolidated: issued ? await openConsolidatedNumber(trx, accountId) : undefined,
-    vehicleNumbers: issued
-      ? await totalOpenVehicleNumbers(trx, accountId)
-      : { numbers: 0, lines: 0, total_minor: 0n, after_deadline_minor: 0n },
-    numbers: issued ? () => cursorPages(trx, openVehicleNumbersQuery(accountId)) : async function* () {},
+    vehicleNumbers,
+    numbers: issued
+      ? () => cursorPages(trx, openVehicleNumbersQuery(accountId), { expectedRows: vehicleNumbers.numbers })
+      : async function* () {},
   };
   const unchanged = summaryChanges.parse(run.summary).changes.find((c) => c.change === 'unchanged');
   const changes = changeOrder.flatMap((change): ChangeTotal[] => {
@@ -185,21 +190,23 @@ export async function loadRunStatement(
     counts: {
       vehicles: vehicleCount,
       violations: outstanding.violations,
-      changes: lineTotals.reduce((sum, t) => sum + t.violations, 0),
+      changes: changeCount,
     },
     widths,
     vehicles: async function* () {
       const deadlines = new Map<number, Date | null>();
-      for await (const page of cursorPages(trx, vehicleLinesQuery(accountId, runId))) {
+      const query = vehicleLinesQuery(accountId, runId);
+      for await (const page of cursorPages(trx, query, { expectedRows: vehicleCount })) {
         yield page.map((v) => withDue(profile, v, asOf, issued, deadlines));
       }
     },
     violations: async function* () {
-      for await (const page of cursorPages(trx, outstandingLinesQuery(accountId, runId))) {
+      const query = outstandingLinesQuery(accountId, runId);
+      for await (const page of cursorPages(trx, query, { expectedRows: outstanding.violations })) {
         yield issued ? page : page.map((v) => ({ ...v, payment_number: null }));
       }
     },
-    changeLines: () => cursorPages(trx, changeLinesQuery(accountId, runId)),
+    changeLines: () => cursorPages(trx, changeLinesQuery(accountId, runId), { expectedRows: changeCount }),
   };
 }
 

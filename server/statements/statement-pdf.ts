@@ -5,6 +5,7 @@
  * every page numbered "X of Y". Lines come from cursor pages.
  */
 
+import type { DocumentOutput } from '../documents/documents.service.ts';
 import { code128Width, drawCode128 } from '../documents/pdf-barcode.ts';
 import {
   type CellBox,
@@ -27,7 +28,12 @@ const BAR_MODULE = 0.72;
 const BAR_HEIGHT = 18;
 const BARCODE_ROW_HEIGHT = 34;
 
-export async function writeRunStatementPdf(statement: RunStatement, language: Language): Promise<Buffer> {
+/** Writes the statement into its output (storage, page by page). */
+export async function writeRunStatementPdf(
+  statement: RunStatement,
+  language: Language,
+  output: DocumentOutput,
+): Promise<void> {
   const { header } = statement;
   const zone = header.account.timeZone;
   const currency = header.currency;
@@ -52,6 +58,7 @@ export async function writeRunStatementPdf(statement: RunStatement, language: La
     totalPages,
     title: `${title} — ${accountName}`,
     createdAt: header.generatedAt,
+    output,
     footer: (page, pages) => ({
       left: `${header.account.registryNumber} · ${text('run_number', { id: header.run.id.toString() })}`,
       right: text('page', { page, pages }),
@@ -271,7 +278,7 @@ export async function writeRunStatementPdf(statement: RunStatement, language: La
     },
   );
 
-  return pdf.finish();
+  await pdf.end();
 }
 
 /** A payment number's cell: its barcode, the digits under it on the row's text line, at the start side. */

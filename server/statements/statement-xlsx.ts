@@ -7,6 +7,7 @@
  */
 import { PassThrough } from 'node:stream';
 import ExcelJS from 'exceljs';
+import type { DocumentOutput } from '../documents/documents.service.ts';
 import type { Language } from '../i18n/messages.ts';
 import {
   amountCellFormat,
@@ -33,7 +34,12 @@ const dateTimeStyle = { numFmt: DATE_TIME_FORMAT };
 const columnWidth = (header: string, longest: number, max = 60) =>
   Math.min(max, Math.max(header.length, longest) + 3);
 
-export async function writeRunStatementXlsx(statement: RunStatement, language: Language): Promise<Buffer> {
+/** Writes the workbook into its output (storage, a part at a time, between pages of rows). */
+export async function writeRunStatementXlsx(
+  statement: RunStatement,
+  language: Language,
+  output: DocumentOutput,
+): Promise<void> {
   const { header, widths } = statement;
   const zone = header.account.timeZone;
   const currency = header.currency;
@@ -41,8 +47,7 @@ export async function writeRunStatementXlsx(statement: RunStatement, language: L
   const text = (key: string, values?: Record<string, string | number>) => t(language, key, values);
 
   const sink = new PassThrough();
-  const chunks: Buffer[] = [];
-  sink.on('data', (chunk: Buffer) => chunks.push(chunk));
+  sink.on('data', (chunk: Buffer) => output.push(chunk));
   const finished = new Promise<void>((resolve, reject) => {
     sink.on('end', resolve);
     sink.on('error', reject);
@@ -83,6 +88,7 @@ export async function writeRunStatementXlsx(statement: RunStatement, language: L
         row.commit();
         last += 1;
       }
+      await output.drain();
     }
     ws.autoFilter = { from: { row: 1, column: 1 }, to: { row: last, column: columns.length } };
     ws.commit();
@@ -324,5 +330,4 @@ export async function writeRunStatementXlsx(statement: RunStatement, language: L
 
   await workbook.commit();
   await finished;
-  return Buffer.concat(chunks);
 }

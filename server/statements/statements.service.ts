@@ -9,7 +9,7 @@ import { revokeForLateFines } from '../clearances/clearances.service.ts';
 import type { Database } from '../db/database.ts';
 import { type Tx, withTenant } from '../db/tenant.ts';
 import { type DocumentFormat, type DocumentKey, findDocument } from '../documents/documents.repo.ts';
-import { storeDocument } from '../documents/documents.service.ts';
+import { storeRenderedDocument } from '../documents/documents.service.ts';
 import { DomainError } from '../errors.ts';
 import type { Language } from '../i18n/messages.ts';
 import { findRun } from '../runs/runs.repo.ts';
@@ -46,14 +46,17 @@ export async function renderRunStatement(
   if (await findDocument(trx, accountId, key)) return true;
   const statement = await loadRunStatement(trx, accountId, runId, now, paymentStage);
   if (!statement) return false;
-  const bytes =
-    format === 'xlsx'
-      ? await writeRunStatementXlsx(statement, language)
-      : await writeRunStatementPdf(statement, language);
-  await storeDocument(trx, accountId, key, {
-    fileName: statementFileName(statement.header, language, format),
-    bytes,
-  });
+  // Written into storage as it is rendered: a big fleet's statement is never held whole.
+  await storeRenderedDocument(
+    trx,
+    accountId,
+    key,
+    statementFileName(statement.header, language, format),
+    (output) =>
+      format === 'xlsx'
+        ? writeRunStatementXlsx(statement, language, output)
+        : writeRunStatementPdf(statement, language, output),
+  );
   return true;
 }
 

@@ -26,6 +26,7 @@ import { createLogger } from '../../server/logger.ts';
 import { composePaymentNumber } from '../../server/payments/payment-number.ts';
 import { issuePaymentNumbers } from '../../server/payments/payment-numbers.service.ts';
 import { startStatementsStage } from '../../server/statements/render-stage.ts';
+import { renderRunStatements } from '../../server/statements/statements.service.ts';
 import { makeAccount } from '../support/factories.ts';
 import type { Bench, BenchContext } from './harness.ts';
 import { peakRssMb, resetPeakRss, time } from './harness.ts';
@@ -62,18 +63,19 @@ function instantIssuer(): AuthorityIssuer {
 }
 
 /** A finished run as reconciliation leaves it: versions, lookups, change lines; then its numbers. */
-export async function seedRun(db: Database, appUrl: string) {
+export async function seedRun(db: Database, appUrl: string, vehicles = VEHICLES) {
+  const violations = vehicles * 5;
   const account = await makeAccount(db, 'JO');
   const accountId = account.id;
   await sql`
     insert into vehicles (account_id, plate_key, plate, plate_display, active_from, label, cost_centre)
     select ${accountId}, 'JO:' || (10 + i % 80) || '-' || (200000 + i), '{}'::jsonb,
            (10 + i % 80) || '-' || (200000 + i), '2020-01-01', 'شاحنة توزيع ' || i, 'CC-' || (i % 40)
-    from generate_series(1, ${VEHICLES}::int) i`.execute(db);
+    from generate_series(1, ${vehicles}::int) i`.execute(db);
   const { rows } = await sql<{ id: bigint }>`
     insert into runs (account_id, kind, status, lookups_total, lookups_done, created_at, fetched_at, reconciled_at,
                       finished_at, summary)
-    values (${accountId}, 'manual', 'done', ${VEHICLES}, ${VEHICLES}, now() - interval '10 minutes',
+    values (${accountId}, 'manual', 'done', ${vehicles}, ${vehicles}, now() - interval '10 minutes',
             now() - interval '5 minutes', now() - interval '1 minute', now(), '{"changes": []}'::jsonb)
     returning id`.execute(db);
   const runId = rows[0]!.id;
@@ -86,11 +88,11 @@ export async function seedRun(db: Database, appUrl: string) {
     insert into violations (account_id, ticket_number, vehicle_id, state, offence_at, type_code, description_ar,
                             description_en, location, amount_minor, currency, authority_status, version,
                             first_seen_run, last_changed_run)
-    select ${accountId}, 'T' || lpad(i::text, 10, '0'), first.id + i % ${VEHICLES}::int, 'outstanding',
+    select ${accountId}, 'T' || lpad(i::text, 10, '0'), first.id + i % ${vehicles}::int, 'outstanding',
            now() - make_interval(days => i % 60, mins => i % 1440), 'SPD',
            'تجاوز السرعة المقررة', 'Speeding', 'عمّان - شارع المدينة المنورة', 20000 + (i * 7919) % 130000,
            'JOD', case when i % 17 = 0 then 'under_objection' else 'unpaid' end, 1, ${runId}, ${runId}
-    from generate_series(1, ${VIOLATIONS}::int) i,
+    from generate_series(1, ${violations}::int) i,
          (select min(id) as id from vehicles where account_id = ${accountId}) first`.execute(db);
   await sql`
     insert into violation_versions (account_id, ticket_number, version, run_id, vehicle_id, state, amount_minor,
@@ -125,15 +127,15 @@ export async function seedRun(db: Database, appUrl: string) {
 }
 
 /** Table rows a statement of this run holds, per table. */
-const tableRows = (numbers: number) => ({
-  vehicles: VEHICLES,
-  violations: VIOLATIONS,
-  changes: VIOLATIONS,
+const tableRows = (numbers: number, vehicles = VEHICLES) => ({
+  vehicles,
+  violations: vehicles * 5,
+  changes: vehicles * 5,
   numbers,
 });
 
 /** The floor: the same sheets, rows and column types written by exceljs's streaming writer, rows made in memory. */
-async function rawXlsx(numbers: number): Promise<number> {
+async function rawXlsx(numbers: number, vehicles = VEHICLES): Promise<number> {
   const sink = new PassThrough();
   const chunks: Buffer[] = [];
   sink.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -152,7 +154,7 @@ async function rawXlsx(numbers: number): Promise<number> {
     ws.autoFilter = { from: { row: 1, column: 1 }, to: { row: count + 1, column: columns } };
     ws.commit();
   };
-  const rows = tableRows(numbers);
+  const rows = tableRows(numbers, vehicles);
   sheet('summary', 4, 25, (i) => [`item ${i}`, null, i, i * 1.5]);
   sheet('vehicles', 9, rows.vehicles, (i) => [
     `10-${200000 + i}`,
@@ -166,7 +168,7 @@ async function rawXlsx(numbers: number): Promise<number> {
     `2000000${i}`,
   ]);
   sheet('violations', 10, rows.violations, (i) => [
-    `10-${200000 + (i % VEHICLES)}`,
+    `10-${200000 + (i % vehicles)}`,
     `T${i}`,
     at,
     'SPD',
@@ -175,11 +177,11 @@ async function rawXlsx(numbers: number): Promise<number> {
     'Unpaid',
     102.5,
     null,
-    `2000000${i % VEHICLES}`,
+    `2000000${i % vehicles}`,
   ]);
   sheet('changes', 8, rows.changes, (i) => [
     `T${i}`,
-    `10-${200000 + (i % VEHICLES)}`,
+    `10-${200000 + (i % vehicles)}`,
     'New',
     null,
     null,
@@ -204,12 +206,12 @@ async function rawXlsx(numbers: number): Promise<number> {
 }
 
 /** The floor: pdfkit drawing the same rows, one plain line of Helvetica each, with the same rows per page. */
-async function rawPdf(numbers: number): Promise<{ pages: number; rows: number }> {
+async function rawPdf(numbers: number, vehicles = VEHICLES): Promise<{ pages: number; rows: number }> {
   const doc = new PDFDocument({ size: 'A4', margin: 36, autoFirstPage: false });
   const chunks: Buffer[] = [];
   doc.on('data', (chunk: Buffer) => chunks.push(chunk));
   const ended = new Promise((resolve) => doc.on('end', resolve));
-  const rows = tableRows(numbers);
+  const rows = tableRows(numbers, vehicles);
   const perPage = rowsPerPage();
   let pages = 0;
   let total = 0;
@@ -220,7 +222,7 @@ async function rawPdf(numbers: number): Promise<{ pages: number; rows: number }>
       doc.font('Helvetica').fontSize(8.5);
       for (let r = i; r < Math.min(count, i + perPage); r++) {
         doc.text(
-          `${table} 10-${200000 + (r % VEHICLES)}  T${r}  2026-12-05 10:00  Speeding  Unpaid  102.500`,
+          `${table} 10-${200000 + (r % vehicles)}  T${r}  2026-12-05 10:00  Speeding  Unpaid  102.500`,
           36,
           60 + (r - i) * 14,
           { lineBreak: false },
@@ -284,7 +286,54 @@ async function startRole(
   };
 }
 
+/** Small runs: their statements' fixed cost is what a night of many small fleets pays per run. */
+const SMALL_RUNS = 8;
+const SMALL_VEHICLES = 30;
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+
 export const statementBenches: Bench[] = [
+  {
+    name: 'statements.render_small',
+    description: `the statements job of a ${SMALL_VEHICLES}-vehicle run (${SMALL_VEHICLES * 5} violations, as many change lines, a payment number per vehicle): its four documents rendered and stored, in this process after a first run has loaded what a worker keeps; the median of ${SMALL_RUNS - 1} runs, against exceljs and pdfkit writing the same rows raw (both languages)`,
+    async run(ctx) {
+      const runs = [];
+      for (let i = 0; i < SMALL_RUNS; i++) runs.push(await seedRun(ctx.db, ctx.appUrl, SMALL_VEHICLES));
+      const appDb = createDatabase(ctx.appUrl, 2, 'fleet-bench-statements-small');
+      try {
+        const times: number[] = [];
+        for (const { accountId, runId } of runs) {
+          const job = await time(() => renderRunStatements(appDb, { accountId, runId }, new Date()));
+          if (job.value.rendered !== 4)
+            throw new Error(`run ${runId}: ${job.value.rendered} statements rendered`);
+          times.push(job.ms);
+        }
+        const floors: number[] = [];
+        for (const { numbers } of runs) {
+          const floor = await time(async () => {
+            for (let language = 0; language < 2; language++) {
+              await rawXlsx(numbers, SMALL_VEHICLES);
+              await rawPdf(numbers, SMALL_VEHICLES);
+            }
+          });
+          floors.push(floor.ms);
+        }
+        const [first, ...warm] = times;
+        console.log(
+          `  first run of the process ${Math.round(first!)} ms; then ${warm.map((ms) => Math.round(ms)).join(', ')} ms; raw floor ${floors.map((ms) => Math.round(ms)).join(', ')} ms`,
+        );
+        const floor = Math.round(median(floors.slice(1)));
+        record('floor.statements_small', floor, 'ms', 'time');
+        record('statements.render_small', Math.round(median(warm)), 'ms', 'time', floor);
+      } finally {
+        await appDb.destroy();
+      }
+
+      function record(name: string, value: number, unit: string, kind: 'time' | 'rate', floor = value) {
+        ctx.record({ name, value, unit, floor, kind });
+      }
+    },
+  },
   {
     name: 'statements.render',
     description: `a run statement of ${VEHICLES.toLocaleString('en')} vehicles and ${VIOLATIONS.toLocaleString('en')} violations (with as many change lines and a payment number per vehicle), XLSX and PDF in Arabic and English, rendered by the worker's job while a web process serves; against exceljs and pdfkit writing the same rows raw`,
@@ -316,7 +365,10 @@ export const statementBenches: Bench[] = [
       ]);
       // As in production, the worker has a gateway of its own rather than the simulator in process;
       // rendering never calls it.
-      const worker = await startRole(ctx, 'worker', { AUTHORITY_URL: 'http://127.0.0.1:9' });
+      // Started as `npm run start:worker` starts it.
+      const worker = await startRole(ctx, 'worker', { AUTHORITY_URL: 'http://127.0.0.1:9' }, [
+        '--max-semi-space-size=8',
+      ]);
       const boss = createBoss({
         connectionString: loginUrl(ctx.url, QUEUE_ROLE, ctx.env.QUEUE_DATABASE_PASSWORD),
         worker: false,
