@@ -236,14 +236,15 @@ export const platformBenches: Bench[] = [
         if (SHAPE !== 'split' && SHAPE !== 'one')
           throw new Error(`BENCH_PLATFORM_SHAPE: split or one, not ${SHAPE}`);
         const split = SHAPE === 'split';
-        const worker = startChild(['server/main.ts', '--role=worker'], {
+        // Workers start as `npm run start:worker` starts them (V8's young generation capped).
+        const worker = startChild(['--max-semi-space-size=8', 'server/main.ts', '--role=worker'], {
           ...productEnv,
           HEALTH_PORT: '0',
           ...(split ? { WORKER_SKIP_QUEUES: FOLLOW_ON } : {}),
         });
         children.push(worker);
         const followOn = split
-          ? startChild(['server/main.ts', '--role=worker'], {
+          ? startChild(['--max-semi-space-size=8', 'server/main.ts', '--role=worker'], {
               ...productEnv,
               HEALTH_PORT: '0',
               WORKER_QUEUES: FOLLOW_ON,
