@@ -48,6 +48,8 @@ describe('sign-in and sessions', () => {
       error: {
         code: 'invalid_credentials',
         message: 'the email or password is not correct',
+        messageAr: 'البريد الإلكتروني أو كلمة المرور غير صحيحة.',
+        wordsFrom: 'catalogue',
         details: null,
         requestId: expect.any(String),
       },

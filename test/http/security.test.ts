@@ -85,6 +85,8 @@ describe('what the product tells and logs', () => {
         error: {
           code: 'not_ready',
           message: 'a dependency is not reachable',
+          messageAr: 'الخدمة قيد التشغيل أو أن جزءًا منها غير متاح. حاول مرة أخرى بعد دقيقة.',
+          wordsFrom: 'catalogue',
           details: { database: 'unreachable', queue: 'ok' },
         },
       });
