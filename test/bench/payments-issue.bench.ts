@@ -1,10 +1,10 @@
 import { sql } from 'kysely';
 import type { AuthorityIssuer } from '../../server/authority/issuance-client.ts';
 import { createDatabase, type Database } from '../../server/db/database.ts';
-import { composePaymentNumber } from '../../server/payments/payment-number.ts';
 import { issuePaymentNumbers } from '../../server/payments/payment-numbers.service.ts';
 import { issueAfterRun } from '../../server/payments/payment-stage.service.ts';
 import { makeAccount } from '../support/factories.ts';
+import { instantIssuer } from '../support/issuers.ts';
 import type { Bench } from './harness.ts';
 import { time } from './harness.ts';
 
@@ -12,34 +12,6 @@ const VEHICLES = Number(process.env.BENCH_PAYMENT_VEHICLES ?? 50_000);
 const VIOLATIONS = VEHICLES * 5;
 const SMALL_ACCOUNTS = Number(process.env.BENCH_PAYMENT_SMALL_ACCOUNTS ?? 100);
 const SMALL_VEHICLES = Number(process.env.BENCH_PAYMENT_SMALL_VEHICLES ?? 30);
-
-/**
- * The authority's side, excluded from the figure as the issue asks: numbers composed at once,
- * the same for the same key (as the real call is idempotent).
- */
-export function instantIssuer(): AuthorityIssuer {
-  const byKey = new Map<string, string>();
-  let serial = 0n;
-  return {
-    async issue(_jurisdiction, items) {
-      return new Map(
-        items.map((item) => {
-          let number = byKey.get(item.key);
-          if (!number) {
-            serial += 1n;
-            number = composePaymentNumber(item.kind, '1', serial);
-            byKey.set(item.key, number);
-          }
-          const amountMinor = item.tickets.reduce((s, t) => s + t.amountMinor, 0n);
-          return [
-            item.key,
-            { status: 'issued' as const, number, amountMinor, expiresAt: new Date(Date.now() + 86_400_000) },
-          ];
-        }),
-      );
-    },
-  };
-}
 
 /** `vehicles` vehicles with five outstanding violations each, for every account in `accounts`. */
 async function loadFleets(db: Database, accounts: bigint[], vehicles: number, tag: string) {
@@ -193,7 +165,7 @@ export const paymentIssueBenches: Bench[] = [
 
       const appDb = createDatabase(appUrl, 4, 'fleet-bench-payments');
       try {
-        const issuer = instantIssuer();
+        const issuer = instantIssuer(() => new Date(Date.now() + 86_400_000));
         const first = await time(() => issueBoth(appDb, issuer, account.id, new Date()));
         if (first.value !== VEHICLES + 1)
           throw new Error(`issued ${first.value} numbers, expected ${VEHICLES + 1}`);
@@ -247,7 +219,7 @@ export const paymentIssueBenches: Bench[] = [
       figure('floor.payments_small', floor.ms, floor.ms);
       const appDb = createDatabase(appUrl, 4, 'fleet-bench-payments-small');
       try {
-        const issuer = instantIssuer();
+        const issuer = instantIssuer(() => new Date(Date.now() + 86_400_000));
         const night = async (expected: (accountId: bigint) => number) => {
           const runs = await runsOf();
           const now = new Date();

@@ -13,9 +13,10 @@ import { recordPaymentBatch } from '../../server/payments/settlement-matching.se
 import { signNotification } from '../../server/payments/signature.ts';
 import { startProduct } from '../../server/product.ts';
 import { makeAccount } from '../support/factories.ts';
+import { instantIssuer } from '../support/issuers.ts';
 import type { Bench } from './harness.ts';
 import { time } from './harness.ts';
-import { instantIssuer, paymentIssueBenches } from './payments-issue.bench.ts';
+import { paymentIssueBenches } from './payments-issue.bench.ts';
 
 const NOTIFICATIONS = Number(process.env.BENCH_PAYMENT_NOTIFICATIONS ?? 4_000);
 const NOTIFICATION_CONCURRENCY = 16;

@@ -16,18 +16,17 @@ import ExcelJS from 'exceljs';
 import { sql } from 'kysely';
 import PDFDocument from 'pdfkit';
 import { createBoss, createJobQueue } from '../../jobs/boss.ts';
-import type { AuthorityIssuer } from '../../server/authority/issuance-client.ts';
 import { createDatabase, type Database } from '../../server/db/database.ts';
 import { freePort } from '../../server/db/embedded.ts';
 import { loginUrl, QUEUE_ROLE } from '../../server/db/logins.ts';
 import { withTenant } from '../../server/db/tenant.ts';
 import { rowsPerPage } from '../../server/documents/pdf-pages.ts';
 import { createLogger } from '../../server/logger.ts';
-import { composePaymentNumber } from '../../server/payments/payment-number.ts';
 import { issuePaymentNumbers } from '../../server/payments/payment-numbers.service.ts';
 import { startStatementsStage } from '../../server/statements/render-stage.ts';
 import { renderRunStatements } from '../../server/statements/statements.service.ts';
 import { makeAccount } from '../support/factories.ts';
+import { instantIssuer } from '../support/issuers.ts';
 import type { Bench, BenchContext } from './harness.ts';
 import { peakRssMb, resetPeakRss, time } from './harness.ts';
 
@@ -37,30 +36,6 @@ const VIOLATIONS = VEHICLES * 5;
 const PEAK_RSS_BUDGET_MB = 500;
 const LOOP_DELAY_BUDGET_MS = 100;
 const ROOT = path.resolve(import.meta.dirname, '../..');
-
-/** Numbers composed at once, as an authority that answers instantly would (its call is not measured). */
-function instantIssuer(): AuthorityIssuer {
-  let serial = 0n;
-  return {
-    async issue(_jurisdiction, items) {
-      return new Map(
-        items.map((item) => {
-          serial += 1n;
-          const amountMinor = item.tickets.reduce((s, t) => s + t.amountMinor, 0n);
-          return [
-            item.key,
-            {
-              status: 'issued' as const,
-              number: composePaymentNumber(item.kind, '1', serial),
-              amountMinor,
-              expiresAt: new Date(Date.now() + 30 * 86_400_000),
-            },
-          ];
-        }),
-      );
-    },
-  };
-}
 
 /** A finished run as reconciliation leaves it: versions, lookups, change lines; then its numbers. */
 export async function seedRun(db: Database, appUrl: string, vehicles = VEHICLES) {
@@ -106,7 +81,7 @@ export async function seedRun(db: Database, appUrl: string, vehicles = VEHICLES)
   await sql`analyze vehicles, violations, violation_versions, run_changes, lookups`.execute(db);
   const appDb = createDatabase(appUrl, 2, 'fleet-bench-statements');
   try {
-    const issuer = instantIssuer();
+    const issuer = instantIssuer(() => new Date(Date.now() + 30 * 86_400_000));
     for (const kind of ['vehicle', 'consolidated'] as const)
       await issuePaymentNumbers(appDb, issuer, {
         accountId,

@@ -6,38 +6,14 @@
 import fc from 'fast-check';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
-import type { AuthorityIssuer } from '../../server/authority/issuance-client.ts';
 import { type JurisdictionCode, jurisdictions } from '../../server/jurisdictions/profiles.ts';
 import { lineDue, maxValidityEnd } from '../../server/payments/due.ts';
-import { composePaymentNumber } from '../../server/payments/payment-number.ts';
 import { issuePaymentNumbers } from '../../server/payments/payment-numbers.service.ts';
 import { useTestDatabase } from '../support/database.ts';
 import { makeAccount, makeVehicles } from '../support/factories.ts';
+import { instantIssuer } from '../support/issuers.ts';
 
 const test = useTestDatabase();
-
-/** Numbers at once, as the authority would give them; its expiry far off so the lines' decide. */
-function instantIssuer(): AuthorityIssuer {
-  let serial = 0n;
-  return {
-    async issue(_jurisdiction, items) {
-      return new Map(
-        items.map((item) => {
-          serial += 1n;
-          return [
-            item.key,
-            {
-              status: 'issued' as const,
-              number: composePaymentNumber(item.kind, '1', serial),
-              amountMinor: item.tickets.reduce((s, t) => s + t.amountMinor, 0n),
-              expiresAt: new Date('2099-01-01T00:00:00Z'),
-            },
-          ];
-        }),
-      );
-    },
-  };
-}
 
 const fine = fc.record({
   // Up to 90 days before the issue: deadlines both ahead and behind.

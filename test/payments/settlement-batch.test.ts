@@ -9,7 +9,6 @@
 import fc from 'fast-check';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
-import type { AuthorityIssuer } from '../../server/authority/issuance-client.ts';
 import { withTenant } from '../../server/db/tenant.ts';
 import { composePaymentNumber } from '../../server/payments/payment-number.ts';
 import { issuePaymentNumbers } from '../../server/payments/payment-numbers.service.ts';
@@ -17,31 +16,10 @@ import { type IncomingPayment, recordPayments } from '../../server/payments/paym
 import { recordPaymentBatch } from '../../server/payments/settlement-matching.service.ts';
 import { useTestDatabase } from '../support/database.ts';
 import { makeAccount, makeVehicles } from '../support/factories.ts';
+import { instantIssuer } from '../support/issuers.ts';
 
 const test = useTestDatabase();
 const now = new Date('2026-06-10T08:00:00Z');
-
-function serialIssuer(): AuthorityIssuer {
-  let serial = 0n;
-  return {
-    async issue(_jurisdiction, items) {
-      return new Map(
-        items.map((item) => {
-          serial += 1n;
-          return [
-            item.key,
-            {
-              status: 'issued' as const,
-              number: composePaymentNumber(item.kind, '1', serial),
-              amountMinor: item.tickets.reduce((s, t) => s + t.amountMinor, 0n),
-              expiresAt: new Date('2026-06-20T00:00:00Z'),
-            },
-          ];
-        }),
-      );
-    },
-  };
-}
 
 /** Numbers in an order both accounts share: by kind, then by their first ticket. */
 const byContent = sql`p.kind desc, (select min(l.ticket_number collate "C") from payment_number_lines l
@@ -63,7 +41,7 @@ async function accountWithNumbers(amounts: bigint[]) {
            'SPD', 'سرعة', 'Speeding', 'X', t.amount, 'JOD', 'unpaid', 1, 1, 1
     from unnest(${amounts.map((_, i) => vehicles[i % 6]!)}::bigint[], ${amounts}::bigint[]) with ordinality
       as t(vehicle, amount, i)`.execute(test.ownerDb);
-  const issuer = serialIssuer();
+  const issuer = instantIssuer(() => new Date('2026-06-20T00:00:00Z'));
   for (const kind of ['vehicle', 'consolidated'] as const)
     await issuePaymentNumbers(test.db, issuer, {
       accountId: account.id,

@@ -6,36 +6,13 @@
  */
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
-import type { AuthorityIssuer } from '../../server/authority/issuance-client.ts';
 import type { JurisdictionCode } from '../../server/jurisdictions/profiles.ts';
-import { composePaymentNumber } from '../../server/payments/payment-number.ts';
 import { issueNumbers } from '../../server/payments/payment-numbers.service.ts';
 import { useTestDatabase } from '../support/database.ts';
 import { makeAccount, makeVehicles } from '../support/factories.ts';
+import { instantIssuer } from '../support/issuers.ts';
 
 const test = useTestDatabase();
-
-function instantIssuer(): AuthorityIssuer {
-  let serial = 0n;
-  return {
-    async issue(_jurisdiction, items) {
-      return new Map(
-        items.map((item) => {
-          serial += 1n;
-          return [
-            item.key,
-            {
-              status: 'issued' as const,
-              number: composePaymentNumber(item.kind, '1', serial),
-              amountMinor: item.tickets.reduce((s, t) => s + t.amountMinor, 0n),
-              expiresAt: new Date('2099-01-01T00:00:00Z'),
-            },
-          ];
-        }),
-      );
-    },
-  };
-}
 
 async function fleetWithFines(code: JurisdictionCode) {
   const account = await makeAccount(test.db, code);
