@@ -20,7 +20,7 @@ import {
   startWaitingRun,
 } from '../../server/runs/runs.service.ts';
 import { useTestDatabase } from '../support/database.ts';
-import { makeAccount, makeVehicles } from '../support/factories.ts';
+import { authorityFine as fine, makeAccount, makeVehicles } from '../support/factories.ts';
 import { useJobQueue } from '../support/queue.ts';
 
 const START_RUN_QUEUE = runJobs.start.name;
@@ -39,20 +39,6 @@ const settings: RunSettings = {
   guard: { sharePercent: 50, minCount: 10, confirmNights: 3 },
   stuckAfterMinutes: 30,
 };
-
-const fine = (ticketNumber: string, over: Partial<AuthorityViolation> = {}): AuthorityViolation => ({
-  ticketNumber,
-  offenceAt: '2026-04-01T08:00:00+03:00',
-  typeCode: 'SPD',
-  descriptionAr: 'تجاوز السرعة',
-  descriptionEn: 'Speeding',
-  location: 'Amman',
-  amountMinor: 20_000n,
-  currency: 'JOD',
-  status: 'unpaid',
-  authorityPaymentRef: null,
-  ...over,
-});
 
 /** An authority answering each plate with the fines `answer` gives it. */
 const answering = (answer: (plateKey: string) => AuthorityViolation[]): AuthorityDirectory => ({

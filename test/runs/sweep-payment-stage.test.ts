@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
-import type { AuthorityViolation, PlateLookup } from '../../server/authority/contract.ts';
+import type { PlateLookup } from '../../server/authority/contract.ts';
 import { withTenant } from '../../server/db/tenant.ts';
 import { markRunIssuing } from '../../server/payments/payment-stage.repo.ts';
 import { paymentJobs } from '../../server/payments/payments.jobs.ts';
@@ -14,7 +14,7 @@ import {
   startRun,
 } from '../../server/runs/runs.service.ts';
 import { useTestDatabase } from '../support/database.ts';
-import { makeAccount, makeVehicles } from '../support/factories.ts';
+import { authorityFine as fine, makeAccount, makeVehicles } from '../support/factories.ts';
 import { useJobQueue } from '../support/queue.ts';
 
 /**
@@ -29,19 +29,6 @@ const settings: RunSettings = {
   guard: { sharePercent: 50, minCount: 10, confirmNights: 3 },
   stuckAfterMinutes: 30,
 };
-
-const fine = (ticketNumber: string): AuthorityViolation => ({
-  ticketNumber,
-  offenceAt: '2026-04-01T08:00:00+03:00',
-  typeCode: 'SPD',
-  descriptionAr: 'تجاوز السرعة',
-  descriptionEn: 'Speeding',
-  location: 'Amman',
-  amountMinor: 20_000n,
-  currency: 'JOD',
-  status: 'unpaid',
-  authorityPaymentRef: null,
-});
 
 const authority: AuthorityDirectory = {
   forJurisdiction: () => ({

@@ -3,6 +3,7 @@ import { insertMembership, insertUser } from '../../server/accounts/accounts.rep
 import { openAccount } from '../../server/accounts/accounts.service.ts';
 import { type Role, roles } from '../../server/accounts/permissions.ts';
 import { hashPassword } from '../../server/auth/secrets.ts';
+import type { AuthorityViolation } from '../../server/authority/contract.ts';
 import type { Database } from '../../server/db/database.ts';
 import { asOperator, withTenant } from '../../server/db/tenant.ts';
 import type { JurisdictionCode } from '../../server/jurisdictions/profiles.ts';
@@ -102,3 +103,21 @@ export async function makeVehicles(
     return ids;
   });
 }
+
+/** A fine as the authority answers it: an unpaid JOD 20 speeding ticket in Amman unless `over` says otherwise. */
+export const authorityFine = (
+  ticketNumber: string,
+  over: Partial<AuthorityViolation> = {},
+): AuthorityViolation => ({
+  ticketNumber,
+  offenceAt: '2026-04-01T08:00:00+03:00',
+  typeCode: 'SPD',
+  descriptionAr: 'تجاوز السرعة',
+  descriptionEn: 'Speeding',
+  location: 'Amman',
+  amountMinor: 20_000n,
+  currency: 'JOD',
+  status: 'unpaid',
+  authorityPaymentRef: null,
+  ...over,
+});
