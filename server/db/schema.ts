@@ -326,6 +326,9 @@ export interface PaymentsTable {
   evidence: JsonWithDefault;
   reversed_at: Date | null;
   reversal_transaction_id: string | null;
+  number_state: string | null;
+  number_total_minor: bigint | null;
+  paid_before_minor: bigint | null;
 }
 
 export interface RunChangesTable {

@@ -27,6 +27,9 @@ export interface NewPayment {
   settledOn: string | null;
   channel: string | null;
   outcome: PaymentOutcome;
+  /** The number as the payment found it, when it names one in its currency. */
+  numberSeen: { state: string; totalMinor: bigint; paidBeforeMinor: bigint } | null;
+  /** What of the evidence no column says (see payment_evidence(), sql/0151). */
   evidence: Record<string, unknown>;
 }
 
@@ -34,9 +37,11 @@ export interface NewPayment {
 export async function insertPayment(trx: Executor, accountId: bigint, p: NewPayment) {
   const { rows } = await sql<{ id: bigint }>`
     insert into payments (account_id, network, transaction_id, source, reference, payment_number_id, amount_minor,
-                          fee_minor, currency, paid_at, settled_on, channel, outcome, evidence)
+                          fee_minor, currency, paid_at, settled_on, channel, outcome, number_state,
+                          number_total_minor, paid_before_minor, evidence)
     values (${accountId}, ${p.network}, ${p.transactionId}, ${p.source}, ${p.reference}, ${p.paymentNumberId},
             ${p.amountMinor}, ${p.feeMinor}, ${p.currency}, ${p.paidAt}, ${p.settledOn}, ${p.channel}, ${p.outcome},
+            ${p.numberSeen?.state ?? null}, ${p.numberSeen?.totalMinor ?? null}, ${p.numberSeen?.paidBeforeMinor ?? null},
             ${toJsonb(p.evidence)})
     on conflict (account_id, network, transaction_id) do nothing
     returning id`.execute(trx);
@@ -44,7 +49,7 @@ export async function insertPayment(trx: Executor, accountId: bigint, p: NewPaym
 }
 
 export const paymentColumns = sql`p.id, p.network, p.transaction_id, p.source, p.reference, p.amount_minor, p.fee_minor,
-  p.currency, p.paid_at, p.settled_on, p.channel, p.outcome, p.received_at, p.evidence, p.reversed_at,
+  p.currency, p.paid_at, p.settled_on, p.channel, p.outcome, p.received_at, payment_evidence(p) as evidence, p.reversed_at,
   (select n.number from payment_numbers n where n.account_id = p.account_id and n.id = p.payment_number_id) as number`;
 
 export interface PaymentRow {

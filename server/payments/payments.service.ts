@@ -100,11 +100,12 @@ export async function recordPayments(
         if (outcome !== 'matched') evidence.differenceMinor = (incoming.amountMinor - due).toString();
       }
     }
+    const reference = reading.ok ? reading.number : incoming.reference;
     const paymentId = await insertPayment(trx, accountId, {
       network,
       source,
       transactionId: incoming.transactionId,
-      reference: reading.ok ? reading.number : incoming.reference,
+      reference,
       paymentNumberId: number?.id ?? null,
       amountMinor: incoming.amountMinor,
       feeMinor: incoming.feeMinor,
@@ -113,7 +114,16 @@ export async function recordPayments(
       settledOn: incoming.settledOn,
       channel: incoming.channel,
       outcome,
-      evidence,
+      numberSeen:
+        number && number.currency === incoming.currency
+          ? { state: number.state, totalMinor: number.total_minor, paidBeforeMinor: number.paid_minor }
+          : null,
+      // The rest of the evidence is the payment's columns (payment_evidence(), sql/0151).
+      evidence: {
+        ...(incoming.reference === reference ? {} : { reference: incoming.reference }),
+        ...(reading.ok ? {} : { referenceProblem: reading.problem }),
+        ...(number && number.currency !== incoming.currency ? { currencyExpected: number.currency } : {}),
+      },
     });
     if (paymentId === undefined) {
       // Recorded by a concurrent delivery of the same transaction since we looked.

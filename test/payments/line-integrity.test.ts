@@ -7,7 +7,8 @@ import { makeAccount, makeVehicles } from '../support/factories.ts';
 /**
  * A payment number's lines are tied to it as a foreign key would tie them, checked once per
  * statement (sql/0091): a line names a number of its own account, keeps it, and a number with
- * lines cannot go away. A number is tied to its account the same way (sql/0120).
+ * lines cannot go away. A number is tied to its account the same way (sql/0120), and so is a
+ * payment (sql/0150).
  */
 const test = useTestDatabase();
 
@@ -94,5 +95,60 @@ describe('payment number lines and their numbers', () => {
     await expect(sql`delete from accounts where id = ${jo.id}`.execute(test.ownerDb)).rejects.toMatchObject({
       code: '23503',
     });
+  });
+
+  it('refuse a payment naming no account, a payment moved to another account, an account deleted from under its payments', async () => {
+    // Accounts with nothing else tied to them, so deleting one meets only its payments.
+    let registered = 0;
+    const bare = async () => {
+      registered += 1;
+      const { rows } = await sql<{ id: bigint }>`
+        insert into accounts (kind, legal_name_ar, legal_name_en, registry_number, jurisdiction, currency, time_zone)
+        values ('company', 'شركة', 'Company', ${`BARE-${registered}`}, 'JO', 'JOD', 'Asia/Amman') returning id`.execute(
+        test.ownerDb,
+      );
+      return rows[0]!;
+    };
+    const jo = await bare();
+    const other = await bare();
+    await sql`delete from accounts where id = ${other.id}`.execute(test.ownerDb);
+    const payment = (accountId: bigint, transactionId: string) => sql`
+      insert into payments (account_id, network, transaction_id, source, reference, amount_minor, currency, paid_at,
+                            outcome)
+      values (${accountId}, 'generic', ${transactionId}, 'notification', 'X', 500, 'JOD', now(), 'unknown_number')`;
+    await expect(payment(jo.id + 1_000_000n, 'P-NONE').execute(test.ownerDb)).rejects.toMatchObject({
+      code: '23503',
+      message: 'a payment names no account',
+    });
+    await withTenant(test.db, jo.id, (trx) => payment(jo.id, 'P-1').execute(trx));
+    await expect(
+      sql`update payments set account_id = ${(await bare()).id} where account_id = ${jo.id}`.execute(
+        test.ownerDb,
+      ),
+    ).rejects.toMatchObject({ code: '23503', message: 'a payment keeps its account' });
+    await expect(sql`delete from accounts where id = ${jo.id}`.execute(test.ownerDb)).rejects.toMatchObject({
+      code: '23503',
+      message: 'an account with payments cannot be deleted',
+    });
+  });
+
+  it("refuse a number or a set's hash of the wrong shape", async () => {
+    const jo = await makeAccount(test.db, 'JO');
+    const number = (value: string, hash: string) => sql`
+      insert into payment_numbers (account_id, number, kind, issuer, selection, line_hash, line_count, total_minor,
+                                   total_after_deadline_minor, currency, issued_at, expires_at)
+      values (${jo.id}, ${value}, 'violation', 'authority', '{}'::jsonb, ${hash}, 1, 500, 500, 'JOD',
+              now(), now() + interval '1 day')`;
+    for (const [value, hash] of [
+      ['123456789', 'b'.repeat(64)],
+      ['1'.repeat(25), 'b'.repeat(64)],
+      ['12345678901234567890a', 'b'.repeat(64)],
+      ['12345678901234567890', 'b'.repeat(63)],
+      ['12345678901234567890', 'B'.repeat(64)],
+      ['12345678901234567890', `${'b'.repeat(63)}\n`],
+    ])
+      await expect(number(value!, hash!).execute(test.ownerDb)).rejects.toMatchObject({ code: '23514' });
+    await number('1'.repeat(10), 'b'.repeat(64)).execute(test.ownerDb);
+    await number('2'.repeat(24), `${'0123456789abcdef'.repeat(4)}`).execute(test.ownerDb);
   });
 });

@@ -67,11 +67,12 @@ async function state(accountId: bigint) {
     from payment_number_lines l join (${ranked}) r on r.id = l.payment_number_id
     where l.account_id = ${accountId} order by r.n, l.ticket_number`.execute(test.ownerDb);
   const payments = await sql`
-    select p.transaction_id, p.outcome, p.amount_minor, p.evidence - 'reference' as evidence, r.n as number_rank
+    select p.transaction_id, p.outcome, p.amount_minor, payment_evidence(p) - 'reference' as evidence, r.n as number_rank
     from payments p left join (${ranked}) r on r.id = p.payment_number_id
     where p.account_id = ${accountId} order by p.transaction_id`.execute(test.ownerDb);
   const exceptions = await sql`
-    select e.kind, p.transaction_id, e.details - 'reference' as details
+    select e.kind, p.transaction_id, e.details - 'reference' as details,
+           e.details - 'outcome' = payment_evidence(p) as carries_evidence
     from exceptions e join payments p on p.account_id = e.account_id and p.id = e.payment_id
     where e.account_id = ${accountId} order by p.transaction_id, e.kind`.execute(test.ownerDb);
   return { numbers: numbers.rows, lines: lines.rows, payments: payments.rows, exceptions: exceptions.rows };
@@ -128,6 +129,13 @@ describe('a settlement file matched set-based', { timeout: 180_000 }, () => {
         b.map((r) => [r.transactionId, r.status, r.outcome]),
       );
       expect(await state(batch.account.id)).toEqual(await state(oneByOne.account.id));
+      // A mismatch's exception carries its payment's evidence as the payment's columns compose it.
+      for (const { account } of [batch, oneByOne]) {
+        const { exceptions } = await state(account.id);
+        expect(exceptions.map((e) => (e as { carries_evidence: boolean }).carries_evidence)).not.toContain(
+          false,
+        );
+      }
       // Delivered again, every payment is a repeated delivery and nothing changes.
       const before = await state(batch.account.id);
       const again = await withTenant(test.db, batch.account.id, (trx) =>
