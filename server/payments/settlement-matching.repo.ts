@@ -125,7 +125,12 @@ export async function entangledOrdinals(trx: Executor, accountId: bigint): Promi
   return rows.map((r) => r.ordinal);
 }
 
-const isRecordedMeanwhile = (error: unknown) =>
+/**
+ * A batch's payments are inserted without an ON CONFLICT clause (its speculative insertion cost
+ * every row more than the conflict it would catch): a concurrent delivery of one of them that
+ * committed after the batch was classified fails the INSERT with this unique violation.
+ */
+export const isRecordedMeanwhile = (error: unknown) =>
   (error as { code?: string; constraint?: string }).code === '23505' &&
   (error as { constraint?: string }).constraint === 'payments_one_per_transaction';
 
@@ -143,8 +148,8 @@ export interface ClassifiedPayment {
  * exception for every mismatch, applies the matched, short and over ones to their numbers (paid amount and state;
  * each line its share, oldest line first; lines paid in full become paid-pending), and supersedes
  * other open numbers asking for a line now paid. Answers every staged payment with its
- * outcome, or undefined when a concurrent delivery recorded one of them first (nothing is left
- * half-applied: the caller rolls back).
+ * outcome; fails with an error `isRecordedMeanwhile` recognises when a concurrent delivery
+ * recorded one of them first (nothing is left half-applied: the caller rolls back).
  */
 export async function recordClassifiedPayments(
   trx: Executor,
@@ -152,15 +157,13 @@ export async function recordClassifiedPayments(
   network: NewPayment['network'],
   source: NewPayment['source'],
   leaveOut: readonly number[],
-): Promise<ClassifiedPayment[] | undefined> {
+): Promise<ClassifiedPayment[]> {
   if (leaveOut.length > 0)
     await sql`delete from pay_classified where ordinal = any(${leaveOut}::int[])`.execute(trx);
   // The payments with the number as they found it (the rest of their evidence is their columns),
   // an exception with the whole evidence for each mismatch, and every staged payment answered with
   // its payment (a repeated delivery with the one seen).
-  let rows: ClassifiedPayment[];
-  try {
-    ({ rows } = await sql<ClassifiedPayment>`
+  const { rows } = await sql<ClassifiedPayment>`
     with inserted as (
       insert into payments (account_id, network, transaction_id, source, reference, payment_number_id, amount_minor,
                             fee_minor, currency, paid_at, settled_on, channel, outcome, number_state,
@@ -204,14 +207,7 @@ export async function recordClassifiedPayments(
     )
     select c.ordinal, c.transaction_id, c.outcome, i.id as payment_id, c.seen_id, c.seen_outcome
     from pay_classified c left join inserted i on i.transaction_id = c.transaction_id
-    order by c.ordinal`.execute(trx));
-  } catch (error) {
-    // Classified before, recorded since: a concurrent delivery of one of these transactions
-    // committed first (no ON CONFLICT clause: its speculative insertion cost every row more than
-    // the conflict it would catch).
-    if (isRecordedMeanwhile(error)) return undefined;
-    throw error;
-  }
+    order by c.ordinal`.execute(trx);
 
   await sql`
     create temp table pay_applied on commit drop as

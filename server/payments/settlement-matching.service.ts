@@ -7,6 +7,7 @@ import type { NewPayment } from './payments.repo.ts';
 import { type IncomingPayment, type RecordedPayment, recordPayments } from './payments.service.ts';
 import {
   entangledOrdinals,
+  isRecordedMeanwhile,
   recordClassifiedPayments,
   stageAndClassifyPayments,
 } from './settlement-matching.repo.ts';
@@ -58,14 +59,14 @@ export async function recordPaymentBatch(
       entangled,
       classified: await recordClassifiedPayments(trx, accountId, network, source, entangled),
     };
-  });
-  if (!classified) {
+  }).catch((error: unknown) => {
+    if (!isRecordedMeanwhile(error)) throw error;
     throw new DomainError(
       'payments.concurrent_delivery',
       bilingual('payments.settlement_concurrent_delivery'),
-      { status: 409 },
+      { status: 409, cause: error },
     );
-  }
+  });
   const results: RecordedPayment[] = new Array(payments.length);
   for (const row of classified) {
     results[row.ordinal] =

@@ -146,3 +146,52 @@ describe('a settlement file matched set-based', { timeout: 180_000 }, () => {
     }
   });
 });
+
+describe('a settlement file racing another delivery', { timeout: 60_000 }, () => {
+  it('records none of its payments when another delivery records one of them after the file was classified', async () => {
+    const account = await makeAccount(test.db, 'JO');
+    const payment = (transactionId: string, number: bigint): IncomingPayment => ({
+      transactionId,
+      reference: composePaymentNumber('vehicle', '1', number),
+      amountMinor: 500n,
+      feeMinor: 0n,
+      currency: 'JOD',
+      paidAt: now,
+      settledOn: '2026-06-10',
+      channel: null,
+    });
+    const raced = payment('RACE-1', 998_001n);
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let recorded!: () => void;
+    const recordedYet = new Promise<void>((resolve) => {
+      recorded = resolve;
+    });
+    // The other delivery records RACE-1 and holds its transaction open.
+    const other = withTenant(test.db, account.id, async (trx) => {
+      await recordPayments(trx, account.id, 'generic', 'notification', [raced]);
+      recorded();
+      await held;
+    });
+    await recordedYet;
+    const file = withTenant(test.db, account.id, (trx) =>
+      recordPaymentBatch(trx, account.id, 'generic', 'settlement_file', [payment('RACE-0', 998_000n), raced]),
+    );
+    // The file waits on the other delivery's uncommitted payment before that commits.
+    for (let waiting = 0; waiting === 0; ) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      const { rows } = await sql<{ n: number }>`
+        select count(*)::int as n from pg_stat_activity
+        where datname = current_database() and wait_event_type = 'Lock'`.execute(test.ownerDb);
+      waiting = rows[0]!.n;
+    }
+    release();
+    await other;
+    await expect(file).rejects.toMatchObject({ code: 'payments.concurrent_delivery', status: 409 });
+    const { rows } = await sql<{ transaction_id: string }>`
+      select transaction_id from payments where account_id = ${account.id}`.execute(test.ownerDb);
+    expect(rows.map((r) => r.transaction_id)).toEqual(['RACE-1']);
+  });
+});
