@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { toJsonb } from '../db/json.ts';
 import type { Executor } from '../db/tenant.ts';
 import type { PaymentNumberKind } from './payment-number.ts';
+import { groupKey } from './payment-staging.repo.ts';
 
 /** Which outstanding violations a request covers. */
 export type Selection =
@@ -149,7 +150,7 @@ export function recordIssued(meta: RecordingMeta, issued: readonly IssuedNumber[
              l.amount_after_deadline_minor, l.next_deadline_at
       from inserted n
       join pay_groups g on g.line_hash = n.line_hash
-      join pay_lines l on l.group_key = g.group_key
+      join pay_lines l on ${groupKey(meta.kind, sql`l.`)} = g.group_key
     )`;
 }
 
