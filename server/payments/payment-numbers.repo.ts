@@ -2,7 +2,6 @@ import { sql } from 'kysely';
 import { toJsonb } from '../db/json.ts';
 import type { Executor } from '../db/tenant.ts';
 import type { PaymentNumberKind } from './payment-number.ts';
-import { groupKey } from './payment-staging.repo.ts';
 
 /** Which outstanding violations a request covers. */
 export type Selection =
@@ -11,6 +10,15 @@ export type Selection =
   | { scope: 'vehicles'; vehicleIds: string[] }
   | { scope: 'tickets'; ticketNumbers: string[] }
   | { scope: 'cost_centre'; costCentre: string };
+
+/**
+ * The key a line (of the staged lines, or the payable ones) is grouped by for the kind: its
+ * vehicle, its ticket, or one group for all. Worked out from the line's columns wherever groups
+ * meet lines, so the same staged lines serve every kind.
+ */
+export function groupKey(kind: PaymentNumberKind, of = sql``) {
+  return sql`case ${kind}::text when 'vehicle' then ${of}vehicle_id::text when 'violation' then ${of}ticket_number else '' end`;
+}
 
 /** Open numbers whose expiry has come become `expired`. */
 export async function expireNumbers(trx: Executor, accountId: bigint, now: Date): Promise<number> {

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Executor } from '../db/tenant.ts';
 import type { PaymentNumberKind } from './payment-number.ts';
-import type { Selection } from './payment-numbers.repo.ts';
+import { groupKey, type Selection } from './payment-numbers.repo.ts';
 
 function selectionFilter(selection: Selection) {
   switch (selection.scope) {
@@ -26,15 +26,6 @@ export interface DueRules {
   escalation: ReadonlyArray<{ afterDays: number; numerator: number; denominator: number }>;
   /** When a number with no deadline among its lines expires. */
   validUntil: Date;
-}
-
-/**
- * The key a line (of the staged lines, or the payable ones) is grouped by for the kind: its
- * vehicle, its ticket, or one group for all. Worked out from the line's columns wherever groups
- * meet lines, so the same staged lines serve every kind.
- */
-export function groupKey(kind: PaymentNumberKind, of = sql``) {
-  return sql`case ${kind}::text when 'vehicle' then ${of}vehicle_id::text when 'violation' then ${of}ticket_number else '' end`;
 }
 
 function payableLines(accountId: bigint, selection: Selection) {
