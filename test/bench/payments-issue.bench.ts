@@ -149,7 +149,7 @@ async function issueNight(
 export const paymentIssueBenches: Bench[] = [
   {
     name: 'payments.issue',
-    description: `issuing every per-vehicle number and the consolidated one for ${VEHICLES.toLocaleString('en')} vehicles with ${VIOLATIONS.toLocaleString('en')} outstanding violations (authority call excluded), against an INSERT … SELECT of the same lines into tables with the same keys; then a second night (a tenth of the vehicles changed: escalated, settled, new) against the same INSERT … SELECT of that night's new numbers`,
+    description: `the nightly stage's issuing (issueAfterRun: every per-vehicle number and the consolidated one) for ${VEHICLES.toLocaleString('en')} vehicles with ${VIOLATIONS.toLocaleString('en')} outstanding violations (authority call excluded), against an INSERT … SELECT of the same lines into tables with the same keys; then a second night (a tenth of the vehicles changed: escalated, settled, new) against the same INSERT … SELECT of that night's new numbers`,
     async run({ db, appUrl, record }) {
       const account = await makeAccount(db, 'JO');
       await loadFleets(db, [account.id], VEHICLES, 'T');
