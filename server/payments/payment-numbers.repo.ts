@@ -11,6 +11,15 @@ export type Selection =
   | { scope: 'tickets'; ticketNumbers: string[] }
   | { scope: 'cost_centre'; costCentre: string };
 
+/**
+ * The key a line (of the staged lines, or the payable ones) is grouped by for the kind: its
+ * vehicle, its ticket, or one group for all. Worked out from the line's columns wherever groups
+ * meet lines, so the same staged lines serve every kind.
+ */
+export function groupKey(kind: PaymentNumberKind, of = sql``) {
+  return sql`case ${kind}::text when 'vehicle' then ${of}vehicle_id::text when 'violation' then ${of}ticket_number else '' end`;
+}
+
 /** Open numbers whose expiry has come become `expired`. */
 export async function expireNumbers(trx: Executor, accountId: bigint, now: Date): Promise<number> {
   const result = await sql`
@@ -149,7 +158,7 @@ export function recordIssued(meta: RecordingMeta, issued: readonly IssuedNumber[
              l.amount_after_deadline_minor, l.next_deadline_at
       from inserted n
       join pay_groups g on g.line_hash = n.line_hash
-      join pay_lines l on l.group_key = g.group_key
+      join pay_lines l on ${groupKey(meta.kind, sql`l.`)} = g.group_key
     )`;
 }
 

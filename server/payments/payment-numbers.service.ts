@@ -25,17 +25,21 @@ import {
   supersedeIncompleteNumbers,
 } from './payment-numbers.repo.ts';
 import {
+  bulkWorkMem,
   type DueRules,
   dropChangedGroups,
   dropStaging,
   INLINE_STAGING_LINES,
   type InlineGroup,
+  linesOfGroups,
+  type OrderedLine,
   payableLineCount,
   recordInline,
   regroupStagedLines,
   type StagedGroup,
   stagedGroupCount,
   stagedGroupsWithoutNumber,
+  stagedLinesInOrder,
   stagedLinesWithoutNumber,
   stageInline,
   stagePayableGroups,
@@ -119,6 +123,11 @@ export async function issuePaymentNumbers(
   const [outcome] = await issueNumbers(db, issuer, { ...rest, kinds: [kind] });
   if (!outcome) throw nothingPayable(kind, request.selection);
   return outcome;
+}
+
+/** The staged lines a request for several kinds has read, for every kind after the first. */
+interface ReadLines {
+  lines: OrderedLine[] | null;
 }
 
 /** What the authority (or the product, as payment orders) is asked for, for one kind's sets without a number. */
@@ -207,7 +216,7 @@ export async function issueNumbers(
     await lockAccountViolations(trx, accountId);
     await request.first?.(trx, profile);
     await refreshOpenNumbers(trx, accountId, now);
-    const inline = (await payableLineCount(trx, accountId, kinds[0]!, selection, limit)) <= limit;
+    const inline = (await payableLineCount(trx, accountId, selection, limit)) <= limit;
     return { profile, rules: dueRules(profile, now), inline };
   };
 
@@ -295,8 +304,9 @@ export async function issueNumbers(
     return db.connection().execute(async (conn) => {
       try {
         const outcomes: Array<IssueOutcome | null> = [];
+        const read: ReadLines = { lines: null };
         for (const [i, kind] of kinds.entries())
-          outcomes.push(await issueKindStaged(conn, kind, profile, i > 0));
+          outcomes.push(await issueKindStaged(conn, kind, profile, i > 0, read));
         return outcomes;
       } finally {
         await dropStaging(conn);
@@ -309,9 +319,11 @@ export async function issueNumbers(
     kind: PaymentNumberKind,
     profile: JurisdictionProfile,
     regroup: boolean,
+    read: ReadLines,
   ): Promise<IssueOutcome | null> {
     const prepared = await withTenant(conn, accountId, async (trx) => {
       await lockAccountViolations(trx, accountId);
+      await bulkWorkMem(trx);
       const rules = dueRules(profile, now);
       if (regroup) {
         await expireNumbers(trx, accountId, now);
@@ -319,7 +331,15 @@ export async function issueNumbers(
       } else await stagePayableGroups(trx, accountId, kind, selection, rules, now);
       const staged = await stagedGroupCount(trx);
       const missing = await stagedGroupsWithoutNumber(trx);
-      const lines = missing.length > 0 ? await stagedLinesWithoutNumber(trx) : [];
+      // Further kinds group the same staged lines: once the first kind has sets to ask for, every
+      // line is read at once (the order of each set's tickets) and grouped here for each kind.
+      if (missing.length > 0 && !regroup && kinds.length > 1) read.lines = await stagedLinesInOrder(trx);
+      const lines =
+        missing.length === 0
+          ? []
+          : read.lines
+            ? linesOfGroups(read.lines, kind, missing)
+            : await stagedLinesWithoutNumber(trx, kind);
       const existing = answered(
         missing.length === staged
           ? []
@@ -346,6 +366,7 @@ export async function issueNumbers(
 
     const recorded = await withTenant(conn, accountId, async (trx) => {
       await lockAccountViolations(trx, accountId);
+      await bulkWorkMem(trx);
       // Numbers whose lines changed since staging belong to sets that changed: dropping those
       // sets is enough here, the next request supersedes them.
       await expireNumbers(trx, accountId, now);

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Executor } from '../db/tenant.ts';
 import type { PaymentNumberKind } from './payment-number.ts';
-import type { Selection } from './payment-numbers.repo.ts';
+import { groupKey, type Selection } from './payment-numbers.repo.ts';
 
 function selectionFilter(selection: Selection) {
   switch (selection.scope) {
@@ -28,15 +28,9 @@ export interface DueRules {
   validUntil: Date;
 }
 
-/** The key a line is grouped by for the kind: its vehicle, its ticket, or one group for all. */
-function groupKey(kind: PaymentNumberKind, of = sql``) {
-  return sql`case ${kind}::text when 'vehicle' then ${of}vehicle_id::text when 'violation' then ${of}ticket_number else '' end`;
-}
-
-function payableLines(accountId: bigint, kind: PaymentNumberKind, selection: Selection) {
+function payableLines(accountId: bigint, selection: Selection) {
   return sql`
-    select v.ticket_number, v.vehicle_id, v.offence_at, v.amount_minor,
-           ${groupKey(kind, sql`v.`)} as group_key
+    select v.ticket_number, v.vehicle_id, v.offence_at, v.amount_minor
     from violations v
     where v.account_id = ${accountId} and v.state = 'outstanding' and v.amount_minor > 0
       and not exists (select 1 from payment_number_lines l
@@ -67,17 +61,11 @@ function dueColumns(rules: DueRules, now: Date) {
       else p.amount_minor end as amount_after_deadline_minor`;
 }
 
-/** The payable lines of a selection with what each is due, grouped as the kind groups them. */
-function stagedLines(
-  accountId: bigint,
-  kind: PaymentNumberKind,
-  selection: Selection,
-  rules: DueRules,
-  now: Date,
-) {
+/** The payable lines of a selection with what each is due. */
+function stagedLines(accountId: bigint, selection: Selection, rules: DueRules, now: Date) {
   return sql`
     select p.*, ${dueColumns(rules, now)}
-    from (${payableLines(accountId, kind, selection)}) p
+    from (${payableLines(accountId, selection)}) p
     cross join lateral (select date_trunc('day', p.offence_at at time zone ${rules.timeZone}::text) as local_day) o`;
 }
 
@@ -92,7 +80,7 @@ function groupsOfStagedLines(accountId: bigint, kind: PaymentNumberKind, validUn
   return sql`
     select g.*, n.generation, n.open_id
     from (
-      select group_key, min(vehicle_id) as vehicle_id, count(*)::int as line_count,
+      select ${groupKey(kind)} as group_key, min(vehicle_id) as vehicle_id, count(*)::int as line_count,
              sum(amount_minor)::bigint as total_minor,
              sum(amount_after_deadline_minor)::bigint as total_after_deadline_minor,
              min(next_deadline_at) as next_deadline_at,
@@ -100,7 +88,7 @@ function groupsOfStagedLines(accountId: bigint, kind: PaymentNumberKind, validUn
              encode(sha256(convert_to(string_agg(ticket_number || ':' || amount_minor, ',' order by ticket_number collate "C"),
                                       'UTF8')), 'hex') as line_hash
              ${tickets ? sql`, array_agg(ticket_number ${order}) as tickets, array_agg(amount_minor::text ${order}) as amounts` : sql``}
-      from pay_lines group by group_key
+      from pay_lines group by 1
     ) g
     -- One index probe per set (payment_numbers_by_set): the account's numbers have just been
     -- written by the night before, so their statistics may still say the table is empty.
@@ -127,20 +115,17 @@ export async function stagePayableGroups(
   now: Date,
 ): Promise<void> {
   await dropStaging(trx);
-  await sql`create temp table pay_lines as ${stagedLines(accountId, kind, selection, rules, now)}`.execute(
-    trx,
-  );
+  await sql`create temp table pay_lines as ${stagedLines(accountId, selection, rules, now)}`.execute(trx);
   // The fresh table's statistics, so the plans built on it fit its size.
   await sql`analyze pay_lines`.execute(trx);
-  await sql`create index on pay_lines (group_key)`.execute(trx);
   await stageGroups(trx, accountId, kind, rules);
 }
 
 /**
  * Stages the same lines again for another kind of the same selection (the nightly stage's
- * consolidated number after the vehicles'): the staged lines are grouped anew, not read again.
- * Lines that changed since they were staged are caught by dropChangedGroups at recording, as for
- * the first kind.
+ * consolidated number after the vehicles'): the staged lines are grouped anew, not read again
+ * nor rewritten. Lines that changed since they were staged are caught by dropChangedGroups at
+ * recording, as for the first kind.
  */
 export async function regroupStagedLines(
   trx: Executor,
@@ -149,7 +134,6 @@ export async function regroupStagedLines(
   rules: DueRules,
 ): Promise<void> {
   await sql`drop table if exists pay_groups`.execute(trx);
-  await sql`update pay_lines set group_key = ${groupKey(kind)}`.execute(trx);
   await stageGroups(trx, accountId, kind, rules);
 }
 
@@ -161,6 +145,16 @@ async function stageGroups(trx: Executor, accountId: bigint, kind: PaymentNumber
   await sql`create index on pay_groups (line_hash)`.execute(trx);
   await sql`create index on pay_groups (vehicle_id)`.execute(trx);
   await sql`analyze pay_groups`.execute(trx);
+}
+
+/**
+ * Memory for the sorts and hashes of a big selection's statements, for the transaction: a
+ * fleet's lines (hundreds of thousands) are sorted to hash and order each set and hashed to join
+ * the staged lines with the payable ones, which in the server's default work_mem spill to disk
+ * (external merges, hash joins in batches).
+ */
+export async function bulkWorkMem(trx: Executor): Promise<void> {
+  await sql`select set_config('work_mem', '64MB', true)`.execute(trx);
 }
 
 export async function dropStaging(trx: Executor): Promise<void> {
@@ -182,8 +176,8 @@ export async function dropChangedGroups(
   const result = await sql`
     delete from pay_groups g where g.group_key in (
       select k.group_key
-      from pay_lines l full join (${payableLines(accountId, kind, selection)}) c on c.ticket_number = l.ticket_number
-      cross join lateral (values (l.group_key), (c.group_key)) k(group_key)
+      from pay_lines l full join (${payableLines(accountId, selection)}) c on c.ticket_number = l.ticket_number
+      cross join lateral (values (${groupKey(kind, sql`l.`)}), (${groupKey(kind, sql`c.`)})) k(group_key)
       where (l.ticket_number is null or c.ticket_number is null or l.vehicle_id <> c.vehicle_id
              or l.amount_minor <> c.amount_minor)
         and k.group_key is not null)`.execute(trx);
@@ -218,14 +212,56 @@ export interface StagedLine {
   amount_minor: bigint;
 }
 
-/** The lines of the groups without an open number, oldest first within each group. */
-export async function stagedLinesWithoutNumber(trx: Executor) {
+/** The lines of the kind's staged groups without an open number, oldest first within each group. */
+export async function stagedLinesWithoutNumber(trx: Executor, kind: PaymentNumberKind) {
   const { rows } = await sql<StagedLine>`
-    select l.group_key, l.ticket_number, l.amount_minor
-    from pay_lines l join pay_groups g on g.group_key = l.group_key
+    select g.group_key, l.ticket_number, l.amount_minor
+    from pay_lines l join pay_groups g on g.group_key = ${groupKey(kind, sql`l.`)}
     where g.open_id is null
-    order by l.group_key, l.offence_at, l.ticket_number collate "C"`.execute(trx);
+    order by g.group_key, l.offence_at, l.ticket_number collate "C"`.execute(trx);
   return rows;
+}
+
+/** A staged line as every kind reads it (stagedLinesInOrder). */
+export interface OrderedLine {
+  vehicle_id: bigint;
+  ticket_number: string;
+  amount_minor: bigint;
+}
+
+/**
+ * Every staged line, oldest first (offence, then ticket in byte order): each set's tickets in the
+ * order the authority is sent them, whichever kind groups them (lineGroupKey), so a request for
+ * several kinds reads its lines once.
+ */
+export async function stagedLinesInOrder(trx: Executor) {
+  const { rows } = await sql<OrderedLine>`
+    select vehicle_id, ticket_number, amount_minor from pay_lines
+    order by offence_at, ticket_number collate "C"`.execute(trx);
+  return rows;
+}
+
+/** The group of a line read by stagedLinesInOrder for the kind, as groupKey names it in SQL. */
+export function lineGroupKey(kind: PaymentNumberKind, line: OrderedLine): string {
+  if (kind === 'vehicle') return line.vehicle_id.toString();
+  if (kind === 'violation') return line.ticket_number;
+  return '';
+}
+
+/** The lines of the given groups, from every staged line in order, grouped as the kind groups them. */
+export function linesOfGroups(
+  lines: readonly OrderedLine[],
+  kind: PaymentNumberKind,
+  groups: readonly StagedGroup[],
+) {
+  const keys = new Set(groups.map((g) => g.group_key));
+  const found: StagedLine[] = [];
+  for (const line of lines) {
+    const key = lineGroupKey(kind, line);
+    if (keys.has(key))
+      found.push({ group_key: key, ticket_number: line.ticket_number, amount_minor: line.amount_minor });
+  }
+  return found;
 }
 
 /**
@@ -239,14 +275,11 @@ export const INLINE_STAGING_LINES = 500;
 export async function payableLineCount(
   trx: Executor,
   accountId: bigint,
-  kind: PaymentNumberKind,
   selection: Selection,
   limit: number,
 ): Promise<number> {
   const { rows } = await sql<{ n: number }>`
-    select count(*)::int as n from (${payableLines(accountId, kind, selection)} limit ${limit + 1}) p`.execute(
-    trx,
-  );
+    select count(*)::int as n from (${payableLines(accountId, selection)} limit ${limit + 1}) p`.execute(trx);
   return rows[0]!.n;
 }
 
@@ -272,7 +305,7 @@ export async function stageInline(
   now: Date,
 ): Promise<InlineGroup[]> {
   const { rows } = await sql<InlineGroup>`
-    with pay_lines as materialized (${stagedLines(accountId, kind, selection, rules, now)})
+    with pay_lines as materialized (${stagedLines(accountId, selection, rules, now)})
     ${groupsOfStagedLines(accountId, kind, rules.validUntil, true)}
     order by g.group_key`.execute(trx);
   return rows;
@@ -300,7 +333,7 @@ export async function recordInline(
     with staged as (
       select * from unnest(${staged.map((g) => g.group_key)}::text[], ${staged.map((g) => g.line_hash)}::text[])
         as s(group_key, line_hash)
-    ), pay_lines as materialized (${stagedLines(accountId, kind, selection, rules, now)}),
+    ), pay_lines as materialized (${stagedLines(accountId, selection, rules, now)}),
     pay_groups as materialized (
       select g.* from (${groupsOfStagedLines(accountId, kind, rules.validUntil)}) g
       join staged s on s.group_key = g.group_key and s.line_hash = g.line_hash

@@ -2,10 +2,12 @@
  * A selection is staged inline when small and in session tables when big: both come out the same.
  * Two accounts with the same fleet and fines get their nightly numbers (per vehicle and
  * consolidated) one by each path, over two nights with escalated, settled and new fines between
- * them, and every number and line (what it covers, its state, its due amounts) must agree.
+ * them, and every number and line (what it covers, its state, its due amounts) must agree, as must
+ * what the authority is asked for (each set's tickets and amounts, in order).
  */
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
+import type { AuthorityIssuer } from '../../server/authority/issuance-client.ts';
 import type { JurisdictionCode } from '../../server/jurisdictions/profiles.ts';
 import { issueNumbers } from '../../server/payments/payment-numbers.service.ts';
 import { useTestDatabase } from '../support/database.ts';
@@ -52,7 +54,20 @@ describe('staging inline and in tables', { timeout: 120_000 }, () => {
   for (const code of ['JO', 'EG'] as JurisdictionCode[]) {
     it(`issue the same numbers over two nights in ${code}`, async () => {
       const accounts = [await fleetWithFines(code), await fleetWithFines(code)];
-      const issuers = accounts.map(() => instantIssuer());
+      // Each path's requests to the authority: kind and tickets (the keys name the account).
+      const asked = accounts.map(() => [] as string[]);
+      const issuers = accounts.map((_, i): AuthorityIssuer => {
+        const issuer = instantIssuer();
+        return {
+          issue(jurisdiction, items) {
+            for (const item of items)
+              asked[i]!.push(
+                `${item.kind} ${item.tickets.map((t) => `${t.ticketNumber}:${t.amountMinor}`).join(',')}`,
+              );
+            return issuer.issue(jurisdiction, items);
+          },
+        };
+      });
       const night = (now: Date) =>
         Promise.all(
           accounts.map((accountId, i) =>
@@ -98,6 +113,8 @@ describe('staging inline and in tables', { timeout: 120_000 }, () => {
       const [a, b] = [await numbersOf(accounts[0]!), await numbersOf(accounts[1]!)];
       expect(a.length).toBeGreaterThan(8);
       expect(a).toEqual(b);
+      expect(asked[0]!.length).toBeGreaterThan(8);
+      expect(asked[0]!.sort()).toEqual(asked[1]!.sort());
       expect(a.filter((n) => (n as { state: string }).state === 'superseded').length).toBeGreaterThan(0);
     });
   }
