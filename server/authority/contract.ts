@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { schemaMessage } from '../i18n/issues.ts';
 import { type JurisdictionCode, jurisdictions } from '../jurisdictions/profiles.ts';
 
 /**
@@ -31,7 +32,7 @@ export type ViolationStatus = (typeof violationStatuses)[number];
 /** Non-negative integer in minor units, as a canonical decimal string (no sign, no leading zeros). */
 export const amountMinorSchema = z
   .string()
-  .regex(/^(0|[1-9][0-9]{0,17})$/, 'must be a decimal string of minor units, e.g. "45000"');
+  .regex(/^(0|[1-9][0-9]{0,17})$/, schemaMessage('requests.minor_units_string'));
 
 export const wireViolationSchema = z.strictObject({
   ticketNumber: z.string().min(1).max(64),

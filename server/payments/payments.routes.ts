@@ -4,6 +4,7 @@ import { withTenant } from '../db/tenant.ts';
 import { DomainError } from '../errors.ts';
 import { json } from '../http/answers.ts';
 import { actingParty, defineRoute, idParam } from '../http/routes.ts';
+import { schemaMessage } from '../i18n/issues.ts';
 import { bilingual, message } from '../i18n/messages.ts';
 import { type NotificationNetwork, notificationNetworks } from './network-adapters.ts';
 import { paymentNumberKinds, readPaymentNumber } from './payment-number.ts';
@@ -36,7 +37,7 @@ const numberParam = z.object({
   number: z.string().transform((text, ctx) => {
     const reading = readPaymentNumber(text);
     if (!reading.ok) {
-      ctx.addIssue({ code: 'custom', message: message('en', `payments.number_${reading.problem}`) });
+      ctx.addIssue({ code: 'custom', message: schemaMessage(`payments.number_${reading.problem}`) });
       return z.NEVER;
     }
     return reading.number;
