@@ -304,4 +304,47 @@ describe('a run answered by an imported authority export', () => {
     expect((await client.get(`/runs/${their.body.id}`)).status).toBe(404);
     expect((await waitForRun(their.body.id, otherClient)).status).toBe('partial');
   });
+
+  it('words a refusal in Arabic too: the file, the row, the column and each problem', async () => {
+    type Worded = {
+      error: {
+        code: string;
+        message: string;
+        messageAr: string;
+        wordsFrom: string;
+        details: { problems: Array<{ message: string; messageAr: string }> };
+      };
+    };
+    const bad = await postImport(
+      client,
+      csv([
+        csvLine('JO:13-1001', 'T-1', '45.0001'),
+        csvLine('JO:13-1002', 'T-2', '1', 'lost'),
+        csvLine('JO:13-1003', 'T-3', '1', 'gone'),
+      ]),
+      'bad.csv',
+    );
+    const refused = bad.body as unknown as Worded;
+    expect(refused.error.wordsFrom).toBe('error');
+    expect(refused.error.message).toMatch(/ \(and 2 more problems\); nothing was imported$/);
+    expect(refused.error.messageAr).toMatch(
+      /^bad\.csv: الصف 2، العمود "amount" \(H\): "45\.0001" ليس مبلغاً بعملة JOD .* \(ومشكلتان أخريان\)؛ لم يُستورد شيء$/,
+    );
+    expect(refused.error.details.problems.map((p) => p.messageAr)).toEqual([
+      expect.stringMatching(/ليس مبلغاً/),
+      expect.stringMatching(/^"lost" ليست حالة/),
+      expect.stringMatching(/^"gone" ليست حالة/),
+    ]);
+
+    const pdf = (await postImport(client, Buffer.from('%PDF-1.7\n...'), 'export.csv'))
+      .body as unknown as Worded;
+    expect(pdf.error.wordsFrom).toBe('error');
+    expect(pdf.error.messageAr).toMatch(/^export\.csv: .*[\u0600-\u06ff]/);
+
+    const foreign = (await postImport(client, csv([csvLine('JO:77-1', 'T-1', '1')]), 'x.csv'))
+      .body as unknown as Worded;
+    expect(foreign.error.messageAr).toBe(
+      'x.csv: لا لوحة من لوحات ملف التصدير (1) مركبةٌ نشطة في هذا الحساب؛ لم يُستورد شيء',
+    );
+  });
 });
