@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { schemaMessage } from '../i18n/issues.ts';
+import { reasonText } from '../i18n/reasons.ts';
 import { type JurisdictionCode, jurisdictions } from '../jurisdictions/profiles.ts';
 
 /**
@@ -224,11 +225,26 @@ export function toAuthorityViolations(
   const answeredAt = asOf.getTime();
   for (const v of violations) {
     if (v.currency !== currency) {
-      return { ok: false, problem: `ticket ${v.ticketNumber}: currency ${v.currency}, expected ${currency}` };
+      return {
+        ok: false,
+        problem: reasonText('lookup.ticket_currency', {
+          ticket: v.ticketNumber,
+          currency: v.currency,
+          expected: currency,
+        }),
+      };
     }
     const problem = implausibility(v, answeredAt);
-    if (problem) return { ok: false, problem: `ticket ${JSON.stringify(v.ticketNumber)}: ${problem}` };
-    if (seen.has(v.ticketNumber)) return { ok: false, problem: `ticket ${v.ticketNumber} listed twice` };
+    if (problem)
+      return {
+        ok: false,
+        problem: reasonText('lookup.ticket_problem', {
+          ticket: JSON.stringify(v.ticketNumber),
+          detail: problem,
+        }),
+      };
+    if (seen.has(v.ticketNumber))
+      return { ok: false, problem: reasonText('lookup.ticket_twice', { ticket: v.ticketNumber }) };
     seen.add(v.ticketNumber);
     out.push({ ...v, amountMinor: BigInt(v.amountMinor) });
   }

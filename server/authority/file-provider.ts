@@ -18,9 +18,11 @@
  * (`AuthorityExport.problems`), so an import can refuse the file naming every one while the
  * provider fails only the plates concerned.
  */
+
 import type { Words } from '../errors.ts';
 import { issueSentence } from '../i18n/issues.ts';
 import { bilingual, type Language, message, type RowWords, rowWords } from '../i18n/messages.ts';
+import { reasonText } from '../i18n/reasons.ts';
 import { type JurisdictionCode, jurisdictions } from '../jurisdictions/profiles.ts';
 import { parseMajor } from '../money/money.ts';
 import { columnLetter } from '../sheets/columns.ts';
@@ -524,8 +526,8 @@ export function createFileAuthorityProvider(options: FileProviderOptions): Autho
           const lastError = problem
             ? exportProblem(problem).en
             : outcome?.kind === 'retry'
-              ? `export: ${outcome.problem}`
-              : 'plate not covered by the export';
+              ? reasonText('lookup.export_retry', { reason: outcome.problem })
+              : reasonText('lookup.not_in_export');
           lookups.set(plateKey, { status: 'failed', attempts: 1, lastError });
         }
       }

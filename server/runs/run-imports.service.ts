@@ -27,6 +27,7 @@ import { withTenant } from '../db/tenant.ts';
 import { DomainError, type Words } from '../errors.ts';
 import type { ReceivedUpload } from '../fleet/upload-receive.ts';
 import { bilingual, type Language, message } from '../i18n/messages.ts';
+import { reasonText } from '../i18n/reasons.ts';
 import type { JurisdictionCode } from '../jurisdictions/profiles.ts';
 import { findRunImportContent } from './run-imports.repo.ts';
 
@@ -156,7 +157,7 @@ async function buildProvider(
   coversAllPlates: boolean,
 ): Promise<AuthorityProvider> {
   const content = await withTenant(db, accountId, (trx) => findRunImportContent(trx, accountId, runId));
-  if (!content) return failingProvider('the run has no imported export');
+  if (!content) return failingProvider(reasonText('lookup.no_imported_export'));
   try {
     const parsed = await readAuthorityExportOffThread(jurisdiction, content, runImportLimits);
     return createFileAuthorityProvider({
@@ -166,7 +167,7 @@ async function buildProvider(
     });
   } catch (error) {
     if (!(error instanceof AuthorityExportError)) throw error;
-    return failingProvider(`the imported export cannot be read: ${error.message}`);
+    return failingProvider(reasonText('lookup.export_unreadable', { detail: error.message }));
   }
 }
 
