@@ -18,7 +18,6 @@
  * (`AuthorityExport.problems`), so an import can refuse the file naming every one while the
  * provider fails only the plates concerned.
  */
-
 import type { Words } from '../errors.ts';
 import { issueSentence } from '../i18n/issues.ts';
 import { bilingual, type Language, message, type RowWords, rowWords } from '../i18n/messages.ts';

@@ -30,6 +30,7 @@ const nested: Record<ReasonFamily, string> = {
   lookup: 'lookup.missing_from_partial',
   issuance: 'issuance.set_left_out',
   delivery: 'delivery.timeout',
+  run: 'run.reconcile_gave_up_all',
 };
 
 describe('stored reasons', () => {

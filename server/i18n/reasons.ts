@@ -15,8 +15,8 @@
 import { type MessageFormatElement, parse, TYPE } from '@formatjs/icu-messageformat-parser';
 import { type Language, loadCatalogs, type MessageValues, message } from './messages.ts';
 
-/** The producers whose reasons the catalogue words: authority lookups, issuance calls, alert deliveries. */
-export type ReasonFamily = 'lookup' | 'issuance' | 'delivery';
+/** The producers whose reasons the catalogue words: authority lookups, issuance calls, alert deliveries, runs. */
+export type ReasonFamily = 'lookup' | 'issuance' | 'delivery' | 'run';
 
 export type ReasonValues = Record<string, string | number>;
 

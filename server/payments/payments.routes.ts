@@ -6,6 +6,7 @@ import { json } from '../http/answers.ts';
 import { actingParty, defineRoute, idParam } from '../http/routes.ts';
 import { schemaMessage } from '../i18n/issues.ts';
 import { bilingual, message } from '../i18n/messages.ts';
+import { reasonWords } from '../i18n/reasons.ts';
 import { type NotificationNetwork, notificationNetworks } from './network-adapters.ts';
 import { paymentNumberKinds, readPaymentNumber } from './payment-number.ts';
 import { findNumber, listNumbers, numberLines } from './payment-numbers.repo.ts';
@@ -88,7 +89,10 @@ export const paymentRoutes = [
           body: {
             paymentNumbers: outcome.numbers.map((n) => presentNumber(n)),
             issued: outcome.issued,
-            refused: outcome.refused,
+            refused: outcome.refused.map((r) => ({
+              ...r,
+              messageAr: reasonWords('ar', 'issuance', r.message),
+            })),
           },
         };
       } catch (error) {
@@ -98,7 +102,11 @@ export const paymentRoutes = [
             bilingual('payments.authority_unavailable'),
             {
               status: 502,
-              details: { reason: error.message, messageAr: message('ar', 'payments.authority_unavailable') },
+              details: {
+                reason: error.message,
+                reasonAr: reasonWords('ar', 'issuance', error.message),
+                messageAr: message('ar', 'payments.authority_unavailable'),
+              },
             },
           );
         }
