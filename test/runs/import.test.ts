@@ -29,7 +29,7 @@ interface RunBody {
   progress: { fetching: { done: number; total: number; failed: number } };
   summary: {
     changes: Array<{ change: string; violations: number; amountMinor: string }>;
-    failedVehicles: Array<{ plateKey: string; reason: string }>;
+    failedVehicles: Array<{ plateKey: string; reason: string; reasonAr: string }>;
   } | null;
   import: { fileName: string; format: string; sha256: string; coversAllPlates: boolean } | null;
 }
@@ -181,6 +181,25 @@ describe('a run answered by an imported authority export', () => {
       ['JO:13-1003', 'plate not covered by the export'],
       ['JO:13-1004', 'plate not covered by the export'],
     ]);
+    // The stored English reason, and beside it its Arabic from the reasons catalogue.
+    const notCoveredAr = 'اللوحة غير مشمولة في الملف المصدَّر';
+    expect(run.summary!.failedVehicles.map((f) => f.reasonAr)).toEqual([notCoveredAr, notCoveredAr]);
+    const failed = await client.get<{
+      vehicles: Array<{
+        plateKey: string;
+        lookup: { status: string; lastError: string; lastErrorAr: string };
+      }>;
+    }>(`/runs/${run.id}/vehicles?status=failed`);
+    expect(failed.body.vehicles.map((v) => [v.plateKey, v.lookup]).sort()).toEqual(
+      ['JO:13-1003', 'JO:13-1004'].map((plateKey) => [
+        plateKey,
+        expect.objectContaining({
+          status: 'failed',
+          lastError: 'plate not covered by the export',
+          lastErrorAr: notCoveredAr,
+        }),
+      ]),
+    );
     expect(await changesOf(run.id, 'new')).toEqual(['T-1', 'T-2', 'T-3']);
     expect(await violations()).toEqual({
       'T-1': ['outstanding', '45000'],
