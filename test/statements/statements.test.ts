@@ -523,6 +523,12 @@ describe('a run whose payment numbers could not be issued', () => {
       for (const row of sheetRows(violations!)) expect(row.getCell(10).value).toBe('Unavailable');
       const text = (await pdfText(pdf.bytes)).replace(/\s+/g, ' ');
       expect(text).toContain('Payment numbers are unavailable for this run: issuing payment numbers gave up');
+      // The Arabic workbook words the same reason from the reasons catalogue.
+      const arXlsx = await waitForDocument(fleet.accountant, `/runs/${run.id}/statement.xlsx?lang=ar`);
+      const arSummary = (await readWorkbook(arXlsx.bytes)).worksheets[0]!;
+      const arNote = sheetRows(arSummary).find((r) => r.getCell(1).value === 'أرقام الدفع')!;
+      expect(arNote.getCell(2).value).toMatch(/توقف إصدار أرقام الدفع بعد/);
+      expect(arNote.getCell(2).value).not.toMatch(/gave up/);
     } finally {
       simulator.setFaults({ issuanceFailures: 0 });
     }
