@@ -103,9 +103,28 @@ export function readReason(
   return null;
 }
 
+/**
+ * Arabic words of texts already worded. A night's failures repeat a few texts (`HTTP 503` for a
+ * whole batch), and a statement or page words one per failed vehicle: recognising each costs tens
+ * of template matches, a repeat one look-up. Bounded: emptied when full.
+ */
+const worded = new Map<string, string>();
+const MAX_WORDED = 10_000;
+
 /** A stored reason in the reader's language: the catalogue's words where a template made it, else as stored. */
 export function reasonWords(language: Language, family: ReasonFamily, text: string): string {
   if (language === 'en') return text;
+  const key = `${family}\u0000${text}`;
+  let words = worded.get(key);
+  if (words === undefined) {
+    words = wordReason(language, family, text);
+    if (worded.size >= MAX_WORDED) worded.clear();
+    worded.set(key, words);
+  }
+  return words;
+}
+
+function wordReason(language: Language, family: ReasonFamily, text: string): string {
   const read = readReason(family, text);
   if (!read) return text;
   const template = byCode.get(read.code)!;
