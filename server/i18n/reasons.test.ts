@@ -83,6 +83,22 @@ describe('stored reasons', () => {
     );
   });
 
+  it('count attempts and minutes in their Arabic plural forms', () => {
+    expect(reasonAr('run', 'aborted by an owner')).toBe('أوقفها أحد المالكين');
+    expect(reasonAr('run', 'not reconciled within 30 minutes of its last answer')).toBe(
+      'لم تُطابَق خلال 30 دقيقة من آخر جواب',
+    );
+    expect(reasonAr('lookup', "not answered within 2 minutes of the run's start")).toBe(
+      'لم تُجب الجهة خلال دقيقتين من بدء العملية',
+    );
+    expect(reasonAr('lookup', 'the lookup batch gave up after 3 attempts: HTTP 503')).toBe(
+      'توقفت دفعة الاستعلام بعد 3 محاولات: أجاب خادم الجهة بالرمز HTTP 503',
+    );
+    expect(reasonAr('lookup', 'the lookup batch gave up after 1 attempt')).toBe(
+      'توقفت دفعة الاستعلام بعد محاولة واحدة',
+    );
+  });
+
   it('show a text no template makes as stored', () => {
     expect(reasonAr('lookup', 'something older')).toBe('something older');
     expect(reasonAr('lookup', null)).toBeNull();

@@ -41,7 +41,7 @@ let tickets: string[];
 interface IssueBody {
   paymentNumbers: NumberBody[];
   issued: number;
-  error?: { code: string };
+  error?: { code: string; details?: unknown };
 }
 
 const openCount = async () =>
