@@ -13,7 +13,7 @@ export const paymentsIssueGaveUpJob = defineJob({
   work: { pollingIntervalSeconds: 1, notifyPollingIntervalSeconds: 2, includeMetadata: true },
   handle: async (ctx, payloads, jobs) => {
     for (const [i, job] of payloads.entries()) {
-      const reason = gaveUpReason('issuing payment numbers', jobs[i]!);
+      const reason = gaveUpReason('issuance.gave_up', jobs[i]!);
       await withTenant(ctx.db, job.accountId, (trx) =>
         startStatementsStage(trx, ctx.queue, job, { status: 'unavailable', reason }),
       );

@@ -1,4 +1,5 @@
 import type { Job, JobWithMetadata } from 'pg-boss';
+import { reasonText } from '../server/i18n/reasons.ts';
 import { markRunIssuing } from '../server/payments/payment-stage.repo.ts';
 import { paymentJobs } from '../server/payments/payments.jobs.ts';
 import { startDueNightlyRuns } from '../server/runs/nightly-start.service.ts';
@@ -41,15 +42,20 @@ export const nightlyRunJob = defineJob({
   },
 });
 
-/** Why a dead-lettered job gave up: its last error, as pg-boss kept it. */
-export function gaveUpReason(stage: string, job: Job<unknown>): string {
+/** Why a dead-lettered job gave up, as a stored reason: its attempts, and its last error as pg-boss kept it. */
+export function gaveUpReason(
+  stage: 'lookup.batch_gave_up' | 'issuance.gave_up' | 'run.reconcile_gave_up',
+  job: Job<unknown>,
+): string {
   const output = (job as JobWithMetadata<unknown>).sourceOutput as { message?: unknown } | null | undefined;
   const retries = (job as JobWithMetadata<unknown>).sourceRetryCount;
-  const last = typeof output?.message === 'string' ? `: ${output.message.slice(0, 500)}` : '';
-  const attempts = typeof retries === 'number' ? retries + 1 : undefined;
-  const counted =
-    attempts === undefined ? 'all its attempts' : `${attempts} attempt${attempts === 1 ? '' : 's'}`;
-  return `${stage} gave up after ${counted}${last}`;
+  const last = typeof output?.message === 'string' ? output.message.slice(0, 500) : null;
+  const attempts = typeof retries === 'number' ? retries + 1 : null;
+  const counted = attempts === null ? '_all' : attempts === 1 ? '_one' : '';
+  return reasonText(`${stage}${counted}${last === null ? '' : '_because'}`, {
+    attempts: attempts ?? 0,
+    reason: last ?? '',
+  });
 }
 
 // Dead-letter queues (created before the queues that name them): a job out of retries lands here.
@@ -59,7 +65,7 @@ export const lookupBatchGaveUpJob = defineJob({
   work: { ...polling, includeMetadata: true },
   handle: async (ctx, payloads, jobs) => {
     for (const [i, job] of payloads.entries()) {
-      const reason = gaveUpReason('the lookup batch', jobs[i]!);
+      const reason = gaveUpReason('lookup.batch_gave_up', jobs[i]!);
       const failed = await giveUpLookupBatch(ctx.db, ctx.queue, job, reason);
       ctx.log.error({ ...job, failed, reason }, 'lookup batch gave up: its pending lookups failed');
     }
@@ -72,7 +78,7 @@ export const reconcileGaveUpJob = defineJob({
   work: { ...polling, includeMetadata: true },
   handle: async (ctx, payloads, jobs) => {
     for (const [i, job] of payloads.entries()) {
-      const reason = gaveUpReason('the reconciliation', jobs[i]!);
+      const reason = gaveUpReason('run.reconcile_gave_up', jobs[i]!);
       const ended = await giveUpReconciliation(ctx.db, ctx.queue, job, reason);
       ctx.log.error({ ...job, ended, reason }, 'reconciliation gave up: the run failed');
     }

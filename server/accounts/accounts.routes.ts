@@ -4,6 +4,7 @@ import { asOperator } from '../db/tenant.ts';
 import { DomainError } from '../errors.ts';
 import { empty, json } from '../http/answers.ts';
 import { actingParty, defineRoute, idParam, type RouteContext } from '../http/routes.ts';
+import { schemaMessage } from '../i18n/issues.ts';
 import { jurisdictionCodes } from '../jurisdictions/profiles.ts';
 import {
   accountAnswer,
@@ -45,7 +46,7 @@ const actorOf = (ctx: RouteContext) => {
   return { actorUserId: userId, actorTokenId: tokenId, ip };
 };
 
-const localTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a local time HH:MM');
+const localTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, schemaMessage('requests.local_time'));
 const timeZone = z.string().refine((tz) => {
   try {
     new Intl.DateTimeFormat('en', { timeZone: tz });
@@ -53,10 +54,13 @@ const timeZone = z.string().refine((tz) => {
   } catch {
     return false;
   }
-}, 'must be an IANA time zone such as Asia/Amman');
+}, schemaMessage('requests.time_zone'));
 const name = z.string().trim().min(1).max(300);
 const email = z.string().trim().email().max(320);
-const password = z.string().min(12, 'must be at least 12 characters').max(1024);
+const password = z
+  .string()
+  .min(12, schemaMessage('requests.password_length', { count: 12 }))
+  .max(1024);
 const role = z.enum(roles);
 const userIdParams = z.object({ userId: idParam });
 const tokenIdParams = z.object({ tokenId: idParam });
@@ -93,7 +97,7 @@ export const accountRoutes = [
       .object({ legalNameAr: name, legalNameEn: name, nightlyRunTime: localTime, timeZone })
       .partial()
       .strict()
-      .refine((b) => Object.keys(b).length > 0, 'name at least one setting to change'),
+      .refine((b) => Object.keys(b).length > 0, schemaMessage('requests.settings_empty')),
     handle: async (ctx, { body }) => {
       // The minute's nightly job reads the time and zone as they are: no schedule to rewrite.
       const account = await ctx.tenant((trx) =>

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { empty, json } from '../http/answers.ts';
 import { defineRoute, idParam } from '../http/routes.ts';
+import { schemaMessage } from '../i18n/issues.ts';
 import {
   addedRecipientAnswer,
   alertSettingsAnswer,
@@ -21,7 +22,7 @@ import {
 import { localMailDir, localSmsDir } from './delivery.ts';
 import { readJsonFiles, readKeptMail } from './local-mailbox.ts';
 
-const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a local time HH:MM (00:00–23:59)');
+const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, schemaMessage('requests.local_time_range'));
 
 export const alertRoutes = [
   defineRoute({
@@ -43,7 +44,11 @@ export const alertRoutes = [
     access: { kind: 'account', permission: 'account.manage' },
     body: z
       .object({
-        horizonDays: z.number().int().min(1, 'at least 1 day').max(60, 'at most 60 days'),
+        horizonDays: z
+          .number()
+          .int()
+          .min(1, schemaMessage('requests.days_at_least', { count: 1 }))
+          .max(60, schemaMessage('requests.days_at_most', { count: 60 })),
         dailyAllClear: z.boolean(),
         quietHours: z.object({ start: hhmm, end: hhmm }).strict().nullable(),
       })
@@ -71,7 +76,7 @@ export const alertRoutes = [
       })
       .strict()
       .refine((b) => (b.role === undefined) !== (b.address === undefined), {
-        message: 'give either a role or an address',
+        message: schemaMessage('requests.role_or_address'),
         path: ['address'],
       }),
     handle: async (ctx, { body }) => {

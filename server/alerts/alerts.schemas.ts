@@ -39,7 +39,11 @@ export const outboxAnswer = z.object({
       status: z.enum(['pending', 'sending', 'sent', 'dead']),
       attempts: z.number().int(),
       nextAttemptAt: timestamp.nullable(),
-      lastError: z.string().nullable(),
+      lastError: z.string().nullable().describe('why the last attempt failed, as stored (English)'),
+      lastErrorAr: z
+        .string()
+        .nullable()
+        .describe('the reason in Arabic, from the catalogue (as stored where none words it)'),
       sentAt: timestamp.nullable(),
       createdAt: timestamp,
       events: z.record(z.string(), z.unknown()).describe('what the digest tells: counts and amounts'),

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Tx } from '../db/tenant.ts';
 import { DomainError, notFound } from '../errors.ts';
 import { bilingual } from '../i18n/messages.ts';
+import { reasonAr } from '../i18n/reasons.ts';
 import type { JobQueue } from '../queue.ts';
 import { toAsciiDigits } from '../sheets/normalise.ts';
 import { alertJobs } from './alerts.jobs.ts';
@@ -224,6 +225,7 @@ export async function listOutbox(
       attempts: d.attempts,
       nextAttemptAt: d.status === 'pending' ? d.next_attempt_at : null,
       lastError: d.last_error,
+      lastErrorAr: reasonAr('delivery', d.last_error),
       sentAt: d.sent_at,
       createdAt: d.created_at,
       events: d.events,

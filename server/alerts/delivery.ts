@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { type SmsStub, startSmsStub } from '../../fixtures/sms/stub.ts';
+import { reasonText } from '../i18n/reasons.ts';
 import type { Logger } from '../logger.ts';
 import type { AlertsConfig, RetryPolicy } from './alerts.settings.ts';
 import type { AlertChannel, AlertChannels } from './channels/channel.ts';
@@ -20,10 +21,10 @@ export const localMailDir = (dataDir: string) => path.join(dataDir, 'alerts', 'm
 export const localSmsDir = (dataDir: string) => path.join(dataDir, 'alerts', 'sms');
 
 /** A channel nobody configured: each digest on it is refused with the setting to give (and dead-lettered, shown). */
-function unconfigured(setting: string): AlertChannel {
+function unconfigured(reason: 'delivery.no_smtp' | 'delivery.no_sms_provider'): AlertChannel {
   return {
     async send() {
-      throw new Error(`no ${setting} is configured for this product; set it and re-send`);
+      throw new Error(reasonText(reason));
     },
   };
 }
@@ -65,7 +66,7 @@ export async function startAlertDelivery(
   }
   const email = smtpUrl
     ? createEmailChannel({ smtpUrl, from: config.from, timeoutMs: config.timeoutMs })
-    : unconfigured('SMTP server (ALERTS_SMTP_URL)');
+    : unconfigured('delivery.no_smtp');
   const channels: AlertChannels = {
     email,
     sms: smsUrl
@@ -75,7 +76,7 @@ export async function startAlertDelivery(
           timeoutMs: config.timeoutMs,
           maxSegments: config.smsMaxSegments,
         })
-      : unconfigured('SMS provider (ALERTS_SMS_URL)'),
+      : unconfigured('delivery.no_sms_provider'),
     webhook: createWebhookChannel({ timeoutMs: config.timeoutMs, allowPrivate: config.webhookAllowPrivate }),
   };
   return {

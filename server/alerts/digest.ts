@@ -5,6 +5,7 @@
  */
 import { DateTime } from 'luxon';
 import { type Language, message } from '../i18n/messages.ts';
+import { reasonWords } from '../i18n/reasons.ts';
 import { type Currency, currencies, formatMinor } from '../money/money.ts';
 
 export type CurrencyCode = Currency['code'];
@@ -101,7 +102,8 @@ export function renderDigest(input: RenderInput): RenderedDigest {
   if (kind === 'test') {
     lines.push(m('test'));
   } else {
-    if (e.status === 'failed') lines.push(m('run_failed', { reason: e.runError ?? '—' }));
+    if (e.status === 'failed')
+      lines.push(m('run_failed', { reason: e.runError ? reasonWords(lang, 'run', e.runError) : '—' }));
     if (e.status === 'partial') lines.push(m('run_partial', { count: e.failedVehicles }));
     if (e.deadlines.count > 0) {
       lines.push(

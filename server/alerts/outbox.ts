@@ -1,6 +1,7 @@
 import type { Database } from '../db/database.ts';
 import { withTenant } from '../db/tenant.ts';
 import type { Language } from '../i18n/messages.ts';
+import { reasonText } from '../i18n/reasons.ts';
 import {
   type ClaimedDigest,
   claimDigestKeys,
@@ -174,10 +175,12 @@ function describe(error: unknown): string {
     code?: string;
     cause?: { code?: string; message?: string };
   };
-  if (e?.name === 'TimeoutError' || e?.code === 'ETIMEDOUT') return 'no answer within the timeout';
+  if (e?.name === 'TimeoutError' || e?.code === 'ETIMEDOUT') return reasonText('delivery.timeout');
   const cause = e?.cause?.code ?? e?.code;
   const text = e?.message ?? String(error);
-  return (cause && !text.includes(cause) ? `${text} (${cause})` : text).slice(0, 500);
+  return (
+    cause && !text.includes(cause) ? reasonText('delivery.with_cause', { reason: text, cause }) : text
+  ).slice(0, 500);
 }
 
 async function mapLimited<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { reasonText } from '../i18n/reasons.ts';
 import type { JurisdictionCode } from '../jurisdictions/profiles.ts';
 import {
   type AuthorityViolation,
@@ -28,20 +29,30 @@ export function readAnswer(
 ): AnswerReading {
   const envelope = violationsQueryEnvelopeSchema.safeParse(body);
   if (!envelope.success)
-    return { ok: false, problem: `answer breaks the contract: ${summarize(envelope.error)}` };
+    return {
+      ok: false,
+      problem: reasonText('lookup.answer_breaks_contract', { detail: summarize(envelope.error) }),
+    };
   if (envelope.data.jurisdiction !== jurisdiction) {
-    return { ok: false, problem: `answer is for ${envelope.data.jurisdiction}, asked ${jurisdiction}` };
+    return {
+      ok: false,
+      problem: reasonText('lookup.answer_other_jurisdiction', {
+        answered: envelope.data.jurisdiction,
+        asked: jurisdiction,
+      }),
+    };
   }
   const wanted = new Set(requested);
   const entries = new Map<string, unknown>();
   for (const entry of envelope.data.results) {
     const key = keyed.safeParse(entry);
-    if (!key.success) return { ok: false, problem: 'answer has a result without a plateKey' };
+    if (!key.success) return { ok: false, problem: reasonText('lookup.answer_without_plate_key') };
     const plateKey = key.data.plateKey;
     // A plate we did not ask for, or one answered twice, means answers may be crossed: trust none.
     if (!wanted.has(plateKey))
-      return { ok: false, problem: `answer has a plate that was not asked: ${plateKey}` };
-    if (entries.has(plateKey)) return { ok: false, problem: `answer has plate ${plateKey} twice` };
+      return { ok: false, problem: reasonText('lookup.answer_plate_not_asked', { plate: plateKey }) };
+    if (entries.has(plateKey))
+      return { ok: false, problem: reasonText('lookup.answer_plate_twice', { plate: plateKey }) };
     entries.set(plateKey, entry);
   }
   const plates = new Map<string, PlateOutcome>();
@@ -50,7 +61,7 @@ export function readAnswer(
     plates.set(
       plateKey,
       entry === undefined
-        ? { kind: 'retry', problem: 'missing from a partial answer' }
+        ? { kind: 'retry', problem: reasonText('lookup.missing_from_partial') }
         : readPlate(jurisdiction, entry, new Date(envelope.data.asOf)),
     );
   }
@@ -60,13 +71,19 @@ export function readAnswer(
 function readPlate(jurisdiction: JurisdictionCode, entry: unknown, asOf: Date): PlateOutcome {
   const parsed = plateResultSchema.safeParse(entry);
   if (!parsed.success)
-    return { kind: 'retry', problem: `plate answer breaks the contract: ${summarize(parsed.error)}` };
+    return {
+      kind: 'retry',
+      problem: reasonText('lookup.plate_breaks_contract', { detail: summarize(parsed.error) }),
+    };
   const result = parsed.data;
   switch (result.status) {
     case 'not_found':
       return { kind: 'not_found' };
     case 'error':
-      return { kind: 'retry', problem: `authority error ${result.code}: ${result.message}` };
+      return {
+        kind: 'retry',
+        problem: reasonText('lookup.authority_error', { code: result.code, detail: result.message }),
+      };
     case 'ok': {
       const checked = toAuthorityViolations(jurisdiction, result.violations, asOf);
       return checked.ok

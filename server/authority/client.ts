@@ -1,3 +1,4 @@
+import { reasonText } from '../i18n/reasons.ts';
 import type { JurisdictionCode } from '../jurisdictions/profiles.ts';
 import { type PlateOutcome, readAnswer } from './answer.ts';
 import type { CircuitBreaker } from './breaker.ts';
@@ -100,20 +101,25 @@ export function createAuthorityClient(options: AuthorityClientOptions): Authorit
         const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), Date.now());
         return {
           kind: 'failed',
-          error: 'HTTP 429 rate limited',
+          error: reasonText('lookup.rate_limited'),
           retryable: true,
           breaker: 'neutral',
           retryAfterMs,
         };
       }
       if (response.status >= 500) {
-        return { kind: 'failed', error: `HTTP ${response.status}`, retryable: true, breaker: 'failure' };
+        return {
+          kind: 'failed',
+          error: reasonText('lookup.http_status', { status: response.status }),
+          retryable: true,
+          breaker: 'failure',
+        };
       }
       if (response.status !== 200) {
         // Our request was refused (auth, size, shape): retrying the same request cannot help.
         return {
           kind: 'failed',
-          error: `HTTP ${response.status}: ${text.slice(0, 200)}`,
+          error: reasonText('lookup.http_refused', { status: response.status, detail: text.slice(0, 200) }),
           retryable: false,
           breaker: 'neutral',
         };
@@ -124,7 +130,7 @@ export function createAuthorityClient(options: AuthorityClientOptions): Authorit
       } catch {
         return {
           kind: 'failed',
-          error: `answer is not JSON: ${JSON.stringify(text.slice(0, 60))}`,
+          error: reasonText('lookup.not_json', { detail: JSON.stringify(text.slice(0, 60)) }),
           retryable: true,
           breaker: 'failure',
         };
@@ -163,9 +169,7 @@ export function createAuthorityClient(options: AuthorityClientOptions): Authorit
         const permit = options.breaker.request();
         if (!permit.allowed) {
           // Fail fast: an open circuit means the authority is down; the run records these as failed.
-          failOutstanding(
-            `circuit open (authority failing; next probe in ${Math.ceil(permit.retryInMs)} ms)`,
-          );
+          failOutstanding(reasonText('lookup.circuit_open', { ms: Math.ceil(permit.retryInMs) }));
           break;
         }
         attempts++;
@@ -195,7 +199,11 @@ export function createAuthorityClient(options: AuthorityClientOptions): Authorit
           if (!result.retryable) break;
           if (result.retryAfterMs !== undefined && result.retryAfterMs > maxRetryAfterMs) {
             failOutstanding(
-              `${result.error}; Retry-After ${result.retryAfterMs} ms is beyond ${maxRetryAfterMs} ms`,
+              reasonText('lookup.retry_after_too_long', {
+                reason: result.error,
+                after: result.retryAfterMs,
+                limit: maxRetryAfterMs,
+              }),
             );
             break;
           }
@@ -219,14 +227,14 @@ export function createAuthorityClient(options: AuthorityClientOptions): Authorit
       }
     } catch (error) {
       if (!signal?.aborted) throw error;
-      failOutstanding(`aborted: ${String(signal.reason)}`);
+      failOutstanding(reasonText('lookup.aborted', { detail: String(signal.reason) }));
     }
     for (const plateKey of plateKeys) {
       if (!done.has(plateKey)) {
         done.set(plateKey, {
           status: 'failed',
           attempts,
-          lastError: lastError.get(plateKey) ?? 'not attempted',
+          lastError: lastError.get(plateKey) ?? reasonText('lookup.not_attempted'),
         });
       }
     }
@@ -277,7 +285,7 @@ async function readCapped(response: Response, maxBytes: number): Promise<string>
 
 function describeFetchError(error: unknown, timeoutMs: number): string {
   if (error instanceof DOMException && error.name === 'TimeoutError')
-    return `timed out after ${timeoutMs} ms`;
+    return reasonText('lookup.timed_out', { ms: timeoutMs });
   if (error instanceof Error) {
     const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
     return `${error.message}${cause}`;

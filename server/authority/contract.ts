@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { schemaMessage } from '../i18n/issues.ts';
+import { reasonText } from '../i18n/reasons.ts';
 import { type JurisdictionCode, jurisdictions } from '../jurisdictions/profiles.ts';
 
 /**
@@ -31,7 +33,7 @@ export type ViolationStatus = (typeof violationStatuses)[number];
 /** Non-negative integer in minor units, as a canonical decimal string (no sign, no leading zeros). */
 export const amountMinorSchema = z
   .string()
-  .regex(/^(0|[1-9][0-9]{0,17})$/, 'must be a decimal string of minor units, e.g. "45000"');
+  .regex(/^(0|[1-9][0-9]{0,17})$/, schemaMessage('requests.minor_units_string'));
 
 export const wireViolationSchema = z.strictObject({
   ticketNumber: z.string().min(1).max(64),
@@ -223,11 +225,26 @@ export function toAuthorityViolations(
   const answeredAt = asOf.getTime();
   for (const v of violations) {
     if (v.currency !== currency) {
-      return { ok: false, problem: `ticket ${v.ticketNumber}: currency ${v.currency}, expected ${currency}` };
+      return {
+        ok: false,
+        problem: reasonText('lookup.ticket_currency', {
+          ticket: v.ticketNumber,
+          currency: v.currency,
+          expected: currency,
+        }),
+      };
     }
     const problem = implausibility(v, answeredAt);
-    if (problem) return { ok: false, problem: `ticket ${JSON.stringify(v.ticketNumber)}: ${problem}` };
-    if (seen.has(v.ticketNumber)) return { ok: false, problem: `ticket ${v.ticketNumber} listed twice` };
+    if (problem)
+      return {
+        ok: false,
+        problem: reasonText('lookup.ticket_problem', {
+          ticket: JSON.stringify(v.ticketNumber),
+          detail: problem,
+        }),
+      };
+    if (seen.has(v.ticketNumber))
+      return { ok: false, problem: reasonText('lookup.ticket_twice', { ticket: v.ticketNumber }) };
     seen.add(v.ticketNumber);
     out.push({ ...v, amountMinor: BigInt(v.amountMinor) });
   }

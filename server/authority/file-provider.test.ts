@@ -2,11 +2,11 @@ import ExcelJS from 'exceljs';
 import { describe, expect, it } from 'vitest';
 import { buildZip } from '../sheets/zip-builder.test-support.ts';
 import { matchExportHeader } from './export-columns.ts';
+import { describeProblem } from './export-problems.ts';
 import {
   AuthorityExportError,
   createFileAuthorityProvider,
   defaultExportLimits,
-  describeProblem,
   type ExportLimits,
   readAuthorityExport,
 } from './file-provider.ts';
@@ -208,6 +208,53 @@ describe('reading an export', () => {
     expect(parsed.problems[4]!.message).toBe('ticket T-1 is also on row 2');
     // A row without a readable plate could be anyone's: the provider refuses the whole file.
     expect(() => createFileAuthorityProvider({ jurisdiction: 'JO', parsed })).toThrow(/row 6/);
+  });
+
+  it('words every row problem in Arabic too, from the catalogue', async () => {
+    const csv = [
+      header,
+      row('JO:13-1', 'T-1', '45.0001'),
+      row('JO:13-2', 'T-2', '1', { status: 'lost' }),
+      row('JO:13-3', 'T-3', '1', { at: 'yesterday' }),
+      row('JO:13-4', 'T-4', '1', { currency: 'XYZ' }),
+      row('JO:13-5', 'T-5', '1', { currency: 'EGP' }),
+      row('JO:13-6', 'T-1', '1'),
+      row('IQ:11-ب-1', 'T-7', '1'),
+      row('JO:13-8', '', '1'),
+      `${row('JO:13-9', 'T-9', '1')},extra`,
+    ].join('\n');
+    const parsed = await readAuthorityExport('JO', new TextEncoder().encode(csv));
+    expect(parsed.problems.map((p) => [p.row, p.field])).toEqual([
+      [2, 'amount'],
+      [3, 'status'],
+      [4, 'offence_at'],
+      [5, 'currency'],
+      [6, 'currency'],
+      [7, 'ticket_number'],
+      [8, 'plate_key'],
+      [9, 'ticket_number'],
+      [10, null],
+    ]);
+    for (const problem of parsed.problems) {
+      expect(problem.messageAr, problem.message).toMatch(/[\u0600-\u06ff]/);
+      expect(problem.messageAr).not.toBe(problem.message);
+    }
+    expect(describeProblem(parsed.problems[5]!, 'ar')).toBe(
+      'الصف 7، العمود "ticket_number" (B): المخالفة T-1 مذكورة أيضاً في الصف 2',
+    );
+    expect(parsed.problems[4]!.messageAr).toBe('العملة EGP، والمتوقع JOD في الأردن');
+    expect(parsed.problems[6]!.messageAr).toBe('اللوحة IQ:11-ب-1 لوحة من العراق والحساب في الأردن');
+    expect(describeProblem(parsed.problems[8]!, 'ar')).toMatch(
+      /^الصف 10: في الصف 12 خلية وفي صف العناوين 11؛/,
+    );
+    try {
+      createFileAuthorityProvider({ jurisdiction: 'JO', parsed });
+      expect.unreachable();
+    } catch (error) {
+      expect((error as AuthorityExportError).messageAr).toMatch(
+        /^ملف التصدير، الصف 8، العمود "plate_key" \(A\): /,
+      );
+    }
   });
 
   it('fails both plates of a ticket listed twice, answers the rest', async () => {

@@ -19,10 +19,11 @@
  * provider fails only the plates concerned.
  */
 import type { Words } from '../errors.ts';
-import { bilingual, type Language, message } from '../i18n/messages.ts';
+import { issueSentence } from '../i18n/issues.ts';
+import { bilingual, type Language, message, type RowWords, rowWords } from '../i18n/messages.ts';
+import { reasonText } from '../i18n/reasons.ts';
 import { type JurisdictionCode, jurisdictions } from '../jurisdictions/profiles.ts';
 import { parseMajor } from '../money/money.ts';
-import { parsePlate } from '../plates/plates.ts';
 import { columnLetter } from '../sheets/columns.ts';
 import { foldForMatching, normaliseCell, toAsciiDigits } from '../sheets/normalise.ts';
 import {
@@ -38,7 +39,6 @@ import { readAnswer } from './answer.ts';
 import {
   type AuthorityProvider,
   type PlateLookup,
-  plateKeySchema,
   type WireViolation,
   wireViolationSchema,
 } from './contract.ts';
@@ -49,6 +49,13 @@ import {
   requiredExportColumns,
   statusIndex,
 } from './export-columns.ts';
+import { countryIn, type ExportRowProblem, exportProblem, readExportPlate } from './export-problems.ts';
+
+/** A contract check's refusal as a row's problem: zod's English, the catalogue's Arabic. */
+function issueRowWords(issue: Parameters<typeof issueSentence>[0]): RowWords {
+  const { en, ar } = issueSentence(issue);
+  return { message: en, messageAr: ar };
+}
 
 /* ------------------------------------------------------------------ errors */
 
@@ -67,7 +74,7 @@ export type AuthorityExportErrorKind =
 
 /**
  * The whole export is refused. `row`/`column` say where, when one place is to blame. Given
- * `Words`, the Arabic is `messageAr`; a row's problem (`invalid_row`) is worded in English only.
+ * `Words`, the Arabic is `messageAr`.
  */
 export class AuthorityExportError extends Error {
   override readonly name = 'AuthorityExportError';
@@ -86,17 +93,6 @@ export class AuthorityExportError extends Error {
     this.row = where.row;
     this.column = where.column;
   }
-}
-
-/** One bad row: where it is (the spreadsheet's row number, the file's own header) and what is wrong. */
-export interface ExportRowProblem {
-  row: number;
-  /** The header as written in the file, or null for the whole row. */
-  column: string | null;
-  /** Spreadsheet column letter, or null for the whole row. */
-  columnLetter: string | null;
-  field: ExportColumn | null;
-  message: string;
 }
 
 /* ------------------------------------------------------------------ limits */
@@ -214,31 +210,6 @@ export interface AuthorityExport {
   unattributed: ExportRowProblem[];
 }
 
-export function describeProblem(problem: ExportRowProblem): string {
-  const column = problem.column === null ? '' : `, column "${problem.column}" (${problem.columnLetter})`;
-  return `row ${problem.row}${column}: ${problem.message}`;
-}
-
-/** A canonical plate key (`JO:13-20697`) as it is, or a plate as people write it, parsed. */
-export function readExportPlate(
-  jurisdiction: JurisdictionCode,
-  text: string,
-): { ok: true; key: string } | { ok: false; message: string } {
-  const prefixed = /^(JO|IQ|EG):/.exec(text);
-  if (prefixed) {
-    if (prefixed[1] !== jurisdiction)
-      return {
-        ok: false,
-        message: `plate ${text} is a ${prefixed[1]} plate; the account is in ${jurisdiction}`,
-      };
-    return plateKeySchema.safeParse(text).success
-      ? { ok: true, key: text }
-      : { ok: false, message: 'the plate key is too long' };
-  }
-  const parsed = parsePlate(jurisdiction, text);
-  return parsed.ok ? { ok: true, key: parsed.plate.key } : { ok: false, message: parsed.message };
-}
-
 const wireField: Record<string, ExportColumn> = {
   ticketNumber: 'ticket_number',
   offenceAt: 'offence_at',
@@ -251,8 +222,6 @@ const wireField: Record<string, ExportColumn> = {
   status: 'status',
   authorityPaymentRef: 'payment_ref',
 };
-
-const OFFSET_EXAMPLE = 'e.g. 2025-01-10T08:15:00+03:00';
 
 function findHeader(rows: RawRow[]): { row: RawRow; columns: AuthorityExportColumn[] } {
   const first = rows[0];
@@ -347,20 +316,20 @@ function buildExport(
       return column ? row.cells[column.index] : undefined;
     };
     const text = (field: ExportColumn) => normaliseCell(cellOf(field)?.text ?? '');
-    const problem = (field: ExportColumn | null, message: string): ExportRowProblem => {
+    const problem = (field: ExportColumn | null, words: RowWords): ExportRowProblem => {
       const column = field === null ? undefined : byField.get(field);
       return {
         row: row.rowNumber,
         column: column?.header ?? null,
         columnLetter: column?.letter ?? null,
         field,
-        message,
+        ...words,
       };
     };
     const rowProblems: ExportRowProblem[] = [];
 
     const plate = readExportPlate(jurisdiction, text('plate_key'));
-    if (!plate.ok) rowProblems.push(problem('plate_key', plate.message));
+    if (!plate.ok) rowProblems.push(problem('plate_key', plate));
 
     if (
       format === 'csv' &&
@@ -370,7 +339,7 @@ function buildExport(
       rowProblems.push(
         problem(
           null,
-          `the row has ${row.cells.length} cells but the header has ${headerWidth}; a value probably contains an unquoted separator`,
+          rowWords('exports.row_ragged', { width: row.cells.length, headerWidth: String(headerWidth) }),
         ),
       );
     }
@@ -378,29 +347,21 @@ function buildExport(
     const amountText = toAsciiDigits(text('amount'));
     const amount = parseMajor(amountText, profile.minorUnits);
     if (amount === undefined) {
-      rowProblems.push(
-        problem(
-          'amount',
-          `${JSON.stringify(amountText)} is not a ${profile.currency} amount in major units with at most ${profile.minorUnits} decimals (e.g. 45.000), without thousands separators`,
-        ),
-      );
+      const values = {
+        text: JSON.stringify(amountText),
+        currency: profile.currency,
+        decimals: String(profile.minorUnits),
+      };
+      rowProblems.push(problem('amount', rowWords('exports.bad_amount', values)));
     }
     if (cellOf('offence_at')?.date) {
-      rowProblems.push(
-        problem(
-          'offence_at',
-          `is an Excel date, which has no time zone; write the offence time as text with its offset, ${OFFSET_EXAMPLE}`,
-        ),
-      );
+      rowProblems.push(problem('offence_at', rowWords('exports.excel_date')));
     }
     const statusText = text('status');
     const status = statusIndex.get(foldForMatching(statusText));
     if (!status) {
       rowProblems.push(
-        problem(
-          'status',
-          `${JSON.stringify(statusText)} is not a status; use unpaid, paid, cancelled or under_objection (or غير مدفوعة، مدفوعة، ملغاة، قيد الاعتراض)`,
-        ),
+        problem('status', rowWords('exports.bad_status', { text: JSON.stringify(statusText) })),
       );
     }
     const currency = text('currency').toUpperCase();
@@ -421,28 +382,35 @@ function buildExport(
       for (const issue of checked.error.issues) {
         const field = wireField[String(issue.path[0])] ?? null;
         if (rowProblems.some((p) => p.field === field)) continue;
-        const message =
+        const words =
           field === 'offence_at'
-            ? `${JSON.stringify(candidate.offenceAt)} is not a date and time with its offset (${OFFSET_EXAMPLE})`
+            ? rowWords('exports.bad_offence_at', { text: JSON.stringify(candidate.offenceAt) })
             : field === 'currency'
-              ? `${JSON.stringify(currency)} is not a currency; expected ${profile.currency}`
+              ? rowWords('exports.bad_currency', {
+                  text: JSON.stringify(currency),
+                  expected: profile.currency,
+                })
               : candidate[String(issue.path[0]) as keyof typeof candidate] === ''
-                ? 'is empty'
-                : issue.message;
-        rowProblems.push(problem(field, message));
+                ? rowWords('exports.empty_cell')
+                : issueRowWords(issue);
+        rowProblems.push(problem(field, words));
       }
     }
     if (checked.success && currency !== profile.currency) {
-      rowProblems.push(
-        problem('currency', `currency ${currency}, expected ${profile.currency} for ${jurisdiction}`),
-      );
+      const words = (language: Language) =>
+        message(language, 'exports.wrong_currency', {
+          currency,
+          expected: profile.currency,
+          jurisdiction: countryIn(language, jurisdiction),
+        });
+      rowProblems.push(problem('currency', { message: words('en'), messageAr: words('ar') }));
     }
     if (candidate.ticketNumber !== '') {
       const earlier = ticketRows.get(candidate.ticketNumber);
       if (earlier) {
         const twice = problem(
           'ticket_number',
-          `ticket ${candidate.ticketNumber} is also on row ${earlier.row}`,
+          rowWords('exports.ticket_twice', { ticket: candidate.ticketNumber, row: String(earlier.row) }),
         );
         rowProblems.push(twice);
         // The earlier row's plate cannot be answered either: which row is right is unknown.
@@ -524,7 +492,7 @@ export function createFileAuthorityProvider(options: FileProviderOptions): Autho
   const firstUnattributed = parsed.unattributed[0];
   if (firstUnattributed) {
     // A row that belongs to no readable plate may be any plate's missing violation.
-    throw new AuthorityExportError('invalid_row', `export ${describeProblem(firstUnattributed)}`, {
+    throw new AuthorityExportError('invalid_row', exportProblem(firstUnattributed), {
       row: firstUnattributed.row,
       ...(firstUnattributed.column === null ? {} : { column: firstUnattributed.column }),
     });
@@ -555,10 +523,10 @@ export function createFileAuthorityProvider(options: FileProviderOptions): Autho
         else {
           const problem = parsed.plateProblems.get(plateKey);
           const lastError = problem
-            ? `export ${describeProblem(problem)}`
+            ? exportProblem(problem).en
             : outcome?.kind === 'retry'
-              ? `export: ${outcome.problem}`
-              : 'plate not covered by the export';
+              ? reasonText('lookup.export_retry', { reason: outcome.problem })
+              : reasonText('lookup.not_in_export');
           lookups.set(plateKey, { status: 'failed', attempts: 1, lastError });
         }
       }

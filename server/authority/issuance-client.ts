@@ -5,6 +5,7 @@
  * number's shape, kind and check digits, the amount against the set's total, the expiry.
  */
 import { z } from 'zod';
+import { reasonText } from '../i18n/reasons.ts';
 import type { JurisdictionCode } from '../jurisdictions/profiles.ts';
 import { readPaymentNumber } from '../payments/payment-number.ts';
 import { DEFAULT_MAX_ISSUANCE_REQUESTS, type IssuanceRequest, issuanceResponseSchema } from './contract.ts';
@@ -56,7 +57,7 @@ export function createIssuanceClient(options: IssuanceClientOptions): AuthorityI
   const random = options.random ?? Math.random;
 
   async function call(body: IssuanceRequest): Promise<unknown> {
-    let lastError = 'not attempted';
+    let lastError = reasonText('issuance.not_attempted');
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
       try {
         const response = await fetch(url, {
@@ -71,18 +72,21 @@ export function createIssuanceClient(options: IssuanceClientOptions): AuthorityI
         });
         const text = await response.text();
         if (response.status === 200) return JSON.parse(text);
-        lastError = `HTTP ${response.status}: ${text.slice(0, 200)}`;
+        lastError = reasonText('issuance.http_refused', {
+          status: response.status,
+          detail: text.slice(0, 200),
+        });
         // Our request was refused as such: the same request cannot do better.
         if (response.status >= 400 && response.status < 500 && response.status !== 429) break;
       } catch (error) {
         lastError =
           error instanceof DOMException && error.name === 'TimeoutError'
-            ? `timed out after ${timeoutMs} ms`
+            ? reasonText('issuance.timed_out', { ms: timeoutMs })
             : `${(error as Error).message}${(error as Error).cause instanceof Error ? `: ${((error as Error).cause as Error).message}` : ''}`;
       }
       if (attempt < maxAttempts) await sleep(retryDelay(backoff, attempt, random, undefined));
     }
-    throw new IssuanceUnavailableError(`the authority's issuance call failed: ${lastError}`);
+    throw new IssuanceUnavailableError(reasonText('issuance.call_failed', { reason: lastError }));
   }
 
   return {
@@ -104,7 +108,11 @@ export function createIssuanceClient(options: IssuanceClientOptions): AuthorityI
         const answer = issuanceResponseSchema.safeParse(json);
         if (!answer.success || answer.data.jurisdiction !== jurisdiction) {
           throw new IssuanceUnavailableError(
-            `the authority's issuance answer breaks the contract: ${answer.success ? 'wrong jurisdiction' : z.prettifyError(answer.error).slice(0, 300)}`,
+            answer.success
+              ? reasonText('issuance.answer_other_jurisdiction')
+              : reasonText('issuance.answer_breaks_contract', {
+                  detail: z.prettifyError(answer.error).slice(0, 300),
+                }),
           );
         }
         const byKey = new Map(answer.data.results.map((r) => [r.key, r]));
@@ -112,7 +120,7 @@ export function createIssuanceClient(options: IssuanceClientOptions): AuthorityI
           const result = byKey.get(item.key);
           outcomes.set(
             item.key,
-            result ? checkIssued(item, result) : refusal('missing', 'the answer left this set out'),
+            result ? checkIssued(item, result) : refusal('missing', reasonText('issuance.set_left_out')),
           );
         }
       }
@@ -129,12 +137,22 @@ function checkIssued(
 ): IssuanceOutcome {
   if (result.status === 'refused') return refusal(result.code, result.message);
   const reading = readPaymentNumber(result.number);
-  if (!reading.ok) return refusal('malformed_number', `number ${result.number}: ${reading.problem}`);
+  if (!reading.ok)
+    return refusal(
+      'malformed_number',
+      reasonText('issuance.number_problem', { number: result.number, detail: reading.problem }),
+    );
   if (reading.kind !== item.kind || reading.issuer !== 'authority')
-    return refusal('malformed_number', `number ${result.number} is not an authority ${item.kind} number`);
+    return refusal(
+      'malformed_number',
+      reasonText('issuance.number_not_authority', { number: result.number, kind: item.kind }),
+    );
   const total = item.tickets.reduce((s, t) => s + t.amountMinor, 0n);
   if (BigInt(result.amountMinor) !== total)
-    return refusal('amount_differs', `the authority asks ${result.amountMinor} for a set of ${total}`);
+    return refusal(
+      'amount_differs',
+      reasonText('issuance.amount_differs', { asked: result.amountMinor, total: total.toString() }),
+    );
   return {
     status: 'issued',
     number: reading.number,

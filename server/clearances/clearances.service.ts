@@ -13,6 +13,7 @@ import { findDocument } from '../documents/documents.repo.ts';
 import { downloadDocument, storeDocument } from '../documents/documents.service.ts';
 import { DomainError, notFound } from '../errors.ts';
 import { bilingual, message } from '../i18n/messages.ts';
+import { reasonAr } from '../i18n/reasons.ts';
 import { writeCertificatePdf } from './certificate-pdf.ts';
 import {
   findClearance,
@@ -110,6 +111,7 @@ export async function issueClearance(
         status: lookup.status,
         attempts: lookup.attempts,
         reason: lookup.last_error,
+        reasonAr: reasonAr('lookup', lookup.last_error),
       },
     });
   }

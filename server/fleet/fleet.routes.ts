@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { file, json, XLSX_TYPE } from '../http/answers.ts';
 import { envelope } from '../http/errors.ts';
 import { actingParty, defineRoute, idParam, type RouteContext } from '../http/routes.ts';
+import { issueDetails, schemaMessage } from '../i18n/issues.ts';
 import { jurisdictionCodes } from '../jurisdictions/profiles.ts';
 import { appliedUploadAnswer, uploadReportAnswer, vehicleAnswer, vehiclesAnswer } from './fleet.schemas.ts';
 import {
@@ -35,7 +36,7 @@ function sendXlsx(res: Response, file: { fileName: string; bytes: Buffer }): voi
 }
 
 const uploadIdParams = z.object({ uploadId: idParam });
-const mode = z.enum(uploadModes, { message: 'mode must be "replace" or "merge"' });
+const mode = z.enum(uploadModes, { message: schemaMessage('requests.upload_mode') });
 
 export const fleetRoutes = [
   defineRoute({
@@ -59,7 +60,7 @@ export const fleetRoutes = [
           body: envelope(
             'invalid_request',
             'the form field "mode" must be "replace" or "merge"',
-            [{ path: 'mode', message: parsed.error.issues[0]?.message ?? 'invalid', code: 'invalid_value' }],
+            issueDetails(parsed.error.issues, 'mode'),
             ctx.req,
           ),
         };

@@ -6,6 +6,7 @@
  */
 import { PassThrough } from 'node:stream';
 import ExcelJS from 'exceljs';
+import { message } from '../i18n/messages.ts';
 import { ORIGINAL_ROW_HEADER, REASON_HEADER } from './upload-report-columns.ts';
 
 export interface ErrorsFileRow {
@@ -44,7 +45,8 @@ export async function writeErrorsWorkbook(
     useStyles: true,
   });
   workbook.creator = 'Fleet fines';
-  const sheet = workbook.addWorksheet('Rejected rows', {
+  // The sheet is named in the language of the file's own headers, which also set its direction.
+  const sheet = workbook.addWorksheet(message(options.rightToLeft ? 'ar' : 'en', 'uploads.errors_sheet'), {
     views: [{ rightToLeft: options.rightToLeft, state: 'frozen', ySplit: 1 }],
   });
   const all = [...headers, REASON_HEADER, ORIGINAL_ROW_HEADER];

@@ -4,7 +4,7 @@
  * rows are counted while streaming. Row numbers are the ones the user sees in the spreadsheet.
  */
 import type { Words } from '../errors.ts';
-import { bilingual, type Language, message } from '../i18n/messages.ts';
+import { bilingual, type Language, message, rowWords } from '../i18n/messages.ts';
 import type { JurisdictionCode } from '../jurisdictions/profiles.ts';
 import { columnLetter } from '../sheets/columns.ts';
 import type { CsvEncoding } from '../sheets/csv-text.ts';
@@ -359,8 +359,7 @@ class RowReader {
         column: null,
         code: 'row.ragged',
         severity: 'error',
-        message: message('en', 'uploads.row_ragged', { width, headerWidth }),
-        messageAr: message('ar', 'uploads.row_ragged', { width, headerWidth }),
+        ...rowWords('uploads.row_ragged', { width, headerWidth }),
       };
     }
     if (width <= lastNamed) {
@@ -369,8 +368,7 @@ class RowReader {
         column: null,
         code: 'row.short',
         severity: 'warning',
-        message: message('en', 'uploads.row_short', { width, headerWidth }),
-        messageAr: message('ar', 'uploads.row_short', { width, headerWidth }),
+        ...rowWords('uploads.row_short', { width, headerWidth }),
       };
     }
     return null;

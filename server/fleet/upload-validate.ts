@@ -8,7 +8,7 @@
  * written by a program and never opened in Excel) has no value we can trust: an error when the
  * column is a vehicle field, a warning for an extra column.
  */
-import { type MessageValues, message } from '../i18n/messages.ts';
+import { rowWords } from '../i18n/messages.ts';
 import type { JurisdictionCode } from '../jurisdictions/profiles.ts';
 import type { PlateFields } from '../plates/plates.ts';
 import { normaliseCell, toAsciiDigits } from '../sheets/normalise.ts';
@@ -16,12 +16,6 @@ import { parsePlateParts } from './plate-types.ts';
 import type { VehicleField } from './upload-columns.ts';
 import { columnTitles } from './upload-columns.ts';
 import type { RowIssue, UploadColumn, UploadRow, UploadTable } from './upload-read.ts';
-
-/** A row issue's words in both languages, from the uploads catalogue. */
-const words = (key: string, values?: MessageValues) => ({
-  message: message('en', key, values),
-  messageAr: message('ar', key, values),
-});
 
 export interface VehicleCandidate {
   rowNumber: number;
@@ -68,14 +62,14 @@ function vinIssue(vin: string, column: string): Issue | null {
     return {
       column,
       code: 'vin.invalid_length',
-      ...words('uploads.vin_length', { vin, length: vin.length, expected: VIN_LENGTH }),
+      ...rowWords('uploads.vin_length', { vin, length: vin.length, expected: VIN_LENGTH }),
     };
   }
   if (!VIN_CHARACTERS.test(vin)) {
     return {
       column,
       code: 'vin.invalid_character',
-      ...words('uploads.vin_characters', { vin }),
+      ...rowWords('uploads.vin_characters', { vin }),
     };
   }
   return null;
@@ -112,7 +106,7 @@ function boundedValue(
   errors.push({
     column: headers[field],
     code: 'cell.too_long',
-    ...words('uploads.value_too_long', { length: value.length, max }),
+    ...rowWords('uploads.value_too_long', { length: value.length, max }),
   });
   return undefined;
 }
@@ -145,14 +139,14 @@ export function rowValidator(
       rowWarnings.push({
         column,
         code: 'cell.formula',
-        ...words('uploads.formula_value'),
+        ...rowWords('uploads.formula_value'),
       });
     }
     for (const column of row.uncalculatedColumns) {
       const issue = {
         column,
         code: 'cell.formula_no_value',
-        ...words('uploads.formula_no_value'),
+        ...rowWords('uploads.formula_no_value'),
       };
       (fieldByHeader.get(column) ? rowErrors : rowWarnings).push(issue);
     }
@@ -176,7 +170,7 @@ export function rowValidator(
         rowErrors.push({
           column: plateColumn,
           code: 'row.duplicate_plate',
-          ...words('uploads.duplicate_plate', { plate: plate.plate.display, first: String(first) }),
+          ...rowWords('uploads.duplicate_plate', { plate: plate.plate.display, first: String(first) }),
         });
       }
     }
@@ -204,7 +198,7 @@ export function rowValidator(
           rowErrors.push({
             column: vinColumn,
             code: 'row.duplicate_vin',
-            ...words('uploads.duplicate_vin', { vin, first: String(first) }),
+            ...rowWords('uploads.duplicate_vin', { vin, first: String(first) }),
           });
         }
       }
@@ -215,7 +209,7 @@ export function rowValidator(
         rowErrors.push({
           column: header,
           code: 'cell.too_long',
-          ...words('uploads.value_too_long', { length: value.length, max: ATTRIBUTE_MAX_LENGTH }),
+          ...rowWords('uploads.value_too_long', { length: value.length, max: ATTRIBUTE_MAX_LENGTH }),
         });
       }
     }

@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { z } from 'zod';
 import { DomainError, type Words } from '../errors.ts';
+import { issueDetails } from '../i18n/issues.ts';
 import { catalogueWords } from '../i18n/messages.ts';
 import type { Logger } from '../logger.ts';
 
@@ -9,7 +10,8 @@ import type { Logger } from '../logger.ts';
  * reporting it. `messageAr` is the message in Arabic: the error's own words where the server words
  * it in both languages (whole-file refusals of uploaded files, among others, `wordsFrom: 'error'`),
  * otherwise the catalogue's sentence for the code (`wordsFrom: 'catalogue'`, the sentence the web
- * app shows), so no refusal reaches a client in English only.
+ * app shows), so no refusal reaches a client in English only. An `invalid_request`'s details
+ * list each problem with its field path, zod's English and its Arabic (../i18n/issues.ts).
  */
 export interface ErrorEnvelope {
   error: {
@@ -64,8 +66,9 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
       return;
     }
     if (error instanceof z.ZodError) {
-      const details = error.issues.map((i) => ({ path: i.path.join('.'), message: i.message, code: i.code }));
-      res.status(400).json(envelope('invalid_request', 'the request is not valid', details, req));
+      res
+        .status(400)
+        .json(envelope('invalid_request', 'the request is not valid', issueDetails(error.issues), req));
       return;
     }
     // body-parser and friends mark client faults with a 4xx status and a type.

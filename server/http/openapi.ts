@@ -23,7 +23,10 @@ const errorEnvelope = {
           description:
             "'error' when message and messageAr are the error's own words in both languages (a refused file: which file, row and column); 'catalogue' when messageAr is the code's general sentence",
         },
-        details: {},
+        details: {
+          description:
+            "what the code needs said; for invalid_request, one entry per problem: { path, code, message (zod's English or the schema's own), messageAr (the same in Arabic, naming the field) }",
+        },
         requestId: {
           type: 'string',
           description: 'the request id in the logs, also the x-request-id header',

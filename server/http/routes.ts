@@ -11,6 +11,7 @@ import type { Config } from '../config.ts';
 import type { Database } from '../db/database.ts';
 import { type Tx, withTenant } from '../db/tenant.ts';
 import { DomainError } from '../errors.ts';
+import { schemaMessage } from '../i18n/issues.ts';
 import type { Logger } from '../logger.ts';
 import type { JobQueue } from '../queue.ts';
 import { toAsciiDigits } from '../sheets/normalise.ts';
@@ -101,7 +102,7 @@ export function defineRoute<Body = undefined, Params = undefined, Query = undefi
 export const idParam = z
   .string()
   .transform(toAsciiDigits)
-  .pipe(z.string().regex(/^[1-9]\d{0,17}$/, 'must be a positive whole number'))
+  .pipe(z.string().regex(/^[1-9]\d{0,17}$/, schemaMessage('requests.positive_whole_number')))
   .transform((v) => BigInt(v));
 
 const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);

@@ -1,4 +1,4 @@
-import { parse } from '@formatjs/icu-messageformat-parser';
+import { type MessageFormatElement, parse, TYPE } from '@formatjs/icu-messageformat-parser';
 import { describe, expect, it } from 'vitest';
 import { bilingual, languages, loadCatalogs, message } from './messages.ts';
 
@@ -36,6 +36,24 @@ describe('message catalogues', () => {
     expect(message({ language: 'ar', digits: 'arab' }, 'common.vehicles', { count: 11 })).toBe('١١ مركبة');
     expect(message('en', 'common.vehicles', { count: 1 })).toBe('1 vehicle');
     expect(bilingual('common.violations', { count: 2 })).toEqual({ en: '2 violations', ar: 'مخالفتان' });
+  });
+
+  it('word every Arabic count in all six plural forms', () => {
+    const lacking: string[] = [];
+    const walk = (key: string, elements: MessageFormatElement[]) => {
+      for (const element of elements) {
+        if (element.type === TYPE.plural || element.type === TYPE.select) {
+          const forms = Object.keys(element.options);
+          const missing = ['one', 'two', 'few', 'many', 'other'].filter((form) => !forms.includes(form));
+          if (!forms.includes('zero') && !forms.includes('=0')) missing.push('zero');
+          if (element.type === TYPE.plural && missing.length > 0)
+            lacking.push(`${key} (${element.value}): ${missing}`);
+          for (const option of Object.values(element.options)) walk(key, option.value);
+        } else if (element.type === TYPE.tag) walk(key, element.children);
+      }
+    };
+    for (const [key, text] of catalogs.ar) walk(key, parse(text));
+    expect(lacking).toEqual([]);
   });
 
   it('refuses a key that no catalogue has', () => {

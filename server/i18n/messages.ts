@@ -72,6 +72,17 @@ export function bilingual(key: string, values?: MessageValues): { en: string; ar
   return { en: message('en', key, values), ar: message('ar', key, values) };
 }
 
+/** A row's problem in both languages, as upload and export rows carry it. */
+export interface RowWords {
+  message: string;
+  messageAr: string;
+}
+
+/** The same message as a row's problem carries it: `message` in English, `messageAr` in Arabic. */
+export function rowWords(key: string, values?: MessageValues): RowWords {
+  return { message: message('en', key, values), messageAr: message('ar', key, values) };
+}
+
 /**
  * The catalogue's sentence for an error code (`web.error.<code>`, what the web app shows), with
  * the error's details put in where they are strings or numbers; null when the catalogue has no

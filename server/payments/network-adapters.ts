@@ -13,6 +13,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { amountMinorSchema } from '../authority/contract.ts';
 import { DomainError } from '../errors.ts';
+import { issueDetails, schemaMessage } from '../i18n/issues.ts';
 import { type Currency, currencies, minorToMajorText, parseMajor } from '../money/money.ts';
 import type {
   IncomingPayment,
@@ -36,7 +37,7 @@ export interface ReadDelivery {
 const invalid = (error: z.ZodError) =>
   new DomainError('invalid_request', 'the notification does not have the network’s shape', {
     status: 400,
-    details: error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+    details: issueDetails(error.issues),
   });
 
 const genericSchema = z.strictObject({
@@ -45,7 +46,7 @@ const genericSchema = z.strictObject({
       z.strictObject({
         transactionId: z.string().min(1).max(128),
         number: z.string().min(1).max(64),
-        amountMinor: amountMinorSchema.refine((v) => v !== '0', 'a payment is more than zero'),
+        amountMinor: amountMinorSchema.refine((v) => v !== '0', schemaMessage('requests.payment_above_zero')),
         feeMinor: amountMinorSchema.default('0'),
         currency: z.enum(['JOD', 'IQD', 'EGP']),
         paidAt: z.iso.datetime({ offset: true }),
@@ -77,7 +78,7 @@ export function readGeneric(body: unknown): ReadDelivery {
 
 const threeDecimals = z
   .string()
-  .regex(/^(0|[1-9][0-9]{0,14})\.[0-9]{3}$/, 'an amount with exactly 3 decimals');
+  .regex(/^(0|[1-9][0-9]{0,14})\.[0-9]{3}$/, schemaMessage('requests.three_decimals'));
 const efawateerSchema = z.strictObject({
   Transactions: z
     .array(

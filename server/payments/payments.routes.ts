@@ -4,7 +4,9 @@ import { withTenant } from '../db/tenant.ts';
 import { DomainError } from '../errors.ts';
 import { json } from '../http/answers.ts';
 import { actingParty, defineRoute, idParam } from '../http/routes.ts';
+import { schemaMessage } from '../i18n/issues.ts';
 import { bilingual, message } from '../i18n/messages.ts';
+import { reasonWords } from '../i18n/reasons.ts';
 import { type NotificationNetwork, notificationNetworks } from './network-adapters.ts';
 import { paymentNumberKinds, readPaymentNumber } from './payment-number.ts';
 import { findNumber, listNumbers, numberLines } from './payment-numbers.repo.ts';
@@ -36,7 +38,7 @@ const numberParam = z.object({
   number: z.string().transform((text, ctx) => {
     const reading = readPaymentNumber(text);
     if (!reading.ok) {
-      ctx.addIssue({ code: 'custom', message: message('en', `payments.number_${reading.problem}`) });
+      ctx.addIssue({ code: 'custom', message: schemaMessage(`payments.number_${reading.problem}`) });
       return z.NEVER;
     }
     return reading.number;
@@ -87,7 +89,10 @@ export const paymentRoutes = [
           body: {
             paymentNumbers: outcome.numbers.map((n) => presentNumber(n)),
             issued: outcome.issued,
-            refused: outcome.refused,
+            refused: outcome.refused.map((r) => ({
+              ...r,
+              messageAr: reasonWords('ar', 'issuance', r.message),
+            })),
           },
         };
       } catch (error) {
@@ -97,7 +102,11 @@ export const paymentRoutes = [
             bilingual('payments.authority_unavailable'),
             {
               status: 502,
-              details: { reason: error.message, messageAr: message('ar', 'payments.authority_unavailable') },
+              details: {
+                reason: error.message,
+                reasonAr: reasonWords('ar', 'issuance', error.message),
+                messageAr: message('ar', 'payments.authority_unavailable'),
+              },
             },
           );
         }

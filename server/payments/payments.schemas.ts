@@ -31,7 +31,18 @@ const paymentNumber = z.object({
 export const issuedNumbersAnswer = z.object({
   paymentNumbers: z.array(paymentNumber),
   issued: z.number().int(),
-  refused: z.array(z.object({ lines: z.number().int(), code: z.string(), message: z.string() })),
+  refused: z.array(
+    z.object({
+      lines: z.number().int(),
+      code: z.string(),
+      message: z
+        .string()
+        .describe("why the authority's number was refused (English, or the authority's own words)"),
+      messageAr: z
+        .string()
+        .describe('the reason in Arabic, from the catalogue (as given where none words it)'),
+    }),
+  ),
 });
 
 export const paymentNumbersAnswer = z.object({ paymentNumbers: z.array(paymentNumber), nextCursor });

@@ -4,6 +4,7 @@ import { DomainError } from '../errors.ts';
 import { receiveUpload } from '../fleet/upload-receive.ts';
 import { json } from '../http/answers.ts';
 import { defineRoute } from '../http/routes.ts';
+import { issueDetails } from '../i18n/issues.ts';
 import { bilingual, message } from '../i18n/messages.ts';
 import type { Currency } from '../money/money.ts';
 import { settlementFileAnswer } from './payments.schemas.ts';
@@ -44,6 +45,7 @@ export const settlementRoute = defineRoute({
     if (!network.success) {
       throw new DomainError('invalid_request', 'network must be generic, efawateercom or fawry', {
         status: 400,
+        details: issueDetails(network.error.issues, 'network'),
       });
     }
     const accountId = ctx.account!.id;

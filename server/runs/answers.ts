@@ -1,4 +1,5 @@
 import type { AuthorityViolation, PlateLookup } from '../authority/contract.ts';
+import { reasonText } from '../i18n/reasons.ts';
 
 /** A lookup of the batch as the run snapshotted it. */
 export interface PendingLookup {
@@ -51,7 +52,7 @@ export function foldBatchAnswers(
       const answer: PlateLookup = answers.get(lookup.plateKey) ?? {
         status: 'failed',
         attempts: 0,
-        lastError: 'the authority client gave no answer for this plate',
+        lastError: reasonText('lookup.no_answer'),
       };
       const { vehicleId } = lookup;
       if (answer.status === 'failed') {

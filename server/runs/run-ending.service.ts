@@ -2,6 +2,7 @@ import { recordRunAlerts } from '../alerts/run-events.service.ts';
 import type { Database } from '../db/database.ts';
 import { type Tx, withTenant } from '../db/tenant.ts';
 import { DomainError } from '../errors.ts';
+import { reasonText } from '../i18n/reasons.ts';
 import { resumeLostPaymentStage } from '../payments/payment-stage.service.ts';
 import type { JobQueue } from '../queue.ts';
 import { missedNightlyRuns } from './missed-nights.repo.ts';
@@ -53,7 +54,7 @@ export async function abortRun(trx: Tx, queue: JobQueue, accountId: bigint, runI
       },
     );
   }
-  await endRunFailed(trx, queue, accountId, runId, 'aborted by an owner');
+  await endRunFailed(trx, queue, accountId, runId, reasonText('run.aborted'));
   return { previousStatus: run.status };
 }
 
@@ -120,9 +121,14 @@ export async function sweepRuns(db: Database, queue: JobQueue, settings: RunSett
     }
     const action = await withTenant(db, accountId, async (trx) => {
       const run = await lockRun(trx, accountId, runId);
-      const limit = `${settings.stuckAfterMinutes} minutes`;
+      const minutes = settings.stuckAfterMinutes;
       if (run?.status === 'fetching') {
-        await failPendingLookups(trx, accountId, runId, `not answered within ${limit} of the run's start`);
+        await failPendingLookups(
+          trx,
+          accountId,
+          runId,
+          reasonText('lookup.not_answered_in_time', { minutes }),
+        );
         if (await markRunFetchedIfComplete(trx, accountId, runId)) {
           await queue.send(trx, runJobs.reconcile, [
             { accountId: accountId.toString(), runId: runId.toString() },
@@ -131,7 +137,7 @@ export async function sweepRuns(db: Database, queue: JobQueue, settings: RunSett
         return 'lookups_failed';
       }
       if (run?.status === 'reconciling') {
-        await endRunFailed(trx, queue, accountId, runId, `not reconciled within ${limit} of its last answer`);
+        await endRunFailed(trx, queue, accountId, runId, reasonText('run.not_reconciled', { minutes }));
         return 'failed';
       }
       if (run?.status === 'issuing' && (await resumeLostPaymentStage(trx, queue, accountId, runId)))

@@ -12,6 +12,7 @@
  */
 
 import type { AuthorityProvider, PlateLookup } from '../authority/contract.ts';
+import { describeProblem } from '../authority/export-problems.ts';
 import { readAuthorityExportOffThread } from '../authority/export-read.ts';
 import {
   type AuthorityExport,
@@ -19,13 +20,14 @@ import {
   type AuthorityExportErrorKind,
   createFileAuthorityProvider,
   defaultExportLimits,
-  describeProblem,
   type ExportLimits,
 } from '../authority/file-provider.ts';
 import type { Database } from '../db/database.ts';
 import { withTenant } from '../db/tenant.ts';
-import { DomainError } from '../errors.ts';
+import { DomainError, type Words } from '../errors.ts';
 import type { ReceivedUpload } from '../fleet/upload-receive.ts';
+import { bilingual, type Language, message } from '../i18n/messages.ts';
+import { reasonText } from '../i18n/reasons.ts';
 import type { JurisdictionCode } from '../jurisdictions/profiles.ts';
 import { findRunImportContent } from './run-imports.repo.ts';
 
@@ -63,7 +65,7 @@ export interface ValidatedImport {
 
 const refusal = (
   kind: AuthorityExportErrorKind,
-  message: string,
+  message: Words,
   details: Record<string, unknown>,
   cause?: unknown,
 ) => new DomainError(`run_import.${kind}`, message, { status: runImportErrorStatus[kind], details, cause });
@@ -79,7 +81,7 @@ export async function validateRunImport(
   if (received.bytes === null || received.sha256 === null) {
     throw refusal(
       'too_large',
-      `${fileName}: the file is larger than ${limits.maxBytes} bytes, the most an export may be`,
+      bilingual('exports.import_too_large', { fileName, max: String(limits.maxBytes) }),
       {
         fileName,
       },
@@ -90,9 +92,10 @@ export async function validateRunImport(
     parsed = await readAuthorityExportOffThread(jurisdiction, received.bytes, limits);
   } catch (error) {
     if (!(error instanceof AuthorityExportError)) throw error;
+    // Whole-file refusals are worded in both languages (exportRefusal, findHeader).
     throw refusal(
       error.kind,
-      `${fileName}: ${error.message}`,
+      { en: `${fileName}: ${error.message}`, ar: `${fileName}: ${error.messageAr ?? error.message}` },
       { fileName, row: error.row ?? null, column: error.column ?? null },
       error,
     );
@@ -100,9 +103,15 @@ export async function validateRunImport(
   const first = parsed.problems[0];
   if (first) {
     const more = parsed.problems.length - 1;
+    const words = (language: Language) =>
+      message(language, 'exports.import_refused', {
+        fileName,
+        problem: describeProblem(first, language),
+        more,
+      });
     throw refusal(
       'invalid_row',
-      `${fileName}: ${describeProblem(first)}${more > 0 ? ` (and ${more} more problem${more === 1 ? '' : 's'})` : ''}; nothing was imported`,
+      { en: words('en'), ar: words('ar') },
       {
         fileName,
         row: first.row,
@@ -148,7 +157,7 @@ async function buildProvider(
   coversAllPlates: boolean,
 ): Promise<AuthorityProvider> {
   const content = await withTenant(db, accountId, (trx) => findRunImportContent(trx, accountId, runId));
-  if (!content) return failingProvider('the run has no imported export');
+  if (!content) return failingProvider(reasonText('lookup.no_imported_export'));
   try {
     const parsed = await readAuthorityExportOffThread(jurisdiction, content, runImportLimits);
     return createFileAuthorityProvider({
@@ -158,7 +167,7 @@ async function buildProvider(
     });
   } catch (error) {
     if (!(error instanceof AuthorityExportError)) throw error;
-    return failingProvider(`the imported export cannot be read: ${error.message}`);
+    return failingProvider(reasonText('lookup.export_unreadable', { detail: error.message }));
   }
 }
 

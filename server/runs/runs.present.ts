@@ -2,6 +2,7 @@ import { findAccount } from '../accounts/accounts.repo.ts';
 import type { Tx } from '../db/tenant.ts';
 import { DomainError } from '../errors.ts';
 import type { ReceivedUpload } from '../fleet/upload-receive.ts';
+import { reasonAr } from '../i18n/reasons.ts';
 import type { JurisdictionCode } from '../jurisdictions/profiles.ts';
 import type { JobQueue } from '../queue.ts';
 import { listRunVehicles } from './lookups.repo.ts';
@@ -38,8 +39,24 @@ export function presentRun(row: RunRow) {
     fetchedAt: row.fetched_at as Date | null,
     reconciledAt: row.reconciled_at as Date | null,
     finishedAt: row.finished_at as Date | null,
-    summary: row.summary ?? null,
+    summary: presentSummary(row.summary),
     error: row.error as string | null,
+    errorAr: reasonAr('run', row.error as string | null),
+  };
+}
+
+type StoredSummary = { failedVehicles?: Array<{ reason: string }> } & Record<string, unknown>;
+
+/** The stored summary, each failed vehicle's reason beside it in Arabic. */
+function presentSummary(summary: unknown) {
+  if (!summary) return null;
+  const stored = summary as StoredSummary;
+  return {
+    ...stored,
+    failedVehicles: (stored.failedVehicles ?? []).map((f) => ({
+      ...f,
+      reasonAr: reasonAr('lookup', f.reason),
+    })),
   };
 }
 
@@ -181,7 +198,13 @@ export async function listVehicleSummaries(
     vehicles: lookups.map((l) => ({
       vehicleId: l.vehicle_id.toString(),
       plateKey: l.plate_key,
-      lookup: { status: l.status, attempts: l.attempts, lastError: l.last_error, answeredAt: l.answered_at },
+      lookup: {
+        status: l.status,
+        attempts: l.attempts,
+        lastError: l.last_error,
+        lastErrorAr: reasonAr('lookup', l.last_error),
+        answeredAt: l.answered_at,
+      },
       answered:
         l.answered_violations === null
           ? null

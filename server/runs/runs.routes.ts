@@ -3,6 +3,7 @@ import { receiveUpload } from '../fleet/upload-receive.ts';
 import { eventStream, json } from '../http/answers.ts';
 import { envelope } from '../http/errors.ts';
 import { actingParty, defineRoute, idParam } from '../http/routes.ts';
+import { issueDetails, schemaMessage } from '../i18n/issues.ts';
 import { accountDashboard } from './dashboard.service.ts';
 import { abortRun } from './run-ending.service.ts';
 import { runImportLimits } from './run-imports.service.ts';
@@ -38,7 +39,7 @@ const changeKinds = [
   'stale',
 ] as const;
 const coversAllPlates = z
-  .enum(['true', 'false'], { message: 'coversAllPlates must be "true" or "false"' })
+  .enum(['true', 'false'], { message: schemaMessage('requests.covers_all_plates') })
   .optional()
   .transform((value) => value === 'true');
 /** Waits `ms`, or less when the signal aborts. */
@@ -105,13 +106,7 @@ export const runRoutes = [
           body: envelope(
             'invalid_request',
             'the form field "coversAllPlates" must be "true" or "false"',
-            [
-              {
-                path: 'coversAllPlates',
-                message: covers.error.issues[0]?.message ?? 'invalid',
-                code: 'invalid_value',
-              },
-            ],
+            issueDetails(covers.error.issues, 'coversAllPlates'),
             ctx.req,
           ),
         };

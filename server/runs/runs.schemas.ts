@@ -17,7 +17,15 @@ const runSummary = z.object({
   outsideFleet: tally,
   reconcileMs: z.number(),
   failedVehicles: z.array(
-    z.object({ vehicleId: id, plateKey: z.string(), reason: z.string(), attempts: z.number().int() }),
+    z.object({
+      vehicleId: id,
+      plateKey: z.string(),
+      reason: z.string().describe('why its lookup failed, as stored (English)'),
+      reasonAr: z
+        .string()
+        .describe('the reason in Arabic, from the catalogue (as stored where none words it)'),
+      attempts: z.number().int(),
+    }),
   ),
   heldSettlements: z.number().int(),
   suspicionsClosed: z.array(
@@ -45,7 +53,11 @@ export const runAnswer = z.object({
   reconciledAt: timestamp.nullable(),
   finishedAt: timestamp.nullable(),
   summary: runSummary.nullable(),
-  error: z.string().nullable(),
+  error: z.string().nullable().describe('why the run failed, as stored (English)'),
+  errorAr: z
+    .string()
+    .nullable()
+    .describe('the reason in Arabic, from the catalogue (as stored where none words it)'),
 });
 
 const importFacts = {
@@ -131,7 +143,11 @@ export const runVehiclesAnswer = z.object({
       lookup: z.object({
         status: z.enum(['pending', 'ok', 'not_found', 'failed']),
         attempts: z.number().int(),
-        lastError: z.string().nullable(),
+        lastError: z.string().nullable().describe('why the lookup failed, as stored (English)'),
+        lastErrorAr: z
+          .string()
+          .nullable()
+          .describe('the reason in Arabic, from the catalogue (as stored where none words it)'),
         answeredAt: timestamp.nullable(),
       }),
       answered: z

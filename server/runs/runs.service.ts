@@ -6,6 +6,7 @@ import { withBitmapScans, withoutNestedLoops, withParallelQuery } from '../db/pl
 import { type Tx, withTenant } from '../db/tenant.ts';
 import { DomainError } from '../errors.ts';
 import { closeDecidedSuspicions } from '../exceptions/exceptions.repo.ts';
+import { bilingual } from '../i18n/messages.ts';
 import type { JurisdictionCode } from '../jurisdictions/profiles.ts';
 import type { JobQueue } from '../queue.ts';
 import { hasViolations, lockAccountViolations, totalOutsideFleet } from '../violations/violations.repo.ts';
@@ -182,7 +183,10 @@ export async function startImportRun(
   if (platesInFleet === 0) {
     throw new DomainError(
       'run_import.no_fleet_plates',
-      `${file.fileName}: none of the ${file.plateKeys.length} plates in the export is an active vehicle of this account; nothing was imported`,
+      bilingual('exports.import_no_fleet_plates', {
+        fileName: file.fileName,
+        plates: String(file.plateKeys.length),
+      }),
       { status: 422, details: { fileName: file.fileName, plates: file.plateKeys.length } },
     );
   }

@@ -18,6 +18,7 @@ import {
 } from '../documents/pdf-pages.ts';
 import { drawLine, isolate, ltr } from '../documents/pdf-text.ts';
 import type { Language } from '../i18n/messages.ts';
+import { reasonWords } from '../i18n/reasons.ts';
 import type { Currency } from '../money/money.ts';
 import { amountText, localDateText, localDateTimeText, notes, t } from './format.ts';
 import { numberDueNow, type RunStatement } from './run-statement.ts';
@@ -120,7 +121,10 @@ export async function writeRunStatementPdf(
 
   pdf.line(text('payment_numbers'), { size: 13, bold: true });
   if (payments.outcome.status === 'unavailable') {
-    pdf.paragraph(text('numbers_unavailable', { reason: payments.outcome.reason }), { size: 9 });
+    pdf.paragraph(
+      text('numbers_unavailable', { reason: reasonWords(language, 'issuance', payments.outcome.reason) }),
+      { size: 9 },
+    );
   } else {
     const c = payments.consolidated;
     if (c) {
@@ -191,7 +195,7 @@ export async function writeRunStatementPdf(
           isolate(f.plate_display),
           text(`lookup_${f.status}`),
           ltr(String(f.attempts)),
-          f.last_error ? isolate(f.last_error) : '',
+          f.last_error ? isolate(reasonWords(language, 'lookup', f.last_error)) : '',
         ]);
       })(),
       text('none'),
@@ -270,7 +274,7 @@ export async function writeRunStatementPdf(
       for await (const page of payments.numbers()) yield page.map(numberCells);
     })(),
     payments.outcome.status === 'unavailable'
-      ? text('numbers_unavailable', { reason: payments.outcome.reason })
+      ? text('numbers_unavailable', { reason: reasonWords(language, 'issuance', payments.outcome.reason) })
       : text('none'),
     {
       rowHeight: BARCODE_ROW_HEIGHT,

@@ -9,6 +9,7 @@ import { PassThrough } from 'node:stream';
 import ExcelJS from 'exceljs';
 import type { DocumentOutput } from '../documents/documents.service.ts';
 import type { Language } from '../i18n/messages.ts';
+import { reasonWords } from '../i18n/reasons.ts';
 import {
   amountCellFormat,
   amountCellValue,
@@ -104,7 +105,7 @@ export async function writeRunStatementXlsx(
       return [
         [
           text('payment_numbers'),
-          text('numbers_unavailable', { reason: payments.outcome.reason }),
+          text('numbers_unavailable', { reason: reasonWords(language, 'issuance', payments.outcome.reason) }),
           null,
           null,
         ],

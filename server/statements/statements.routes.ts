@@ -4,13 +4,16 @@ import { contentDisposition, downloadDocument } from '../documents/documents.ser
 import { sendDocument } from '../documents/send.ts';
 import { file, json, XLSX_TYPE } from '../http/answers.ts';
 import { actingParty, defineRoute, idParam, type RouteDef } from '../http/routes.ts';
+import { schemaMessage } from '../i18n/issues.ts';
 import { renderingAnswer } from './statements.schemas.ts';
 import { accountTimeZone, findRunStatement } from './statements.service.ts';
 import { vehicleStatementDownload } from './vehicle-statement.ts';
 import { violationsCsv } from './violations-csv.ts';
 
 export const langQuery = z
-  .object({ lang: z.enum(['ar', 'en'], { message: 'lang must be "ar" or "en"' }).default('ar') })
+  .object({
+    lang: z.enum(['ar', 'en'], { message: schemaMessage('requests.document_language') }).default('ar'),
+  })
   .strict();
 
 const actorOf = actingParty;

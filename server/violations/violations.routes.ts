@@ -1,12 +1,13 @@
 import { z } from 'zod';
 import { json } from '../http/answers.ts';
 import { defineRoute, idParam } from '../http/routes.ts';
+import { schemaMessage } from '../i18n/issues.ts';
 import { listCurrentViolations, vehicleViolations } from './violations.present.ts';
 import { vehicleViolationsAnswer, violationsAnswer } from './violations.schemas.ts';
 
 const minorAmount = z
   .string()
-  .regex(/^\d{1,18}$/, 'an amount in minor units, digits only')
+  .regex(/^\d{1,18}$/, schemaMessage('requests.minor_units_digits'))
   .transform((v) => BigInt(v));
 const limit = z.coerce.number().int().min(1).max(1000).default(200);
 

@@ -59,6 +59,7 @@ interface Digest {
   status: string;
   attempts: number;
   lastError: string | null;
+  lastErrorAr: string | null;
   idempotencyKey: string;
   history: Array<{ outcome: string; error: string | null }>;
 }
@@ -181,6 +182,7 @@ describe("a run's digest on the quick start", { timeout: 180_000 }, () => {
       const dead = by('webhook');
       expect(dead).toMatchObject({ status: 'dead', attempts: 1 });
       expect(dead.lastError).toMatch(/answered 500/);
+      expect(dead.lastErrorAr).toMatch(/^أجاب العنوان بالرمز 500/);
       expect(dead.history).toEqual([expect.objectContaining({ outcome: 'dead' })]);
       const listed = await owner.get<{ digests: Digest[] }>('/alerts/outbox?status=dead');
       expect(listed.body.digests.map((d) => d.id)).toContain(dead.id);

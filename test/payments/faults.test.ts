@@ -41,7 +41,7 @@ let tickets: string[];
 interface IssueBody {
   paymentNumbers: NumberBody[];
   issued: number;
-  error?: { code: string };
+  error?: { code: string; details?: unknown };
 }
 
 const openCount = async () =>
@@ -115,6 +115,11 @@ describe('issuing under concurrency and authority faults', { timeout: 120_000 },
     const failed = await issueTickets(accountant, set);
     expect(failed.status).toBe(502);
     expect(failed.body.error!.code).toBe('payments.authority_unavailable');
+    // Why, as the issuance client words it, and the same in Arabic from the reasons catalogue.
+    expect(failed.body.error!.details).toMatchObject({
+      reason: expect.stringMatching(/^the authority's issuance call failed: HTTP 503: /),
+      reasonAr: expect.stringMatching(/^فشل طلب أرقام الدفع من الجهة: أجاب خادم الجهة بالرمز HTTP 503: /),
+    });
     expect(await openCount()).toBe(before);
     const ok = await issueTickets(accountant, set);
     expect(ok.status).toBe(201);

@@ -29,7 +29,7 @@ interface RunBody {
   progress: { fetching: { done: number; total: number; failed: number } };
   summary: {
     changes: Array<{ change: string; violations: number; amountMinor: string }>;
-    failedVehicles: Array<{ plateKey: string; reason: string }>;
+    failedVehicles: Array<{ plateKey: string; reason: string; reasonAr: string }>;
   } | null;
   import: { fileName: string; format: string; sha256: string; coversAllPlates: boolean } | null;
 }
@@ -181,6 +181,25 @@ describe('a run answered by an imported authority export', () => {
       ['JO:13-1003', 'plate not covered by the export'],
       ['JO:13-1004', 'plate not covered by the export'],
     ]);
+    // The stored English reason, and beside it its Arabic from the reasons catalogue.
+    const notCoveredAr = 'اللوحة غير مشمولة في الملف المصدَّر';
+    expect(run.summary!.failedVehicles.map((f) => f.reasonAr)).toEqual([notCoveredAr, notCoveredAr]);
+    const failed = await client.get<{
+      vehicles: Array<{
+        plateKey: string;
+        lookup: { status: string; lastError: string; lastErrorAr: string };
+      }>;
+    }>(`/runs/${run.id}/vehicles?status=failed`);
+    expect(failed.body.vehicles.map((v) => [v.plateKey, v.lookup]).sort()).toEqual(
+      ['JO:13-1003', 'JO:13-1004'].map((plateKey) => [
+        plateKey,
+        expect.objectContaining({
+          status: 'failed',
+          lastError: 'plate not covered by the export',
+          lastErrorAr: notCoveredAr,
+        }),
+      ]),
+    );
     expect(await changesOf(run.id, 'new')).toEqual(['T-1', 'T-2', 'T-3']);
     expect(await violations()).toEqual({
       'T-1': ['outstanding', '45000'],
@@ -303,5 +322,48 @@ describe('a run answered by an imported authority export', () => {
     expect(their.status).toBe(202);
     expect((await client.get(`/runs/${their.body.id}`)).status).toBe(404);
     expect((await waitForRun(their.body.id, otherClient)).status).toBe('partial');
+  });
+
+  it('words a refusal in Arabic too: the file, the row, the column and each problem', async () => {
+    type Worded = {
+      error: {
+        code: string;
+        message: string;
+        messageAr: string;
+        wordsFrom: string;
+        details: { problems: Array<{ message: string; messageAr: string }> };
+      };
+    };
+    const bad = await postImport(
+      client,
+      csv([
+        csvLine('JO:13-1001', 'T-1', '45.0001'),
+        csvLine('JO:13-1002', 'T-2', '1', 'lost'),
+        csvLine('JO:13-1003', 'T-3', '1', 'gone'),
+      ]),
+      'bad.csv',
+    );
+    const refused = bad.body as unknown as Worded;
+    expect(refused.error.wordsFrom).toBe('error');
+    expect(refused.error.message).toMatch(/ \(and 2 more problems\); nothing was imported$/);
+    expect(refused.error.messageAr).toMatch(
+      /^bad\.csv: الصف 2، العمود "amount" \(H\): "45\.0001" ليس مبلغاً بعملة JOD .* \(ومشكلتان أخريان\)؛ لم يُستورد شيء$/,
+    );
+    expect(refused.error.details.problems.map((p) => p.messageAr)).toEqual([
+      expect.stringMatching(/ليس مبلغاً/),
+      expect.stringMatching(/^"lost" ليست حالة/),
+      expect.stringMatching(/^"gone" ليست حالة/),
+    ]);
+
+    const pdf = (await postImport(client, Buffer.from('%PDF-1.7\n...'), 'export.csv'))
+      .body as unknown as Worded;
+    expect(pdf.error.wordsFrom).toBe('error');
+    expect(pdf.error.messageAr).toMatch(/^export\.csv: .*[\u0600-\u06ff]/);
+
+    const foreign = (await postImport(client, csv([csvLine('JO:77-1', 'T-1', '1')]), 'x.csv'))
+      .body as unknown as Worded;
+    expect(foreign.error.messageAr).toBe(
+      'x.csv: لا لوحة من لوحات ملف التصدير (1) مركبةٌ نشطة في هذا الحساب؛ لم يُستورد شيء',
+    );
   });
 });

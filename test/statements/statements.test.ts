@@ -4,6 +4,7 @@ import Papa from 'papaparse';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type AuthoritySimulator, startAuthoritySimulator } from '../../fixtures/authority/simulator.ts';
 import { withTenant } from '../../server/db/tenant.ts';
+import { reasonWords } from '../../server/i18n/reasons.ts';
 import type { JurisdictionCode } from '../../server/jurisdictions/profiles.ts';
 import { currencies, formatMinor, minorToMajorText } from '../../server/money/money.ts';
 import { paymentJobs } from '../../server/payments/payments.jobs.ts';
@@ -522,8 +523,43 @@ describe('a run whose payment numbers could not be issued', () => {
       for (const row of sheetRows(violations!)) expect(row.getCell(10).value).toBe('Unavailable');
       const text = (await pdfText(pdf.bytes)).replace(/\s+/g, ' ');
       expect(text).toContain('Payment numbers are unavailable for this run: issuing payment numbers gave up');
+      // The Arabic workbook words the same reason from the reasons catalogue.
+      const arXlsx = await waitForDocument(fleet.accountant, `/runs/${run.id}/statement.xlsx?lang=ar`);
+      const arSummary = (await readWorkbook(arXlsx.bytes)).worksheets[0]!;
+      const arNote = sheetRows(arSummary).find((r) => r.getCell(1).value === 'أرقام الدفع')!;
+      expect(arNote.getCell(2).value).toMatch(/توقف إصدار أرقام الدفع بعد/);
+      expect(arNote.getCell(2).value).not.toMatch(/gave up/);
     } finally {
       simulator.setFaults({ issuanceFailures: 0 });
+    }
+  });
+});
+
+describe('a run whose lookups failed', () => {
+  it('gives each failed vehicle its reason in the Arabic statement in Arabic, from the reasons catalogue', async () => {
+    const fleet = await makeFleet('JO', 3);
+    simulator.setFaults({ serverErrorRate: 1 });
+    let run: RunBody;
+    try {
+      run = await runToEnd(fleet.admin);
+    } finally {
+      simulator.setFaults({ serverErrorRate: 0 });
+    }
+    expect(run.status).toBe('partial');
+    const { rows } = await sql<{ last_error: string }>`
+      select distinct last_error from lookups
+      where account_id = ${fleet.account.id} and run_id = ${BigInt(run.id)}`.execute(test.ownerDb);
+    expect(rows.length).toBeGreaterThan(0);
+    const pdf = await waitForDocument(fleet.accountant, `/runs/${run.id}/statement.pdf?lang=ar`);
+    const text = (await pdfText(pdf.bytes, { layout: false })).replace(/\s+/g, ' ');
+    for (const { last_error } of rows) {
+      const arabic = reasonWords('ar', 'lookup', last_error);
+      expect(arabic, last_error).not.toBe(last_error);
+      // The reason's Arabic words are printed (poppler may break the cell's lines anywhere).
+      for (const word of arabic.split(' ').filter((w) => /^[\u0600-\u06FF]+$/.test(w)))
+        expect(text, arabic).toContain(word);
+      // And none of the stored English words (`HTTP 503` has none: it stays in the Arabic as it is).
+      for (const word of last_error.match(/\b[a-z]{3,}\b/g) ?? []) expect(text).not.toContain(` ${word} `);
     }
   });
 });

@@ -30,3 +30,12 @@ export function serverWords(error: unknown, language: 'ar' | 'en'): string | nul
   if (!(error instanceof ApiError) || error.messageAr === null) return null;
   return language === 'ar' ? error.messageAr : error.message;
 }
+
+/**
+ * A reason the server stored in English and sends beside it in Arabic (`lastErrorAr`,
+ * `reasonAr`, `errorAr`: the reasons catalogue's words, or the stored text where none words it),
+ * in the page's language.
+ */
+export function reasonIn(language: 'ar' | 'en', en: string, ar: string | null | undefined): string {
+  return language === 'ar' && ar ? ar : en;
+}

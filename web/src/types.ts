@@ -2,7 +2,13 @@
 export interface RunSummary {
   changes: Array<{ change: string; violations: number; amountMinor: string; held: number }>;
   outstanding: { violations: number; amountMinor: string };
-  failedVehicles: Array<{ vehicleId: string; plateKey: string; attempts: number; reason: string }>;
+  failedVehicles: Array<{
+    vehicleId: string;
+    plateKey: string;
+    attempts: number;
+    reason: string;
+    reasonAr?: string;
+  }>;
   heldSettlements: number;
 }
 
@@ -19,6 +25,7 @@ export interface Run {
   finishedAt: string | null;
   summary: RunSummary | null;
   error: string | null;
+  errorAr?: string | null;
   import?: { fileName: string; format: string; coversAllPlates: boolean } | null;
 }
 

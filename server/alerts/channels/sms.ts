@@ -1,3 +1,4 @@
+import { reasonText } from '../../i18n/reasons.ts';
 import { smsText } from '../sms-text.ts';
 import { type AlertChannel, replyExcerpt } from './channel.ts';
 
@@ -35,7 +36,10 @@ export function createSmsChannel(settings: SmsSettings): AlertChannel {
         }),
         signal: AbortSignal.timeout(settings.timeoutMs),
       });
-      if (!res.ok) throw new Error(`the SMS provider answered ${res.status}: ${await replyExcerpt(res)}`);
+      if (!res.ok)
+        throw new Error(
+          reasonText('delivery.sms_answered', { status: res.status, detail: await replyExcerpt(res) }),
+        );
     },
   };
 }

@@ -2,6 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { isIP } from 'node:net';
 import { Webhook } from 'standardwebhooks';
+import { reasonText } from '../../i18n/reasons.ts';
 import { pinnedLookup, publicAddresses, urlHost } from '../webhook-address.ts';
 import type { AlertChannel } from './channel.ts';
 
@@ -25,7 +26,7 @@ export function createWebhookChannel(settings: WebhookSettings): AlertChannel {
   const clock = settings.clock ?? (() => new Date());
   return {
     async send(alert) {
-      if (!alert.secret) throw new Error('the webhook endpoint has no signing secret');
+      if (!alert.secret) throw new Error(reasonText('delivery.webhook_no_secret'));
       const url = new URL(alert.destination);
       const host = urlHost(url);
       const lookup = settings.allowPrivate ? undefined : pinnedLookup(await publicAddresses(host));
@@ -45,7 +46,8 @@ export function createWebhookChannel(settings: WebhookSettings): AlertChannel {
         // An IP literal is connected to as it is; it was checked as its own address.
         ...(lookup && !isIP(host) ? { lookup } : {}),
       });
-      if (status < 200 || status > 299) throw new Error(`the endpoint answered ${status}: ${excerpt}`);
+      if (status < 200 || status > 299)
+        throw new Error(reasonText('delivery.endpoint_answered', { status, detail: excerpt }));
     },
   };
 }

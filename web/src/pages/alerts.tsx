@@ -5,6 +5,7 @@ import { type Column, DataTable } from '../components/data-table.tsx';
 import { EmptyState } from '../components/empty-state.tsx';
 import { FilterSelect } from '../components/filter-select.tsx';
 import { QueryList } from '../components/query-list.tsx';
+import { reasonIn } from '../errors.ts';
 import { useFormats, usePreferences, useT } from '../locale.tsx';
 import { useSession } from '../session.tsx';
 import { Badge, Card, ErrorMessage, Loading } from '../ui.tsx';
@@ -31,6 +32,7 @@ interface Digest {
   status: 'pending' | 'sending' | 'sent' | 'dead';
   attempts: number;
   lastError: string | null;
+  lastErrorAr?: string | null;
   createdAt: string;
 }
 interface Inbox {
@@ -276,6 +278,7 @@ const digestStatuses = ['pending', 'sending', 'sent', 'dead'] as const;
 
 function OutboxCard() {
   const t = useT();
+  const { language } = usePreferences();
   const client = useQueryClient();
   const { account } = useSession();
   const f = useFormats(account);
@@ -310,7 +313,7 @@ function OutboxCard() {
           {t('alerts.page_attempts', { count: d.attempts })}
           {d.lastError && d.status !== 'sent' ? (
             <div className="muted small">
-              <bdi dir="ltr">{d.lastError}</bdi>
+              <bdi>{reasonIn(language, d.lastError, d.lastErrorAr)}</bdi>
             </div>
           ) : null}
         </>

@@ -7,8 +7,9 @@ import { EmptyState } from '../components/empty-state.tsx';
 import { FilterSelect } from '../components/filter-select.tsx';
 import { QueryList } from '../components/query-list.tsx';
 import { VehicleLink } from '../components/vehicle-link.tsx';
+import { reasonIn } from '../errors.ts';
 import { useRunEvents } from '../events.ts';
-import { useFormats, useT } from '../locale.tsx';
+import { useFormats, usePreferences, useT } from '../locale.tsx';
 import { useCursorPages } from '../paging.ts';
 import { useSession } from '../session.tsx';
 import { type Change, changeKinds, finished, plateText, type Run as RunData } from '../types.ts';
@@ -18,6 +19,7 @@ import { ChangeCounts, RunProgress, RunStatus } from './run-parts.tsx';
 
 export default function Run({ id }: { id: string }) {
   const t = useT();
+  const { language } = usePreferences();
   const client = useQueryClient();
   const { account, membership, may } = useSession();
   const f = useFormats(account);
@@ -47,7 +49,7 @@ export default function Run({ id }: { id: string }) {
       </p>
       <Card title={t('runs.progress')}>
         <RunProgress run={run} />
-        {run.error ? <p className="error">{run.error}</p> : null}
+        {run.error ? <p className="error">{reasonIn(language, run.error, run.errorAr)}</p> : null}
       </Card>
       {run.summary ? (
         <Card title={t('runs.summary')}>
@@ -73,7 +75,7 @@ export default function Run({ id }: { id: string }) {
                     <Link href={`/vehicles/${v.vehicleId}`} dir="ltr">
                       {v.plateKey}
                     </Link>{' '}
-                    — <span dir="ltr">{v.reason}</span>
+                    — <bdi>{reasonIn(language, v.reason, v.reasonAr)}</bdi>
                   </li>
                 ))}
               </ul>

@@ -2,8 +2,8 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useIntl } from 'react-intl';
 import { Link } from 'wouter';
 import { ApiError, post } from '../api.ts';
-import { errorText } from '../errors.ts';
-import { useFormats, useT } from '../locale.tsx';
+import { errorText, reasonIn } from '../errors.ts';
+import { useFormats, usePreferences, useT } from '../locale.tsx';
 import { useSession } from '../session.tsx';
 import { Badge, Card, ErrorMessage } from '../ui.tsx';
 import { DocumentButtons } from './documents.tsx';
@@ -28,13 +28,14 @@ interface OutstandingDetail {
 /** Why the API refused a clearance certificate (409), in words, with the violations in the way. */
 function ClearanceRefusal({ error }: { error: unknown }) {
   const t = useT();
+  const { language } = usePreferences();
   const intl = useIntl();
   const { account } = useSession();
   const f = useFormats(account);
   if (!(error instanceof ApiError) || error.status !== 409) return <ErrorMessage error={error} />;
   const details = (error.details ?? {}) as {
     violations?: OutstandingDetail[];
-    lookup?: { status: string; attempts: number; reason: string | null };
+    lookup?: { status: string; attempts: number; reason: string | null; reasonAr?: string | null };
   };
   const id = `error.${error.code}`;
   const text =
@@ -59,7 +60,8 @@ function ClearanceRefusal({ error }: { error: unknown }) {
       ) : null}
       {details.lookup?.reason ? (
         <p>
-          {t('vehicle.lookup_reason')} <span dir="ltr">{details.lookup.reason}</span>
+          {t('vehicle.lookup_reason')}{' '}
+          <bdi>{reasonIn(language, details.lookup.reason, details.lookup.reasonAr)}</bdi>
         </p>
       ) : null}
     </div>
