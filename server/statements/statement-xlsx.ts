@@ -5,6 +5,7 @@
  * made to fit, right-to-left sheets in Arabic. Values are only ever plain strings, numbers and
  * dates, so no cell is a formula.
  */
+import { once } from 'node:events';
 import { PassThrough } from 'node:stream';
 import ExcelJS from 'exceljs';
 import type { DocumentOutput } from '../documents/documents.service.ts';
@@ -31,6 +32,27 @@ interface Column {
 
 /** Shared by every date cell of a column without a format of its own; never changed. */
 const dateTimeStyle = { numFmt: DATE_TIME_FORMAT };
+
+/** How much of a sheet's XML may wait for the zip before rows stop being written. */
+const ZIP_BACKLOG_BYTES = 4 << 20;
+
+/**
+ * Waits, when the zip is behind, until it has taken in the sheet's XML written so far. exceljs's
+ * streaming writer writes a sheet's XML into the stream archiver keeps for the sheet's entry
+ * without heeding its backpressure, and the entry is deflated a chunk per turn of the event loop
+ * (and only once the sheets before it are done): when the deflate falls behind, rows written page
+ * after page pile up there uncompressed, up to a whole sheet (the violations sheet of 250,000
+ * lines is 130 MB of XML). Rejects with `failed` should the workbook fail first.
+ */
+function zipped(worksheet: object, failed: Promise<void>): Promise<void> {
+  // The worksheet's stream (exceljs's StreamBuf) writes into what it was piped to: the entry.
+  const entry = (worksheet as { stream?: { pipes?: unknown[] } }).stream?.pipes?.[0] as
+    | (PassThrough & { _writableState?: { length: number } })
+    | undefined;
+  if (!entry?._writableState) throw new Error('exceljs: a worksheet stream without its zip entry');
+  if (entry._writableState.length < ZIP_BACKLOG_BYTES) return Promise.resolve();
+  return Promise.race([once(entry, 'drain').then(() => undefined), failed]);
+}
 
 const columnWidth = (header: string, longest: number, max = 60) =>
   Math.min(max, Math.max(header.length, longest) + 3);
@@ -89,6 +111,7 @@ export async function writeRunStatementXlsx(
         row.commit();
         last += 1;
       }
+      await zipped(ws, finished);
       await output.drain();
     }
     ws.autoFilter = { from: { row: 1, column: 1 }, to: { row: last, column: columns.length } };

@@ -343,6 +343,7 @@ export const statementBenches: Bench[] = [
       // Started as `npm run start:worker` starts it.
       const worker = await startRole(ctx, 'worker', { AUTHORITY_URL: 'http://127.0.0.1:9' }, [
         '--max-semi-space-size=8',
+        '--heap-growing-percent=30',
       ]);
       const boss = createBoss({
         connectionString: loginUrl(ctx.url, QUEUE_ROLE, ctx.env.QUEUE_DATABASE_PASSWORD),
@@ -370,8 +371,8 @@ export const statementBenches: Bench[] = [
         await withTenant(appDb, accountId, (trx) =>
           startStatementsStage(trx, queue, { accountId, runId }, { status: 'issued', refused: 0 }),
         );
-        const { rows: done } = await waitForStatements(ctx.db, accountId, runId, started);
-        const workerPeak = peakRssMb(worker.pid);
+        const { rows: done, peaks } = await waitForStatements(ctx.db, accountId, runId, started, worker.pid);
+        const workerPeak = Math.max(...peaks);
         await new Promise((resolve) => setTimeout(resolve, 400));
         const loop = JSON.parse(fs.readFileSync(loopFile, 'utf8')) as {
           p99Ms: number;
@@ -381,10 +382,10 @@ export const statementBenches: Bench[] = [
         serving = false;
         await traffic;
 
-        for (const d of done) {
+        for (const [i, d] of done.entries()) {
           if (d.format === 'pdf') d.pages = await pdfPages(ctx.db, accountId, d.sha256, dir);
           console.log(
-            `  ${d.language} ${d.format}: ${Math.round(d.ms).toLocaleString('en')} ms, ${(Number(d.byte_size) / 1e6).toFixed(1)} MB${d.format === 'pdf' ? `, ${d.pages.toLocaleString('en')} pages` : ''}`,
+            `  ${d.language} ${d.format}: ${Math.round(d.ms).toLocaleString('en')} ms, ${(Number(d.byte_size) / 1e6).toFixed(1)} MB${d.format === 'pdf' ? `, ${d.pages.toLocaleString('en')} pages` : ''}; worker peak RSS ${peaks[i] ?? '?'} MB`,
           );
         }
         for (const d of done.filter((x) => x.format === 'xlsx'))
@@ -446,11 +447,26 @@ export const statementBenches: Bench[] = [
 /**
  * Waits for the run's four statements and answers how long each took: each is rendered in its own
  * transaction, whose start is its `created_at`, so one ends where the next begins; the last ends
- * when the job completed.
+ * when the job completed. `peaks` are the worker's peak RSS while each was rendered: its mark is
+ * read and reset whenever another statement is stored (seen within half a second of its commit).
  */
-async function waitForStatements(db: Database, accountId: bigint, runId: bigint, since: number) {
+async function waitForStatements(
+  db: Database,
+  accountId: bigint,
+  runId: bigint,
+  since: number,
+  worker: number,
+) {
   const deadline = Date.now() + 3 * 3600_000;
+  const peaks: number[] = [];
   for (;;) {
+    const stored = await sql<{ n: number }>`
+      select count(*)::int as n from documents
+      where account_id = ${accountId} and subject = ${`run:${runId}`}`.execute(db);
+    while (peaks.length < stored.rows[0]!.n) {
+      peaks.push(peakRssMb(worker));
+      resetPeakRss(worker);
+    }
     const job = await sql<{ state: string; completed_on: Date | null; output: unknown }>`
       select state, completed_on, output from pgboss.job
       where name = 'statements.render' and data ->> 'runId' = ${runId.toString()}
@@ -468,8 +484,10 @@ async function waitForStatements(db: Database, accountId: bigint, runId: bigint,
       }>`
         select language, format, byte_size::text, sha256, created_at from documents
         where account_id = ${accountId} and subject = ${`run:${runId}`} order by created_at, id`.execute(db);
+      while (peaks.length < rows.length) peaks.push(peakRssMb(worker));
       const end = job.rows[0]!.completed_on!.getTime();
       return {
+        peaks,
         rows: rows.map((d, i) => ({
           ...d,
           pages: 0,
