@@ -37,6 +37,9 @@ export function createBoss(options: BossOptions): PgBoss {
     // forward within 2 s (not 5) start the minute's accounts at most seconds after it.
     cronMonitorIntervalSeconds: 10,
     cronWorkerIntervalSeconds: 2,
+    // The queues' backlog counts, which drainBacklog's handlers read (jobs/runs.job.ts), are
+    // refreshed every 5 s (not 60): the monitor pass above recounts them every 10.
+    queueCacheIntervalSeconds: 5,
     // The schema is created by the migrations (sql/0015), where the queue's login may create.
     createSchema: false,
     migrate: true,

@@ -4,7 +4,7 @@ import { runPaymentStage } from '../server/payments/payment-stage.service.ts';
 import { paymentJobs } from '../server/payments/payments.jobs.ts';
 import { startStatementsStage } from '../server/statements/render-stage.ts';
 import { defineJob } from './job.ts';
-import { gaveUpReason } from './runs.job.ts';
+import { drainBacklog, gaveUpReason } from './runs.job.ts';
 
 /** Dead-letter queue: a payments stage out of retries lands here, and the run's statements go on without numbers. */
 export const paymentsIssueGaveUpJob = defineJob({
@@ -40,7 +40,7 @@ export const paymentsIssueJob = defineJob({
     notify: true,
     deadLetter: paymentJobs.issueGaveUp.name,
   },
-  work: { pollingIntervalSeconds: 1, notifyPollingIntervalSeconds: 2 },
+  work: { pollingIntervalSeconds: 1, notifyPollingIntervalSeconds: 2, ...drainBacklog },
   handle: async (ctx, payloads) => {
     for (const job of payloads) {
       try {

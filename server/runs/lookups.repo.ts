@@ -45,7 +45,7 @@ export async function pendingLookups(trx: Executor, accountId: bigint, runId: bi
  * pending, with what each ok answer said), stores the raw answers, and adds the marked lookups to
  * the run's counters. The row locks it takes make a second delivery of the batch wait, then find
  * nothing pending and write nothing. Exactly one batch sees the count reach the total: that one
- * moves the run to reconciling (`complete`).
+ * moves the run to reconciling (`complete`, with the run's `vehicles` and when: `fetchedAt`).
  *
  * One row per ticket per run. A ticket another batch already stored for another vehicle fails a
  * `storing: 'plain'` statement on the key (almost never: a third cheaper than resolving conflicts
@@ -64,9 +64,9 @@ export async function recordLookupBatch(
     violations: AnsweredViolation[];
   },
   storing: 'plain' | 'folding',
-): Promise<{ marked: number; failed: number; complete: boolean }> {
+): Promise<{ marked: number; failed: number; complete: boolean; vehicles: number; fetchedAt: Date | null }> {
   const { accountId, runId, outcomes, violations } = batch;
-  if (outcomes.length === 0) return { marked: 0, failed: 0, complete: false };
+  if (outcomes.length === 0) return { marked: 0, failed: 0, complete: false, vehicles: 0, fetchedAt: null };
   const of = <T>(pick: (outcome: LookupOutcome) => T) => outcomes.map(pick);
   const column = <T>(pick: (row: AnsweredViolation) => T) => violations.map(pick);
   // Descriptions and locations repeat across a batch's answers: each text is sent once and the
@@ -106,7 +106,13 @@ export async function recordLookupBatch(
                                       || greatest(lookup_violations.vehicle_id, excluded.vehicle_id)) as o
         order by o)
     where excluded.vehicle_id <> lookup_violations.vehicle_id`;
-  const { rows } = await sql<{ marked: number; failed: number; complete: boolean }>`
+  const { rows } = await sql<{
+    marked: number;
+    failed: number;
+    complete: boolean;
+    vehicles: number;
+    fetched_at: Date | null;
+  }>`
     with outcome as (
       select * from unnest(${of((o) => o.vehicleId.toString())}::bigint[], ${of((o) => o.status)}::text[],
                            ${of((o) => o.attempts)}::int[], ${of((o) => o.lastError)}::text[],
@@ -167,11 +173,14 @@ export async function recordLookupBatch(
         fetched_at = case when r.lookups_done + c.marked >= r.lookups_total then now() end
       from counted c, stored_totals st
       where r.account_id = ${accountId} and r.id = ${runId} and r.status = 'fetching' and c.marked > 0
-      returning r.status
+      returning r.status, r.lookups_total, r.fetched_at
     )
-    select c.marked, c.failed, coalesce((select status = 'reconciling' from progress), false) as complete
+    select c.marked, c.failed, coalesce((select status = 'reconciling' from progress), false) as complete,
+           coalesce((select lookups_total from progress), 0) as vehicles,
+           (select fetched_at from progress) as fetched_at
     from counted c`.execute(trx);
-  return rows[0]!;
+  const { fetched_at: fetchedAt, ...recorded } = rows[0]!;
+  return { ...recorded, fetchedAt };
 }
 
 /** Whether an error is a unique-key failure (the one a `plain` recordLookupBatch can meet). */

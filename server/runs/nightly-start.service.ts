@@ -4,12 +4,29 @@ import type { JobQueue } from '../queue.ts';
 import { dueNightlyRuns, type RunSnapshot, startNightlyRunRows } from './nightly-start.repo.ts';
 import { runJobs } from './runs.jobs.ts';
 
+/** A run of more lookup batches than this is a large run: its batches go in LARGE_RUN_ROUNDS rounds. */
+const LARGE_RUN_BATCHES = 30;
+const LARGE_RUN_ROUNDS = 2;
+
 /**
- * Enqueues a run's next jobs, just snapshotted: its lookup batches, or its reconciliation when
- * there is nothing to look up. Round robin across the night's runs: batch n has priority -n, so
- * every run's n-th batch goes before any run's (n+1)-th and a fleet of thousands of vehicles
- * enqueued first does not keep a fleet of tens waiting behind all of its batches. Among equals,
- * the run that started first goes first. In the caller's transaction, behind the run's tenant.
+ * The pg-boss priority of a run's lookup batch `batchNo` of `batches`. Round robin across the
+ * night's runs: batch n has priority -n, so every run's n-th batch goes before any run's (n+1)-th
+ * and a fleet of thousands of vehicles enqueued first does not keep a fleet of tens waiting behind
+ * all of its batches; among equals, the run that started first goes first. A large run's batches
+ * are spread over the first two rounds instead (half at priority 0, half at -1): in a strict round
+ * robin the largest fleets' lookups end last, and their reconciliation and payment numbers, the
+ * night's longest, then ran alone after every other lookup. Spread, those stages overlap the
+ * round robin's later rounds; every small run's first batch waits for at most half of each large
+ * run's batches.
+ */
+export function lookupBatchPriority(batchNo: number, batches: number): number {
+  return batches > LARGE_RUN_BATCHES ? -Math.floor((batchNo * LARGE_RUN_ROUNDS) / batches) : -batchNo;
+}
+
+/**
+ * Enqueues a run's next jobs, just snapshotted: its lookup batches (lookupBatchPriority orders
+ * them), or its reconciliation when there is nothing to look up. In the caller's transaction,
+ * behind the run's tenant.
  */
 export async function enqueueSnapshottedRun(
   trx: Tx,
@@ -26,7 +43,7 @@ export async function enqueueSnapshottedRun(
     trx,
     runJobs.lookupBatch,
     batchNos.map((batchNo) => ({ ...ids, batchNo })),
-    batchNos.map((batchNo) => -batchNo),
+    batchNos.map((batchNo) => lookupBatchPriority(batchNo, run.batches)),
   );
 }
 

@@ -30,7 +30,7 @@ import {
 } from './reconcile.repo.ts';
 import { countRunPlates, insertRunImport } from './run-imports.repo.ts';
 import { importedAuthority, type ValidatedImport } from './run-imports.service.ts';
-import { runJobs } from './runs.jobs.ts';
+import { followOnPriority, runJobs } from './runs.jobs.ts';
 import {
   findActiveRun,
   findWaitingRun,
@@ -252,9 +252,12 @@ export async function runLookupBatch(
       async (trx) => {
         const recorded = await recordLookupBatch(trx, batch, storing);
         if (recorded.complete) {
-          await queue.send(trx, runJobs.reconcile, [
-            { accountId: accountId.toString(), runId: runId.toString() },
-          ]);
+          await queue.send(
+            trx,
+            runJobs.reconcile,
+            [{ accountId: accountId.toString(), runId: runId.toString() }],
+            [followOnPriority(recorded.fetchedAt!, recorded.vehicles)],
+          );
         }
       },
       { commit: 'asynchronous' },
@@ -317,8 +320,11 @@ export async function reconcileRun(
   queue: JobQueue,
   job: { accountId: bigint; runId: bigint },
   settings: RunSettings,
-  /** The next stage, started in the same transaction (so it exists exactly when the run is reconciled). */
-  next?: (trx: Tx) => Promise<void>,
+  /**
+   * The next stage, started in the same transaction (so it exists exactly when the run is
+   * reconciled); `vehicles` is the run's size (its lookups).
+   */
+  next?: (trx: Tx, run: { vehicles: number }) => Promise<void>,
 ): Promise<RunSummary | undefined> {
   const { accountId, runId } = job;
   return withTenant(db, accountId, async (trx) => {
@@ -375,7 +381,7 @@ export async function reconcileRun(
     // Its alerts go into the outbox with its results: written exactly when the run is.
     await recordRunAlerts(trx, queue, accountId, runId);
     // The run's next stage (its payment numbers, then its statements), given by the caller.
-    await next?.(trx);
+    await next?.(trx, { vehicles: run.lookups_total });
     return summary;
   });
 }

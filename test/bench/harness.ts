@@ -114,6 +114,17 @@ export function rssMb(pid: number): number {
   return line ? Math.round(Number(line[1]) / 1024) : 0;
 }
 
+/** CPU time a process has used so far (user and system), in seconds (Linux). */
+export function cpuSeconds(pid: number): number {
+  try {
+    // Fields after the command's closing parenthesis; utime and stime are the 12th and 13th.
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
 /** Resets a process's peak-RSS mark (Linux), so the next reading covers only what follows. */
 export function resetPeakRss(pid: number | 'self' = 'self'): void {
   try {

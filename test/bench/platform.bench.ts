@@ -6,7 +6,7 @@ import { sql } from 'kysely';
 import { mulberry32 } from '../../fixtures/authority/prng.ts';
 import type { Database } from '../../server/db/database.ts';
 import { type JurisdictionCode, jurisdictions } from '../../server/jurisdictions/profiles.ts';
-import { type Bench, peakRssMb, rssMb } from './harness.ts';
+import { type Bench, cpuSeconds, peakRssMb, rssMb } from './harness.ts';
 import { platformPlateKey } from './platform-plates.ts';
 
 const ACCOUNTS = Number(process.env.BENCH_PLATFORM_ACCOUNTS ?? 2_000);
@@ -281,6 +281,14 @@ export const platformBenches: Bench[] = [
         const samples: Array<{ t: number; queued: number; lookups: number; active: number; ended: number }> =
           [];
         const peak = { worker: 0, followOn: 0, web: 0 };
+        // CPU seconds each process used from the due minute on (read at the first sample after it).
+        const cpuOf = () => ({
+          worker: cpuSeconds(worker.process.pid!),
+          followOn: followOn ? cpuSeconds(followOn.process.pid!) : 0,
+          web: cpuSeconds(web.process.pid!),
+          simulator: cpuSeconds(simulator.process.pid!),
+        });
+        let cpuAtDue: ReturnType<typeof cpuOf> | undefined;
         // Generous: on a busy shared machine a night has taken 20 times its bound.
         const deadline = dueAt.getTime() + (requests / RATE) * 20_000 + 1_200_000;
         for (;;) {
@@ -303,6 +311,7 @@ export const platformBenches: Bench[] = [
                       and status in ('done', 'partial', 'failed')) as ended`.execute(db);
           const now = rows[0]!;
           samples.push({ t: Date.now() - dueAt.getTime(), ...now });
+          if (!cpuAtDue && Date.now() >= dueAt.getTime()) cpuAtDue = cpuOf();
           peak.worker = Math.max(peak.worker, rssMb(worker.process.pid!));
           peak.web = Math.max(peak.web, rssMb(web.process.pid!));
           if (followOn) peak.followOn = Math.max(peak.followOn, rssMb(followOn.process.pid!));
@@ -315,14 +324,16 @@ export const platformBenches: Bench[] = [
           await new Promise((resolve) => setTimeout(resolve, 1000));
         }
 
+        const cpuAtEnd = cpuOf();
         const { rows: runs } = await sql<{
           account_id: string;
           status: string;
           created_at: Date;
           snapshotted_at: Date;
           fetched_at: Date | null;
+          reconciled_at: Date | null;
           finished_at: Date;
-        }>`select account_id, status, created_at, snapshotted_at, fetched_at, finished_at
+        }>`select account_id, status, created_at, snapshotted_at, fetched_at, reconciled_at, finished_at
            from runs where kind = 'scheduled'`.execute(db);
         const statuses = Object.groupBy(runs, (r) => r.status);
         const byAccount = new Map(runs.map((r) => [r.account_id.toString(), r]));
@@ -361,6 +372,35 @@ export const platformBenches: Bench[] = [
         const largest = waits.reduce((m, w) => (w.vehicles > m.vehicles ? w : m));
         console.log(
           `  waits (due minute → run ended): smallest account (${smallest.vehicles} vehicles) ${seconds(smallest.waitMs)} s; accounts of ≤100 vehicles median ${seconds(percentile(small, 50))} s, p95 ${seconds(percentile(small, 95))} s, max ${seconds(small.at(-1)!)} s; slowest account (${slowest.vehicles} vehicles) ${seconds(slowest.waitMs)} s; largest (${largest.vehicles}) ${seconds(largest.waitMs)} s`,
+        );
+
+        // Where the night's end comes from: the lookups' end, and the largest fleets' stages.
+        const after = (at: Date | null) => (at ? `${seconds(at.getTime() - dueAt.getTime())} s` : '—');
+        const lastFetched = runs.reduce<Date | null>(
+          (m, r) => (r.fetched_at && (!m || r.fetched_at > m) ? r.fetched_at : m),
+          null,
+        );
+        const largestRuns = accounts
+          .map((a, i) => ({ vehicles: a.vehicles, run: byAccount.get(ids[i]!.toString()) }))
+          .sort((x, y) => y.vehicles - x.vehicles)
+          .slice(0, 3);
+        console.log(
+          `  stages (s after the due minute): last lookups done ${after(lastFetched)}; largest fleets (lookups done / reconciled / ended): ${largestRuns
+            .map(({ vehicles, run }) =>
+              run
+                ? `${vehicles}: ${after(run.fetched_at)} / ${after(run.reconciled_at)} / ${after(run.finished_at)}`
+                : `${vehicles}: no run`,
+            )
+            .join('; ')}`,
+        );
+        console.log(
+          `  CPU seconds from the due minute to the night's end: ${Object.entries(cpuAtEnd)
+            .filter(([name]) => name !== 'followOn' || followOn)
+            .map(
+              ([name, used]) =>
+                `${name} ${Math.round((used - (cpuAtDue?.[name as keyof typeof cpuAtEnd] ?? 0)) * 10) / 10}`,
+            )
+            .join(', ')} (of ${os.cpus().length} cores × ${seconds(lastFinished - dueAt.getTime())} s)`,
         );
 
         const { rows: jobs } = await sql<{ name: string; jobs: number; run_ms: number; waited_ms: number }>`
