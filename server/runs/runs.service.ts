@@ -7,6 +7,7 @@ import { type Tx, withTenant } from '../db/tenant.ts';
 import { DomainError } from '../errors.ts';
 import { closeDecidedSuspicions } from '../exceptions/exceptions.repo.ts';
 import { bilingual } from '../i18n/messages.ts';
+import { reasonText } from '../i18n/reasons.ts';
 import type { JurisdictionCode } from '../jurisdictions/profiles.ts';
 import type { JobQueue } from '../queue.ts';
 import { hasViolations, lockAccountViolations, totalOutsideFleet } from '../violations/violations.repo.ts';
@@ -274,7 +275,7 @@ export async function runLookupBatch(
     // An answer the database refuses as data would be refused the same way on every retry: the
     // batch's lookups fail with the reason (nothing is concluded from them) and the run goes on.
     if (!isDataError(error)) throw error;
-    const reason = `the authority's answer could not be stored: ${(error as Error).message}`;
+    const reason = reasonText('lookup.not_stored', { detail: (error as Error).message });
     batch = {
       ...batch,
       violations: [],
@@ -361,7 +362,7 @@ export async function reconcileRun(
         vehicleId: f.vehicle_id,
         plateKey: f.plate_key,
         attempts: f.attempts,
-        reason: f.last_error ?? 'not answered',
+        reason: f.last_error ?? reasonText('lookup.not_answered'),
       })),
       heldSettlements: totals.reduce((sum, c) => sum + c.held, 0),
       suspicionsClosed: closed,

@@ -100,6 +100,16 @@ export async function benchDatabase(): Promise<BenchDatabase> {
 }
 
 /** Peak resident memory of a process (this one by default), in MB: the kernel's high-water mark. */
+/**
+ * The Node flags `npm run start:worker` gives a worker (package.json), so that a bench starts its
+ * workers as production does and the two cannot drift apart.
+ */
+export const WORKER_NODE_FLAGS: readonly string[] = (() => {
+  const pkg = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
+  const script: string = pkg.scripts['start:worker'];
+  return script.split(/\s+/).filter((arg) => arg.startsWith('--') && !arg.startsWith('--role'));
+})();
+
 export function peakRssMb(pid: number | 'self' = 'self'): number {
   try {
     const line = fs.readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmHWM:\s+(\d+) kB/);

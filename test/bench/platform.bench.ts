@@ -6,7 +6,7 @@ import { sql } from 'kysely';
 import { mulberry32 } from '../../fixtures/authority/prng.ts';
 import type { Database } from '../../server/db/database.ts';
 import { type JurisdictionCode, jurisdictions } from '../../server/jurisdictions/profiles.ts';
-import { type Bench, cpuSeconds, peakRssMb, rssMb } from './harness.ts';
+import { type Bench, cpuSeconds, peakRssMb, rssMb, WORKER_NODE_FLAGS } from './harness.ts';
 import { platformPlateKey } from './platform-plates.ts';
 
 const ACCOUNTS = Number(process.env.BENCH_PLATFORM_ACCOUNTS ?? 2_000);
@@ -236,15 +236,15 @@ export const platformBenches: Bench[] = [
         if (SHAPE !== 'split' && SHAPE !== 'one')
           throw new Error(`BENCH_PLATFORM_SHAPE: split or one, not ${SHAPE}`);
         const split = SHAPE === 'split';
-        // Workers start as `npm run start:worker` starts them (V8's young generation capped).
-        const worker = startChild(['--max-semi-space-size=8', 'server/main.ts', '--role=worker'], {
+        // Workers start as `npm run start:worker` starts them.
+        const worker = startChild([...WORKER_NODE_FLAGS, 'server/main.ts', '--role=worker'], {
           ...productEnv,
           HEALTH_PORT: '0',
           ...(split ? { WORKER_SKIP_QUEUES: FOLLOW_ON } : {}),
         });
         children.push(worker);
         const followOn = split
-          ? startChild(['--max-semi-space-size=8', 'server/main.ts', '--role=worker'], {
+          ? startChild([...WORKER_NODE_FLAGS, 'server/main.ts', '--role=worker'], {
               ...productEnv,
               HEALTH_PORT: '0',
               WORKER_QUEUES: FOLLOW_ON,

@@ -28,7 +28,7 @@ import { renderRunStatements } from '../../server/statements/statements.service.
 import { makeAccount } from '../support/factories.ts';
 import { instantIssuer } from '../support/issuers.ts';
 import type { Bench, BenchContext } from './harness.ts';
-import { peakRssMb, resetPeakRss, time } from './harness.ts';
+import { peakRssMb, resetPeakRss, time, WORKER_NODE_FLAGS } from './harness.ts';
 
 const VEHICLES = Number(process.env.BENCH_STATEMENT_VEHICLES ?? 50_000);
 const VIOLATIONS = VEHICLES * 5;
@@ -342,8 +342,7 @@ export const statementBenches: Bench[] = [
       // rendering never calls it.
       // Started as `npm run start:worker` starts it.
       const worker = await startRole(ctx, 'worker', { AUTHORITY_URL: 'http://127.0.0.1:9' }, [
-        '--max-semi-space-size=8',
-        '--heap-growing-percent=30',
+        ...WORKER_NODE_FLAGS,
       ]);
       const boss = createBoss({
         connectionString: loginUrl(ctx.url, QUEUE_ROLE, ctx.env.QUEUE_DATABASE_PASSWORD),
