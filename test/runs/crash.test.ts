@@ -66,7 +66,7 @@ function startWorker(): Worker {
   return { process: worker, exited };
 }
 
-const plates = Array.from({ length: 60 }, (_, i) => `JO:${20 + (i % 40)}-${31000 + i}`);
+const plates = Array.from({ length: 100 }, (_, i) => `JO:${20 + (i % 40)}-${31000 + i}`);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function startRun(account: AccountFixture): Promise<bigint> {
@@ -173,7 +173,8 @@ describe('a run survives workers killed with SIGKILL', () => {
 
     const stormyRun = await startRun(stormy);
     // Kill every worker at different depths of the lookup stage, with batches in flight. The last
-    // depth leaves five batches: fewer, and the batches already in flight could end the stage first.
+    // depth leaves thirteen batches: two workers hold eight between them (four a fetch each), and
+    // with fewer left the batches already in flight could end the stage first.
     const killedAt: number[] = [];
     for (const depth of [8, 20, 35]) {
       const doomed = [startWorker(), startWorker()];
