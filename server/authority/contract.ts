@@ -10,6 +10,9 @@ import { type JurisdictionCode, jurisdictions } from '../jurisdictions/profiles.
 
 export const jurisdictionCodeSchema = z.enum(['JO', 'IQ', 'EG']);
 
+/** The gateway refuses a request body over this many bytes with 413, whatever the call. */
+export const MAX_REQUEST_BODY_BYTES = 1_000_000;
+
 /** Default and maximum plates per query; the gateway rejects larger requests with 400. */
 export const DEFAULT_MAX_PLATES_PER_REQUEST = 100;
 
@@ -91,7 +94,16 @@ export type GatewayError = z.infer<typeof gatewayErrorSchema>;
  * ISO 7064 MOD 97-10 check digits (server/payments/payment-number.ts reads them).
  */
 export const DEFAULT_MAX_ISSUANCE_REQUESTS = 100;
+/** The most tickets one number covers; a bigger set is refused by the contract, so it is never sent. */
 export const MAX_TICKETS_PER_NUMBER = 5000;
+/**
+ * The most tickets one issuance call carries, across its sets (a set is never split). A ticket
+ * takes at most ~120 bytes on the wire (64-character number, 18-digit amount, the JSON around
+ * them), so a call of 100 sets with this many tickets stays near 620 kB, well under
+ * MAX_REQUEST_BODY_BYTES (contract.test.ts builds that worst case), and any set the contract
+ * allows fits alone.
+ */
+export const MAX_ISSUANCE_TICKETS_PER_CALL = MAX_TICKETS_PER_NUMBER;
 
 export const issuanceTicketSchema = z.strictObject({
   ticketNumber: z.string().min(1).max(64),

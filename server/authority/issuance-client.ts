@@ -1,14 +1,22 @@
 /**
- * Client of the gateway's issuance call: payable numbers for sets of tickets, up to 100 sets per
- * call. Every set carries an idempotency key, so a retry after a timeout or a lost answer gets the
- * numbers the authority already issued, never new ones. Whatever comes back is checked: the
+ * Client of the gateway's issuance call: payable numbers for sets of tickets, up to 100 sets and
+ * MAX_ISSUANCE_TICKETS_PER_CALL tickets per call (a set is never split; one bigger than
+ * MAX_TICKETS_PER_NUMBER is refused here, unsent). Every set carries an idempotency key, so a
+ * retry after a timeout or a lost answer gets the numbers the authority already issued, never
+ * new ones. A call refused as too large (413) refuses its sets with that reason, unretried. Whatever comes back is checked: the
  * number's shape, kind and check digits, the amount against the set's total, the expiry.
  */
 import { z } from 'zod';
 import { reasonText } from '../i18n/reasons.ts';
 import type { JurisdictionCode } from '../jurisdictions/profiles.ts';
 import { readPaymentNumber } from '../payments/payment-number.ts';
-import { DEFAULT_MAX_ISSUANCE_REQUESTS, type IssuanceRequest, issuanceResponseSchema } from './contract.ts';
+import {
+  DEFAULT_MAX_ISSUANCE_REQUESTS,
+  type IssuanceRequest,
+  issuanceResponseSchema,
+  MAX_ISSUANCE_TICKETS_PER_CALL,
+  MAX_TICKETS_PER_NUMBER,
+} from './contract.ts';
 import { type BackoffPolicy, retryDelay, sleep } from './retry.ts';
 
 export interface IssuanceItem {
@@ -56,7 +64,8 @@ export function createIssuanceClient(options: IssuanceClientOptions): AuthorityI
   const backoff = options.backoff ?? { baseMs: 300, capMs: 5_000 };
   const random = options.random ?? Math.random;
 
-  async function call(body: IssuanceRequest): Promise<unknown> {
+  /** The answer's JSON, or why the gateway refused the call as too large (HTTP 413). */
+  async function call(body: IssuanceRequest): Promise<{ json: unknown } | { tooLarge: string }> {
     let lastError = reasonText('issuance.not_attempted');
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
       try {
@@ -71,7 +80,9 @@ export function createIssuanceClient(options: IssuanceClientOptions): AuthorityI
           signal: AbortSignal.timeout(timeoutMs),
         });
         const text = await response.text();
-        if (response.status === 200) return JSON.parse(text);
+        if (response.status === 200) return { json: JSON.parse(text) };
+        // The sets are refused as sent; retrying the same body cannot do better.
+        if (response.status === 413) return { tooLarge: text.slice(0, 200) };
         lastError = reasonText('issuance.http_refused', {
           status: response.status,
           detail: text.slice(0, 200),
@@ -92,9 +103,23 @@ export function createIssuanceClient(options: IssuanceClientOptions): AuthorityI
   return {
     async issue(jurisdiction, items) {
       const outcomes = new Map<string, IssuanceOutcome>();
-      for (let i = 0; i < items.length; i += DEFAULT_MAX_ISSUANCE_REQUESTS) {
-        const chunk = items.slice(i, i + DEFAULT_MAX_ISSUANCE_REQUESTS);
-        const json = await call({
+      const sendable: IssuanceItem[] = [];
+      for (const item of items) {
+        if (item.tickets.length <= MAX_TICKETS_PER_NUMBER) sendable.push(item);
+        else
+          outcomes.set(
+            item.key,
+            refusal(
+              'too_many_tickets',
+              reasonText('issuance.too_many_tickets', {
+                tickets: item.tickets.length,
+                max: MAX_TICKETS_PER_NUMBER,
+              }),
+            ),
+          );
+      }
+      for (const chunk of callsOf(sendable)) {
+        const sent = await call({
           jurisdiction,
           requests: chunk.map((item) => ({
             key: item.key,
@@ -105,7 +130,12 @@ export function createIssuanceClient(options: IssuanceClientOptions): AuthorityI
             })),
           })),
         });
-        const answer = issuanceResponseSchema.safeParse(json);
+        if ('tooLarge' in sent) {
+          const why = refusal('too_large', reasonText('issuance.too_large', { detail: sent.tooLarge }));
+          for (const item of chunk) outcomes.set(item.key, why);
+          continue;
+        }
+        const answer = issuanceResponseSchema.safeParse(sent.json);
         if (!answer.success || answer.data.jurisdiction !== jurisdiction) {
           throw new IssuanceUnavailableError(
             answer.success
@@ -127,6 +157,28 @@ export function createIssuanceClient(options: IssuanceClientOptions): AuthorityI
       return outcomes;
     },
   };
+}
+
+/** The sets, in order, in calls of at most DEFAULT_MAX_ISSUANCE_REQUESTS sets and MAX_ISSUANCE_TICKETS_PER_CALL tickets. */
+function callsOf(items: readonly IssuanceItem[]): IssuanceItem[][] {
+  const calls: IssuanceItem[][] = [];
+  let current: IssuanceItem[] = [];
+  let tickets = 0;
+  for (const item of items) {
+    if (
+      current.length > 0 &&
+      (current.length === DEFAULT_MAX_ISSUANCE_REQUESTS ||
+        tickets + item.tickets.length > MAX_ISSUANCE_TICKETS_PER_CALL)
+    ) {
+      calls.push(current);
+      current = [];
+      tickets = 0;
+    }
+    current.push(item);
+    tickets += item.tickets.length;
+  }
+  if (current.length > 0) calls.push(current);
+  return calls;
 }
 
 const refusal = (code: string, message: string): IssuanceOutcome => ({ status: 'refused', code, message });

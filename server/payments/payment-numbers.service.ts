@@ -1,4 +1,5 @@
 import { findAccount } from '../accounts/accounts.repo.ts';
+import { MAX_TICKETS_PER_NUMBER } from '../authority/contract.ts';
 import type { AuthorityIssuer, IssuanceItem } from '../authority/issuance-client.ts';
 import type { Database } from '../db/database.ts';
 import { withoutNestedLoops } from '../db/planner.ts';
@@ -143,7 +144,8 @@ interface Pending {
  * out in SQL; a set that already has an open number answers it; the others are issued by the
  * authority in batched calls made outside any transaction (idempotent per set: the key names the
  * account, kind, line set and how many numbers that set had before), or by the product as payment
- * orders where the authority issues no such kind. Recording drops the sets that changed meanwhile
+ * orders where the authority issues no such kind or the set has more tickets than one authority
+ * number may cover (MAX_TICKETS_PER_NUMBER). Recording drops the sets that changed meanwhile
  * and lets the one-open-number constraint decide between concurrent callers, so fifty requests at
  * once, a retried job, or an answer lost mid-call all end with one open number per set. An
  * authority that cannot be reached throws and records nothing.
@@ -168,15 +170,19 @@ export async function issueNumbers(
     runId: request.runId ?? null,
     requestedBy: request.requestedBy ?? null,
   });
-  const byAuthority = (kind: PaymentNumberKind, profile: JurisdictionProfile) =>
-    kind !== 'consolidated' || profile.payments.authorityIssuesConsolidated;
+  // The product numbers a set itself where the authority issues no such kind, or where the set has
+  // more tickets than one authority number may cover (the contract's limit): such a set is never sent.
+  const byAuthority = (kind: PaymentNumberKind, profile: JurisdictionProfile, g: StagedGroup) =>
+    (kind !== 'consolidated' || profile.payments.authorityIssuesConsolidated) &&
+    g.line_count <= MAX_TICKETS_PER_NUMBER;
 
-  /** The authority's numbers for the sets without one (none asked where the product issues the kind). */
+  /** The authority's numbers for the sets without one that it numbers (byAuthority). */
   async function ask(profile: JurisdictionProfile, pending: Pending) {
     const issued: IssuedNumber[] = [];
     const refused: IssueOutcome['refused'] = [];
-    const { kind, missing } = pending;
-    if (missing.length === 0 || !byAuthority(kind, profile)) return { issued, refused };
+    const { kind } = pending;
+    const missing = pending.missing.filter((g) => byAuthority(kind, profile, g));
+    if (missing.length === 0) return { issued, refused };
     const keyOf = (g: StagedGroup) => `${accountId}:${kind}:${g.line_hash}:${g.generation}`;
     const outcomes = await issuer.issue(
       profile.code,
@@ -196,11 +202,12 @@ export async function issueNumbers(
     return { issued, refused };
   }
 
-  /** Payment orders of the product's own for the sets without a number, where the authority issues none of the kind. */
+  /** Payment orders of the product's own for the sets without a number that the authority does not number. */
   async function ownNumbers(trx: Tx, profile: JurisdictionProfile, pending: Pending, issued: IssuedNumber[]) {
-    if (byAuthority(pending.kind, profile)) return;
-    const serials = await nextPaymentOrderSerials(trx, pending.missing.length);
-    pending.missing.forEach((g, i) => {
+    const own = pending.missing.filter((g) => !byAuthority(pending.kind, profile, g));
+    if (own.length === 0) return;
+    const serials = await nextPaymentOrderSerials(trx, own.length);
+    own.forEach((g, i) => {
       issued.push({
         lineHash: g.line_hash,
         number: composePaymentNumber(pending.kind, PRODUCT_ISSUER_DIGIT, serials[i]!),
