@@ -109,16 +109,17 @@ export async function stageAndClassifyPayments(
  */
 export async function entangledOrdinals(trx: Executor, accountId: bigint): Promise<number[]> {
   const { rows } = await sql<{ ordinal: number }>`
-    with batch_numbers as (
-      select distinct number_id from pay_classified where number_id is not null and seen_id is null
+    with batch_lines as materialized (
+      select l.payment_number_id, l.ticket_number
+      from payment_number_lines l
+      where l.account_id = ${accountId}
+        and l.payment_number_id in (select number_id from pay_classified where number_id is not null and seen_id is null)
+    ), shared as (
+      -- A ticket on two lines of the batch's numbers is on two of them (a number has a ticket once).
+      select ticket_number from batch_lines group by ticket_number having count(*) > 1
     ), entangled as (
-      select distinct mine.payment_number_id as number_id
-      from payment_number_lines mine
-      join payment_number_lines other on other.account_id = mine.account_id and other.ticket_number = mine.ticket_number
-                                     and other.payment_number_id <> mine.payment_number_id
-      where mine.account_id = ${accountId}
-        and mine.payment_number_id in (select number_id from batch_numbers)
-        and other.payment_number_id in (select number_id from batch_numbers)
+      select distinct payment_number_id as number_id from batch_lines
+      where ticket_number in (select ticket_number from shared)
     )
     select c.ordinal from pay_classified c where c.seen_id is null and c.number_id in (select number_id from entangled)
     order by c.ordinal`.execute(trx);
