@@ -3,7 +3,7 @@ import { loadConfig } from '../../server/config.ts';
 import { copyInto } from '../../server/db/copy.ts';
 import { copyLine } from '../../server/db/copy-text.ts';
 import { createDatabase } from '../../server/db/database.ts';
-import { withTenant } from '../../server/db/tenant.ts';
+import { type Executor, withTenant } from '../../server/db/tenant.ts';
 import { createLogger } from '../../server/logger.ts';
 import { composePaymentNumber } from '../../server/payments/payment-number.ts';
 import { issuePaymentNumbers } from '../../server/payments/payment-numbers.service.ts';
@@ -15,12 +15,18 @@ import { startProduct } from '../../server/product.ts';
 import { makeAccount } from '../support/factories.ts';
 import { instantIssuer } from '../support/issuers.ts';
 import type { Bench } from './harness.ts';
-import { time } from './harness.ts';
+import { cpuSeconds, time } from './harness.ts';
 import { paymentIssueBenches } from './payments-issue.bench.ts';
 
 const NOTIFICATIONS = Number(process.env.BENCH_PAYMENT_NOTIFICATIONS ?? 4_000);
 const NOTIFICATION_CONCURRENCY = 16;
 const SETTLEMENT_PAYMENTS = Number(process.env.BENCH_SETTLEMENT_PAYMENTS ?? 100_000);
+
+/** The PostgreSQL backend process serving a transaction. */
+async function backendPid(trx: Executor) {
+  const { rows } = await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(trx);
+  return rows[0]!.pid;
+}
 
 /** Runs `send` `count` times, `concurrency` at once; answers the wall time and each call's latency. */
 async function load(count: number, concurrency: number, send: (i: number) => Promise<void>) {
@@ -192,8 +198,14 @@ export const paymentBenches: Bench[] = [
       });
 
       await sql`create table floor_settlement (like payments including all)`.execute(db);
+      // Each figure also as its database backend's CPU time (commit included), which the machine's
+      // load sways less than wall time.
+      let floorPid = 0;
+      let floorCpuBefore = 0;
       const floor = await time(() =>
         db.transaction().execute(async (trx) => {
+          floorPid = await backendPid(trx);
+          floorCpuBefore = cpuSeconds(floorPid);
           const text = payments
             .map((p) =>
               copyLine([
@@ -219,6 +231,7 @@ export const paymentBenches: Bench[] = [
           );
         }),
       );
+      const floorCpuMs = (cpuSeconds(floorPid) - floorCpuBefore) * 1000;
       record({
         name: 'floor.settlement_copy',
         value: Math.round(floor.ms),
@@ -229,11 +242,16 @@ export const paymentBenches: Bench[] = [
 
       const appDb = createDatabase(appUrl, 4, 'fleet-bench-settlement');
       try {
+        let matchPid = 0;
+        let matchCpuBefore = 0;
         const matched = await time(() =>
-          withTenant(appDb, account.id, (trx) =>
-            recordPaymentBatch(trx, account.id, 'generic', 'settlement_file', payments),
-          ),
+          withTenant(appDb, account.id, async (trx) => {
+            matchPid = await backendPid(trx);
+            matchCpuBefore = cpuSeconds(matchPid);
+            return recordPaymentBatch(trx, account.id, 'generic', 'settlement_file', payments);
+          }),
         );
+        const matchCpuMs = (cpuSeconds(matchPid) - matchCpuBefore) * 1000;
         const outcomes: Record<string, number> = {};
         for (const r of matched.value) outcomes[r.outcome] = (outcomes[r.outcome] ?? 0) + 1;
         console.log(`  outcomes: ${JSON.stringify(outcomes)}`);
@@ -244,6 +262,13 @@ export const paymentBenches: Bench[] = [
           value: Math.round(matched.ms),
           unit: 'ms',
           floor: Math.round(floor.ms),
+          kind: 'time',
+        });
+        record({
+          name: 'payments.settlement_match_backend_cpu',
+          value: Math.round(matchCpuMs),
+          unit: 'ms',
+          floor: Math.round(floorCpuMs),
           kind: 'time',
         });
       } finally {
