@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { sql } from 'kysely';
 import { loadConfig } from '../../server/config.ts';
 import { copyInto } from '../../server/db/copy.ts';
@@ -26,6 +27,15 @@ const SETTLEMENT_PAYMENTS = Number(process.env.BENCH_SETTLEMENT_PAYMENTS ?? 100_
 async function backendPid(trx: Executor) {
   const { rows } = await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(trx);
   return rows[0]!.pid;
+}
+
+/** Whether a backend's pid names a PostgreSQL process of this machine (not so for a remote server). */
+function isLocalBackend(pid: number) {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('postgres');
+  } catch {
+    return false;
+  }
 }
 
 /** Runs `send` `count` times, `concurrency` at once; answers the wall time and each call's latency. */
@@ -264,13 +274,14 @@ export const paymentBenches: Bench[] = [
           floor: Math.round(floor.ms),
           kind: 'time',
         });
-        record({
-          name: 'payments.settlement_match_backend_cpu',
-          value: Math.round(matchCpuMs),
-          unit: 'ms',
-          floor: Math.round(floorCpuMs),
-          kind: 'time',
-        });
+        if (isLocalBackend(matchPid) && isLocalBackend(floorPid))
+          record({
+            name: 'payments.settlement_match_backend_cpu',
+            value: Math.round(matchCpuMs),
+            unit: 'ms',
+            floor: Math.round(floorCpuMs),
+            kind: 'time',
+          });
       } finally {
         await appDb.destroy();
       }
