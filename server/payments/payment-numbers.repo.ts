@@ -29,19 +29,22 @@ export async function expireNumbers(trx: Executor, accountId: bigint, now: Date)
 }
 
 /**
- * Open numbers with a line the authority no longer asks for as frozen (settled, cancelled,
- * escalated or reduced, moved to another vehicle) become `superseded`.
+ * Before anything is looked up, in one pass over the open numbers: those whose expiry has come
+ * become `expired`; the others with a line the authority no longer asks for as frozen (settled,
+ * cancelled, escalated or reduced, moved to another vehicle) become `superseded`. Answers how
+ * many numbers changed state.
  */
-export async function supersedeChangedNumbers(trx: Executor, accountId: bigint, now: Date): Promise<number> {
+export async function refreshOpenNumbers(trx: Executor, accountId: bigint, now: Date): Promise<number> {
   const result = await sql`
-    update payment_numbers p set state = 'superseded', state_changed_at = ${now}
+    update payment_numbers p
+    set state = case when p.expires_at <= ${now} then 'expired' else 'superseded' end, state_changed_at = ${now}
     where p.account_id = ${accountId} and p.state = 'open'
-      and exists (select 1 from payment_number_lines l
-                  join violations v on v.account_id = l.account_id and v.ticket_number = l.ticket_number
-                  where l.account_id = p.account_id and l.payment_number_id = p.id
-                    and (v.state <> 'outstanding' or v.amount_minor <> l.amount_minor or v.vehicle_id <> l.vehicle_id))`.execute(
-    trx,
-  );
+      and (p.expires_at <= ${now}
+           or exists (select 1 from payment_number_lines l
+                      join violations v on v.account_id = l.account_id and v.ticket_number = l.ticket_number
+                      where l.account_id = p.account_id and l.payment_number_id = p.id
+                        and (v.state <> 'outstanding' or v.amount_minor <> l.amount_minor
+                             or v.vehicle_id <> l.vehicle_id)))`.execute(trx);
   return Number(result.numAffectedRows ?? 0n);
 }
 

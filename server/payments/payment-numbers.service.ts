@@ -20,8 +20,8 @@ import {
   openNumbersOfStagedGroups,
   type RecordingMeta,
   recordIssued,
+  refreshOpenNumbers,
   type Selection,
-  supersedeChangedNumbers,
   supersedeIncomplete,
   supersedeIncompleteNumbers,
 } from './payment-numbers.repo.ts';
@@ -64,6 +64,12 @@ export interface IssueKindsRequest extends Omit<IssueRequest, 'kind'> {
   kinds: readonly PaymentNumberKind[];
   /** Runs first in the first transaction, under the account's violations lock (the nightly stage's checks). */
   first?: (trx: Tx, profile: JurisdictionProfile) => Promise<void>;
+  /**
+   * Runs last in the transaction that ends the request, given its outcomes (the nightly stage ends
+   * its run there): the one that records the numbers, or the first one when every set already has
+   * its open number.
+   */
+  last?: (trx: Tx, outcomes: Array<IssueOutcome | null>) => Promise<void>;
 }
 
 export interface IssueOutcome {
@@ -82,12 +88,6 @@ async function accountProfile(trx: Tx, accountId: bigint): Promise<JurisdictionP
   const account = await findAccount(trx, accountId);
   if (!account) throw new DomainError('account_not_found', 'no such account', { status: 404 });
   return jurisdictions[account.jurisdiction as JurisdictionCode];
-}
-
-/** Expires what has run out and supersedes what no longer matches the authority, before anything is looked up. */
-async function refreshOpenNumbers(trx: Tx, accountId: bigint, now: Date) {
-  await expireNumbers(trx, accountId, now);
-  return supersedeChangedNumbers(trx, accountId, now);
 }
 
 function dueRules(profile: JurisdictionProfile, now: Date): DueRules {
@@ -239,17 +239,20 @@ export async function issueNumbers(
         kinds.map(async (kind, i) => {
           const groups = staged[i]!;
           if (groups.length === 0 || groups.every((g) => g.open_id === null)) return answered([]);
+          // One open number per set, so the staged groups with one count them.
+          if (request.countOnly) return answered(groups.filter((g) => g.open_id !== null).length);
           return answered(
             await openNumbersOfSets(
               trx,
               accountId,
               kind,
               groups.map((g) => g.line_hash),
-              request.countOnly,
             ),
           );
         }),
       );
+      if (request.last && staged.every((groups) => groups.every((g) => g.open_id !== null)))
+        await request.last(trx, outcomesOf(staged, existing, [], [], started.profile));
       return { ...started, staged, existing };
     });
     if (!prepared.staged) return issueStaged(prepared.profile);
@@ -279,7 +282,11 @@ export async function issueNumbers(
             const issued = asked[i]!.issued;
             await ownNumbers(trx, profile, pending, issued);
             const { kind } = pending;
-            const { recorded: count, kept } = await recordInline(
+            const {
+              recorded: count,
+              kept,
+              open,
+            } = await recordInline(
               trx,
               staged[i]!,
               rules,
@@ -289,16 +296,30 @@ export async function issueNumbers(
               },
               { accountId, kind, selection, now },
             );
-            const open = await openNumbersOfSets(trx, accountId, kind, kept, request.countOnly);
-            answers.push({ issued: count, ...answered(open) });
+            answers.push({
+              issued: count,
+              ...answered(request.countOnly ? open : await openNumbersOfSets(trx, accountId, kind, kept)),
+            });
           }
+          await request.last?.(trx, outcomesOf(staged, existing, answers, asked, profile));
           return answers;
         })
       : [];
+    return outcomesOf(staged, existing, recorded, asked, profile);
+  }
+
+  /** Each kind's outcome: what recording answered, or else the open numbers found at staging. */
+  function outcomesOf(
+    staged: InlineGroup[][],
+    existing: Array<ReturnType<typeof answered>>,
+    recorded: Array<{ issued: number; numbers: NumberRow[]; open: number } | null>,
+    asked: Array<{ refused: IssueOutcome['refused'] }>,
+    profile: JurisdictionProfile,
+  ): Array<IssueOutcome | null> {
     return kinds.map((_, i) => {
       if (staged[i]!.length === 0) return null;
       const answer = recorded[i] ?? { issued: 0, ...existing[i]! };
-      return { ...answer, refused: asked[i]!.refused, jurisdiction: profile.code };
+      return { ...answer, refused: asked[i]?.refused ?? [], jurisdiction: profile.code };
     });
   }
 
@@ -314,6 +335,7 @@ export async function issueNumbers(
         const read: ReadLines = { lines: null };
         for (const [i, kind] of kinds.entries())
           outcomes.push(await issueKindStaged(conn, kind, profile, i > 0, read));
+        if (request.last) await withTenant(conn, accountId, (trx) => request.last!(trx, outcomes));
         return outcomes;
       } finally {
         await dropStaging(conn);

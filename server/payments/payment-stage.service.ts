@@ -6,7 +6,7 @@ import type { JurisdictionProfile } from '../jurisdictions/profiles.ts';
 import type { JobQueue } from '../queue.ts';
 import { recordRunEnded } from '../runs/run-metrics.service.ts';
 import { wakeWaitingRun } from '../runs/runs.service.ts';
-import { issueNumbers } from './payment-numbers.service.ts';
+import { type IssueOutcome, issueNumbers } from './payment-numbers.service.ts';
 import { finishIssuingRun } from './payment-stage.repo.ts';
 import { paymentJobs } from './payments.jobs.ts';
 import { confirmSettledLines, flagPaidStillOutstanding, flagSettledWithoutPayment } from './payments.repo.ts';
@@ -51,6 +51,15 @@ export async function issueAfterRun(
     if (paidStillOutstanding + settledWithoutPayment > 0) await recordStageExceptions(trx, accountId, runId);
     checked = { confirmedLines, paidStillOutstanding, settledWithoutPayment };
   };
+  const summaryOf = (outcomes: Array<IssueOutcome | null>): PaymentStageSummary => {
+    const [vehicleNumbers, consolidated] = outcomes.map((outcome) =>
+      outcome
+        ? { issued: outcome.issued, open: outcome.open, refused: outcome.refused.length }
+        : { issued: 0, open: 0, refused: 0 },
+    ) as [PaymentStageSummary['vehicleNumbers'], PaymentStageSummary['consolidated']];
+    return { ...checked, vehicleNumbers, consolidated };
+  };
+  // `next` runs in the transaction that ends the issuing (no transaction of its own).
   const outcomes = await issueNumbers(db, issuer, {
     accountId,
     kinds: ['vehicle', 'consolidated'],
@@ -59,15 +68,9 @@ export async function issueAfterRun(
     runId,
     countOnly: true,
     first: checks,
+    last: next ? (trx, issued) => next(trx, summaryOf(issued)) : undefined,
   });
-  const [vehicleNumbers, consolidated] = outcomes.map((outcome) =>
-    outcome
-      ? { issued: outcome.issued, open: outcome.open, refused: outcome.refused.length }
-      : { issued: 0, open: 0, refused: 0 },
-  ) as [PaymentStageSummary['vehicleNumbers'], PaymentStageSummary['consolidated']];
-  const summary = { ...checked, vehicleNumbers, consolidated };
-  if (next) await withTenant(db, accountId, (trx) => next(trx, summary));
-  return summary;
+  return summaryOf(outcomes);
 }
 
 /**

@@ -318,7 +318,9 @@ export async function stageInline(
  * vehicle changes both vehicles' sets). Then, as the staged path does in three statements,
  * incomplete numbers are superseded and the issued numbers recorded with their lines
  * (`recordIssued`, given the kept groups and their lines). Answers how many numbers were
- * recorded and the sets kept.
+ * recorded, the sets kept and how many of them have an open number now: those open before (the
+ * supersession spares the kept sets, and a recorded number is never one of theirs) and those
+ * recorded.
  */
 export async function recordInline(
   trx: Executor,
@@ -326,10 +328,10 @@ export async function recordInline(
   rules: DueRules,
   statements: { supersede: ReturnType<typeof sql> | null; record: ReturnType<typeof sql> | null },
   meta: { accountId: bigint; kind: PaymentNumberKind; selection: Selection; now: Date },
-): Promise<{ recorded: number; kept: string[] }> {
+): Promise<{ recorded: number; kept: string[]; open: number }> {
   const { accountId, kind, selection, now } = meta;
   const { supersede, record } = statements;
-  const { rows } = await sql<{ recorded: number; kept: string[] }>`
+  const { rows } = await sql<{ recorded: number; kept: string[]; open: number }>`
     with staged as (
       select * from unnest(${staged.map((g) => g.group_key)}::text[], ${staged.map((g) => g.line_hash)}::text[])
         as s(group_key, line_hash)
@@ -340,8 +342,8 @@ export async function recordInline(
     )
     ${supersede ? sql`, superseded as (${supersede} returning 1)` : sql``},
     ${record ?? sql`inserted as (select null::bigint as id where false)`}
-    select (select count(*)::int from inserted) as recorded, array(select line_hash from pay_groups) as kept`.execute(
-    trx,
-  );
+    select (select count(*)::int from inserted) as recorded, array(select line_hash from pay_groups) as kept,
+           (select count(*)::int from pay_groups where open_id is not null)
+             + (select count(*)::int from inserted) as open`.execute(trx);
   return rows[0]!;
 }
