@@ -52,7 +52,11 @@ export const outboxAnswer = z.object({
           at: z.string(),
           attempt: z.number().int(),
           outcome: z.string(),
-          error: z.string().nullable(),
+          error: z.string().nullable().describe('why the attempt failed, as stored (English)'),
+          errorAr: z
+            .string()
+            .nullable()
+            .describe('the reason in Arabic, from the catalogue (as stored where none words it)'),
         }),
       ),
     }),

@@ -229,7 +229,7 @@ export async function listOutbox(
       sentAt: d.sent_at,
       createdAt: d.created_at,
       events: d.events,
-      history: d.history,
+      history: d.history.map((h) => ({ ...h, errorAr: reasonAr('delivery', h.error) })),
     })),
     nextCursor: rows.length === filter.limit ? rows.at(-1)!.id.toString() : null,
   };

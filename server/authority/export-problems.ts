@@ -4,6 +4,7 @@
  */
 import type { Words } from '../errors.ts';
 import { type Language, message, rowWords } from '../i18n/messages.ts';
+import { reasonText } from '../i18n/reasons.ts';
 import type { JurisdictionCode } from '../jurisdictions/profiles.ts';
 import { parsePlate } from '../plates/plates.ts';
 import { plateKeySchema } from './contract.ts';
@@ -42,6 +43,22 @@ export function exportProblem(problem: ExportRowProblem): Words {
     en: message('en', 'exports.in_export', { problem: describeProblem(problem, 'en') }),
     ar: message('ar', 'exports.in_export', { problem: describeProblem(problem, 'ar') }),
   };
+}
+
+/**
+ * A plate's failed lookup because of its bad row, as the reasons catalogue stores it (the same
+ * English as `exportProblem`): the row's problem is itself a reason of the catalogue where the
+ * catalogue words it, so readers see both in their language.
+ */
+export function exportRowReason(problem: ExportRowProblem): string {
+  return problem.column === null
+    ? reasonText('lookup.export_row', { row: problem.row, reason: problem.message })
+    : reasonText('lookup.export_row_column', {
+        row: problem.row,
+        column: problem.column,
+        letter: problem.columnLetter ?? '',
+        reason: problem.message,
+      });
 }
 
 /** A country's name in one language, for sentences that name one (`JO` in English, الأردن in Arabic). */

@@ -1,14 +1,16 @@
 import ExcelJS from 'exceljs';
 import { describe, expect, it } from 'vitest';
+import { readReason, reasonWords } from '../i18n/reasons.ts';
 import { buildZip } from '../sheets/zip-builder.test-support.ts';
 import { matchExportHeader } from './export-columns.ts';
-import { describeProblem } from './export-problems.ts';
+import { describeProblem, exportProblem } from './export-problems.ts';
 import {
   AuthorityExportError,
   createFileAuthorityProvider,
   defaultExportLimits,
   type ExportLimits,
   readAuthorityExport,
+  readAuthorityExportCsv,
 } from './file-provider.ts';
 
 const header =
@@ -89,6 +91,33 @@ describe('file authority provider', () => {
       status: 'failed',
       lastError: expect.stringMatching(/row 7, column "amount" \(H\)/),
     });
+  });
+
+  it("stores a bad row's failure as catalogued reasons, worded in Arabic as the row's own problem", async () => {
+    const plates = ['JO:13-3', 'JO:13-4', 'JO:13-5'];
+    const parsed = readAuthorityExportCsv('JO', csv);
+    const provider = createFileAuthorityProvider({ jurisdiction: 'JO', parsed, coveredPlates: plates });
+    const lookups = await provider.queryPlates(plates);
+    const codes: string[] = [];
+    for (const plate of plates) {
+      const lookup = lookups.get(plate);
+      if (lookup?.status !== 'failed') throw new Error(`${plate} should have failed`);
+      const problem = parsed.plateProblems.get(plate)!;
+      const read = readReason('lookup', lookup.lastError)!;
+      expect(read.code).toBe('lookup.export_row_column');
+      codes.push(readReason('lookup', read.values.reason!)!.code);
+      // The stored English is the row problem's, and its Arabic the problem's Arabic.
+      expect(lookup.lastError).toBe(exportProblem(problem).en);
+      const arabic = reasonWords('ar', 'lookup', lookup.lastError);
+      expect(arabic).toBe(exportProblem(problem).ar);
+      // Outside the file's own words (its header, a cell's text, quoted) no English is left.
+      expect(arabic.replace(/"[^"]*"/g, '')).not.toMatch(/\b[a-z]{3,}\b/);
+    }
+    expect(codes).toEqual([
+      'lookup.export_wrong_currency',
+      'lookup.export_bad_offence_at',
+      'lookup.export_bad_amount',
+    ]);
   });
 
   it('refuses a file without the expected columns', () => {

@@ -49,7 +49,7 @@ import {
   requiredExportColumns,
   statusIndex,
 } from './export-columns.ts';
-import { countryIn, type ExportRowProblem, exportProblem, readExportPlate } from './export-problems.ts';
+import { type ExportRowProblem, exportProblem, exportRowReason, readExportPlate } from './export-problems.ts';
 
 /** A contract check's refusal as a row's problem: zod's English, the catalogue's Arabic. */
 function issueRowWords(issue: Parameters<typeof issueSentence>[0]): RowWords {
@@ -339,7 +339,10 @@ function buildExport(
       rowProblems.push(
         problem(
           null,
-          rowWords('exports.row_ragged', { width: row.cells.length, headerWidth: String(headerWidth) }),
+          rowWords('reasons.lookup.export_row_ragged', {
+            width: row.cells.length,
+            headerWidth: String(headerWidth),
+          }),
         ),
       );
     }
@@ -352,16 +355,16 @@ function buildExport(
         currency: profile.currency,
         decimals: String(profile.minorUnits),
       };
-      rowProblems.push(problem('amount', rowWords('exports.bad_amount', values)));
+      rowProblems.push(problem('amount', rowWords('reasons.lookup.export_bad_amount', values)));
     }
     if (cellOf('offence_at')?.date) {
-      rowProblems.push(problem('offence_at', rowWords('exports.excel_date')));
+      rowProblems.push(problem('offence_at', rowWords('reasons.lookup.export_excel_date')));
     }
     const statusText = text('status');
     const status = statusIndex.get(foldForMatching(statusText));
     if (!status) {
       rowProblems.push(
-        problem('status', rowWords('exports.bad_status', { text: JSON.stringify(statusText) })),
+        problem('status', rowWords('reasons.lookup.export_bad_status', { text: JSON.stringify(statusText) })),
       );
     }
     const currency = text('currency').toUpperCase();
@@ -384,33 +387,35 @@ function buildExport(
         if (rowProblems.some((p) => p.field === field)) continue;
         const words =
           field === 'offence_at'
-            ? rowWords('exports.bad_offence_at', { text: JSON.stringify(candidate.offenceAt) })
+            ? rowWords('reasons.lookup.export_bad_offence_at', { text: JSON.stringify(candidate.offenceAt) })
             : field === 'currency'
-              ? rowWords('exports.bad_currency', {
+              ? rowWords('reasons.lookup.export_bad_currency', {
                   text: JSON.stringify(currency),
                   expected: profile.currency,
                 })
               : candidate[String(issue.path[0]) as keyof typeof candidate] === ''
-                ? rowWords('exports.empty_cell')
+                ? rowWords('reasons.lookup.export_empty_cell')
                 : issueRowWords(issue);
         rowProblems.push(problem(field, words));
       }
     }
     if (checked.success && currency !== profile.currency) {
-      const words = (language: Language) =>
-        message(language, 'exports.wrong_currency', {
-          currency,
-          expected: profile.currency,
-          jurisdiction: countryIn(language, jurisdiction),
-        });
-      rowProblems.push(problem('currency', { message: words('en'), messageAr: words('ar') }));
+      const words = rowWords('reasons.lookup.export_wrong_currency', {
+        currency,
+        expected: profile.currency,
+        jurisdiction,
+      });
+      rowProblems.push(problem('currency', words));
     }
     if (candidate.ticketNumber !== '') {
       const earlier = ticketRows.get(candidate.ticketNumber);
       if (earlier) {
         const twice = problem(
           'ticket_number',
-          rowWords('exports.ticket_twice', { ticket: candidate.ticketNumber, row: String(earlier.row) }),
+          rowWords('reasons.lookup.export_ticket_twice', {
+            ticket: candidate.ticketNumber,
+            row: String(earlier.row),
+          }),
         );
         rowProblems.push(twice);
         // The earlier row's plate cannot be answered either: which row is right is unknown.
@@ -523,7 +528,7 @@ export function createFileAuthorityProvider(options: FileProviderOptions): Autho
         else {
           const problem = parsed.plateProblems.get(plateKey);
           const lastError = problem
-            ? exportProblem(problem).en
+            ? exportRowReason(problem)
             : outcome?.kind === 'retry'
               ? reasonText('lookup.export_retry', { reason: outcome.problem })
               : reasonText('lookup.not_in_export');

@@ -22,6 +22,7 @@ function sampleValues(code: string): Record<string, string | number> {
     else if (slot === 'reason') values[slot] = reasonText(nested[familyOf(code)]);
     else if (slot === 'kind') values[slot] = 'vehicle';
     else if (slot === 'detail') values[slot] = 'x: "a" (b); HTTP 503';
+    else if (slot === 'text') values[slot] = JSON.stringify('JO:13 "a" (b)');
     else values[slot] = `JO:13-${slot}`;
   }
   return values;
@@ -71,7 +72,7 @@ describe('stored reasons', () => {
       'HTTP 429: تجاوز حدّ الطلبات لدى الجهة؛ طلبت الجهة الانتظار 90,000 ملّي ثانية وهذا أكثر من الحدّ (60,000 ملّي ثانية)',
     );
     expect(reasonAr('lookup', 'authority error E42: plate: blocked')).toBe(
-      'خطأ لدى الجهة E42: plate: blocked',
+      'أبلغت الجهة عن الخطأ E42، وجاء في رسالتها: «plate: blocked»',
     );
     expect(reasonAr('issuance', "the authority's issuance call failed: timed out after 15000 ms")).toBe(
       'فشل طلب أرقام الدفع من الجهة: لم تُجب الجهة خلال 15,000 ملّي ثانية',
@@ -96,6 +97,38 @@ describe('stored reasons', () => {
     );
     expect(reasonAr('lookup', 'the lookup batch gave up after 1 attempt')).toBe(
       'توقفت دفعة الاستعلام بعد محاولة واحدة',
+    );
+  });
+
+  it("quote an upstream's own words verbatim inside a catalogued sentence", () => {
+    expect(reasonAr('lookup', 'HTTP 400: plates: unknown "JO:1"')).toBe(
+      'رفضت الجهة الطلب بالرمز HTTP 400، وجاء في جوابها: «plates: unknown "JO:1"»',
+    );
+    expect(reasonAr('issuance', 'the authority refused the call as too large: max 500 sets')).toBe(
+      'رفضت الجهة الطلب لأنه أكبر مما تقبله، وجاء في جوابها: «max 500 sets»',
+    );
+    expect(reasonAr('delivery', 'the SMS provider answered 402: {"error":"no credit"}')).toBe(
+      'أجاب مزوّد الرسائل النصية بالرمز 402، وجاء في جوابه: «{"error":"no credit"}»',
+    );
+  });
+
+  it("word an authority export's bad rows, nested in where they are, counted in Arabic", () => {
+    expect(
+      reasonAr(
+        'lookup',
+        'export row 7, column "amount" (H): "10.0001" is not a JOD amount in major units with at most 3 decimals (e.g. 45.000), without thousands separators',
+      ),
+    ).toBe(
+      'ملف التصدير، الصف 7، العمود "amount" (H): "10.0001" ليس مبلغاً بعملة JOD بالوحدات الكبرى بمنازل عشرية لا تزيد على 3 (مثل 45.000)، ومن غير فواصل آلاف',
+    );
+    expect(
+      reasonAr(
+        'lookup',
+        'export row 4: the row has 11 cells but the header has 9; a value probably contains an unquoted separator',
+      ),
+    ).toBe('ملف التصدير، الصف 4: في الصف 11 خلية وفي صف العناوين 9؛ غالباً هناك فاصل غير محاط بعلامات اقتباس');
+    expect(reasonAr('lookup', 'export row 3, column "currency" (I): currency EGP, expected JOD for JO')).toBe(
+      'ملف التصدير، الصف 3، العمود "currency" (I): العملة EGP، والمتوقع JOD في الأردن',
     );
   });
 

@@ -8,9 +8,11 @@
  * same templates, so a document or an API answer words it from the catalogue of its reader. A
  * text no template makes (older, or from elsewhere) is shown as stored.
  *
- * Slots: one the Arabic entry formats as a number (`number`, `plural`) holds digits; `reason` is
- * itself a reason of the same family (worded in turn) and, like `detail`, free text taken as
- * long as the template allows; every other slot takes as little as the template allows.
+ * Slots: one the Arabic entry formats as a number (`number`, `plural`) holds digits; `text` is a
+ * cell's text quoted as a JSON string (so a template opening with it cannot take in the words of
+ * one that nests it); `reason` is itself a reason of the same family (worded in turn) and, like
+ * `detail`, free text taken as long as the template allows; every other slot takes as little as
+ * the template allows.
  */
 import { type MessageFormatElement, parse, TYPE } from '@formatjs/icu-messageformat-parser';
 import { type Language, loadCatalogs, type MessageValues, message } from './messages.ts';
@@ -52,6 +54,7 @@ function compile(code: string, english: string, arabic: string): Template {
     .map((piece, i) => {
       if (i % 2 === 0) return literally(piece);
       if (numeric.has(piece)) return '(\\d+)';
+      if (piece === 'text') return '("(?:[^"\\\\]|\\\\.)*")';
       return piece === 'reason' || piece === 'detail' ? '(.*)' : '(.*?)';
     })
     .join('');

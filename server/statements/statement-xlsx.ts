@@ -1,9 +1,9 @@
 /**
- * The run statement as a workbook: summary, vehicles, violations, changes and payment numbers, written with
- * exceljs's streaming writer from cursor pages. Typed cells (amounts as numbers with the currency's
- * display decimals, times as dates in the account's zone), frozen header rows, filters, columns
- * made to fit, right-to-left sheets in Arabic. Values are only ever plain strings, numbers and
- * dates, so no cell is a formula.
+ * The run statement as a workbook: summary, vehicles, violations, changes, payment numbers and,
+ * when some failed, the failed lookups with their reasons; written with exceljs's streaming writer
+ * from cursor pages. Typed cells (amounts as numbers with the currency's display decimals, times as
+ * dates in the account's zone), frozen header rows, filters, columns made to fit, right-to-left
+ * sheets in Arabic. Values are only ever plain strings, numbers and dates, so no cell is a formula.
  */
 import { once } from 'node:events';
 import { PassThrough } from 'node:stream';
@@ -351,6 +351,33 @@ export async function writeRunStatementXlsx(
       for await (const page of payments.numbers()) yield page.map(numberRow);
     },
   );
+
+  // Vehicles whose lookup failed and why, as the PDF lists them, in the workbook's language.
+  if (statement.failed.length > 0) {
+    const reasons = statement.failed.map((f) =>
+      f.last_error ? reasonWords(language, 'lookup', f.last_error) : null,
+    );
+    await sheet(
+      text('sheet_failed_lookups'),
+      [
+        { header: text('plate'), width: columnWidth(text('plate'), widths.plate) },
+        { header: text('lookup'), width: columnWidth(text('lookup'), 12) },
+        { header: text('attempts'), width: columnWidth(text('attempts'), 6) },
+        {
+          header: text('reason'),
+          width: columnWidth(text('reason'), Math.max(0, ...reasons.map((r) => r?.length ?? 0)), 80),
+        },
+      ],
+      async function* () {
+        yield statement.failed.map((f, i) => [
+          f.plate_display,
+          text(`lookup_${f.status}`),
+          f.attempts,
+          reasons[i]!,
+        ]);
+      },
+    );
+  }
 
   await workbook.commit();
   await finished;

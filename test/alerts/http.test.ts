@@ -61,7 +61,7 @@ interface Digest {
   lastError: string | null;
   lastErrorAr: string | null;
   idempotencyKey: string;
-  history: Array<{ outcome: string; error: string | null }>;
+  history: Array<{ outcome: string; error: string | null; errorAr: string | null }>;
 }
 
 async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 60_000): Promise<T> {
@@ -184,6 +184,10 @@ describe("a run's digest on the quick start", { timeout: 180_000 }, () => {
       expect(dead.lastError).toMatch(/answered 500/);
       expect(dead.lastErrorAr).toMatch(/^أجاب العنوان بالرمز 500/);
       expect(dead.history).toEqual([expect.objectContaining({ outcome: 'dead' })]);
+      // Each attempt's reason in Arabic too, the endpoint's own answer quoted in it.
+      expect(dead.history[0]!.error).toBe(dead.lastError);
+      expect(dead.history[0]!.errorAr).toBe(dead.lastErrorAr);
+      expect(dead.lastErrorAr).toMatch(/«.*»$/s);
       const listed = await owner.get<{ digests: Digest[] }>('/alerts/outbox?status=dead');
       expect(listed.body.digests.map((d) => d.id)).toContain(dead.id);
 

@@ -561,5 +561,38 @@ describe('a run whose lookups failed', () => {
       // And none of the stored English words (`HTTP 503` has none: it stays in the Arabic as it is).
       for (const word of last_error.match(/\b[a-z]{3,}\b/g) ?? []) expect(text).not.toContain(` ${word} `);
     }
+
+    // The workbooks list the same vehicles with their reasons, each in its own language.
+    const byPlate = new Map(
+      (
+        await sql<{ plate_display: string; last_error: string; attempts: number }>`
+          select h.plate_display, k.last_error, k.attempts from lookups k
+          join vehicles h on h.account_id = k.account_id and h.id = k.vehicle_id
+          where k.account_id = ${fleet.account.id} and k.run_id = ${BigInt(run.id)}`.execute(test.ownerDb)
+      ).rows.map((r) => [r.plate_display, r]),
+    );
+    expect(byPlate.size).toBe(3);
+    for (const language of ['en', 'ar'] as const) {
+      const xlsx = await waitForDocument(fleet.accountant, `/runs/${run.id}/statement.xlsx?lang=${language}`);
+      const workbook = await readWorkbook(xlsx.bytes);
+      const failed = workbook.worksheets.at(-1)!;
+      expect(failed.name).toBe(language === 'en' ? 'Failed lookups' : 'الاستعلامات الفاشلة');
+      expect(failed.getRow(1).getCell(4).value).toBe(language === 'en' ? 'Reason' : 'السبب');
+      const rows = sheetRows(failed);
+      expect(rows.map((r) => r.getCell(1).value).sort()).toEqual([...byPlate.keys()].sort());
+      for (const row of rows) {
+        const stored = byPlate.get(row.getCell(1).value as string)!;
+        expect(row.getCell(2).value).toBe(language === 'en' ? 'Failed' : 'تعذر');
+        expect(row.getCell(3).value).toBe(stored.attempts);
+        const reason = row.getCell(4).value as string;
+        if (language === 'en') expect(reason).toBe(stored.last_error);
+        else {
+          expect(reason).toBe(reasonWords('ar', 'lookup', stored.last_error));
+          expect(reason).toMatch(/[\u0600-\u06FF]/);
+          for (const word of stored.last_error.match(/\b[a-z]{3,}\b/g) ?? [])
+            expect(reason).not.toContain(word);
+        }
+      }
+    }
   });
 });

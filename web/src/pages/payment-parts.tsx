@@ -1,7 +1,8 @@
 import { useQuery } from '@tanstack/react-query';
 import { Link } from 'wouter';
 import { get } from '../api.ts';
-import { useFormats, useT } from '../locale.tsx';
+import { reasonIn } from '../errors.ts';
+import { useFormats, usePreferences, useT } from '../locale.tsx';
 import { sumMinor } from '../money.ts';
 import { useSession } from '../session.tsx';
 import { Badge, ErrorMessage, Loading, TableScroll } from '../ui.tsx';
@@ -34,7 +35,7 @@ export interface PaymentNumber {
 export interface IssueOutcome {
   paymentNumbers: PaymentNumber[];
   issued: number;
-  refused: Array<{ lines: number; code: string; message: string }>;
+  refused: Array<{ lines: number; code: string; message: string; messageAr?: string | null }>;
 }
 
 const stateBadge: Record<PaymentNumber['state'], string> = {
@@ -53,6 +54,7 @@ export function NumberState({ state }: { state: PaymentNumber['state'] }) {
 /** What an issue request gave: the numbers (new or the open one for the same set) and refusals. */
 export function PaymentNumberSummary({ outcome }: { outcome: IssueOutcome }) {
   const t = useT();
+  const { language } = usePreferences();
   const { account } = useSession();
   const f = useFormats(account);
   return (
@@ -78,7 +80,8 @@ export function PaymentNumberSummary({ outcome }: { outcome: IssueOutcome }) {
         <ul className="warn">
           {outcome.refused.map((r) => (
             <li key={`${r.code}-${r.lines}`}>
-              {t('payments.refused', { count: r.lines })} <span dir="ltr">{r.message}</span>
+              {t('payments.refused', { count: r.lines })}{' '}
+              <bdi>{reasonIn(language, r.message, r.messageAr)}</bdi>
             </li>
           ))}
         </ul>
