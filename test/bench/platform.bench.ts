@@ -32,13 +32,6 @@ const SHAPE = process.env.BENCH_PLATFORM_SHAPE ?? 'split';
 const FOLLOW_ON = process.env.BENCH_PLATFORM_FOLLOW_ON ?? 'statements.render';
 /** The follow-on worker's niceness (os.setPriority): below the night's worker on the same cores. */
 const FOLLOW_ON_NICE = 10;
-/**
- * With `split`, queues for a third worker at the night worker's own CPU priority
- * (BENCH_PLATFORM_STAGES, e.g. `run.reconcile,payments.issue`; empty for none): the run's stages
- * after its lookups then run on an event loop of their own, not on the one whose answers the gate
- * counts a slot until.
- */
-const STAGES = (process.env.BENCH_PLATFORM_STAGES ?? '').split(',').filter(Boolean);
 
 /**
  * A realistic skew: most accounts have tens of vehicles, a few tens of thousands. Shares of the
@@ -247,18 +240,9 @@ export const platformBenches: Bench[] = [
         const worker = startChild([...WORKER_NODE_FLAGS, 'server/main.ts', '--role=worker'], {
           ...productEnv,
           HEALTH_PORT: '0',
-          ...(split ? { WORKER_SKIP_QUEUES: [FOLLOW_ON, ...STAGES].join(',') } : {}),
+          ...(split ? { WORKER_SKIP_QUEUES: FOLLOW_ON } : {}),
         });
         children.push(worker);
-        const stages =
-          split && STAGES.length > 0
-            ? startChild([...WORKER_NODE_FLAGS, 'server/main.ts', '--role=worker'], {
-                ...productEnv,
-                HEALTH_PORT: '0',
-                WORKER_QUEUES: STAGES.join(','),
-              })
-            : undefined;
-        if (stages) children.push(stages);
         const followOn = split
           ? startChild([...WORKER_NODE_FLAGS, 'server/main.ts', '--role=worker'], {
               ...productEnv,
@@ -278,11 +262,10 @@ export const platformBenches: Bench[] = [
           worker.waitFor(listening),
           web.waitFor(listening),
           followOn?.waitFor(listening),
-          stages?.waitFor(listening),
         ]);
         console.log(
           split
-            ? `  shape: split — the night's worker, ${stages ? `a worker of ${STAGES.join(', ')}, ` : ''}a worker of ${FOLLOW_ON} at nice ${FOLLOW_ON_NICE}, and a web process`
+            ? `  shape: split — the night's worker, a worker of ${FOLLOW_ON} at nice ${FOLLOW_ON_NICE}, and a web process`
             : '  shape: one worker and a web process',
         );
         const load = () =>
@@ -297,11 +280,10 @@ export const platformBenches: Bench[] = [
         // Queue depth, runs ended and memory, sampled every second until every account's run ended.
         const samples: Array<{ t: number; queued: number; lookups: number; active: number; ended: number }> =
           [];
-        const peak = { worker: 0, stages: 0, followOn: 0, web: 0 };
+        const peak = { worker: 0, followOn: 0, web: 0 };
         // CPU seconds each process used from the due minute on (read at the first sample after it).
         const cpuOf = () => ({
           worker: cpuSeconds(worker.process.pid!),
-          stages: stages ? cpuSeconds(stages.process.pid!) : 0,
           followOn: followOn ? cpuSeconds(followOn.process.pid!) : 0,
           web: cpuSeconds(web.process.pid!),
           simulator: cpuSeconds(simulator.process.pid!),
@@ -333,7 +315,6 @@ export const platformBenches: Bench[] = [
           peak.worker = Math.max(peak.worker, rssMb(worker.process.pid!));
           peak.web = Math.max(peak.web, rssMb(web.process.pid!));
           if (followOn) peak.followOn = Math.max(peak.followOn, rssMb(followOn.process.pid!));
-          if (stages) peak.stages = Math.max(peak.stages, rssMb(stages.process.pid!));
           if (now.ended >= accounts.length) break;
           // Nothing left to do, a minute and a half after the due minute (two of the scheduler's
           // passes), yet runs missing: those nights were lost, which is reported below.
@@ -380,7 +361,7 @@ export const platformBenches: Bench[] = [
         const lost = accounts.length - runs.length;
         if (lost > 0)
           console.log(
-            `  ${lost} accounts' nightly runs were never started; the workers' last errors: ${[...new Set([...worker.errors, ...(stages?.errors ?? []), ...(followOn?.errors ?? [])])].join(' | ')}`,
+            `  ${lost} accounts' nightly runs were never started; the workers' last errors: ${[...new Set([...worker.errors, ...(followOn?.errors ?? [])])].join(' | ')}`,
           );
         const smallest = waits.reduce((m, w) => (w.vehicles < m.vehicles ? w : m));
         const slowest = waits.reduce((m, w) => (w.waitMs > m.waitMs ? w : m));
@@ -414,7 +395,7 @@ export const platformBenches: Bench[] = [
         );
         console.log(
           `  CPU seconds from the due minute to the night's end: ${Object.entries(cpuAtEnd)
-            .filter(([name]) => (name !== 'followOn' || followOn) && (name !== 'stages' || stages))
+            .filter(([name]) => name !== 'followOn' || followOn)
             .map(
               ([name, used]) =>
                 `${name} ${Math.round((used - (cpuAtDue?.[name as keyof typeof cpuAtEnd] ?? 0)) * 10) / 10}`,
@@ -441,7 +422,7 @@ export const platformBenches: Bench[] = [
           `  simulator: ${report.stats.queries} queries, ${report.stats.rateLimited} refused over its limit (must be 0)`,
         );
         console.log(
-          `  peak RSS: worker ${Math.max(peak.worker, peakRssMb(worker.process.pid!))} MB${stages ? `, stages worker ${Math.max(peak.stages, peakRssMb(stages.process.pid!))} MB` : ''}${followOn ? `, follow-on worker ${Math.max(peak.followOn, peakRssMb(followOn.process.pid!))} MB` : ''}, web ${Math.max(peak.web, peakRssMb(web.process.pid!))} MB, simulator ${report.peakRssMb} MB, bench ${peakRssMb()} MB; database ${size[0]!.mb} MB after the night`,
+          `  peak RSS: worker ${Math.max(peak.worker, peakRssMb(worker.process.pid!))} MB${followOn ? `, follow-on worker ${Math.max(peak.followOn, peakRssMb(followOn.process.pid!))} MB` : ''}, web ${Math.max(peak.web, peakRssMb(web.process.pid!))} MB, simulator ${report.peakRssMb} MB, bench ${peakRssMb()} MB; database ${size[0]!.mb} MB after the night`,
         );
         const step = Math.max(1, Math.floor(samples.length / 12));
         console.log(
