@@ -451,7 +451,7 @@ export const platformBenches: Bench[] = [
           console.log(`  ${name} /metrics: HTTP ${response.status}, ${series} series`);
           if (name === 'worker') {
             console.log(
-              `    ${pick('fleet_authority_gate_wait_seconds_sum')} ${pick('fleet_authority_gate_wait_seconds_count')}`,
+              `    ${pick('fleet_authority_gate_wait_seconds_sum')} ${pick('fleet_authority_gate_wait_seconds_count')}; ${pick('fleet_authority_request_duration_seconds_sum')}; ${pick('fleet_authority_request_duration_seconds_count')}`,
             );
           }
         }
