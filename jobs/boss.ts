@@ -166,6 +166,32 @@ export async function ensureQueues(
   }
 }
 
+/** The handlers a process runs, for its shutdown. */
+export interface JobWorkers {
+  /**
+   * Resolves once no handler is running. A graceful `boss.stop()` stops waiting for handlers at
+   * its timeout, fails their jobs (to be retried) and aborts their signal, but cannot end them: a
+   * handler runs on, on the application's pool, until it reaches a point where it checks the signal.
+   */
+  idle(): Promise<void>;
+}
+
+/**
+ * A graceful stop of the queue: workers fetch no more, the jobs in flight get `timeoutMs` to
+ * finish, then those left are failed (to be retried) and their handlers' signal aborted. The
+ * queue's pool stays open until every handler has returned, since the completion pg-boss runs for
+ * an abandoned job still needs it; then it closes.
+ */
+export async function stopQueue(
+  boss: PgBoss,
+  workers: JobWorkers | undefined,
+  timeoutMs: number,
+): Promise<void> {
+  await boss.stop({ graceful: true, close: false, timeout: timeoutMs });
+  await workers?.idle();
+  await boss.stop({ close: true });
+}
+
 /**
  * Creates every registered queue, attaches its one handler and (re)writes its schedule (writeSchedules).
  * Payloads are validated at this edge: an invalid one fails its job with the reason, unrun.
@@ -175,14 +201,20 @@ export async function startJobWorkers(
   registry: JobDefinition[],
   ctx: JobContext,
   config: Config,
-): Promise<void> {
+): Promise<JobWorkers> {
   checkRegistry(registry);
   await ensureQueues(boss, registry, config.maintenance.retention);
+  const running = new Set<Promise<void>>();
   const worked = workedQueues(registry, config.workerQueues);
   for (const definition of registry) {
-    if (worked.has(definition.name)) await workQueue(boss, definition, ctx, config);
+    if (worked.has(definition.name)) await workQueue(boss, definition, ctx, config, running);
   }
   await writeSchedules(boss, registry, config);
+  return {
+    async idle() {
+      while (running.size > 0) await Promise.allSettled(running);
+    },
+  };
 }
 
 /**
@@ -212,6 +244,7 @@ async function workQueue(
   definition: JobDefinition,
   ctx: JobContext,
   config: Config,
+  running: Set<Promise<void>>,
 ): Promise<void> {
   await boss.work(
     definition.name,
@@ -234,12 +267,21 @@ async function workQueue(
       }
       if (valid.length === 0) return;
       const end = jobSeconds.startTimer({ queue: definition.name });
+      const signal = AbortSignal.any(valid.map((job) => job.signal));
+      const handled = definition.handle({ ...ctx, signal }, payloads, valid);
+      const tracked = handled.then(
+        () => {},
+        () => {},
+      );
+      running.add(tracked);
       try {
-        await definition.handle(ctx, payloads, valid);
+        await handled;
         end({ outcome: 'ok' });
       } catch (error) {
         end({ outcome: 'error' });
         throw error;
+      } finally {
+        running.delete(tracked);
       }
     },
   );

@@ -20,6 +20,12 @@ export interface JobContext {
   issuer?: AuthorityIssuer;
   /** The alert channels (alerts.deliver); absent in contexts that send none. */
   alerts?: AlertDelivery;
+  /**
+   * Aborted when the worker gives up a job of the call's batch: a shutdown that outlasted
+   * SHUTDOWN_TIMEOUT_MS (the jobs are failed, to be retried) or a claim lost to the supervisor.
+   * A long handler checks it between steps so that the process can stop. Set on each call.
+   */
+  signal?: AbortSignal;
 }
 
 /** A job's handler and queue settings, over its contract (`name`, `payload`: see server/queue.ts). */

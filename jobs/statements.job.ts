@@ -21,7 +21,7 @@ export const renderStatementsJob = defineJob({
   work: { pollingIntervalSeconds: 1, notifyPollingIntervalSeconds: 2 },
   handle: async (ctx, payloads) => {
     for (const job of payloads) {
-      const result = await renderRunStatements(ctx.db, job, ctx.now());
+      const result = await renderRunStatements(ctx.db, job, ctx.now(), ctx.signal);
       ctx.log.info({ ...job, ...result }, 'run statements rendered');
     }
   },

@@ -30,10 +30,12 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     }
     stopping = true;
     log.info(`${signal}: finishing requests and jobs in flight, then stopping`);
+    // The requests' grace and the jobs' timeout run one after the other (server/product.ts).
+    const bound = config.shutdownGraceMs + config.shutdownTimeoutMs + 5_000;
     const force = setTimeout(() => {
-      log.error(`shutdown took longer than ${config.shutdownTimeoutMs} ms; exiting`);
+      log.error(`shutdown took longer than ${bound} ms; exiting`);
       process.exit(1);
-    }, config.shutdownTimeoutMs + 5_000);
+    }, bound);
     force.unref();
     product.stop().then(
       () => {

@@ -3,7 +3,15 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { PgBoss } from 'pg-boss';
 import { type AuthoritySimulator, startAuthoritySimulator } from '../fixtures/authority/simulator.ts';
-import { createBoss, createJobQueue, ensureQueues, startJobWorkers, wallQueue } from '../jobs/boss.ts';
+import {
+  createBoss,
+  createJobQueue,
+  ensureQueues,
+  type JobWorkers,
+  startJobWorkers,
+  stopQueue,
+  wallQueue,
+} from '../jobs/boss.ts';
 import { jobRegistry } from '../jobs/registry.ts';
 import { startAlertDelivery } from './alerts/delivery.ts';
 import { createAuthorityDirectory } from './authority/directory.ts';
@@ -41,7 +49,8 @@ export interface RunningProduct {
  * Stopping undoes it in reverse: live streams end and the HTTP server closes (connections still
  * busy after the grace period are closed), then the job queue drains the jobs in flight — which
  * still use the authority gate and the simulator — and only then do those, the pool and the
- * embedded database stop.
+ * embedded database stop. A job still running after SHUTDOWN_TIMEOUT_MS is given up (failed, to
+ * be retried) and its handler aborted at its next step; the stop waits for it (stopQueue).
  */
 export async function startProduct(config: Config, log: Logger): Promise<RunningProduct> {
   const cleanup: Array<() => Promise<void>> = [];
@@ -91,7 +100,8 @@ export async function startProduct(config: Config, log: Logger): Promise<Running
     cleanup.push(() => db.destroy());
     await boss.start();
     trackQueue(boss);
-    cleanup.push(() => boss.stop({ graceful: true, close: true, timeout: config.shutdownTimeoutMs }));
+    let jobWorkers: JobWorkers | undefined;
+    cleanup.push(() => stopQueue(boss, jobWorkers, config.shutdownTimeoutMs));
     // What the queue's jobs use is stopped after the queue has drained them (cleanup runs backwards).
     let bossStep = cleanup.length - 1;
     const stopAfterQueue = (step: () => Promise<void>) => cleanup.splice(bossStep++, 0, step);
@@ -167,7 +177,7 @@ export async function startProduct(config: Config, log: Logger): Promise<Running
         embedded !== undefined || config.demo,
       );
       stopAfterQueue(() => alerts.close());
-      await startJobWorkers(
+      jobWorkers = await startJobWorkers(
         boss,
         jobRegistry,
         {

@@ -41,11 +41,21 @@ export async function renderRunStatement(
   language: Language,
   now: Date,
   paymentStage: PaymentStageOutcome,
+  signal?: AbortSignal,
 ): Promise<boolean> {
   const key = runStatementKey(runId, format, language);
   if (await findDocument(trx, accountId, key)) return true;
-  const statement = await loadRunStatement(trx, accountId, runId, now, paymentStage);
-  if (!statement) return false;
+  const loaded = await loadRunStatement(trx, accountId, runId, now, paymentStage);
+  if (!loaded) return false;
+  // A statement given up (see JobContext.signal) stops at its next page, its transaction rolled back.
+  const statement = signal
+    ? {
+        ...loaded,
+        vehicles: () => untilAborted(loaded.vehicles(), signal),
+        violations: () => untilAborted(loaded.violations(), signal),
+        changeLines: () => untilAborted(loaded.changeLines(), signal),
+      }
+    : loaded;
   // Written into storage as it is rendered: a big fleet's statement is never held whole.
   await storeRenderedDocument(
     trx,
@@ -70,14 +80,16 @@ export async function renderRunStatements(
   db: Database,
   job: { accountId: bigint; runId: bigint; payments?: PaymentStageOutcome | undefined },
   now: Date,
+  signal?: AbortSignal,
 ): Promise<{ revoked: number; rendered: number }> {
   const { accountId, runId } = job;
   const paymentStage = job.payments ?? { status: 'issued', refused: 0 };
   const revoked = await withTenant(db, accountId, (trx) => revokeForLateFines(trx, accountId, runId));
   let rendered = 0;
   for (const { language, format } of renderOrder) {
+    signal?.throwIfAborted();
     const done = await withTenant(db, accountId, (trx) =>
-      renderRunStatement(trx, accountId, runId, format, language, now, paymentStage),
+      renderRunStatement(trx, accountId, runId, format, language, now, paymentStage, signal),
     );
     if (done) rendered += 1;
   }
@@ -109,4 +121,11 @@ export async function accountTimeZone(trx: Tx, accountId: bigint): Promise<strin
   const account = await findAccount(trx, accountId);
   if (!account) throw new DomainError('account_not_found', 'no such account', { status: 404 });
   return account.time_zone;
+}
+
+async function* untilAborted<Page>(pages: AsyncGenerator<Page>, signal: AbortSignal): AsyncGenerator<Page> {
+  for await (const page of pages) {
+    signal.throwIfAborted();
+    yield page;
+  }
 }
