@@ -149,4 +149,23 @@ describe('server/main.ts', () => {
     first.child.kill('SIGTERM');
     expect(await first.exited).toBe(0);
   }, 120_000);
+
+  it('a stop asked for during start-up waits for it, then stops the embedded database too', async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleet-main-'));
+    fs.chmodSync(dataDir, 0o755);
+    dataDirs.push(dataDir);
+    const started = start({ DATA_DIR: dataDir, PORT: String(await freePort()) });
+    // The database server is up and the first start's migrations are about to run: Ctrl-C now.
+    const statePath = path.join(dataDir, 'pg.state.json');
+    while (!(fs.existsSync(statePath) && embeddedState(dataDir).pid)) {
+      if (started.child.exitCode !== null) throw new Error(`exited early:\n${started.output()}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const { pid } = embeddedState(dataDir);
+    started.child.kill('SIGINT');
+    expect(await started.exited).toBe(0);
+    expect(started.output()).toContain('SIGINT: stopping once start-up is done');
+    expect(started.output()).toContain('embedded PostgreSQL stopped');
+    expect(alive(pid!)).toBe(false);
+  }, 120_000);
 });
