@@ -316,7 +316,12 @@ export function listUploadIssues(
     .execute();
 }
 
-/** A page of rejected rows with their errors joined into one reason text: Arabic, then English. */
+/**
+ * A page of rejected rows with their errors joined into one reason text: Arabic, then English.
+ * The page's errors are read in one pass over the upload's and grouped by row: upload_issues is
+ * keyed by report order, not by row, so a lookup per row would scan all the upload's errors each
+ * time (quadratic in a big refused file).
+ */
 export async function listRejectedRows(
   trx: Executor,
   accountId: bigint,
@@ -325,19 +330,26 @@ export async function listRejectedRows(
   limit: number,
 ): Promise<{ rowNumber: number; cells: string[]; reason: string }[]> {
   const { rows } = await sql<{ row_number: number; cells: string[]; reason: string }>`
-    select r.row_number, r.cells,
-           coalesce((select string_agg(case when i.column_name is null then i.message_ar
-                                            else i.column_name || ': ' || i.message_ar end, ' | ' order by i.seq)
-                       || E'\n'
-                       || string_agg(case when i.column_name is null then i.message
-                                          else i.column_name || ': ' || i.message end, ' | ' order by i.seq)
-                     from upload_issues i
-                     where i.account_id = r.account_id and i.upload_id = r.upload_id
-                       and i.row_number = r.row_number and i.severity = 'error'), '') as reason
-    from upload_rejects r
-    where r.account_id = ${accountId} and r.upload_id = ${uploadId} and r.row_number > ${afterRow}
-    order by r.row_number
-    limit ${limit}`.execute(trx);
+    with page as (
+      select r.row_number, r.cells from upload_rejects r
+      where r.account_id = ${accountId} and r.upload_id = ${uploadId} and r.row_number > ${afterRow}
+      order by r.row_number
+      limit ${limit}
+    ), reasons as (
+      select i.row_number,
+             string_agg(case when i.column_name is null then i.message_ar
+                             else i.column_name || ': ' || i.message_ar end, ' | ' order by i.seq)
+             || E'\n'
+             || string_agg(case when i.column_name is null then i.message
+                                else i.column_name || ': ' || i.message end, ' | ' order by i.seq) as reason
+      from upload_issues i
+      where i.account_id = ${accountId} and i.upload_id = ${uploadId} and i.severity = 'error'
+        and i.row_number > ${afterRow} and i.row_number <= (select max(row_number) from page)
+      group by i.row_number
+    )
+    select p.row_number, p.cells, coalesce(x.reason, '') as reason
+    from page p left join reasons x on x.row_number = p.row_number
+    order by p.row_number`.execute(trx);
   return rows.map((row) => ({ rowNumber: row.row_number, cells: row.cells, reason: row.reason }));
 }
 

@@ -435,7 +435,11 @@ const ERRORS_PAGE = 5_000;
 async function* rejectedPages(trx: Tx, accountId: bigint, uploadId: bigint): AsyncGenerator<ErrorsFileRow[]> {
   let after = 0;
   for (;;) {
-    const page = await listRejectedRows(trx, accountId, uploadId, after, ERRORS_PAGE);
+    // A page joined with its errors, both just written by the upload: hash or merge joins, never a
+    // nested loop of the page's rows against its errors.
+    const page = await withoutNestedLoops(trx, () =>
+      listRejectedRows(trx, accountId, uploadId, after, ERRORS_PAGE),
+    );
     if (page.length === 0) return;
     yield page;
     after = page.at(-1)!.rowNumber;
