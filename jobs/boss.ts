@@ -248,7 +248,11 @@ async function workQueue(
 ): Promise<void> {
   await boss.work(
     definition.name,
-    { localConcurrency: config.workerConcurrency, batchSize: 1, ...definition.work },
+    {
+      localConcurrency: definition.handlers?.(config.workerConcurrency) ?? config.workerConcurrency,
+      batchSize: 1,
+      ...definition.work,
+    },
     async (jobs: Job<unknown>[]) => {
       const valid: Job<unknown>[] = [];
       const payloads: unknown[] = [];

@@ -37,6 +37,8 @@ export interface JobDefinition<Payload = unknown> {
   // methods are compared both ways); the registry parses each payload with the same schema.
   handle(ctx: JobContext, payloads: Payload[], jobs: Job<unknown>[]): Promise<void>;
   work?: WorkOptions;
+  /** How many of this queue's jobs a worker runs at once, from WORKER_CONCURRENCY (the default: that many). */
+  handlers?: (workerConcurrency: number) => number;
   /** Queue settings: retries, and a heartbeat so a job of a killed worker is retried soon. */
   queue?: Omit<Queue, 'name'>;
   /** Optional schedule; `tz` makes the cron local to that zone. */

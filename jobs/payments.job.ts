@@ -41,6 +41,11 @@ export const paymentsIssueJob = defineJob({
     deadLetter: paymentJobs.issueGaveUp.name,
   },
   work: { pollingIntervalSeconds: 1, notifyPollingIntervalSeconds: 2, ...drainBacklog },
+  // Twice the other queues' handlers: a large fleet's numbers hold a handler for half a minute
+  // (21,000 vehicles), and when the night's largest fleets finish their lookups together, the
+  // hundreds of small runs finishing theirs meanwhile queued behind the one handler left, so the
+  // night ended on that backlog. The stage waits mostly on the database and the authority.
+  handlers: (workerConcurrency) => 2 * workerConcurrency,
   handle: async (ctx, payloads) => {
     for (const job of payloads) {
       try {

@@ -135,6 +135,9 @@ export const reconcileJob = defineJob({
   ...runJobs.reconcile,
   queue: { ...crashRecovery, deadLetter: runJobs.reconcileGaveUp.name },
   work: { ...polling, ...drainBacklog },
+  // Twice the other queues' handlers, as payments.issue has: a large fleet's reconciliation holds
+  // one for seconds while small runs finishing their lookups queue behind it.
+  handlers: (workerConcurrency) => 2 * workerConcurrency,
   handle: async (ctx, payloads) => {
     for (const job of payloads) {
       const summary = await reconcileRun(ctx.db, ctx.queue, job, ctx.config.runs, async (trx, run) => {
