@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
 import os from 'node:os';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -176,6 +177,27 @@ async function stopChild(child: Child): Promise<void> {
   clearTimeout(timer);
 }
 
+/** CPU seconds of the bench's embedded PostgreSQL (its postmaster, under a fleet-bench- directory, and its backends). */
+function benchPostgresCpu(): number {
+  let total = 0;
+  const parents = new Map<number, number>();
+  const commands = new Map<number, string>();
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      parents.set(Number(entry), Number(stat[1]));
+      commands.set(Number(entry), fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8'));
+    } catch {}
+  }
+  const postmasters = [...commands].filter(([, c]) => c.includes('fleet-bench-') && c.includes('postgres'));
+  for (const [pid] of parents) {
+    const parent = parents.get(pid)!;
+    if (postmasters.some(([p]) => p === pid || p === parent)) total += cpuSeconds(pid);
+  }
+  return total;
+}
+
 const seconds = (ms: number) => Math.round(ms / 100) / 10;
 const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
@@ -287,6 +309,7 @@ export const platformBenches: Bench[] = [
           followOn: followOn ? cpuSeconds(followOn.process.pid!) : 0,
           web: cpuSeconds(web.process.pid!),
           simulator: cpuSeconds(simulator.process.pid!),
+          database: benchPostgresCpu(),
         });
         let cpuAtDue: ReturnType<typeof cpuOf> | undefined;
         // Generous: on a busy shared machine a night has taken 20 times its bound.
@@ -412,6 +435,28 @@ export const platformBenches: Bench[] = [
         console.log(
           `  jobs (count, mean run, longest wait to start): ${jobs.map((j) => `${j.name} ${j.jobs}, ${j.run_ms} ms, ${seconds(j.waited_ms)} s`).join('; ')}`,
         );
+        // BENCH_PLATFORM_DUMP=<file>: every run's and follow-on job's times as JSON, to see what the night waited for.
+        if (process.env.BENCH_PLATFORM_DUMP) {
+          const { rows: jobRows } = await sql`
+            select name, data->>'runId' as run_id, (data->>'batchNo')::int as batch_no, priority,
+                   extract(epoch from created_on) * 1000 as created_ms,
+                   extract(epoch from started_on) * 1000 as started_ms,
+                   extract(epoch from completed_on) * 1000 as completed_ms, state
+            from pgboss.job where name in ('lookup.batch', 'run.reconcile', 'payments.issue', 'statements.render')`.execute(
+            db,
+          );
+          const { rows: runRows } = await sql`
+            select id::text as run_id, account_id::text as account_id, lookups_total,
+                   extract(epoch from created_at) * 1000 as created_ms,
+                   extract(epoch from fetched_at) * 1000 as fetched_ms,
+                   extract(epoch from reconciled_at) * 1000 as reconciled_ms,
+                   extract(epoch from finished_at) * 1000 as finished_ms
+            from runs where kind = 'scheduled'`.execute(db);
+          fs.writeFileSync(
+            process.env.BENCH_PLATFORM_DUMP,
+            JSON.stringify({ dueMs: dueAt.getTime(), jobs: jobRows, runs: runRows }),
+          );
+        }
         const { rows: size } = await sql<{ mb: number }>`
           select round(pg_database_size(current_database()) / 1048576.0)::int as mb`.execute(db);
         simulator.process.stdin!.write('report\n');
