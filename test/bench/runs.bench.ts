@@ -176,7 +176,9 @@ export const runBenches: Bench[] = [
           }
         };
         const first = await night('night 1');
-        console.log(`  night 1's follow-on stages (statements) ended ${await followOnsDone()} ms after its run`);
+        console.log(
+          `  night 1's follow-on stages (statements) ended ${await followOnsDone()} ms after its run`,
+        );
         const copyFloor = await firstNightCopyFloor(url, accountId, first.runId);
         // Eight simulated days change about a tenth of the fines (new, escalated, settled, cancelled):
         // the benchmark's specified night. One real day changes about 2%.
