@@ -4,7 +4,7 @@ import { runPaymentStage } from '../server/payments/payment-stage.service.ts';
 import { paymentJobs } from '../server/payments/payments.jobs.ts';
 import { startStatementsStage } from '../server/statements/render-stage.ts';
 import { defineJob } from './job.ts';
-import { drainBacklog, gaveUpReason } from './runs.job.ts';
+import { drainBacklog, followOnHandlers, gaveUpReason } from './runs.job.ts';
 
 /** Dead-letter queue: a payments stage out of retries lands here, and the run's statements go on without numbers. */
 export const paymentsIssueGaveUpJob = defineJob({
@@ -41,11 +41,7 @@ export const paymentsIssueJob = defineJob({
     deadLetter: paymentJobs.issueGaveUp.name,
   },
   work: { pollingIntervalSeconds: 1, notifyPollingIntervalSeconds: 2, ...drainBacklog },
-  // Twice the other queues' handlers: a large fleet's numbers hold a handler for half a minute
-  // (21,000 vehicles), and when the night's largest fleets finish their lookups together, the
-  // hundreds of small runs finishing theirs meanwhile queued behind the one handler left, so the
-  // night ended on that backlog. The stage waits mostly on the database and the authority.
-  handlers: (workerConcurrency) => 2 * workerConcurrency,
+  handlers: followOnHandlers,
   handle: async (ctx, payloads) => {
     for (const job of payloads) {
       try {

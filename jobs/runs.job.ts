@@ -33,6 +33,15 @@ const polling = { pollingIntervalSeconds: 1, notifyPollingIntervalSeconds: 2 };
 export const drainBacklog = { burstWhenReadyExceeds: 1 };
 
 /**
+ * Handlers for a run's follow-on stages (its reconciliation, its payment numbers): twice the other
+ * queues'. A large fleet's stage holds a handler for seconds to half a minute (21,000 vehicles),
+ * and when the night's largest fleets finish their lookups together, the hundreds of small runs
+ * finishing theirs meanwhile queued behind the handlers left, so the night ended on that backlog.
+ * Both stages wait mostly on the database and the authority.
+ */
+export const followOnHandlers = (workerConcurrency: number) => 2 * workerConcurrency;
+
+/**
  * One job a minute starts every account whose nightly time in its own zone is due (sql/0140), up
  * to thousands at once; one at a time, since two would only find each other's accounts started.
  */
@@ -135,9 +144,7 @@ export const reconcileJob = defineJob({
   ...runJobs.reconcile,
   queue: { ...crashRecovery, deadLetter: runJobs.reconcileGaveUp.name },
   work: { ...polling, ...drainBacklog },
-  // Twice the other queues' handlers, as payments.issue has: a large fleet's reconciliation holds
-  // one for seconds while small runs finishing their lookups queue behind it.
-  handlers: (workerConcurrency) => 2 * workerConcurrency,
+  handlers: followOnHandlers,
   handle: async (ctx, payloads) => {
     for (const job of payloads) {
       const summary = await reconcileRun(ctx.db, ctx.queue, job, ctx.config.runs, async (trx, run) => {
