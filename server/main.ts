@@ -1,6 +1,6 @@
 import { ConfigError, loadConfig } from './config.ts';
 import { createLogger } from './logger.ts';
-import { startProduct } from './product.ts';
+import { type RunningProduct, startProduct } from './product.ts';
 
 let config: ReturnType<typeof loadConfig>;
 try {
@@ -19,9 +19,9 @@ log.info({ role: config.role, database: config.databaseUrl ? 'DATABASE_URL' : 'e
 // Handlers are in place before start-up: a stop asked for meanwhile (Ctrl-C while the embedded
 // database starts or migrates) waits for start-up to finish and then stops everything it started,
 // so no database server is left running behind an exited process.
-let product: Awaited<ReturnType<typeof startProduct>> | undefined;
+let product: RunningProduct | undefined;
 let stopping = false;
-const stop = (signal: string) => {
+const stop = (running: RunningProduct, signal: string) => {
   log.info(`${signal}: finishing requests and jobs in flight, then stopping`);
   // The requests' grace and the jobs' timeout run one after the other (server/product.ts).
   const bound = config.shutdownGraceMs + config.shutdownTimeoutMs + 5_000;
@@ -30,7 +30,7 @@ const stop = (signal: string) => {
     process.exit(1);
   }, bound);
   force.unref();
-  product!.stop().then(
+  running.stop().then(
     () => {
       log.info('stopped');
       process.exit(0);
@@ -48,7 +48,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
       process.exit(1);
     }
     stopping = true;
-    if (product) stop(signal);
+    if (product) stop(product, signal);
     else log.info(`${signal}: stopping once start-up is done`);
   });
 }
@@ -57,4 +57,4 @@ product = await startProduct(config, log).catch((error: unknown) => {
   log.fatal({ err: error }, 'start-up failed');
   process.exit(1);
 });
-if (stopping) stop('stop asked for during start-up');
+if (stopping) stop(product, 'stop asked for during start-up');
