@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { readAnswer } from './answer.ts';
+import { toAuthorityViolations, type WireViolation } from './contract.ts';
 
-const violation = {
+const violation: WireViolation = {
   ticketNumber: 'JO-20250110-0000000001',
   offenceAt: '2025-01-10T08:15:00+03:00',
   typeCode: 'SPD',
@@ -122,5 +123,25 @@ describe('readAnswer refuses what the database would refuse or no authority woul
       ]),
     );
     expect(outcome).toMatchObject({ kind: 'ok' });
+  });
+});
+
+describe('control characters in an answer', () => {
+  const refused = (over: Partial<WireViolation>) =>
+    !toAuthorityViolations('JO', [{ ...violation, ...over }], new Date('2025-01-15T00:00:00Z')).ok;
+
+  it('are exactly Unicode Cc in identifiers, and Cc but tab and line breaks in free text', () => {
+    // Every Cc code point is below U+00A0; the rest checks neighbours and look-alikes (line and
+    // paragraph separators, a byte-order mark, a lone surrogate).
+    const codes = [...Array.from({ length: 0x800 }, (_, c) => c), 0x2028, 0x2029, 0xfeff, 0xd800, 0xfffd];
+    for (const c of codes) {
+      const char = String.fromCharCode(c);
+      const control = /\p{Cc}/u.test(char);
+      expect(refused({ typeCode: `S${char}D` }), `U+${c.toString(16)} in typeCode`).toBe(control);
+      const breaks = char === '\t' || char === '\n' || char === '\r';
+      expect(refused({ location: `A${char}B` }), `U+${c.toString(16)} in location`).toBe(control && !breaks);
+    }
+    // An astral character (a surrogate pair) is text, not control.
+    expect(refused({ descriptionEn: 'Speeding 🚗' })).toBe(false);
   });
 });
