@@ -1,13 +1,12 @@
-import type { PgBoss } from 'pg-boss';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { createBoss, createJobQueue, startJobWorkers } from '../../jobs/boss.ts';
-import { defineJob, type JobDefinition } from '../../jobs/job.ts';
+import { defineJob } from '../../jobs/job.ts';
 import { paymentsIssueJob } from '../../jobs/payments.job.ts';
 import { reconcileJob } from '../../jobs/runs.job.ts';
 import { loadConfig } from '../../server/config.ts';
 import { useTestDatabase } from '../support/database.ts';
+import { startTestWorkers } from '../support/queue.ts';
 
 /**
  * How many jobs of a queue a worker runs at once, through a real pg-boss worker: WORKER_CONCURRENCY
@@ -41,32 +40,17 @@ function heldJob(name: string, handlers?: (n: number) => number) {
   return { job, seen };
 }
 
-async function startWorker(registry: JobDefinition[]): Promise<PgBoss> {
-  const log = pino({ level: 'warn' });
-  const boss: PgBoss = createBoss({ connectionString: test.url, worker: true, log, superviseSeconds: 1 });
-  await boss.start();
-  stops.push(() => boss.stop({ graceful: false, close: true }));
-  await startJobWorkers(
-    boss,
-    registry,
-    {
-      db: test.db,
-      config,
-      log,
-      now: () => new Date(),
-      queue: createJobQueue(boss),
-      authorities: { forJurisdiction: () => ({ queryPlates: async () => new Map() }) },
-    },
-    config,
-  );
-  return boss;
-}
-
 describe('handlers per queue', () => {
   it('runs WORKER_CONCURRENCY jobs of a queue at once, or what its handlers rule makes of it', async () => {
     const plain = heldJob('handlers.plain');
     const doubled = heldJob('handlers.doubled', (n) => 2 * n);
-    const boss = await startWorker([plain.job, doubled.job]);
+    const { boss } = await startTestWorkers(
+      test,
+      [plain.job, doubled.job],
+      config,
+      pino({ level: 'warn' }),
+      (stop) => stops.push(stop),
+    );
     for (const { job } of [plain, doubled]) {
       for (let n = 0; n < 4; n++) await boss.send(job.name, { n });
     }

@@ -3,10 +3,11 @@ import type { PgBoss } from 'pg-boss';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { createBoss, createJobQueue, type JobWorkers, startJobWorkers, stopQueue } from '../../jobs/boss.ts';
+import { createBoss, stopQueue } from '../../jobs/boss.ts';
 import { defineJob, type JobDefinition } from '../../jobs/job.ts';
 import { loadConfig } from '../../server/config.ts';
 import { useTestDatabase } from '../support/database.ts';
+import { startTestWorkers } from '../support/queue.ts';
 
 /**
  * A graceful stop with a job in flight, through a real pg-boss worker: a handler that outlasts
@@ -47,23 +48,7 @@ const slowJob = defineJob({
 async function startWorker(registry: JobDefinition[]) {
   const logged: Array<{ level: number; msg: string }> = [];
   const log = pino({ level: 'warn' }, { write: (line: string) => logged.push(JSON.parse(line)) });
-  const boss: PgBoss = createBoss({ connectionString: test.url, worker: true, log, superviseSeconds: 1 });
-  await boss.start();
-  stops.push(() => boss.stop({ graceful: false, close: true }));
-  const queue = createJobQueue(boss);
-  const workers: JobWorkers = await startJobWorkers(
-    boss,
-    registry,
-    {
-      db: test.db,
-      config,
-      log,
-      now: () => new Date(),
-      queue,
-      authorities: { forJurisdiction: () => ({ queryPlates: async () => new Map() }) },
-    },
-    config,
-  );
+  const { boss, workers } = await startTestWorkers(test, registry, config, log, (stop) => stops.push(stop));
   return { boss, workers, logged };
 }
 

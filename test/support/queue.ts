@@ -1,7 +1,16 @@
+import type { PgBoss } from 'pg-boss';
 import { afterAll, beforeAll } from 'vitest';
-import { createBoss, createJobQueue, ensureQueues } from '../../jobs/boss.ts';
+import {
+  createBoss,
+  createJobQueue,
+  ensureQueues,
+  type JobWorkers,
+  startJobWorkers,
+} from '../../jobs/boss.ts';
+import type { JobDefinition } from '../../jobs/job.ts';
 import { jobRegistry } from '../../jobs/registry.ts';
-import { createLogger } from '../../server/logger.ts';
+import type { Config } from '../../server/config.ts';
+import { createLogger, type Logger } from '../../server/logger.ts';
 import type { JobQueue } from '../../server/queue.ts';
 import type { TestDatabase } from './database.ts';
 
@@ -27,4 +36,34 @@ export function useJobQueue(test: TestDatabase): { queue: JobQueue } {
     await stop?.();
   });
   return handle;
+}
+
+/**
+ * A real pg-boss worker of `registry` on the test file's database, with no authority behind it;
+ * `onStop` is given the boss's forced stop, for the file's teardown.
+ */
+export async function startTestWorkers(
+  test: TestDatabase,
+  registry: JobDefinition[],
+  config: Config,
+  log: Logger,
+  onStop: (stop: () => Promise<void>) => void,
+): Promise<{ boss: PgBoss; workers: JobWorkers }> {
+  const boss = createBoss({ connectionString: test.url, worker: true, log, superviseSeconds: 1 });
+  await boss.start();
+  onStop(() => boss.stop({ graceful: false, close: true }));
+  const workers = await startJobWorkers(
+    boss,
+    registry,
+    {
+      db: test.db,
+      config,
+      log,
+      now: () => new Date(),
+      queue: createJobQueue(boss),
+      authorities: { forJurisdiction: () => ({ queryPlates: async () => new Map() }) },
+    },
+    config,
+  );
+  return { boss, workers };
 }
