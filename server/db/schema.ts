@@ -198,6 +198,20 @@ export interface LoginThrottleTable {
   window_started_at: Date;
 }
 
+export interface LookupBatchesTable {
+  account_id: bigint;
+  run_id: bigint;
+  batch_no: number | null;
+  marked: number;
+  failed: number;
+  answers_counted: boolean;
+  answers_stored: number;
+  answers_minor: bigint;
+  answers_outstanding: number;
+  answers_outstanding_minor: bigint;
+  recorded_at: Generated<Date>;
+}
+
 export interface LookupViolationsTable {
   account_id: bigint;
   run_id: bigint;
@@ -553,6 +567,7 @@ export interface DB {
   invitations: InvitationsTable;
   login_devices: LoginDevicesTable;
   login_throttle: LoginThrottleTable;
+  lookup_batches: LookupBatchesTable;
   lookup_violations: LookupViolationsTable;
   lookups: LookupsTable;
   maintenance_runs: MaintenanceRunsTable;

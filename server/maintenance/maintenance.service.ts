@@ -47,6 +47,8 @@ export async function runNightlyMaintenance(
       {
         lookup_violations: retention.answersDays,
         lookups: retention.lookupsDays,
+        // A run's batch ledger (its progress and counters while fetching) goes with its lookups.
+        lookup_batches: retention.lookupsDays,
         run_imports: retention.importFilesDays,
         run_changes: retention.runChangesDays,
       },

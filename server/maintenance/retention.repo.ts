@@ -29,7 +29,10 @@ export interface PartitionOutcome {
 /** Drops the partitions past their table's retention at `at` that no kept document needs (sql/0050). */
 export async function dropExpiredNightPartitions(
   db: Executor,
-  retainDays: Record<'lookups' | 'lookup_violations' | 'run_changes' | 'run_imports', number>,
+  retainDays: Record<
+    'lookups' | 'lookup_batches' | 'lookup_violations' | 'run_changes' | 'run_imports',
+    number
+  >,
   at: Date,
 ): Promise<PartitionOutcome[]> {
   const { rows } = await sql<{

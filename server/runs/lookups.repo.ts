@@ -42,10 +42,10 @@ export async function pendingLookups(trx: Executor, accountId: bigint, runId: bi
 
 /**
  * Records a landed lookup batch in one statement: marks its lookups answered (only those still
- * pending, with what each ok answer said), stores the raw answers, and adds the marked lookups to
- * the run's counters. The row locks it takes make a second delivery of the batch wait, then find
- * nothing pending and write nothing. Exactly one batch sees the count reach the total: that one
- * moves the run to reconciling (`complete`, with the run's `vehicles` and when: `fetchedAt`).
+ * pending, with what each ok answer said), stores the raw answers, and counts what it marked and
+ * stored in the run's batch ledger (lookup_batches). The row locks it takes make a second delivery
+ * of the batch wait, then find nothing pending and write nothing. Whether the run's lookups are
+ * complete is asked after the commit (`completeLookups`).
  *
  * One row per ticket per run. A ticket another batch already stored for another vehicle fails a
  * `storing: 'plain'` statement on the key (almost never: a third cheaper than resolving conflicts
@@ -64,9 +64,9 @@ export async function recordLookupBatch(
     violations: AnsweredViolation[];
   },
   storing: 'plain' | 'folding',
-): Promise<{ marked: number; failed: number; complete: boolean; vehicles: number; fetchedAt: Date | null }> {
+): Promise<{ marked: number; failed: number }> {
   const { accountId, runId, outcomes, violations } = batch;
-  if (outcomes.length === 0) return { marked: 0, failed: 0, complete: false, vehicles: 0, fetchedAt: null };
+  if (outcomes.length === 0) return { marked: 0, failed: 0 };
   const of = <T>(pick: (outcome: LookupOutcome) => T) => outcomes.map(pick);
   const column = <T>(pick: (row: AnsweredViolation) => T) => violations.map(pick);
   // Descriptions and locations repeat across a batch's answers: each text is sent once and the
@@ -106,13 +106,7 @@ export async function recordLookupBatch(
                                       || greatest(lookup_violations.vehicle_id, excluded.vehicle_id)) as o
         order by o)
     where excluded.vehicle_id <> lookup_violations.vehicle_id`;
-  const { rows } = await sql<{
-    marked: number;
-    failed: number;
-    complete: boolean;
-    vehicles: number;
-    fetched_at: Date | null;
-  }>`
+  const { rows } = await sql<{ marked: number; failed: number }>`
     with outcome as (
       select * from unnest(${of((o) => o.vehicleId.toString())}::bigint[], ${of((o) => o.status)}::text[],
                            ${of((o) => o.attempts)}::int[], ${of((o) => o.lastError)}::text[],
@@ -158,29 +152,19 @@ export async function recordLookupBatch(
              coalesce(sum(amount_minor) filter (where authority_status in ('unpaid', 'under_objection')), 0)
                as outstanding_minor
       from stored
-    ), progress as (
-      update runs r set
-        lookups_done = r.lookups_done + c.marked,
-        lookups_failed = r.lookups_failed + c.failed,
-        -- Plainly stored rows are new rows, added up here; folded ones may replace a row another
-        -- batch counted, so the run's answers are then added up at reconciliation instead.
-        answers_counted = r.answers_counted and ${storing === 'plain'},
-        answers_stored = r.answers_stored + st.stored,
-        answers_minor = r.answers_minor + st.stored_minor,
-        answers_outstanding = r.answers_outstanding + st.outstanding,
-        answers_outstanding_minor = r.answers_outstanding_minor + st.outstanding_minor,
-        status = case when r.lookups_done + c.marked >= r.lookups_total then 'reconciling' else r.status end,
-        fetched_at = case when r.lookups_done + c.marked >= r.lookups_total then now() end
+    ), ledger as (
+      insert into lookup_batches (account_id, run_id, batch_no, marked, failed, answers_counted, answers_stored,
+                                  answers_minor, answers_outstanding, answers_outstanding_minor)
+      -- Plainly stored rows are new rows, added up here; folded ones may replace a row another
+      -- batch counted, so the run's answers are then added up at reconciliation instead.
+      select ${accountId}, ${runId}, ${batch.batchNo}, c.marked, c.failed, ${storing === 'plain'}, st.stored,
+             st.stored_minor, st.outstanding, st.outstanding_minor
       from counted c, stored_totals st
-      where r.account_id = ${accountId} and r.id = ${runId} and r.status = 'fetching' and c.marked > 0
-      returning r.status, r.lookups_total, r.fetched_at
+      where c.marked > 0
     )
-    select c.marked, c.failed, coalesce((select status = 'reconciling' from progress), false) as complete,
-           coalesce((select lookups_total from progress), 0) as vehicles,
-           (select fetched_at from progress) as fetched_at
+    select c.marked, c.failed
     from counted c`.execute(trx);
-  const { fetched_at: fetchedAt, ...recorded } = rows[0]!;
-  return { ...recorded, fetchedAt };
+  return rows[0]!;
 }
 
 /** Whether an error is a unique-key failure (the one a `plain` recordLookupBatch can meet). */
@@ -227,3 +211,69 @@ export function listRunVehicles(
   if (filter.after !== undefined) query = query.where('vehicle_id', '>', filter.after);
   return query.execute();
 }
+
+/** The run's lookup counters, added up from its batch ledger. */
+const ledgerTotals = (accountId: bigint, runId: bigint) => sql`
+  select coalesce(sum(b.marked), 0)::int as marked, coalesce(sum(b.failed), 0)::int as failed,
+         coalesce(bool_and(b.answers_counted), true) as answers_counted,
+         coalesce(sum(b.answers_stored), 0)::int as answers_stored,
+         coalesce(sum(b.answers_minor), 0)::bigint as answers_minor,
+         coalesce(sum(b.answers_outstanding), 0)::int as answers_outstanding,
+         coalesce(sum(b.answers_outstanding_minor), 0)::bigint as answers_outstanding_minor
+  from lookup_batches b
+  where b.account_id = ${accountId} and b.run_id = ${runId}`;
+
+/** The run's counters as its ledger says, for an UPDATE of runs `r` joined to `ledgerTotals` as `t`. */
+const countersFromLedger = sql`
+  lookups_done = t.marked, lookups_failed = t.failed, answers_counted = r.answers_counted and t.answers_counted,
+  answers_stored = t.answers_stored, answers_minor = t.answers_minor, answers_outstanding = t.answers_outstanding,
+  answers_outstanding_minor = t.answers_outstanding_minor`;
+
+/**
+ * Whether a fetching run's ledger counts every lookup, in one statement of its own (no transaction:
+ * run_lookups_complete reads as the account).
+ */
+export async function lookupsComplete(db: Executor, accountId: bigint, runId: bigint): Promise<boolean> {
+  const { rows } = await sql<{ complete: boolean }>`
+    select run_lookups_complete(${accountId}, ${runId}) as complete`.execute(db);
+  return rows[0]!.complete;
+}
+
+/**
+ * Moves a fetching run on to reconciliation once its ledger counts every lookup (answered or
+ * failed), with its counters added up; answers the run's size and when, or undefined when it is
+ * not complete (or another caller completed it). Asked after each recording commits, so the last
+ * of any batches landing at once sees them all; the row lock is taken only by a run found
+ * complete, and a second caller then finds it no longer fetching.
+ */
+export async function completeLookups(
+  trx: Executor,
+  accountId: bigint,
+  runId: bigint,
+): Promise<{ vehicles: number; fetchedAt: Date } | undefined> {
+  const { rows } = await sql<{ lookups_total: number; fetched_at: Date }>`
+    update runs r set status = 'reconciling', fetched_at = now(), ${countersFromLedger}
+    from (${ledgerTotals(accountId, runId)}) t
+    where r.account_id = ${accountId} and r.id = ${runId} and r.status = 'fetching' and t.marked >= r.lookups_total
+    returning r.lookups_total, r.fetched_at`.execute(trx);
+  const row = rows[0];
+  return row && { vehicles: row.lookups_total, fetchedAt: row.fetched_at };
+}
+
+/**
+ * Sets a fetching run's counters from its ledger, for a run about to end before its lookups
+ * completed (a run past fetching had them set when it completed).
+ */
+export async function settleFetchingCounters(trx: Executor, accountId: bigint, runId: bigint): Promise<void> {
+  await sql`
+    update runs r set ${countersFromLedger}
+    from (${ledgerTotals(accountId, runId)}) t
+    where r.account_id = ${accountId} and r.id = ${runId} and r.status = 'fetching'`.execute(trx);
+}
+
+/** A run's progress while it is fetching, from its ledger (`runs` is the run's row in the query). */
+export const fetchingProgress = (column: 'marked' | 'failed') =>
+  sql<number>`case when runs.status = 'fetching' then (
+    select coalesce(sum(b.${sql.raw(column)}), 0)::int from lookup_batches b
+    where b.account_id = runs.account_id and b.run_id = runs.id
+  ) else runs.${sql.raw(column === 'marked' ? 'lookups_done' : 'lookups_failed')} end`;

@@ -2,9 +2,9 @@ import { sql } from 'kysely';
 import type { Executor } from '../db/tenant.ts';
 
 /**
- * Fails the run's lookups still pending, with the reason, and counts them on the run; answers how
- * many. Used where a run's remaining lookups will never be answered (a batch that gave up, an
- * abort, a run stuck past the limit).
+ * Fails the run's lookups still pending, with the reason, and counts them in the run's batch
+ * ledger; answers how many. Used where a run's remaining lookups will never be answered (a batch
+ * that gave up, an abort, a run stuck past the limit).
  */
 export async function failPendingLookups(
   trx: Executor,
@@ -20,32 +20,14 @@ export async function failPendingLookups(
         ${batchNo === undefined ? sql`` : sql`and batch_no = ${batchNo}`}
       returning 1
     ), counted as (
-      update runs set lookups_done = lookups_done + (select count(*) from failed),
-                      lookups_failed = lookups_failed + (select count(*) from failed)
-      where account_id = ${accountId} and id = ${runId} and (select count(*) from failed) > 0
+      insert into lookup_batches (account_id, run_id, batch_no, marked, failed, answers_counted, answers_stored,
+                                  answers_minor, answers_outstanding, answers_outstanding_minor)
+      select ${accountId}, ${runId}, ${batchNo ?? null}::integer, n, n, true, 0, 0, 0, 0
+      from (select count(*)::int as n from failed) f
+      where n > 0
     )
     select count(*)::int as failed from failed`.execute(trx);
   return rows[0]!.failed;
-}
-
-/**
- * Moves a fetching run on to reconciliation when every lookup has landed (answered or failed);
- * answers whether it did. The caller holds the run's row lock.
- */
-export async function markRunFetchedIfComplete(
-  trx: Executor,
-  accountId: bigint,
-  runId: bigint,
-): Promise<boolean> {
-  const result = await trx
-    .updateTable('runs')
-    .set({ status: 'reconciling', fetched_at: sql`now()` })
-    .where('account_id', '=', accountId)
-    .where('id', '=', runId)
-    .where('status', '=', 'fetching')
-    .whereRef('lookups_done', '>=', 'lookups_total')
-    .executeTakeFirst();
-  return result.numUpdatedRows > 0n;
 }
 
 /** Ends a run that cannot finish as `failed`, with the reason. */

@@ -5,18 +5,18 @@ import { DomainError } from '../errors.ts';
 import { reasonText } from '../i18n/reasons.ts';
 import { resumeLostPaymentStage } from '../payments/payment-stage.service.ts';
 import type { JobQueue } from '../queue.ts';
+import { settleFetchingCounters } from './lookups.repo.ts';
 import { missedNightlyRuns } from './missed-nights.repo.ts';
 import { startNightlyRuns } from './nightly-start.service.ts';
-import {
-  failPendingLookups,
-  markRunFailed,
-  markRunFetchedIfComplete,
-  runsToSweep,
-} from './run-ending.repo.ts';
+import { failPendingLookups, markRunFailed, runsToSweep } from './run-ending.repo.ts';
 import { recordRunEnded } from './run-metrics.service.ts';
-import { runJobs } from './runs.jobs.ts';
 import { lockRun } from './runs.repo.ts';
-import { type RunSettings, startWaitingRun, wakeWaitingRun } from './runs.service.ts';
+import {
+  type RunSettings,
+  reconcileIfLookupsComplete,
+  startWaitingRun,
+  wakeWaitingRun,
+} from './runs.service.ts';
 
 /** The scheduler's own lag (a pass every 30 s, then a forward): a night is missed only after this. */
 const MISSED_NIGHT_GRACE_SECONDS = 120;
@@ -32,6 +32,7 @@ const ENDED = ['done', 'partial', 'failed'];
 /** Ends a run that cannot finish as `failed` and wakes the run waiting behind it. */
 async function endRunFailed(trx: Tx, queue: JobQueue, accountId: bigint, runId: bigint, error: string) {
   await failPendingLookups(trx, accountId, runId, error);
+  await settleFetchingCounters(trx, accountId, runId);
   await markRunFailed(trx, accountId, runId, error);
   await wakeWaitingRun(trx, queue, accountId);
   await recordRunAlerts(trx, queue, accountId, runId);
@@ -69,17 +70,14 @@ export async function giveUpLookupBatch(
   reason: string,
 ): Promise<number> {
   const { accountId, runId } = job;
-  return withTenant(db, accountId, async (trx) => {
+  const failed = await withTenant(db, accountId, async (trx) => {
     const run = await lockRun(trx, accountId, runId);
-    if (run?.status !== 'fetching') return 0;
-    const failed = await failPendingLookups(trx, accountId, runId, reason, job.batchNo);
-    if (await markRunFetchedIfComplete(trx, accountId, runId)) {
-      await queue.send(trx, runJobs.reconcile, [
-        { accountId: accountId.toString(), runId: runId.toString() },
-      ]);
-    }
-    return failed;
+    if (run?.status !== 'fetching') return undefined;
+    return failPendingLookups(trx, accountId, runId, reason, job.batchNo);
   });
+  if (failed === undefined) return 0;
+  await reconcileIfLookupsComplete(db, queue, { accountId, runId });
+  return failed;
 }
 
 /** A reconciliation job that ran out of retries (its dead letter): the run ends `failed`. */
@@ -129,11 +127,6 @@ export async function sweepRuns(db: Database, queue: JobQueue, settings: RunSett
           runId,
           reasonText('lookup.not_answered_in_time', { minutes }),
         );
-        if (await markRunFetchedIfComplete(trx, accountId, runId)) {
-          await queue.send(trx, runJobs.reconcile, [
-            { accountId: accountId.toString(), runId: runId.toString() },
-          ]);
-        }
         return 'lookups_failed';
       }
       if (run?.status === 'reconciling') {
@@ -144,6 +137,7 @@ export async function sweepRuns(db: Database, queue: JobQueue, settings: RunSett
         return 'payment_stage_resent';
       return undefined;
     });
+    if (action === 'lookups_failed') await reconcileIfLookupsComplete(db, queue, { accountId, runId });
     if (action === 'payment_stage_resent') await recordRunEnded(db, { accountId, runId });
     if (action) swept.push({ accountId, runId, action });
   }

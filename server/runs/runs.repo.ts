@@ -1,16 +1,15 @@
 import { sql } from 'kysely';
 import { toJsonb } from '../db/json.ts';
 import type { Executor } from '../db/tenant.ts';
+import { fetchingProgress } from './lookups.repo.ts';
 
-export const runColumns = [
+const runFields = [
   'id',
   'kind',
   'local_night',
   'status',
   'requested_by',
   'lookups_total',
-  'lookups_done',
-  'lookups_failed',
   'created_at',
   'snapshotted_at',
   'fetched_at',
@@ -19,6 +18,15 @@ export const runColumns = [
   'summary',
   'error',
 ] as const;
+
+export const runColumns = [...runFields, 'lookups_done', 'lookups_failed'] as const;
+
+/** A run as read: a fetching run's progress comes from its batch ledger. */
+const runSelection = [
+  ...runFields,
+  fetchingProgress('marked').as('lookups_done'),
+  fetchingProgress('failed').as('lookups_failed'),
+];
 
 /** `import`: a run answered from an imported authority export (run_imports) instead of the gateway. */
 export type RunKind = 'scheduled' | 'manual' | 'import';
@@ -49,7 +57,7 @@ export function insertRun(
 export function findActiveRun(trx: Executor, accountId: bigint) {
   return trx
     .selectFrom('runs')
-    .select(runColumns)
+    .select(runSelection)
     .where('account_id', '=', accountId)
     .where('status', 'in', ['fetching', 'reconciling', 'issuing', 'rendering'])
     .executeTakeFirst();
@@ -59,7 +67,7 @@ export function findActiveRun(trx: Executor, accountId: bigint) {
 export function findWaitingRun(trx: Executor, accountId: bigint) {
   return trx
     .selectFrom('runs')
-    .select(runColumns)
+    .select(runSelection)
     .where('account_id', '=', accountId)
     .where('status', '=', 'waiting')
     .orderBy('id')
@@ -81,17 +89,17 @@ export async function markRunStarted(trx: Executor, accountId: bigint, runId: bi
 export function findRun(trx: Executor, accountId: bigint, runId: bigint) {
   return trx
     .selectFrom('runs')
-    .select(runColumns)
+    .select(runSelection)
     .where('account_id', '=', accountId)
     .where('id', '=', runId)
     .executeTakeFirst();
 }
 
-/** Row lock on the run: batches landing at once take turns, so exactly one sees the last one land. */
+/** Row lock on the run: those who change its state (abort, give-up, sweep, reconciliation) take turns. */
 export function lockRun(trx: Executor, accountId: bigint, runId: bigint) {
   return trx
     .selectFrom('runs')
-    .select(runColumns)
+    .select(runSelection)
     .where('account_id', '=', accountId)
     .where('id', '=', runId)
     .forUpdate()
@@ -101,7 +109,7 @@ export function lockRun(trx: Executor, accountId: bigint, runId: bigint) {
 export function listRuns(trx: Executor, accountId: bigint, options: { limit: number; before?: bigint }) {
   let query = trx
     .selectFrom('runs')
-    .select(runColumns)
+    .select(runSelection)
     .where('account_id', '=', accountId)
     .orderBy('id', 'desc')
     .limit(options.limit);

@@ -13,9 +13,11 @@ import type { JobQueue } from '../queue.ts';
 import { hasViolations, lockAccountViolations, totalOutsideFleet } from '../violations/violations.repo.ts';
 import { foldBatchAnswers } from './answers.ts';
 import {
+  completeLookups,
   failedLookups,
   findBatchContext,
   isUniqueViolation,
+  lookupsComplete,
   pendingLookups,
   recordLookupBatch,
 } from './lookups.repo.ts';
@@ -242,27 +244,11 @@ export async function runLookupBatch(
   );
 
   let batch = { accountId, runId, batchNo: job.batchNo, outcomes, violations };
-  // Every batch of a run updates the run's row, waiting for the one before it to commit; with
-  // commits that waited for the disk too, the batches queued behind each other. Nothing is lost
-  // without: pg-boss completes the batch's job right after with a durable commit, which flushes
-  // this one first, and a crash before that leaves the job to be retried with its lookups pending.
+  // The commit does not wait for the disk: nothing is lost without. The completion below and
+  // pg-boss's completion of the batch's job commit durably after it, which flushes this one first;
+  // a crash before that leaves the job to be retried with its lookups pending.
   const record = (storing: 'plain' | 'folding') =>
-    withTenant(
-      db,
-      accountId,
-      async (trx) => {
-        const recorded = await recordLookupBatch(trx, batch, storing);
-        if (recorded.complete) {
-          await queue.send(
-            trx,
-            runJobs.reconcile,
-            [{ accountId: accountId.toString(), runId: runId.toString() }],
-            [followOnPriority(recorded.fetchedAt!, recorded.vehicles)],
-          );
-        }
-      },
-      { commit: 'asynchronous' },
-    );
+    withTenant(db, accountId, (trx) => recordLookupBatch(trx, batch, storing), { commit: 'asynchronous' });
   try {
     try {
       await record('plain');
@@ -283,6 +269,35 @@ export async function runLookupBatch(
     };
     await record('plain');
   }
+  // Also asked by a re-delivered batch that recorded nothing: its first delivery may have stopped
+  // right after its commit.
+  await reconcileIfLookupsComplete(db, queue, { accountId, runId });
+}
+
+/**
+ * Sends a run on to reconciliation if its lookups are all recorded. Every writer of a run's batch
+ * ledger asks this after its own commit, never inside it: then whichever commits last sees every
+ * row, and exactly one asker moves the run on.
+ */
+export async function reconcileIfLookupsComplete(
+  db: Database,
+  queue: JobQueue,
+  run: { accountId: bigint; runId: bigint },
+): Promise<boolean> {
+  const { accountId, runId } = run;
+  // Asked first on its own: a run is found complete once, after hundreds of batches.
+  if (!(await lookupsComplete(db, accountId, runId))) return false;
+  return withTenant(db, accountId, async (trx) => {
+    const complete = await completeLookups(trx, accountId, runId);
+    if (!complete) return false;
+    await queue.send(
+      trx,
+      runJobs.reconcile,
+      [{ accountId: accountId.toString(), runId: runId.toString() }],
+      [followOnPriority(complete.fetchedAt, complete.vehicles)],
+    );
+    return true;
+  });
 }
 
 /** A database refusal of the data itself (class 22, or a broken constraint other than a duplicate key). */
