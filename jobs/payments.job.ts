@@ -4,13 +4,13 @@ import { runPaymentStage } from '../server/payments/payment-stage.service.ts';
 import { paymentJobs } from '../server/payments/payments.jobs.ts';
 import { startStatementsStage } from '../server/statements/render-stage.ts';
 import { defineJob } from './job.ts';
-import { drainBacklog, followOnHandlers, gaveUpReason } from './runs.job.ts';
+import { drainBacklog, followOnHandlers, gaveUpReason, seldomQueue } from './runs.job.ts';
 
 /** Dead-letter queue: a payments stage out of retries lands here, and the run's statements go on without numbers. */
 export const paymentsIssueGaveUpJob = defineJob({
   ...paymentJobs.issueGaveUp,
   queue: { heartbeatSeconds: 10, retryLimit: 10, retryDelay: 1, retryBackoff: true, notify: true },
-  work: { pollingIntervalSeconds: 1, notifyPollingIntervalSeconds: 2, includeMetadata: true },
+  work: { ...seldomQueue, includeMetadata: true },
   handle: async (ctx, payloads, jobs) => {
     for (const [i, job] of payloads.entries()) {
       const reason = gaveUpReason('issuance.gave_up', jobs[i]!);

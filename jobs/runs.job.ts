@@ -23,6 +23,13 @@ const crashRecovery = {
 const polling = { pollingIntervalSeconds: 1, notifyPollingIntervalSeconds: 2 };
 
 /**
+ * A queue that sees a job now and then (a dead letter, a waiting run to wake): one handler taking
+ * up to ten at a time, whatever WORKER_CONCURRENCY says. Every handler polls while it is idle, so
+ * WORKER_CONCURRENCY handlers on each such queue were most of an idle worker's queries.
+ */
+export const seldomQueue = { ...polling, localConcurrency: 1, batchSize: 10 };
+
+/**
  * For a queue of short jobs taken one at a time (a run's reconciliation, its payment numbers):
  * while a backlog is queued (pg-boss's cached count, refreshed every few seconds: jobs/boss.ts),
  * each handler fetches its next job as soon as it is done. Without it a handler waits out the poll
@@ -81,7 +88,7 @@ export function gaveUpReason(
 export const lookupBatchGaveUpJob = defineJob({
   ...runJobs.lookupBatchGaveUp,
   queue: crashRecovery,
-  work: { ...polling, includeMetadata: true },
+  work: { ...seldomQueue, includeMetadata: true },
   handle: async (ctx, payloads, jobs) => {
     for (const [i, job] of payloads.entries()) {
       const reason = gaveUpReason('lookup.batch_gave_up', jobs[i]!);
@@ -94,7 +101,7 @@ export const lookupBatchGaveUpJob = defineJob({
 export const reconcileGaveUpJob = defineJob({
   ...runJobs.reconcileGaveUp,
   queue: crashRecovery,
-  work: { ...polling, includeMetadata: true },
+  work: { ...seldomQueue, includeMetadata: true },
   handle: async (ctx, payloads, jobs) => {
     for (const [i, job] of payloads.entries()) {
       const reason = gaveUpReason('run.reconcile_gave_up', jobs[i]!);
@@ -107,7 +114,7 @@ export const reconcileGaveUpJob = defineJob({
 export const startRunJob = defineJob({
   ...runJobs.start,
   queue: crashRecovery,
-  work: polling,
+  work: seldomQueue,
   handle: async (ctx, payloads) => {
     for (const job of payloads) {
       const started = await startWaitingRun(ctx.db, ctx.queue, job, ctx.config.runs);
