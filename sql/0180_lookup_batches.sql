@@ -35,6 +35,21 @@ create function night_tables() returns text[] language sql immutable as $$
   select array['lookups', 'lookup_violations', 'run_changes', 'run_imports', 'lookup_batches']
 $$;
 
+-- A partition is walled like its table: row security forced, with the tenant policy. Reads and
+-- writes go through the table, whose policy applies, but no tenant table is left unwalled in the
+-- catalogue (test/accounts/tenant-wall.test.ts).
+create function wall_night_partition(part text) returns void language plpgsql as $$
+begin
+  execute format('alter table %I enable row level security', part);
+  execute format('alter table %I force row level security', part);
+  if not exists (select from pg_policy where polrelid = part::regclass) then
+    execute format('create policy %I on %I using (account_id = (select app_account_id())) '
+                   'with check (account_id = (select app_account_id()))', part || '_tenant', part);
+  end if;
+end
+$$;
+revoke all on function wall_night_partition(text) from public;
+
 create or replace function create_night_partition(p_lo bigint, p_hi bigint)
 returns void language plpgsql security definer set search_path = public as $$
 declare
@@ -45,14 +60,18 @@ begin
     part := t || '_r' || (p_lo / 1000000);
     continue when exists (select from pg_class where oid = to_regclass(part) and relispartition);
     execute format('create table if not exists %I (like %I including defaults including constraints)', part, t);
+    perform wall_night_partition(part);
     execute format('alter table %I attach partition %I for values from (%s) to (%s)', t, part, p_lo, p_hi);
   end loop;
   insert into night_partitions (lo, hi) values (p_lo, p_hi) on conflict (lo) do nothing;
 end
 $$;
 
--- Every range already made gets its batch ledger.
+-- Every range already made gets its batch ledger, and partitions made before this are walled too.
 select create_night_partition(lo, hi) from night_partitions;
+select wall_night_partition(c.relname::text)
+from pg_inherits i join pg_class c on c.oid = i.inhrelid
+where i.inhparent::regclass::text = any (night_tables()) and not c.relforcerowsecurity;
 
 -- A run fetching while this migration runs keeps what it counted so far, as its ledger's first row.
 -- Row security applies to the migration's login too: each account's runs are read as that account.
