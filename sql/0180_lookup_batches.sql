@@ -21,7 +21,10 @@ create table lookup_batches (
   answers_outstanding_minor bigint not null,
   recorded_at timestamptz not null default now()
 ) partition by range (run_id);
-create index lookup_batches_run on lookup_batches (account_id, run_id);
+-- A batch is recorded once: its recording marks only lookups still pending, under their row locks,
+-- and a second one finds none and writes no row. The key says so (the failing of a whole run's
+-- lookups has no batch number and may happen besides).
+create unique index lookup_batches_once on lookup_batches (account_id, run_id, batch_no);
 
 alter table lookup_batches enable row level security;
 alter table lookup_batches force row level security;
