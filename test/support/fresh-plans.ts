@@ -12,6 +12,9 @@ import type { Tx } from '../../server/db/tenant.ts';
 export interface PlanNode {
   'Node Type': string;
   'Relation Name'?: string;
+  'Index Name'?: string;
+  'Index Cond'?: string;
+  Filter?: string;
   'Join Filter'?: string;
   'Parent Relationship'?: string;
   Plans?: PlanNode[];
