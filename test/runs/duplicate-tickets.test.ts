@@ -1,11 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { AuthorityViolation, PlateLookup } from '../../server/authority/contract.ts';
+import type { AuthorityViolation } from '../../server/authority/contract.ts';
 import { withTenant } from '../../server/db/tenant.ts';
-import { type AuthorityDirectory, runLookupBatch, startRun } from '../../server/runs/runs.service.ts';
+import { runLookupBatch, startRun } from '../../server/runs/runs.service.ts';
 import { useTestDatabase } from '../support/database.ts';
 import { makeAccount, makeVehicles } from '../support/factories.ts';
 import { useJobQueue } from '../support/queue.ts';
+import { answering } from '../support/runs.ts';
 
 /**
  * The authority can list one ticket for several plates in one night, answered by different lookup
@@ -29,17 +30,7 @@ const fine = (plateKey: string, amountMinor: bigint): AuthorityViolation => ({
 });
 
 /** An authority that lists the same ticket for every plate, with an amount of its own per plate. */
-const listsTheTicketForEveryPlate: AuthorityDirectory = {
-  forJurisdiction: () => ({
-    queryPlates: async (plateKeys) =>
-      new Map(
-        plateKeys.map((key): [string, PlateLookup] => [
-          key,
-          { status: 'ok', violations: [fine(key, BigInt(Number(key.slice(-1)) * 100))] },
-        ]),
-      ),
-  }),
-};
+const listsTheTicketForEveryPlate = answering((key) => [fine(key, BigInt(Number(key.slice(-1)) * 100))]);
 
 describe('a ticket answered for several vehicles in one run', () => {
   it('is kept once, by the lowest vehicle id with its answer, whatever order the batches land in', async () => {

@@ -1,20 +1,14 @@
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
-import type { AuthorityViolation, PlateLookup } from '../../server/authority/contract.ts';
 import { withTenant } from '../../server/db/tenant.ts';
 import { recordLookupBatch } from '../../server/runs/lookups.repo.ts';
 import { abortRun } from '../../server/runs/run-ending.service.ts';
 import { getRun } from '../../server/runs/runs.present.ts';
-import {
-  type AuthorityDirectory,
-  type RunSettings,
-  reconcileIfLookupsComplete,
-  runLookupBatch,
-  startRun,
-} from '../../server/runs/runs.service.ts';
+import { reconcileIfLookupsComplete, runLookupBatch, startRun } from '../../server/runs/runs.service.ts';
 import { useTestDatabase } from '../support/database.ts';
 import { authorityFine as fine, makeAccount, makeVehicles } from '../support/factories.ts';
 import { useJobQueue } from '../support/queue.ts';
+import { answering, testRunSettings } from '../support/runs.ts';
 
 /**
  * A run's lookups are counted in its batch ledger, one row per recording, never on the run's row
@@ -23,30 +17,13 @@ import { useJobQueue } from '../support/queue.ts';
  */
 const test = useTestDatabase();
 const jobs = useJobQueue(test);
-const settings: RunSettings = {
-  batchSize: 2,
-  guard: { sharePercent: 50, minCount: 10, confirmNights: 3 },
-  stuckAfterMinutes: 30,
-};
+const settings = testRunSettings(2);
 
 /** Two fines a plate, one of them outstanding. */
-const authority: AuthorityDirectory = {
-  forJurisdiction: () => ({
-    queryPlates: async (plateKeys) =>
-      new Map(
-        plateKeys.map((key): [string, PlateLookup] => [
-          key,
-          {
-            status: 'ok',
-            violations: [
-              fine(`JO-${key}-1`, { amountMinor: 15_000n }),
-              fine(`JO-${key}-2`, { amountMinor: 2_500n, status: 'paid' }),
-            ] satisfies AuthorityViolation[],
-          },
-        ]),
-      ),
-  }),
-};
+const authority = answering((key) => [
+  fine(`JO-${key}-1`, { amountMinor: 15_000n }),
+  fine(`JO-${key}-2`, { amountMinor: 2_500n, status: 'paid' }),
+]);
 
 async function startedRun(vehicles: number) {
   const account = await makeAccount(test.db, 'JO');

@@ -6,6 +6,7 @@ import { useTestDatabase } from '../support/database.ts';
 import { makeAccount, makeVehicles } from '../support/factories.ts';
 import { type PlanNode, plansWithoutStatistics } from '../support/fresh-plans.ts';
 import { useJobQueue } from '../support/queue.ts';
+import { testRunSettings } from '../support/runs.ts';
 
 const test = useTestDatabase();
 const jobs = useJobQueue(test);
@@ -34,11 +35,7 @@ describe("a lookup batch's pending lookups, on a night newer than the statistics
         trx,
         jobs.queue,
         { accountId: account.id, kind: 'manual', localNight: null, requestedBy: null },
-        {
-          batchSize: BATCH_SIZE,
-          guard: { sharePercent: 50, minCount: 10, confirmNights: 3 },
-          stuckAfterMinutes: 30,
-        },
+        testRunSettings(BATCH_SIZE),
       ),
     );
 

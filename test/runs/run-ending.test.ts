@@ -1,6 +1,5 @@
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
-import type { AuthorityViolation, PlateLookup } from '../../server/authority/contract.ts';
 import { withTenant } from '../../server/db/tenant.ts';
 import { decideSuspectSettlement } from '../../server/exceptions/exceptions.service.ts';
 import { accountDashboard } from '../../server/runs/dashboard.service.ts';
@@ -13,7 +12,6 @@ import {
 import { runJobs } from '../../server/runs/runs.jobs.ts';
 import {
   type AuthorityDirectory,
-  type RunSettings,
   reconcileRun,
   runLookupBatch,
   startRun,
@@ -22,6 +20,7 @@ import {
 import { useTestDatabase } from '../support/database.ts';
 import { authorityFine as fine, makeAccount, makeVehicles } from '../support/factories.ts';
 import { useJobQueue } from '../support/queue.ts';
+import { answering, testRunSettings } from '../support/runs.ts';
 
 const START_RUN_QUEUE = runJobs.start.name;
 
@@ -34,21 +33,7 @@ const START_RUN_QUEUE = runJobs.start.name;
  */
 const test = useTestDatabase();
 const jobs = useJobQueue(test);
-const settings: RunSettings = {
-  batchSize: 2,
-  guard: { sharePercent: 50, minCount: 10, confirmNights: 3 },
-  stuckAfterMinutes: 30,
-};
-
-/** An authority answering each plate with the fines `answer` gives it. */
-const answering = (answer: (plateKey: string) => AuthorityViolation[]): AuthorityDirectory => ({
-  forJurisdiction: () => ({
-    queryPlates: async (plateKeys) =>
-      new Map(
-        plateKeys.map((key): [string, PlateLookup] => [key, { status: 'ok', violations: answer(key) }]),
-      ),
-  }),
-});
+const settings = testRunSettings(2);
 
 async function newAccount(plates: string[]) {
   const account = await makeAccount(test.db, 'JO');

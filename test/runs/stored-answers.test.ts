@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import type { AuthorityViolation, PlateLookup } from '../../server/authority/contract.ts';
+import type { AuthorityViolation } from '../../server/authority/contract.ts';
 import { withTenant } from '../../server/db/tenant.ts';
-import { type AuthorityDirectory, runLookupBatch, startRun } from '../../server/runs/runs.service.ts';
+import { runLookupBatch, startRun } from '../../server/runs/runs.service.ts';
 import { useTestDatabase } from '../support/database.ts';
 import { makeAccount, makeVehicles } from '../support/factories.ts';
 import { useJobQueue } from '../support/queue.ts';
+import { answering } from '../support/runs.ts';
 
 /**
  * A batch sends each of its descriptive texts once and its rows refer to them by position: every
@@ -39,17 +40,7 @@ function finesFor(plateIndex: number): AuthorityViolation[] {
 }
 
 const plates = ['JO:10-2001', 'JO:10-2002', 'JO:10-2003', 'JO:10-2004'];
-const authority: AuthorityDirectory = {
-  forJurisdiction: () => ({
-    queryPlates: async (plateKeys) =>
-      new Map(
-        plateKeys.map((key): [string, PlateLookup] => [
-          key,
-          { status: 'ok', violations: finesFor(plates.indexOf(key)) },
-        ]),
-      ),
-  }),
-};
+const authority = answering((key) => finesFor(plates.indexOf(key)));
 
 describe('a lookup batch stores its answers', () => {
   it('with each answer’s own descriptions and location, repeated texts sent once', async () => {

@@ -1,21 +1,15 @@
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
-import type { PlateLookup } from '../../server/authority/contract.ts';
 import { withTenant } from '../../server/db/tenant.ts';
 import { markRunIssuing } from '../../server/payments/payment-stage.repo.ts';
 import { paymentJobs } from '../../server/payments/payments.jobs.ts';
 import { sweepRuns } from '../../server/runs/run-ending.service.ts';
 import { runJobs } from '../../server/runs/runs.jobs.ts';
-import {
-  type AuthorityDirectory,
-  type RunSettings,
-  reconcileRun,
-  runLookupBatch,
-  startRun,
-} from '../../server/runs/runs.service.ts';
+import { reconcileRun, runLookupBatch, startRun } from '../../server/runs/runs.service.ts';
 import { useTestDatabase } from '../support/database.ts';
 import { authorityFine as fine, makeAccount, makeVehicles } from '../support/factories.ts';
 import { useJobQueue } from '../support/queue.ts';
+import { answering, testRunSettings } from '../support/runs.ts';
 
 /**
  * A run whose payment stage was lost (its job dead-lettered, or the worker killed with no retry
@@ -24,23 +18,9 @@ import { useJobQueue } from '../support/queue.ts';
  */
 const test = useTestDatabase();
 const jobs = useJobQueue(test);
-const settings: RunSettings = {
-  batchSize: 5,
-  guard: { sharePercent: 50, minCount: 10, confirmNights: 3 },
-  stuckAfterMinutes: 30,
-};
+const settings = testRunSettings(5);
 
-const authority: AuthorityDirectory = {
-  forJurisdiction: () => ({
-    queryPlates: async (plateKeys) =>
-      new Map(
-        plateKeys.map((key): [string, PlateLookup] => [
-          key,
-          { status: 'ok', violations: [fine(`JO-${key}`)] },
-        ]),
-      ),
-  }),
-};
+const authority = answering((key) => [fine(`JO-${key}`)]);
 
 const runRow = (accountId: bigint, runId: bigint) =>
   withTenant(test.db, accountId, (trx) =>
