@@ -14,6 +14,7 @@ import {
   expireNumbers,
   type IssuedNumber,
   insertIssuedNumbers,
+  isNumberReused,
   type NumberRow,
   nextPaymentOrderSerials,
   openNumbersOfSets,
@@ -36,8 +37,8 @@ import {
   type OrderedLine,
   payableLineCount,
   recordInline,
-  regroupStagedLines,
   type StagedGroup,
+  type StagedLine,
   stagedGroupCount,
   stagedGroupsWithoutNumber,
   stagedLinesInOrder,
@@ -103,6 +104,14 @@ function answered(open: NumberRow[] | number) {
   return typeof open === 'number' ? { numbers: [], open } : { numbers: open, open: open.length };
 }
 
+/** The authority answered a number the account already has, for another set: its fault, reported. */
+function numberReused(cause: unknown) {
+  return new DomainError('payments.authority_number_reused', bilingual('payments.authority_number_reused'), {
+    status: 502,
+    cause,
+  });
+}
+
 function nothingPayable(kind: PaymentNumberKind, selection: Selection) {
   return new DomainError('payments.nothing_payable', bilingual('payments.nothing_payable'), {
     status: 422,
@@ -126,11 +135,6 @@ export async function issuePaymentNumbers(
   return outcome;
 }
 
-/** The staged lines a request for several kinds has read, for every kind after the first. */
-interface ReadLines {
-  lines: OrderedLine[] | null;
-}
-
 /** What the authority (or the product, as payment orders) is asked for, for one kind's sets without a number. */
 interface Pending {
   kind: PaymentNumberKind;
@@ -145,13 +149,15 @@ interface Pending {
  * authority in batched calls made outside any transaction (idempotent per set: the key names the
  * account, kind, line set and how many numbers that set had before), or by the product as payment
  * orders where the authority issues no such kind or the set has more tickets than one authority
- * number may cover (MAX_TICKETS_PER_NUMBER). Recording drops the sets that changed meanwhile
- * and lets the one-open-number constraint decide between concurrent callers, so fifty requests at
- * once, a retried job, or an answer lost mid-call all end with one open number per set. An
- * authority that cannot be reached throws and records nothing.
+ * number may cover (MAX_TICKETS_PER_NUMBER). Recording, under the account's lock, drops the
+ * sets that changed meanwhile and skips those that have an open number by then (the
+ * one-open-number constraint stands behind it), so fifty requests at once, a retried job, or an
+ * answer lost mid-call all end with one open number per set. An authority that cannot be reached
+ * throws and records nothing; one that answers a number the account already has throws
+ * `payments.authority_number_reused` and records nothing.
  *
- * A small selection (up to `inlineLines` lines) is staged and recorded inline, every kind in one
- * transaction each way; a bigger one in session tables, kind after kind, so staging and recording
+ * Either way every kind is staged in one transaction and recorded in one more: a small selection
+ * (up to `inlineLines` lines) inline, a bigger one in session tables, so staging and recording
  * share one connection.
  */
 export async function issueNumbers(
@@ -192,7 +198,7 @@ export async function issueNumbers(
       const outcome = outcomes.get(keyOf(g))!;
       if (outcome.status === 'issued')
         issued.push({
-          lineHash: g.line_hash,
+          groupKey: g.group_key,
           number: outcome.number,
           issuer: 'authority',
           authorityExpiresAt: outcome.expiresAt,
@@ -209,7 +215,7 @@ export async function issueNumbers(
     const serials = await nextPaymentOrderSerials(trx, own.length);
     own.forEach((g, i) => {
       issued.push({
-        lineHash: g.line_hash,
+        groupKey: g.group_key,
         number: composePaymentNumber(pending.kind, PRODUCT_ISSUER_DIGIT, serials[i]!),
         issuer: 'product',
         authorityExpiresAt: null,
@@ -286,7 +292,7 @@ export async function issueNumbers(
               recorded: count,
               kept,
               open,
-            } = await recordInline(
+            } = await recordedInline(
               trx,
               staged[i]!,
               rules,
@@ -324,17 +330,14 @@ export async function issueNumbers(
   }
 
   /**
-   * Kind after kind, staged in the session's tables (on one connection) and recorded from them:
-   * the lines are staged once, in the transaction that chose this path (after its refresh), and
-   * grouped anew for each further kind.
+   * Every kind staged in the session's tables (on one connection) in one transaction, the
+   * authority asked kind after kind outside any, and every kind recorded in one more: the lines
+   * are staged once and grouped for each kind, and whether they changed meanwhile is checked once.
    */
   async function issueStaged(profile: JurisdictionProfile): Promise<Array<IssueOutcome | null>> {
     return db.connection().execute(async (conn) => {
       try {
-        const outcomes: Array<IssueOutcome | null> = [];
-        const read: ReadLines = { lines: null };
-        for (const [i, kind] of kinds.entries())
-          outcomes.push(await issueKindStaged(conn, kind, profile, i > 0, read));
+        const outcomes = await issueKindsStaged(conn, profile);
         if (request.last) await withTenant(conn, accountId, (trx) => request.last!(trx, outcomes));
         return outcomes;
       } finally {
@@ -343,76 +346,120 @@ export async function issueNumbers(
     });
   }
 
-  async function issueKindStaged(
+  async function issueKindsStaged(
     conn: Database,
-    kind: PaymentNumberKind,
     profile: JurisdictionProfile,
-    regroup: boolean,
-    read: ReadLines,
-  ): Promise<IssueOutcome | null> {
-    const prepared = await withTenant(conn, accountId, async (trx) => {
+  ): Promise<Array<IssueOutcome | null>> {
+    const rules = dueRules(profile, now);
+    const staged = await withTenant(conn, accountId, async (trx) => {
       await lockAccountViolations(trx, accountId);
       await bulkWorkMem(trx);
-      const rules = dueRules(profile, now);
-      if (regroup) {
-        await expireNumbers(trx, accountId, now);
-        await regroupStagedLines(trx, accountId, kind, rules);
-      } else await stagePayableGroups(trx, accountId, kind, selection, rules, now);
-      const staged = await stagedGroupCount(trx);
-      const missing = await stagedGroupsWithoutNumber(trx);
-      // Further kinds group the same staged lines: once the first kind has sets to ask for, every
-      // line is read at once (the order of each set's tickets) and grouped here for each kind.
-      if (missing.length > 0 && !regroup && kinds.length > 1) read.lines = await stagedLinesInOrder(trx);
-      const lines =
-        missing.length === 0
-          ? []
-          : read.lines
-            ? linesOfGroups(read.lines, kind, missing)
-            : await stagedLinesWithoutNumber(trx, kind);
-      const existing = answered(
-        missing.length === staged
-          ? []
-          : await openNumbersOfStagedGroups(trx, accountId, kind, request.countOnly),
-      );
-      return { staged, missing, lines, existing };
-    });
-    const { missing } = prepared;
-    if (prepared.staged === 0) return null;
-    if (missing.length === 0) {
-      return { ...prepared.existing, issued: 0, refused: [], jurisdiction: profile.code };
-    }
-    const ticketsByGroup = new Map<string, IssuanceItem['tickets']>();
-    for (const line of prepared.lines) {
-      let tickets = ticketsByGroup.get(line.group_key);
-      if (!tickets) {
-        tickets = [];
-        ticketsByGroup.set(line.group_key, tickets);
+      await stagePayableGroups(trx, accountId, kinds, selection, rules, now);
+      const perKind = [];
+      for (const kind of kinds) {
+        const count = await stagedGroupCount(trx, kind);
+        const missing = await stagedGroupsWithoutNumber(trx, kind);
+        const existing = answered(
+          missing.length === count
+            ? []
+            : await openNumbersOfStagedGroups(trx, accountId, kind, request.countOnly),
+        );
+        perKind.push({ kind, count, missing, existing });
       }
-      tickets.push({ ticketNumber: line.ticket_number, amountMinor: line.amount_minor });
-    }
-    const pending = { kind, missing, ticketsByGroup };
-    const { issued, refused } = await ask(profile, pending);
-
-    const recorded = await withTenant(conn, accountId, async (trx) => {
-      await lockAccountViolations(trx, accountId);
-      await bulkWorkMem(trx);
-      // Numbers whose lines changed since staging belong to sets that changed: dropping those
-      // sets is enough here, the next request supersedes them.
-      await expireNumbers(trx, accountId, now);
-      await dropChangedGroups(trx, accountId, kind, selection);
-      await supersedeIncompleteNumbers(trx, accountId, kind, selection, now);
-      await ownNumbers(trx, profile, pending, issued);
-      // The numbers arrive as arrays, which the planner guesses at 100 rows: joined by nested
-      // loops to the staged lines that would be quadratic, so hash joins are asked for.
-      const count = await withoutNestedLoops(trx, () =>
-        insertIssuedNumbers(trx, meta(kind, profile), issued),
-      );
-      return {
-        issued: count,
-        ...answered(await openNumbersOfStagedGroups(trx, accountId, kind, request.countOnly)),
-      };
+      // Several kinds group the same staged lines: every line is read at once (the order of
+      // each set's tickets) and grouped here for each kind.
+      const asking = perKind.filter((k) => k.missing.length > 0);
+      const lines =
+        asking.length > 1
+          ? await stagedLinesInOrder(trx)
+          : asking.length === 1
+            ? await stagedLinesWithoutNumber(trx, asking[0]!.kind)
+            : [];
+      return perKind.map((k) => ({
+        ...k,
+        lines:
+          k.missing.length === 0
+            ? []
+            : asking.length > 1
+              ? linesOfGroups(lines as OrderedLine[], k.kind, k.missing)
+              : lines,
+      }));
     });
-    return { ...recorded, refused, jurisdiction: profile.code };
+
+    const pendings: Pending[] = staged.map(({ kind, missing, lines }) => {
+      const ticketsByGroup = new Map<string, IssuanceItem['tickets']>();
+      for (const line of lines as StagedLine[]) {
+        let tickets = ticketsByGroup.get(line.group_key);
+        if (!tickets) {
+          tickets = [];
+          ticketsByGroup.set(line.group_key, tickets);
+        }
+        tickets.push({ ticketNumber: line.ticket_number, amountMinor: line.amount_minor });
+      }
+      return { kind, missing, ticketsByGroup };
+    });
+    const asked: Array<Awaited<ReturnType<typeof ask>>> = [];
+    for (const pending of pendings) asked.push(await ask(profile, pending));
+
+    const recorded = pendings.some((p) => p.missing.length > 0)
+      ? await withTenant(conn, accountId, async (trx) => {
+          await lockAccountViolations(trx, accountId);
+          await bulkWorkMem(trx);
+          // Numbers whose lines changed since staging belong to sets that changed: dropping those
+          // sets is enough here, the next request supersedes them.
+          await expireNumbers(trx, accountId, now);
+          await dropChangedGroups(trx, accountId, kinds, selection);
+          const answers: Array<{ issued: number; open: NumberRow[] | number } | null> = [];
+          for (const [i, pending] of pendings.entries()) {
+            if (pending.missing.length === 0) {
+              answers.push(null);
+              continue;
+            }
+            const { kind } = pending;
+            const issued = asked[i]!.issued;
+            await supersedeIncompleteNumbers(trx, accountId, kind, selection, now);
+            await ownNumbers(trx, profile, pending, issued);
+            // The numbers arrive as arrays, which the planner guesses at 100 rows: joined by nested
+            // loops to the staged lines that would be quadratic, so hash joins are asked for.
+            const { recorded: count, open } = await recordNumbers(trx, meta(kind, profile), issued);
+            answers.push({
+              issued: count,
+              open:
+                request.countOnly && issued.length > 0
+                  ? open
+                  : await openNumbersOfStagedGroups(trx, accountId, kind, request.countOnly),
+            });
+          }
+          return answers;
+        })
+      : [];
+    return staged.map(({ count, existing }, i) => {
+      if (count === 0) return null;
+      const answer = recorded[i];
+      const { refused } = asked[i]!;
+      if (!answer) return { ...existing, issued: 0, refused, jurisdiction: profile.code };
+      return { issued: answer.issued, ...answered(answer.open), refused, jurisdiction: profile.code };
+    });
+  }
+
+  /** recordInline, a number the authority answered twice reported as its fault. */
+  async function recordedInline(...args: Parameters<typeof recordInline>) {
+    try {
+      return await recordInline(...args);
+    } catch (error) {
+      if (isNumberReused(error)) throw numberReused(error);
+      throw error;
+    }
+  }
+
+  /** insertIssuedNumbers, a number the authority answered twice reported as its fault. */
+  async function recordNumbers(trx: Tx, recording: RecordingMeta, issued: IssuedNumber[]) {
+    try {
+      return await withoutNestedLoops(trx, () => insertIssuedNumbers(trx, recording, issued));
+    } catch (error) {
+      if (isNumberReused(error)) throw numberReused(error);
+      throw error;
+    }
   }
 
   return issueInline();

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Executor } from '../db/tenant.ts';
 import type { PaymentNumberKind } from './payment-number.ts';
-import { groupKey, type Selection } from './payment-numbers.repo.ts';
+import { groupHasLine, groupKey, type Selection } from './payment-numbers.repo.ts';
 
 function selectionFilter(selection: Selection) {
   switch (selection.scope) {
@@ -80,7 +80,7 @@ function groupsOfStagedLines(accountId: bigint, kind: PaymentNumberKind, validUn
   return sql`
     select g.*, n.generation, n.open_id
     from (
-      select ${groupKey(kind)} as group_key, min(vehicle_id) as vehicle_id, count(*)::int as line_count,
+      select ${kind}::text as kind, ${groupKey(kind)} as group_key, min(vehicle_id) as vehicle_id, count(*)::int as line_count,
              sum(amount_minor)::bigint as total_minor,
              sum(amount_after_deadline_minor)::bigint as total_after_deadline_minor,
              min(next_deadline_at) as next_deadline_at,
@@ -88,7 +88,8 @@ function groupsOfStagedLines(accountId: bigint, kind: PaymentNumberKind, validUn
              encode(sha256(convert_to(string_agg(ticket_number || ':' || amount_minor, ',' order by ticket_number collate "C"),
                                       'UTF8')), 'hex') as line_hash
              ${tickets ? sql`, array_agg(ticket_number ${order}) as tickets, array_agg(amount_minor::text ${order}) as amounts` : sql``}
-      from pay_lines group by 1
+      -- A vehicle's lines are grouped by the integer id, which sorts faster than its key's text.
+      from pay_lines group by ${kind === 'vehicle' ? sql`vehicle_id` : sql`1`}
     ) g
     -- One index probe per set (payment_numbers_by_set): the account's numbers have just been
     -- written by the night before, so their statistics may still say the table is empty.
@@ -101,47 +102,30 @@ function groupsOfStagedLines(accountId: bigint, kind: PaymentNumberKind, validUn
 
 /**
  * Stages the payable lines of a selection (outstanding, not already paid through one of our
- * numbers) with what each is due after its next deadline, grouped as the kind groups them: per
- * vehicle, per violation or all in one (groupsOfStagedLines). The tables are the session's: the
- * caller keeps the connection from staging to recording and drops them. For selections too big
- * to carry in a statement (see stageInline).
+ * numbers) with what each is due after its next deadline, and groups them as each kind groups
+ * them: per vehicle, per violation or all in one (groupsOfStagedLines), every kind's groups in
+ * one table with their kind. The tables are the session's: the caller keeps the connection from
+ * staging to recording and drops them. For selections too big to carry in a statement (see
+ * stageInline).
  */
 export async function stagePayableGroups(
   trx: Executor,
   accountId: bigint,
-  kind: PaymentNumberKind,
+  kinds: readonly PaymentNumberKind[],
   selection: Selection,
   rules: DueRules,
   now: Date,
 ): Promise<void> {
   await dropStaging(trx);
   await sql`create temp table pay_lines as ${stagedLines(accountId, selection, rules, now)}`.execute(trx);
-  // The fresh table's statistics, so the plans built on it fit its size.
+  // The fresh tables' statistics, so the plans built on them fit their size.
   await sql`analyze pay_lines`.execute(trx);
-  await stageGroups(trx, accountId, kind, rules);
-}
-
-/**
- * Stages the same lines again for another kind of the same selection (the nightly stage's
- * consolidated number after the vehicles'): the staged lines are grouped anew, not read again
- * nor rewritten. Lines that changed since they were staged are caught by dropChangedGroups at
- * recording, as for the first kind.
- */
-export async function regroupStagedLines(
-  trx: Executor,
-  accountId: bigint,
-  kind: PaymentNumberKind,
-  rules: DueRules,
-): Promise<void> {
-  await sql`drop table if exists pay_groups`.execute(trx);
-  await stageGroups(trx, accountId, kind, rules);
-}
-
-async function stageGroups(trx: Executor, accountId: bigint, kind: PaymentNumberKind, rules: DueRules) {
-  await sql`create temp table pay_groups as ${groupsOfStagedLines(accountId, kind, rules.validUntil)}`.execute(
-    trx,
-  );
-  await sql`create unique index on pay_groups (group_key)`.execute(trx);
+  for (const [i, kind] of kinds.entries()) {
+    const groups = groupsOfStagedLines(accountId, kind, rules.validUntil);
+    if (i === 0) await sql`create temp table pay_groups as ${groups}`.execute(trx);
+    else await sql`insert into pay_groups ${groups}`.execute(trx);
+  }
+  await sql`create unique index on pay_groups (kind, group_key)`.execute(trx);
   await sql`create index on pay_groups (line_hash)`.execute(trx);
   await sql`create index on pay_groups (vehicle_id)`.execute(trx);
   await sql`analyze pay_groups`.execute(trx);
@@ -164,20 +148,27 @@ export async function dropStaging(trx: Executor): Promise<void> {
 /**
  * Before recording: drops the staged groups whose payable set is no longer what was staged (a
  * line settled, cancelled, changed amount or vehicle, was paid, or a new one came in), comparing
- * the staged lines with the selection's payable lines now in one pass. Those sets get no number
- * this time; the next request stages them afresh. Answers how many groups were dropped.
+ * the staged lines with the selection's payable lines now in one pass for every kind staged.
+ * Those sets get no number this time; the next request stages them afresh. Answers how many
+ * groups were dropped.
  */
 export async function dropChangedGroups(
   trx: Executor,
   accountId: bigint,
-  kind: PaymentNumberKind,
+  kinds: readonly PaymentNumberKind[],
   selection: Selection,
 ): Promise<number> {
+  const keys = sql.join(
+    kinds.flatMap((kind) => [
+      sql`(${kind}::text, ${groupKey(kind, sql`l.`)})`,
+      sql`(${kind}::text, ${groupKey(kind, sql`c.`)})`,
+    ]),
+  );
   const result = await sql`
-    delete from pay_groups g where g.group_key in (
-      select k.group_key
+    delete from pay_groups g where (g.kind, g.group_key) in (
+      select k.kind, k.group_key
       from pay_lines l full join (${payableLines(accountId, selection)}) c on c.ticket_number = l.ticket_number
-      cross join lateral (values (${groupKey(kind, sql`l.`)}), (${groupKey(kind, sql`c.`)})) k(group_key)
+      cross join lateral (values ${keys}) k(kind, group_key)
       where (l.ticket_number is null or c.ticket_number is null or l.vehicle_id <> c.vehicle_id
              or l.amount_minor <> c.amount_minor)
         and k.group_key is not null)`.execute(trx);
@@ -193,16 +184,18 @@ export interface StagedGroup {
   generation: number;
 }
 
-/** The staged groups without an open number: what the authority is asked for. */
-export async function stagedGroupsWithoutNumber(trx: Executor) {
+/** The kind's staged groups without an open number: what the authority is asked for. */
+export async function stagedGroupsWithoutNumber(trx: Executor, kind: PaymentNumberKind) {
   const { rows } = await sql<StagedGroup>`
     select group_key, vehicle_id, line_hash, line_count, total_minor, generation
-    from pay_groups where open_id is null order by group_key`.execute(trx);
+    from pay_groups where kind = ${kind} and open_id is null order by group_key`.execute(trx);
   return rows;
 }
 
-export async function stagedGroupCount(trx: Executor): Promise<number> {
-  const { rows } = await sql<{ n: number }>`select count(*)::int as n from pay_groups`.execute(trx);
+export async function stagedGroupCount(trx: Executor, kind: PaymentNumberKind): Promise<number> {
+  const { rows } = await sql<{
+    n: number;
+  }>`select count(*)::int as n from pay_groups where kind = ${kind}`.execute(trx);
   return rows[0]!.n;
 }
 
@@ -216,8 +209,8 @@ export interface StagedLine {
 export async function stagedLinesWithoutNumber(trx: Executor, kind: PaymentNumberKind) {
   const { rows } = await sql<StagedLine>`
     select g.group_key, l.ticket_number, l.amount_minor
-    from pay_lines l join pay_groups g on g.group_key = ${groupKey(kind, sql`l.`)}
-    where g.open_id is null
+    from pay_lines l join pay_groups g on ${groupHasLine(kind)}
+    where g.kind = ${kind} and g.open_id is null
     order by g.group_key, l.offence_at, l.ticket_number collate "C"`.execute(trx);
   return rows;
 }

@@ -128,7 +128,8 @@ async function changedVehicles(db: Database, accountId: bigint): Promise<bigint[
 /**
  * The account's every per-vehicle number and its consolidated one, as the nightly stage asks for
  * them (issueAfterRun: its checks, then both kinds in one request answering counts). Answers how
- * many numbers were issued.
+ * many numbers were issued, and the time without the authority's call, which the goal excludes
+ * (the stub answers at once, but composing 50,000 numbers with their check digits takes it a while).
  */
 async function issueNight(
   db: Database,
@@ -140,10 +141,25 @@ async function issueNight(
   const { rows } = await sql<{ id: bigint }>`
     insert into runs (account_id, kind, status, finished_at) values (${accountId}, 'manual', 'done', now())
     returning id`.execute(db);
-  return time(async () => {
-    const summary = await issueAfterRun(appDb, issuer, { accountId, runId: rows[0]!.id }, now);
+  let authorityMs = 0;
+  const timed: AuthorityIssuer = {
+    async issue(jurisdiction, items) {
+      const started = performance.now();
+      try {
+        return await issuer.issue(jurisdiction, items);
+      } finally {
+        authorityMs += performance.now() - started;
+      }
+    },
+  };
+  const night = await time(async () => {
+    const summary = await issueAfterRun(appDb, timed, { accountId, runId: rows[0]!.id }, now);
     return summary.vehicleNumbers.issued + summary.consolidated.issued;
   });
+  console.log(
+    `  the authority's call (a stub answering at once): ${Math.round(authorityMs)} ms of the night's ${Math.round(night.ms)} ms, left out of the figure`,
+  );
+  return { value: night.value, ms: night.ms - authorityMs };
 }
 
 export const paymentIssueBenches: Bench[] = [
