@@ -33,15 +33,12 @@ import {
   dropStaging,
   INLINE_STAGING_LINES,
   type InlineGroup,
-  linesOfGroups,
-  type OrderedLine,
   payableLineCount,
   recordInline,
   type StagedGroup,
   type StagedLine,
   stagedGroupCount,
   stagedGroupsWithoutNumber,
-  stagedLinesInOrder,
   stagedLinesWithoutNumber,
   stageInline,
   stagePayableGroups,
@@ -140,6 +137,42 @@ interface Pending {
   kind: PaymentNumberKind;
   missing: StagedGroup[];
   ticketsByGroup: Map<string, IssuanceItem['tickets']>;
+}
+
+/**
+ * Each set's tickets as the authority is asked for them, oldest first (offence time, then ticket
+ * number): from the group's own, or else from its lines.
+ */
+function ticketsOfGroups(groups: readonly StagedGroup[], lines: readonly StagedLine[]) {
+  const ticketsByGroup = new Map<string, IssuanceItem['tickets']>();
+  for (const g of groups)
+    if (g.tickets)
+      ticketsByGroup.set(g.group_key, oldestFirst(g.tickets, g.amounts!.split(','), g.offences!.split(',')));
+  const fromLines = new Map<string, { tickets: string[]; amounts: string[]; offences: string[] }>();
+  for (const line of lines) {
+    let group = fromLines.get(line.group_key);
+    if (!group) {
+      group = { tickets: [], amounts: [], offences: [] };
+      fromLines.set(line.group_key, group);
+    }
+    group.tickets.push(line.ticket_number);
+    group.amounts.push(line.amount_minor.toString());
+    group.offences.push(line.offence);
+  }
+  for (const [key, g] of fromLines) ticketsByGroup.set(key, oldestFirst(g.tickets, g.amounts, g.offences));
+  return ticketsByGroup;
+}
+
+/** A set's tickets, given in any order with their amounts and offence times (offenceMicros), oldest first. */
+function oldestFirst(tickets: string[], amounts: string[], offences: string[]): IssuanceItem['tickets'] {
+  const order = tickets.map((_, j) => j);
+  if (order.length > 1) {
+    const at = offences.map(Number);
+    order.sort(
+      (x, y) => at[x]! - at[y]! || (tickets[x]! < tickets[y]! ? -1 : tickets[x]! > tickets[y]! ? 1 : 0),
+    );
+  }
+  return order.map((j) => ({ ticketNumber: tickets[j]!, amountMinor: BigInt(amounts[j]!) }));
 }
 
 /**
@@ -265,13 +298,7 @@ export async function issueNumbers(
     const { profile, rules, staged, existing } = prepared;
     const pendings: Pending[] = kinds.map((kind, i) => {
       const missing = staged[i]!.filter((g) => g.open_id === null);
-      const ticketsByGroup = new Map(
-        missing.map((g) => [
-          g.group_key,
-          g.tickets.map((ticketNumber, j) => ({ ticketNumber, amountMinor: BigInt(g.amounts[j]!) })),
-        ]),
-      );
-      return { kind, missing, ticketsByGroup };
+      return { kind, missing, ticketsByGroup: ticketsOfGroups(missing, []) };
     });
     const asked: Array<Awaited<ReturnType<typeof ask>>> = [];
     for (const pending of pendings) asked.push(await ask(profile, pending));
@@ -364,40 +391,20 @@ export async function issueNumbers(
             ? []
             : await openNumbersOfStagedGroups(trx, accountId, kind, request.countOnly),
         );
-        perKind.push({ kind, count, missing, existing });
+        // A set staged without its tickets (the consolidated one) is read where the authority numbers it.
+        const lines = missing.some((g) => g.tickets === null && byAuthority(kind, profile, g))
+          ? await stagedLinesWithoutNumber(trx, kind)
+          : [];
+        perKind.push({ kind, count, missing, existing, lines });
       }
-      // Several kinds group the same staged lines: every line is read at once (the order of
-      // each set's tickets) and grouped here for each kind.
-      const asking = perKind.filter((k) => k.missing.length > 0);
-      const lines =
-        asking.length > 1
-          ? await stagedLinesInOrder(trx)
-          : asking.length === 1
-            ? await stagedLinesWithoutNumber(trx, asking[0]!.kind)
-            : [];
-      return perKind.map((k) => ({
-        ...k,
-        lines:
-          k.missing.length === 0
-            ? []
-            : asking.length > 1
-              ? linesOfGroups(lines as OrderedLine[], k.kind, k.missing)
-              : lines,
-      }));
+      return perKind;
     });
 
-    const pendings: Pending[] = staged.map(({ kind, missing, lines }) => {
-      const ticketsByGroup = new Map<string, IssuanceItem['tickets']>();
-      for (const line of lines as StagedLine[]) {
-        let tickets = ticketsByGroup.get(line.group_key);
-        if (!tickets) {
-          tickets = [];
-          ticketsByGroup.set(line.group_key, tickets);
-        }
-        tickets.push({ ticketNumber: line.ticket_number, amountMinor: line.amount_minor });
-      }
-      return { kind, missing, ticketsByGroup };
-    });
+    const pendings: Pending[] = staged.map(({ kind, missing, lines }) => ({
+      kind,
+      missing,
+      ticketsByGroup: ticketsOfGroups(missing, lines),
+    }));
     const asked: Array<Awaited<ReturnType<typeof ask>>> = [];
     for (const pending of pendings) asked.push(await ask(profile, pending));
 

@@ -69,14 +69,18 @@ function stagedLines(accountId: bigint, selection: Selection, rules: DueRules, n
     cross join lateral (select date_trunc('day', p.offence_at at time zone ${rules.timeZone}::text) as local_day) o`;
 }
 
+/** A line's offence time in microseconds since the epoch (decimal text), as the process orders lines by it. */
+const offenceMicros = sql`(extract(epoch from offence_at) * 1000000)::bigint::text`;
+
 /**
  * The groups of the staged lines (read as `pay_lines`): each group's exact line set named by the
  * SHA-256 of its sorted "ticket:amount" lines, its totals and expiry, how many numbers that set had
  * before (the authority's key changes with it) and its open number if it has one. With `tickets`,
- * each group's tickets and amounts too, oldest first, as the authority is asked for them.
+ * each group's tickets (a JSON array), amounts and offence times (comma-separated) too, null
+ * without: in no order but the same one in all three; the authority's order is put on them in the
+ * process (an ordered aggregate would sort every group once more, and arrays are slow to read).
  */
 function groupsOfStagedLines(accountId: bigint, kind: PaymentNumberKind, validUntil: Date, tickets = false) {
-  const order = sql`order by offence_at, ticket_number collate "C"`;
   return sql`
     select g.*, n.generation, n.open_id
     from (
@@ -87,7 +91,12 @@ function groupsOfStagedLines(accountId: bigint, kind: PaymentNumberKind, validUn
              least(min(next_deadline_at), ${validUntil}::timestamptz) as expires_at,
              encode(sha256(convert_to(string_agg(ticket_number || ':' || amount_minor, ',' order by ticket_number collate "C"),
                                       'UTF8')), 'hex') as line_hash
-             ${tickets ? sql`, array_agg(ticket_number ${order}) as tickets, array_agg(amount_minor::text ${order}) as amounts` : sql``}
+             ${
+               tickets
+                 ? sql`, json_agg(ticket_number) as tickets, string_agg(amount_minor::text, ',') as amounts,
+                        string_agg(${offenceMicros}, ',') as offences`
+                 : sql`, null::json as tickets, null::text as amounts, null::text as offences`
+             }
       -- A vehicle's lines are grouped by the integer id, which sorts faster than its key's text.
       from pay_lines group by ${kind === 'vehicle' ? sql`vehicle_id` : sql`1`}
     ) g
@@ -104,9 +113,11 @@ function groupsOfStagedLines(accountId: bigint, kind: PaymentNumberKind, validUn
  * Stages the payable lines of a selection (outstanding, not already paid through one of our
  * numbers) with what each is due after its next deadline, and groups them as each kind groups
  * them: per vehicle, per violation or all in one (groupsOfStagedLines), every kind's groups in
- * one table with their kind. The tables are the session's: the caller keeps the connection from
- * staging to recording and drops them. For selections too big to carry in a statement (see
- * stageInline).
+ * one table with their kind. Each group of a vehicle or a violation keeps its tickets, as the
+ * authority is asked for them; the consolidated set (every line) does not (stagedLinesWithoutNumber
+ * reads them where the authority numbers it). The tables are the session's: the caller keeps the
+ * connection from staging to recording and drops them. For selections too big to carry in a
+ * statement (see stageInline).
  */
 export async function stagePayableGroups(
   trx: Executor,
@@ -121,14 +132,16 @@ export async function stagePayableGroups(
   // The fresh tables' statistics, so the plans built on them fit their size.
   await sql`analyze pay_lines`.execute(trx);
   for (const [i, kind] of kinds.entries()) {
-    const groups = groupsOfStagedLines(accountId, kind, rules.validUntil);
+    const groups = groupsOfStagedLines(accountId, kind, rules.validUntil, kind !== 'consolidated');
     if (i === 0) await sql`create temp table pay_groups as ${groups}`.execute(trx);
     else await sql`insert into pay_groups ${groups}`.execute(trx);
   }
   await sql`create unique index on pay_groups (kind, group_key)`.execute(trx);
   await sql`create index on pay_groups (line_hash)`.execute(trx);
   await sql`create index on pay_groups (vehicle_id)`.execute(trx);
-  await sql`analyze pay_groups`.execute(trx);
+  // The columns later statements join and filter on: statistics of the ticket arrays would cost
+  // more than the rest together.
+  await sql`analyze pay_groups (kind, group_key, line_hash, vehicle_id, open_id)`.execute(trx);
 }
 
 /**
@@ -182,12 +195,19 @@ export interface StagedGroup {
   line_count: number;
   total_minor: bigint;
   generation: number;
+  /**
+   * The group's tickets, and its amounts and offence times (offenceMicros) separated by commas, in
+   * no order but the same one in all three; null where not staged with them.
+   */
+  tickets: string[] | null;
+  amounts: string | null;
+  offences: string | null;
 }
 
-/** The kind's staged groups without an open number: what the authority is asked for. */
+/** The kind's staged groups without an open number, with their tickets where staged: what the authority is asked for. */
 export async function stagedGroupsWithoutNumber(trx: Executor, kind: PaymentNumberKind) {
   const { rows } = await sql<StagedGroup>`
-    select group_key, vehicle_id, line_hash, line_count, total_minor, generation
+    select group_key, vehicle_id, line_hash, line_count, total_minor, generation, tickets, amounts, offences
     from pay_groups where kind = ${kind} and open_id is null order by group_key`.execute(trx);
   return rows;
 }
@@ -203,58 +223,17 @@ export interface StagedLine {
   group_key: string;
   ticket_number: string;
   amount_minor: bigint;
+  /** offenceMicros */
+  offence: string;
 }
 
-/** The lines of the kind's staged groups without an open number, oldest first within each group. */
+/** The lines of the kind's staged groups without an open number, in no order. */
 export async function stagedLinesWithoutNumber(trx: Executor, kind: PaymentNumberKind) {
   const { rows } = await sql<StagedLine>`
-    select g.group_key, l.ticket_number, l.amount_minor
+    select g.group_key, l.ticket_number, l.amount_minor, ${offenceMicros} as offence
     from pay_lines l join pay_groups g on ${groupHasLine(kind)}
-    where g.kind = ${kind} and g.open_id is null
-    order by g.group_key, l.offence_at, l.ticket_number collate "C"`.execute(trx);
+    where g.kind = ${kind} and g.open_id is null`.execute(trx);
   return rows;
-}
-
-/** A staged line as every kind reads it (stagedLinesInOrder). */
-export interface OrderedLine {
-  vehicle_id: bigint;
-  ticket_number: string;
-  amount_minor: bigint;
-}
-
-/**
- * Every staged line, oldest first (offence, then ticket in byte order): each set's tickets in the
- * order the authority is sent them, whichever kind groups them (lineGroupKey), so a request for
- * several kinds reads its lines once.
- */
-export async function stagedLinesInOrder(trx: Executor) {
-  const { rows } = await sql<OrderedLine>`
-    select vehicle_id, ticket_number, amount_minor from pay_lines
-    order by offence_at, ticket_number collate "C"`.execute(trx);
-  return rows;
-}
-
-/** The group of a line read by stagedLinesInOrder for the kind, as groupKey names it in SQL. */
-export function lineGroupKey(kind: PaymentNumberKind, line: OrderedLine): string {
-  if (kind === 'vehicle') return line.vehicle_id.toString();
-  if (kind === 'violation') return line.ticket_number;
-  return '';
-}
-
-/** The lines of the given groups, from every staged line in order, grouped as the kind groups them. */
-export function linesOfGroups(
-  lines: readonly OrderedLine[],
-  kind: PaymentNumberKind,
-  groups: readonly StagedGroup[],
-) {
-  const keys = new Set(groups.map((g) => g.group_key));
-  const found: StagedLine[] = [];
-  for (const line of lines) {
-    const key = lineGroupKey(kind, line);
-    if (keys.has(key))
-      found.push({ group_key: key, ticket_number: line.ticket_number, amount_minor: line.amount_minor });
-  }
-  return found;
 }
 
 /**
@@ -278,9 +257,9 @@ export async function payableLineCount(
 
 export interface InlineGroup extends StagedGroup {
   open_id: bigint | null;
-  /** The group's tickets and amounts (decimal text), oldest first. */
   tickets: string[];
-  amounts: string[];
+  amounts: string;
+  offences: string;
 }
 
 /**
