@@ -33,6 +33,14 @@ async function fleetWithFines(code: JurisdictionCode) {
     from generate_series(0, 20) i, (select currency from accounts where id = ${account.id}) c`.execute(
     test.ownerDb,
   );
+  // A fine at the same time on the same vehicle as P6, written after it: the ticket number orders them.
+  await sql`
+    insert into violations (account_id, ticket_number, vehicle_id, state, offence_at, type_code, description_ar,
+                            description_en, location, amount_minor, currency, authority_status, version,
+                            first_seen_run, last_changed_run)
+    select account_id, 'P06', vehicle_id, state, offence_at, type_code, description_ar, description_en, location,
+           4321, currency, authority_status, version, first_seen_run, last_changed_run
+    from violations where account_id = ${account.id} and ticket_number = 'P6'`.execute(test.ownerDb);
   return account.id;
 }
 
@@ -56,10 +64,12 @@ describe('staging inline and in tables', { timeout: 120_000 }, () => {
       const accounts = [await fleetWithFines(code), await fleetWithFines(code)];
       // Each path's requests to the authority: kind and tickets (the keys name the account).
       const asked = accounts.map(() => [] as string[]);
+      const ticketLists: string[][] = [];
       const issuers = accounts.map((_, i): AuthorityIssuer => {
         const issuer = instantIssuer();
         return {
           issue(jurisdiction, items) {
+            for (const item of items) ticketLists.push(item.tickets.map((t) => t.ticketNumber));
             for (const item of items)
               asked[i]!.push(
                 `${item.kind} ${item.tickets.map((t) => `${t.ticketNumber}:${t.amountMinor}`).join(',')}`,
@@ -116,6 +126,15 @@ describe('staging inline and in tables', { timeout: 120_000 }, () => {
       expect(asked[0]!.length).toBeGreaterThan(8);
       expect(asked[0]!.sort()).toEqual(asked[1]!.sort());
       expect(a.filter((n) => (n as { state: string }).state === 'superseded').length).toBeGreaterThan(0);
+
+      // Every set's tickets went oldest first, the same offence time ordered by ticket number.
+      const { rows } = await sql<{ ticket_number: string }>`
+        select ticket_number from violations where account_id = ${accounts[0]!}
+        order by offence_at, ticket_number collate "C"`.execute(test.ownerDb);
+      const rank = new Map(rows.map((r, j) => [r.ticket_number, j]));
+      expect(ticketLists.some((list) => list.includes('P06'))).toBe(true);
+      for (const list of ticketLists)
+        expect(list).toEqual([...list].sort((x, y) => rank.get(x)! - rank.get(y)!));
     });
   }
 });
