@@ -103,4 +103,45 @@ describe.each(paths)('due amounts worked out in SQL, $name', { timeout: 120_000 
       }
     });
   }
+
+  // Issued around the nights clocks changed (Cairo's midnight turned back to 23:00 and put forward
+  // to 01:00, Amman's 01:00 turned back to midnight, which so came twice), inside the changed hour
+  // or the day before, for fines every 20 minutes across the days whose deadline is that night.
+  for (const [code, now, from] of [
+    ['EG', '2023-10-26T21:30:00Z', '2023-08-25T00:00:00Z'],
+    ['EG', '2024-04-25T22:30:00Z', '2024-02-23T00:00:00Z'],
+    ['EG', '2024-04-25T12:00:00Z', '2024-02-23T00:00:00Z'],
+    ['JO', '2021-10-28T21:30:00Z', '2021-09-27T00:00:00Z'],
+    ['JO', '2021-10-28T12:00:00Z', '2021-09-27T00:00:00Z'],
+  ] as const) {
+    it(`match lineDue for ${code} issued at ${now}, a daylight-saving change`, async () => {
+      const profile = jurisdictions[code];
+      const account = await makeAccount(test.db, code);
+      const [vehicle] = await makeVehicles(test.db, account.id, [`${code}:1-DST`]);
+      const offences = Array.from({ length: 4 * 72 }, (_, i) => new Date(Date.parse(from) + i * 20 * 60_000));
+      await sql`
+        insert into violations (account_id, ticket_number, vehicle_id, state, offence_at, type_code, description_ar,
+                                description_en, location, amount_minor, currency, authority_status, version,
+                                first_seen_run, last_changed_run)
+        select ${account.id}, 'S' || t.i, ${vehicle!}, 'outstanding', t.offence_at, 'SPD', 'سرعة', 'Speeding', 'X', 1001,
+               ${profile.currency}, 'unpaid', 1, 1, 1
+        from unnest(${offences}::timestamptz[]) with ordinality as t(offence_at, i)`.execute(test.ownerDb);
+      await issuePaymentNumbers(test.db, instantIssuer(), {
+        accountId: account.id,
+        kind: 'vehicle',
+        selection: { scope: 'account' },
+        now: new Date(now),
+        inlineLines,
+      });
+      const { rows: lines } = await sql<{ offence_at: Date; after: bigint; at: Date | null }>`
+        select offence_at, amount_after_deadline_minor as after, next_deadline_at as at
+        from payment_number_lines where account_id = ${account.id} order by offence_at`.execute(test.ownerDb);
+      expect(lines).toHaveLength(offences.length);
+      const due = lines.map((l) => lineDue(profile, l.offence_at, 1001n, new Date(now)));
+      expect(due.some((d) => d.nextDeadlineAt) && due.some((d) => !d.nextDeadlineAt)).toBe(true);
+      expect(lines.map((l) => ({ after: l.after, at: l.at }))).toEqual(
+        due.map((d) => ({ after: d.amountAfterDeadlineMinor, at: d.nextDeadlineAt })),
+      );
+    });
+  }
 });
