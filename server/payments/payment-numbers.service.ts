@@ -9,6 +9,7 @@ import { bilingual } from '../i18n/messages.ts';
 import { type JurisdictionCode, type JurisdictionProfile, jurisdictions } from '../jurisdictions/profiles.ts';
 import { lockAccountViolations } from '../violations/violations.repo.ts';
 import { maxValidityEnd } from './due.ts';
+import { ticketsOfGroups } from './issuance-tickets.ts';
 import { composePaymentNumber, type PaymentNumberKind, PRODUCT_ISSUER_DIGIT } from './payment-number.ts';
 import {
   expireNumbers,
@@ -36,7 +37,6 @@ import {
   payableLineCount,
   recordInline,
   type StagedGroup,
-  type StagedLine,
   stagedGroupCount,
   stagedGroupsWithoutNumber,
   stagedLinesWithoutNumber,
@@ -137,42 +137,6 @@ interface Pending {
   kind: PaymentNumberKind;
   missing: StagedGroup[];
   ticketsByGroup: Map<string, IssuanceItem['tickets']>;
-}
-
-/**
- * Each set's tickets as the authority is asked for them, oldest first (offence time, then ticket
- * number): from the group's own, or else from its lines.
- */
-function ticketsOfGroups(groups: readonly StagedGroup[], lines: readonly StagedLine[]) {
-  const ticketsByGroup = new Map<string, IssuanceItem['tickets']>();
-  for (const g of groups)
-    if (g.tickets)
-      ticketsByGroup.set(g.group_key, oldestFirst(g.tickets, g.amounts!.split(','), g.offences!.split(',')));
-  const fromLines = new Map<string, { tickets: string[]; amounts: string[]; offences: string[] }>();
-  for (const line of lines) {
-    let group = fromLines.get(line.group_key);
-    if (!group) {
-      group = { tickets: [], amounts: [], offences: [] };
-      fromLines.set(line.group_key, group);
-    }
-    group.tickets.push(line.ticket_number);
-    group.amounts.push(line.amount_minor.toString());
-    group.offences.push(line.offence);
-  }
-  for (const [key, g] of fromLines) ticketsByGroup.set(key, oldestFirst(g.tickets, g.amounts, g.offences));
-  return ticketsByGroup;
-}
-
-/** A set's tickets, given in any order with their amounts and offence times (offenceMicros), oldest first. */
-function oldestFirst(tickets: string[], amounts: string[], offences: string[]): IssuanceItem['tickets'] {
-  const order = tickets.map((_, j) => j);
-  if (order.length > 1) {
-    const at = offences.map(Number);
-    order.sort(
-      (x, y) => at[x]! - at[y]! || (tickets[x]! < tickets[y]! ? -1 : tickets[x]! > tickets[y]! ? 1 : 0),
-    );
-  }
-  return order.map((j) => ({ ticketNumber: tickets[j]!, amountMinor: BigInt(amounts[j]!) }));
 }
 
 /**
