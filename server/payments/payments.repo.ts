@@ -141,23 +141,25 @@ export async function applyPaymentToNumber(
     where account_id = ${accountId} and id = ${numberId}`.execute(trx);
   const given = allocations.filter((a) => a.paidMinor > 0n);
   if (given.length === 0) return;
-  await sql`
+  const { rows: lines } = await sql<{ ticket_number: string; state: string }>`
     update payment_number_lines l
     set paid_minor = l.paid_minor + a.paid,
         state = case when l.paid_minor + a.paid >= l.amount_minor then 'paid_pending' else 'open' end
     from unnest(${given.map((a) => a.ticketNumber)}::text[], ${given.map((a) => a.paidMinor)}::bigint[]) as a(ticket, paid)
-    where l.account_id = ${accountId} and l.payment_number_id = ${numberId} and l.ticket_number = a.ticket`.execute(
-    trx,
-  );
+    where l.account_id = ${accountId} and l.payment_number_id = ${numberId} and l.ticket_number = a.ticket
+    returning l.ticket_number, l.state`.execute(trx);
   // Other open numbers asking for a line now paid would have it paid twice: they are superseded.
+  // They are found from the tickets this payment paid (a line paid before superseded its others
+  // then, and no number is issued for a paid line), through the lines' ticket index.
+  const paid = lines.filter((l) => l.state === 'paid_pending').map((l) => l.ticket_number);
+  if (paid.length === 0) return;
   await sql`
     update payment_numbers p set state = 'superseded', state_changed_at = ${payment.at}
     where p.account_id = ${accountId} and p.state = 'open' and p.id <> ${numberId}
-      and exists (select 1 from payment_number_lines mine
-                  join payment_number_lines other on other.account_id = mine.account_id
-                                                 and other.ticket_number = mine.ticket_number
-                  where mine.account_id = ${accountId} and mine.payment_number_id = ${numberId}
-                    and mine.state = 'paid_pending' and other.payment_number_id = p.id)`.execute(trx);
+      and p.id in (select other.payment_number_id from payment_number_lines other
+                   where other.account_id = ${accountId} and other.ticket_number = any(${paid}::text[]))`.execute(
+    trx,
+  );
 }
 
 export async function insertPaymentException(
