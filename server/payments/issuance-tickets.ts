@@ -11,7 +11,7 @@ export function ticketsOfGroups(groups: readonly StagedGroup[], lines: readonly 
   for (const g of groups)
     if (g.tickets)
       ticketsByGroup.set(g.group_key, oldestFirst(g.tickets, g.amounts!.split(','), g.offences!.split(',')));
-  const fromLines = new Map<string, { tickets: string[]; amounts: string[]; offences: string[] }>();
+  const fromLines = new Map<string, { tickets: string[]; amounts: bigint[]; offences: string[] }>();
   for (const line of lines) {
     let group = fromLines.get(line.group_key);
     if (!group) {
@@ -19,17 +19,20 @@ export function ticketsOfGroups(groups: readonly StagedGroup[], lines: readonly 
       fromLines.set(line.group_key, group);
     }
     group.tickets.push(line.ticket_number);
-    group.amounts.push(line.amount_minor.toString());
+    group.amounts.push(line.amount_minor);
     group.offences.push(line.offence);
   }
   for (const [key, g] of fromLines) ticketsByGroup.set(key, oldestFirst(g.tickets, g.amounts, g.offences));
   return ticketsByGroup;
 }
 
-/** A set's tickets, given in any order with their amounts and offence times (offenceMicros), oldest first. */
+/**
+ * A set's tickets, given in any order with their amounts (decimal text as staged, or read) and
+ * offence times (offenceMicros), oldest first.
+ */
 export function oldestFirst(
   tickets: string[],
-  amounts: string[],
+  amounts: ReadonlyArray<string | bigint>,
   offences: string[],
 ): IssuanceItem['tickets'] {
   const order = tickets.map((_, j) => j);

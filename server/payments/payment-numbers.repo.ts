@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { toJsonb } from '../db/json.ts';
 import type { Executor } from '../db/tenant.ts';
+import { isUniqueViolation } from '../db/unique-violation.ts';
 import type { PaymentNumberKind } from './payment-number.ts';
 
 /** Which outstanding violations a request covers. */
@@ -124,7 +125,6 @@ export async function insertIssuedNumbers(
   meta: RecordingMeta,
   issued: readonly IssuedNumber[],
 ): Promise<{ recorded: number; open: number }> {
-  if (issued.length === 0) return { recorded: 0, open: 0 };
   const { rows } = await sql<{ recorded: number; open: number }>`
     with ${recordIssued(meta, issued)}
     select (select count(*)::int from inserted) as recorded,
@@ -196,9 +196,7 @@ export function recordIssued(meta: RecordingMeta, issued: readonly IssuedNumber[
 }
 
 /** The unique violation of a number the account already has: the authority answered a number twice. */
-export const isNumberReused = (error: unknown) =>
-  (error as { code?: string }).code === '23505' &&
-  (error as { constraint?: string }).constraint === 'payment_numbers_number';
+export const isNumberReused = (error: unknown) => isUniqueViolation(error, 'payment_numbers_number');
 
 export const numberColumns = sql`p.id, p.number, p.kind, p.issuer, p.selection, p.vehicle_id, p.line_count, p.total_minor,
   p.total_after_deadline_minor, p.next_deadline_at, p.currency, p.issued_at, p.expires_at, p.state, p.paid_minor,

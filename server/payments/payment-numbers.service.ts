@@ -101,12 +101,20 @@ function answered(open: NumberRow[] | number) {
   return typeof open === 'number' ? { numbers: [], open } : { numbers: open, open: open.length };
 }
 
-/** The authority answered a number the account already has, for another set: its fault, reported. */
-function numberReused(cause: unknown) {
-  return new DomainError('payments.authority_number_reused', bilingual('payments.authority_number_reused'), {
-    status: 502,
-    cause,
-  });
+/**
+ * Recording, with a number the authority answered twice (one the account already has, for
+ * another set) reported as its fault.
+ */
+async function reportingReusedNumbers<T>(record: () => Promise<T>): Promise<T> {
+  try {
+    return await record();
+  } catch (error) {
+    if (!isNumberReused(error)) throw error;
+    throw new DomainError('payments.authority_number_reused', bilingual('payments.authority_number_reused'), {
+      status: 502,
+      cause: error,
+    });
+  }
 }
 
 function nothingPayable(kind: PaymentNumberKind, selection: Selection) {
@@ -283,15 +291,17 @@ export async function issueNumbers(
               recorded: count,
               kept,
               open,
-            } = await recordedInline(
-              trx,
-              staged[i]!,
-              rules,
-              {
-                supersede: supersedeIncomplete(accountId, kind, selection, now),
-                record: issued.length > 0 ? recordIssued(meta(kind, profile), issued) : null,
-              },
-              { accountId, kind, selection, now },
+            } = await reportingReusedNumbers(() =>
+              recordInline(
+                trx,
+                staged[i]!,
+                rules,
+                {
+                  supersede: supersedeIncomplete(accountId, kind, selection, now),
+                  record: issued.length > 0 ? recordIssued(meta(kind, profile), issued) : null,
+                },
+                { accountId, kind, selection, now },
+              ),
             );
             answers.push({
               issued: count,
@@ -392,13 +402,12 @@ export async function issueNumbers(
             await ownNumbers(trx, profile, pending, issued);
             // The numbers arrive as arrays, which the planner guesses at 100 rows: joined by nested
             // loops to the staged lines that would be quadratic, so hash joins are asked for.
-            const { recorded: count, open } = await recordNumbers(trx, meta(kind, profile), issued);
+            const { recorded: count, open } = await reportingReusedNumbers(() =>
+              withoutNestedLoops(trx, () => insertIssuedNumbers(trx, meta(kind, profile), issued)),
+            );
             answers.push({
               issued: count,
-              open:
-                request.countOnly && issued.length > 0
-                  ? open
-                  : await openNumbersOfStagedGroups(trx, accountId, kind, request.countOnly),
+              open: request.countOnly ? open : await openNumbersOfStagedGroups(trx, accountId, kind),
             });
           }
           return answers;
@@ -411,26 +420,6 @@ export async function issueNumbers(
       if (!answer) return { ...existing, issued: 0, refused, jurisdiction: profile.code };
       return { issued: answer.issued, ...answered(answer.open), refused, jurisdiction: profile.code };
     });
-  }
-
-  /** recordInline, a number the authority answered twice reported as its fault. */
-  async function recordedInline(...args: Parameters<typeof recordInline>) {
-    try {
-      return await recordInline(...args);
-    } catch (error) {
-      if (isNumberReused(error)) throw numberReused(error);
-      throw error;
-    }
-  }
-
-  /** insertIssuedNumbers, a number the authority answered twice reported as its fault. */
-  async function recordNumbers(trx: Tx, recording: RecordingMeta, issued: IssuedNumber[]) {
-    try {
-      return await withoutNestedLoops(trx, () => insertIssuedNumbers(trx, recording, issued));
-    } catch (error) {
-      if (isNumberReused(error)) throw numberReused(error);
-      throw error;
-    }
   }
 
   return issueInline();

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { copyInto } from '../db/copy.ts';
 import { copyLine } from '../db/copy-text.ts';
 import type { Executor } from '../db/tenant.ts';
+import { isUniqueViolation } from '../db/unique-violation.ts';
 import type { NewPayment, PaymentOutcome } from './payments.repo.ts';
 
 /** One payment of a batch as staged: its place in the batch and the number its reference reads as. */
@@ -132,8 +133,7 @@ export async function entangledOrdinals(trx: Executor, accountId: bigint): Promi
  * committed after the batch was classified fails the INSERT with this unique violation.
  */
 export const isRecordedMeanwhile = (error: unknown) =>
-  (error as { code?: string; constraint?: string }).code === '23505' &&
-  (error as { constraint?: string }).constraint === 'payments_one_per_transaction';
+  isUniqueViolation(error, 'payments_one_per_transaction');
 
 export interface ClassifiedPayment {
   ordinal: number;

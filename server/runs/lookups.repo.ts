@@ -167,11 +167,6 @@ export async function recordLookupBatch(
   return rows[0]!;
 }
 
-/** Whether an error is a unique-key failure (the one a `plain` recordLookupBatch can meet). */
-export function isUniqueViolation(error: unknown): boolean {
-  return (error as { code?: string }).code === '23505';
-}
-
 export function failedLookups(trx: Executor, accountId: bigint, runId: bigint) {
   return trx
     .selectFrom('lookups')

@@ -4,6 +4,7 @@ import type { AuthorityProvider, PlateLookup } from '../authority/contract.ts';
 import type { Database } from '../db/database.ts';
 import { withBitmapScans, withoutNestedLoops, withParallelQuery } from '../db/planner.ts';
 import { type Tx, withTenant } from '../db/tenant.ts';
+import { isUniqueViolation } from '../db/unique-violation.ts';
 import { DomainError } from '../errors.ts';
 import { closeDecidedSuspicions } from '../exceptions/exceptions.repo.ts';
 import { bilingual } from '../i18n/messages.ts';
@@ -16,7 +17,6 @@ import {
   completeLookups,
   failedLookups,
   findBatchContext,
-  isUniqueViolation,
   lookupsComplete,
   pendingLookups,
   recordLookupBatch,
