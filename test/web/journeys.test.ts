@@ -151,6 +151,11 @@ describe('the web app in a real browser', { timeout: 120_000 }, () => {
     await nav(accountant, 'Fleet').click();
     await accountant.getByRole('heading', { name: 'Vehicles' }).waitFor();
     expect(await accountant.locator('input[type=file]').count()).toBe(0);
+    // The alerts page is not in an accountant's navigation; opened by its address, it says why.
+    expect(await nav(accountant, 'Alerts').count()).toBe(0);
+    await accountant.goto(`${app.product.url}/alerts`);
+    await accountant.getByText('Your role in this account does not allow this.').waitFor();
+    expect(await accountant.locator('form, input, select').count()).toBe(0);
     await accountant.context().close();
   });
 

@@ -73,6 +73,8 @@ function Refusal({ error }: { error: unknown }) {
 
 export default function Alerts() {
   const t = useT();
+  const { may } = useSession();
+  if (!may('account.manage')) return <p className="error">{t('error.forbidden')}</p>;
   return (
     <div className="page">
       <h1>{t('alerts.page_title')}</h1>
