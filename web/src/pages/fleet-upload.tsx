@@ -2,6 +2,7 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { type DragEvent, type FormEvent, useId, useState } from 'react';
 import { Link } from 'wouter';
 import { ApiError, download, post, postForm } from '../api.ts';
+import { IssueTable } from '../components/issue-table.tsx';
 import { useFormats, usePreferences, useT } from '../locale.tsx';
 import { type Preview, previewFile } from '../preview.ts';
 import type { UploadReport } from '../types.ts';
@@ -262,33 +263,5 @@ function UploadResult({
         </div>
       )}
     </div>
-  );
-}
-
-function IssueTable({ issues, language }: { issues: UploadReport['errors']; language: 'ar' | 'en' }) {
-  const t = useT();
-  const f = useFormats();
-  return (
-    <TableScroll>
-      <table className="issues">
-        <thead>
-          <tr>
-            <th scope="col">{t('fleet.row')}</th>
-            <th scope="col">{t('fleet.column')}</th>
-            <th scope="col">{t('fleet.reason')}</th>
-          </tr>
-        </thead>
-        <tbody>
-          {issues.map((e, i) => (
-            // biome-ignore lint/suspicious/noArrayIndexKey: one row may hold several issues
-            <tr key={`${e.row}-${i}`}>
-              <td className="num">{f.number(e.row)}</td>
-              <td>{e.column ?? '—'}</td>
-              <td>{language === 'ar' ? e.messageAr : e.message}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </TableScroll>
   );
 }

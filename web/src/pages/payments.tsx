@@ -11,6 +11,7 @@ import { useCursorPages } from '../paging.ts';
 import { useSession } from '../session.tsx';
 import { Badge, Card, ErrorMessage, TableScroll } from '../ui.tsx';
 import { IssueForSelection } from './issue-selection.tsx';
+import { SettlementUpload } from './settlement-upload.tsx';
 import {
   type IssueOutcome,
   NumberLines,
@@ -52,6 +53,7 @@ export default function Payments() {
       {may('money.write') ? <IssueConsolidated /> : null}
       {may('money.write') ? <IssueForSelection /> : null}
       <PaymentNumbers />
+      {may('money.write') ? <SettlementUpload /> : null}
       <PaymentsReceived />
     </div>
   );

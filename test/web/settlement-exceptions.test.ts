@@ -1,0 +1,169 @@
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { DEMO_PASSWORD } from '../../server/demo/demo.service.ts';
+import { composePaymentNumber } from '../../server/payments/payment-number.ts';
+import { useTestDatabase } from '../support/database.ts';
+import { useProduct } from '../support/http.ts';
+import { expectAccessible, newPage, screenshot, signIn, useBrowser } from './browser.ts';
+
+// The demo product, as a newcomer gets it: an accountant sends the bank's settlement file from
+// the Payments page and decides what did not match on the Exceptions page.
+const test = useTestDatabase();
+const app = useProduct(test, { DEMO: 'true' });
+const chrome = useBrowser();
+
+const poll = <T>(fn: () => Promise<T>) => expect.poll(fn, { timeout: 20_000, interval: 200 });
+const nav = (p: Page, name: string) => p.locator('nav.mainnav').getByRole('link', { name, exact: true });
+
+interface OpenNumber {
+  number: string;
+  kind: string;
+  totalMinor: string;
+}
+
+/** The signed-in person's (only) account. */
+async function accountOf(page: Page): Promise<string> {
+  const session = await (await page.request.get('/api/v1/me')).json();
+  return session.accounts[0].id;
+}
+
+/** The account's open per-vehicle numbers, through the API with the page's own session. */
+async function openVehicleNumbers(page: Page): Promise<OpenNumber[]> {
+  const answer = await page.request.get('/api/v1/payment-numbers?state=open&kind=vehicle&limit=10', {
+    headers: { 'x-account-id': await accountOf(page) },
+  });
+  expect(answer.status()).toBe(200);
+  return (await answer.json()).paymentNumbers;
+}
+
+/** How many payments the account has recorded. */
+async function paymentsRecorded(page: Page): Promise<number> {
+  const answer = await page.request.get('/api/v1/payments?limit=100', {
+    headers: { 'x-account-id': await accountOf(page) },
+  });
+  expect(answer.status()).toBe(200);
+  return (await answer.json()).payments.length;
+}
+
+/** Minor units of JOD (three decimals) as the file's major units. */
+const major = (minor: bigint) => `${minor / 1000n}.${(minor % 1000n).toString().padStart(3, '0')}`;
+
+async function sendFile(page: Page, name: string, csv: string) {
+  await page.getByLabel('Settlement file', { exact: true }).setInputFiles({
+    name,
+    mimeType: 'text/csv',
+    buffer: Buffer.from(csv),
+  });
+  await page.getByRole('button', { name: 'Record and match' }).click();
+}
+
+describe('settlement files and exceptions in a real browser', { timeout: 120_000 }, () => {
+  it('refuses a file with a bad row (row, column, why) and records nothing; then matches a good one; then an accountant resolves the mismatch with a note', async () => {
+    const accountant = await newPage(chrome.browser, app.product.url!);
+    await signIn(accountant, 'accountant.jo@demo.fleet', DEMO_PASSWORD);
+    const [exact, short] = await openVehicleNumbers(accountant);
+    expect(exact && short).toBeTruthy();
+    const unknown = composePaymentNumber('vehicle', '1', 987_654n);
+    const paidAt = new Date().toISOString();
+
+    await nav(accountant, 'Payments').click();
+    await accountant.getByRole('heading', { name: 'Upload a settlement file' }).waitFor();
+
+    // A file with one bad amount: refused whole, the row and column named.
+    await sendFile(
+      accountant,
+      'bank-bad.csv',
+      [
+        'transaction_id,number,amount,paid_at',
+        `BANK-1,${exact!.number},${major(BigInt(exact!.totalMinor))},${paidAt}`,
+        `BANK-2,${short!.number},twelve,${paidAt}`,
+      ].join('\n'),
+    );
+    await poll(() => accountant.getByRole('alert').first().textContent()).toMatch(
+      /^Some rows of the settlement file are not valid; nothing was applied\./,
+    );
+    const issues = accountant.locator('table.issues tbody tr');
+    expect(await issues.count()).toBe(1);
+    expect(await issues.first().locator('td').first().textContent()).toBe('3');
+    expect(await paymentsRecorded(accountant)).toBe(0);
+
+    // The good file: one exact, one 1.000 JOD short, one for a number nobody issued.
+    await sendFile(
+      accountant,
+      'bank-good.csv',
+      [
+        'transaction_id,number,amount,paid_at',
+        `BANK-1,${exact!.number},${major(BigInt(exact!.totalMinor))},${paidAt}`,
+        `BANK-2,${short!.number},${major(BigInt(short!.totalMinor) - 1000n)},${paidAt}`,
+        `BANK-3,${unknown},5.000,${paidAt}`,
+      ].join('\n'),
+    );
+    const result = accountant.getByTestId('settlement-result');
+    await poll(() => result.locator('p').first().textContent()).toBe(
+      'bank-good.csv: 3 rows, 3 payments recorded, none recorded before.',
+    );
+    expect(await result.locator('dl').textContent()).toBe('Matched1Paid short1Unknown number1');
+    expect(await result.textContent()).toContain('2 payments did not match and wait for a decision: Exceptions');
+    expect(await paymentsRecorded(accountant)).toBe(3);
+    await expectAccessible(accountant, 'a settlement file matched');
+    await screenshot(accountant, 'settlement-matched');
+
+    // Sending the same file again records nothing twice.
+    await sendFile(
+      accountant,
+      'bank-good.csv',
+      [
+        'transaction_id,number,amount,paid_at',
+        `BANK-1,${exact!.number},${major(BigInt(exact!.totalMinor))},${paidAt}`,
+      ].join('\n'),
+    );
+    await poll(() => result.locator('p').first().textContent()).toBe(
+      'bank-good.csv: 1 row, 0 payments recorded, 1 recorded before.',
+    );
+    expect(await paymentsRecorded(accountant)).toBe(3);
+
+    // The mismatch, with its evidence, on the Exceptions page.
+    await nav(accountant, 'Exceptions').click();
+    await accountant.getByRole('heading', { name: 'Exceptions', level: 1 }).waitFor();
+    const mismatch = accountant.locator('li', {
+      has: accountant.getByRole('heading', { name: /^Amount mismatch/ }),
+    });
+    await mismatch.waitFor();
+    const facts = mismatch.locator('dl.facts');
+    expect(await facts.locator('div', { hasText: 'Transaction' }).locator('dd').textContent()).toBe('BANK-2');
+    expect(await facts.locator('div', { hasText: 'Number paid' }).locator('dd').textContent()).toBe(
+      short!.number,
+    );
+    expect(await facts.locator('div', { hasText: 'Difference' }).locator('dd').textContent()).toBe(
+      'JOD\u00a01.000 short',
+    );
+    const unknownCard = accountant.locator('li', {
+      has: accountant.getByRole('heading', { name: /^Unknown payment reference/ }),
+    });
+    expect(await unknownCard.locator('dl.facts').textContent()).toContain(unknown);
+    await expectAccessible(accountant, 'payment exceptions with their evidence');
+    await screenshot(accountant, 'exceptions-evidence');
+
+    // Resolved with a note: it leaves the open list and shows the note among the resolved.
+    await mismatch.getByRole('button', { name: 'Resolve with a note' }).click();
+    await mismatch.getByLabel('What was done').fill('Paid the missing 1.000 JOD by bank transfer.');
+    await mismatch.getByRole('button', { name: 'Resolve', exact: true }).click();
+    await poll(() => accountant.getByRole('heading', { name: /^Amount mismatch/ }).count()).toBe(0);
+    await accountant.getByLabel('Status').selectOption('resolved');
+    const resolved = accountant.locator('li', {
+      has: accountant.getByRole('heading', { name: /^Amount mismatch/ }),
+    });
+    await poll(() => resolved.locator('blockquote').textContent()).toBe(
+      'Paid the missing 1.000 JOD by bank transfer.',
+    );
+    expect(await resolved.textContent()).toMatch(/Resolved/);
+
+    // The same page in Arabic, right to left.
+    await accountant.getByRole('button', { name: 'العربية' }).click();
+    await accountant.getByRole('heading', { name: 'الاستثناءات', level: 1 }).waitFor();
+    expect(await accountant.evaluate(() => document.documentElement.dir)).toBe('rtl');
+    await expectAccessible(accountant, 'resolved exceptions in Arabic');
+    await screenshot(accountant, 'exceptions-resolved-ar');
+    await accountant.context().close();
+  });
+});
