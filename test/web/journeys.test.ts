@@ -195,6 +195,23 @@ describe('the web app in a real browser', { timeout: 120_000 }, () => {
     expect(amounts.length).toBeGreaterThan(0);
     expect(amounts.reduce((sum, a) => sum + BigInt(a), 0n)).toBe(total);
     expect(BigInt((await lines.locator('tfoot td[data-minor]').getAttribute('data-minor'))!)).toBe(total);
+    // What the lines come to after their next deadlines adds up to what the number says it will cost.
+    const account = (await (await accountant.request.get('/api/v1/me')).json()).accounts[0].id;
+    const detail = await (
+      await accountant.request.get(`/api/v1/payment-numbers/${number}`, {
+        headers: { 'x-account-id': account },
+      })
+    ).json();
+    expect(detail.nextDeadlineAt).not.toBeNull();
+    const later = await lines
+      .locator('tbody td[data-later-minor]')
+      .evaluateAll((cells) => cells.map((c) => c.getAttribute('data-later-minor')!));
+    expect(later).toHaveLength(amounts.length);
+    expect(later.reduce((sum, a) => sum + BigInt(a), 0n)).toBe(BigInt(detail.totalAfterDeadlineMinor));
+    expect(await lines.locator('tfoot td[data-later-minor]').getAttribute('data-later-minor')).toBe(
+      detail.totalAfterDeadlineMinor,
+    );
+    await accountant.getByText(/^After each line's next deadline \(the first: /).waitFor();
     await expectAccessible(accountant, 'payments');
     await screenshot(accountant, 'journey-en-payments');
     // A vehicle with something outstanding gets no clearance certificate, and the page says why.

@@ -103,7 +103,9 @@ describe('settlement files and exceptions in a real browser', { timeout: 120_000
       'bank-good.csv: 3 rows, 3 payments recorded, none recorded before.',
     );
     expect(await result.locator('dl').textContent()).toBe('Matched1Paid short1Unknown number1');
-    expect(await result.textContent()).toContain('2 payments did not match and wait for a decision: Exceptions');
+    expect(await result.textContent()).toContain(
+      '2 payments did not match and wait for a decision: Exceptions',
+    );
     expect(await paymentsRecorded(accountant)).toBe(3);
     await expectAccessible(accountant, 'a settlement file matched');
     await screenshot(accountant, 'settlement-matched');
@@ -164,6 +166,39 @@ describe('settlement files and exceptions in a real browser', { timeout: 120_000
     expect(await accountant.evaluate(() => document.documentElement.dir)).toBe('rtl');
     await expectAccessible(accountant, 'resolved exceptions in Arabic');
     await screenshot(accountant, 'exceptions-resolved-ar');
+    await accountant.context().close();
+  });
+
+  it("shows what each channel costs where a jurisdiction charges more for one (Egypt's 5% on cash)", async () => {
+    const accountant = await newPage(chrome.browser, app.product.url!);
+    await signIn(accountant, 'accountant.eg@demo.fleet', DEMO_PASSWORD);
+    const [number] = await openVehicleNumbers(accountant);
+    const detail = await (
+      await accountant.request.get(`/api/v1/payment-numbers/${number!.number}`, {
+        headers: { 'x-account-id': await accountOf(accountant) },
+      })
+    ).json();
+    const cash = detail.channels.find((c: { channel: string }) => c.channel === 'cash');
+    // 5% of what is due, rounded up to the piastre, on top.
+    const due = BigInt(detail.dueNowMinor);
+    expect(BigInt(cash.surchargeMinor)).toBe((due * 5n + 99n) / 100n);
+    expect(BigInt(cash.totalMinor)).toBe(due + BigInt(cash.surchargeMinor));
+
+    await nav(accountant, 'Payments').click();
+    const row = accountant.locator(`[data-testid=payment-numbers] tr[data-number="${number!.number}"]`);
+    await row.getByRole('button', { name: /\d+ lines?$/ }).click();
+    const facts = accountant.locator('dl.pay-by-when');
+    await facts.waitFor();
+    const egp = (minor: bigint) =>
+      `EGP\u00a0${(minor / 100n).toLocaleString('en')}.${(minor % 100n).toString().padStart(2, '0')}`;
+    expect(await facts.locator('div', { hasText: 'Through Fawry' }).locator('dd').textContent()).toBe(
+      egp(due),
+    );
+    expect(await facts.locator('div', { hasText: 'In cash' }).locator('dd').textContent()).toBe(
+      `${egp(BigInt(cash.totalMinor))} · ${egp(BigInt(cash.surchargeMinor))} more`,
+    );
+    await expectAccessible(accountant, 'channel costs');
+    await screenshot(accountant, 'payments-channels-eg');
     await accountant.context().close();
   });
 });

@@ -22,11 +22,13 @@ export interface PaymentNumber {
   issuedAt: string;
   expiresAt: string | null;
   runId: string | null;
+  channels: Array<{ channel: string; surchargeMinor: string; totalMinor: string }>;
   lines?: Array<{
     ticketNumber: string;
     vehicleId: string;
     offenceAt: string;
     amountMinor: string;
+    amountAfterDeadlineMinor: string;
     state: string;
     paidMinor: string;
   }>;
@@ -90,6 +92,48 @@ export function PaymentNumberSummary({ outcome }: { outcome: IssueOutcome }) {
   );
 }
 
+/**
+ * What a number costs by when and how: due now, what its lines come to after the next deadline
+ * (an escalation, or the end of an early-payment discount), and each payment channel's price
+ * where the jurisdiction charges more for one (Egypt's 5% on cash).
+ */
+function PayByWhen({ detail }: { detail: PaymentNumber }) {
+  const t = useT();
+  const { account } = useSession();
+  const f = useFormats(account);
+  const surcharged = detail.channels.some((c) => c.surchargeMinor !== '0');
+  return (
+    <dl className="facts pay-by-when">
+      <div>
+        <dt>{t('payments.due_now')}</dt>
+        <dd>{f.money(detail.dueNowMinor)}</dd>
+      </div>
+      {detail.nextDeadlineAt ? (
+        <div>
+          <dt>{t('payments.after_deadline', { at: f.dateTime(detail.nextDeadlineAt) })}</dt>
+          <dd>{f.money(detail.totalAfterDeadlineMinor)}</dd>
+        </div>
+      ) : null}
+      {surcharged
+        ? detail.channels.map((c) => (
+            <div key={c.channel}>
+              <dt>{t(`payments.channel_${c.channel}`)}</dt>
+              <dd>
+                {f.money(c.totalMinor)}
+                {c.surchargeMinor !== '0' ? (
+                  <span className="muted">
+                    {' '}
+                    · {t('payments.surcharge', { amount: f.money(c.surchargeMinor) })}
+                  </span>
+                ) : null}
+              </dd>
+            </div>
+          ))
+        : null}
+    </dl>
+  );
+}
+
 /** A number's frozen lines, whose amounts add up to the number's total. */
 export function NumberLines({ number }: { number: string }) {
   const t = useT();
@@ -103,49 +147,68 @@ export function NumberLines({ number }: { number: string }) {
   if (detail.isError) return <ErrorMessage error={detail.error} />;
   const lines = detail.data.lines ?? [];
   const sum = sumMinor(lines.map((l) => l.amountMinor));
+  const later = detail.data.nextDeadlineAt ? sumMinor(lines.map((l) => l.amountAfterDeadlineMinor)) : null;
   return (
-    <TableScroll>
-      <table className="lines" data-testid={`lines-${number}`}>
-        <caption>{t('payments.lines_of', { number })}</caption>
-        <thead>
-          <tr>
-            <th scope="col">{t('violations.ticket')}</th>
-            <th scope="col">{t('violations.vehicle')}</th>
-            <th scope="col">{t('violations.offence')}</th>
-            <th scope="col">{t('violations.state')}</th>
-            <th scope="col" className="num">
-              {t('runs.amount')}
-            </th>
-          </tr>
-        </thead>
-        <tbody>
-          {lines.map((l) => (
-            <tr key={l.ticketNumber}>
-              <td dir="ltr" className="mono">
-                {l.ticketNumber}
-              </td>
-              <td>
-                <Link href={`/vehicles/${l.vehicleId}`}>{t('payments.vehicle_link')}</Link>
-              </td>
-              <td>{f.date(l.offenceAt)}</td>
-              <td>{t(`line_state.${l.state}`)}</td>
-              <td className="num" data-minor={l.amountMinor}>
-                {f.money(l.amountMinor)}
-              </td>
+    <>
+      <PayByWhen detail={detail.data} />
+      <TableScroll>
+        <table className="lines" data-testid={`lines-${number}`}>
+          <caption>{t('payments.lines_of', { number })}</caption>
+          <thead>
+            <tr>
+              <th scope="col">{t('violations.ticket')}</th>
+              <th scope="col">{t('violations.vehicle')}</th>
+              <th scope="col">{t('violations.offence')}</th>
+              <th scope="col">{t('violations.state')}</th>
+              <th scope="col" className="num">
+                {t('runs.amount')}
+              </th>
+              {later !== null ? (
+                <th scope="col" className="num">
+                  {t('payments.after_deadline_short')}
+                </th>
+              ) : null}
             </tr>
-          ))}
-        </tbody>
-        <tfoot>
-          <tr>
-            <th scope="row" colSpan={4}>
-              {t('payments.lines_total', { count: lines.length })}
-            </th>
-            <td className="num" data-minor={sum.toString()}>
-              {f.money(sum)}
-            </td>
-          </tr>
-        </tfoot>
-      </table>
-    </TableScroll>
+          </thead>
+          <tbody>
+            {lines.map((l) => (
+              <tr key={l.ticketNumber}>
+                <td dir="ltr" className="mono">
+                  {l.ticketNumber}
+                </td>
+                <td>
+                  <Link href={`/vehicles/${l.vehicleId}`}>{t('payments.vehicle_link')}</Link>
+                </td>
+                <td>{f.date(l.offenceAt)}</td>
+                <td>{t(`line_state.${l.state}`)}</td>
+                <td className="num" data-minor={l.amountMinor}>
+                  {f.money(l.amountMinor)}
+                </td>
+                {later !== null ? (
+                  <td className="num" data-later-minor={l.amountAfterDeadlineMinor}>
+                    {f.money(l.amountAfterDeadlineMinor)}
+                  </td>
+                ) : null}
+              </tr>
+            ))}
+          </tbody>
+          <tfoot>
+            <tr>
+              <th scope="row" colSpan={4}>
+                {t('payments.lines_total', { count: lines.length })}
+              </th>
+              <td className="num" data-minor={sum.toString()}>
+                {f.money(sum)}
+              </td>
+              {later !== null ? (
+                <td className="num" data-later-minor={later.toString()}>
+                  {f.money(later)}
+                </td>
+              ) : null}
+            </tr>
+          </tfoot>
+        </table>
+      </TableScroll>
+    </>
   );
 }

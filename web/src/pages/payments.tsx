@@ -11,7 +11,6 @@ import { useCursorPages } from '../paging.ts';
 import { useSession } from '../session.tsx';
 import { Badge, Card, ErrorMessage, TableScroll } from '../ui.tsx';
 import { IssueForSelection } from './issue-selection.tsx';
-import { SettlementUpload } from './settlement-upload.tsx';
 import {
   type IssueOutcome,
   NumberLines,
@@ -19,6 +18,7 @@ import {
   type PaymentNumber,
   PaymentNumberSummary,
 } from './payment-parts.tsx';
+import { SettlementUpload } from './settlement-upload.tsx';
 
 const numberStates = ['open', 'paid', 'partially_paid', 'superseded', 'expired'] as const;
 
