@@ -136,5 +136,46 @@ describe('staging inline and in tables', { timeout: 120_000 }, () => {
       for (const list of ticketLists)
         expect(list).toEqual([...list].sort((x, y) => rank.get(x)! - rank.get(y)!));
     });
+
+    it(`issue the same per-violation numbers for chosen tickets in ${code}, once`, async () => {
+      const accounts = [await fleetWithFines(code), await fleetWithFines(code)];
+      const chosen = ['P3', 'P7', 'P06', 'P12', 'NOT-A-TICKET'];
+      const ask = (i: number) =>
+        issueNumbers(test.db, instantIssuer(), {
+          accountId: accounts[i]!,
+          kinds: ['violation'],
+          selection: { scope: 'tickets', ticketNumbers: chosen },
+          now: new Date('2026-11-21T00:00:00Z'),
+          inlineLines: i === 0 ? undefined : 0,
+        });
+      const [inline, tables] = [await ask(0), await ask(1)];
+      expect(inline![0]!.issued).toBe(4);
+      expect(tables![0]!.issued).toBe(4);
+      const [a, b] = [await numbersOf(accounts[0]!), await numbersOf(accounts[1]!)];
+      expect(a).toEqual(b);
+      // One line each, its ticket's amount.
+      const { rows } = await sql<{
+        ticket_number: string;
+        amount_minor: string;
+        total_minor: string;
+        lines: number;
+      }>`
+        select min(l.ticket_number) as ticket_number, min(l.amount_minor)::text as amount_minor,
+               min(p.total_minor)::text as total_minor, count(*)::int as lines
+        from payment_numbers p join payment_number_lines l on l.account_id = p.account_id and l.payment_number_id = p.id
+        where p.account_id = ${accounts[0]!} and p.kind = 'violation'
+        group by p.id order by 1`.execute(test.ownerDb);
+      expect(rows.map((r) => r.ticket_number)).toEqual(['P06', 'P12', 'P3', 'P7']);
+      for (const r of rows) {
+        expect(r.lines).toBe(1);
+        expect(r.total_minor).toBe(r.amount_minor);
+      }
+      // Asked again: the same open numbers, nothing new.
+      const again = [await ask(0), await ask(1)];
+      expect(again.map((o) => [o![0]!.issued, o![0]!.open])).toEqual([
+        [0, 4],
+        [0, 4],
+      ]);
+    });
   }
 });
