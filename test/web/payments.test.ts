@@ -6,8 +6,9 @@ import { useTestDatabase } from '../support/database.ts';
 import { useProduct } from '../support/http.ts';
 import { expectAccessible, newPage, screenshot, signIn, useBrowser } from './browser.ts';
 
-// The demo product, as a newcomer gets it: an accountant sends the bank's settlement file from
-// the Payments page and decides what did not match on the Exceptions page.
+// The demo product, as a newcomer gets it: an accountant asks for payment numbers for chosen
+// violations, sends the bank's settlement file from the Payments page and decides what did not
+// match on the Exceptions page.
 const test = useTestDatabase();
 const app = useProduct(test, { DEMO: 'true' });
 const chrome = useBrowser();
@@ -57,7 +58,7 @@ async function sendFile(page: Page, name: string, csv: string) {
   await page.getByRole('button', { name: 'Record and match' }).click();
 }
 
-describe('settlement files and exceptions in a real browser', { timeout: 120_000 }, () => {
+describe('payments and exceptions in a real browser', { timeout: 120_000 }, () => {
   it('refuses a file with a bad row (row, column, why) and records nothing; then matches a good one; then an accountant resolves the mismatch with a note', async () => {
     const accountant = await newPage(chrome.browser, app.product.url!);
     await signIn(accountant, 'accountant.jo@demo.fleet', DEMO_PASSWORD);
@@ -166,6 +167,36 @@ describe('settlement files and exceptions in a real browser', { timeout: 120_000
     expect(await accountant.evaluate(() => document.documentElement.dir)).toBe('rtl');
     await expectAccessible(accountant, 'resolved exceptions in Arabic');
     await screenshot(accountant, 'exceptions-resolved-ar');
+    await accountant.context().close();
+  });
+
+  it('issues one number per chosen violation, typed in any digits, and names the tickets it could not cover', async () => {
+    const accountant = await newPage(chrome.browser, app.product.url!);
+    await signIn(accountant, 'accountant.jo@demo.fleet', DEMO_PASSWORD);
+    const answer = await accountant.request.get('/api/v1/violations?state=outstanding&limit=2', {
+      headers: { 'x-account-id': await accountOf(accountant) },
+    });
+    const [first, second] = (await answer.json()).violations as Array<{ ticketNumber: string }>;
+    // The second ticket typed with Arabic-Indic digits; one ticket nobody issued.
+    const arabicIndic = (text: string) =>
+      text.replace(/[0-9]/g, (d) => String.fromCharCode(0x0660 + Number(d)));
+    const bogus = 'JO-20200101-0000000000';
+
+    await nav(accountant, 'Payments').click();
+    const card = accountant.getByTestId('issue-selection');
+    await card.getByLabel('Select by').selectOption('tickets');
+    await card
+      .getByLabel('Ticket numbers, one per line or separated by commas')
+      .fill(`${first!.ticketNumber}\n${arabicIndic(second!.ticketNumber)}, ${bogus}`);
+    await card.getByLabel('Numbers to issue').selectOption('violation');
+    await card.getByRole('button', { name: 'Issue payment numbers' }).click();
+    const outcome = accountant.locator('[role=status]', { hasText: /payment numbers? issued|already open/ });
+    await poll(() => outcome.locator('li').count()).toBe(2);
+    expect(await outcome.textContent()).toContain('One violation');
+    await poll(() => accountant.locator('p.warn[role=alert]').textContent()).toBe(
+      `Not outstanding in this account, so not covered: ${bogus}`,
+    );
+    await expectAccessible(accountant, 'numbers for chosen violations');
     await accountant.context().close();
   });
 

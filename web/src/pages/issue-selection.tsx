@@ -2,16 +2,17 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { get, post, query } from '../api.ts';
 import { FilterSelect } from '../components/filter-select.tsx';
+import { asciiDigits } from '../digits.ts';
 import { useT } from '../locale.tsx';
 import type { Vehicle } from '../types.ts';
 import { Card, ErrorMessage } from '../ui.tsx';
-import { type IssueOutcome, PaymentNumberSummary } from './payment-parts.tsx';
+import { type IssueOutcome, type PaymentNumber, PaymentNumberSummary } from './payment-parts.tsx';
 
-type Scope = 'cost_centre' | 'vehicles';
-type Kind = 'consolidated' | 'vehicle';
+type Scope = 'cost_centre' | 'vehicles' | 'tickets';
+type Kind = 'consolidated' | 'vehicle' | 'violation';
 
-/** A pasted list of plates: one per line or separated by commas/semicolons. */
-const platesOf = (text: string) =>
+/** A pasted list (plates or tickets): one per line or separated by commas/semicolons. */
+const listOf = (text: string, max: number) =>
   [
     ...new Set(
       text
@@ -19,7 +20,23 @@ const platesOf = (text: string) =>
         .map((p) => p.trim())
         .filter(Boolean),
     ),
-  ].slice(0, 200);
+  ].slice(0, max);
+const platesOf = (text: string) => listOf(text, 200);
+/** Ticket numbers as the authority writes them, whatever digits they were typed in. */
+const ticketsOf = (text: string) => listOf(asciiDigits(text), 200);
+
+/** The tickets asked for that no number of the outcome covers (not outstanding, or not this account's). */
+async function uncoveredTickets(asked: string[], outcome: IssueOutcome): Promise<string[]> {
+  const covered = new Set<string>();
+  const numbers = outcome.paymentNumbers.map((n) => n.number);
+  for (let i = 0; i < numbers.length; i += 10) {
+    const details = await Promise.all(
+      numbers.slice(i, i + 10).map((n) => get<PaymentNumber>(`/payment-numbers/${n}`)),
+    );
+    for (const line of details.flatMap((d) => d.lines ?? [])) covered.add(line.ticketNumber);
+  }
+  return asked.filter((t) => !covered.has(t));
+}
 
 /** The vehicle a plate names, found by the server's plate search (any written form), or null. */
 async function vehicleOf(plate: string): Promise<Vehicle | null> {
@@ -35,13 +52,24 @@ export function IssueForSelection() {
   const [kind, setKind] = useState<Kind>('consolidated');
   const [costCentre, setCostCentre] = useState('');
   const [plates, setPlates] = useState('');
+  const [tickets, setTickets] = useState('');
   const [unknown, setUnknown] = useState<string[]>([]);
+  const [uncovered, setUncovered] = useState<string[]>([]);
   const issue = useMutation({
     mutationFn: async (): Promise<IssueOutcome | null> => {
       setUnknown([]);
+      setUncovered([]);
       let selection: Record<string, unknown>;
       if (scope === 'cost_centre') {
         selection = { scope, costCentre: costCentre.trim() };
+      } else if (scope === 'tickets') {
+        const asked = ticketsOf(tickets);
+        const outcome = await post<IssueOutcome>('/payment-numbers', {
+          kind,
+          selection: { scope, ticketNumbers: asked },
+        });
+        setUncovered(await uncoveredTickets(asked, outcome));
+        return outcome;
       } else {
         const list = platesOf(plates);
         const vehicles = await Promise.all(list.map(vehicleOf));
@@ -56,7 +84,12 @@ export function IssueForSelection() {
     },
     onSuccess: () => client.invalidateQueries({ queryKey: ['payment-numbers'] }),
   });
-  const ready = scope === 'cost_centre' ? costCentre.trim() !== '' : platesOf(plates).length > 0;
+  const ready =
+    scope === 'cost_centre'
+      ? costCentre.trim() !== ''
+      : scope === 'tickets'
+        ? ticketsOf(tickets).length > 0
+        : platesOf(plates).length > 0;
   const submit = (e: FormEvent) => {
     e.preventDefault();
     if (ready) issue.mutate();
@@ -72,6 +105,7 @@ export function IssueForSelection() {
           options={[
             { value: 'cost_centre', label: t('payments.scope_cost_centre') },
             { value: 'vehicles', label: t('payments.scope_vehicles') },
+            { value: 'tickets', label: t('payments.scope_tickets') },
           ]}
           onChange={(value) => setScope(value as Scope)}
         />
@@ -86,6 +120,18 @@ export function IssueForSelection() {
               maxLength={200}
               value={costCentre}
               onChange={(e) => setCostCentre(e.target.value)}
+            />
+          </label>
+        ) : scope === 'tickets' ? (
+          <label>
+            {t('payments.tickets')}
+            <textarea
+              name="tickets"
+              dir="ltr"
+              rows={3}
+              required
+              value={tickets}
+              onChange={(e) => setTickets(e.target.value)}
             />
           </label>
         ) : (
@@ -108,6 +154,7 @@ export function IssueForSelection() {
           options={[
             { value: 'consolidated', label: t('payments.kind_consolidated') },
             { value: 'vehicle', label: t('payments.kind_vehicle') },
+            { value: 'violation', label: t('payments.kind_violation') },
           ]}
           onChange={(value) => setKind(value as Kind)}
         />
@@ -125,6 +172,12 @@ export function IssueForSelection() {
       ) : null}
       <ErrorMessage error={issue.error} />
       {issue.data ? <PaymentNumberSummary outcome={issue.data} /> : null}
+      {uncovered.length > 0 ? (
+        <p className="warn" role="alert">
+          {t('payments.tickets_not_payable', { count: uncovered.length })}{' '}
+          <span dir="ltr">{uncovered.join(', ')}</span>
+        </p>
+      ) : null}
     </Card>
   );
 }
