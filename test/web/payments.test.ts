@@ -2,6 +2,7 @@ import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { DEMO_PASSWORD } from '../../server/demo/demo.service.ts';
 import { composePaymentNumber } from '../../server/payments/payment-number.ts';
+import { signNotification } from '../../server/payments/signature.ts';
 import { useTestDatabase } from '../support/database.ts';
 import { useProduct } from '../support/http.ts';
 import { expectAccessible, newPage, screenshot, signIn, useBrowser } from './browser.ts';
@@ -197,6 +198,55 @@ describe('payments and exceptions in a real browser', { timeout: 120_000 }, () =
       `Not outstanding in this account, so not covered: ${bogus}`,
     );
     await expectAccessible(accountant, 'numbers for chosen violations');
+    await accountant.context().close();
+  });
+
+  it("gives a network a new signing secret once, and the network's signed notification pays a number", async () => {
+    const accountant = await newPage(chrome.browser, app.product.url!);
+    await signIn(accountant, 'accountant.jo@demo.fleet', DEMO_PASSWORD);
+    await nav(accountant, 'Settings').click();
+    await accountant.getByRole('heading', { name: 'Payment networks' }).waitFor();
+    await accountant.getByLabel('Earlier secrets keep working').selectOption({ label: 'For an hour' });
+    await accountant.getByRole('button', { name: 'Create a new secret' }).click();
+    const shown = accountant.getByTestId('network-secret');
+    const secret = (await shown.locator('code').textContent())!;
+    expect(secret.length).toBeGreaterThanOrEqual(32);
+    expect(await shown.textContent()).toContain('Earlier secrets for this network work for one more hour.');
+    await expectAccessible(accountant, 'payment network secrets');
+
+    const [number] = await openVehicleNumbers(accountant);
+    const account = await accountOf(accountant);
+    const notify = (signedWith: string, transactionId: string) => {
+      const body = JSON.stringify({
+        transactions: [
+          {
+            transactionId,
+            number: number!.number,
+            amountMinor: number!.totalMinor,
+            currency: 'JOD',
+            paidAt: new Date().toISOString(),
+            channel: 'online',
+          },
+        ],
+      });
+      const timestamp = String(Math.floor(Date.now() / 1000));
+      return fetch(`${app.product.url}/api/v1/payments/notifications`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'x-account-id': account,
+          'x-payment-timestamp': timestamp,
+          'x-payment-signature': signNotification(signedWith, timestamp, body),
+        },
+        body,
+      });
+    };
+    const before = await paymentsRecorded(accountant);
+    expect((await notify('not-the-secret-at-all-but-long-enough', 'NET-0')).status).toBe(401);
+    const paid = await notify(secret, 'NET-1');
+    expect(paid.status).toBe(200);
+    expect(JSON.stringify(await paid.json())).toContain('"outcome":"matched"');
+    expect(await paymentsRecorded(accountant)).toBe(before + 1);
     await accountant.context().close();
   });
 

@@ -7,6 +7,7 @@ import { roles } from '../types.ts';
 import { Card, ErrorMessage, Loading, TableScroll } from '../ui.tsx';
 import { Audit, Tokens } from './settings-access.tsx';
 import { type Invitation, PendingInvitations } from './settings-invitations.tsx';
+import { NetworkSecrets } from './settings-networks.tsx';
 
 export default function Settings() {
   const t = useT();
@@ -18,6 +19,7 @@ export default function Settings() {
       {may('account.manage') ? <NightlyRun /> : null}
       {may('users.manage') ? <Users /> : null}
       {may('tokens.manage') ? <Tokens /> : null}
+      {may('money.write') ? <NetworkSecrets /> : null}
       {may('audit.read') ? <Audit /> : null}
     </div>
   );
