@@ -109,6 +109,19 @@ describe('payments and exceptions in a real browser', { timeout: 120_000 }, () =
       '2 payments did not match and wait for a decision: Exceptions',
     );
     expect(await paymentsRecorded(accountant)).toBe(3);
+    // Payments received, by outcome and by the number they paid (typed in Arabic-Indic digits, spaced).
+    const received = accountant.getByTestId('payments');
+    await accountant.getByLabel('Outcome').selectOption('short');
+    await poll(() => received.locator('tbody tr').count()).toBe(1);
+    expect(await received.locator('tbody tr').textContent()).toContain('BANK-2');
+    await accountant.getByLabel('Outcome').selectOption('');
+    const spaced = exact!.number.replace(/(\d{4})/g, '$1 ').trim();
+    await accountant
+      .getByLabel('Payment number', { exact: true })
+      .fill(spaced.replace(/[0-9]/g, (d) => String.fromCharCode(0x0660 + Number(d))));
+    await poll(() => received.locator('tbody tr').count()).toBe(1);
+    expect(await received.locator('tbody tr').textContent()).toContain('BANK-1');
+    await accountant.getByLabel('Payment number', { exact: true }).fill('');
     await expectAccessible(accountant, 'a settlement file matched');
     await screenshot(accountant, 'settlement-matched');
 

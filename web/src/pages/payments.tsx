@@ -6,6 +6,7 @@ import { type Column, DataTable } from '../components/data-table.tsx';
 import { EmptyState } from '../components/empty-state.tsx';
 import { FilterSelect } from '../components/filter-select.tsx';
 import { QueryList } from '../components/query-list.tsx';
+import { asciiDigits } from '../digits.ts';
 import { useFormats, useT } from '../locale.tsx';
 import { useCursorPages } from '../paging.ts';
 import { useSession } from '../session.tsx';
@@ -21,6 +22,15 @@ import {
 import { SettlementUpload } from './settlement-upload.tsx';
 
 const numberStates = ['open', 'paid', 'partially_paid', 'superseded', 'expired'] as const;
+const paymentOutcomes = [
+  'matched',
+  'short',
+  'over',
+  'duplicate',
+  'unknown_number',
+  'superseded_number',
+  'expired_number',
+] as const;
 
 interface Payment {
   id: string;
@@ -205,16 +215,26 @@ function PaymentsReceived() {
   const { account } = useSession();
   const f = useFormats(account);
   const pages = useCursorPages();
+  const [outcome, setOutcome] = useState('');
+  const [numberText, setNumberText] = useState('');
+  // A payment number as people may type it: spaces or dashes between groups, any digits.
+  const typed = asciiDigits(numberText).replace(/[\s-]/g, '');
+  const number = /^[0-9]{10,24}$/.test(typed) ? typed : undefined;
   const payments = useQuery({
-    queryKey: ['payments', pages.after],
+    queryKey: ['payments', outcome, number, pages.after],
     queryFn: () =>
       get<{ payments: Payment[]; nextCursor: string | null }>(
-        `/payments${query({ after: pages.after, limit: 25 })}`,
+        `/payments${query({ outcome, number, after: pages.after, limit: 25 })}`,
       ),
     placeholderData: (previous) => previous,
   });
   const columns: Column<Payment>[] = [
     { key: 'paid-at', header: t('payments.paid_at'), cell: (p) => f.dateTime(p.paidAt) },
+    {
+      key: 'transaction',
+      header: t('exceptions.transaction'),
+      cell: (p) => <span dir="ltr">{p.transactionId}</span>,
+    },
     {
       key: 'number',
       header: t('payments.number'),
@@ -256,6 +276,34 @@ function PaymentsReceived() {
   ];
   return (
     <Card title={t('payments.received')}>
+      <div className="filters">
+        <FilterSelect
+          label={t('payments.outcome_filter')}
+          name="outcome"
+          value={outcome}
+          all={t('payments.all_outcomes')}
+          options={paymentOutcomes.map((o) => ({ value: o, label: t(`payment_outcome.${o}`) }))}
+          onChange={(value) => {
+            pages.reset();
+            setOutcome(value);
+          }}
+        />
+        <label>
+          {t('payments.find_number')}
+          <input
+            type="search"
+            name="number"
+            dir="ltr"
+            inputMode="numeric"
+            value={numberText}
+            onChange={(e) => {
+              pages.reset();
+              setNumberText(e.target.value);
+            }}
+          />
+        </label>
+      </div>
+      {typed !== '' && !number ? <p className="hint">{t('payments.number_shape')}</p> : null}
       <QueryList
         query={payments}
         rows={(d) => d.payments}
