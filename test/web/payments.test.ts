@@ -175,10 +175,14 @@ describe('payments and exceptions in a real browser', { timeout: 120_000 }, () =
     );
     expect(await resolved.textContent()).toMatch(/Resolved/);
 
-    // The same page in Arabic, right to left.
+    // The same page in Arabic, right to left, still showing what was chosen (the resolved ones).
     await accountant.getByRole('button', { name: 'العربية' }).click();
     await accountant.getByRole('heading', { name: 'الاستثناءات', level: 1 }).waitFor();
     expect(await accountant.evaluate(() => document.documentElement.dir)).toBe('rtl');
+    expect(await accountant.getByLabel('الحالة').inputValue()).toBe('resolved');
+    expect(await accountant.locator('blockquote').textContent()).toBe(
+      'Paid the missing 1.000 JOD by bank transfer.',
+    );
     await expectAccessible(accountant, 'resolved exceptions in Arabic');
     await screenshot(accountant, 'exceptions-resolved-ar');
     await accountant.context().close();

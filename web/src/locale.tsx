@@ -76,12 +76,7 @@ export function LocaleProvider({ children }: { children: ReactNode }) {
   );
   return (
     <PreferencesContext.Provider value={value}>
-      <IntlProvider
-        locale={`${language}-u-nu-${digits}`}
-        messages={catalogs[language]}
-        defaultLocale="en"
-        key={`${language}-${digits}`}
-      >
+      <IntlProvider locale={`${language}-u-nu-${digits}`} messages={catalogs[language]} defaultLocale="en">
         {children}
       </IntlProvider>
     </PreferencesContext.Provider>
