@@ -40,6 +40,17 @@ export interface IssueOutcome {
   refused: Array<{ lines: number; code: string; message: string; messageAr?: string | null }>;
 }
 
+/** A payment's outcomes, in the order they are listed: matched first, then the mismatches. */
+export const paymentOutcomes = [
+  'matched',
+  'short',
+  'over',
+  'duplicate',
+  'unknown_number',
+  'superseded_number',
+  'expired_number',
+] as const;
+
 const stateBadge: Record<PaymentNumber['state'], string> = {
   open: 'info',
   paid: 'ok',

@@ -18,19 +18,11 @@ import {
   NumberState,
   type PaymentNumber,
   PaymentNumberSummary,
+  paymentOutcomes,
 } from './payment-parts.tsx';
 import { SettlementUpload } from './settlement-upload.tsx';
 
 const numberStates = ['open', 'paid', 'partially_paid', 'superseded', 'expired'] as const;
-const paymentOutcomes = [
-  'matched',
-  'short',
-  'over',
-  'duplicate',
-  'unknown_number',
-  'superseded_number',
-  'expired_number',
-] as const;
 
 interface Payment {
   id: string;

@@ -6,6 +6,7 @@ import { IssueTable } from '../components/issue-table.tsx';
 import { useFormats, usePreferences, useT } from '../locale.tsx';
 import type { UploadIssue } from '../types.ts';
 import { Card, ErrorMessage } from '../ui.tsx';
+import { paymentOutcomes } from './payment-parts.tsx';
 
 interface SettlementReport {
   fileName: string;
@@ -16,15 +17,6 @@ interface SettlementReport {
 }
 
 const networks = ['generic', 'efawateercom', 'fawry'] as const;
-const outcomeOrder = [
-  'matched',
-  'short',
-  'over',
-  'duplicate',
-  'unknown_number',
-  'superseded_number',
-  'expired_number',
-] as const;
 
 /**
  * An accountant sends the bank's or the network's end-of-day file: every row is checked first (a
@@ -107,7 +99,7 @@ export function SettlementUpload() {
 function SettlementResult({ report }: { report: SettlementReport }) {
   const t = useT();
   const f = useFormats();
-  const mismatched = outcomeOrder
+  const mismatched = paymentOutcomes
     .filter((o) => o !== 'matched')
     .reduce((sum, o) => sum + (report.outcomes[o] ?? 0), 0);
   return (
@@ -121,7 +113,7 @@ function SettlementResult({ report }: { report: SettlementReport }) {
         })}
       </p>
       <dl className="counts">
-        {outcomeOrder
+        {paymentOutcomes
           .filter((o) => report.outcomes[o])
           .map((o) => (
             <div key={o}>
