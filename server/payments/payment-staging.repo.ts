@@ -134,9 +134,8 @@ function groupsOfStagedLines(accountId: bigint, kind: PaymentNumberKind, validUn
                         string_agg(${offenceMicros}, ',') as offences`
                  : sql`, null::json as tickets, null::text as amounts, null::text as offences`
              }
-      -- A vehicle's lines are grouped by the integer id, which sorts faster than its key's text;
-      -- a violation's by its ticket; the consolidated set is one group (of the constant kind).
-      from pay_lines group by ${kind === 'vehicle' ? sql`vehicle_id` : kind === 'violation' ? sql`ticket_number` : sql`1`}
+      -- Grouped by the kind's key; a vehicle's lines by the integer id, which sorts faster than its key's text.
+      from pay_lines group by ${kind === 'vehicle' ? sql`vehicle_id` : sql`group_key`}
     ) g
     -- One index probe per set (payment_numbers_by_set): the account's numbers have just been
     -- written by the night before, so their statistics may still say the table is empty.
