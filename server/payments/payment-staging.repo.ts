@@ -39,6 +39,15 @@ function payableLines(accountId: bigint, selection: Selection) {
       ${selectionFilter(selection)}`;
 }
 
+/** Of the tickets asked for, those with no payable line (not outstanding here, or paid already), in the order asked. */
+export async function ticketsNotPayable(trx: Executor, accountId: bigint, ticketNumbers: string[]) {
+  const { rows } = await sql<{ ticket: string }>`
+    select t.ticket from unnest(${ticketNumbers}::text[]) with ordinality as t(ticket, i)
+    where t.ticket not in (select p.ticket_number from (${payableLines(accountId, { scope: 'tickets', ticketNumbers })}) p)
+    order by t.i`.execute(trx);
+  return rows.map((r) => r.ticket);
+}
+
 /**
  * A line's next deadline and the amount from it on, in SQL, as `lineDue` states them: a rule's
  * deadline is the first instant of the local day `afterDays` after the offence's local day; the

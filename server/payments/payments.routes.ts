@@ -11,6 +11,7 @@ import { type NotificationNetwork, notificationNetworks } from './network-adapte
 import { paymentNumberKinds, readPaymentNumber } from './payment-number.ts';
 import { findNumber, listNumbers, numberLines } from './payment-numbers.repo.ts';
 import { issuePaymentNumbers } from './payment-numbers.service.ts';
+import { ticketsNotPayable } from './payment-staging.repo.ts';
 import { listPayments, paymentOutcomes } from './payments.repo.ts';
 import {
   issuedNumbersAnswer,
@@ -84,11 +85,17 @@ export const paymentRoutes = [
             details: { issued: outcome.issued, selection: body.selection.scope },
           });
         }
+        const { selection: asked } = body;
+        const notPayable =
+          asked.scope === 'tickets'
+            ? await ctx.tenant((trx) => ticketsNotPayable(trx, ctx.account!.id, asked.ticketNumbers))
+            : undefined;
         return {
           status: outcome.issued > 0 ? 201 : 200,
           body: {
             paymentNumbers: outcome.numbers.map((n) => presentNumber(n)),
             issued: outcome.issued,
+            notPayable,
             refused: outcome.refused.map((r) => ({
               ...r,
               messageAr: reasonWords('ar', 'issuance', r.message),

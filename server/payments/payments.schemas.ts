@@ -31,6 +31,12 @@ const paymentNumber = z.object({
 export const issuedNumbersAnswer = z.object({
   paymentNumbers: z.array(paymentNumber),
   issued: z.number().int(),
+  notPayable: z
+    .array(z.string())
+    .optional()
+    .describe(
+      'for a selection of tickets: those no number covers (not outstanding in this account, or paid already)',
+    ),
   refused: z.array(
     z.object({
       lines: z.number().int(),

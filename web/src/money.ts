@@ -3,7 +3,7 @@
  * server/money/money.ts's formatMinor (which imports node:assert and so cannot ship to browsers);
  * test/web/money.test.ts checks both give the same text.
  */
-import { asciiDigits } from './digits.ts';
+import { toAsciiDigits } from '../../server/sheets/normalise.ts';
 
 export type CurrencyCode = 'JOD' | 'IQD' | 'EGP';
 
@@ -54,7 +54,7 @@ export function sumMinor(values: Array<string | bigint>): bigint {
 /** Major-unit text as people type it ("45.5", "٤٥٫٥") to minor units, exactly; undefined if not an amount. */
 export function parseMajor(text: string, code: CurrencyCode): bigint | undefined {
   const { minorUnits } = currencies[code];
-  const normal = asciiDigits(text.trim()).replace('\u066B', '.');
+  const normal = toAsciiDigits(text.trim()).replace('\u066B', '.');
   const match = /^(0|[1-9][0-9]*)(?:\.([0-9]+))?$/.exec(normal);
   if (!match) return undefined;
   const fraction = match[2] ?? '';

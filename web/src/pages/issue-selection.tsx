@@ -1,12 +1,12 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
+import { toAsciiDigits } from '../../../server/sheets/normalise.ts';
 import { get, post, query } from '../api.ts';
 import { FilterSelect } from '../components/filter-select.tsx';
-import { asciiDigits } from '../digits.ts';
 import { useT } from '../locale.tsx';
 import type { Vehicle } from '../types.ts';
 import { Card, ErrorMessage } from '../ui.tsx';
-import { type IssueOutcome, type PaymentNumber, PaymentNumberSummary } from './payment-parts.tsx';
+import { type IssueOutcome, PaymentNumberSummary } from './payment-parts.tsx';
 
 type Scope = 'cost_centre' | 'vehicles' | 'tickets';
 type Kind = 'consolidated' | 'vehicle' | 'violation';
@@ -23,20 +23,7 @@ const listOf = (text: string, max: number) =>
   ].slice(0, max);
 const platesOf = (text: string) => listOf(text, 200);
 /** Ticket numbers as the authority writes them, whatever digits they were typed in. */
-const ticketsOf = (text: string) => listOf(asciiDigits(text), 200);
-
-/** The tickets asked for that no number of the outcome covers (not outstanding, or not this account's). */
-async function uncoveredTickets(asked: string[], outcome: IssueOutcome): Promise<string[]> {
-  const covered = new Set<string>();
-  const numbers = outcome.paymentNumbers.map((n) => n.number);
-  for (let i = 0; i < numbers.length; i += 10) {
-    const details = await Promise.all(
-      numbers.slice(i, i + 10).map((n) => get<PaymentNumber>(`/payment-numbers/${n}`)),
-    );
-    for (const line of details.flatMap((d) => d.lines ?? [])) covered.add(line.ticketNumber);
-  }
-  return asked.filter((t) => !covered.has(t));
-}
+const ticketsOf = (text: string) => listOf(toAsciiDigits(text), 200);
 
 /** The vehicle a plate names, found by the server's plate search (any written form), or null. */
 async function vehicleOf(plate: string): Promise<Vehicle | null> {
@@ -54,22 +41,14 @@ export function IssueForSelection() {
   const [plates, setPlates] = useState('');
   const [tickets, setTickets] = useState('');
   const [unknown, setUnknown] = useState<string[]>([]);
-  const [uncovered, setUncovered] = useState<string[]>([]);
   const issue = useMutation({
     mutationFn: async (): Promise<IssueOutcome | null> => {
       setUnknown([]);
-      setUncovered([]);
       let selection: Record<string, unknown>;
       if (scope === 'cost_centre') {
         selection = { scope, costCentre: costCentre.trim() };
       } else if (scope === 'tickets') {
-        const asked = ticketsOf(tickets);
-        const outcome = await post<IssueOutcome>('/payment-numbers', {
-          kind,
-          selection: { scope, ticketNumbers: asked },
-        });
-        setUncovered(await uncoveredTickets(asked, outcome));
-        return outcome;
+        selection = { scope, ticketNumbers: ticketsOf(tickets) };
       } else {
         const list = platesOf(plates);
         const vehicles = await Promise.all(list.map(vehicleOf));
@@ -172,10 +151,10 @@ export function IssueForSelection() {
       ) : null}
       <ErrorMessage error={issue.error} />
       {issue.data ? <PaymentNumberSummary outcome={issue.data} /> : null}
-      {uncovered.length > 0 ? (
+      {issue.data?.notPayable?.length ? (
         <p className="warn" role="alert">
-          {t('payments.tickets_not_payable', { count: uncovered.length })}{' '}
-          <span dir="ltr">{uncovered.join(', ')}</span>
+          {t('payments.tickets_not_payable', { count: issue.data.notPayable.length })}{' '}
+          <span dir="ltr">{issue.data.notPayable.join(', ')}</span>
         </p>
       ) : null}
     </Card>

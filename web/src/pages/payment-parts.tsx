@@ -38,6 +38,8 @@ export interface IssueOutcome {
   paymentNumbers: PaymentNumber[];
   issued: number;
   refused: Array<{ lines: number; code: string; message: string; messageAr?: string | null }>;
+  /** For a selection of tickets: those no number covers. */
+  notPayable?: string[];
 }
 
 /** A payment's outcomes, in the order they are listed: matched first, then the mismatches. */

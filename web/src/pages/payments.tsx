@@ -1,12 +1,12 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Fragment, useState } from 'react';
 import { Link, useSearch } from 'wouter';
+import { readPaymentNumber } from '../../../server/payments/payment-number.ts';
 import { get, post, query } from '../api.ts';
 import { type Column, DataTable } from '../components/data-table.tsx';
 import { EmptyState } from '../components/empty-state.tsx';
 import { FilterSelect } from '../components/filter-select.tsx';
 import { QueryList } from '../components/query-list.tsx';
-import { asciiDigits } from '../digits.ts';
 import { useFormats, useT } from '../locale.tsx';
 import { useCursorPages } from '../paging.ts';
 import { useSession } from '../session.tsx';
@@ -209,9 +209,10 @@ function PaymentsReceived() {
   const pages = useCursorPages();
   const [outcome, setOutcome] = useState('');
   const [numberText, setNumberText] = useState('');
-  // A payment number as people may type it: spaces or dashes between groups, any digits.
-  const typed = asciiDigits(numberText).replace(/[\s-]/g, '');
-  const number = /^[0-9]{10,24}$/.test(typed) ? typed : undefined;
+  // A payment number as people may type it (spaces or dashes between groups, any digits), read as
+  // the server reads one: only a well-formed number filters.
+  const reading = numberText.trim() === '' ? null : readPaymentNumber(numberText);
+  const number = reading?.ok ? reading.number : undefined;
   const payments = useQuery({
     queryKey: ['payments', outcome, number, pages.after],
     queryFn: () =>
@@ -295,7 +296,9 @@ function PaymentsReceived() {
           />
         </label>
       </div>
-      {typed !== '' && !number ? <p className="hint">{t('payments.number_shape')}</p> : null}
+      {reading && !reading.ok ? (
+        <p className="hint">{t(`exceptions.reference_problem.${reading.problem}`)}</p>
+      ) : null}
       <QueryList
         query={payments}
         rows={(d) => d.payments}
