@@ -29,7 +29,7 @@ export interface Evidence {
   days?: number;
   violations?: number;
   tickets?: string[];
-  reversal?: { reversedAt?: string; transactionId?: string };
+  reversal?: { reversedAt?: string };
 }
 
 const ltr = (text: string) => <bdi dir="ltr">{text}</bdi>;

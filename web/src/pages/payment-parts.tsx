@@ -42,6 +42,10 @@ export interface IssueOutcome {
   notPayable?: string[];
 }
 
+/** The payment networks an account takes payments from (notifications and settlement files). */
+export const paymentNetworks = ['generic', 'efawateercom', 'fawry'] as const;
+export type PaymentNetwork = (typeof paymentNetworks)[number];
+
 /** A payment's outcomes, in the order they are listed: matched first, then the mismatches. */
 export const paymentOutcomes = [
   'matched',

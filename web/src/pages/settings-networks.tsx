@@ -3,8 +3,8 @@ import { type FormEvent, useState } from 'react';
 import { post } from '../api.ts';
 import { useT } from '../locale.tsx';
 import { Card, ErrorMessage } from '../ui.tsx';
+import { type PaymentNetwork, paymentNetworks } from './payment-parts.tsx';
 
-const networks = ['generic', 'efawateercom', 'fawry'] as const;
 /** How long the secrets before a new one keep working, so the network can switch without losing a notification. */
 const overlaps = [0, 3_600, 86_400, 7 * 86_400] as const;
 
@@ -14,7 +14,7 @@ const overlaps = [0, 3_600, 86_400, 7 * 86_400] as const;
  */
 export function NetworkSecrets() {
   const t = useT();
-  const [network, setNetwork] = useState<(typeof networks)[number]>('generic');
+  const [network, setNetwork] = useState<PaymentNetwork>('generic');
   const [overlap, setOverlap] = useState<number>(86_400);
   const create = useMutation({
     mutationFn: () =>
@@ -33,8 +33,8 @@ export function NetworkSecrets() {
       <form className="form inline-form" onSubmit={submit}>
         <label>
           {t('networks.network')}
-          <select value={network} onChange={(e) => setNetwork(e.target.value as (typeof networks)[number])}>
-            {networks.map((n) => (
+          <select value={network} onChange={(e) => setNetwork(e.target.value as PaymentNetwork)}>
+            {paymentNetworks.map((n) => (
               <option key={n} value={n}>
                 {t(`networks.network_${n}`)}
               </option>

@@ -6,7 +6,7 @@ import { IssueTable } from '../components/issue-table.tsx';
 import { useFormats, usePreferences, useT } from '../locale.tsx';
 import type { UploadIssue } from '../types.ts';
 import { Card, ErrorMessage } from '../ui.tsx';
-import { paymentOutcomes } from './payment-parts.tsx';
+import { type PaymentNetwork, paymentNetworks, paymentOutcomes } from './payment-parts.tsx';
 
 interface SettlementReport {
   fileName: string;
@@ -15,8 +15,6 @@ interface SettlementReport {
   alreadyRecorded: number;
   outcomes: Record<string, number>;
 }
-
-const networks = ['generic', 'efawateercom', 'fawry'] as const;
 
 /**
  * An accountant sends the bank's or the network's end-of-day file: every row is checked first (a
@@ -29,7 +27,7 @@ export function SettlementUpload() {
   const client = useQueryClient();
   const inputId = useId();
   const [file, setFile] = useState<File | null>(null);
-  const [network, setNetwork] = useState<(typeof networks)[number]>('generic');
+  const [network, setNetwork] = useState<PaymentNetwork>('generic');
   const upload = useMutation({
     mutationFn: () => {
       const form = new FormData();
@@ -60,9 +58,9 @@ export function SettlementUpload() {
             <select
               name="network"
               value={network}
-              onChange={(e) => setNetwork(e.target.value as (typeof networks)[number])}
+              onChange={(e) => setNetwork(e.target.value as PaymentNetwork)}
             >
-              {networks.map((n) => (
+              {paymentNetworks.map((n) => (
                 <option key={n} value={n}>
                   {t(`settlement.network_${n}`)}
                 </option>
